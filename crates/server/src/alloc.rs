@@ -1,0 +1,76 @@
+//! The global allocator: mimalloc, wrapped to count live bytes.
+//!
+//! Redis reports `used_memory` from its own allocation counter and tests
+//! and operators rely on it (maxmemory, INFO memory, MEMORY STATS). We count
+//! the same way: every allocation adds its size, every free subtracts it.
+//! mimalloc is chosen for its small-object density, which the memory
+//! targets (RSS against redis-server's jemalloc) depend on.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+
+use mimalloc::MiMalloc;
+
+/// Counting wrapper around mimalloc.
+pub struct Counting;
+
+static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static STARTUP: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to mimalloc with the caller's arguments
+// unchanged; the counters are plain atomics and never touch the memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = MiMalloc.alloc(l);
+        if !p.is_null() {
+            ALLOCATED.fetch_add(l.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        ALLOCATED.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        MiMalloc.dealloc(p, l)
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        let p = MiMalloc.alloc_zeroed(l);
+        if !p.is_null() {
+            ALLOCATED.fetch_add(l.size() as isize, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = MiMalloc.realloc(p, l, new);
+        if !q.is_null() {
+            ALLOCATED.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        }
+        q
+    }
+}
+
+/// Live bytes allocated.
+pub fn allocated() -> usize {
+    let n = ALLOCATED.load(Ordering::Relaxed).max(0) as usize;
+    let peak = PEAK.load(Ordering::Relaxed);
+    if n > peak {
+        PEAK.store(n, Ordering::Relaxed);
+    }
+    n
+}
+
+/// Highest `allocated()` seen.
+pub fn peak() -> usize {
+    allocated();
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Record the start-up baseline (used_memory_startup).
+pub fn mark_startup() {
+    STARTUP.store(allocated(), Ordering::Relaxed);
+}
+
+/// used_memory_startup.
+pub fn startup_allocated() -> usize {
+    STARTUP.load(Ordering::Relaxed)
+}

@@ -1,0 +1,247 @@
+//! Blocking commands: clients waiting on keys (BLPOP, BZPOPMIN, …) or on
+//! replica acknowledgements (WAIT).
+//!
+//! A blocked client keeps its command (`BlockState::args`) and stays in the
+//! engine's client table; the connection task releases the lock and waits
+//! on the client's outbox. When a write signals a key ready
+//! (`Engine::signal_ready`), `handle_ready` runs after that command, as
+//! Redis's `handleClientsBlockedOnKeys`: for every ready key it re-runs the
+//! waiting clients' commands in the order they blocked, so the first
+//! blocked is the first served, and a client that still finds nothing stays
+//! where it was in the queue. Replies go to the client's outbox; the
+//! connection task wakes and carries on with its pipeline. Nothing here
+//! waits: timeouts are the connection task's timer calling `timeout`.
+
+use bytes::Bytes;
+
+use crate::client::{BlockState, Client};
+use crate::commands::{self, Ctx};
+use crate::engine::Engine;
+use crate::error::{CmdError, CmdResult, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
+use crate::keyspace::Key;
+
+/// What a blocked command answers when its time runs out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// Null array (BLPOP, BZPOPMIN, BLMPOP, …).
+    NullArray,
+    /// Null bulk (BLMOVE, BRPOPLPUSH).
+    Null,
+    /// WAIT: the number of replicas that acknowledged.
+    WaitCount,
+}
+
+/// Parse a blocking timeout in seconds (a double, as Redis 7.0) into an
+/// absolute deadline in ms, or None for "forever" (0).
+pub fn parse_timeout(c: &Ctx, arg: &[u8]) -> CmdResult<Option<i64>> {
+    let secs = crate::util::num::parse_f64(arg).ok_or(CmdError::fixed(TIMEOUT_NOT_FLOAT))?;
+    if secs < 0.0 {
+        return Err(TIMEOUT_NEGATIVE.into());
+    }
+    if !secs.is_finite() || secs * 1000.0 > (i64::MAX / 2) as f64 {
+        return Err(TIMEOUT_NOT_FLOAT.into());
+    }
+    let ms = (secs * 1000.0).ceil() as i64;
+    Ok(if ms == 0 { None } else { Some(c.now() + ms) })
+}
+
+/// Block the running client on keys. Inside MULTI (or when the command is
+/// being re-run for an already blocked client) this does not register
+/// anything new: the caller then answers as on a timeout.
+pub fn block(c: &mut Ctx, keys: Vec<Key>, deadline: Option<i64>, reply: TimeoutReply) {
+    if c.eng.reexec.is_some() {
+        // Re-running for a blocked client that still finds nothing: it keeps
+        // its place and its original deadline.
+        c.eng.reexec = Some(true);
+        return;
+    }
+    let db = c.cl.db;
+    let keys: Vec<(usize, Key)> = keys.into_iter().map(|k| (db, k)).collect();
+    for k in &keys {
+        let q = c.eng.blocked_on.entry(k.clone()).or_default();
+        if !q.contains(&c.cl.id) {
+            q.push_back(c.cl.id);
+        }
+    }
+    c.cl.block = Some(BlockState {
+        args: c.args.clone(),
+        keys,
+        deadline,
+        wait: None,
+        done: false,
+        reply,
+    });
+}
+
+/// Whether the running command may block (not inside MULTI/EXEC).
+pub fn may_block(c: &Ctx) -> bool {
+    !c.cl.in_multi() && !c.from_master
+}
+
+fn unregister(eng: &mut Engine, cl: &Client) {
+    if let Some(b) = &cl.block {
+        for k in &b.keys {
+            if let Some(q) = eng.blocked_on.get_mut(k) {
+                q.retain(|&id| id != cl.id);
+                if q.is_empty() {
+                    eng.blocked_on.remove(k);
+                }
+            }
+        }
+    }
+}
+
+/// Serve clients blocked on keys made ready by the last command.
+pub fn handle_ready(eng: &mut Engine) {
+    while !eng.ready_keys.is_empty() {
+        let ready = std::mem::take(&mut eng.ready_keys);
+        for key in ready {
+            let Some(ids) = eng
+                .blocked_on
+                .get(&key)
+                .map(|q| q.iter().copied().collect::<Vec<u64>>())
+            else {
+                continue;
+            };
+            for id in ids {
+                // Stop once the key is gone: nobody else can be served.
+                if eng.dbs[key.0].get(&key.1).is_none() {
+                    break;
+                }
+                serve(eng, id);
+            }
+        }
+    }
+}
+
+/// Re-run a blocked client's command; if it got an answer, unblock it.
+fn serve(eng: &mut Engine, id: u64) {
+    let Some(mut cl) = eng.clients.remove(&id) else {
+        return;
+    };
+    let Some(args) = cl
+        .block
+        .as_ref()
+        .filter(|b| !b.done)
+        .map(|b| b.args.clone())
+    else {
+        eng.clients.insert(id, cl);
+        return;
+    };
+    let mut out = Vec::new();
+    eng.reexec = Some(false);
+    let saved_block = cl.block.take();
+    commands::execute(eng, &mut cl, args, &mut out);
+    let still_blocked = eng.reexec == Some(true);
+    eng.reexec = None;
+    cl.block = saved_block;
+    if still_blocked {
+        eng.clients.insert(id, cl);
+        return;
+    }
+    unregister(eng, &cl);
+    if let Some(b) = cl.block.as_mut() {
+        b.done = true;
+    }
+    cl.outbox.push(&out);
+    eng.clients.insert(id, cl);
+}
+
+fn write_timeout_reply(eng: &Engine, cl: &Client, out: &mut Vec<u8>) {
+    let Some(b) = &cl.block else { return };
+    match b.reply {
+        TimeoutReply::NullArray => resp::encode::null_array(out, cl.proto),
+        TimeoutReply::Null => resp::encode::null(out, cl.proto),
+        TimeoutReply::WaitCount => {
+            let n = b
+                .wait
+                .map(|(_, off)| crate::repl::feed::replicas_acked(eng, off))
+                .unwrap_or(0);
+            resp::encode::integer(out, n as i64);
+        }
+    }
+}
+
+/// The deadline passed: answer as a timeout. Returns false when the client
+/// was already served.
+pub fn timeout(eng: &mut Engine, id: u64) -> bool {
+    let Some(cl) = eng.clients.get(&id) else {
+        return false;
+    };
+    if cl.block.as_ref().is_none_or(|b| b.done) {
+        return false;
+    }
+    let mut out = Vec::new();
+    write_timeout_reply(eng, cl, &mut out);
+    let Some(mut cl) = eng.clients.remove(&id) else {
+        return false;
+    };
+    unregister(eng, &cl);
+    if let Some(b) = cl.block.as_mut() {
+        b.done = true;
+    }
+    cl.outbox.push(&out);
+    eng.clients.insert(id, cl);
+    true
+}
+
+/// CLIENT UNBLOCK: returns 1 when the client was blocked.
+pub fn unblock_client(eng: &mut Engine, id: u64, error: bool) -> usize {
+    let blocked = eng
+        .clients
+        .get(&id)
+        .is_some_and(|cl| cl.block.as_ref().is_some_and(|b| !b.done));
+    if !blocked {
+        return 0;
+    }
+    if !error {
+        return timeout(eng, id) as usize;
+    }
+    let Some(mut cl) = eng.clients.remove(&id) else {
+        return 0;
+    };
+    unregister(eng, &cl);
+    if let Some(b) = cl.block.as_mut() {
+        b.done = true;
+    }
+    let mut out = Vec::new();
+    resp::encode::error(&mut out, b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    cl.outbox.push(&out);
+    eng.clients.insert(id, cl);
+    1
+}
+
+/// The client disconnected while blocked.
+pub fn forget(eng: &mut Engine, cl: &Client) {
+    unregister(eng, cl);
+}
+
+/// After SWAPDB, keys that now exist in a swapped db may serve waiters.
+pub fn signal_db_swapped(eng: &mut Engine, a: usize, b: usize) {
+    let keys: Vec<(usize, Key)> = eng
+        .blocked_on
+        .keys()
+        .filter(|(d, _)| *d == a || *d == b)
+        .cloned()
+        .collect();
+    for (d, k) in keys {
+        if eng.dbs[d].get(&k).is_some() {
+            eng.signal_ready(d, &k);
+        }
+    }
+}
+
+/// Keys of a blocked command that are still of interest, for INFO.
+pub fn blocked_clients(eng: &Engine) -> usize {
+    eng.clients
+        .values()
+        .filter(|c| c.block.as_ref().is_some_and(|b| !b.done))
+        .count()
+}
+
+/// Arguments helper used by tests.
+pub fn args(v: &[&str]) -> Vec<Bytes> {
+    v.iter()
+        .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+        .collect()
+}

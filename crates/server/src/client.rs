@@ -1,0 +1,256 @@
+//! Per-client state that commands read and change.
+//!
+//! A `Client` lives in the engine's client table while its connection is
+//! idle, and is taken out for the duration of a batch, so commands get it as
+//! `&mut Client` next to `&mut Engine`. A client blocked on keys (BLPOP,
+//! WAIT, …) stays in the engine with its pending command, so the engine can
+//! serve it in FIFO order the moment a key becomes ready, exactly as Redis's
+//! `handleClientsBlockedOnKeys` does.
+//!
+//! What other tasks need to hand a client asynchronously (pub/sub messages,
+//! replies to a blocked command, MONITOR lines, the replication stream, a
+//! kill) goes through its `Outbox`, which the connection task drains.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use resp::encode::Proto;
+use tokio::sync::Notify;
+
+use crate::keyspace::Key;
+
+/// Client flag bits (a subset of Redis's CLIENT_*), shown in CLIENT LIST.
+pub mod flag {
+    /// Inside MULTI.
+    pub const MULTI: u32 = 1 << 0;
+    /// A queued command had an error: EXEC must abort.
+    pub const DIRTY_EXEC: u32 = 1 << 1;
+    /// A replica connection.
+    pub const REPLICA: u32 = 1 << 2;
+    /// Our master's connection.
+    pub const MASTER: u32 = 1 << 3;
+    /// MONITOR.
+    pub const MONITOR: u32 = 1 << 4;
+    /// Blocked on keys or WAIT.
+    pub const BLOCKED: u32 = 1 << 5;
+    /// Close after the current reply.
+    pub const CLOSE_AFTER_REPLY: u32 = 1 << 6;
+    /// Connected over the unix socket.
+    pub const UNIX: u32 = 1 << 7;
+    /// CLIENT NO-EVICT on.
+    pub const NO_EVICT: u32 = 1 << 8;
+    /// Old SYNC protocol replica: does not send REPLCONF ACK.
+    pub const PRE_PSYNC: u32 = 1 << 9;
+}
+
+/// CLIENT REPLY state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    On,
+    /// No replies.
+    Off,
+    /// The next command's reply is dropped.
+    Skip,
+    /// Set by CLIENT REPLY SKIP; becomes Skip for the following command.
+    SkipNext,
+}
+
+/// Asynchronous output for a client: bytes other tasks hand it, plus a kill
+/// switch. Bounded by the caller through `len()` and the client's output
+/// buffer limits.
+#[derive(Default)]
+pub struct Outbox {
+    buf: Mutex<Vec<u8>>,
+    len: AtomicUsize,
+    killed: AtomicBool,
+    /// The client's protocol is RESP3 (for pushed messages).
+    pub resp3: AtomicBool,
+    /// When the queue went over the soft limit (ms), 0 when under it.
+    soft_since: std::sync::atomic::AtomicI64,
+    /// Woken on new output, unblock, or kill.
+    pub notify: Notify,
+}
+
+impl Outbox {
+    /// Append bytes and wake the connection.
+    pub fn push(&self, bytes: &[u8]) {
+        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        b.extend_from_slice(bytes);
+        self.len.store(b.len(), Ordering::Relaxed);
+        drop(b);
+        self.notify.notify_one();
+    }
+
+    /// Append bytes under an output-buffer limit: a client over the hard
+    /// limit, or over the soft limit for longer than allowed, is killed
+    /// instead of growing without bound. Returns false when killed.
+    pub fn push_limited(&self, bytes: &[u8], limit: crate::config::BufLimit, now: i64) -> bool {
+        if self.is_killed() {
+            return false;
+        }
+        let len = self.len() + bytes.len();
+        if limit.hard > 0 && len as u64 > limit.hard {
+            self.kill();
+            return false;
+        }
+        if limit.soft > 0 && len as u64 > limit.soft {
+            let since = self.soft_since.load(Ordering::Relaxed);
+            if since == 0 {
+                self.soft_since.store(now, Ordering::Relaxed);
+            } else if (now - since) as u64 >= limit.soft_secs * 1000 {
+                self.kill();
+                return false;
+            }
+        } else {
+            self.soft_since.store(0, Ordering::Relaxed);
+        }
+        self.push(bytes);
+        true
+    }
+
+    /// Whether pushed messages use RESP3.
+    pub fn is_resp3(&self) -> bool {
+        self.resp3.load(Ordering::Relaxed)
+    }
+
+    /// Take everything queued.
+    pub fn take(&self) -> Vec<u8> {
+        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        self.len.store(0, Ordering::Relaxed);
+        std::mem::take(&mut *b)
+    }
+
+    /// Bytes queued.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Nothing queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Ask the connection to close.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    /// Whether a kill was asked.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Relaxed)
+    }
+
+    /// Wake the connection without output (unblocked, timed out).
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// What a blocked client waits for.
+pub struct BlockState {
+    /// The command to run again when a key is ready.
+    pub args: Vec<Bytes>,
+    /// Keys (db, key) it waits on; empty for WAIT.
+    pub keys: Vec<(usize, Key)>,
+    /// Absolute deadline in ms, or None for ever.
+    pub deadline: Option<i64>,
+    /// For WAIT: replicas wanted and the offset to reach.
+    pub wait: Option<(usize, i64)>,
+    /// Set when the engine served or timed the client out: the connection
+    /// picks up the outbox and resumes.
+    pub done: bool,
+    /// What to answer on timeout.
+    pub reply: crate::blocking::TimeoutReply,
+}
+
+/// One client.
+pub struct Client {
+    /// Unique id, as CLIENT ID.
+    pub id: u64,
+    /// Peer address `ip:port` (or `path:0` on the unix socket).
+    pub addr: String,
+    /// Local address.
+    pub laddr: String,
+    /// Whether the peer is on loopback or the unix socket.
+    pub local: bool,
+    /// CLIENT SETNAME.
+    pub name: Option<Vec<u8>>,
+    /// Selected database.
+    pub db: usize,
+    /// RESP2 or RESP3.
+    pub proto: Proto,
+    /// Passed AUTH (or no password is set).
+    pub authenticated: bool,
+    /// `flag::*` bits.
+    pub flags: u32,
+    /// Commands queued by MULTI.
+    pub multi: Vec<Vec<Bytes>>,
+    /// Keys under WATCH: (db, key, expired-at-watch-time).
+    pub watched: Vec<(usize, Key, bool)>,
+    /// CLIENT REPLY.
+    pub reply_mode: ReplyMode,
+    /// Channels subscribed.
+    pub channels: HashSet<Vec<u8>>,
+    /// Patterns subscribed.
+    pub patterns: HashSet<Vec<u8>>,
+    /// Creation time (ms).
+    pub created: i64,
+    /// Last interaction (ms).
+    pub last_interaction: i64,
+    /// Name of the last command run.
+    pub last_cmd: String,
+    /// Asynchronous output.
+    pub outbox: Arc<Outbox>,
+    /// Set while blocked.
+    pub block: Option<BlockState>,
+    /// Bytes in the query buffer, for CLIENT LIST.
+    pub qbuf: usize,
+    /// When the client first went over the soft output limit (ms), or 0.
+    pub soft_limit_since: i64,
+    /// Replication state when this is a replica connection.
+    pub replica: Option<Box<crate::repl::ReplicaLink>>,
+}
+
+impl Client {
+    /// A fresh client.
+    pub fn new(id: u64, addr: String, laddr: String, local: bool, unix: bool, now: i64) -> Client {
+        Client {
+            id,
+            addr,
+            laddr,
+            local,
+            name: None,
+            db: 0,
+            proto: Proto::Resp2,
+            authenticated: false,
+            flags: if unix { flag::UNIX } else { 0 },
+            multi: Vec::new(),
+            watched: Vec::new(),
+            reply_mode: ReplyMode::On,
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            created: now,
+            last_interaction: now,
+            last_cmd: "NULL".into(),
+            outbox: Arc::new(Outbox::default()),
+            block: None,
+            qbuf: 0,
+            soft_limit_since: 0,
+            replica: None,
+        }
+    }
+
+    /// Inside MULTI.
+    pub fn in_multi(&self) -> bool {
+        self.flags & flag::MULTI != 0
+    }
+
+    /// Subscribed to anything (RESP2 subscribed mode).
+    pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+}

@@ -1,0 +1,769 @@
+//! Connection commands: PING, ECHO, QUIT, RESET, AUTH, HELLO, SELECT and
+//! CLIENT (Redis's `networking.c` and `server.c`).
+
+use resp::encode::Proto;
+
+use super::f::*;
+use super::{cmd, container, eq, parse_int, CommandSpec, Ctx, NOKEYS};
+use crate::client::{flag, Client, ReplyMode};
+use crate::config::P;
+use crate::engine::Engine;
+use crate::error::*;
+
+/// Table rows.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "ping",
+        -1,
+        FAST | STALE | SUBCTX,
+        NOKEYS,
+        "connection",
+        "1.0.0",
+        "Ping the server",
+        ping,
+    ),
+    cmd(
+        "echo",
+        2,
+        FAST,
+        NOKEYS,
+        "connection",
+        "1.0.0",
+        "Echo the given string",
+        echo,
+    ),
+    cmd(
+        "quit",
+        -1,
+        ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
+        NOKEYS,
+        "connection",
+        "1.0.0",
+        "Close the connection",
+        quit,
+    ),
+    cmd(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | NO_AUTH | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Reset the connection",
+        reset,
+    ),
+    cmd(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SKIP_MONITOR | ALLOW_BUSY,
+        NOKEYS,
+        "connection",
+        "1.0.0",
+        "Authenticate to the server",
+        auth,
+    ),
+    cmd(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SKIP_MONITOR | ALLOW_BUSY,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Handshake with Redis",
+        hello,
+    ),
+    cmd(
+        "select",
+        2,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "connection",
+        "1.0.0",
+        "Change the selected database for the current connection",
+        select,
+    ),
+    container(
+        "client",
+        "connection",
+        "2.4.0",
+        "A container for client connection commands",
+        CLIENT,
+    ),
+];
+
+const CA: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+const CF: u32 = NOSCRIPT | LOADING | STALE;
+
+static CLIENT: &[CommandSpec] = &[
+    cmd(
+        "id",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "5.0.0",
+        "Returns the client ID for the current connection",
+        client_id,
+    ),
+    cmd(
+        "setname",
+        3,
+        CF,
+        NOKEYS,
+        "connection",
+        "2.6.9",
+        "Set the current connection name",
+        client_setname,
+    ),
+    cmd(
+        "getname",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "2.6.9",
+        "Get the current connection name",
+        client_getname,
+    ),
+    cmd(
+        "list",
+        -2,
+        CA,
+        NOKEYS,
+        "connection",
+        "2.4.0",
+        "Get the list of client connections",
+        client_list,
+    ),
+    cmd(
+        "info",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Returns information about the current client connection.",
+        client_info,
+    ),
+    cmd(
+        "kill",
+        -3,
+        CA,
+        NOKEYS,
+        "connection",
+        "2.4.0",
+        "Kill the connection of a client",
+        client_kill,
+    ),
+    cmd(
+        "pause",
+        -3,
+        CA,
+        NOKEYS,
+        "connection",
+        "3.0.0",
+        "Stop processing commands from clients for some time",
+        client_pause,
+    ),
+    cmd(
+        "unpause",
+        2,
+        CA,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Resume processing of clients that were paused",
+        client_unpause,
+    ),
+    cmd(
+        "reply",
+        3,
+        CF,
+        NOKEYS,
+        "connection",
+        "3.2.0",
+        "Instruct the server whether to reply to commands",
+        client_reply,
+    ),
+    cmd(
+        "no-evict",
+        3,
+        CA,
+        NOKEYS,
+        "connection",
+        "7.0.0",
+        "Set client eviction mode for the current connection",
+        client_no_evict,
+    ),
+    cmd(
+        "unblock",
+        -3,
+        CA,
+        NOKEYS,
+        "connection",
+        "5.0.0",
+        "Unblock a client blocked in a blocking command from a different connection",
+        client_unblock,
+    ),
+    cmd(
+        "getredir",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Get tracking notifications redirection client ID if any",
+        client_getredir,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "connection",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        client_help,
+    ),
+];
+
+fn ping(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 2 {
+        return Err(CmdError::arity("ping"));
+    }
+    if c.cl.proto == Proto::Resp2 && c.cl.subscriptions() > 0 {
+        // In RESP2 subscribed mode PING answers as a pub/sub message.
+        c.array(2);
+        c.bulk(b"pong");
+        let m = c.args.get(1).cloned().unwrap_or_default();
+        c.bulk(&m);
+        return Ok(());
+    }
+    match c.args.get(1).cloned() {
+        Some(m) => c.bulk(&m),
+        None => c.simple("PONG"),
+    }
+    Ok(())
+}
+
+fn echo(c: &mut Ctx) -> CmdResult {
+    let m = c.args[1].clone();
+    c.bulk(&m);
+    Ok(())
+}
+
+fn quit(c: &mut Ctx) -> CmdResult {
+    c.cl.flags |= flag::CLOSE_AFTER_REPLY;
+    c.ok();
+    Ok(())
+}
+
+fn reset(c: &mut Ctx) -> CmdResult {
+    super::multi::discard_transaction(c.eng, c.cl);
+    super::multi::unwatch_all(c.eng, c.cl);
+    super::pubsub::unsubscribe_all(c.eng, c.cl);
+    c.eng.monitors.retain(|&id| id != c.cl.id);
+    c.cl.flags &= !(flag::MONITOR | flag::NO_EVICT);
+    c.cl.reply_mode = ReplyMode::On;
+    c.cl.proto = Proto::Resp2;
+    c.cl.db = 0;
+    c.cl.name = None;
+    c.cl.authenticated = c.eng.cfg.str(P::requirepass).is_empty();
+    c.simple("RESET");
+    Ok(())
+}
+
+/// Check credentials against `requirepass` for the `default` user.
+fn check_auth(eng: &Engine, user: &[u8], pass: &[u8]) -> CmdResult {
+    let rp = eng.cfg.str(P::requirepass);
+    if user == b"default" && (rp.is_empty() || rp.as_bytes() == pass) {
+        Ok(())
+    } else {
+        Err(WRONGPASS.into())
+    }
+}
+
+fn auth(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 3 {
+        return Err(SYNTAX.into());
+    }
+    let (user, pass) = if c.args.len() == 3 {
+        (c.args[1].clone(), c.args[2].clone())
+    } else {
+        if c.eng.cfg.str(P::requirepass).is_empty() {
+            return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
+        }
+        (bytes::Bytes::from_static(b"default"), c.args[1].clone())
+    };
+    check_auth(c.eng, &user, &pass)?;
+    c.cl.authenticated = true;
+    c.ok();
+    Ok(())
+}
+
+fn hello(c: &mut Ctx) -> CmdResult {
+    let mut proto = c.cl.proto;
+    let mut i = 1;
+    if let Some(v) = c.args.get(1) {
+        let n = parse_int(v).map_err(|_| {
+            CmdError::fixed("ERR Protocol version is not an integer or out of range")
+        })?;
+        proto = match n {
+            2 => Proto::Resp2,
+            3 => Proto::Resp3,
+            _ => return Err("NOPROTO unsupported protocol version".into()),
+        };
+        i = 2;
+    }
+    let mut setname = None;
+    while i < c.args.len() {
+        let more = c.args.len() - i - 1;
+        if eq(&c.args[i], "auth") && more >= 2 {
+            let (u, p) = (c.args[i + 1].clone(), c.args[i + 2].clone());
+            check_auth(c.eng, &u, &p)?;
+            c.cl.authenticated = true;
+            i += 3;
+        } else if eq(&c.args[i], "setname") && more >= 1 {
+            let n = c.args[i + 1].clone();
+            validate_name(&n)?;
+            setname = Some(n);
+            i += 2;
+        } else {
+            return Err(CmdError::msg(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                truncate_for_error(&c.args[i])
+            )));
+        }
+    }
+    if !c.cl.authenticated && !c.eng.cfg.str(P::requirepass).is_empty() {
+        return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
+    }
+    if let Some(n) = setname {
+        c.cl.name = if n.is_empty() { None } else { Some(n.to_vec()) };
+    }
+    c.cl.proto = proto;
+    let role = if c.eng.is_replica() {
+        "replica"
+    } else {
+        "master"
+    };
+    c.map(7);
+    c.bulk(b"server");
+    c.bulk(b"redis");
+    c.bulk(b"version");
+    c.bulk(crate::info::REDIS_VERSION.as_bytes());
+    c.bulk(b"proto");
+    c.int(if proto == Proto::Resp3 { 3 } else { 2 });
+    c.bulk(b"id");
+    let id = c.cl.id;
+    c.int(id as i64);
+    c.bulk(b"mode");
+    c.bulk(b"standalone");
+    c.bulk(b"role");
+    c.bulk(role.as_bytes());
+    c.bulk(b"modules");
+    c.array(0);
+    Ok(())
+}
+
+fn select(c: &mut Ctx) -> CmdResult {
+    let n = parse_int(&c.args[1])?;
+    if n < 0 || n as usize >= c.eng.dbs.len() {
+        return Err(DB_RANGE.into());
+    }
+    c.cl.db = n as usize;
+    c.ok();
+    Ok(())
+}
+
+fn client_id(c: &mut Ctx) -> CmdResult {
+    let id = c.cl.id;
+    c.int(id as i64);
+    Ok(())
+}
+
+fn validate_name(n: &[u8]) -> CmdResult {
+    if n.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(
+            "ERR Client names cannot contain spaces, newlines or special characters.".into(),
+        );
+    }
+    Ok(())
+}
+
+fn client_setname(c: &mut Ctx) -> CmdResult {
+    let n = c.args[2].clone();
+    validate_name(&n)?;
+    c.cl.name = if n.is_empty() { None } else { Some(n.to_vec()) };
+    c.ok();
+    Ok(())
+}
+
+fn client_getname(c: &mut Ctx) -> CmdResult {
+    match c.cl.name.clone() {
+        Some(n) => c.bulk(&n),
+        None => c.null(),
+    }
+    Ok(())
+}
+
+/// The `flags=` letters of CLIENT LIST.
+fn flags_string(cl: &Client) -> String {
+    let mut s = String::new();
+    if cl.flags & flag::REPLICA != 0 {
+        if cl.flags & flag::MONITOR != 0 {
+            s.push('O');
+        } else {
+            s.push('S');
+        }
+    }
+    if cl.flags & flag::MASTER != 0 {
+        s.push('M');
+    }
+    if cl.subscriptions() > 0 {
+        s.push('P');
+    }
+    if cl.in_multi() {
+        s.push('x');
+    }
+    if cl.block.is_some() {
+        s.push('b');
+    }
+    if cl.flags & flag::DIRTY_EXEC != 0 {
+        s.push('d');
+    }
+    if cl.flags & flag::CLOSE_AFTER_REPLY != 0 {
+        s.push('c');
+    }
+    if cl.flags & flag::UNIX != 0 {
+        s.push('U');
+    }
+    if cl.flags & flag::NO_EVICT != 0 {
+        s.push('e');
+    }
+    if s.is_empty() {
+        s.push('N');
+    }
+    s
+}
+
+/// One CLIENT LIST line, with Redis 7.0's fields.
+pub fn client_line(cl: &Client, now: i64) -> String {
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        cl.id,
+        cl.addr,
+        cl.laddr,
+        cl.id + 7,
+        String::from_utf8_lossy(cl.name.as_deref().unwrap_or(b"")),
+        (now - cl.created) / 1000,
+        (now - cl.last_interaction) / 1000,
+        flags_string(cl),
+        cl.db,
+        cl.channels.len(),
+        cl.patterns.len(),
+        if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
+        cl.qbuf,
+        1024usize.saturating_sub(cl.qbuf),
+        cl.outbox.len(),
+        cl.qbuf + cl.outbox.len() + 1024,
+        cl.last_cmd,
+        if cl.proto == Proto::Resp3 { 3 } else { 2 }
+    )
+}
+
+fn client_type_matches(cl: &Client, t: &[u8]) -> CmdResult<bool> {
+    Ok(if eq(t, "normal") {
+        cl.flags & (flag::REPLICA | flag::MASTER) == 0 && cl.subscriptions() == 0
+    } else if eq(t, "replica") || eq(t, "slave") {
+        cl.flags & flag::REPLICA != 0 && cl.flags & flag::MONITOR == 0
+    } else if eq(t, "master") {
+        cl.flags & flag::MASTER != 0
+    } else if eq(t, "pubsub") {
+        cl.subscriptions() > 0
+    } else {
+        return Err(CmdError::msg(format!(
+            "ERR Unknown client type '{}'",
+            truncate_for_error(t)
+        )));
+    })
+}
+
+fn client_list(c: &mut Ctx) -> CmdResult {
+    let now = c.now();
+    let mut ids: Option<Vec<u64>> = None;
+    let mut ty: Option<bytes::Bytes> = None;
+    let mut i = 2;
+    while i < c.args.len() {
+        if eq(&c.args[i], "type") && i + 1 < c.args.len() {
+            ty = Some(c.args[i + 1].clone());
+            i += 2;
+        } else if eq(&c.args[i], "id") && i + 1 < c.args.len() {
+            let mut v = Vec::new();
+            for a in &c.args[i + 1..] {
+                let n = parse_int(a).map_err(|_| CmdError::fixed("ERR Invalid client ID"))?;
+                if n <= 0 {
+                    return Err("ERR Invalid client ID".into());
+                }
+                v.push(n as u64);
+            }
+            ids = Some(v);
+            i = c.args.len();
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    let mut all: Vec<&Client> = c.eng.clients.values().map(|b| &**b).collect();
+    all.push(c.cl);
+    all.sort_by_key(|cl| cl.id);
+    let mut text = String::new();
+    for cl in all {
+        if let Some(ids) = &ids {
+            if !ids.contains(&cl.id) {
+                continue;
+            }
+        }
+        if let Some(t) = &ty {
+            if !client_type_matches(cl, t)? {
+                continue;
+            }
+        }
+        text.push_str(&client_line(cl, now));
+        text.push('\n');
+    }
+    c.verbatim(text.as_bytes());
+    Ok(())
+}
+
+fn client_info(c: &mut Ctx) -> CmdResult {
+    let mut line = client_line(c.cl, c.now());
+    line.push('\n');
+    c.verbatim(line.as_bytes());
+    Ok(())
+}
+
+fn client_kill(c: &mut Ctx) -> CmdResult {
+    // Old form: CLIENT KILL addr:port.
+    if c.args.len() == 3 {
+        let addr = c.args[2].clone();
+        let me = c.cl.addr.as_bytes() == addr.as_ref();
+        let victim = c
+            .eng
+            .clients
+            .values()
+            .find(|cl| cl.addr.as_bytes() == addr.as_ref())
+            .map(|cl| cl.outbox.clone());
+        if me {
+            c.cl.flags |= flag::CLOSE_AFTER_REPLY;
+        } else if let Some(ob) = victim {
+            ob.kill();
+        } else {
+            return Err("ERR No such client".into());
+        }
+        c.ok();
+        return Ok(());
+    }
+    let mut filt_id = None;
+    let mut filt_addr = None;
+    let mut filt_laddr = None;
+    let mut filt_type = None;
+    let mut filt_user = None;
+    let mut skipme = true;
+    let mut i = 2;
+    while i < c.args.len() {
+        if i + 1 >= c.args.len() {
+            return Err(SYNTAX.into());
+        }
+        let (k, v) = (c.args[i].clone(), c.args[i + 1].clone());
+        if eq(&k, "id") {
+            let n = parse_int(&v)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(CmdError::fixed("ERR client-id should be greater than 0"))?;
+            filt_id = Some(n as u64);
+        } else if eq(&k, "addr") {
+            filt_addr = Some(v);
+        } else if eq(&k, "laddr") {
+            filt_laddr = Some(v);
+        } else if eq(&k, "type") {
+            // Validate the type now, as Redis does.
+            client_type_matches(c.cl, &v)?;
+            filt_type = Some(v);
+        } else if eq(&k, "user") {
+            if v.as_ref() != b"default" {
+                return Err(CmdError::msg(format!(
+                    "ERR No such user '{}'",
+                    truncate_for_error(&v)
+                )));
+            }
+            filt_user = Some(v);
+        } else if eq(&k, "skipme") {
+            skipme = if eq(&v, "yes") {
+                true
+            } else if eq(&v, "no") {
+                false
+            } else {
+                return Err(SYNTAX.into());
+            };
+        } else {
+            return Err(SYNTAX.into());
+        }
+        i += 2;
+    }
+    let _ = filt_user;
+    let matches = |cl: &Client| -> CmdResult<bool> {
+        if filt_id.is_some_and(|id| id != cl.id) {
+            return Ok(false);
+        }
+        if filt_addr
+            .as_ref()
+            .is_some_and(|a| a.as_ref() != cl.addr.as_bytes())
+        {
+            return Ok(false);
+        }
+        if filt_laddr
+            .as_ref()
+            .is_some_and(|a| a.as_ref() != cl.laddr.as_bytes())
+        {
+            return Ok(false);
+        }
+        if let Some(t) = &filt_type {
+            if !client_type_matches(cl, t)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let mut killed = 0;
+    for cl in c.eng.clients.values() {
+        if matches(cl)? {
+            cl.outbox.kill();
+            killed += 1;
+        }
+    }
+    if !skipme && matches(c.cl)? {
+        c.cl.flags |= flag::CLOSE_AFTER_REPLY;
+        killed += 1;
+    }
+    c.int(killed);
+    Ok(())
+}
+
+fn client_pause(c: &mut Ctx) -> CmdResult {
+    let ms = parse_int(&c.args[2])
+        .map_err(|_| CmdError::fixed("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err("ERR timeout is negative".into());
+    }
+    let write_only = match c.args.get(3) {
+        None => false,
+        Some(a) if eq(a, "write") => true,
+        Some(a) if eq(a, "all") => false,
+        Some(_) => return Err(SYNTAX.into()),
+    };
+    if c.args.len() > 4 {
+        return Err(SYNTAX.into());
+    }
+    let until = c.now() + ms;
+    // A longer or stricter pause wins, as Redis's pauseClients.
+    let p = &mut c.eng.pause;
+    if p.until < c.eng.now || until > p.until {
+        p.until = until;
+    }
+    p.write_only = if p.until == until {
+        write_only
+    } else {
+        p.write_only && write_only
+    };
+    c.ok();
+    Ok(())
+}
+
+fn client_unpause(c: &mut Ctx) -> CmdResult {
+    c.eng.pause = Default::default();
+    c.eng.pause_changed.notify_waiters();
+    c.ok();
+    Ok(())
+}
+
+fn client_reply(c: &mut Ctx) -> CmdResult {
+    let a = c.args[2].clone();
+    if eq(&a, "on") {
+        c.cl.reply_mode = ReplyMode::On;
+        c.ok();
+    } else if eq(&a, "off") {
+        c.cl.reply_mode = ReplyMode::Off;
+    } else if eq(&a, "skip") {
+        if c.cl.reply_mode == ReplyMode::On {
+            c.cl.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        return Err(SYNTAX.into());
+    }
+    Ok(())
+}
+
+fn client_no_evict(c: &mut Ctx) -> CmdResult {
+    let a = c.args[2].clone();
+    if eq(&a, "on") {
+        c.cl.flags |= flag::NO_EVICT;
+    } else if eq(&a, "off") {
+        c.cl.flags &= !flag::NO_EVICT;
+    } else {
+        return Err(SYNTAX.into());
+    }
+    c.ok();
+    Ok(())
+}
+
+fn client_unblock(c: &mut Ctx) -> CmdResult {
+    let id = parse_int(&c.args[2])?;
+    let error = match c.args.get(3) {
+        None => false,
+        Some(a) if eq(a, "timeout") => false,
+        Some(a) if eq(a, "error") => true,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    let n = crate::blocking::unblock_client(c.eng, id as u64, error);
+    c.int(n as i64);
+    Ok(())
+}
+
+fn client_getredir(c: &mut Ctx) -> CmdResult {
+    c.int(-1);
+    Ok(())
+}
+
+fn client_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options: TYPE, ID.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,694 @@
+//! The command table and dispatch.
+//!
+//! The table is data, as Redis's `commands/*.json`: name, arity (+N exact,
+//! −N at least), flags, key positions, group, and the handler. `execute`
+//! runs Redis's `processCommand` checks in Redis's order (lookup, arity,
+//! auth, transaction queueing, subscribed-mode, read-only replica, loading)
+//! and then `call`s the handler, which writes its reply into the output
+//! buffer through `Ctx`. One file per command family holds the handlers.
+
+pub mod conn;
+pub mod keys;
+pub mod multi;
+pub mod pubsub;
+pub mod server;
+pub mod string;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+use resp::encode::{self as enc, Proto};
+
+use crate::client::{flag, Client};
+use crate::config::P;
+use crate::engine::Engine;
+use crate::error::{CmdError, CmdResult, NOAUTH, WRONGTYPE};
+use crate::keyspace::{Db, Entry, Value};
+
+/// Command flags (Redis's CMD_*).
+pub mod f {
+    /// May modify the dataset.
+    pub const WRITE: u32 = 1 << 0;
+    /// Reads data only.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory: refused when over maxmemory.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Pub/sub related.
+    pub const PUBSUB: u32 = 1 << 4;
+    /// Not allowed in scripts.
+    pub const NOSCRIPT: u32 = 1 << 5;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 6;
+    /// Allowed while loading.
+    pub const LOADING: u32 = 1 << 7;
+    /// Allowed on a replica with stale data.
+    pub const STALE: u32 = 1 << 8;
+    /// Not shown to MONITOR.
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    /// Not logged in the slowlog.
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    /// O(1) or O(log N).
+    pub const FAST: u32 = 1 << 11;
+    /// Allowed before AUTH.
+    pub const NO_AUTH: u32 = 1 << 12;
+    /// May replicate (PUBLISH, …).
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    /// Refused inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 14;
+    /// Allowed while busy.
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    /// Allowed in RESP2 subscribed mode.
+    pub const SUBCTX: u32 = 1 << 16;
+    /// Container of subcommands.
+    pub const CONTAINER: u32 = 1 << 17;
+
+    /// Names for COMMAND INFO, in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// A command handler.
+pub type Handler = fn(&mut Ctx) -> CmdResult;
+
+/// One row of the command table.
+pub struct CommandSpec {
+    /// Lower-case name (`config|get` style for subcommands is built from
+    /// the parent).
+    pub name: &'static str,
+    /// +N exact, -N at least (counting the name).
+    pub arity: i32,
+    /// `f::*`.
+    pub flags: u32,
+    /// First key argument (0 = none).
+    pub first_key: i32,
+    /// Last key argument (-1 = last argument).
+    pub last_key: i32,
+    /// Step between keys.
+    pub step: i32,
+    /// Documentation group (`string`, `generic`, …).
+    pub group: &'static str,
+    /// Version that introduced it.
+    pub since: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// The handler (containers dispatch to subcommands).
+    pub handler: Handler,
+    /// Subcommands of a container.
+    pub subs: &'static [CommandSpec],
+}
+
+/// Shorthand to build a table row.
+#[allow(clippy::too_many_arguments)]
+pub const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: (i32, i32, i32),
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    handler: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        first_key: keys.0,
+        last_key: keys.1,
+        step: keys.2,
+        group,
+        since,
+        summary,
+        handler,
+        subs: &[],
+    }
+}
+
+/// A container command (CONFIG, CLIENT, …) with subcommands.
+pub const fn container(
+    name: &'static str,
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    subs: &'static [CommandSpec],
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity: -2,
+        flags: f::CONTAINER,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        group,
+        since,
+        summary,
+        handler: |_| Ok(()),
+        subs,
+    }
+}
+
+/// No keys.
+pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+/// One key at argument 1.
+pub const KEY1: (i32, i32, i32) = (1, 1, 1);
+
+fn families() -> [&'static [CommandSpec]; 6] {
+    [
+        string::COMMANDS,
+        multi::COMMANDS,
+        keys::COMMANDS,
+        server::COMMANDS,
+        conn::COMMANDS,
+        pubsub::COMMANDS,
+    ]
+}
+
+/// Every command, by lower-case name.
+pub static TABLE: LazyLock<HashMap<&'static str, &'static CommandSpec>> = LazyLock::new(|| {
+    let mut m = HashMap::new();
+    for fam in families() {
+        for c in fam {
+            m.insert(c.name, c);
+        }
+    }
+    m
+});
+
+/// Look a command up by name, case-insensitively, without allocating for
+/// normal-length names.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let s = std::str::from_utf8(lower).ok()?;
+    TABLE.get(s).copied()
+}
+
+/// Find a subcommand of a container.
+pub fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
+    parent
+        .subs
+        .iter()
+        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// The full name Redis shows for a (sub)command: `get`, `config|get`.
+pub fn full_name(parent: Option<&CommandSpec>, c: &CommandSpec) -> String {
+    match parent {
+        Some(p) => format!("{}|{}", p.name, c.name),
+        None => c.name.to_string(),
+    }
+}
+
+/// Everything a handler sees.
+pub struct Ctx<'a> {
+    /// The engine (under the lock).
+    pub eng: &'a mut Engine,
+    /// The client running the command.
+    pub cl: &'a mut Client,
+    /// Arguments, the name first.
+    pub args: Vec<Bytes>,
+    /// The reply buffer.
+    pub out: &'a mut Vec<u8>,
+    /// The command being run.
+    pub cmd: &'static CommandSpec,
+    /// Its container, for subcommands.
+    pub parent: Option<&'static CommandSpec>,
+    /// Set by a handler that propagates something other than its argv
+    /// (an empty list propagates nothing).
+    pub propagate_as: Option<Vec<Vec<Vec<u8>>>>,
+    /// Whether this command runs for our master (replication stream).
+    pub from_master: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// Argument `i` (0 is the command name).
+    #[inline]
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.args[i]
+    }
+
+    /// The client's protocol.
+    #[inline]
+    pub fn proto(&self) -> Proto {
+        self.cl.proto
+    }
+
+    /// Current time of the command (ms).
+    #[inline]
+    pub fn now(&self) -> i64 {
+        self.eng.now
+    }
+
+    /// The selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.eng.dbs[self.cl.db]
+    }
+
+    // ---- replies ---------------------------------------------------------
+
+    /// +OK
+    pub fn ok(&mut self) {
+        enc::simple(self.out, b"OK");
+    }
+    /// +s
+    pub fn simple(&mut self, s: &str) {
+        enc::simple(self.out, s.as_bytes());
+    }
+    /// :n
+    pub fn int(&mut self, n: i64) {
+        enc::integer(self.out, n);
+    }
+    /// $bulk
+    pub fn bulk(&mut self, b: &[u8]) {
+        enc::bulk(self.out, b);
+    }
+    /// A string value as a bulk reply.
+    pub fn bulk_value(&mut self, v: &Value) {
+        write_string_value(self.out, v);
+    }
+    /// Null bulk.
+    pub fn null(&mut self) {
+        enc::null(self.out, self.cl.proto);
+    }
+    /// Null array.
+    pub fn null_array(&mut self) {
+        enc::null_array(self.out, self.cl.proto);
+    }
+    /// Array header.
+    pub fn array(&mut self, n: usize) {
+        enc::array_len(self.out, n);
+    }
+    /// Map header.
+    pub fn map(&mut self, n: usize) {
+        enc::map_len(self.out, self.cl.proto, n);
+    }
+    /// Set header.
+    pub fn set_header(&mut self, n: usize) {
+        enc::set_len(self.out, self.cl.proto, n);
+    }
+    /// A double, formatted as Redis 7.0 does (%.17g).
+    pub fn double(&mut self, d: f64) {
+        let s = crate::util::num::fmt_g17(d);
+        enc::double(self.out, self.cl.proto, s.as_bytes());
+    }
+    /// An error reply (counted in INFO errorstats by `execute`).
+    pub fn error(&mut self, e: &CmdError) {
+        write_error(self.eng, self.out, e);
+    }
+    /// Verbatim text (RESP3) or bulk (RESP2).
+    pub fn verbatim(&mut self, text: &[u8]) {
+        enc::verbatim(self.out, self.cl.proto, b"txt", text);
+    }
+
+    // ---- keyspace --------------------------------------------------------
+
+    /// Look a key up for reading: lazy expiry, hit/miss stats, LRU.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Entry> {
+        lookup_read_in(self.eng, self.cl.db, key, self.from_master)
+    }
+
+    /// Look a key up for writing: lazy expiry, no stats.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let db = self.cl.db;
+        if self.eng.expire_if_needed(db, key, true) {
+            // On a writable replica an expired key is treated as missing
+            // and overwritten.
+            if self.eng.dbs[db]
+                .get(key)
+                .is_some_and(|e| e.is_expired(self.eng.now))
+            {
+                self.eng.dbs[db].remove(key);
+            }
+            return None;
+        }
+        self.eng.dbs[db].get_mut(key)
+    }
+
+    /// Whether a key exists (with lazy expiry, no stats).
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        let db = self.cl.db;
+        !self.eng.expire_if_needed(db, key, self.from_master)
+    }
+
+    /// Read a string value: None when missing, WRONGTYPE for other types.
+    pub fn get_string(&mut self, key: &[u8]) -> CmdResult<Option<std::borrow::Cow<'_, [u8]>>> {
+        match self.lookup_read(key) {
+            None => Ok(None),
+            Some(e) => e
+                .value
+                .as_bytes()
+                .map(Some)
+                .ok_or(CmdError::fixed(WRONGTYPE)),
+        }
+    }
+
+    /// Store a value, replacing any old one and its TTL (Redis's setKey).
+    pub fn set_key(&mut self, key: &[u8], value: Value, expire: i64) {
+        let db = self.cl.db;
+        let lru = self.eng.lru_clock();
+        self.eng.dbs[db].insert(key, value, expire, lru);
+        self.modified(key);
+    }
+
+    /// Delete a key; true when it existed (and was not expired).
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        if !self.exists(key) {
+            return false;
+        }
+        let db = self.cl.db;
+        let removed = self.eng.dbs[db].remove(key).is_some();
+        if removed {
+            self.modified(key);
+        }
+        removed
+    }
+
+    /// A key's value changed: WATCH invalidation (Redis's signalModifiedKey).
+    pub fn modified(&mut self, key: &[u8]) {
+        let db = self.cl.db;
+        self.eng.touch_watched(db, key);
+    }
+
+    /// Count a change for save points and propagation.
+    pub fn dirty(&mut self, n: u64) {
+        self.eng.dirty += n;
+    }
+
+    /// Keyspace notification for a key in the selected db.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.cl.db;
+        self.eng.notify_keyspace(class, event, db, key);
+    }
+
+    /// Propagate these commands instead of argv.
+    pub fn propagate_instead(&mut self, cmds: Vec<Vec<Vec<u8>>>) {
+        self.propagate_as = Some(cmds);
+    }
+}
+
+/// `Ctx::lookup_read` on split borrows, so a handler can keep writing to
+/// `out` while it holds the entry.
+pub fn lookup_read_in<'e>(
+    eng: &'e mut Engine,
+    db: usize,
+    key: &[u8],
+    from_master: bool,
+) -> Option<&'e Entry> {
+    let now = eng.now;
+    match eng.dbs[db].get(key).map(|e| e.is_expired(now)) {
+        None => {
+            eng.stats.misses += 1;
+            return None;
+        }
+        Some(true) => {
+            if eng.expire_if_needed(db, key, from_master) {
+                eng.stats.misses += 1;
+                return None;
+            }
+        }
+        Some(false) => {}
+    }
+    eng.stats.hits += 1;
+    let old = eng.dbs[db].get(key).map(|e| e.lru).unwrap_or(0);
+    let lru = eng.access(old);
+    eng.dbs[db].get_touch(key, lru)
+}
+
+/// Write a string value as a bulk reply without copying it.
+pub fn write_string_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Int(n) => {
+            let mut b = itoa::Buffer::new();
+            enc::bulk(out, b.format(*n).as_bytes());
+        }
+        Value::Str(b) => enc::bulk(out, b),
+        Value::Raw(b) => enc::bulk(out, b),
+        _ => enc::error(out, WRONGTYPE.as_bytes()),
+    }
+}
+
+/// Write an error reply and count it.
+pub fn write_error(eng: &mut Engine, out: &mut Vec<u8>, e: &CmdError) {
+    enc::error(out, e.0.as_bytes());
+    eng.stats.error_replies += 1;
+    let prefix = e.0.split(' ').next().unwrap_or("ERR").to_string();
+    *eng.stats.errors.entry(prefix).or_insert(0) += 1;
+}
+
+fn arity_ok(arity: i32, argc: usize) -> bool {
+    let argc = argc as i32;
+    (arity > 0 && arity == argc) || (arity < 0 && argc >= -arity)
+}
+
+/// Commands allowed in RESP2 subscribed mode.
+fn allowed_in_subscribed_mode(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
+}
+
+/// Run one command for a client: Redis's `processCommand` then `call`.
+pub fn execute(eng: &mut Engine, cl: &mut Client, args: Vec<Bytes>, out: &mut Vec<u8>) {
+    execute_from(eng, cl, args, out, false)
+}
+
+/// `execute`, marking commands that come from our master.
+pub fn execute_from(
+    eng: &mut Engine,
+    cl: &mut Client,
+    args: Vec<Bytes>,
+    out: &mut Vec<u8>,
+    from_master: bool,
+) {
+    let Some(name) = args.first() else { return };
+    let Some(mut spec) = lookup(name) else {
+        flag_transaction(cl);
+        let e = CmdError::unknown_command(name, &args[1..]);
+        write_error(eng, out, &e);
+        return;
+    };
+    let mut parent = None;
+    if spec.flags & f::CONTAINER != 0 {
+        if args.len() < 2 && spec.name == "command" {
+            // Bare COMMAND lists everything.
+            call(eng, cl, spec, None, args, out, from_master);
+            return;
+        }
+        if args.len() < 2 {
+            flag_transaction(cl);
+            write_error(eng, out, &CmdError::arity(spec.name));
+            return;
+        }
+        match lookup_sub(spec, &args[1]) {
+            Some(sub) => {
+                parent = Some(spec);
+                spec = sub;
+            }
+            None => {
+                flag_transaction(cl);
+                let e = CmdError::unknown_subcommand(spec.name, &args[1]);
+                write_error(eng, out, &e);
+                return;
+            }
+        }
+    }
+    if parent.is_some_and(|p| p.name == "debug") && !eng.cfg.debug_allowed(cl.local) {
+        write_error(eng, out, &CmdError::fixed("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+        return;
+    }
+    if !arity_ok(spec.arity, args.len()) {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::arity(&full_name(parent, spec)));
+        return;
+    }
+    let requirepass = !eng.cfg.str(P::requirepass).is_empty();
+    if requirepass && !cl.authenticated && spec.flags & f::NO_AUTH == 0 {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::fixed(NOAUTH));
+        return;
+    }
+    if cl.in_multi() && spec.flags & f::NO_MULTI != 0 {
+        flag_transaction(cl);
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("ERR Command not allowed inside a transaction"),
+        );
+        return;
+    }
+    if cl.proto == Proto::Resp2 && cl.subscriptions() > 0 && !allowed_in_subscribed_mode(spec.name)
+    {
+        let e = CmdError::msg(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            full_name(parent, spec)
+        ));
+        write_error(eng, out, &e);
+        return;
+    }
+    let is_write = spec.flags & f::WRITE != 0;
+    if is_write && !from_master && eng.is_replica() && eng.cfg.bool(P::replica_read_only) {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::fixed(crate::error::READONLY_REPLICA));
+        return;
+    }
+    if eng.loading && spec.flags & f::LOADING == 0 {
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("LOADING Redis is loading the dataset in memory"),
+        );
+        return;
+    }
+    if cl.in_multi()
+        && !matches!(
+            spec.name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        )
+    {
+        cl.multi.push(args);
+        enc::simple(out, b"QUEUED");
+        return;
+    }
+    call(eng, cl, spec, parent, args, out, from_master);
+}
+
+/// Mark the open transaction as failed (a queued command was refused).
+fn flag_transaction(cl: &mut Client) {
+    if cl.in_multi() {
+        cl.flags |= flag::DIRTY_EXEC;
+    }
+}
+
+/// Run a command whose checks passed: MONITOR feed, handler, stats,
+/// propagation, then serve clients blocked on keys it made ready.
+pub fn call(
+    eng: &mut Engine,
+    cl: &mut Client,
+    spec: &'static CommandSpec,
+    parent: Option<&'static CommandSpec>,
+    args: Vec<Bytes>,
+    out: &mut Vec<u8>,
+    from_master: bool,
+) {
+    if !eng.monitors.is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
+        server::feed_monitors(eng, cl, &args);
+    }
+    let start = std::time::Instant::now();
+    let dirty_before = eng.dirty;
+    let db_before = cl.db;
+    let name = spec.name;
+    let mut ctx = Ctx {
+        eng,
+        cl,
+        args,
+        out,
+        cmd: spec,
+        parent,
+        propagate_as: None,
+        from_master,
+    };
+    let res = (spec.handler)(&mut ctx);
+    let Ctx {
+        eng,
+        cl,
+        args,
+        out,
+        propagate_as,
+        ..
+    } = ctx;
+    let failed = res.is_err();
+    if let Err(e) = res {
+        write_error(eng, out, &e);
+    }
+    let usec = start.elapsed().as_micros() as u64;
+    eng.stats.commands += 1;
+    let st = eng
+        .stats
+        .cmd
+        .entry(if parent.is_some() {
+            leak_full_name(parent, spec)
+        } else {
+            name
+        })
+        .or_default();
+    st.calls += 1;
+    st.usec += usec;
+    if failed {
+        st.failed += 1;
+    }
+    cl.last_cmd = full_name(parent, spec);
+    if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 {
+        match propagate_as {
+            Some(cmds) => {
+                for c in cmds {
+                    let v: Vec<&[u8]> = c.iter().map(|a| a.as_slice()).collect();
+                    eng.propagate(db_before, &v);
+                }
+            }
+            None => {
+                let v: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+                eng.propagate(db_before, &v);
+            }
+        }
+    }
+}
+
+/// Subcommand stat names are static strings, built once per subcommand.
+fn leak_full_name(parent: Option<&CommandSpec>, spec: &'static CommandSpec) -> &'static str {
+    static NAMES: LazyLock<std::sync::Mutex<HashMap<usize, &'static str>>> =
+        LazyLock::new(Default::default);
+    let key = spec as *const CommandSpec as usize;
+    let mut m = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    m.entry(key)
+        .or_insert_with(|| Box::leak(full_name(parent, spec).into_boxed_str()))
+}
+
+/// Parse an integer argument (Redis's getLongLongFromObjectOrReply).
+pub fn parse_int(b: &[u8]) -> CmdResult<i64> {
+    crate::util::num::parse_i64(b).ok_or(CmdError::fixed(crate::error::NOT_INT))
+}
+
+/// Parse a float argument.
+pub fn parse_float(b: &[u8]) -> CmdResult<f64> {
+    crate::util::num::parse_f64(b).ok_or(CmdError::fixed(crate::error::NOT_FLOAT))
+}
+
+/// Case-insensitive argument comparison.
+#[inline]
+pub fn eq(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}

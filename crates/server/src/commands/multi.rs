@@ -1,0 +1,194 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH (Redis's `multi.c`).
+//!
+//! Queued commands were checked when queued (unknown command or wrong arity
+//! flags the transaction, and EXEC answers `-EXECABORT`); errors while
+//! running do not stop the others. A WATCHed key touched by anyone (or that
+//! expired since WATCH) makes EXEC answer a null array. The commands' writes
+//! are propagated together, wrapped in MULTI/EXEC when there is more than
+//! one, as Redis 7.0 does.
+
+use super::f::*;
+use super::{cmd, CommandSpec, Ctx, NOKEYS};
+use crate::client::{flag, Client};
+use crate::engine::Engine;
+use crate::error::*;
+use crate::keyspace::Key;
+
+/// Table rows.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "multi",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "transactions",
+        "1.2.0",
+        "Mark the start of a transaction block",
+        multi,
+    ),
+    cmd(
+        "exec",
+        1,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        NOKEYS,
+        "transactions",
+        "1.2.0",
+        "Execute all commands issued after MULTI",
+        exec,
+    ),
+    cmd(
+        "discard",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "transactions",
+        "2.0.0",
+        "Discard all commands issued after MULTI",
+        discard,
+    ),
+    cmd(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        (1, -1, 1),
+        "transactions",
+        "2.2.0",
+        "Watch the given keys to determine execution of the MULTI/EXEC block",
+        watch,
+    ),
+    cmd(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "transactions",
+        "2.2.0",
+        "Forget about all watched keys",
+        unwatch,
+    ),
+];
+
+fn multi(c: &mut Ctx) -> CmdResult {
+    if c.cl.in_multi() {
+        return Err("ERR MULTI calls can not be nested".into());
+    }
+    c.cl.flags |= flag::MULTI;
+    c.ok();
+    Ok(())
+}
+
+/// Leave MULTI state, dropping queued commands.
+pub fn discard_transaction(eng: &mut Engine, cl: &mut Client) {
+    cl.multi.clear();
+    cl.flags &= !(flag::MULTI | flag::DIRTY_EXEC);
+    unwatch_all(eng, cl);
+}
+
+/// Forget every WATCHed key of a client.
+pub fn unwatch_all(eng: &mut Engine, cl: &mut Client) {
+    for (db, key, _) in cl.watched.drain(..) {
+        let k = (db, key);
+        if let Some(ids) = eng.watched.get_mut(&k) {
+            ids.retain(|&id| id != cl.id);
+            if ids.is_empty() {
+                eng.watched.remove(&k);
+            }
+        }
+    }
+    eng.dirty_cas.remove(&cl.id);
+}
+
+fn discard(c: &mut Ctx) -> CmdResult {
+    if !c.cl.in_multi() {
+        return Err("ERR DISCARD without MULTI".into());
+    }
+    discard_transaction(c.eng, c.cl);
+    c.ok();
+    Ok(())
+}
+
+fn watch(c: &mut Ctx) -> CmdResult {
+    if c.cl.in_multi() {
+        return Err("ERR WATCH inside MULTI is not allowed".into());
+    }
+    let db = c.cl.db;
+    let now = c.now();
+    for k in c.args[1..].to_vec() {
+        if c.cl
+            .watched
+            .iter()
+            .any(|(d, key, _)| *d == db && **key == *k)
+        {
+            continue;
+        }
+        let expired = c.eng.dbs[db].get(&k).is_some_and(|e| e.is_expired(now));
+        let key: Key = k.as_ref().into();
+        c.eng
+            .watched
+            .entry((db, key.clone()))
+            .or_default()
+            .push(c.cl.id);
+        c.cl.watched.push((db, key, expired));
+    }
+    c.ok();
+    Ok(())
+}
+
+fn unwatch(c: &mut Ctx) -> CmdResult {
+    unwatch_all(c.eng, c.cl);
+    c.ok();
+    Ok(())
+}
+
+/// Whether a WATCHed key that existed at WATCH time has since expired.
+fn watched_key_expired(eng: &Engine, cl: &Client) -> bool {
+    cl.watched.iter().any(|(db, k, was_expired)| {
+        !was_expired && eng.dbs[*db].get(k).is_some_and(|e| e.is_expired(eng.now))
+    })
+}
+
+fn exec(c: &mut Ctx) -> CmdResult {
+    if !c.cl.in_multi() {
+        return Err("ERR EXEC without MULTI".into());
+    }
+    if c.cl.flags & flag::DIRTY_EXEC != 0 {
+        discard_transaction(c.eng, c.cl);
+        return Err("EXECABORT Transaction discarded because of previous errors.".into());
+    }
+    if c.eng.dirty_cas.contains(&c.cl.id) || watched_key_expired(c.eng, c.cl) {
+        discard_transaction(c.eng, c.cl);
+        c.null_array();
+        return Ok(());
+    }
+    let queued = std::mem::take(&mut c.cl.multi);
+    unwatch_all(c.eng, c.cl);
+    c.array(queued.len());
+    let outer = crate::repl::feed::begin_unit(c.eng);
+    for args in queued {
+        // A write refused on a read-only replica is refused inside EXEC too.
+        let spec = super::lookup(&args[0]);
+        let (spec, parent) = match spec {
+            Some(s) if s.flags & CONTAINER != 0 => {
+                (args.get(1).and_then(|a| super::lookup_sub(s, a)), Some(s))
+            }
+            s => (s, None),
+        };
+        let Some(spec) = spec else {
+            continue;
+        };
+        if spec.flags & WRITE != 0
+            && !c.from_master
+            && c.eng.is_replica()
+            && c.eng.cfg.bool(crate::config::P::replica_read_only)
+        {
+            c.error(&CmdError::fixed(READONLY_REPLICA));
+            continue;
+        }
+        super::call(c.eng, c.cl, spec, parent, args, c.out, c.from_master);
+    }
+    crate::repl::feed::end_unit(c.eng, outer);
+    c.cl.flags &= !(flag::MULTI | flag::DIRTY_EXEC);
+    // EXEC itself is not propagated: its commands were.
+    c.propagate_instead(Vec::new());
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Pub/Sub (Redis's `pubsub.c`): channels, patterns, PUBLISH, PUBSUB, and
+//! the delivery path keyspace notifications use.
+//!
+//! Subscribers are found through the engine's channel and pattern maps and
+//! receive messages through their outboxes, so delivery never waits on a
+//! slow socket; a subscriber whose queue passes `client-output-buffer-limit
+//! pubsub` is disconnected rather than allowed to grow.
+
+use resp::encode::{self as enc, Proto};
+
+use super::f::*;
+use super::{cmd, container, CommandSpec, Ctx, NOKEYS};
+use crate::client::Client;
+use crate::config::{buffer_limits, P};
+use crate::engine::Engine;
+use crate::error::*;
+
+/// Table rows.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "subscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.0.0",
+        "Listen for messages published to the given channels",
+        subscribe,
+    ),
+    cmd(
+        "unsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.0.0",
+        "Stop listening for messages posted to the given channels",
+        unsubscribe,
+    ),
+    cmd(
+        "psubscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.0.0",
+        "Listen for messages published to channels matching the given patterns",
+        psubscribe,
+    ),
+    cmd(
+        "punsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.0.0",
+        "Stop listening for messages posted to channels matching the given patterns",
+        punsubscribe,
+    ),
+    cmd(
+        "publish",
+        3,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        NOKEYS,
+        "pubsub",
+        "2.0.0",
+        "Post a message to a channel",
+        publish_cmd,
+    ),
+    container(
+        "pubsub",
+        "pubsub",
+        "2.8.0",
+        "A container for Pub/Sub commands",
+        PUBSUB_SUBS,
+    ),
+];
+
+static PUBSUB_SUBS: &[CommandSpec] = &[
+    cmd(
+        "channels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.8.0",
+        "List active channels",
+        pubsub_channels,
+    ),
+    cmd(
+        "numsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.8.0",
+        "Get the count of subscribers for channels",
+        pubsub_numsub,
+    ),
+    cmd(
+        "numpat",
+        2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "2.8.0",
+        "Get the count of unique patterns pattern subscriptions",
+        pubsub_numpat,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "6.2.0",
+        "Show helpful text about the different subcommands",
+        pubsub_help,
+    ),
+];
+
+/// Header of a pub/sub message: a push in RESP3, an array in RESP2.
+fn msg_header(out: &mut Vec<u8>, p: Proto, n: usize) {
+    enc::push_len(out, p, n);
+}
+
+fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
+    let p = c.proto();
+    msg_header(c.out, p, 3);
+    c.bulk(kind);
+    match name {
+        Some(n) => c.bulk(n),
+        None => c.null(),
+    }
+    let n = c.cl.subscriptions();
+    c.int(n as i64);
+}
+
+fn subscribe(c: &mut Ctx) -> CmdResult {
+    if c.cl.in_multi() {
+        return Err("ERR Command not allowed inside a transaction".into());
+    }
+    for ch in c.args[1..].to_vec() {
+        if c.cl.channels.insert(ch.to_vec()) {
+            c.eng.channels.entry(ch.to_vec()).or_default().push(c.cl.id);
+        }
+        sub_reply(c, b"subscribe", Some(&ch));
+    }
+    Ok(())
+}
+
+fn psubscribe(c: &mut Ctx) -> CmdResult {
+    if c.cl.in_multi() {
+        return Err("ERR Command not allowed inside a transaction".into());
+    }
+    for pat in c.args[1..].to_vec() {
+        if c.cl.patterns.insert(pat.to_vec()) {
+            c.eng
+                .patterns
+                .entry(pat.to_vec())
+                .or_default()
+                .push(c.cl.id);
+        }
+        sub_reply(c, b"psubscribe", Some(&pat));
+    }
+    Ok(())
+}
+
+fn remove_sub(map: &mut std::collections::HashMap<Vec<u8>, Vec<u64>>, name: &[u8], id: u64) {
+    if let Some(ids) = map.get_mut(name) {
+        ids.retain(|&x| x != id);
+        if ids.is_empty() {
+            map.remove(name);
+        }
+    }
+}
+
+fn unsubscribe_generic(c: &mut Ctx, patterns: bool) {
+    let kind: &[u8] = if patterns {
+        b"punsubscribe"
+    } else {
+        b"unsubscribe"
+    };
+    let names: Vec<Vec<u8>> = if c.args.len() > 1 {
+        c.args[1..].iter().map(|a| a.to_vec()).collect()
+    } else if patterns {
+        c.cl.patterns.iter().cloned().collect()
+    } else {
+        c.cl.channels.iter().cloned().collect()
+    };
+    if names.is_empty() {
+        sub_reply(c, kind, None);
+        return;
+    }
+    for n in names {
+        let id = c.cl.id;
+        let removed = if patterns {
+            c.cl.patterns.remove(&n)
+        } else {
+            c.cl.channels.remove(&n)
+        };
+        if removed {
+            remove_sub(
+                if patterns {
+                    &mut c.eng.patterns
+                } else {
+                    &mut c.eng.channels
+                },
+                &n,
+                id,
+            );
+        }
+        sub_reply(c, kind, Some(&n));
+    }
+}
+
+fn unsubscribe(c: &mut Ctx) -> CmdResult {
+    unsubscribe_generic(c, false);
+    Ok(())
+}
+
+fn punsubscribe(c: &mut Ctx) -> CmdResult {
+    unsubscribe_generic(c, true);
+    Ok(())
+}
+
+/// Drop every subscription of a client (RESET, disconnect).
+pub fn unsubscribe_all(eng: &mut Engine, cl: &mut Client) {
+    for ch in cl.channels.drain() {
+        remove_sub(&mut eng.channels, &ch, cl.id);
+    }
+    for p in cl.patterns.drain() {
+        remove_sub(&mut eng.patterns, &p, cl.id);
+    }
+}
+
+/// Deliver a message to subscribers; returns how many received it.
+pub fn publish(eng: &mut Engine, channel: &[u8], msg: &[u8]) -> usize {
+    if eng.channels.is_empty() && eng.patterns.is_empty() {
+        return 0;
+    }
+    let limit = buffer_limits(eng.cfg.str(P::client_output_buffer_limit))[2];
+    let now = eng.now;
+    let mut n = 0;
+    let mut frame2 = Vec::new();
+    let mut frame3 = Vec::new();
+    if let Some(ids) = eng.channels.get(channel) {
+        for (p, f) in [(Proto::Resp2, &mut frame2), (Proto::Resp3, &mut frame3)] {
+            msg_header(f, p, 3);
+            enc::bulk(f, b"message");
+            enc::bulk(f, channel);
+            enc::bulk(f, msg);
+        }
+        for id in ids {
+            if let Some(ob) = eng.outboxes.get(id) {
+                let f = if ob.is_resp3() { &frame3 } else { &frame2 };
+                ob.push_limited(f, limit, now);
+                n += 1;
+            }
+        }
+    }
+    for (pat, ids) in &eng.patterns {
+        if !crate::util::glob::glob_match(pat, channel, false) {
+            continue;
+        }
+        let (mut f2, mut f3) = (Vec::new(), Vec::new());
+        for (p, f) in [(Proto::Resp2, &mut f2), (Proto::Resp3, &mut f3)] {
+            msg_header(f, p, 4);
+            enc::bulk(f, b"pmessage");
+            enc::bulk(f, pat);
+            enc::bulk(f, channel);
+            enc::bulk(f, msg);
+        }
+        for id in ids {
+            if let Some(ob) = eng.outboxes.get(id) {
+                ob.push_limited(if ob.is_resp3() { &f3 } else { &f2 }, limit, now);
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+fn publish_cmd(c: &mut Ctx) -> CmdResult {
+    let (ch, msg) = (c.args[1].clone(), c.args[2].clone());
+    let n = publish(c.eng, &ch, &msg);
+    // PUBLISH reaches replicas too, as in Redis.
+    let db = c.cl.db;
+    c.eng.propagate(db, &[b"PUBLISH", &ch, &msg]);
+    c.int(n as i64);
+    Ok(())
+}
+
+fn pubsub_channels(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 3 {
+        return Err(CmdError::arity("pubsub|channels"));
+    }
+    let pat = c.args.get(2).cloned();
+    let mut chans: Vec<Vec<u8>> = c
+        .eng
+        .channels
+        .keys()
+        .filter(|ch| {
+            pat.as_ref()
+                .is_none_or(|p| crate::util::glob::glob_match(p, ch, false))
+        })
+        .cloned()
+        .collect();
+    chans.sort();
+    c.array(chans.len());
+    for ch in chans {
+        c.bulk(&ch);
+    }
+    Ok(())
+}
+
+fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
+    let names = c.args[2..].to_vec();
+    c.map(names.len());
+    for n in names {
+        let cnt = c.eng.channels.get(n.as_ref()).map(|v| v.len()).unwrap_or(0);
+        c.bulk(&n);
+        c.int(cnt as i64);
+    }
+    Ok(())
+}
+
+fn pubsub_numpat(c: &mut Ctx) -> CmdResult {
+    let n = c.eng.patterns.len();
+    c.int(n as i64);
+    Ok(())
+}
+
+fn pubsub_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,1300 @@
+//! Server commands: INFO, CONFIG, COMMAND, DEBUG, FLUSHDB/FLUSHALL, DBSIZE,
+//! SWAPDB, TIME, LASTSAVE, SHUTDOWN, MONITOR, MEMORY and ROLE.
+
+use bytes::Bytes;
+
+use super::f::*;
+use super::{cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, NOKEYS, TABLE};
+use crate::client::{flag, Client};
+use crate::config::{self, P};
+use crate::engine::{Engine, ShutdownReq};
+use crate::error::*;
+use crate::keyspace::{Db, Value};
+
+/// Table rows.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "info",
+        -1,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Get information and statistics about the server",
+        info,
+    ),
+    container(
+        "config",
+        "server",
+        "2.0.0",
+        "A container for server configuration commands",
+        CONFIG,
+    ),
+    CommandSpec {
+        handler: command_all,
+        arity: -1,
+        flags: CONTAINER | LOADING | STALE,
+        ..container(
+            "command",
+            "server",
+            "2.8.13",
+            "Get array of Redis command details",
+            COMMAND,
+        )
+    },
+    container(
+        "debug",
+        "server",
+        "1.0.0",
+        "A container for debugging commands",
+        DEBUG,
+    ),
+    cmd(
+        "flushdb",
+        -1,
+        WRITE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Remove all keys from the current database",
+        flushdb,
+    ),
+    cmd(
+        "flushall",
+        -1,
+        WRITE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Remove all keys from all databases",
+        flushall,
+    ),
+    cmd(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Return the number of keys in the selected database",
+        dbsize,
+    ),
+    cmd(
+        "swapdb",
+        3,
+        WRITE | FAST,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Swaps two Redis databases",
+        swapdb,
+    ),
+    cmd(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "server",
+        "2.6.0",
+        "Return the current server time",
+        time,
+    ),
+    cmd(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Get the UNIX time stamp of the last successful save to disk",
+        lastsave,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Synchronously save the dataset to disk and then shut down the server",
+        shutdown,
+    ),
+    cmd(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Listen for all requests received by the server in real time",
+        monitor,
+    ),
+    container(
+        "memory",
+        "server",
+        "4.0.0",
+        "A container for memory diagnostics commands",
+        MEMORY,
+    ),
+    cmd(
+        "role",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST,
+        NOKEYS,
+        "server",
+        "2.8.12",
+        "Return the role of the instance in the context of replication",
+        role,
+    ),
+];
+
+static CONFIG: &[CommandSpec] = &[
+    cmd(
+        "get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.0.0",
+        "Get the values of configuration parameters",
+        config_get,
+    ),
+    cmd(
+        "set",
+        -4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.0.0",
+        "Set configuration parameters to the given values",
+        config_set,
+    ),
+    cmd(
+        "rewrite",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.8.0",
+        "Rewrite the configuration file with the in memory configuration",
+        config_rewrite,
+    ),
+    cmd(
+        "resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.0.0",
+        "Reset the stats returned by INFO",
+        config_resetstat,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        config_help,
+    ),
+];
+
+static COMMAND: &[CommandSpec] = &[
+    cmd(
+        "count",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.8.13",
+        "Get total number of Redis commands",
+        command_count,
+    ),
+    cmd(
+        "info",
+        -2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.8.13",
+        "Get array of specific Redis command details, or all when no argument is given.",
+        command_info,
+    ),
+    cmd(
+        "docs",
+        -2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Get array of specific Redis command documentation",
+        command_docs,
+    ),
+    cmd(
+        "getkeys",
+        -3,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "2.8.13",
+        "Extract keys given a full Redis command",
+        command_getkeys,
+    ),
+    cmd(
+        "list",
+        -2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Get an array of Redis command names",
+        command_list,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        command_help,
+    ),
+];
+
+static DEBUG: &[CommandSpec] = &[
+    cmd(
+        "sleep",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Stop the server for the given seconds",
+        debug_sleep,
+    ),
+    cmd(
+        "set-active-expire",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Enable or disable the active expire cycle",
+        debug_set_active_expire,
+    ),
+    cmd(
+        "object",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Show low-level information about a key",
+        debug_object,
+    ),
+    cmd(
+        "populate",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE | WRITE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Create keys key:0..N-1 with values value:0..N-1",
+        debug_populate,
+    ),
+    cmd(
+        "log",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Write a line to the server log",
+        debug_log,
+    ),
+    cmd(
+        "protocol",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Reply with a value of a given RESP type",
+        debug_protocol,
+    ),
+    cmd(
+        "change-repl-id",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Change the replication IDs of the instance",
+        debug_change_repl_id,
+    ),
+    cmd(
+        "stringmatch-len",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Run the glob matcher on a long string",
+        debug_stringmatch_len,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Show helpful text about the different subcommands",
+        debug_help,
+    ),
+];
+
+static MEMORY: &[CommandSpec] = &[
+    cmd(
+        "usage",
+        -3,
+        READONLY,
+        (2, 2, 1),
+        "server",
+        "4.0.0",
+        "Estimate the memory usage of a key",
+        memory_usage,
+    ),
+    cmd(
+        "stats",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Show memory usage details",
+        memory_stats,
+    ),
+    cmd(
+        "doctor",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Outputs memory problems report",
+        memory_doctor,
+    ),
+    cmd(
+        "malloc-stats",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Show allocator internal stats",
+        memory_malloc_stats,
+    ),
+    cmd(
+        "purge",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Ask the allocator to release memory",
+        memory_purge,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Show helpful text about the different subcommands",
+        memory_help,
+    ),
+];
+
+fn info(c: &mut Ctx) -> CmdResult {
+    let sections: Vec<String> = c.args[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    let text = crate::info::render(c.eng, c.cl, &sections);
+    c.verbatim(text.as_bytes());
+    Ok(())
+}
+
+// ---- CONFIG ---------------------------------------------------------------
+
+fn config_get(c: &mut Ctx) -> CmdResult {
+    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    for pat in &c.args[2..] {
+        for (idx, d) in config::TABLE.iter().enumerate() {
+            let names = std::iter::once(d.name).chain(d.aliases.iter().copied());
+            for name in names {
+                if crate::util::glob::glob_match(pat, name.as_bytes(), true)
+                    && !pairs.iter().any(|(n, _)| *n == name)
+                {
+                    pairs.push((name, c.eng.cfg.show(idx)));
+                }
+            }
+        }
+    }
+    c.map(pairs.len());
+    for (n, v) in pairs {
+        c.bulk(n.as_bytes());
+        c.bulk(v.as_bytes());
+    }
+    Ok(())
+}
+
+fn config_set(c: &mut Ctx) -> CmdResult {
+    if c.args.len() % 2 != 0 {
+        return Err(CmdError::arity("config|set"));
+    }
+    // Validate everything first, then apply all or nothing.
+    let mut staged: Vec<(usize, config::CVal)> = Vec::new();
+    for pair in c.args[2..].chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).to_string();
+        let Some((idx, d)) = config::lookup(&name) else {
+            return Err(CmdError::msg(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )));
+        };
+        if !d.mutable {
+            return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")));
+        }
+        if staged.iter().any(|(i, _)| *i == idx) {
+            return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")));
+        }
+        let v = config::parse_value(d, &[pair[1].to_vec()])
+            .and_then(|v| validate_set(c.eng, d.name, &v).map(|_| v))
+            .map_err(|e| {
+                CmdError::msg(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - {e}"
+                ))
+            })?;
+        staged.push((idx, v));
+    }
+    let old = c.eng.cfg.clone();
+    for (idx, v) in staged.iter().cloned() {
+        c.eng.cfg.set_parsed(idx, v);
+    }
+    for (idx, _) in &staged {
+        if let Err(e) = apply_config(c.eng, config::TABLE[*idx].name) {
+            c.eng.cfg = old;
+            return Err(CmdError::msg(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
+                config::TABLE[*idx].name
+            )));
+        }
+    }
+    c.ok();
+    Ok(())
+}
+
+/// Checks that depend on the running server, before anything is applied.
+fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), String> {
+    if name == "dir" {
+        if let config::CVal::Str(d) = v {
+            if !std::path::Path::new(d).is_dir() {
+                return Err("No such file or directory".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Side effects of a changed directive.
+fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
+    match name {
+        "loglevel" => crate::log::set_level(eng.cfg.log_level()),
+        "dir" => std::env::set_current_dir(eng.cfg.str(P::dir)).map_err(|e| e.to_string())?,
+        "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn config_rewrite(c: &mut Ctx) -> CmdResult {
+    config::rewrite::rewrite(&c.eng.cfg).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    tracing::info!("CONFIG REWRITE executed with success.");
+    c.ok();
+    Ok(())
+}
+
+fn config_resetstat(c: &mut Ctx) -> CmdResult {
+    c.eng.stats = Default::default();
+    c.ok();
+    Ok(())
+}
+
+fn config_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+    Ok(())
+}
+
+// ---- COMMAND --------------------------------------------------------------
+
+fn all_commands() -> Vec<&'static CommandSpec> {
+    let mut v: Vec<&'static CommandSpec> = TABLE.values().copied().collect();
+    v.sort_by_key(|c| c.name);
+    v
+}
+
+fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec) {
+    c.array(10);
+    c.bulk(full_name(parent, s).as_bytes());
+    c.int(s.arity as i64);
+    let flags: Vec<&str> = super::f::NAMES
+        .iter()
+        .filter(|(b, _)| s.flags & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    c.set_header(flags.len());
+    for n in flags {
+        c.simple(n);
+    }
+    c.int(s.first_key as i64);
+    c.int(s.last_key as i64);
+    c.int(s.step as i64);
+    // ACL categories.
+    let mut cats = vec![format!("@{}", acl_group(s.group))];
+    if s.flags & WRITE != 0 {
+        cats.push("@write".into());
+    }
+    if s.flags & READONLY != 0 {
+        cats.push("@read".into());
+    }
+    if s.flags & FAST != 0 {
+        cats.push("@fast".into());
+    } else {
+        cats.push("@slow".into());
+    }
+    if s.flags & ADMIN != 0 {
+        cats.push("@admin".into());
+        cats.push("@dangerous".into());
+    }
+    if s.flags & BLOCKING != 0 {
+        cats.push("@blocking".into());
+    }
+    c.set_header(cats.len());
+    for cat in cats {
+        c.simple(&cat);
+    }
+    // Tips, key specs.
+    c.array(0);
+    if s.first_key > 0 {
+        c.array(1);
+        c.map(4);
+        c.bulk(b"flags");
+        c.array(0);
+        c.bulk(b"begin_search");
+        c.map(2);
+        c.bulk(b"type");
+        c.bulk(b"index");
+        c.bulk(b"spec");
+        c.map(1);
+        c.bulk(b"index");
+        c.int(s.first_key as i64);
+        c.bulk(b"find_keys");
+        c.map(2);
+        c.bulk(b"type");
+        c.bulk(b"range");
+        c.bulk(b"spec");
+        c.map(3);
+        c.bulk(b"lastkey");
+        c.int(if s.last_key < 0 {
+            s.last_key as i64
+        } else {
+            (s.last_key - s.first_key) as i64
+        });
+        c.bulk(b"keystep");
+        c.int(s.step as i64);
+        c.bulk(b"limit");
+        c.int(0);
+        c.bulk(b"notes");
+        c.bulk(b"");
+    } else {
+        c.array(0);
+    }
+    c.array(s.subs.len());
+    for sub in s.subs {
+        write_command_info(c, Some(s), sub);
+    }
+}
+
+fn acl_group(g: &str) -> &str {
+    match g {
+        "generic" => "keyspace",
+        "server" => "admin",
+        other => other,
+    }
+}
+
+fn command_count(c: &mut Ctx) -> CmdResult {
+    c.int(TABLE.len() as i64);
+    Ok(())
+}
+
+fn command_info(c: &mut Ctx) -> CmdResult {
+    if c.args.len() == 2 {
+        let all = all_commands();
+        c.array(all.len());
+        for s in all {
+            write_command_info(c, None, s);
+        }
+        return Ok(());
+    }
+    let names: Vec<Bytes> = c.args[2..].to_vec();
+    c.array(names.len());
+    for n in names {
+        match resolve(&n) {
+            Some((p, s)) => write_command_info(c, p, s),
+            None => c.null_array(),
+        }
+    }
+    Ok(())
+}
+
+/// `get` or `config|get`.
+fn resolve(n: &[u8]) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
+    match n.iter().position(|&b| b == b'|') {
+        Some(i) => {
+            let p = super::lookup(&n[..i])?;
+            let s = super::lookup_sub(p, &n[i + 1..])?;
+            Some((Some(p), s))
+        }
+        None => super::lookup(n).map(|s| (None, s)),
+    }
+}
+
+fn write_docs(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec) {
+    c.bulk(full_name(parent, s).as_bytes());
+    let n = if s.subs.is_empty() { 3 } else { 4 };
+    c.map(n);
+    c.bulk(b"summary");
+    c.bulk(s.summary.as_bytes());
+    c.bulk(b"since");
+    c.bulk(s.since.as_bytes());
+    c.bulk(b"group");
+    c.bulk(s.group.as_bytes());
+    if !s.subs.is_empty() {
+        c.bulk(b"subcommands");
+        c.map(s.subs.len());
+        for sub in s.subs {
+            write_docs(c, Some(s), sub);
+        }
+    }
+}
+
+fn command_docs(c: &mut Ctx) -> CmdResult {
+    let specs: Vec<(Option<&'static CommandSpec>, &'static CommandSpec)> = if c.args.len() == 2 {
+        all_commands().into_iter().map(|s| (None, s)).collect()
+    } else {
+        c.args[2..].iter().filter_map(|n| resolve(n)).collect()
+    };
+    c.map(specs.len());
+    for (p, s) in specs {
+        write_docs(c, p, s);
+    }
+    Ok(())
+}
+
+/// Keys of a command, from the table's key positions.
+pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
+    let Some(mut spec) = super::lookup(&args[0]) else {
+        return Err("ERR Invalid command specified".into());
+    };
+    let mut base = 0;
+    if spec.flags & CONTAINER != 0 {
+        spec = args
+            .get(1)
+            .and_then(|a| super::lookup_sub(spec, a))
+            .ok_or(CmdError::fixed("ERR Invalid command specified"))?;
+        base = 0;
+    }
+    let argc = args.len() as i32;
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        return Err("ERR Invalid number of arguments specified for command".into());
+    }
+    if spec.first_key == 0 {
+        return Err("ERR The command has no key arguments".into());
+    }
+    let last = if spec.last_key < 0 {
+        argc + spec.last_key
+    } else {
+        spec.last_key
+    };
+    let mut keys = Vec::new();
+    let mut i = spec.first_key + base;
+    while i <= last && i < argc {
+        keys.push(args[i as usize].clone());
+        i += spec.step.max(1);
+    }
+    Ok(keys)
+}
+
+fn command_getkeys(c: &mut Ctx) -> CmdResult {
+    let keys = command_keys(&c.args[2..])?;
+    c.array(keys.len());
+    for k in keys {
+        c.bulk(&k);
+    }
+    Ok(())
+}
+
+fn command_list(c: &mut Ctx) -> CmdResult {
+    let mut names: Vec<String> = all_commands().iter().map(|s| s.name.to_string()).collect();
+    if c.args.len() > 2 {
+        if c.args.len() != 5 || !eq(&c.args[2], "filterby") {
+            return Err(SYNTAX.into());
+        }
+        let (by, val) = (c.args[3].clone(), c.args[4].clone());
+        if eq(&by, "pattern") {
+            names.retain(|n| crate::util::glob::glob_match(&val, n.as_bytes(), true));
+        } else if eq(&by, "aclcat") {
+            let cat = String::from_utf8_lossy(&val).to_ascii_lowercase();
+            names
+                .retain(|n| super::lookup(n.as_bytes()).is_some_and(|s| acl_group(s.group) == cat));
+        } else if eq(&by, "module") {
+            names.clear();
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    c.array(names.len());
+    for n in names {
+        c.bulk(n.as_bytes());
+    }
+    Ok(())
+}
+
+fn command_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+        ],
+    );
+    Ok(())
+}
+
+/// `COMMAND` with no subcommand: the whole table, as COMMAND INFO.
+pub fn command_all(c: &mut Ctx) -> CmdResult {
+    let all = all_commands();
+    c.array(all.len());
+    for s in all {
+        write_command_info(c, None, s);
+    }
+    Ok(())
+}
+
+// ---- DEBUG ----------------------------------------------------------------
+
+fn debug_sleep(c: &mut Ctx) -> CmdResult {
+    let secs = super::parse_float(&c.args[2])?;
+    // DEBUG SLEEP exists to stall the server: it holds the engine lock on
+    // purpose, as Redis's main thread does.
+    if secs > 0.0 {
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    c.ok();
+    Ok(())
+}
+
+fn debug_set_active_expire(c: &mut Ctx) -> CmdResult {
+    c.eng.active_expire = parse_int(&c.args[2])? != 0;
+    c.ok();
+    Ok(())
+}
+
+fn debug_object(c: &mut Ctx) -> CmdResult {
+    let k = c.args[2].clone();
+    let db = c.cl.db;
+    let lru_now = c.eng.lru_seconds();
+    let Some(e) = c.eng.dbs[db].get(&k) else {
+        return Err(NO_SUCH_KEY.into());
+    };
+    let refcount = match e.value {
+        Value::Int(n) if (0..10000).contains(&n) => i32::MAX as i64,
+        _ => 1,
+    };
+    let ser = crate::persist::serialized_len(&e.value);
+    let extra = match &e.value {
+        Value::List(l) => format!(" ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}", l.len().div_ceil(128).max(1), l.len() as f64 / (l.len().div_ceil(128).max(1)) as f64, c.eng.cfg.int(P::list_max_listpack_size), ser),
+        _ => String::new(),
+    };
+    let idle = if lru_now >= e.lru {
+        lru_now - e.lru
+    } else {
+        lru_now + (1 << 24) - e.lru
+    };
+    let s = format!(
+        "Value at:0x{:x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
+        &e.value as *const Value as usize,
+        refcount,
+        e.value.encoding(),
+        ser,
+        e.lru,
+        idle,
+        extra
+    );
+    c.simple(&s);
+    Ok(())
+}
+
+fn debug_populate(c: &mut Ctx) -> CmdResult {
+    let count = parse_int(&c.args[2])?;
+    if count < 0 {
+        return Err("ERR value is out of range, must be positive".into());
+    }
+    let prefix = c
+        .args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| Bytes::from_static(b"key"));
+    let size = match c.args.get(4) {
+        Some(s) => {
+            let n = parse_int(s)?;
+            if n < 0 {
+                return Err("ERR value is out of range, must be positive".into());
+            }
+            Some(n as usize)
+        }
+        None => None,
+    };
+    if c.args.len() > 5 {
+        return Err(SYNTAX.into());
+    }
+    let db = c.cl.db;
+    let lru = c.eng.lru_clock();
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(&prefix);
+        key.push(b':');
+        key.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+        if c.eng.dbs[db].get(&key).is_some() {
+            continue;
+        }
+        let v = format!("value:{j}");
+        let value = match size {
+            None => Value::from_bytes(v.as_bytes()),
+            Some(n) => {
+                let mut buf = vec![0u8; n];
+                let m = n.min(v.len());
+                buf[..m].copy_from_slice(&v.as_bytes()[..m]);
+                Value::from_vec(buf)
+            }
+        };
+        c.eng.dbs[db].insert(&key, value, -1, lru);
+    }
+    c.ok();
+    Ok(())
+}
+
+fn debug_log(c: &mut Ctx) -> CmdResult {
+    tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&c.args[2]));
+    c.ok();
+    Ok(())
+}
+
+fn debug_protocol(c: &mut Ctx) -> CmdResult {
+    let t = String::from_utf8_lossy(&c.args[2]).to_ascii_lowercase();
+    let p = c.proto();
+    match t.as_str() {
+        "string" => c.bulk(b"Hello World"),
+        "integer" => c.int(12345),
+        "double" => c.double(3.141),
+        "bignum" => resp::encode::big_number(c.out, p, b"1234567999999999999999999999999999999"),
+        "null" => c.null(),
+        "array" => {
+            c.array(3);
+            for i in 0..3 {
+                c.int(i);
+            }
+        }
+        "set" => {
+            c.set_header(3);
+            for i in 0..3 {
+                c.int(i);
+            }
+        }
+        "map" => {
+            c.map(3);
+            for i in 0..3 {
+                c.int(i);
+                resp::encode::boolean(c.out, p, i == 1);
+            }
+        }
+        "attrib" => {
+            if p == resp::encode::Proto::Resp3 {
+                c.out.extend_from_slice(b"|1\r\n");
+                c.bulk(b"key-popularity");
+                c.array(2);
+                c.bulk(b"key:123");
+                c.int(90);
+            }
+            c.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if p != resp::encode::Proto::Resp3 {
+                return Err("ERR RESP2 is not supported by this command".into());
+            }
+            resp::encode::push_len(c.out, p, 2);
+            c.bulk(b"server-cpu-usage");
+            c.int(42);
+            c.bulk(b"Some real reply following the push reply");
+        }
+        "true" => resp::encode::boolean(c.out, p, true),
+        "false" => resp::encode::boolean(c.out, p, false),
+        "verbatim" => c.verbatim(b"This is a verbatim\nstring"),
+        _ => return Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false".into()),
+    }
+    Ok(())
+}
+
+fn debug_change_repl_id(c: &mut Ctx) -> CmdResult {
+    crate::repl::feed::change_replid(c.eng);
+    c.ok();
+    Ok(())
+}
+
+fn debug_stringmatch_len(c: &mut Ctx) -> CmdResult {
+    let pat = c.args[2].clone();
+    let s = c.args.get(3).cloned().unwrap_or_default();
+    let m = crate::util::glob::glob_match(&pat, &s, false);
+    c.int(m as i64);
+    Ok(())
+}
+
+fn debug_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "DEBUG",
+        &[
+            "CHANGE-REPL-ID",
+            "    Change the replication IDs of the instance.",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "OBJECT <key>",
+            "    Show low level info about the <key> and associated value.",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "    Create <count> string keys named key:<num>.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type.",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+        ],
+    );
+    Ok(())
+}
+
+// ---- keyspace-wide --------------------------------------------------------
+
+fn flush_mode(c: &Ctx, at: usize) -> CmdResult<bool> {
+    match c.args.get(at) {
+        None => Ok(false),
+        Some(a) if eq(a, "async") => Ok(true),
+        Some(a) if eq(a, "sync") => Ok(false),
+        Some(_) => Err(SYNTAX.into()),
+    }
+}
+
+/// Empty a database; the old content is freed on another thread when
+/// `lazy` (FLUSHALL ASYNC), so the lock is not held while freeing.
+fn empty_db(db: &mut Db, lazy: bool) -> usize {
+    let n = db.len();
+    let old = db.take();
+    if lazy && n > 1024 {
+        std::thread::spawn(move || drop(old));
+    } else {
+        drop(old);
+    }
+    n
+}
+
+fn flushdb(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 2 {
+        return Err(SYNTAX.into());
+    }
+    let lazy = flush_mode(c, 1)? || c.eng.cfg.bool(P::lazyfree_lazy_user_flush);
+    let db = c.cl.db;
+    c.eng.touch_all_watched(Some(db));
+    let n = empty_db(&mut c.eng.dbs[db], lazy);
+    c.eng.dirty += n as u64;
+    c.dirty(1);
+    c.ok();
+    Ok(())
+}
+
+fn flushall(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 2 {
+        return Err(SYNTAX.into());
+    }
+    let lazy = flush_mode(c, 1)? || c.eng.cfg.bool(P::lazyfree_lazy_user_flush);
+    c.eng.touch_all_watched(None);
+    let mut n = 0;
+    for db in c.eng.dbs.iter_mut() {
+        n += empty_db(db, lazy);
+    }
+    c.eng.dirty += n as u64;
+    c.dirty(1);
+    crate::persist::after_flushall(c.eng);
+    c.ok();
+    Ok(())
+}
+
+fn dbsize(c: &mut Ctx) -> CmdResult {
+    let n = c.db().len();
+    c.int(n as i64);
+    Ok(())
+}
+
+fn swapdb(c: &mut Ctx) -> CmdResult {
+    let a = parse_int(&c.args[1]).map_err(|_| CmdError::fixed("ERR invalid first DB index"))?;
+    let b = parse_int(&c.args[2]).map_err(|_| CmdError::fixed("ERR invalid second DB index"))?;
+    let n = c.eng.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(DB_RANGE.into());
+    }
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        c.eng.dbs.swap(a, b);
+        c.eng.touch_all_watched(Some(a));
+        c.eng.touch_all_watched(Some(b));
+        crate::blocking::signal_db_swapped(c.eng, a, b);
+    }
+    c.dirty(1);
+    c.ok();
+    Ok(())
+}
+
+fn time(c: &mut Ctx) -> CmdResult {
+    let us = crate::clock::now_us();
+    c.array(2);
+    c.bulk((us / 1_000_000).to_string().as_bytes());
+    c.bulk((us % 1_000_000).to_string().as_bytes());
+    Ok(())
+}
+
+fn lastsave(c: &mut Ctx) -> CmdResult {
+    let t = c.eng.lastsave;
+    c.int(t);
+    Ok(())
+}
+
+fn shutdown(c: &mut Ctx) -> CmdResult {
+    let mut save = None;
+    for a in &c.args[1..] {
+        if eq(a, "nosave") {
+            save = Some(false);
+        } else if eq(a, "save") {
+            save = Some(true);
+        } else if eq(a, "now") || eq(a, "force") {
+        } else if eq(a, "abort") {
+            if c.eng.shutdown.is_none() {
+                return Err("ERR No shutdown in progress.".into());
+            }
+            c.eng.shutdown = None;
+            c.ok();
+            return Ok(());
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    if save == Some(true)
+        || (save.is_none() && !crate::config::save_points(c.eng.cfg.str(P::save)).is_empty())
+    {
+        // Save now, under the lock, as Redis's prepareForShutdown does; a
+        // failure refuses the shutdown.
+        if let Err(e) = crate::persist::save_blocking(c.eng) {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            let _ = e;
+            return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
+        }
+    }
+    tracing::warn!("User requested shutdown...");
+    c.eng.shutdown = Some(ShutdownReq { save: Some(false) });
+    c.cl.flags |= flag::CLOSE_AFTER_REPLY;
+    Ok(())
+}
+
+fn monitor(c: &mut Ctx) -> CmdResult {
+    if c.cl.flags & flag::MONITOR != 0 {
+        return Ok(());
+    }
+    c.cl.flags |= flag::MONITOR;
+    c.eng.monitors.push(c.cl.id);
+    c.ok();
+    Ok(())
+}
+
+/// Send a command line to every MONITOR client, in Redis's format:
+/// `+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`.
+pub fn feed_monitors(eng: &mut Engine, cl: &Client, args: &[Bytes]) {
+    let us = crate::clock::now_us();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        us / 1_000_000,
+        us % 1_000_000,
+        cl.db,
+        cl.addr
+    )
+    .into_bytes();
+    for a in args {
+        line.extend_from_slice(b" \"");
+        for &b in a.iter() {
+            match b {
+                b'\\' => line.extend_from_slice(b"\\\\"),
+                b'"' => line.extend_from_slice(b"\\\""),
+                b'\n' => line.extend_from_slice(b"\\n"),
+                b'\r' => line.extend_from_slice(b"\\r"),
+                b'\t' => line.extend_from_slice(b"\\t"),
+                0x07 => line.extend_from_slice(b"\\a"),
+                0x08 => line.extend_from_slice(b"\\b"),
+                b if b.is_ascii_graphic() || b == b' ' => line.push(b),
+                b => line.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            }
+        }
+        line.push(b'"');
+    }
+    line.extend_from_slice(b"\r\n");
+    let ids = eng.monitors.clone();
+    for id in ids {
+        if id == cl.id {
+            continue;
+        }
+        if let Some(m) = eng.clients.get(&id) {
+            m.outbox.push(&line);
+        }
+    }
+}
+
+// ---- MEMORY ---------------------------------------------------------------
+
+fn memory_usage(c: &mut Ctx) -> CmdResult {
+    let k = c.args[2].clone();
+    if c.args.len() > 3 {
+        if c.args.len() != 5 || !eq(&c.args[3], "samples") {
+            return Err(SYNTAX.into());
+        }
+        parse_int(&c.args[4])?;
+    }
+    match c.lookup_read(&k) {
+        None => c.null(),
+        Some(e) => {
+            let n = crate::info::entry_memory(e);
+            c.int(n as i64);
+        }
+    }
+    Ok(())
+}
+
+fn memory_stats(c: &mut Ctx) -> CmdResult {
+    let used = crate::alloc::allocated();
+    let rss = crate::info::rss_bytes();
+    let keys: usize = c.eng.dbs.iter().map(|d| d.len()).sum();
+    let startup = crate::alloc::startup_allocated();
+    let fields: Vec<(&str, i64)> = vec![
+        ("peak.allocated", crate::alloc::peak() as i64),
+        ("total.allocated", used as i64),
+        ("startup.allocated", startup as i64),
+        (
+            "replication.backlog",
+            crate::repl::feed::backlog_size(c.eng) as i64,
+        ),
+        ("clients.slaves", 0),
+        ("clients.normal", 0),
+        ("aof.buffer", 0),
+        ("keys.count", keys as i64),
+        ("dataset.bytes", used.saturating_sub(startup) as i64),
+        ("allocator.resident", rss as i64),
+    ];
+    c.map(fields.len());
+    for (k, v) in fields {
+        c.bulk(k.as_bytes());
+        c.int(v);
+    }
+    Ok(())
+}
+
+fn memory_doctor(c: &mut Ctx) -> CmdResult {
+    c.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
+    Ok(())
+}
+
+fn memory_malloc_stats(c: &mut Ctx) -> CmdResult {
+    let s = format!(
+        "allocated: {}\npeak: {}\n",
+        crate::alloc::allocated(),
+        crate::alloc::peak()
+    );
+    c.verbatim(s.as_bytes());
+    Ok(())
+}
+
+fn memory_purge(c: &mut Ctx) -> CmdResult {
+    c.ok();
+    Ok(())
+}
+
+fn memory_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "MEMORY",
+        &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+        ],
+    );
+    Ok(())
+}
+
+fn role(c: &mut Ctx) -> CmdResult {
+    crate::repl::feed::role_reply(c);
+    Ok(())
+}

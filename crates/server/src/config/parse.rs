@@ -1,0 +1,259 @@
+//! Reading redis.conf files and `--name value` arguments.
+//!
+//! Redis joins the file and the command line into one text of directive
+//! lines; we keep them apart only to name the source in errors. Lines are
+//! split with Redis's `sdssplitargs` rules (`resp::inline::split_args`), a
+//! directive may appear several times (`save` lines accumulate, as in Redis),
+//! and `include` reads another file in place.
+
+use std::path::{Path, PathBuf};
+
+use super::{lookup, parse_value, CVal, Config, P};
+
+/// Directives Redis 7.0 still accepts but ignores.
+const DEPRECATED: &[&str] = &[
+    "list-max-ziplist-entries",
+    "list-max-ziplist-value",
+    "lua-replicate-commands",
+];
+
+/// A start-up configuration error, printed as Redis prints it before exiting.
+#[derive(Debug)]
+pub struct LoadError {
+    /// Where: file name and line, or the command-line argument.
+    pub place: String,
+    /// The offending line.
+    pub line: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "\n*** FATAL CONFIG FILE ERROR (relica {}) ***\nReading the configuration file, at {}\n>>> '{}'\n{}",
+            env!("CARGO_PKG_VERSION"),
+            self.place,
+            self.line,
+            self.reason
+        )
+    }
+}
+
+struct Loader {
+    cfg: Config,
+    save_seen: bool,
+    depth: usize,
+}
+
+impl Loader {
+    fn apply(&mut self, words: Vec<Vec<u8>>, place: &str, line: &str) -> Result<(), LoadError> {
+        let err = |reason: String| LoadError {
+            place: place.to_string(),
+            line: line.to_string(),
+            reason,
+        };
+        let Some((name, args)) = words.split_first() else {
+            return Ok(());
+        };
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if name == "include" {
+            let [path] = args else {
+                return Err(err("Bad directive or wrong number of arguments".into()));
+            };
+            if self.depth > 16 {
+                return Err(err("include nesting too deep".into()));
+            }
+            let path = PathBuf::from(String::from_utf8_lossy(path).into_owned());
+            self.depth += 1;
+            let r = self.file(&path);
+            self.depth -= 1;
+            return r;
+        }
+        if DEPRECATED.contains(&name.as_str()) {
+            return Ok(());
+        }
+        let Some((idx, d)) = lookup(&name) else {
+            return Err(err("Bad directive or wrong number of arguments".into()));
+        };
+        if args.is_empty() && d.name != "save" {
+            return Err(err("wrong number of arguments".into()));
+        }
+        let v = parse_value(d, args).map_err(err)?;
+        if d.name == "save" {
+            // The first `save` replaces the defaults; later ones add points.
+            let CVal::Str(new) = v else { return Ok(()) };
+            let merged = if self.save_seen && !new.is_empty() {
+                let old = self.cfg.str(P::save).to_string();
+                if old.is_empty() {
+                    new
+                } else {
+                    format!("{old} {new}")
+                }
+            } else {
+                new
+            };
+            self.save_seen = true;
+            self.cfg.set_parsed(idx, CVal::Str(merged));
+            return Ok(());
+        }
+        self.cfg.set_parsed(idx, v);
+        Ok(())
+    }
+
+    fn text(&mut self, text: &str, source: &str) -> Result<(), LoadError> {
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let place = format!("{source}, line {}", i + 1);
+            let words = resp::inline::split_args(line.as_bytes()).ok_or_else(|| LoadError {
+                place: place.clone(),
+                line: line.to_string(),
+                reason: "Unbalanced quotes in configuration line".into(),
+            })?;
+            self.apply(words, &place, line)?;
+        }
+        Ok(())
+    }
+
+    fn file(&mut self, path: &Path) -> Result<(), LoadError> {
+        let text = if path == Path::new("-") {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+        } else {
+            std::fs::read_to_string(path)
+        }
+        .map_err(|e| LoadError {
+            place: path.display().to_string(),
+            line: String::new(),
+            reason: format!(
+                "Fatal error, can't open config file '{}': {e}",
+                path.display()
+            ),
+        })?;
+        self.text(&text, &path.display().to_string())
+    }
+}
+
+/// Build the configuration from `relica-server [file] [--name value ...]`
+/// arguments (without the program name).
+pub fn load(args: &[String]) -> Result<Config, LoadError> {
+    let mut l = Loader {
+        cfg: Config::default(),
+        save_seen: false,
+        depth: 0,
+    };
+    let mut rest = args;
+    if let Some(first) = args.first() {
+        if !first.starts_with("--") {
+            let path = PathBuf::from(first);
+            l.file(&path)?;
+            if first != "-" {
+                l.cfg.file = Some(std::fs::canonicalize(&path).unwrap_or(path));
+            }
+            rest = &args[1..];
+        }
+    }
+    // `--name v1 v2 --other v` → one directive per `--name`.
+    let mut cur: Vec<Vec<u8>> = Vec::new();
+    let flush = |cur: &mut Vec<Vec<u8>>, l: &mut Loader| -> Result<(), LoadError> {
+        if cur.is_empty() {
+            return Ok(());
+        }
+        let line = cur
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut words = std::mem::take(cur);
+        // `--save` alone means `save ""`.
+        if words.len() == 1 && words[0].eq_ignore_ascii_case(b"save") {
+            words.push(Vec::new());
+        }
+        l.apply(words, &format!("command line argument '--{line}'"), &line)
+    };
+    for a in rest {
+        if let Some(name) = a.strip_prefix("--") {
+            flush(&mut cur, &mut l)?;
+            cur.push(name.as_bytes().to_vec());
+        } else if cur.is_empty() {
+            return Err(LoadError {
+                place: "command line".into(),
+                line: a.clone(),
+                reason: "Invalid argument: options must start with --".into(),
+            });
+        } else {
+            cur.push(a.as_bytes().to_vec());
+        }
+    }
+    flush(&mut cur, &mut l)?;
+    Ok(l.cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn args_override_defaults() {
+        let c = load(&s(&[
+            "--port",
+            "7000",
+            "--save",
+            "",
+            "--bind",
+            "127.0.0.1",
+            "::1",
+        ]))
+        .unwrap();
+        assert_eq!(c.int(P::port), 7000);
+        assert_eq!(c.str(P::save), "");
+        assert_eq!(c.str(P::bind), "127.0.0.1 ::1");
+    }
+
+    #[test]
+    fn file_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("r.conf");
+        std::fs::write(&f, "port 7000\n\n# c\nbogus 1\n").unwrap();
+        let e = load(&s(&[f.to_str().unwrap()])).unwrap_err();
+        assert!(e.place.ends_with("line 4"), "{}", e.place);
+        assert_eq!(e.reason, "Bad directive or wrong number of arguments");
+        std::fs::write(&f, "port abc\n").unwrap();
+        let e = load(&s(&[f.to_str().unwrap()])).unwrap_err();
+        assert_eq!(e.reason, "argument couldn't be parsed into an integer");
+    }
+
+    #[test]
+    fn save_lines_accumulate_and_include_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let inc = dir.path().join("inc.conf");
+        std::fs::write(&inc, "hz 50\n").unwrap();
+        let f = dir.path().join("r.conf");
+        std::fs::write(
+            &f,
+            format!(
+                "save 900 1\nsave 60 10000\ninclude {}\nslaveof 127.0.0.1 6380\n",
+                inc.display()
+            ),
+        )
+        .unwrap();
+        let c = load(&s(&[f.to_str().unwrap()])).unwrap();
+        assert_eq!(c.str(P::save), "900 1 60 10000");
+        assert_eq!(c.int(P::hz), 50);
+        assert_eq!(c.str(P::replicaof), "127.0.0.1 6380");
+    }
+
+    #[test]
+    fn appendonly_yes_is_refused() {
+        let e = load(&s(&["--appendonly", "yes"])).unwrap_err();
+        assert!(e.reason.contains("AOF"));
+    }
+}

@@ -1,0 +1,324 @@
+//! One task per connection: read, decode, run the batch under the lock,
+//! write the replies.
+//!
+//! Decoding and socket I/O happen outside the engine lock; the lock is taken
+//! once per batch of pipelined commands. A client blocked by a command (or
+//! subscribed, or monitoring) waits on its outbox for asynchronous output.
+//! A protocol error gets Redis's `-ERR Protocol error: …` reply after the
+//! replies of the commands before it, then the connection closes.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use resp::{Limits, RequestDecoder};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::client::{flag, Client};
+use crate::commands::f;
+use crate::config::P;
+use crate::engine::{Engine, Shared};
+
+/// Peer description.
+pub struct Peer {
+    /// `ip:port` of the client.
+    pub addr: String,
+    /// Local `ip:port`.
+    pub laddr: String,
+    /// Loopback or unix socket.
+    pub local: bool,
+    /// Unix socket.
+    pub unix: bool,
+}
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
+    // A panic while holding the lock is a bug; keep serving with the data
+    // as it is rather than poisoning every later client.
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether the pause blocks this command (CLIENT PAUSE WRITE lets reads go).
+fn paused_for(eng: &Engine, args: &[Bytes]) -> bool {
+    if eng.pause.until <= crate::clock::now_ms() {
+        return false;
+    }
+    if !eng.pause.write_only {
+        return true;
+    }
+    match crate::commands::lookup(&args[0]) {
+        Some(s) => s.flags & (f::WRITE | f::MAY_REPLICATE) != 0 || s.name == "exec",
+        None => false,
+    }
+}
+
+const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Serve one connection until it closes.
+pub async fn serve<S>(shared: Shared, mut sock: S, peer: Peer)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    enum Admit {
+        Ok(u64, std::sync::Arc<crate::client::Outbox>),
+        Refuse(&'static [u8]),
+    }
+    let admit = {
+        let mut eng = lock(&shared);
+        eng.stats.connections += 1;
+        let maxclients = eng.cfg.int(P::maxclients) as usize;
+        if eng.connected >= maxclients {
+            eng.stats.rejected += 1;
+            Admit::Refuse(b"-ERR max number of clients reached\r\n")
+        } else if eng.cfg.bool(P::protected_mode)
+            && eng.cfg.str(P::requirepass).is_empty()
+            && !peer.local
+        {
+            Admit::Refuse(DENIED)
+        } else {
+            eng.connected += 1;
+            let id = eng.new_client_id();
+            let now = crate::clock::now_ms();
+            let mut cl = Client::new(
+                id,
+                peer.addr.clone(),
+                peer.laddr.clone(),
+                peer.local,
+                peer.unix,
+                now,
+            );
+            cl.authenticated = eng.cfg.str(P::requirepass).is_empty();
+            let ob = cl.outbox.clone();
+            eng.outboxes.insert(id, ob.clone());
+            eng.clients.insert(id, Box::new(cl));
+            Admit::Ok(id, ob)
+        }
+    };
+    let (id, outbox) = match admit {
+        Admit::Ok(id, ob) => (id, ob),
+        Admit::Refuse(msg) => {
+            let _ = sock.write_all(msg).await;
+            return;
+        }
+    };
+    let _ = run(&shared, &mut sock, id, &outbox).await;
+    let mut eng = lock(&shared);
+    if let Some(mut cl) = eng.clients.remove(&id) {
+        crate::blocking::forget(&mut eng, &cl);
+        crate::commands::pubsub::unsubscribe_all(&mut eng, &mut cl);
+        crate::commands::multi::unwatch_all(&mut eng, &mut cl);
+        eng.monitors.retain(|&m| m != id);
+    }
+    eng.outboxes.remove(&id);
+    eng.connected -= 1;
+}
+
+async fn run<S>(
+    shared: &Shared,
+    sock: &mut S,
+    id: u64,
+    outbox: &crate::client::Outbox,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut rbuf = BytesMut::with_capacity(16 * 1024);
+    let mut dec = RequestDecoder::new();
+    let mut pending: VecDeque<Vec<Bytes>> = VecDeque::new();
+    let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut proto_err: Option<resp::ProtocolError> = None;
+    let mut limits = Limits::default();
+    let mut qbuf_limit = 1usize << 30;
+    let mut idle_timeout = 0u64;
+    loop {
+        // Read what is there unless commands are still waiting to run.
+        if pending.is_empty() && proto_err.is_none() && !rbuf.is_empty() {
+            decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
+        }
+        if pending.is_empty() && proto_err.is_none() {
+            let idle = if idle_timeout > 0 {
+                Duration::from_secs(idle_timeout)
+            } else {
+                Duration::from_secs(86400 * 365)
+            };
+            tokio::select! {
+                r = sock.read_buf(&mut rbuf) => {
+                    if r? == 0 {
+                        return Ok(());
+                    }
+                }
+                _ = outbox.notify.notified() => {
+                    if outbox.is_killed() {
+                        return Ok(());
+                    }
+                    let pushed = outbox.take();
+                    if !pushed.is_empty() {
+                        sock.write_all(&pushed).await?;
+                    }
+                    continue;
+                }
+                _ = tokio::time::sleep(idle) => {
+                    let exempt = {
+                        let eng = lock(shared);
+                        eng.clients.get(&id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
+                    };
+                    if !exempt {
+                        tracing::debug!("Closing idle client");
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
+            decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
+            if rbuf.len() + dec.pending_arg_bytes() > qbuf_limit {
+                tracing::warn!(
+                    "Closing client that reached max query buffer length (qbuf initial bytes: {})",
+                    rbuf.len()
+                );
+                return Ok(());
+            }
+        }
+        // Run the batch under the lock.
+        let mut blocked = false;
+        let mut close = false;
+        let mut pause_until = 0i64;
+        let mut pause_notify = None;
+        {
+            let mut eng = lock(shared);
+            if let Some(first) = pending.front() {
+                if paused_for(&eng, first)
+                    && !eng
+                        .clients
+                        .get(&id)
+                        .is_some_and(|c| c.flags & (flag::REPLICA | flag::MASTER) != 0)
+                {
+                    pause_until = eng.pause.until;
+                    pause_notify = Some(eng.pause_changed.clone());
+                }
+            }
+            if pause_notify.is_none() && !pending.is_empty() {
+                let Some(mut cl) = eng.clients.remove(&id) else {
+                    return Ok(());
+                };
+                cl.qbuf = rbuf.len();
+                eng.stats.reads += 1;
+                eng.run_batch(&mut cl, &mut pending, &mut out);
+                blocked = cl.block.is_some();
+                close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
+                eng.clients.insert(id, cl);
+                eng.stats.net_out += out.len() as u64;
+                eng.stats.writes += 1;
+            }
+            limits.max_bulk_len = eng.cfg.int(P::proto_max_bulk_len) as u64;
+            limits.auth_required = !eng.cfg.str(P::requirepass).is_empty()
+                && !eng.clients.get(&id).is_some_and(|c| c.authenticated);
+            qbuf_limit = eng.cfg.int(P::client_query_buffer_limit) as usize;
+            idle_timeout = eng.cfg.int(P::timeout) as u64;
+        }
+        if let Some(n) = pause_notify {
+            let wait = (pause_until - crate::clock::now_ms()).max(1) as u64;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                _ = n.notified() => {}
+            }
+            continue;
+        }
+        if !outbox.is_empty() {
+            out.extend_from_slice(&outbox.take());
+        }
+        if !out.is_empty() {
+            sock.write_all(&out).await?;
+            out.clear();
+            if out.capacity() > 1 << 20 {
+                out.shrink_to(16 * 1024);
+            }
+        }
+        if close || outbox.is_killed() {
+            sock.flush().await?;
+            return Ok(());
+        }
+        if blocked {
+            wait_unblocked(shared, sock, id, outbox, &mut rbuf).await?;
+            continue;
+        }
+        if pending.is_empty() {
+            if let Some(e) = proto_err.take() {
+                let mut msg = b"-ERR ".to_vec();
+                msg.extend_from_slice(&e.message());
+                msg.extend_from_slice(b"\r\n");
+                tracing::debug!("Protocol error ({}) from client: id={id}", e);
+                sock.write_all(&msg).await?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn decode_all(
+    dec: &mut RequestDecoder,
+    rbuf: &mut BytesMut,
+    limits: &Limits,
+    pending: &mut VecDeque<Vec<Bytes>>,
+    err: &mut Option<resp::ProtocolError>,
+) {
+    while pending.len() < 4096 {
+        match dec.decode(rbuf, limits) {
+            Ok(Some(args)) => pending.push_back(args),
+            Ok(None) => break,
+            Err(e) => {
+                *err = Some(e);
+                break;
+            }
+        }
+    }
+}
+
+/// Wait until the engine serves or times out a blocked client, reading (and
+/// keeping) whatever else the client sends meanwhile.
+async fn wait_unblocked<S>(
+    shared: &Shared,
+    sock: &mut S,
+    id: u64,
+    outbox: &crate::client::Outbox,
+    rbuf: &mut BytesMut,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        let (done, deadline) = {
+            let eng = lock(shared);
+            match eng.clients.get(&id).and_then(|c| c.block.as_ref()) {
+                Some(b) => (b.done, b.deadline),
+                None => (true, None),
+            }
+        };
+        if done {
+            if let Some(cl) = lock(shared).clients.get_mut(&id) {
+                cl.block = None;
+            }
+            let pushed = outbox.take();
+            if !pushed.is_empty() {
+                sock.write_all(&pushed).await?;
+            }
+            return Ok(());
+        }
+        if outbox.is_killed() {
+            return Err(std::io::Error::other("killed"));
+        }
+        let sleep = match deadline {
+            Some(d) => Duration::from_millis((d - crate::clock::now_ms()).max(0) as u64),
+            None => Duration::from_secs(86400 * 365),
+        };
+        tokio::select! {
+            _ = outbox.notify.notified() => {}
+            _ = tokio::time::sleep(sleep) => {
+                crate::blocking::timeout(&mut lock(shared), id);
+            }
+            r = sock.read_buf(rbuf) => {
+                if r? == 0 {
+                    return Err(std::io::Error::other("client closed while blocked"));
+                }
+            }
+        }
+    }
+}

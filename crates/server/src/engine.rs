@@ -1,0 +1,426 @@
+//! The engine: everything behind the one lock.
+//!
+//! All databases, the client table, the replication stream, the blocking
+//! and pub/sub registries and the statistics live in one `Engine` behind one
+//! `std::sync::Mutex` (DESIGN.md, "Execution model"). A connection takes the
+//! lock once per batch of pipelined commands and runs them with
+//! `Engine::run_batch`; nothing awaits, and no socket I/O happens, under it.
+//! Because every write appends its propagated form to the stream while the
+//! lock is held, the stream's order is the execution order by construction.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+
+use crate::client::{flag, Client, ReplyMode};
+use crate::commands;
+use crate::config::{Config, P};
+use crate::keyspace::{Db, Key};
+use crate::repl::ReplState;
+
+/// The shared handle.
+pub type Shared = Arc<Mutex<Engine>>;
+
+/// Counters reported by INFO stats.
+#[derive(Default)]
+pub struct Stats {
+    /// total_connections_received
+    pub connections: u64,
+    /// total_commands_processed
+    pub commands: u64,
+    /// expired_keys
+    pub expired_keys: u64,
+    /// evicted_keys
+    pub evicted_keys: u64,
+    /// keyspace_hits
+    pub hits: u64,
+    /// keyspace_misses
+    pub misses: u64,
+    /// rejected_connections
+    pub rejected: u64,
+    /// total_net_input_bytes
+    pub net_in: u64,
+    /// total_net_output_bytes
+    pub net_out: u64,
+    /// total_error_replies
+    pub error_replies: u64,
+    /// unexpected_error_replies
+    pub unexpected_errors: u64,
+    /// sync_full
+    pub sync_full: u64,
+    /// sync_partial_ok
+    pub sync_partial_ok: u64,
+    /// sync_partial_err
+    pub sync_partial_err: u64,
+    /// expired_stale_perc numerator, active-expire cycles, etc.
+    pub expire_cycle_cpu_ms: u64,
+    /// total_reads_processed
+    pub reads: u64,
+    /// total_writes_processed
+    pub writes: u64,
+    /// Per-command calls, usec, rejected, failed.
+    pub cmd: HashMap<&'static str, CmdStat>,
+    /// Per error prefix counts.
+    pub errors: HashMap<String, u64>,
+}
+
+/// Per-command counters (INFO commandstats).
+#[derive(Default, Clone, Copy)]
+pub struct CmdStat {
+    /// calls
+    pub calls: u64,
+    /// usec
+    pub usec: u64,
+    /// rejected_calls
+    pub rejected: u64,
+    /// failed_calls
+    pub failed: u64,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Default, Clone, Copy)]
+pub struct Pause {
+    /// Until when (ms); 0 = not paused.
+    pub until: i64,
+    /// Only writes are paused.
+    pub write_only: bool,
+}
+
+/// Everything behind the lock.
+pub struct Engine {
+    /// Live configuration.
+    pub cfg: Config,
+    /// The databases.
+    pub dbs: Vec<Db>,
+    /// Clients not currently running a batch.
+    pub clients: HashMap<u64, Box<Client>>,
+    /// Statistics.
+    pub stats: Stats,
+    /// Changes since the last save (rdb_changes_since_last_save).
+    pub dirty: u64,
+    /// Server start (ms).
+    pub start_ms: i64,
+    /// Last successful save (s).
+    pub lastsave: i64,
+    /// Replication ids and offsets.
+    pub repl: ReplState,
+    /// Keys under WATCH: (db, key) → client ids.
+    pub watched: HashMap<(usize, Key), Vec<u64>>,
+    /// Clients whose WATCHed keys were touched.
+    pub dirty_cas: HashSet<u64>,
+    /// MONITOR clients.
+    pub monitors: Vec<u64>,
+    /// CLIENT PAUSE.
+    pub pause: Pause,
+    /// Random source for RANDOMKEY, SPOP, …
+    pub rng: SmallRng,
+    /// Set to ask the server to shut down (after saving if `true`).
+    pub shutdown: Option<ShutdownReq>,
+    /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+    /// Active expire cursor: (db, segment).
+    pub expire_cursor: (usize, usize),
+    /// The `now` of the command being run, in ms.
+    pub now: i64,
+    /// Keys signalled ready for blocked clients during the current command.
+    pub ready_keys: Vec<(usize, Key)>,
+    /// Clients blocked on each key, in blocking order.
+    pub blocked_on: HashMap<(usize, Key), std::collections::VecDeque<u64>>,
+    /// Pub/sub channels → subscriber ids.
+    pub channels: HashMap<Vec<u8>, Vec<u64>>,
+    /// Pub/sub patterns → subscriber ids.
+    pub patterns: HashMap<Vec<u8>, Vec<u64>>,
+    /// Whether we are loading a dataset (answers -LOADING).
+    pub loading: bool,
+    /// Next client id.
+    pub next_client_id: u64,
+    /// Number of connected clients (for maxclients).
+    pub connected: usize,
+    /// Every connected client's outbox, for delivery to clients that are
+    /// running a batch (and so are out of `clients`).
+    pub outboxes: HashMap<u64, Arc<crate::client::Outbox>>,
+    /// Woken when CLIENT PAUSE ends early.
+    pub pause_changed: Arc<tokio::sync::Notify>,
+    /// Set while re-running a blocked client's command: Some(true) once the
+    /// command asked to block again.
+    pub reexec: Option<bool>,
+    /// Save bookkeeping (INFO persistence).
+    pub save: crate::persist::SaveState,
+    /// Writes of the running unit (EXEC), emitted together at its end.
+    pub prop_unit: Option<Vec<(usize, Vec<Vec<u8>>)>>,
+    /// instantaneous_ops_per_sec samples, one per 100 ms.
+    ops_samples: [u64; 16],
+    ops_idx: usize,
+    ops_last: (i64, u64),
+}
+
+/// A shutdown request from SHUTDOWN or a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShutdownReq {
+    /// Save first: Some(true) SAVE, Some(false) NOSAVE, None as configured.
+    pub save: Option<bool>,
+}
+
+impl Engine {
+    /// A fresh engine for a configuration.
+    pub fn new(cfg: Config) -> Engine {
+        let ndb = cfg.int(P::databases) as usize;
+        let now = crate::clock::now_ms();
+        Engine {
+            dbs: (0..ndb).map(|_| Db::new()).collect(),
+            cfg,
+            clients: HashMap::new(),
+            stats: Stats::default(),
+            dirty: 0,
+            start_ms: now,
+            lastsave: now / 1000,
+            repl: ReplState::default(),
+            watched: HashMap::new(),
+            dirty_cas: HashSet::new(),
+            monitors: Vec::new(),
+            pause: Pause::default(),
+            rng: SmallRng::from_entropy(),
+            shutdown: None,
+            active_expire: true,
+            expire_cursor: (0, 0),
+            now,
+            ready_keys: Vec::new(),
+            blocked_on: HashMap::new(),
+            channels: HashMap::new(),
+            patterns: HashMap::new(),
+            loading: false,
+            next_client_id: 1,
+            connected: 0,
+            outboxes: HashMap::new(),
+            pause_changed: Arc::new(tokio::sync::Notify::new()),
+            reexec: None,
+            prop_unit: None,
+            save: Default::default(),
+            ops_samples: [0; 16],
+            ops_idx: 0,
+            ops_last: (now, 0),
+        }
+    }
+
+    /// Redis's LRU clock: seconds, 24 bits.
+    pub fn lru_seconds(&self) -> u32 {
+        ((self.now / 1000) as u32) & ((1 << 24) - 1)
+    }
+
+    /// Whether an LFU maxmemory policy is selected.
+    pub fn lfu(&self) -> bool {
+        self.cfg.str(P::maxmemory_policy).contains("lfu")
+    }
+
+    fn lfu_minutes(&self) -> u32 {
+        ((self.now / 60_000) as u32) & 0xffff
+    }
+
+    /// The access field for a new key: the LRU clock, or under an LFU
+    /// policy Redis's (minutes << 8 | LFU_INIT_VAL).
+    pub fn lru_clock(&self) -> u32 {
+        if self.lfu() {
+            (self.lfu_minutes() << 8) | 5
+        } else {
+            self.lru_seconds()
+        }
+    }
+
+    /// The LFU counter after decay (Redis's LFUDecrAndReturn).
+    pub fn lfu_counter(&self, field: u32) -> u32 {
+        let ldt = field >> 8;
+        let counter = field & 255;
+        let now = self.lfu_minutes();
+        let elapsed = if now >= ldt {
+            now - ldt
+        } else {
+            65535 - ldt + now
+        };
+        let decay = self.cfg.int(P::lfu_decay_time).max(0) as u32;
+        let periods = elapsed.checked_div(decay).unwrap_or(0);
+        counter.saturating_sub(periods)
+    }
+
+    /// Update a key's access field on a read or write (LRU or LFU).
+    pub fn access(&mut self, field: u32) -> u32 {
+        if !self.lfu() {
+            return self.lru_seconds();
+        }
+        let mut counter = self.lfu_counter(field);
+        if counter < 255 {
+            let base = counter.saturating_sub(5) as f64;
+            let p = 1.0 / (base * self.cfg.int(P::lfu_log_factor) as f64 + 1.0);
+            if rand::Rng::gen::<f64>(&mut self.rng) < p {
+                counter += 1;
+            }
+        }
+        (self.lfu_minutes() << 8) | counter
+    }
+
+    /// Run a batch of commands for one client. Returns how many commands
+    /// were consumed: fewer than `batch.len()` when the client blocked (the
+    /// rest wait until it is served).
+    pub fn run_batch(
+        &mut self,
+        cl: &mut Client,
+        batch: &mut std::collections::VecDeque<Vec<Bytes>>,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        let mut n = 0;
+        while let Some(args) = batch.pop_front() {
+            n += 1;
+            self.now = crate::clock::now_ms();
+            cl.last_interaction = self.now;
+            let start = out.len();
+            let mode = cl.reply_mode;
+            commands::execute(self, cl, args, out);
+            cl.outbox.resp3.store(
+                cl.proto == resp::encode::Proto::Resp3,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            if !self.ready_keys.is_empty() {
+                crate::blocking::handle_ready(self);
+            }
+            // CLIENT REPLY ON answers even though replies were off.
+            if matches!(mode, ReplyMode::Off | ReplyMode::Skip) && cl.reply_mode != ReplyMode::On {
+                out.truncate(start);
+            }
+            // SKIP applies to the command after CLIENT REPLY SKIP.
+            cl.reply_mode = match (mode, cl.reply_mode) {
+                (ReplyMode::Skip, ReplyMode::Skip) => ReplyMode::On,
+                (_, ReplyMode::SkipNext) => ReplyMode::Skip,
+                (_, m) => m,
+            };
+            if cl.block.is_some() || cl.flags & flag::CLOSE_AFTER_REPLY != 0 {
+                break;
+            }
+        }
+        n
+    }
+
+    /// Allocate a client id.
+    pub fn new_client_id(&mut self) -> u64 {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        id
+    }
+
+    /// Take an ops/sec sample (the cron calls this every 100 ms).
+    pub fn sample_ops(&mut self, now: i64) {
+        let (t, n) = self.ops_last;
+        let dt = (now - t).max(1) as u64;
+        let ops = (self.stats.commands - n) * 1000 / dt;
+        self.ops_samples[self.ops_idx] = ops;
+        self.ops_idx = (self.ops_idx + 1) % self.ops_samples.len();
+        self.ops_last = (now, self.stats.commands);
+    }
+
+    /// instantaneous_ops_per_sec.
+    pub fn ops_per_sec(&self) -> u64 {
+        self.ops_samples.iter().sum::<u64>() / self.ops_samples.len() as u64
+    }
+
+    /// Whether this node is a replica.
+    pub fn is_replica(&self) -> bool {
+        !self.cfg.str(P::replicaof).is_empty()
+    }
+
+    // ---- keyspace access with expiry -------------------------------------
+
+    /// Delete a key if it is logically expired. Returns true when the key is
+    /// (now) absent for the caller. On a replica the key is never deleted
+    /// by our own clock; it just reads as missing (except for the master
+    /// link, which must see it).
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], from_master: bool) -> bool {
+        let now = self.now;
+        let Some(e) = self.dbs[db].get(key) else {
+            return true;
+        };
+        if !e.is_expired(now) {
+            return false;
+        }
+        if self.is_replica() {
+            return !from_master;
+        }
+        self.delete_expired(db, key);
+        true
+    }
+
+    /// Remove an expired key and propagate its deletion, as Redis's
+    /// `deleteExpiredKeyAndPropagate`.
+    pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        if self.dbs[db].remove(key).is_none() {
+            return;
+        }
+        self.stats.expired_keys += 1;
+        let cmd: &[u8] = if self.cfg.bool(P::lazyfree_lazy_expire) {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        self.propagate(db, &[cmd, key]);
+        self.notify_keyspace(crate::config::notify::EXPIRED, "expired", db, key);
+        self.touch_watched(db, key);
+    }
+
+    /// Mark clients WATCHing a key as dirty (Redis's `touchWatchedKey`).
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        if let Some(ids) = self.watched.get(&(db, Key::from(key))) {
+            self.dirty_cas.extend(ids.iter().copied());
+        }
+    }
+
+    /// Mark every watcher of keys in `db` (or all dbs) dirty: FLUSHDB,
+    /// FLUSHALL, SWAPDB.
+    pub fn touch_all_watched(&mut self, db: Option<usize>) {
+        for ((d, _), ids) in &self.watched {
+            if db.is_none_or(|x| x == *d) {
+                self.dirty_cas.extend(ids.iter().copied());
+            }
+        }
+    }
+
+    /// Append a command to the replication stream (and MONITORs see it
+    /// before execution, elsewhere). Without a backlog or replicas nothing is
+    /// kept, as in Redis.
+    pub fn propagate(&mut self, db: usize, argv: &[&[u8]]) {
+        crate::repl::feed::feed(self, db, argv);
+    }
+
+    /// Publish a keyspace notification when enabled.
+    pub fn notify_keyspace(&mut self, class: u32, event: &str, db: usize, key: &[u8]) {
+        let flags =
+            crate::config::notify_flags(self.cfg.str(P::notify_keyspace_events)).unwrap_or(0);
+        if flags & class == 0 {
+            return;
+        }
+        use crate::config::notify::{KEYEVENT, KEYSPACE};
+        if flags & KEYSPACE != 0 {
+            let mut ch = format!("__keyspace@{db}__:").into_bytes();
+            ch.extend_from_slice(key);
+            crate::commands::pubsub::publish(self, &ch, event.as_bytes());
+        }
+        if flags & KEYEVENT != 0 {
+            let ch = format!("__keyevent@{db}__:{event}").into_bytes();
+            crate::commands::pubsub::publish(self, &ch, key);
+        }
+    }
+
+    /// Signal that a key may now satisfy blocked clients (a push to a list
+    /// or zset).
+    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if self.blocked_on.is_empty() {
+            return;
+        }
+        let k = (db, Key::from(key));
+        if self.blocked_on.contains_key(&k) && !self.ready_keys.contains(&k) {
+            self.ready_keys.push(k);
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! The keyspace: one `Db` per logical database.
+//!
+//! A `Db` is split into `NSEG` segments chosen by the low bits of the key's
+//! hash, each a `hashbrown::HashTable` with its own version number. Two
+//! things need the segments (DESIGN.md, "Snapshots without fork"):
+//!
+//! - a snapshot serializes the keyspace one segment at a time and must know,
+//!   before a write lands, whether the segment it touches was already saved;
+//!   every mutation goes through `Db::seg_mut`, the one place that bumps the
+//!   version and where the snapshot's copy-before-write hook sits;
+//! - SCAN walks segments in order and, inside a segment, keys in hash order,
+//!   so its cursor (segment, next hash) stays valid however the tables grow
+//!   or shrink: every key present for the whole scan is returned.
+//!
+//! Expiry times live in the entry (`-1` = none); each segment counts its
+//! volatile keys so the active expiry cycle skips segments without any.
+
+mod value;
+
+pub use value::{Value, ValueType};
+
+use std::sync::OnceLock;
+
+use hashbrown::HashTable;
+
+/// Segments per database (a power of two).
+pub const NSEG: usize = 4096;
+const SEG_BITS: u32 = NSEG.trailing_zeros();
+const POS_BITS: u32 = 64 - SEG_BITS;
+
+/// A key's bytes.
+pub type Key = Box<[u8]>;
+
+static HASHER: OnceLock<ahash::RandomState> = OnceLock::new();
+
+/// The keyspace hash of a key (random seed per process, like Redis's siphash
+/// seed).
+#[inline]
+pub fn hash_key(k: &[u8]) -> u64 {
+    HASHER.get_or_init(ahash::RandomState::new).hash_one(k)
+}
+
+#[inline]
+fn seg_of(h: u64) -> usize {
+    (h as usize) & (NSEG - 1)
+}
+
+/// Position of a hash inside its segment's scan order.
+#[inline]
+fn pos_of(h: u64) -> u64 {
+    h >> SEG_BITS
+}
+
+/// One key with its value and metadata.
+pub struct Entry {
+    /// The key.
+    pub key: Key,
+    /// The value.
+    pub value: Value,
+    expire: i64,
+    /// LRU clock (seconds, 24 bits as Redis) of the last access.
+    pub lru: u32,
+}
+
+impl Entry {
+    /// Absolute expiry in ms, or -1.
+    #[inline]
+    pub fn expire(&self) -> i64 {
+        self.expire
+    }
+
+    /// Whether the key is logically expired at `now`.
+    #[inline]
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expire >= 0 && self.expire <= now
+    }
+}
+
+/// One segment.
+#[derive(Default)]
+pub struct Segment {
+    table: HashTable<Entry>,
+    /// Bumped by every mutation; the snapshot compares it with its epoch.
+    pub version: u64,
+    volatile: u32,
+}
+
+impl Segment {
+    /// Entries, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// No keys.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+/// A logical database.
+#[derive(Default)]
+pub struct Db {
+    segs: Vec<Segment>,
+    keys: usize,
+    volatile: usize,
+    /// Global write counter used as the next segment version.
+    clock: u64,
+}
+
+impl Db {
+    /// An empty database.
+    pub fn new() -> Self {
+        Db::default()
+    }
+
+    /// Number of keys (including logically expired ones not yet reclaimed).
+    pub fn len(&self) -> usize {
+        self.keys
+    }
+
+    /// No keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0
+    }
+
+    /// Number of keys with an expiry.
+    pub fn volatile_len(&self) -> usize {
+        self.volatile
+    }
+
+    /// The segments, for snapshots and full iteration.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segs
+    }
+
+    /// The one gate for mutation: bumps the segment's version.
+    #[inline]
+    fn seg_mut(&mut self, idx: usize) -> &mut Segment {
+        if self.segs.is_empty() {
+            self.segs.resize_with(NSEG, Segment::default);
+        }
+        self.clock += 1;
+        let seg = &mut self.segs[idx];
+        seg.version = self.clock;
+        seg
+    }
+
+    /// Look a key up without any expiry logic.
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        let h = hash_key(key);
+        self.segs.get(seg_of(h))?.table.find(h, |e| *e.key == *key)
+    }
+
+    /// Look a key up for writing its value (expiry is changed with
+    /// `set_expire`/`persist`).
+    #[inline]
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let h = hash_key(key);
+        if self.segs.is_empty() {
+            return None;
+        }
+        self.seg_mut(seg_of(h))
+            .table
+            .find_mut(h, |e| *e.key == *key)
+    }
+
+    /// Look a key up for reading and refresh its LRU clock (not a data
+    /// change: the segment version stays).
+    #[inline]
+    pub fn get_touch(&mut self, key: &[u8], lru: u32) -> Option<&Entry> {
+        let h = hash_key(key);
+        let e = self
+            .segs
+            .get_mut(seg_of(h))?
+            .table
+            .find_mut(h, |e| *e.key == *key)?;
+        e.lru = lru;
+        Some(e)
+    }
+
+    /// Insert or overwrite a key. `expire` is absolute ms or -1. Returns the
+    /// previous entry.
+    pub fn insert(&mut self, key: &[u8], value: Value, expire: i64, lru: u32) -> Option<Entry> {
+        let h = hash_key(key);
+        let seg = self.seg_mut(seg_of(h));
+        let new_vol = (expire >= 0) as u32;
+        match seg.table.find_mut(h, |e| *e.key == *key) {
+            Some(e) => {
+                let old_vol = (e.expire >= 0) as u32;
+                let old_value = std::mem::replace(&mut e.value, value);
+                let old_expire = std::mem::replace(&mut e.expire, expire);
+                e.lru = lru;
+                seg.volatile = seg.volatile + new_vol - old_vol;
+                self.volatile = self.volatile + new_vol as usize - old_vol as usize;
+                Some(Entry {
+                    key: key.into(),
+                    value: old_value,
+                    expire: old_expire,
+                    lru,
+                })
+            }
+            None => {
+                seg.table.insert_unique(
+                    h,
+                    Entry {
+                        key: key.into(),
+                        value,
+                        expire,
+                        lru,
+                    },
+                    |e| hash_key(&e.key),
+                );
+                seg.volatile += new_vol;
+                self.volatile += new_vol as usize;
+                self.keys += 1;
+                None
+            }
+        }
+    }
+
+    /// Replace a key's value, keeping its expiry (Redis's `dbOverwrite`).
+    /// Returns false when the key does not exist.
+    pub fn overwrite(&mut self, key: &[u8], value: Value) -> bool {
+        match self.get_mut(key) {
+            Some(e) => {
+                e.value = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remove a key.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let h = hash_key(key);
+        if self.segs.is_empty() {
+            return None;
+        }
+        let seg = self.seg_mut(seg_of(h));
+        let e = seg.table.find_entry(h, |e| *e.key == *key).ok()?.remove().0;
+        if e.expire >= 0 {
+            seg.volatile -= 1;
+            self.volatile -= 1;
+        }
+        self.keys -= 1;
+        Some(e)
+    }
+
+    /// Set an absolute expiry (ms) on an existing key, or -1 to persist.
+    /// Returns false when the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], when: i64) -> bool {
+        let h = hash_key(key);
+        if self.segs.is_empty() {
+            return false;
+        }
+        let seg = self.seg_mut(seg_of(h));
+        let Some(e) = seg.table.find_mut(h, |e| *e.key == *key) else {
+            return false;
+        };
+        let (was, is) = (e.expire >= 0, when >= 0);
+        e.expire = when;
+        match (was, is) {
+            (false, true) => {
+                seg.volatile += 1;
+                self.volatile += 1;
+            }
+            (true, false) => {
+                seg.volatile -= 1;
+                self.volatile -= 1;
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Drop every key.
+    pub fn clear(&mut self) {
+        for i in 0..self.segs.len() {
+            let seg = self.seg_mut(i);
+            seg.table = HashTable::new();
+            seg.volatile = 0;
+        }
+        self.keys = 0;
+        self.volatile = 0;
+    }
+
+    /// Take the whole content out, leaving an empty database (FLUSHALL
+    /// ASYNC hands the old one to a background thread to free).
+    pub fn take(&mut self) -> Db {
+        let clock = self.clock + 1;
+        let mut old = std::mem::take(self);
+        self.clock = clock;
+        old.clock = clock;
+        old
+    }
+
+    /// All entries.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.segs.iter().flat_map(|s| s.table.iter())
+    }
+
+    /// One SCAN step. `cursor` is 0 at the start; the returned cursor is 0
+    /// when the scan is complete. At least `count` keys are visited when
+    /// there are that many left (more when keys tie on a hash position), and
+    /// at most `10 * count` empty segments are skipped per call, like Redis's
+    /// empty-bucket limit.
+    pub fn scan(&self, cursor: u64, count: usize, out: &mut Vec<Key>) -> u64 {
+        if self.segs.is_empty() {
+            return 0;
+        }
+        let count = count.max(1);
+        let mut seg = (cursor >> POS_BITS) as usize;
+        let mut pos = cursor & ((1u64 << POS_BITS) - 1);
+        let mut empty_budget = count.saturating_mul(10);
+        let mut found = 0usize;
+        let mut cand: Vec<(u64, &Entry)> = Vec::new();
+        while seg < NSEG {
+            cand.clear();
+            for e in self.segs[seg].table.iter() {
+                let p = pos_of(hash_key(&e.key));
+                if p >= pos {
+                    cand.push((p, e));
+                }
+            }
+            if cand.is_empty() {
+                empty_budget = empty_budget.saturating_sub(1);
+                seg += 1;
+                pos = 0;
+                if empty_budget == 0 {
+                    break;
+                }
+                continue;
+            }
+            let want = count - found;
+            if cand.len() > want {
+                cand.sort_unstable_by_key(|(p, _)| *p);
+                // Take `want` keys plus every key that ties with the last.
+                let last = cand[want - 1].0;
+                let mut n = want;
+                while n < cand.len() && cand[n].0 == last {
+                    n += 1;
+                }
+                if n < cand.len() {
+                    out.extend(cand[..n].iter().map(|(_, e)| e.key.clone()));
+                    return ((seg as u64) << POS_BITS) | (last + 1);
+                }
+            }
+            found += cand.len();
+            out.extend(cand.iter().map(|(_, e)| e.key.clone()));
+            seg += 1;
+            pos = 0;
+            if found >= count {
+                break;
+            }
+        }
+        if seg >= NSEG {
+            0
+        } else {
+            (seg as u64) << POS_BITS
+        }
+    }
+
+    /// A random key, or None when empty.
+    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&Entry> {
+        if self.keys == 0 {
+            return None;
+        }
+        // Probe random segments; with few keys fall back to a linear walk
+        // from a random start so the cost stays bounded.
+        for _ in 0..64 {
+            let s = &self.segs[rng.gen_range(0..NSEG)];
+            if !s.table.is_empty() {
+                return s.table.iter().nth(rng.gen_range(0..s.table.len()));
+            }
+        }
+        let start = rng.gen_range(0..NSEG);
+        (0..NSEG)
+            .map(|i| &self.segs[(start + i) % NSEG])
+            .find(|s| !s.table.is_empty())
+            .and_then(|s| s.table.iter().nth(rng.gen_range(0..s.table.len())))
+    }
+
+    /// Number of volatile keys in a segment.
+    pub fn seg_volatile(&self, idx: usize) -> u32 {
+        self.segs.get(idx).map(|s| s.volatile).unwrap_or(0)
+    }
+
+    /// Collect the keys of segment `idx` that are expired at `now`.
+    pub fn expired_in_segment(&self, idx: usize, now: i64, out: &mut Vec<Key>) {
+        if let Some(s) = self.segs.get(idx) {
+            if s.volatile > 0 {
+                out.extend(
+                    s.table
+                        .iter()
+                        .filter(|e| e.is_expired(now))
+                        .map(|e| e.key.clone()),
+                );
+            }
+        }
+    }
+
+    /// Average remaining TTL (ms) of volatile keys, as INFO keyspace's
+    /// avg_ttl (0 when none).
+    pub fn avg_ttl(&self, now: i64) -> i64 {
+        if self.volatile == 0 {
+            return 0;
+        }
+        let (mut sum, mut n) = (0i128, 0i128);
+        // Sample at most 4096 volatile keys: INFO must stay cheap.
+        for e in self.iter().filter(|e| e.expire >= 0).take(4096) {
+            sum += (e.expire - now).max(0) as i128;
+            n += 1;
+        }
+        if n == 0 {
+            0
+        } else {
+            (sum / n) as i64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::from_bytes(v.as_bytes())
+    }
+
+    #[test]
+    fn insert_get_remove_counts() {
+        let mut db = Db::new();
+        assert!(db.insert(b"a", s("1"), -1, 0).is_none());
+        assert!(db.insert(b"b", s("2"), 100, 0).is_none());
+        assert_eq!((db.len(), db.volatile_len()), (2, 1));
+        assert!(db.insert(b"b", s("3"), -1, 0).is_some());
+        assert_eq!((db.len(), db.volatile_len()), (2, 0));
+        assert!(db.set_expire(b"a", 5));
+        assert_eq!(db.volatile_len(), 1);
+        assert!(db.remove(b"a").is_some());
+        assert_eq!((db.len(), db.volatile_len()), (1, 0));
+        assert!(db.get(b"a").is_none());
+        assert!(db.get(b"b").is_some());
+    }
+
+    #[test]
+    fn scan_returns_every_key_once_even_with_small_counts() {
+        let mut db = Db::new();
+        for i in 0..5000 {
+            db.insert(format!("k{i}").as_bytes(), s("v"), -1, 0);
+        }
+        for count in [1, 7, 100, 10_000] {
+            let mut seen = std::collections::HashSet::new();
+            let mut c = 0;
+            let mut calls = 0;
+            loop {
+                let mut out = Vec::new();
+                c = db.scan(c, count, &mut out);
+                for k in out {
+                    assert!(seen.insert(k), "duplicate");
+                }
+                calls += 1;
+                if c == 0 {
+                    break;
+                }
+                assert!(calls < 1_000_000);
+            }
+            assert_eq!(seen.len(), 5000, "count {count}");
+        }
+    }
+
+    #[test]
+    fn scan_survives_growth_between_calls() {
+        let mut db = Db::new();
+        for i in 0..1000 {
+            db.insert(format!("k{i}").as_bytes(), s("v"), -1, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut c = 0;
+        let mut extra = 0;
+        loop {
+            let mut out = Vec::new();
+            c = db.scan(c, 10, &mut out);
+            seen.extend(out);
+            for _ in 0..20 {
+                db.insert(format!("x{extra}").as_bytes(), s("v"), -1, 0);
+                extra += 1;
+            }
+            if c == 0 {
+                break;
+            }
+        }
+        for i in 0..1000 {
+            assert!(seen.contains(format!("k{i}").as_bytes()));
+        }
+    }
+
+    #[test]
+    fn random_key_finds_the_only_key() {
+        let mut db = Db::new();
+        let mut rng = rand::thread_rng();
+        assert!(db.random_key(&mut rng).is_none());
+        db.insert(b"only", s("v"), -1, 0);
+        assert_eq!(&*db.random_key(&mut rng).unwrap().key, b"only");
+    }
+}

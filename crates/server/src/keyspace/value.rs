@@ -1,0 +1,177 @@
+//! A key's value: Redis's object types with their encodings.
+//!
+//! Strings keep Redis's three encodings visible to `OBJECT ENCODING`:
+//! `int` (a canonical 64-bit integer, stored as a number), `embstr` (an
+//! immutable string of at most 44 bytes) and `raw` (longer strings, or any
+//! string changed in place by APPEND/SETRANGE/SETBIT, which keep a growable
+//! buffer). Collections are boxed so that `Value` stays 24 bytes: the
+//! keyspace holds millions of them.
+
+use std::borrow::Cow;
+
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+
+/// Redis's embstr limit.
+pub const EMBSTR_MAX: usize = 44;
+
+/// A value.
+pub enum Value {
+    /// Integer-encoded string.
+    Int(i64),
+    /// Immutable string (embstr or raw by length).
+    Str(Box<[u8]>),
+    /// String modified in place (always raw).
+    Raw(Box<Vec<u8>>),
+    /// List.
+    List(Box<List>),
+    /// Hash.
+    Hash(Box<Hash>),
+    /// Set.
+    Set(Box<Set>),
+    /// Sorted set.
+    ZSet(Box<ZSet>),
+}
+
+impl Clone for Value {
+    fn clone(&self) -> Self {
+        match self {
+            Value::Int(n) => Value::Int(*n),
+            Value::Str(b) => Value::Str(b.clone()),
+            Value::Raw(v) => Value::Raw(v.clone()),
+            Value::List(l) => Value::List(l.clone()),
+            Value::Hash(h) => Value::Hash(h.clone()),
+            Value::Set(s) => Value::Set(s.clone()),
+            Value::ZSet(z) => Value::ZSet(z.clone()),
+        }
+    }
+}
+
+/// The type of a value, as TYPE answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    /// string
+    String,
+    /// list
+    List,
+    /// hash
+    Hash,
+    /// set
+    Set,
+    /// zset
+    ZSet,
+}
+
+impl ValueType {
+    /// TYPE's answer.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Hash => "hash",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
+        }
+    }
+
+    /// Parse SCAN's TYPE argument.
+    pub fn parse(s: &[u8]) -> Option<ValueType> {
+        Some(match s.to_ascii_lowercase().as_slice() {
+            b"string" => ValueType::String,
+            b"list" => ValueType::List,
+            b"hash" => ValueType::Hash,
+            b"set" => ValueType::Set,
+            b"zset" => ValueType::ZSet,
+            _ => return None,
+        })
+    }
+}
+
+impl Value {
+    /// A string value, int-encoded when it is a canonical integer.
+    pub fn from_bytes(b: &[u8]) -> Value {
+        if b.len() <= 20 {
+            if let Some(n) = crate::util::num::parse_i64(b) {
+                return Value::Int(n);
+            }
+        }
+        Value::Str(b.into())
+    }
+
+    /// A string value from an owned buffer.
+    pub fn from_vec(v: Vec<u8>) -> Value {
+        if v.len() <= 20 {
+            if let Some(n) = crate::util::num::parse_i64(&v) {
+                return Value::Int(n);
+            }
+        }
+        Value::Str(v.into_boxed_slice())
+    }
+
+    /// The type.
+    pub fn kind(&self) -> ValueType {
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Raw(_) => ValueType::String,
+            Value::List(_) => ValueType::List,
+            Value::Hash(_) => ValueType::Hash,
+            Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
+        }
+    }
+
+    /// Whether this is a string.
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Str(_) | Value::Raw(_))
+    }
+
+    /// The bytes of a string value (None for other types).
+    pub fn as_bytes(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Value::Int(n) => Some(Cow::Owned(
+                itoa::Buffer::new().format(*n).as_bytes().to_vec(),
+            )),
+            Value::Str(b) => Some(Cow::Borrowed(b)),
+            Value::Raw(v) => Some(Cow::Borrowed(v.as_slice())),
+            _ => None,
+        }
+    }
+
+    /// Length of a string value in bytes.
+    pub fn str_len(&self) -> usize {
+        match self {
+            Value::Int(n) => itoa::Buffer::new().format(*n).len(),
+            Value::Str(b) => b.len(),
+            Value::Raw(v) => v.len(),
+            _ => 0,
+        }
+    }
+
+    /// Turn a string value into its growable raw form and return the buffer
+    /// (APPEND, SETRANGE, SETBIT).
+    pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
+        let bytes = match self {
+            Value::Raw(_) => None,
+            Value::Int(_) | Value::Str(_) => self.as_bytes().map(|b| b.into_owned()),
+            _ => return None,
+        };
+        if let Some(b) = bytes {
+            *self = Value::Raw(Box::new(b));
+        }
+        match self {
+            Value::Raw(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str(b) if b.len() <= EMBSTR_MAX => "embstr",
+            Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! `relica-server [/path/to/redis.conf] [--name value ...]`: a
+//! Redis-compatible server. Start-up mirrors redis-server: read the
+//! configuration, daemonize if asked, log the banner, load the dataset,
+//! listen, and serve until SIGTERM/SIGINT or SHUTDOWN.
+
+use relica_server::{alloc, config, engine, info, log, server};
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+use std::sync::{Arc, Mutex};
+
+fn usage() {
+    eprintln!(
+        "Usage: ./relica-server [/path/to/redis.conf] [options] [-]\n       ./relica-server - (read config from stdin)\n       ./relica-server -v or --version\n       ./relica-server -h or --help\n\nExamples:\n       ./relica-server (run the server with default conf)\n       ./relica-server /etc/redis/6379.conf\n       ./relica-server --port 7777\n       ./relica-server --port 7777 --replicaof 127.0.0.1 8888\n       ./relica-server /etc/myredis.conf --loglevel verbose -"
+    );
+}
+
+/// Detach from the terminal, as redis-server's daemonize.
+#[allow(unsafe_code)]
+fn daemonize() {
+    // SAFETY: called before any thread exists (the runtime starts later),
+    // so fork() duplicates a single-threaded process.
+    unsafe {
+        match libc::fork() {
+            -1 => std::process::exit(1),
+            0 => {}
+            _ => std::process::exit(0),
+        }
+        libc::setsid();
+        let devnull = std::ffi::CString::new("/dev/null").unwrap_or_default();
+        let fd = libc::open(devnull.as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+            if fd > 2 {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(a) = args.first() {
+        match a.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "Redis server v={} sha=00000000:0 malloc=mimalloc bits=64 build=relica-{}",
+                    info::REDIS_VERSION,
+                    env!("CARGO_PKG_VERSION")
+                );
+                return Ok(());
+            }
+            "-h" | "--help" => {
+                usage();
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+    let mut cfg = match config::load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    if cfg.bool(config::P::daemonize) {
+        daemonize();
+        if cfg.str(config::P::pidfile).is_empty() {
+            let idx = config::lookup("pidfile").map(|(i, _)| i).unwrap_or(0);
+            cfg.set_parsed(idx, config::CVal::Str("/var/run/redis.pid".into()));
+        }
+    }
+    let logfile = cfg.str(config::P::logfile).to_string();
+    log::init(&logfile, cfg.log_level())?;
+    tracing::info!("oO0OoO0OoO0Oo relica is starting oO0OoO0OoO0Oo");
+    tracing::info!(
+        "relica version={}, Redis compatibility={}, bits=64, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        info::REDIS_VERSION,
+        std::process::id()
+    );
+    if cfg.file.is_none() {
+        tracing::warn!("Warning: no config file specified, using the default config. In order to specify a config file use relica-server /path/to/redis.conf");
+    } else {
+        tracing::info!("Configuration loaded");
+    }
+    let dir = cfg.str(config::P::dir).to_string();
+    if let Err(e) = std::env::set_current_dir(&dir) {
+        tracing::warn!("Can't chdir to '{dir}': {e}");
+        std::process::exit(1);
+    }
+    tracing::info!(
+        "Running mode=standalone, port={}. PID: {}",
+        cfg.int(config::P::port),
+        std::process::id()
+    );
+    let engine = engine::Engine::new(cfg);
+    tracing::info!("Server initialized");
+    let shared = Arc::new(Mutex::new(engine));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let code = rt.block_on(server::run(shared));
+    std::process::exit(code);
+}

@@ -1,0 +1,177 @@
+//! Persistence: RDB snapshots of the keyspace (SAVE, save points, the
+//! start-up load) through the `rdb` crate.
+//!
+//! This module owns the mapping between the engine's values and `rdb`'s
+//! records, and the save bookkeeping INFO persistence reports.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use crate::config::P;
+use crate::engine::Engine;
+use crate::keyspace::Value;
+
+/// Save bookkeeping.
+#[derive(Default)]
+pub struct SaveState {
+    /// rdb_saves
+    pub saves: u64,
+    /// rdb_last_bgsave_status ok?
+    pub last_ok: bool,
+    /// rdb_last_load_keys_loaded
+    pub last_load_keys: u64,
+    /// rdb_last_load_keys_expired
+    pub last_load_expired: u64,
+}
+
+/// Convert a value to the `rdb` crate's model (for DUMP sizes and saves).
+pub fn to_rdb(v: &Value) -> rdb::Value {
+    match v {
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
+            rdb::Value::String(v.as_bytes().map(|b| b.into_owned()).unwrap_or_default())
+        }
+        Value::List(l) => rdb::Value::List(l.iter().map(|e| e.to_vec()).collect()),
+        Value::Hash(h) => {
+            rdb::Value::Hash(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect())
+        }
+        Value::Set(s) => rdb::Value::Set(s.iter().map(|m| m.to_vec()).collect()),
+        Value::ZSet(z) => rdb::Value::ZSet(z.iter().map(|(m, sc)| (m.to_vec(), sc)).collect()),
+    }
+}
+
+/// Bytes the value takes in an RDB file (DEBUG OBJECT serializedlength).
+pub fn serialized_len(v: &Value) -> usize {
+    // A DUMP payload is the RDB value plus a 2-byte version and 8-byte CRC.
+    rdb::dump_payload(&to_rdb(v), 10).len().saturating_sub(11)
+}
+
+/// Write the whole dataset to `dir/dbfilename` through a temp file and an
+/// atomic rename, as Redis's rdbSave.
+pub fn save_blocking(eng: &mut Engine) -> std::io::Result<()> {
+    let dir = std::path::PathBuf::from(eng.cfg.str(P::dir));
+    let file = dir.join(eng.cfg.str(P::dbfilename));
+    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let res = write_rdb(eng, &tmp).and_then(|_| std::fs::rename(&tmp, &file));
+    match &res {
+        Ok(()) => {
+            tracing::info!("DB saved on disk");
+            eng.dirty = 0;
+            eng.lastsave = crate::clock::now_secs();
+            eng.save.saves += 1;
+            eng.save.last_ok = true;
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!(
+                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+                tmp.display(),
+                dir.display()
+            );
+            eng.save.last_ok = false;
+        }
+    }
+    res
+}
+
+fn io_err(e: rdb::Error) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
+    let f = std::fs::File::create(path)?;
+    let bw = std::io::BufWriter::with_capacity(1 << 16, f);
+    let opts = rdb::WriteOptions {
+        compression: eng.cfg.bool(P::rdbcompression),
+        checksum: eng.cfg.bool(P::rdbchecksum),
+        ..Default::default()
+    };
+    let mut w = rdb::Writer::new(bw, opts).map_err(io_err)?;
+    w.aux(b"redis-ver", crate::info::REDIS_VERSION.as_bytes())
+        .map_err(io_err)?;
+    w.aux(b"redis-bits", b"64").map_err(io_err)?;
+    w.aux(b"ctime", crate::clock::now_secs().to_string().as_bytes())
+        .map_err(io_err)?;
+    w.aux(
+        b"used-mem",
+        crate::alloc::allocated().to_string().as_bytes(),
+    )
+    .map_err(io_err)?;
+    w.aux(b"aof-base", b"0").map_err(io_err)?;
+    let now = eng.now;
+    for (i, db) in eng.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.select_db(i as u64).map_err(io_err)?;
+        w.resize_db(db.len() as u64, db.volatile_len() as u64)
+            .map_err(io_err)?;
+        for e in db.iter() {
+            if e.is_expired(now) && !eng.is_replica() {
+                continue;
+            }
+            let exp = (e.expire() >= 0).then_some(e.expire());
+            write_entry(&mut w, &e.key, &e.value, exp).map_err(io_err)?;
+        }
+    }
+    let mut bw = w.finish().map_err(io_err)?;
+    bw.flush()?;
+    let f = bw.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
+}
+
+/// Write one key through an RDB writer.
+pub fn write_entry<W: std::io::Write>(
+    w: &mut rdb::Writer<W>,
+    key: &[u8],
+    v: &Value,
+    exp: Option<i64>,
+) -> Result<(), rdb::Error> {
+    match v {
+        Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
+            let b = v.as_bytes().unwrap_or_default();
+            w.string(key, &b, exp)
+        }
+        Value::List(l) => {
+            let items: Vec<&[u8]> = l.iter().collect();
+            w.list(key, items.len(), items.iter().copied(), exp)
+        }
+        Value::Hash(h) => {
+            let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+            w.hash(key, pairs.len(), pairs.iter().copied(), exp)
+        }
+        Value::Set(s) => {
+            let members: Vec<std::borrow::Cow<[u8]>> = s.iter().collect();
+            w.set(key, members.len(), members.iter().map(|m| m.as_ref()), exp)
+        }
+        Value::ZSet(z) => {
+            let pairs: Vec<(&[u8], f64)> = z.iter().collect();
+            w.zset(key, pairs.len(), pairs.iter().copied(), exp)
+        }
+    }
+}
+
+/// FLUSHALL resets the dirty counter and saves when save points exist, as
+/// Redis does.
+pub fn after_flushall(eng: &mut Engine) {
+    if !crate::config::save_points(eng.cfg.str(P::save)).is_empty() {
+        let dirty = eng.dirty;
+        if save_blocking(eng).is_ok() {
+            // Redis keeps FLUSHALL itself counted so it propagates/counts.
+            eng.dirty = dirty.min(1);
+        }
+    }
+}
+
+/// INFO persistence fields about RDB.
+pub fn info_fields(eng: &Engine, s: &mut String) {
+    let _ = write!(
+        s,
+        "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+        eng.dirty,
+        eng.lastsave,
+        if eng.save.last_ok || eng.save.saves == 0 { "ok" } else { "err" },
+        eng.save.saves,
+        eng.save.last_load_expired,
+        eng.save.last_load_keys,
+    );
+}

@@ -1,0 +1,119 @@
+//! The replication stream: where every propagated write goes.
+//!
+//! Writes are appended in execution order while the engine lock is held.
+//! As in Redis, nothing is kept and the offset does not move while there is
+//! no backlog (no replica has ever attached); the backlog and the replica
+//! links that consume the stream come with the master side of replication.
+//! A command that propagates several writes (EXEC) runs as one *unit*:
+//! its writes are collected and emitted wrapped in MULTI/EXEC when there is
+//! more than one, as Redis 7.0's `propagatePendingCommands`.
+
+use std::fmt::Write as _;
+
+use crate::commands::Ctx;
+use crate::engine::Engine;
+
+/// Propagate one command.
+pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
+    if let Some(unit) = eng.prop_unit.as_mut() {
+        unit.push((db, argv.iter().map(|a| a.to_vec()).collect()));
+        return;
+    }
+    write_stream(eng, db, argv);
+}
+
+/// Whether anything consumes the stream.
+fn stream_active(eng: &Engine) -> bool {
+    eng.repl.backlog_active
+}
+
+fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
+    if !stream_active(eng) {
+        return;
+    }
+    let mut buf = Vec::new();
+    if eng.repl.stream_db != db as i64 {
+        let d = db.to_string();
+        resp::encode::command(&mut buf, &[b"SELECT", d.as_bytes()]);
+        eng.repl.stream_db = db as i64;
+    }
+    resp::encode::command(&mut buf, argv);
+    eng.repl.master_repl_offset += buf.len() as i64;
+}
+
+/// Start collecting a unit's writes. Returns whether a unit was already
+/// open (nested units are part of the outer one).
+pub fn begin_unit(eng: &mut Engine) -> bool {
+    if eng.prop_unit.is_some() {
+        return true;
+    }
+    eng.prop_unit = Some(Vec::new());
+    false
+}
+
+/// Emit a unit's writes, wrapped in MULTI/EXEC when more than one.
+pub fn end_unit(eng: &mut Engine, nested: bool) {
+    if nested {
+        return;
+    }
+    let Some(cmds) = eng.prop_unit.take() else {
+        return;
+    };
+    let wrap = cmds.len() > 1;
+    if wrap {
+        let db = cmds[0].0;
+        write_stream(eng, db, &[b"MULTI"]);
+    }
+    let last_db = cmds.last().map(|c| c.0).unwrap_or(0);
+    for (db, argv) in &cmds {
+        let v: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        write_stream(eng, *db, &v);
+    }
+    if wrap {
+        write_stream(eng, last_db, &[b"EXEC"]);
+    }
+}
+
+/// CONFIG SET repl-backlog-size.
+pub fn resize_backlog(_eng: &mut Engine) {}
+
+/// Bytes held by the backlog.
+pub fn backlog_size(_eng: &Engine) -> usize {
+    0
+}
+
+/// Number of replicas whose acknowledged offset reached `offset`.
+pub fn replicas_acked(_eng: &Engine, _offset: i64) -> usize {
+    0
+}
+
+/// DEBUG CHANGE-REPL-ID: a new history.
+pub fn change_replid(eng: &mut Engine) {
+    eng.repl.replid = super::random_replid();
+    eng.repl.replid2 = "0".repeat(40);
+    eng.repl.second_replid_offset = -1;
+}
+
+/// ROLE.
+pub fn role_reply(c: &mut Ctx) {
+    c.array(3);
+    c.bulk(b"master");
+    let off = c.eng.repl.master_repl_offset;
+    c.int(off);
+    c.array(0);
+}
+
+/// INFO replication fields for a master with no replicas.
+pub fn info_fields(eng: &Engine, s: &mut String) {
+    let r = &eng.repl;
+    let _ = write!(
+        s,
+        "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+        r.replid,
+        r.replid2,
+        r.master_repl_offset,
+        r.second_replid_offset,
+        r.backlog_active as u8,
+        eng.cfg.int(crate::config::P::repl_backlog_size),
+    );
+}

@@ -1,0 +1,61 @@
+//! Replication state shared by both roles.
+//!
+//! Replication ids and offsets follow Redis's `replication.c`: `replid` is
+//! the id of the history this node's data belongs to, `replid2` the id of
+//! the history it came from (valid up to `second_replid_offset`), and
+//! `master_repl_offset` counts every byte of the replication stream this node
+//! produced or received. The stream only exists (and the offset only moves)
+//! while there is a backlog, as in Redis.
+
+pub mod feed;
+
+use rand::RngCore;
+
+/// A new random 40-hex-digit replication id.
+pub fn random_replid() -> String {
+    let mut b = [0u8; 20];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Replication ids and offsets.
+pub struct ReplState {
+    /// Whether a backlog exists (the stream is being kept).
+    pub backlog_active: bool,
+    /// Current replication id.
+    pub replid: String,
+    /// Previous replication id, or 40 zeros.
+    pub replid2: String,
+    /// Offset up to which `replid2` is valid, or -1.
+    pub second_replid_offset: i64,
+    /// Bytes of replication stream produced/received.
+    pub master_repl_offset: i64,
+    /// The db the stream last selected (-1 = none), so a SELECT is emitted
+    /// when it changes.
+    pub stream_db: i64,
+}
+
+impl Default for ReplState {
+    fn default() -> Self {
+        ReplState {
+            backlog_active: false,
+            replid: random_replid(),
+            replid2: "0".repeat(40),
+            second_replid_offset: -1,
+            master_repl_offset: 0,
+            stream_db: -1,
+        }
+    }
+}
+
+/// State the master keeps for one replica connection.
+pub struct ReplicaLink {
+    /// REPLCONF listening-port.
+    pub listening_port: u16,
+    /// REPLCONF ip-address.
+    pub announced_ip: Option<String>,
+    /// Offset last acknowledged with REPLCONF ACK.
+    pub ack_offset: i64,
+    /// When the last ACK arrived (ms).
+    pub ack_time: i64,
+}

@@ -1,0 +1,282 @@
+//! The listeners, the cron and shutdown.
+//!
+//! TCP listeners on every `bind` address (a `-` prefix marks an address
+//! that may be missing) and the `unixsocket`; one task per connection; a
+//! cron task at `hz` that runs the active expire cycle, samples ops/sec and
+//! triggers `save` points; and the shutdown path for SIGTERM/SIGINT and
+//! SHUTDOWN.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, UnixListener};
+
+use crate::config::P;
+use crate::conn::{serve, Peer};
+use crate::engine::{Engine, Shared};
+use crate::keyspace::NSEG;
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Bind the TCP listeners Redis would bind for this configuration.
+async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
+    let mut out = Vec::new();
+    for addr in bind.split_whitespace() {
+        let (optional, addr) = match addr.strip_prefix('-') {
+            Some(a) => (true, a),
+            None => (false, addr),
+        };
+        let host = match addr {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            a => a,
+        };
+        let sa = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        match TcpListener::bind(&sa).await {
+            Ok(l) => out.push(l),
+            Err(e) if optional => tracing::debug!("Could not bind optional address {sa}: {e}"),
+            Err(e) => {
+                tracing::warn!("Warning: Could not create server TCP listening socket {sa}: {e}");
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Run the server until shutdown. Returns the exit code.
+pub async fn run(shared: Shared) -> i32 {
+    let (bind, port, unixsocket, perm, pidfile) = {
+        let e = lock(&shared);
+        (
+            e.cfg.str(P::bind).to_string(),
+            e.cfg.int(P::port) as u16,
+            e.cfg.str(P::unixsocket).to_string(),
+            e.cfg.str(P::unixsocketperm).to_string(),
+            e.cfg.str(P::pidfile).to_string(),
+        )
+    };
+    let listeners = if port > 0 {
+        match bind_tcp(&bind, port).await {
+            Ok(l) => l,
+            Err(_) => return 1,
+        }
+    } else {
+        Vec::new()
+    };
+    for l in listeners {
+        let sh = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                match l.accept().await {
+                    Ok((sock, addr)) => {
+                        let _ = sock.set_nodelay(true);
+                        let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                        let peer = Peer {
+                            addr: addr.to_string(),
+                            laddr,
+                            local: addr.ip().is_loopback(),
+                            unix: false,
+                        };
+                        tokio::spawn(serve(sh.clone(), sock, peer));
+                    }
+                    Err(e) => {
+                        tracing::warn!("Accepting client connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        });
+    }
+    if !unixsocket.is_empty() {
+        let _ = std::fs::remove_file(&unixsocket);
+        match UnixListener::bind(&unixsocket) {
+            Ok(l) => {
+                if let Ok(mode) = u32::from_str_radix(&perm, 8) {
+                    if mode != 0 {
+                        use std::os::unix::fs::PermissionsExt;
+                        let _ = std::fs::set_permissions(
+                            &unixsocket,
+                            std::fs::Permissions::from_mode(mode),
+                        );
+                    }
+                }
+                let sh = shared.clone();
+                let path = unixsocket.clone();
+                tokio::spawn(async move {
+                    loop {
+                        if let Ok((sock, _)) = l.accept().await {
+                            let peer = Peer {
+                                addr: format!("{path}:0"),
+                                laddr: format!("{path}:0"),
+                                local: true,
+                                unix: true,
+                            };
+                            tokio::spawn(serve(sh.clone(), sock, peer));
+                        }
+                    }
+                });
+                tracing::info!("The server is now ready to accept connections at {unixsocket}");
+            }
+            Err(e) => {
+                tracing::warn!("Failed opening Unix socket: {e}");
+                return 1;
+            }
+        }
+    }
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            tracing::warn!("Failed to write PID file: {e}");
+        }
+    }
+    crate::alloc::mark_startup();
+    tracing::info!("Ready to accept connections");
+    let cron = tokio::spawn(cron(shared.clone()));
+    let shutdown = Arc::new(tokio::sync::Notify::new());
+    wait_for_shutdown(&shared).await;
+    cron.abort();
+    drop(shutdown);
+    finish_shutdown(&shared, &pidfile, &unixsocket)
+}
+
+async fn wait_for_shutdown(shared: &Shared) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    loop {
+        tokio::select! {
+            _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                tracing::warn!("Received SIGTERM scheduling shutdown...");
+                let mut e = lock(shared);
+                if e.shutdown.is_none() {
+                    e.shutdown = Some(crate::engine::ShutdownReq { save: None });
+                }
+                return;
+            }
+            _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
+                tracing::warn!("Received SIGINT scheduling shutdown...");
+                let mut e = lock(shared);
+                if e.shutdown.is_none() {
+                    e.shutdown = Some(crate::engine::ShutdownReq { save: None });
+                }
+                return;
+            }
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                if lock(shared).shutdown.is_some() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
+    let mut e = lock(shared);
+    let req = e
+        .shutdown
+        .unwrap_or(crate::engine::ShutdownReq { save: None });
+    let want_save = match req.save {
+        Some(s) => s,
+        None => !crate::config::save_points(e.cfg.str(P::save)).is_empty(),
+    };
+    if want_save {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if crate::persist::save_blocking(&mut e).is_err() {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+        }
+    }
+    if !pidfile.is_empty() {
+        tracing::info!("Removing the pid file.");
+        let _ = std::fs::remove_file(pidfile);
+    }
+    if !unixsocket.is_empty() {
+        tracing::info!("Removing the unix socket file.");
+        let _ = std::fs::remove_file(unixsocket);
+    }
+    tracing::warn!("Redis is now ready to exit, bye bye...");
+    0
+}
+
+/// The periodic task: active expiry, ops/sec samples, save points.
+async fn cron(shared: Shared) {
+    let mut last_sample = 0i64;
+    loop {
+        let hz = lock(&shared).cfg.int(P::hz).clamp(1, 500);
+        tokio::time::sleep(Duration::from_millis((1000 / hz) as u64)).await;
+        let now = crate::clock::now_ms();
+        {
+            let mut e = lock(&shared);
+            e.now = now;
+            if now - last_sample >= 100 {
+                e.sample_ops(now);
+                last_sample = now;
+            }
+        }
+        active_expire_cycle(&shared, hz);
+    }
+}
+
+/// Reclaim expired keys that nobody reads, as Redis's activeExpireCycle:
+/// at most 25% of each cron period, in chunks that take the lock briefly,
+/// walking segments round-robin so every volatile key is eventually seen.
+fn active_expire_cycle(shared: &Shared, hz: i64) {
+    let start = std::time::Instant::now();
+    let budget = Duration::from_micros((250_000 / hz) as u64);
+    let mut keys = Vec::new();
+    loop {
+        let mut e = lock(shared);
+        if !e.active_expire || e.is_replica() {
+            return;
+        }
+        let now = crate::clock::now_ms();
+        e.now = now;
+        let ndb = e.dbs.len();
+        let (mut db, mut seg) = e.expire_cursor;
+        let mut visited = 0;
+        let mut work = 0;
+        let mut expired = 0;
+        // One chunk: up to 256 segments or 2000 keys examined.
+        while visited < 256 && work < 2000 {
+            if db >= ndb {
+                db = 0;
+            }
+            if e.dbs[db].volatile_len() == 0 {
+                db += 1;
+                seg = 0;
+                visited += 1;
+                if visited > ndb && e.dbs.iter().all(|d| d.volatile_len() == 0) {
+                    break;
+                }
+                continue;
+            }
+            work += e.dbs[db].seg_volatile(seg) as usize;
+            keys.clear();
+            e.dbs[db].expired_in_segment(seg, now, &mut keys);
+            expired += keys.len();
+            for k in &keys {
+                e.delete_expired(db, k);
+            }
+            seg += 1;
+            if seg >= NSEG {
+                seg = 0;
+                db += 1;
+            }
+            visited += 1;
+        }
+        e.expire_cursor = (db, seg);
+        let elapsed = start.elapsed();
+        e.stats.expire_cycle_cpu_ms += elapsed.as_millis() as u64;
+        drop(e);
+        // Like Redis, keep going only while more than 10% of what we look
+        // at is expired and the time budget lasts.
+        if elapsed >= budget || (work < 2000 && visited < 256) || expired * 10 < work {
+            return;
+        }
+    }
+}

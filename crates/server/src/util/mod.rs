@@ -1,0 +1,10 @@
+//! Small pure helpers that several command families share.
+//!
+//! Redis clients see the exact text of numbers and the exact behaviour of
+//! glob patterns, so both live here once, written against Redis 7.0's
+//! `util.c` rules rather than Rust's own conventions:
+//! - [`num`]: `string2ll`/`string2d` parsing and `%.17g`-style formatting;
+//! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE.
+
+pub mod glob;
+pub mod num;

@@ -1,0 +1,226 @@
+//! Server start-up, configuration, INFO, DEBUG and shutdown.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::util::{wait_for, Server};
+
+#[test]
+fn startup_log_has_redis_markers() {
+    let s = Server::start(&[]);
+    wait_for("ready line", Duration::from_secs(10), || {
+        s.log_text().contains("Ready to accept connections")
+    });
+    let log = s.log_text();
+    assert!(log.contains(&format!(" PID: {}", s.pid())), "{log}");
+    let pid_at = log.find(" PID: ").unwrap();
+    let init_at = log.find("Server initialized").unwrap();
+    assert!(pid_at < init_at);
+}
+
+#[test]
+fn bad_config_stops_startup_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("r.conf");
+    std::fs::write(&conf, "port 7000\nmaxclients notanumber\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("FATAL CONFIG FILE ERROR"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("maxclients notanumber"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .args(["--port", "1", "--nosuchdirective", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Bad directive"));
+    let out = Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .args(["--appendonly", "yes"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn config_get_set_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("r.conf");
+    std::fs::write(&conf, "# my config\nhz 10\nmaxmemory-policy noeviction\n").unwrap();
+    let s = Server::start_conf(Some(&conf), &[]);
+    let mut r = s.raw();
+    let got = r.call(&["CONFIG", "GET", "max*-policy", "hz"]);
+    assert!(
+        got.contains("maxmemory-policy") && got.contains("$2\r\nhz\r\n$2\r\n10\r\n"),
+        "{got}"
+    );
+    assert_eq!(
+        r.call(&[
+            "CONFIG",
+            "SET",
+            "hz",
+            "50",
+            "maxmemory-policy",
+            "allkeys-lru"
+        ]),
+        "+OK\r\n"
+    );
+    // Atomic: a bad value leaves everything as it was.
+    let e = r.call(&["CONFIG", "SET", "hz", "20", "maxmemory-policy", "bogus"]);
+    assert!(
+        e.starts_with("-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy')"),
+        "{e}"
+    );
+    assert!(r.call(&["CONFIG", "GET", "hz"]).ends_with("$2\r\n50\r\n"));
+    assert!(r
+        .call(&["CONFIG", "SET", "databases", "4"])
+        .contains("can't set immutable config"));
+    assert!(r
+        .call(&["CONFIG", "SET", "nosuch", "1"])
+        .starts_with("-ERR Unknown option"));
+    assert_eq!(r.call(&["CONFIG", "SET", "maxmemory", "1gb"]), "+OK\r\n");
+    assert!(r
+        .call(&["CONFIG", "GET", "maxmemory"])
+        .ends_with("$10\r\n1073741824\r\n"));
+    assert_eq!(r.call(&["CONFIG", "REWRITE"]), "+OK\r\n");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(text.contains("# my config"));
+    assert!(text.contains("hz 50"), "{text}");
+    assert!(text.contains("maxmemory-policy allkeys-lru"), "{text}");
+    assert!(text.contains("maxmemory 1073741824"), "{text}");
+    assert_eq!(r.call(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+}
+
+#[test]
+fn info_sections_and_fields() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("b")
+        .arg("1")
+        .arg("EX")
+        .arg("100")
+        .query(&mut c)
+        .unwrap();
+    let info: String = redis::cmd("INFO").query(&mut c).unwrap();
+    for field in [
+        "# Server",
+        "redis_version:",
+        "tcp_port:",
+        "# Clients",
+        "connected_clients:",
+        "# Memory",
+        "used_memory:",
+        "# Persistence",
+        "rdb_changes_since_last_save:",
+        "# Stats",
+        "total_commands_processed:",
+        "# Replication",
+        "role:master",
+        "master_replid:",
+        "# CPU",
+        "# Keyspace",
+        "db0:keys=2,expires=1,avg_ttl=",
+    ] {
+        assert!(info.contains(field), "missing {field}");
+    }
+    assert!(!info.contains("# Commandstats"));
+    let all: String = redis::cmd("INFO").arg("all").query(&mut c).unwrap();
+    assert!(all.contains("cmdstat_set:calls=2"), "{all}");
+    let two: String = redis::cmd("INFO")
+        .arg("server")
+        .arg("keyspace")
+        .query(&mut c)
+        .unwrap();
+    assert!(two.contains("# Server") && two.contains("# Keyspace") && !two.contains("# Memory"));
+}
+
+#[test]
+fn debug_commands() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    assert_eq!(r.call(&["DEBUG", "POPULATE", "10"]), "+OK\r\n");
+    assert_eq!(r.call(&["DBSIZE"]), ":10\r\n");
+    assert_eq!(r.call(&["GET", "key:3"]), "$7\r\nvalue:3\r\n");
+    r.call(&["DEBUG", "POPULATE", "3", "p", "10"]);
+    assert_eq!(r.call(&["GET", "p:1"]), "$10\r\nvalue:1\0\0\0\r\n");
+    r.call(&["DEBUG", "POPULATE", "2", "q", "4"]);
+    assert_eq!(r.call(&["GET", "q:1"]), "$4\r\nvalu\r\n");
+    let obj = r.call(&["DEBUG", "OBJECT", "key:1"]);
+    assert!(
+        obj.starts_with("+Value at:")
+            && obj.contains("encoding:embstr")
+            && obj.contains("serializedlength:"),
+        "{obj}"
+    );
+    assert_eq!(r.call(&["DEBUG", "SLEEP", "0"]), "+OK\r\n");
+    // Gated by enable-debug-command.
+    let s2 = Server::start(&["--enable-debug-command", "no"]);
+    let mut r2 = s2.raw();
+    let e = r2.call(&["DEBUG", "SLEEP", "0"]);
+    assert!(e.starts_with("-ERR DEBUG command not allowed"), "{e}");
+}
+
+#[test]
+fn sigterm_and_shutdown_stop_cleanly() {
+    let mut s = Server::start(&[]);
+    let pid = s.pid();
+    let st = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(s.wait_exit(Duration::from_secs(10)).success());
+    assert!(s.log_text().contains("Received SIGTERM"));
+    let mut s2 = Server::start(&[]);
+    let mut r = s2.raw();
+    r.cmd(&[b"SHUTDOWN", b"NOSAVE"]);
+    assert!(r.closed());
+    assert!(s2.wait_exit(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn command_introspection() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    let n: i64 = r
+        .call(&["COMMAND", "COUNT"])
+        .trim_start_matches(':')
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(n > 50);
+    let info = r.call(&["COMMAND", "INFO", "get"]);
+    assert!(
+        info.starts_with("*1\r\n*10\r\n$3\r\nget\r\n:2\r\n"),
+        "{info}"
+    );
+    assert_eq!(
+        r.call(&["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"]),
+        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+    let docs = r.call(&["COMMAND", "DOCS", "set"]);
+    assert!(
+        docs.contains("summary") && docs.contains("string"),
+        "{docs}"
+    );
+    assert!(r
+        .call(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "xx*"])
+        .starts_with("*0"));
+}
+
+#[test]
+fn protected_mode_and_maxclients() {
+    let s = Server::start(&["--maxclients", "2"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(a.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(b.call(&["PING"]), "+PONG\r\n");
+    let mut c = s.raw();
+    assert_eq!(c.reply_str(), "-ERR max number of clients reached\r\n");
+}

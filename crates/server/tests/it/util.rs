@@ -1,0 +1,204 @@
+//! Test harness: start `relica-server` on a free 127.0.0.1 port, talk to
+//! it through the `redis` crate or raw RESP, and stop it by PID when the
+//! handle drops (also on panic).
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    /// Its working directory.
+    pub dir: tempfile::TempDir,
+    /// Its log file.
+    pub log: PathBuf,
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Wait for a condition with a deadline, polling.
+pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Server {
+    /// Start with extra `--name value` arguments.
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_conf(None, args)
+    }
+
+    /// Start with a config file and extra arguments.
+    pub fn start_conf(conf: Option<&std::path::Path>, args: &[&str]) -> Server {
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = tempfile::tempdir().expect("tempdir");
+            let log = dir.path().join("relica.log");
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_relica-server"));
+            if let Some(c) = conf {
+                cmd.arg(c);
+            }
+            cmd.arg("--port")
+                .arg(port.to_string())
+                .arg("--bind")
+                .arg("127.0.0.1")
+                .arg("--dir")
+                .arg(dir.path())
+                .arg("--logfile")
+                .arg(&log)
+                .arg("--save")
+                .arg("")
+                .arg("--enable-debug-command")
+                .arg("yes")
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let child = cmd.spawn().expect("spawn relica-server");
+            let mut s = Server {
+                child,
+                port,
+                dir,
+                log,
+            };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return s;
+                }
+                if let Ok(Some(_)) = s.child.try_wait() {
+                    break; // port taken or bad config: retry with another port
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = s.child.kill();
+        }
+        panic!("relica-server did not start");
+    }
+
+    /// A redis-rs connection.
+    pub fn conn(&self) -> redis::Connection {
+        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
+        c.get_connection().expect("connect")
+    }
+
+    /// A raw socket.
+    pub fn raw(&self) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw { s, buf: Vec::new() }
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait for the process to exit, with a deadline; returns its status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st;
+            }
+            assert!(start.elapsed() < timeout, "server did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw RESP connection.
+pub struct Raw {
+    /// The socket.
+    pub s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    /// Send bytes as they are.
+    pub fn send(&mut self, b: &[u8]) {
+        self.s.write_all(b).expect("write");
+    }
+
+    /// Send a command as a multibulk.
+    pub fn cmd(&mut self, args: &[&[u8]]) {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.send(&out);
+    }
+
+    /// Read exactly one RESP reply (raw bytes).
+    pub fn reply(&mut self) -> Vec<u8> {
+        let limits = resp::Limits::default();
+        loop {
+            if let Ok(Some((_, n))) = resp::decode_frame(&self.buf, &limits) {
+                let r = self.buf[..n].to_vec();
+                self.buf.drain(..n);
+                return r;
+            }
+            let mut tmp = [0u8; 65536];
+            let n = self.s.read(&mut tmp).expect("read");
+            assert!(
+                n > 0,
+                "connection closed; had {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
+    }
+
+    /// Read one reply as text.
+    pub fn reply_str(&mut self) -> String {
+        String::from_utf8_lossy(&self.reply()).into_owned()
+    }
+
+    /// Send a command and read its reply as text.
+    pub fn call(&mut self, args: &[&str]) -> String {
+        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.cmd(&v);
+        self.reply_str()
+    }
+
+    /// Whether the server closed the connection (reads EOF within 5 s).
+    pub fn closed(&mut self) -> bool {
+        self.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        let mut tmp = [0u8; 1024];
+        loop {
+            match self.s.read(&mut tmp) {
+                Ok(0) => return true,
+                Ok(n) => self.buf.extend_from_slice(&tmp[..n]),
+                Err(_) => return false,
+            }
+        }
+    }
+}
