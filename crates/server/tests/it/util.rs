@@ -76,7 +76,9 @@ impl Server {
             };
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(20) {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // The log line, not a probe connection: a probe would
+                // hold a client slot until the server notices it closed.
+                if s.log_text().contains("Ready to accept connections") {
                     return s;
                 }
                 if let Ok(Some(_)) = s.child.try_wait() {
