@@ -7,12 +7,18 @@
 //! and then `call`s the handler, which writes its reply into the output
 //! buffer through `Ctx`. One file per command family holds the handlers.
 
+pub mod bitmap;
 pub mod conn;
+pub mod hash;
+pub mod hll;
 pub mod keys;
+pub mod list;
 pub mod multi;
 pub mod pubsub;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -171,9 +177,15 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 6] {
+fn families() -> [&'static [CommandSpec]; 12] {
     [
         string::COMMANDS,
+        list::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
+        bitmap::COMMANDS,
+        hll::COMMANDS,
         multi::COMMANDS,
         keys::COMMANDS,
         server::COMMANDS,
@@ -403,6 +415,44 @@ impl<'a> Ctx<'a> {
     pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
         let db = self.cl.db;
         self.eng.notify_keyspace(class, event, db, key);
+    }
+
+    /// Delete `key` when the collection it holds became empty: Redis never
+    /// keeps an empty list, hash, set or sorted set. Returns true when it
+    /// deleted; the caller sends the `del` notification after its own event.
+    pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
+        let db = self.cl.db;
+        if self.eng.dbs[db]
+            .get(key)
+            .is_some_and(|e| e.value.is_empty_collection())
+        {
+            self.eng.dbs[db].remove(key);
+            return true;
+        }
+        false
+    }
+
+    /// `hash-max-listpack-*` as they are now.
+    pub fn hash_limits(&self) -> crate::types::hash::HashLimits {
+        crate::types::hash::HashLimits {
+            max_listpack_entries: self.eng.cfg.int(P::hash_max_listpack_entries) as usize,
+            max_listpack_value: self.eng.cfg.int(P::hash_max_listpack_value) as usize,
+        }
+    }
+
+    /// `set-max-intset-entries` as it is now.
+    pub fn set_limits(&self) -> crate::types::set::SetLimits {
+        crate::types::set::SetLimits {
+            max_intset_entries: self.eng.cfg.int(P::set_max_intset_entries) as usize,
+        }
+    }
+
+    /// `zset-max-listpack-*` as they are now.
+    pub fn zset_limits(&self) -> crate::types::zset::ZSetLimits {
+        crate::types::zset::ZSetLimits {
+            max_listpack_entries: self.eng.cfg.int(P::zset_max_listpack_entries) as usize,
+            max_listpack_value: self.eng.cfg.int(P::zset_max_listpack_value) as usize,
+        }
     }
 
     /// Propagate these commands instead of argv.

@@ -763,19 +763,19 @@ fn decrby(c: &mut Ctx) -> CmdResult {
 fn incrbyfloat(c: &mut Ctx) -> CmdResult {
     let k = c.args[1].clone();
     let db = c.cl.db;
-    let cur = match c.lookup_write(&k) {
+    let cur: Option<Vec<u8>> = match c.lookup_write(&k) {
         None => None,
         Some(e) => match e.value.as_bytes() {
-            Some(b) => Some(num::parse_f64(&b).ok_or(CmdError::fixed(NOT_FLOAT))?),
+            Some(b) => Some(b.into_owned()),
             None => return Err(WRONGTYPE.into()),
         },
     };
-    let by = num::parse_f64(&c.args[2]).ok_or(CmdError::fixed(NOT_FLOAT))?;
-    let new = cur.unwrap_or(0.0) + by;
-    if new.is_nan() || new.is_infinite() {
-        return Err("ERR increment would produce NaN or Infinity".into());
-    }
-    let s = num::fmt_incr_float(new);
+    let s = num::incr_by_float(cur.as_deref(), &c.args[2]).map_err(|e| match e {
+        num::IncrFloatError::NanOrInf => {
+            CmdError::fixed("ERR increment would produce NaN or Infinity")
+        }
+        _ => CmdError::fixed(NOT_FLOAT),
+    })?;
     match cur {
         Some(_) => {
             c.eng.dbs[db].overwrite(&k, Value::from_bytes(s.as_bytes()));

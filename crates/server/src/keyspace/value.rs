@@ -162,6 +162,18 @@ impl Value {
         }
     }
 
+    /// Whether this is a list, hash, set or sorted set with no elements
+    /// (which Redis never keeps in the keyspace).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+            _ => false,
+        }
+    }
+
     /// OBJECT ENCODING's answer.
     pub fn encoding(&self) -> &'static str {
         match self {

@@ -439,6 +439,34 @@ pub fn fmt_incr_float(x: f64) -> String {
     s
 }
 
+/// Why an INCRBYFLOAT-style increment failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncrFloatError {
+    /// The stored value is not a number (Redis: "value is not a valid
+    /// float" for strings, "hash value is not a float" for hashes).
+    BadCurrent,
+    /// The increment argument is not a number.
+    BadIncrement,
+    /// The result would be NaN or infinite.
+    NanOrInf,
+}
+
+/// INCRBYFLOAT / HINCRBYFLOAT: `current` (None = missing, i.e. 0) plus
+/// `incr`, both as their stored/argument text, returning the text that is
+/// both stored and replied.
+pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, IncrFloatError> {
+    let cur = match current {
+        None => 0.0,
+        Some(b) => parse_f64(b).ok_or(IncrFloatError::BadCurrent)?,
+    };
+    let by = parse_f64(incr).ok_or(IncrFloatError::BadIncrement)?;
+    let new = cur + by;
+    if !new.is_finite() {
+        return Err(IncrFloatError::NanOrInf);
+    }
+    Ok(fmt_incr_float(new))
+}
+
 /// Redis's `d2string`: how a zset score is written into a listpack and into
 /// non-`_2` ZSET RDB records.
 ///

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::util::{wait_for, Server};
+use crate::util::{wait_for, Diff, Server};
 
 #[test]
 fn set_options() {
@@ -329,4 +329,29 @@ fn active_expiry_reclaims_unread_keys() {
     });
     let info = r.call(&["INFO", "stats"]);
     assert!(info.contains("expired_keys:200"), "{info}");
+}
+
+#[test]
+fn differential_strings_against_redis() {
+    let mut d = Diff::start(&[]);
+    for cmd in [
+        &["SET", "a", "10"][..],
+        &["INCRBYFLOAT", "a", "0.1"],
+        &["INCRBYFLOAT", "a", "3.0e3"],
+        &["INCRBYFLOAT", "a", "-0.2"],
+        &["APPEND", "a", "xyz"],
+        &["GETRANGE", "a", "-5", "-1"],
+        &["SETRANGE", "b", "5", "hi"],
+        &["GET", "b"],
+        &["OBJECT", "ENCODING", "a"],
+        &["INCR", "a"],
+        &["MSETNX", "a", "1", "c", "2"],
+        &["LCS", "a", "b"],
+        &["GETEX", "a", "PX", "0"],
+        &["SET", "n", "9223372036854775807"],
+        &["INCR", "n"],
+        &["OBJECT", "ENCODING", "n"],
+    ] {
+        d.same_str(cmd);
+    }
 }

@@ -44,11 +44,49 @@ impl Server {
 
     /// Start with a config file and extra arguments.
     pub fn start_conf(conf: Option<&std::path::Path>, args: &[&str]) -> Server {
+        Self::spawn(
+            std::path::Path::new(env!("CARGO_BIN_EXE_relica-server")),
+            conf,
+            args,
+        )
+    }
+
+    /// Start a real `redis-server` (the reference for differential and
+    /// interop tests) with Redis 7.0's upstream defaults for the encoding
+    /// thresholds, which Debian's build does not all share. A missing
+    /// redis-server is a failure: `scripts/test` installs it.
+    pub fn redis(args: &[&str]) -> Server {
+        let bin = std::env::var_os("PATH")
+            .and_then(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join("redis-server"))
+                    .find(|b| b.is_file())
+            })
+            .expect("redis-server not found in PATH (scripts/test installs it)");
+        let mut all = vec![
+            "--hash-max-listpack-entries",
+            "128",
+            "--hash-max-listpack-value",
+            "64",
+            "--zset-max-listpack-entries",
+            "128",
+            "--zset-max-listpack-value",
+            "64",
+            "--set-max-intset-entries",
+            "512",
+            "--list-max-listpack-size",
+            "-2",
+        ];
+        all.extend_from_slice(args);
+        Self::spawn(&bin, None, &all)
+    }
+
+    fn spawn(bin: &std::path::Path, conf: Option<&std::path::Path>, args: &[&str]) -> Server {
         for _ in 0..5 {
             let port = free_port();
             let dir = tempfile::tempdir().expect("tempdir");
             let log = dir.path().join("relica.log");
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_relica-server"));
+            let mut cmd = Command::new(bin);
             if let Some(c) = conf {
                 cmd.arg(c);
             }
@@ -88,7 +126,7 @@ impl Server {
             }
             let _ = s.child.kill();
         }
-        panic!("relica-server did not start");
+        panic!("{} did not start", bin.display());
     }
 
     /// A redis-rs connection.
@@ -202,5 +240,108 @@ impl Raw {
                 Err(_) => return false,
             }
         }
+    }
+}
+
+/// Differential testing: the same commands to relica and to a real
+/// redis-server, replies compared.
+pub struct Diff {
+    /// Connection to relica.
+    pub ours: Raw,
+    /// Connection to redis-server.
+    pub theirs: Raw,
+    /// Keep the servers alive as long as the connections.
+    _servers: (Server, Server),
+}
+
+impl Diff {
+    /// Start both servers with the same extra arguments.
+    pub fn start(args: &[&str]) -> Diff {
+        let a = Server::start(args);
+        let b = Server::redis(args);
+        Diff {
+            ours: a.raw(),
+            theirs: b.raw(),
+            _servers: (a, b),
+        }
+    }
+
+    /// Send one command to both; return both raw replies.
+    pub fn both(&mut self, args: &[&[u8]]) -> (Vec<u8>, Vec<u8>) {
+        self.ours.cmd(args);
+        self.theirs.cmd(args);
+        (self.ours.reply(), self.theirs.reply())
+    }
+
+    /// Send one command to both and require byte-identical replies.
+    pub fn same(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let (a, b) = self.both(args);
+        assert_eq!(
+            String::from_utf8_lossy(&a),
+            String::from_utf8_lossy(&b),
+            "relica and redis-server differ on {}",
+            show(args)
+        );
+        a
+    }
+
+    /// As `same`, with string arguments.
+    pub fn same_str(&mut self, args: &[&str]) -> String {
+        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        String::from_utf8_lossy(&self.same(&v)).into_owned()
+    }
+
+    /// Send one command to both and require equal replies up to the order
+    /// of aggregate elements (for replies whose order Redis leaves
+    /// unspecified, such as SMEMBERS; RESP3 map pairs stay together).
+    pub fn same_unordered(&mut self, args: &[&[u8]]) {
+        let (a, b) = self.both(args);
+        let (fa, fb) = (canon(&a), canon(&b));
+        assert_eq!(
+            fa,
+            fb,
+            "relica and redis-server differ (unordered) on {}:\n{}\n{}",
+            show(args),
+            String::from_utf8_lossy(&a),
+            String::from_utf8_lossy(&b)
+        );
+    }
+}
+
+/// Printable form of a command.
+pub fn show(args: &[&[u8]]) -> String {
+    args.iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A reply in a form that ignores element order: aggregates become sorted
+/// lists of their elements' canonical forms; maps keep pairs together.
+pub fn canon(reply: &[u8]) -> String {
+    let limits = resp::Limits::default();
+    match resp::decode_frame(reply, &limits) {
+        Ok(Some((f, _))) => canon_frame(&f),
+        _ => format!("unparsable {:?}", String::from_utf8_lossy(reply)),
+    }
+}
+
+fn canon_frame(f: &resp::Frame) -> String {
+    use resp::Frame;
+    match f {
+        Frame::Array(v) | Frame::Set(v) | Frame::Push(v) => {
+            let mut parts: Vec<String> = v.iter().map(canon_frame).collect();
+            parts.sort();
+            format!("[{}]", parts.join(","))
+        }
+        Frame::Map(v) => {
+            let mut parts: Vec<String> = v
+                .iter()
+                .map(|(k, x)| format!("{}=>{}", canon_frame(k), canon_frame(x)))
+                .collect();
+            parts.sort();
+            format!("{{{}}}", parts.join(","))
+        }
+        other => format!("{other:?}"),
     }
 }

@@ -1,0 +1,6 @@
+//! Hash commands (Redis's t_hash.c "Hash type commands" half).
+
+use super::CommandSpec;
+
+/// The hash commands.
+pub static COMMANDS: &[CommandSpec] = &[];
