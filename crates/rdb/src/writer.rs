@@ -98,6 +98,26 @@ impl<W: Write> Writer<W> {
         Ok(me)
     }
 
+    /// A writer of records only: no header, and `finish` is not meant to be
+    /// called. Used for DUMP payloads and for snapshot fragments, which a
+    /// snapshot encodes one segment at a time (possibly out of order, before
+    /// a write changes the segment) and later splices into the real stream
+    /// with [`Writer::records`].
+    pub fn fragment(w: W, opts: WriteOptions) -> Self {
+        Self::raw(w, opts)
+    }
+
+    /// Append records encoded by a [`Writer::fragment`] with the same
+    /// options. They go through the checksum like any other bytes.
+    pub fn records(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.put(bytes)
+    }
+
+    /// The inner writer (to drain a fragment's buffer).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.w
+    }
+
     /// A writer with no header, for DUMP payloads.
     pub(crate) fn raw(w: W, opts: WriteOptions) -> Self {
         Writer {
@@ -629,7 +649,7 @@ impl<W: Write> Writer<W> {
     }
 
     /// Returns the inner writer without writing anything more.
-    pub(crate) fn into_inner(self) -> W {
+    pub fn into_inner(self) -> W {
         self.w
     }
 }

@@ -91,6 +91,9 @@ pub struct Pause {
 
 /// Everything behind the lock.
 pub struct Engine {
+    /// The engine's own handle, for work that runs outside the lock
+    /// (background saves). Dangling in unit tests.
+    pub me: std::sync::Weak<std::sync::Mutex<Engine>>,
     /// Live configuration.
     pub cfg: Config,
     /// The databases.
@@ -170,6 +173,7 @@ impl Engine {
         let ndb = cfg.int(P::databases) as usize;
         let now = crate::clock::now_ms();
         Engine {
+            me: std::sync::Weak::new(),
             dbs: (0..ndb).map(|_| Db::new()).collect(),
             cfg,
             clients: HashMap::new(),

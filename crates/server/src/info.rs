@@ -295,6 +295,28 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("aof_last_cow_size:0");
             f!("module_fork_in_progress:0");
             f!("module_fork_last_cow_size:0");
+            if eng.loading {
+                let p = &eng.save.progress;
+                let loaded = p.loaded.load(std::sync::atomic::Ordering::Relaxed);
+                let elapsed = (crate::clock::now_secs() - p.start).max(0);
+                let perc = if p.total > 0 {
+                    loaded as f64 * 100.0 / p.total as f64
+                } else {
+                    0.0
+                };
+                let eta = if loaded > 0 && elapsed > 0 {
+                    (p.total.saturating_sub(loaded) as f64 / (loaded as f64 / elapsed as f64))
+                        as i64
+                } else {
+                    1
+                };
+                f!("loading_start_time:{}", p.start);
+                f!("loading_total_bytes:{}", p.total);
+                f!("loading_rdb_used_mem:{}", p.rdb_used_mem);
+                f!("loading_loaded_bytes:{loaded}");
+                f!("loading_loaded_perc:{perc:.2}");
+                f!("loading_eta_seconds:{eta}");
+            }
         }
         "stats" => {
             s.push_str("# Stats\r\n");

@@ -101,6 +101,7 @@ fn main() -> anyhow::Result<()> {
     let engine = engine::Engine::new(cfg);
     tracing::info!("Server initialized");
     let shared = Arc::new(Mutex::new(engine));
+    shared.lock().unwrap_or_else(|p| p.into_inner()).me = Arc::downgrade(&shared);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -135,6 +135,15 @@ pub async fn run(shared: Shared) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
+    {
+        let sh = shared.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || crate::persist::load::load_startup(&sh)).await;
+        match loaded {
+            Ok(Ok(())) => {}
+            _ => return 1,
+        }
+    }
     crate::alloc::mark_startup();
     tracing::info!("Ready to accept connections");
     let cron = tokio::spawn(cron(shared.clone()));
@@ -185,6 +194,10 @@ fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
         Some(s) => s,
         None => !crate::config::save_points(e.cfg.str(P::save)).is_empty(),
     };
+    if e.save.job.is_some() {
+        tracing::warn!("There is a child saving an .rdb. Killing it!");
+        crate::persist::snapshot::cancel_bgsave(&mut e);
+    }
     if want_save {
         tracing::info!("Saving the final RDB snapshot before exiting.");
         if crate::persist::save_blocking(&mut e).is_err() {
@@ -217,6 +230,7 @@ async fn cron(shared: Shared) {
                 e.sample_ops(now);
                 last_sample = now;
             }
+            crate::persist::cron(&mut e);
         }
         active_expire_cycle(&shared, hz);
     }

@@ -14,6 +14,7 @@ pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -177,7 +178,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 12] {
+fn families() -> [&'static [CommandSpec]; 13] {
     [
         string::COMMANDS,
         list::COMMANDS,
@@ -191,6 +192,7 @@ fn families() -> [&'static [CommandSpec]; 12] {
         server::COMMANDS,
         conn::COMMANDS,
         pubsub::COMMANDS,
+        persist::COMMANDS,
     ]
 }
 
@@ -613,6 +615,15 @@ pub fn execute_from(
     if is_write && !from_master && eng.is_replica() && eng.cfg.bool(P::replica_read_only) {
         flag_transaction(cl);
         write_error(eng, out, &CmdError::fixed(crate::error::READONLY_REPLICA));
+        return;
+    }
+    if !from_master
+        && (is_write || spec.name == "ping")
+        && !eng.is_replica()
+        && crate::persist::writes_denied(eng)
+    {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::fixed(crate::persist::MISCONF));
         return;
     }
     if eng.loading && spec.flags & f::LOADING == 0 {

@@ -23,6 +23,8 @@ use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 
+use crate::persist::snapshot::SegSaver;
+
 /// Segments per database (a power of two).
 pub const NSEG: usize = 4096;
 const SEG_BITS: u32 = NSEG.trailing_zeros();
@@ -110,6 +112,8 @@ pub struct Db {
     volatile: usize,
     /// Global write counter used as the next segment version.
     clock: u64,
+    /// The running snapshot's record of this database's unsaved segments.
+    pub snap: Option<Box<SegSaver>>,
 }
 
 impl Db {
@@ -138,11 +142,28 @@ impl Db {
         &self.segs
     }
 
-    /// The one gate for mutation: bumps the segment's version.
+    /// Start a snapshot of this database: `make` builds the saver for its
+    /// segment count. A database that never had segments has nothing to
+    /// save (segments created later hold only post-snapshot writes).
+    pub fn begin_snapshot(&mut self, make: impl FnOnce(usize) -> SegSaver) {
+        self.snap = (!self.segs.is_empty()).then(|| Box::new(make(self.segs.len())));
+    }
+
+    /// The segments and the snapshot saver, borrowed together.
+    pub fn snapshot_parts(&mut self) -> (&[Segment], Option<&mut SegSaver>) {
+        (&self.segs, self.snap.as_deref_mut())
+    }
+
+    /// The one gate for mutation: bumps the segment's version, and first
+    /// lets a running snapshot save the segment's current content
+    /// (copy-before-write).
     #[inline]
     fn seg_mut(&mut self, idx: usize) -> &mut Segment {
         if self.segs.is_empty() {
             self.segs.resize_with(NSEG, Segment::default);
+        }
+        if let Some(s) = self.snap.as_deref_mut() {
+            s.save_segment(idx, &self.segs[idx]);
         }
         self.clock += 1;
         let seg = &mut self.segs[idx];
@@ -297,6 +318,12 @@ impl Db {
         let mut old = std::mem::take(self);
         self.clock = clock;
         old.clock = clock;
+        // A running snapshot saves what it has not saved yet, and keeps
+        // its saver (and buffered bytes) with this database.
+        if let Some(mut s) = old.snap.take() {
+            s.save_all(&old.segs);
+            self.snap = Some(s);
+        }
         old
     }
 

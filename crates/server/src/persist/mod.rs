@@ -11,9 +11,26 @@ use crate::config::P;
 use crate::engine::Engine;
 use crate::keyspace::Value;
 
+pub mod load;
+pub mod snapshot;
+
 /// Save bookkeeping.
 #[derive(Default)]
 pub struct SaveState {
+    /// The background save in progress.
+    pub job: Option<snapshot::BgJob>,
+    /// Progress of the load in progress.
+    pub progress: load::Progress,
+    /// The replication id the loaded file recorded.
+    pub loaded_replid: Option<String>,
+    /// The replication offset the loaded file recorded.
+    pub loaded_repl_offset: Option<i64>,
+    /// BGSAVE SCHEDULE asked for one after the running save.
+    pub scheduled: bool,
+    /// When the last background save was attempted (s).
+    pub last_try: i64,
+    /// Duration of the last background save (s).
+    pub last_bgsave_secs: Option<i64>,
     /// rdb_saves
     pub saves: u64,
     /// rdb_last_bgsave_status ok?
@@ -80,23 +97,11 @@ fn io_err(e: rdb::Error) -> std::io::Error {
 fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     let f = std::fs::File::create(path)?;
     let bw = std::io::BufWriter::with_capacity(1 << 16, f);
-    let opts = rdb::WriteOptions {
-        compression: eng.cfg.bool(P::rdbcompression),
-        checksum: eng.cfg.bool(P::rdbchecksum),
-        ..Default::default()
-    };
+    let opts = snapshot::write_options(eng);
     let mut w = rdb::Writer::new(bw, opts).map_err(io_err)?;
-    w.aux(b"redis-ver", crate::info::REDIS_VERSION.as_bytes())
-        .map_err(io_err)?;
-    w.aux(b"redis-bits", b"64").map_err(io_err)?;
-    w.aux(b"ctime", crate::clock::now_secs().to_string().as_bytes())
-        .map_err(io_err)?;
-    w.aux(
-        b"used-mem",
-        crate::alloc::allocated().to_string().as_bytes(),
-    )
-    .map_err(io_err)?;
-    w.aux(b"aof-base", b"0").map_err(io_err)?;
+    for (k, v) in aux_fields(eng) {
+        w.aux(k.as_bytes(), v.as_bytes()).map_err(io_err)?;
+    }
     let now = eng.now;
     for (i, db) in eng.dbs.iter().enumerate() {
         if db.is_empty() {
@@ -117,6 +122,29 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     bw.flush()?;
     let f = bw.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()
+}
+
+/// The AUX fields Redis 7.0 writes at the head of an RDB file: version,
+/// bits, creation time, memory, and, when this node keeps a replication
+/// stream, the replication id and offset a restarted node resumes from.
+pub fn aux_fields(eng: &Engine) -> Vec<(String, String)> {
+    let mut v = vec![
+        ("redis-ver".into(), crate::info::REDIS_VERSION.into()),
+        ("redis-bits".into(), "64".into()),
+        ("ctime".into(), crate::clock::now_secs().to_string()),
+        ("used-mem".into(), crate::alloc::allocated().to_string()),
+    ];
+    if eng.repl.backlog_active || eng.is_replica() {
+        let db = eng.repl.stream_db.max(0);
+        v.push(("repl-stream-db".into(), db.to_string()));
+        v.push(("repl-id".into(), eng.repl.replid.clone()));
+        v.push((
+            "repl-offset".into(),
+            eng.repl.master_repl_offset.to_string(),
+        ));
+    }
+    v.push(("aof-base".into(), "0".into()));
+    v
 }
 
 /// Write one key through an RDB writer.
@@ -153,6 +181,9 @@ pub fn write_entry<W: std::io::Write>(
 /// FLUSHALL resets the dirty counter and saves when save points exist, as
 /// Redis does.
 pub fn after_flushall(eng: &mut Engine) {
+    if eng.save.job.is_some() {
+        snapshot::cancel_bgsave(eng);
+    }
     if !crate::config::save_points(eng.cfg.str(P::save)).is_empty() {
         let dirty = eng.dirty;
         if save_blocking(eng).is_ok() {
@@ -162,16 +193,66 @@ pub fn after_flushall(eng: &mut Engine) {
     }
 }
 
-/// INFO persistence fields about RDB.
+/// INFO persistence fields about RDB. Copy-on-write is always 0: there is
+/// no fork.
 pub fn info_fields(eng: &Engine, s: &mut String) {
+    let job = eng.save.job.as_ref();
+    let (done, total) = job.map_or((0, 0), |j| (j.keys_done, j.keys_total));
+    let current = job.map_or(-1, |j| (crate::clock::now_ms() - j.started_ms) / 1000);
+    let perc = if total > 0 {
+        done as f64 * 100.0 / total as f64
+    } else {
+        0.0
+    };
     let _ = write!(
         s,
-        "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+        "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:{perc:.2}\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
         eng.dirty,
+        job.is_some() as u8,
         eng.lastsave,
         if eng.save.last_ok || eng.save.saves == 0 { "ok" } else { "err" },
+        eng.save.last_bgsave_secs.unwrap_or(-1),
         eng.save.saves,
         eng.save.last_load_expired,
         eng.save.last_load_keys,
     );
 }
+
+/// The save points, run from the cron as Redis's serverCron: start a
+/// background save when a `save <seconds> <changes>` point is reached (after
+/// a failed save, retry only every 5 seconds), or when one was scheduled.
+pub fn cron(eng: &mut Engine) {
+    if eng.save.job.is_some() || eng.loading {
+        return;
+    }
+    if std::mem::take(&mut eng.save.scheduled) {
+        if let Err(e) = snapshot::start_bgsave(eng) {
+            tracing::warn!("Scheduled background save failed to start: {e}");
+        }
+        return;
+    }
+    let now = crate::clock::now_secs();
+    let retry_ok = eng.save.last_ok || now - eng.save.last_try > 5;
+    for (secs, changes) in crate::config::save_points(eng.cfg.str(P::save)) {
+        if eng.dirty >= changes as u64 && now - eng.lastsave > secs && retry_ok {
+            tracing::info!("{changes} changes in {secs} seconds. Saving...");
+            if let Err(e) = snapshot::start_bgsave(eng) {
+                tracing::warn!("Background save failed to start: {e}");
+            }
+            break;
+        }
+    }
+}
+
+/// Whether writes are refused because the last background save failed
+/// (`stop-writes-on-bgsave-error` with save points), as Redis's
+/// writeCommandsDeniedByDiskError.
+pub fn writes_denied(eng: &Engine) -> bool {
+    eng.cfg.bool(P::stop_writes_on_bgsave_error)
+        && !eng.save.last_ok
+        && eng.save.saves > 0
+        && !crate::config::save_points(eng.cfg.str(P::save)).is_empty()
+}
+
+/// The MISCONF error text.
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";

@@ -4,5 +4,6 @@
 mod util;
 
 mod core;
+mod persistence;
 mod protocol;
 mod strings_keys;

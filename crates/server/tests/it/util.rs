@@ -345,3 +345,21 @@ fn canon_frame(f: &resp::Frame) -> String {
         other => format!("{other:?}"),
     }
 }
+
+impl Raw {
+    /// Wrap a connected socket.
+    pub fn from_stream(s: TcpStream) -> Raw {
+        Raw { s, buf: Vec::new() }
+    }
+
+    /// One field of INFO (all sections), or "" when absent.
+    pub fn info_field(&mut self, field: &str) -> String {
+        let text = self.call(&["INFO", "everything"]);
+        let prefix = format!("{field}:");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+}

@@ -1,0 +1,308 @@
+//! Loading RDB data into the keyspace: the start-up load from
+//! `dir/dbfilename` and the value conversion RESTORE shares.
+//!
+//! The start-up load runs after the listeners are up, as Redis's: clients
+//! that connect meanwhile get `-LOADING` (the engine's `loading` flag).
+//! Records are parsed and converted outside the engine lock and inserted in
+//! batches, so the lock is held briefly and INFO shows the progress.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::config::P;
+use crate::engine::{Engine, Shared};
+use crate::keyspace::Value;
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+
+/// Keys inserted per lock acquisition.
+const BATCH: usize = 1024;
+
+/// The thresholds that choose encodings for loaded values.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    /// Hash thresholds.
+    pub hash: crate::types::hash::HashLimits,
+    /// Set threshold.
+    pub set: crate::types::set::SetLimits,
+    /// Sorted set thresholds.
+    pub zset: crate::types::zset::ZSetLimits,
+}
+
+impl Limits {
+    /// From the live configuration.
+    pub fn of(eng: &Engine) -> Limits {
+        Limits {
+            hash: crate::types::hash::HashLimits {
+                max_listpack_entries: eng.cfg.int(P::hash_max_listpack_entries) as usize,
+                max_listpack_value: eng.cfg.int(P::hash_max_listpack_value) as usize,
+            },
+            set: crate::types::set::SetLimits {
+                max_intset_entries: eng.cfg.int(P::set_max_intset_entries) as usize,
+            },
+            zset: crate::types::zset::ZSetLimits {
+                max_listpack_entries: eng.cfg.int(P::zset_max_listpack_entries) as usize,
+                max_listpack_value: eng.cfg.int(P::zset_max_listpack_value) as usize,
+            },
+        }
+    }
+}
+
+/// Convert an RDB value to ours. `None` for an empty collection (Redis
+/// skips those on load) or a sorted set with a NaN score.
+pub fn from_rdb(v: rdb::Value, lim: &Limits) -> Option<Value> {
+    Some(match v {
+        rdb::Value::String(b) => Value::from_vec(b),
+        rdb::Value::List(items) => {
+            if items.is_empty() {
+                return None;
+            }
+            let mut l = List::new();
+            for i in &items {
+                l.push_back(i);
+            }
+            Value::List(Box::new(l))
+        }
+        rdb::Value::Set(items) => {
+            if items.is_empty() {
+                return None;
+            }
+            let mut s = if items.len() > lim.set.max_intset_entries {
+                Set::new_table()
+            } else {
+                Set::new()
+            };
+            for m in &items {
+                s.add(m, &lim.set);
+            }
+            Value::Set(Box::new(s))
+        }
+        rdb::Value::Hash(pairs) => {
+            if pairs.is_empty() {
+                return None;
+            }
+            let mut h = Hash::new();
+            if pairs.len() > lim.hash.max_listpack_entries {
+                h.convert_to_table();
+            }
+            for (f, v) in &pairs {
+                h.set(f, v, &lim.hash);
+            }
+            Value::Hash(Box::new(h))
+        }
+        rdb::Value::ZSet(pairs) => {
+            if pairs.is_empty() {
+                return None;
+            }
+            let mut z = ZSet::with_len_hint(pairs.len(), &lim.zset);
+            for (m, s) in &pairs {
+                z.add(m, *s, Default::default(), &lim.zset).ok()?;
+            }
+            Value::ZSet(Box::new(z))
+        }
+    })
+}
+
+/// Why the start-up load failed.
+#[derive(Debug)]
+pub struct LoadFailed(pub String);
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A reader that counts the bytes it has read, for INFO's progress.
+struct Counting<R> {
+    inner: R,
+    n: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n
+            .fetch_add(k as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(k)
+    }
+}
+
+/// Progress of the load in progress, for INFO.
+#[derive(Default)]
+pub struct Progress {
+    /// loading_start_time (s).
+    pub start: i64,
+    /// loading_total_bytes.
+    pub total: u64,
+    /// Bytes read so far.
+    pub loaded: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// loading_rdb_used_mem.
+    pub rdb_used_mem: u64,
+}
+
+/// Load `dir/dbfilename` if it exists. Logs as Redis does; an error means
+/// start-up must stop (the file is left as it is).
+pub fn load_startup(shared: &Shared) -> Result<(), LoadFailed> {
+    let path = {
+        let e = lock(shared);
+        Path::new(e.cfg.str(P::dir)).join(e.cfg.str(P::dbfilename))
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            tracing::warn!("Fatal error loading the DB: {e}. Exiting.");
+            return Err(LoadFailed(e.to_string()));
+        }
+    };
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let started = Instant::now();
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    {
+        let mut e = lock(shared);
+        e.loading = true;
+        e.save.progress = Progress {
+            start: crate::clock::now_secs(),
+            total,
+            loaded: counter.clone(),
+            rdb_used_mem: 0,
+        };
+    }
+    let reader = Counting {
+        inner: std::io::BufReader::with_capacity(1 << 16, file),
+        n: counter,
+    };
+    let res = load_from(shared, reader);
+    let mut e = lock(shared);
+    e.loading = false;
+    match res {
+        Ok((loaded, expired)) => {
+            tracing::info!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.");
+            tracing::info!(
+                "DB loaded from disk: {:.3} seconds",
+                started.elapsed().as_secs_f64()
+            );
+            e.save.last_load_keys = loaded;
+            e.save.last_load_expired = expired;
+            e.dirty = 0;
+            Ok(())
+        }
+        Err(err) => {
+            // Start-up stops: drop whatever part was loaded.
+            for db in &mut e.dbs {
+                db.clear();
+            }
+            tracing::warn!("{}", err.0);
+            Err(err)
+        }
+    }
+}
+
+/// Load an RDB stream into the engine's databases (which the caller has
+/// emptied or wants merged into). Returns (keys loaded, keys expired).
+pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFailed> {
+    let (lim, ndb, is_replica, delay) = {
+        let e = lock(shared);
+        (
+            Limits::of(&e),
+            e.dbs.len(),
+            e.is_replica(),
+            e.cfg.int(P::key_load_delay),
+        )
+    };
+    let mut rd = rdb::Reader::new(r).map_err(|e| report(&e))?;
+    let mut batch: Vec<(usize, Vec<u8>, Value, i64)> = Vec::with_capacity(BATCH);
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    let now = crate::clock::now_ms();
+    while let Some(rec) = rd.next_record().map_err(|e| report(&e))? {
+        match rec {
+            rdb::Record::Aux { key, value } => aux(shared, &key, &value),
+            rdb::Record::SelectDb(db) if db >= ndb as u64 => return Err(too_many_dbs(ndb)),
+            rdb::Record::Key(k) => {
+                let db = k.db as usize;
+                if db >= ndb {
+                    return Err(too_many_dbs(ndb));
+                }
+                if let Some(exp) = k.expire_ms {
+                    if exp <= now && !is_replica {
+                        expired += 1;
+                        continue;
+                    }
+                }
+                let Some(v) = from_rdb(k.value, &lim) else {
+                    continue;
+                };
+                batch.push((db, k.key, v, k.expire_ms.unwrap_or(-1)));
+                loaded += 1;
+                if delay > 0 {
+                    std::thread::sleep(Duration::from_micros(delay as u64));
+                }
+                if batch.len() >= BATCH || delay > 0 {
+                    insert_batch(shared, &mut batch);
+                }
+            }
+            rdb::Record::Eof { .. } => break,
+            _ => {}
+        }
+    }
+    insert_batch(shared, &mut batch);
+    Ok((loaded, expired))
+}
+
+fn too_many_dbs(ndb: usize) -> LoadFailed {
+    LoadFailed(format!(
+        "FATAL: Data file was created with a Redis server configured to handle more than {ndb} databases. Exiting"
+    ))
+}
+
+fn insert_batch(shared: &Shared, batch: &mut Vec<(usize, Vec<u8>, Value, i64)>) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut e = lock(shared);
+    let lru = e.lru_clock();
+    for (db, key, v, exp) in batch.drain(..) {
+        e.dbs[db].insert(&key, v, exp, lru);
+    }
+}
+
+fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
+    let v = String::from_utf8_lossy(value);
+    match key {
+        b"redis-ver" => tracing::info!("Loading RDB produced by version {v}"),
+        b"ctime" => {
+            if let Ok(t) = v.parse::<i64>() {
+                let age = (crate::clock::now_secs() - t).max(0);
+                tracing::info!("RDB age {age} seconds");
+            }
+        }
+        b"used-mem" => {
+            if let Ok(m) = v.parse::<u64>() {
+                tracing::info!(
+                    "RDB memory usage when created {:.2} Mb",
+                    m as f64 / (1024.0 * 1024.0)
+                );
+                lock(shared).save.progress.rdb_used_mem = m;
+            }
+        }
+        b"repl-id" => lock(shared).save.loaded_replid = Some(v.into_owned()),
+        b"repl-offset" => {
+            if let Ok(o) = v.parse::<i64>() {
+                lock(shared).save.loaded_repl_offset = Some(o);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Redis's wording for a load that failed.
+fn report(e: &rdb::Error) -> LoadFailed {
+    LoadFailed(match e {
+        rdb::Error::UnexpectedEof { .. } => {
+            format!("Short read or OOM loading DB. Unrecoverable error, aborting now. ({e})")
+        }
+        rdb::Error::ChecksumMismatch { stored, computed } => {
+            format!("Wrong RDB checksum expected: ({computed:x}) got ({stored:x}). Aborting now.")
+        }
+        _ => format!("Internal error in RDB reading: {e}. Unrecoverable error, aborting now."),
+    })
+}

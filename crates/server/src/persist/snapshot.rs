@@ -1,0 +1,366 @@
+//! Point-in-time snapshots without fork (DESIGN.md, "Snapshots without
+//! fork").
+//!
+//! A snapshot starts under the engine lock: every database that has
+//! segments gets a [`SegSaver`] recording which of its segments are still
+//! unsaved. From then on two things serialize segments into the saver's
+//! buffer, each exactly once:
+//!
+//! - the background thread ([`run_bgsave`]), which takes the lock for one
+//!   short step at a time, saves the next unsaved segments up to a byte
+//!   budget, drains the buffers and writes them to the file outside the lock;
+//! - the keyspace's copy-before-write hook (`Db::seg_mut`), which saves a
+//!   segment's pre-write content just before the first write that changes it.
+//!
+//! Either way a segment is saved as it was at the start, so the file is the
+//! dataset at that instant. Nothing is copied except the encoded bytes
+//! waiting to be written.
+//!
+//! Savers travel with their database's content: SWAPDB swaps them along
+//! with the tables, and FLUSHDB/FLUSHALL save what is left before dropping
+//! it (`Db::take`/`Db::clear`). Each saver keeps the index its database had
+//! at the start, so the file gets the right SELECTDB for every fragment.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::P;
+use crate::engine::Engine;
+use crate::keyspace::Segment;
+
+/// Bytes buffered per background step before the lock is released.
+const STEP_BYTES: usize = 256 * 1024;
+
+/// Saves the segments of one database as they were when the snapshot began.
+pub struct SegSaver {
+    /// Index of the database at the start of the snapshot.
+    pub db_index: usize,
+    done: Vec<bool>,
+    pending: usize,
+    cursor: usize,
+    frag: rdb::Writer<Vec<u8>>,
+    now: i64,
+    keep_expired: bool,
+    /// Keys written so far.
+    pub keys: u64,
+    /// The first encoding error, which fails the snapshot.
+    pub error: Option<String>,
+}
+
+impl SegSaver {
+    /// A saver for a database with `nseg` segments.
+    pub fn new(
+        db_index: usize,
+        nseg: usize,
+        opts: rdb::WriteOptions,
+        now: i64,
+        keep_expired: bool,
+    ) -> Self {
+        SegSaver {
+            db_index,
+            done: vec![false; nseg],
+            pending: nseg,
+            cursor: 0,
+            frag: rdb::Writer::fragment(Vec::new(), opts),
+            now,
+            keep_expired,
+            keys: 0,
+            error: None,
+        }
+    }
+
+    /// Save segment `idx` unless it already was.
+    pub fn save_segment(&mut self, idx: usize, seg: &Segment) {
+        match self.done.get_mut(idx) {
+            Some(d) if !*d => *d = true,
+            _ => return,
+        }
+        self.pending -= 1;
+        for e in seg.iter() {
+            if !self.keep_expired && e.is_expired(self.now) {
+                continue;
+            }
+            let exp = (e.expire() >= 0).then_some(e.expire());
+            if let Err(err) = super::write_entry(&mut self.frag, &e.key, &e.value, exp) {
+                self.error.get_or_insert_with(|| err.to_string());
+            }
+            self.keys += 1;
+        }
+    }
+
+    /// Save every unsaved segment (before the content is dropped).
+    pub fn save_all(&mut self, segs: &[Segment]) {
+        for (i, s) in segs.iter().enumerate() {
+            self.save_segment(i, s);
+        }
+    }
+
+    /// Save unsaved segments in order until about `budget` bytes are
+    /// buffered or `max_keys` keys were visited.
+    fn advance(&mut self, segs: &[Segment], budget: usize, max_keys: u64) {
+        let start_keys = self.keys;
+        while self.cursor < segs.len() && self.frag_len() < budget {
+            if self.keys - start_keys >= max_keys {
+                break;
+            }
+            let i = self.cursor;
+            self.cursor += 1;
+            self.save_segment(i, &segs[i]);
+        }
+    }
+
+    fn frag_len(&mut self) -> usize {
+        self.frag.get_mut().len()
+    }
+
+    /// Whether every segment is saved.
+    pub fn finished(&self) -> bool {
+        self.pending == 0
+    }
+
+    fn take_bytes(&mut self) -> Vec<u8> {
+        std::mem::take(self.frag.get_mut())
+    }
+}
+
+/// The background save in progress.
+pub struct BgJob {
+    /// When it started (ms).
+    pub started_ms: i64,
+    /// `dirty` when it started: what remains after it is the new dirty.
+    pub dirty_before: u64,
+    /// Keys in the dataset when it started.
+    pub keys_total: u64,
+    /// Keys written so far.
+    pub keys_done: u64,
+    /// Set by SHUTDOWN/FLUSHALL to abandon the file.
+    pub cancel: bool,
+}
+
+/// Write options for snapshots from the live configuration.
+pub fn write_options(eng: &Engine) -> rdb::WriteOptions {
+    rdb::WriteOptions {
+        compression: eng.cfg.bool(P::rdbcompression),
+        checksum: eng.cfg.bool(P::rdbchecksum),
+        listpack_max_entries: eng.cfg.int(P::hash_max_listpack_entries) as usize,
+        listpack_max_value: eng.cfg.int(P::hash_max_listpack_value) as usize,
+        intset_max_entries: eng.cfg.int(P::set_max_intset_entries) as usize,
+        ..Default::default()
+    }
+}
+
+/// Start a background save to `dir/dbfilename`. Fails when one is running
+/// or the engine is not shared yet.
+pub fn start_bgsave(eng: &mut Engine) -> Result<(), String> {
+    if eng.save.job.is_some() {
+        return Err("ERR Background save already in progress".into());
+    }
+    let Some(shared) = eng.me.upgrade() else {
+        return Err("ERR Background save not possible: engine not running".into());
+    };
+    let opts = write_options(eng);
+    let now = eng.now;
+    let keep_expired = eng.is_replica();
+    let mut keys_total = 0;
+    for (i, db) in eng.dbs.iter_mut().enumerate() {
+        keys_total += db.len() as u64;
+        db.begin_snapshot(|nseg| SegSaver::new(i, nseg, opts.clone(), now, keep_expired));
+    }
+    eng.save.job = Some(BgJob {
+        started_ms: crate::clock::now_ms(),
+        dirty_before: eng.dirty,
+        keys_total,
+        keys_done: 0,
+        cancel: false,
+    });
+    eng.save.last_try = crate::clock::now_secs();
+    eng.save.saves += 1;
+    let dir = PathBuf::from(eng.cfg.str(P::dir));
+    let file = dir.join(eng.cfg.str(P::dbfilename));
+    let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
+    let aux = super::aux_fields(eng);
+    let spawned = std::thread::Builder::new()
+        .name("relica-bgsave".into())
+        .spawn(move || run_bgsave(shared, opts, aux, tmp, file));
+    if let Err(e) = spawned {
+        end_snapshot(eng);
+        eng.save.job = None;
+        return Err(format!("ERR Can't start the background save: {e}"));
+    }
+    tracing::info!("Background saving started");
+    Ok(())
+}
+
+fn lock(shared: &Arc<Mutex<Engine>>) -> std::sync::MutexGuard<'_, Engine> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Drop every saver (the snapshot ended or was abandoned).
+fn end_snapshot(eng: &mut Engine) {
+    for db in &mut eng.dbs {
+        db.snap = None;
+    }
+}
+
+/// What one step under the lock produced.
+struct Step {
+    chunks: Vec<(usize, Vec<u8>)>,
+    keys: u64,
+    done: bool,
+    error: Option<String>,
+    cancel: bool,
+}
+
+fn step(eng: &mut Engine, max_keys: u64) -> Step {
+    let mut st = Step {
+        chunks: Vec::new(),
+        keys: 0,
+        done: true,
+        error: None,
+        cancel: eng.save.job.as_ref().is_none_or(|j| j.cancel),
+    };
+    if st.cancel {
+        return st;
+    }
+    let mut budget = STEP_BYTES;
+    let mut key_budget = max_keys;
+    for db in &mut eng.dbs {
+        let (segs, snap) = db.snapshot_parts();
+        let Some(s) = snap else { continue };
+        if budget > 0 && key_budget > 0 {
+            let before = s.keys;
+            s.advance(segs, budget, key_budget);
+            key_budget = key_budget.saturating_sub(s.keys - before);
+        }
+        let bytes = s.take_bytes();
+        budget = budget.saturating_sub(bytes.len());
+        if !bytes.is_empty() {
+            st.chunks.push((s.db_index, bytes));
+        }
+        st.keys += s.keys;
+        if let Some(e) = &s.error {
+            st.error.get_or_insert_with(|| e.clone());
+        }
+        st.done &= s.finished();
+    }
+    if let Some(j) = eng.save.job.as_mut() {
+        j.keys_done = st.keys;
+    }
+    if st.done || st.error.is_some() {
+        end_snapshot(eng);
+    }
+    st
+}
+
+/// The background thread: step, write, repeat; then finish the file and
+/// record the outcome.
+fn run_bgsave(
+    shared: Arc<Mutex<Engine>>,
+    opts: rdb::WriteOptions,
+    aux: Vec<(String, String)>,
+    tmp: PathBuf,
+    file: PathBuf,
+) {
+    let res = write_file(&shared, opts, &aux, &tmp).and_then(|_| std::fs::rename(&tmp, &file));
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    let mut eng = lock(&shared);
+    end_snapshot(&mut eng);
+    let Some(job) = eng.save.job.take() else {
+        return;
+    };
+    let now_ms = crate::clock::now_ms();
+    eng.save.last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
+    match res {
+        Ok(()) => {
+            tracing::info!("DB saved on disk");
+            tracing::info!("Background saving terminated with success");
+            eng.dirty = eng.dirty.saturating_sub(job.dirty_before);
+            eng.lastsave = now_ms / 1000;
+            eng.save.last_ok = true;
+        }
+        Err(e) if job.cancel => {
+            tracing::warn!("Background saving was canceled: {e}");
+        }
+        Err(e) => {
+            tracing::warn!("Background saving error: {e}");
+            eng.save.last_ok = false;
+        }
+    }
+    if std::mem::take(&mut eng.save.scheduled) {
+        if let Err(e) = start_bgsave(&mut eng) {
+            tracing::warn!("Scheduled background save failed to start: {e}");
+        }
+    }
+}
+
+fn write_file(
+    shared: &Arc<Mutex<Engine>>,
+    opts: rdb::WriteOptions,
+    aux: &[(String, String)],
+    tmp: &std::path::Path,
+) -> std::io::Result<()> {
+    let io = |e: rdb::Error| std::io::Error::other(e.to_string());
+    let f = std::fs::File::create(tmp)?;
+    let bw = std::io::BufWriter::with_capacity(1 << 16, f);
+    let mut w = rdb::Writer::new(bw, opts).map_err(io)?;
+    for (k, v) in aux {
+        w.aux(k.as_bytes(), v.as_bytes()).map_err(io)?;
+    }
+    let mut cur_db = None;
+    loop {
+        let delay_us = {
+            let eng = lock(shared);
+            eng.cfg.int(P::rdb_key_save_delay)
+        };
+        // The test knob rdb-key-save-delay slows saving per key, as in
+        // Redis's child; steps then carry one segment's worth of keys.
+        let max_keys = if delay_us != 0 { 1 } else { u64::MAX };
+        let st = {
+            let mut eng = lock(shared);
+            let before = eng.save.job.as_ref().map_or(0, |j| j.keys_done);
+            let st = step(&mut eng, max_keys);
+            (st, before)
+        };
+        let (st, before) = st;
+        if st.cancel {
+            return Err(std::io::Error::other("canceled"));
+        }
+        if let Some(e) = st.error {
+            return Err(std::io::Error::other(e));
+        }
+        for (db, bytes) in &st.chunks {
+            if cur_db != Some(*db) {
+                w.select_db(*db as u64).map_err(io)?;
+                cur_db = Some(*db);
+            }
+            w.records(bytes).map_err(io)?;
+        }
+        if st.done {
+            break;
+        }
+        if delay_us > 0 {
+            let n = st.keys.saturating_sub(before).max(1);
+            std::thread::sleep(Duration::from_micros(delay_us as u64 * n));
+        } else if delay_us < 0 {
+            // Negative values are nanoseconds-ish in Redis (debugDelay).
+            std::thread::sleep(Duration::from_micros(1));
+        }
+    }
+    let mut bw = w.finish().map_err(io)?;
+    bw.flush()?;
+    let f = bw.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
+}
+
+/// Abandon a running background save (SHUTDOWN, FLUSHALL).
+pub fn cancel_bgsave(eng: &mut Engine) {
+    if let Some(j) = eng.save.job.as_mut() {
+        j.cancel = true;
+        tracing::warn!("Background saving canceled");
+    }
+    end_snapshot(eng);
+}

@@ -1,0 +1,204 @@
+//! RDB persistence: SAVE, BGSAVE snapshots taken while clients write,
+//! start-up load (with -LOADING), save points, MISCONF, and files that
+//! real redis-server loads.
+
+use std::time::Duration;
+
+use crate::util::{wait_for, Server};
+
+fn bgsave_done(r: &mut crate::util::Raw) -> bool {
+    r.info_field("rdb_bgsave_in_progress") == "0"
+}
+
+#[test]
+fn save_and_reload_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    {
+        let s = Server::start(&["--dir", d]);
+        let mut r = s.raw();
+        r.call(&["SET", "a", "1"]);
+        r.call(&["SET", "big", &"x".repeat(5000)]);
+        r.call(&["SELECT", "3"]);
+        r.call(&["SET", "in3", "v"]);
+        r.call(&["PEXPIRE", "in3", "100000"]);
+        assert_eq!(r.call(&["SAVE"]), "+OK\r\n");
+        assert_eq!(r.info_field("rdb_changes_since_last_save"), "0");
+    }
+    let s = Server::start(&["--dir", d]);
+    let mut r = s.raw();
+    assert_eq!(r.call(&["GET", "a"]), "$1\r\n1\r\n");
+    assert_eq!(r.call(&["STRLEN", "big"]), ":5000\r\n");
+    r.call(&["SELECT", "3"]);
+    assert_eq!(r.call(&["GET", "in3"]), "$1\r\nv\r\n");
+    let ttl: i64 = r.call(&["PTTL", "in3"])[1..].trim().parse().unwrap();
+    assert!(ttl > 0 && ttl <= 100000, "{ttl}");
+    assert!(s
+        .log_text()
+        .contains("Done loading RDB, keys loaded: 3, keys expired: 0."));
+}
+
+#[test]
+fn bgsave_is_a_point_in_time_snapshot() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    assert_eq!(r.call(&["DEBUG", "POPULATE", "20000"]), "+OK\r\n");
+    r.call(&["SELECT", "1"]);
+    r.call(&["SET", "other", "db1"]);
+    r.call(&["SELECT", "0"]);
+    // Slow the save down so the writes below land while it runs.
+    r.call(&["CONFIG", "SET", "rdb-key-save-delay", "100"]);
+    assert_eq!(r.call(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(
+        r.call(&["BGSAVE"]),
+        "-ERR Background save already in progress\r\n"
+    );
+    assert_eq!(r.info_field("rdb_bgsave_in_progress"), "1");
+    // Writes during the snapshot: none of them may show in the file.
+    for i in 0..2000 {
+        r.call(&["SET", &format!("key:{i}"), "changed"]);
+    }
+    for i in 2000..3000 {
+        r.call(&["DEL", &format!("key:{i}")]);
+    }
+    r.call(&["SET", "new-key", "x"]);
+    r.call(&["SWAPDB", "0", "1"]);
+    r.call(&["FLUSHDB"]); // flushes what is now db 0 (the old db 1)
+    r.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_for("bgsave", Duration::from_secs(60), || bgsave_done(&mut r));
+    assert_eq!(r.info_field("rdb_last_bgsave_status"), "ok");
+    assert!(s
+        .log_text()
+        .contains("Background saving terminated with success"));
+    // Load the file in a real redis-server: it must hold the dataset as it
+    // was when BGSAVE started.
+    let file = s.dir.path().join("dump.rdb");
+    let rd = Server::redis(&["--dir", s.dir.path().to_str().unwrap()]);
+    let mut x = rd.raw();
+    assert_eq!(x.call(&["DBSIZE"]), ":20000\r\n");
+    assert_eq!(x.call(&["GET", "key:5"]), "$7\r\nvalue:5\r\n");
+    assert_eq!(x.call(&["GET", "key:2500"]), "$10\r\nvalue:2500\r\n");
+    assert_eq!(x.call(&["EXISTS", "new-key"]), ":0\r\n");
+    x.call(&["SELECT", "1"]);
+    assert_eq!(x.call(&["GET", "other"]), "$3\r\ndb1\r\n");
+    assert_eq!(x.call(&["DBSIZE"]), ":1\r\n");
+    drop(rd);
+    assert!(file.exists());
+}
+
+#[test]
+fn corrupt_file_stops_startup_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.rdb");
+    {
+        let s = Server::start(&["--dir", dir.path().to_str().unwrap()]);
+        let mut r = s.raw();
+        r.call(&["DEBUG", "POPULATE", "100"]);
+        r.call(&["SAVE"]);
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    bytes[n - 3] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let log = dir.path().join("corrupt.log");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .args(["--port", &crate::util::free_port().to_string()])
+        .args(["--bind", "127.0.0.1", "--save", ""])
+        .args(["--dir", dir.path().to_str().unwrap()])
+        .args(["--logfile", log.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("RDB") && text.contains("aborting now"),
+        "{text}"
+    );
+    assert!(!text.contains("Ready to accept connections"));
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "file untouched");
+}
+
+#[test]
+fn loading_replies_and_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    {
+        let s = Server::start(&["--dir", d]);
+        let mut r = s.raw();
+        r.call(&["DEBUG", "POPULATE", "2000"]);
+        r.call(&["SAVE"]);
+    }
+    // key-load-delay makes the load take about a second.
+    let log = dir.path().join("relica.log");
+    let port = crate::util::free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--dir", d, "--logfile", log.to_str().unwrap()])
+        .args(["--key-load-delay", "500"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(child);
+    let mut conn = None;
+    wait_for("listener", Duration::from_secs(20), || {
+        conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok();
+        conn.is_some()
+    });
+    let s = conn.unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut r = crate::util::Raw::from_stream(s);
+    let reply = r.call(&["GET", "key:1"]);
+    assert_eq!(reply, "-LOADING Redis is loading the dataset in memory\r\n");
+    assert_eq!(r.info_field("loading"), "1");
+    assert!(!r.info_field("loading_total_bytes").is_empty());
+    wait_for("load end", Duration::from_secs(60), || {
+        r.info_field("loading") == "0"
+    });
+    assert_eq!(r.call(&["DBSIZE"]), ":2000\r\n");
+    assert_eq!(r.call(&["GET", "key:1"]), "$7\r\nvalue:1\r\n");
+}
+
+#[test]
+fn save_points_trigger_bgsave() {
+    let s = Server::start(&["--save", "1 1"]);
+    let mut r = s.raw();
+    let before: i64 = r.call(&["LASTSAVE"])[1..].trim().parse().unwrap();
+    r.call(&["SET", "a", "1"]);
+    wait_for("save point", Duration::from_secs(20), || {
+        let t: i64 = r.call(&["LASTSAVE"])[1..].trim().parse().unwrap();
+        t > before && r.info_field("rdb_changes_since_last_save") == "0"
+    });
+    assert!(s.log_text().contains("1 changes in 1 seconds. Saving..."));
+    assert!(s.dir.path().join("dump.rdb").exists());
+}
+
+#[test]
+fn failed_bgsave_denies_writes_with_misconf() {
+    let s = Server::start(&["--save", "3600 1"]);
+    let mut r = s.raw();
+    let gone = s.dir.path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    assert_eq!(
+        r.call(&["CONFIG", "SET", "dir", gone.to_str().unwrap()]),
+        "+OK\r\n"
+    );
+    std::fs::remove_dir(&gone).unwrap();
+    r.call(&["BGSAVE"]);
+    wait_for("bgsave", Duration::from_secs(20), || bgsave_done(&mut r));
+    assert_eq!(r.info_field("rdb_last_bgsave_status"), "err");
+    assert!(r.call(&["SET", "a", "1"]).starts_with("-MISCONF "));
+    assert_eq!(r.call(&["GET", "a"]), "$-1\r\n");
+    r.call(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]);
+    assert_eq!(r.call(&["SET", "a", "1"]), "+OK\r\n");
+}
