@@ -233,6 +233,24 @@ impl Engine {
         }
     }
 
+    /// The access field for a key RESTOREd with IDLETIME or FREQ
+    /// (objectSetLRUOrLFU): under LRU an idle time moves the clock back,
+    /// under LFU a frequency sets the counter; otherwise a fresh field.
+    pub fn access_field(&self, idle_secs: Option<i64>, freq: Option<u32>) -> u32 {
+        const LRU_MAX: i64 = (1 << 24) - 1;
+        match (self.lfu(), idle_secs, freq) {
+            (true, _, Some(f)) => (self.lfu_minutes() << 8) | f.min(255),
+            (false, Some(idle), _) => {
+                let mut abs = self.lru_seconds() as i64 - idle;
+                if abs < 0 {
+                    abs = (self.lru_seconds() as i64 + LRU_MAX / 2) % LRU_MAX;
+                }
+                abs as u32
+            }
+            _ => self.lru_clock(),
+        }
+    }
+
     /// The LFU counter after decay (Redis's LFUDecrAndReturn).
     pub fn lfu_counter(&self, field: u32) -> u32 {
         let ldt = field >> 8;

@@ -266,6 +266,36 @@ static COMMAND: &[CommandSpec] = &[
 
 static DEBUG: &[CommandSpec] = &[
     cmd(
+        "digest",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Digest of the whole dataset, as Redis computes it",
+        debug_digest,
+    ),
+    cmd(
+        "digest-value",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Digests of the given keys' values",
+        debug_digest_value,
+    ),
+    cmd(
+        "reload",
+        -2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Save the RDB file, flush the dataset and load the file back",
+        debug_reload,
+    ),
+    cmd(
         "sleep",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -872,6 +902,66 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         extra
     );
     c.simple(&s);
+    Ok(())
+}
+
+fn debug_digest(c: &mut Ctx) -> CmdResult {
+    let d = crate::persist::digest::dataset_digest(&c.eng.dbs);
+    c.simple(&crate::persist::digest::hex(&d));
+    Ok(())
+}
+
+fn debug_digest_value(c: &mut Ctx) -> CmdResult {
+    let db = c.cl.db;
+    c.array(c.args.len() - 2);
+    for i in 2..c.args.len() {
+        let mut d = [0u8; 20];
+        // No lookup: logically expired keys count, as in Redis.
+        if let Some(e) = c.eng.dbs[db].get(&c.args[i]) {
+            crate::persist::digest::value_digest(&mut d, e);
+        }
+        c.simple(&crate::persist::digest::hex(&d));
+    }
+    Ok(())
+}
+
+fn debug_reload(c: &mut Ctx) -> CmdResult {
+    let (mut flush, mut save) = (true, true);
+    for a in &c.args[2..] {
+        if eq(a, "merge") {
+            // Our loader replaces duplicates anyway.
+        } else if eq(a, "noflush") {
+            flush = false;
+        } else if eq(a, "nosave") {
+            save = false;
+        } else {
+            return Err(
+                "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.".into(),
+            );
+        }
+    }
+    if save && crate::persist::save_blocking(c.eng).is_err() {
+        return Err("ERR".into());
+    }
+    if flush {
+        if c.eng.save.job.is_some() {
+            crate::persist::snapshot::cancel_bgsave(c.eng);
+        }
+        for db in &mut c.eng.dbs {
+            db.clear();
+        }
+        c.eng.touch_all_watched(None);
+    }
+    let path = std::path::Path::new(c.eng.cfg.str(P::dir)).join(c.eng.cfg.str(P::dbfilename));
+    let loaded = std::fs::File::open(&path)
+        .map_err(|e| crate::persist::load::LoadFailed(e.to_string()))
+        .and_then(|f| crate::persist::load::load_into(c.eng, std::io::BufReader::new(f)));
+    if let Err(e) = loaded {
+        tracing::warn!("{}", e.0);
+        return Err("ERR Error trying to load the RDB dump, check server logs.".into());
+    }
+    tracing::info!("DB reloaded by DEBUG RELOAD");
+    c.ok();
     Ok(())
 }
 

@@ -197,55 +197,99 @@ pub fn load_startup(shared: &Shared) -> Result<(), LoadFailed> {
     }
 }
 
-/// Load an RDB stream into the engine's databases (which the caller has
-/// emptied or wants merged into). Returns (keys loaded, keys expired).
-pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFailed> {
-    let (lim, ndb, is_replica, delay) = {
-        let e = lock(shared);
-        (
-            Limits::of(&e),
-            e.dbs.len(),
-            e.is_replica(),
-            e.cfg.int(P::key_load_delay),
-        )
-    };
+/// A loaded key: (db, key, value, expire or -1).
+pub type Item = (usize, Vec<u8>, Value, i64);
+
+/// How to load.
+#[derive(Clone, Copy)]
+pub struct LoadOpts {
+    /// Encoding thresholds.
+    pub lim: Limits,
+    /// Number of databases.
+    pub ndb: usize,
+    /// Keep keys whose expire is in the past (a replica does).
+    pub keep_expired: bool,
+    /// key-load-delay (µs per key).
+    pub delay: i64,
+}
+
+impl LoadOpts {
+    /// From the live configuration.
+    pub fn of(eng: &Engine) -> LoadOpts {
+        LoadOpts {
+            lim: Limits::of(eng),
+            ndb: eng.dbs.len(),
+            keep_expired: eng.is_replica(),
+            delay: eng.cfg.int(P::key_load_delay),
+        }
+    }
+}
+
+/// Parse an RDB stream and hand its keys over in batches. Returns (keys
+/// loaded, keys expired).
+pub fn load_records<R: Read>(
+    r: R,
+    o: &LoadOpts,
+    mut on_aux: impl FnMut(&[u8], &[u8]),
+    mut on_batch: impl FnMut(&mut Vec<Item>),
+) -> Result<(u64, u64), LoadFailed> {
     let mut rd = rdb::Reader::new(r).map_err(|e| report(&e))?;
-    let mut batch: Vec<(usize, Vec<u8>, Value, i64)> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
     let (mut loaded, mut expired) = (0u64, 0u64);
     let now = crate::clock::now_ms();
     while let Some(rec) = rd.next_record().map_err(|e| report(&e))? {
         match rec {
-            rdb::Record::Aux { key, value } => aux(shared, &key, &value),
-            rdb::Record::SelectDb(db) if db >= ndb as u64 => return Err(too_many_dbs(ndb)),
+            rdb::Record::Aux { key, value } => on_aux(&key, &value),
+            rdb::Record::SelectDb(db) if db >= o.ndb as u64 => return Err(too_many_dbs(o.ndb)),
             rdb::Record::Key(k) => {
                 let db = k.db as usize;
-                if db >= ndb {
-                    return Err(too_many_dbs(ndb));
+                if db >= o.ndb {
+                    return Err(too_many_dbs(o.ndb));
                 }
                 if let Some(exp) = k.expire_ms {
-                    if exp <= now && !is_replica {
+                    if exp <= now && !o.keep_expired {
                         expired += 1;
                         continue;
                     }
                 }
-                let Some(v) = from_rdb(k.value, &lim) else {
+                let Some(v) = from_rdb(k.value, &o.lim) else {
                     continue;
                 };
                 batch.push((db, k.key, v, k.expire_ms.unwrap_or(-1)));
                 loaded += 1;
-                if delay > 0 {
-                    std::thread::sleep(Duration::from_micros(delay as u64));
+                if o.delay > 0 {
+                    std::thread::sleep(Duration::from_micros(o.delay as u64));
                 }
-                if batch.len() >= BATCH || delay > 0 {
-                    insert_batch(shared, &mut batch);
+                if batch.len() >= BATCH || o.delay > 0 {
+                    on_batch(&mut batch);
                 }
             }
             rdb::Record::Eof { .. } => break,
             _ => {}
         }
     }
-    insert_batch(shared, &mut batch);
+    on_batch(&mut batch);
     Ok((loaded, expired))
+}
+
+/// Load an RDB stream into a shared engine, taking the lock per batch.
+pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFailed> {
+    let o = LoadOpts::of(&lock(shared));
+    load_records(
+        r,
+        &o,
+        |k, v| aux(shared, k, v),
+        |b| insert_batch(&mut lock(shared), b),
+    )
+}
+
+/// Load an RDB stream into an engine we already hold (DEBUG RELOAD).
+pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFailed> {
+    let o = LoadOpts::of(eng);
+    let mut items = Vec::new();
+    let res = load_records(r, &o, |k, v| log_aux(k, v), |b| items.append(b));
+    insert_batch(eng, &mut items);
+    res
 }
 
 fn too_many_dbs(ndb: usize) -> LoadFailed {
@@ -254,18 +298,18 @@ fn too_many_dbs(ndb: usize) -> LoadFailed {
     ))
 }
 
-fn insert_batch(shared: &Shared, batch: &mut Vec<(usize, Vec<u8>, Value, i64)>) {
+fn insert_batch(e: &mut Engine, batch: &mut Vec<Item>) {
     if batch.is_empty() {
         return;
     }
-    let mut e = lock(shared);
     let lru = e.lru_clock();
     for (db, key, v, exp) in batch.drain(..) {
         e.dbs[db].insert(&key, v, exp, lru);
     }
 }
 
-fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
+/// Log the AUX fields Redis logs while loading.
+fn log_aux(key: &[u8], value: &[u8]) {
     let v = String::from_utf8_lossy(value);
     match key {
         b"redis-ver" => tracing::info!("Loading RDB produced by version {v}"),
@@ -281,6 +325,18 @@ fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
                     "RDB memory usage when created {:.2} Mb",
                     m as f64 / (1024.0 * 1024.0)
                 );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
+    log_aux(key, value);
+    let v = String::from_utf8_lossy(value);
+    match key {
+        b"used-mem" => {
+            if let Ok(m) = v.parse::<u64>() {
                 lock(shared).save.progress.rdb_used_mem = m;
             }
         }

@@ -11,6 +11,7 @@ use crate::config::P;
 use crate::engine::Engine;
 use crate::keyspace::Value;
 
+pub mod digest;
 pub mod load;
 pub mod snapshot;
 
