@@ -287,7 +287,7 @@ pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFaile
 pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFailed> {
     let o = LoadOpts::of(eng);
     let mut items = Vec::new();
-    let res = load_records(r, &o, |k, v| log_aux(k, v), |b| items.append(b));
+    let res = load_records(r, &o, log_aux, |b| items.append(b));
     insert_batch(eng, &mut items);
     res
 }
