@@ -66,6 +66,7 @@ pub struct Outbox {
     buf: Mutex<Vec<u8>>,
     len: AtomicUsize,
     killed: AtomicBool,
+    close_after_flush: AtomicBool,
     /// The client's protocol is RESP3 (for pushed messages).
     pub resp3: AtomicBool,
     /// When the queue went over the soft limit (ms), 0 when under it.
@@ -137,6 +138,18 @@ impl Outbox {
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Relaxed);
         self.notify.notify_one();
+    }
+
+    /// Close once what is queued is written (an error reply to a replica
+    /// whose sync failed, the end of an rdb-only transfer).
+    pub fn kill_after_flush(&self) {
+        self.close_after_flush.store(true, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    /// Whether the connection should close after writing what is queued.
+    pub fn closing(&self) -> bool {
+        self.close_after_flush.load(Ordering::Relaxed)
     }
 
     /// Whether a kill was asked.
@@ -211,8 +224,8 @@ pub struct Client {
     pub qbuf: usize,
     /// When the client first went over the soft output limit (ms), or 0.
     pub soft_limit_since: i64,
-    /// Replication state when this is a replica connection.
-    pub replica: Option<Box<crate::repl::ReplicaLink>>,
+    /// What a replica announced with REPLCONF before its SYNC/PSYNC.
+    pub replica: Option<Box<crate::repl::master::Handshake>>,
 }
 
 impl Client {

@@ -108,6 +108,7 @@ where
         crate::commands::multi::unwatch_all(&mut eng, &mut cl);
         eng.monitors.retain(|&m| m != id);
     }
+    crate::repl::master::forget(&mut eng, id);
     eng.outboxes.remove(&id);
     eng.connected -= 1;
 }
@@ -154,6 +155,11 @@ where
                     if !pushed.is_empty() {
                         sock.write_all(&pushed).await?;
                     }
+                    if outbox.closing() {
+                        sock.flush().await?;
+                        return Ok(());
+                    }
+                    send_rdb_if_ready(shared, sock, id, outbox).await?;
                     continue;
                 }
                 _ = tokio::time::sleep(idle) => {
@@ -232,10 +238,11 @@ where
                 out.shrink_to(16 * 1024);
             }
         }
-        if close || outbox.is_killed() {
+        if close || outbox.is_killed() || outbox.closing() {
             sock.flush().await?;
             return Ok(());
         }
+        send_rdb_if_ready(shared, sock, id, outbox).await?;
         if blocked {
             wait_unblocked(shared, sock, id, outbox, &mut rbuf).await?;
             continue;
@@ -251,6 +258,87 @@ where
             }
         }
     }
+}
+
+/// For a replica whose full resync is ready to send (SendBulk), write the
+/// RDB, then hand it to the stream (`transfer_done`). Disk snapshots go as
+/// `$<len>` bulk, diskless ones as `$EOF:<mark>` … `<mark>`.
+async fn send_rdb_if_ready<S>(
+    shared: &Shared,
+    sock: &mut S,
+    id: u64,
+    outbox: &crate::client::Outbox,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use crate::persist::snapshot::PipeRead;
+    use crate::repl::master::{SlaveState, Transfer};
+    let transfer = {
+        let eng = lock(shared);
+        eng.replicas
+            .iter()
+            .find(|r| r.id == id && r.state == SlaveState::SendBulk)
+            .and_then(|r| r.transfer.clone())
+    };
+    let Some(transfer) = transfer else {
+        return Ok(());
+    };
+    // +FULLRESYNC (queued when the snapshot started) goes first.
+    let head = outbox.take();
+    sock.write_all(&head).await?;
+    match transfer {
+        Transfer::File(path) => {
+            let mut f = tokio::fs::File::open(&path).await?;
+            let len = f.metadata().await?.len();
+            sock.write_all(format!("${len}\r\n").as_bytes()).await?;
+            let sent = tokio::io::copy(&mut f, sock).await?;
+            if sent != len {
+                return Err(std::io::Error::other("RDB file changed while sending"));
+            }
+        }
+        Transfer::Pipe(pipe) => {
+            let mut mark = [0u8; 40];
+            for b in mark.iter_mut() {
+                *b = b"0123456789abcdef"[rand::random::<usize>() % 16];
+            }
+            sock.write_all(b"$EOF:").await?;
+            sock.write_all(&mark).await?;
+            sock.write_all(b"\r\n").await?;
+            loop {
+                match pipe.read() {
+                    PipeRead::Data(d) => sock.write_all(&d).await?,
+                    PipeRead::Done(true) => break,
+                    PipeRead::Done(false) => {
+                        pipe.close();
+                        return Err(std::io::Error::other("diskless snapshot failed"));
+                    }
+                    PipeRead::Empty => {
+                        tokio::select! {
+                            _ = pipe.notify.notified() => {}
+                            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        }
+                        if outbox.is_killed() {
+                            pipe.close();
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            sock.write_all(&mark).await?;
+        }
+    }
+    sock.flush().await?;
+    crate::repl::master::transfer_done(&mut lock(shared), id);
+    let pending = outbox.take();
+    if !pending.is_empty() {
+        sock.write_all(&pending).await?;
+    }
+    if outbox.closing() {
+        sock.flush().await?;
+        return Err(std::io::Error::other("rdb-only transfer complete"));
+    }
+    Ok(())
 }
 
 fn decode_all(

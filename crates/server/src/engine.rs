@@ -96,6 +96,14 @@ pub struct Engine {
     pub me: std::sync::Weak<std::sync::Mutex<Engine>>,
     /// Live configuration.
     pub cfg: Config,
+    /// The replication backlog, once a replica attached.
+    pub backlog: Option<crate::repl::backlog::Backlog>,
+    /// Attached replicas.
+    pub replicas: Vec<crate::repl::master::Replica>,
+    /// Since when (s) no replica is attached, for repl-backlog-ttl.
+    pub no_replicas_since: i64,
+    /// When (s) replicas were last pinged.
+    pub last_replica_ping: i64,
     /// The databases.
     pub dbs: Vec<Db>,
     /// Clients not currently running a batch.
@@ -174,6 +182,10 @@ impl Engine {
         let now = crate::clock::now_ms();
         Engine {
             me: std::sync::Weak::new(),
+            backlog: None,
+            replicas: Vec::new(),
+            no_replicas_since: now / 1000,
+            last_replica_ping: 0,
             dbs: (0..ndb).map(|_| Db::new()).collect(),
             cfg,
             clients: HashMap::new(),
@@ -348,6 +360,17 @@ impl Engine {
     /// Whether this node is a replica.
     pub fn is_replica(&self) -> bool {
         !self.cfg.str(P::replicaof).is_empty()
+    }
+
+    /// As a replica, whether the link with the master is up.
+    pub fn master_link_up(&self) -> bool {
+        self.repl.master_link_up
+    }
+
+    /// Write a command to the replication stream as it is, with no SELECT
+    /// (the master's PING to its replicas).
+    pub fn propagate_raw(&mut self, argv: &[&[u8]]) {
+        crate::repl::feed::feed_raw(self, argv);
     }
 
     // ---- keyspace access with expiry -------------------------------------

@@ -219,6 +219,7 @@ fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
 /// The periodic task: active expiry, ops/sec samples, save points.
 async fn cron(shared: Shared) {
     let mut last_sample = 0i64;
+    let mut last_repl_cron = 0i64;
     loop {
         let hz = lock(&shared).cfg.int(P::hz).clamp(1, 500);
         tokio::time::sleep(Duration::from_millis((1000 / hz) as u64)).await;
@@ -231,6 +232,10 @@ async fn cron(shared: Shared) {
                 last_sample = now;
             }
             crate::persist::cron(&mut e);
+            if now / 1000 != last_repl_cron {
+                last_repl_cron = now / 1000;
+                crate::repl::master::cron(&mut e);
+            }
         }
         active_expire_cycle(&shared, hz);
     }

@@ -16,6 +16,7 @@ pub mod list;
 pub mod multi;
 pub mod persist;
 pub mod pubsub;
+pub mod repl;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -178,7 +179,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 13] {
+fn families() -> [&'static [CommandSpec]; 14] {
     [
         string::COMMANDS,
         list::COMMANDS,
@@ -193,6 +194,7 @@ fn families() -> [&'static [CommandSpec]; 13] {
         conn::COMMANDS,
         pubsub::COMMANDS,
         persist::COMMANDS,
+        repl::COMMANDS,
     ]
 }
 
@@ -624,6 +626,15 @@ pub fn execute_from(
     {
         flag_transaction(cl);
         write_error(eng, out, &CmdError::fixed(crate::persist::MISCONF));
+        return;
+    }
+    if is_write && !from_master && crate::repl::master::not_enough_replicas(eng) {
+        flag_transaction(cl);
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("NOREPLICAS Not enough good replicas to write."),
+        );
         return;
     }
     if eng.loading && spec.flags & f::LOADING == 0 {

@@ -137,6 +137,125 @@ pub struct BgJob {
     pub keys_done: u64,
     /// Set by SHUTDOWN/FLUSHALL to abandon the file.
     pub cancel: bool,
+    /// Written to replicas' sockets rather than to disk (Redis's
+    /// RDB_CHILD_TYPE_SOCKET).
+    pub socket_target: bool,
+}
+
+/// Where a snapshot goes.
+pub enum Target {
+    /// `dir/dbfilename`, through a temp file and a rename.
+    Disk,
+    /// Straight to replicas (diskless replication), one pipe each.
+    Sockets(Vec<Arc<RdbPipe>>),
+}
+
+/// Bytes a pipe may hold before the snapshot waits for the replica to
+/// catch up.
+const PIPE_LIMIT: usize = 8 << 20;
+
+#[derive(Default)]
+struct PipeState {
+    chunks: std::collections::VecDeque<Vec<u8>>,
+    bytes: usize,
+    /// Some(ok) once the snapshot ended.
+    done: Option<bool>,
+    /// The replica is gone: drop what is written.
+    dead: bool,
+}
+
+/// A diskless transfer to one replica: the snapshot thread writes RDB
+/// chunks, the replica's connection task sends them. Bounded: the writer
+/// waits while the replica is slow, so memory stays at `PIPE_LIMIT`.
+#[derive(Default)]
+pub struct RdbPipe {
+    st: Mutex<PipeState>,
+    cv: std::sync::Condvar,
+    /// Wakes the connection task.
+    pub notify: tokio::sync::Notify,
+}
+
+/// What the reading side got.
+pub enum PipeRead {
+    /// RDB bytes to send.
+    Data(Vec<u8>),
+    /// Nothing yet.
+    Empty,
+    /// The snapshot ended: true when it succeeded.
+    Done(bool),
+}
+
+impl RdbPipe {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PipeState> {
+        self.st.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self, chunk: &[u8]) {
+        let mut st = self.lock();
+        while st.bytes > PIPE_LIMIT && !st.dead {
+            st = self
+                .cv
+                .wait_timeout(st, Duration::from_millis(100))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        if st.dead {
+            return;
+        }
+        st.bytes += chunk.len();
+        st.chunks.push_back(chunk.to_vec());
+        drop(st);
+        self.notify.notify_one();
+    }
+
+    fn finish(&self, ok: bool) {
+        self.lock().done = Some(ok);
+        self.notify.notify_one();
+    }
+
+    /// Take what is queued.
+    pub fn read(&self) -> PipeRead {
+        let mut st = self.lock();
+        if st.chunks.is_empty() {
+            return match st.done {
+                Some(ok) => PipeRead::Done(ok),
+                None => PipeRead::Empty,
+            };
+        }
+        let mut out = Vec::with_capacity(st.bytes);
+        for c in st.chunks.drain(..) {
+            out.extend_from_slice(&c);
+        }
+        st.bytes = 0;
+        drop(st);
+        self.cv.notify_all();
+        PipeRead::Data(out)
+    }
+
+    /// The replica went away.
+    pub fn close(&self) {
+        let mut st = self.lock();
+        st.dead = true;
+        st.chunks.clear();
+        st.bytes = 0;
+        drop(st);
+        self.cv.notify_all();
+    }
+}
+
+/// `Write` into every pipe of a socket-target snapshot.
+struct PipesWriter(Vec<Arc<RdbPipe>>);
+
+impl std::io::Write for PipesWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for p in &self.0 {
+            p.write(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Write options for snapshots from the live configuration.
@@ -154,6 +273,11 @@ pub fn write_options(eng: &Engine) -> rdb::WriteOptions {
 /// Start a background save to `dir/dbfilename`. Fails when one is running
 /// or the engine is not shared yet.
 pub fn start_bgsave(eng: &mut Engine) -> Result<(), String> {
+    start_snapshot(eng, Target::Disk)
+}
+
+/// Start a snapshot to disk or to replicas' pipes.
+pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     if eng.save.job.is_some() {
         return Err("ERR Background save already in progress".into());
     }
@@ -174,6 +298,7 @@ pub fn start_bgsave(eng: &mut Engine) -> Result<(), String> {
         keys_total,
         keys_done: 0,
         cancel: false,
+        socket_target: matches!(target, Target::Sockets(_)),
     });
     eng.save.last_try = crate::clock::now_secs();
     eng.save.saves += 1;
@@ -181,15 +306,18 @@ pub fn start_bgsave(eng: &mut Engine) -> Result<(), String> {
     let file = dir.join(eng.cfg.str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
     let aux = super::aux_fields(eng);
+    let socket = matches!(target, Target::Sockets(_));
     let spawned = std::thread::Builder::new()
         .name("relica-bgsave".into())
-        .spawn(move || run_bgsave(shared, opts, aux, tmp, file));
+        .spawn(move || run_bgsave(shared, opts, aux, target, tmp, file));
     if let Err(e) = spawned {
         end_snapshot(eng);
         eng.save.job = None;
         return Err(format!("ERR Can't start the background save: {e}"));
     }
-    tracing::info!("Background saving started");
+    if !socket {
+        tracing::info!("Background saving started");
+    }
     Ok(())
 }
 
@@ -254,16 +382,28 @@ fn step(eng: &mut Engine, max_keys: u64) -> Step {
     st
 }
 
-/// The background thread: step, write, repeat; then finish the file and
-/// record the outcome.
+/// The background thread: step, write, repeat; then finish the file (or
+/// the pipes) and record the outcome.
 fn run_bgsave(
     shared: Arc<Mutex<Engine>>,
     opts: rdb::WriteOptions,
     aux: Vec<(String, String)>,
+    target: Target,
     tmp: PathBuf,
     file: PathBuf,
 ) {
-    let res = write_file(&shared, opts, &aux, &tmp).and_then(|_| std::fs::rename(&tmp, &file));
+    let res = match &target {
+        Target::Disk => {
+            write_disk(&shared, opts, &aux, &tmp).and_then(|_| std::fs::rename(&tmp, &file))
+        }
+        Target::Sockets(pipes) => {
+            let r = write_stream(&shared, opts, &aux, PipesWriter(pipes.clone())).map(|_| ());
+            for p in pipes {
+                p.finish(r.is_ok());
+            }
+            r
+        }
+    };
     if res.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -273,59 +413,77 @@ fn run_bgsave(
         return;
     };
     let now_ms = crate::clock::now_ms();
-    eng.save.last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
-    match res {
-        Ok(()) => {
-            tracing::info!("DB saved on disk");
-            tracing::info!("Background saving terminated with success");
-            eng.dirty = eng.dirty.saturating_sub(job.dirty_before);
-            eng.lastsave = now_ms / 1000;
-            eng.save.last_ok = true;
+    let ok = res.is_ok();
+    if job.socket_target {
+        match &res {
+            Ok(()) => tracing::info!(
+                "Diskless rdb transfer, done reading from pipe, 0 replicas still up."
+            ),
+            Err(e) => tracing::warn!("Background transfer error: {e}"),
         }
-        Err(e) if job.cancel => {
-            tracing::warn!("Background saving was canceled: {e}");
-        }
-        Err(e) => {
-            tracing::warn!("Background saving error: {e}");
-            eng.save.last_ok = false;
+    } else {
+        eng.save.last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
+        match res {
+            Ok(()) => {
+                tracing::info!("DB saved on disk");
+                tracing::info!("Background saving terminated with success");
+                eng.dirty = eng.dirty.saturating_sub(job.dirty_before);
+                eng.lastsave = now_ms / 1000;
+                eng.save.last_ok = true;
+            }
+            Err(e) if job.cancel => {
+                tracing::warn!("Background saving was canceled: {e}");
+            }
+            Err(e) => {
+                tracing::warn!("Background saving error: {e}");
+                eng.save.last_ok = false;
+            }
         }
     }
-    if std::mem::take(&mut eng.save.scheduled) {
+    crate::repl::master::snapshot_done(&mut eng, ok, job.socket_target, &file);
+    if std::mem::take(&mut eng.save.scheduled) && eng.save.job.is_none() {
         if let Err(e) = start_bgsave(&mut eng) {
             tracing::warn!("Scheduled background save failed to start: {e}");
         }
     }
 }
 
-fn write_file(
+fn write_disk(
     shared: &Arc<Mutex<Engine>>,
     opts: rdb::WriteOptions,
     aux: &[(String, String)],
     tmp: &std::path::Path,
 ) -> std::io::Result<()> {
-    let io = |e: rdb::Error| std::io::Error::other(e.to_string());
     let f = std::fs::File::create(tmp)?;
     let bw = std::io::BufWriter::with_capacity(1 << 16, f);
-    let mut w = rdb::Writer::new(bw, opts).map_err(io)?;
+    let mut bw = write_stream(shared, opts, aux, bw)?;
+    bw.flush()?;
+    let f = bw.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
+}
+
+fn write_stream<W: std::io::Write>(
+    shared: &Arc<Mutex<Engine>>,
+    opts: rdb::WriteOptions,
+    aux: &[(String, String)],
+    out: W,
+) -> std::io::Result<W> {
+    let io = |e: rdb::Error| std::io::Error::other(e.to_string());
+    let mut w = rdb::Writer::new(out, opts).map_err(io)?;
     for (k, v) in aux {
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io)?;
     }
     let mut cur_db = None;
     loop {
-        let delay_us = {
-            let eng = lock(shared);
-            eng.cfg.int(P::rdb_key_save_delay)
-        };
+        let delay_us = lock(shared).cfg.int(P::rdb_key_save_delay);
         // The test knob rdb-key-save-delay slows saving per key, as in
         // Redis's child; steps then carry one segment's worth of keys.
         let max_keys = if delay_us != 0 { 1 } else { u64::MAX };
-        let st = {
+        let (st, before) = {
             let mut eng = lock(shared);
             let before = eng.save.job.as_ref().map_or(0, |j| j.keys_done);
-            let st = step(&mut eng, max_keys);
-            (st, before)
+            (step(&mut eng, max_keys), before)
         };
-        let (st, before) = st;
         if st.cancel {
             return Err(std::io::Error::other("canceled"));
         }
@@ -345,15 +503,9 @@ fn write_file(
         if delay_us > 0 {
             let n = st.keys.saturating_sub(before).max(1);
             std::thread::sleep(Duration::from_micros(delay_us as u64 * n));
-        } else if delay_us < 0 {
-            // Negative values are nanoseconds-ish in Redis (debugDelay).
-            std::thread::sleep(Duration::from_micros(1));
         }
     }
-    let mut bw = w.finish().map_err(io)?;
-    bw.flush()?;
-    let f = bw.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()
+    w.finish().map_err(io)
 }
 
 /// Abandon a running background save (SHUTDOWN, FLUSHALL).

@@ -39,6 +39,18 @@ fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
     }
     resp::encode::command(&mut buf, argv);
     eng.repl.master_repl_offset += buf.len() as i64;
+    super::master::feed_replicas(eng, &buf);
+}
+
+/// Write a command to the stream without a SELECT (PING to replicas).
+pub fn feed_raw(eng: &mut Engine, argv: &[&[u8]]) {
+    if !stream_active(eng) {
+        return;
+    }
+    let mut buf = Vec::new();
+    resp::encode::command(&mut buf, argv);
+    eng.repl.master_repl_offset += buf.len() as i64;
+    super::master::feed_replicas(eng, &buf);
 }
 
 /// Start collecting a unit's writes. Returns whether a unit was already
@@ -75,16 +87,21 @@ pub fn end_unit(eng: &mut Engine, nested: bool) {
 }
 
 /// CONFIG SET repl-backlog-size.
-pub fn resize_backlog(_eng: &mut Engine) {}
+pub fn resize_backlog(eng: &mut Engine) {
+    let size = eng.cfg.int(crate::config::P::repl_backlog_size) as usize;
+    if let Some(b) = eng.backlog.as_mut() {
+        b.resize(size);
+    }
+}
 
 /// Bytes held by the backlog.
-pub fn backlog_size(_eng: &Engine) -> usize {
-    0
+pub fn backlog_size(eng: &Engine) -> usize {
+    eng.backlog.as_ref().map_or(0, |b| b.size())
 }
 
 /// Number of replicas whose acknowledged offset reached `offset`.
-pub fn replicas_acked(_eng: &Engine, _offset: i64) -> usize {
-    0
+pub fn replicas_acked(eng: &Engine, offset: i64) -> usize {
+    super::master::replicas_acked(eng, offset)
 }
 
 /// DEBUG CHANGE-REPL-ID: a new history.
@@ -94,26 +111,71 @@ pub fn change_replid(eng: &mut Engine) {
     eng.repl.second_replid_offset = -1;
 }
 
-/// ROLE.
+/// ROLE for a master: offset and [ip, port, ack offset] per online replica.
 pub fn role_reply(c: &mut Ctx) {
     c.array(3);
     c.bulk(b"master");
     let off = c.eng.repl.master_repl_offset;
     c.int(off);
-    c.array(0);
+    let online: Vec<(String, u16, i64)> = c
+        .eng
+        .replicas
+        .iter()
+        .filter(|r| r.state == super::master::SlaveState::Online)
+        .map(|r| (r.ip.clone(), r.port, r.ack_offset))
+        .collect();
+    c.array(online.len());
+    for (ip, port, ack) in online {
+        c.array(3);
+        c.bulk(ip.as_bytes());
+        c.bulk(port.to_string().as_bytes());
+        c.bulk(ack.to_string().as_bytes());
+    }
 }
 
-/// INFO replication fields for a master with no replicas.
+/// INFO replication fields for a master.
 pub fn info_fields(eng: &Engine, s: &mut String) {
     let r = &eng.repl;
     let _ = write!(
         s,
-        "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+        "role:master\r\nconnected_slaves:{}\r\n",
+        eng.replicas.len()
+    );
+    if eng.cfg.int(crate::config::P::min_replicas_to_write) > 0
+        && eng.cfg.int(crate::config::P::min_replicas_max_lag) > 0
+    {
+        let _ = write!(
+            s,
+            "min_slaves_good_slaves:{}\r\n",
+            super::master::good_replicas(eng)
+        );
+    }
+    for (i, rep) in eng.replicas.iter().enumerate() {
+        let lag = (eng.now - rep.ack_time) / 1000;
+        let _ = write!(
+            s,
+            "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+            rep.ip,
+            rep.port,
+            rep.state.name(),
+            rep.ack_offset,
+            lag
+        );
+    }
+    let (first, hist) = eng
+        .backlog
+        .as_ref()
+        .map_or((0, 0), |b| (b.first_offset(), b.histlen()));
+    let _ = write!(
+        s,
+        "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
         r.replid,
         r.replid2,
         r.master_repl_offset,
         r.second_replid_offset,
-        r.backlog_active as u8,
+        eng.backlog.is_some() as u8,
         eng.cfg.int(crate::config::P::repl_backlog_size),
+        first,
+        hist,
     );
 }

@@ -7,7 +7,9 @@
 //! produced or received. The stream only exists (and the offset only moves)
 //! while there is a backlog, as in Redis.
 
+pub mod backlog;
 pub mod feed;
+pub mod master;
 
 use rand::RngCore;
 
@@ -33,6 +35,8 @@ pub struct ReplState {
     /// The db the stream last selected (-1 = none), so a SELECT is emitted
     /// when it changes.
     pub stream_db: i64,
+    /// As a replica: whether the link with our master is up.
+    pub master_link_up: bool,
 }
 
 impl Default for ReplState {
@@ -44,18 +48,7 @@ impl Default for ReplState {
             second_replid_offset: -1,
             master_repl_offset: 0,
             stream_db: -1,
+            master_link_up: false,
         }
     }
-}
-
-/// State the master keeps for one replica connection.
-pub struct ReplicaLink {
-    /// REPLCONF listening-port.
-    pub listening_port: u16,
-    /// REPLCONF ip-address.
-    pub announced_ip: Option<String>,
-    /// Offset last acknowledged with REPLCONF ACK.
-    pub ack_offset: i64,
-    /// When the last ACK arrived (ms).
-    pub ack_time: i64,
 }

@@ -1,0 +1,178 @@
+//! Replication commands on the master side: SYNC, PSYNC, REPLCONF and WAIT
+//! (Redis's `replication.c` command handlers). The decisions live in
+//! `crate::repl::master`.
+
+use super::f::*;
+use super::{cmd, eq, parse_int, CommandSpec, Ctx, NOKEYS};
+use crate::blocking::TimeoutReply;
+use crate::client::{flag, BlockState};
+use crate::error::{CmdError, CmdResult, SYNTAX};
+use crate::repl::master;
+
+/// The replication commands.
+pub static COMMANDS: &[CommandSpec] = &[
+    cmd(
+        "sync",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Internal command used for replication",
+        sync,
+    ),
+    cmd(
+        "psync",
+        -3,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NOKEYS,
+        "server",
+        "2.8.0",
+        "Internal command used for replication",
+        sync,
+    ),
+    cmd(
+        "replconf",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        NOKEYS,
+        "server",
+        "3.0.0",
+        "An internal command for configuring the replication stream",
+        replconf,
+    ),
+    cmd(
+        "wait",
+        3,
+        NOSCRIPT,
+        NOKEYS,
+        "generic",
+        "3.0.0",
+        "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        wait,
+    ),
+];
+
+fn sync(c: &mut Ctx) -> CmdResult {
+    if c.cl.flags & flag::REPLICA != 0 {
+        // Already a replica: ignored, as Redis.
+        return Ok(());
+    }
+    if !c.cl.outbox.is_empty() {
+        return Err("ERR SYNC and PSYNC are invalid with pending output".into());
+    }
+    let hs = c.cl.replica.as_deref().cloned().unwrap_or_default();
+    let ip =
+        c.cl.addr
+            .rsplit_once(':')
+            .map_or(c.cl.addr.clone(), |(ip, _)| ip.to_string());
+    let psync_args;
+    let psync = if eq(&c.args[0], "psync") {
+        psync_args = (
+            String::from_utf8_lossy(&c.args[1]).into_owned(),
+            c.args[2].clone(),
+        );
+        Some((psync_args.0.as_str(), &psync_args.1[..]))
+    } else {
+        None
+    };
+    let outbox = c.cl.outbox.clone();
+    master::sync(c.eng, c.cl.id, outbox, &hs, &ip, psync).map_err(CmdError::fixed)?;
+    c.cl.flags |= flag::REPLICA;
+    if psync.is_none() {
+        c.cl.flags |= flag::PRE_PSYNC;
+    }
+    Ok(())
+}
+
+fn replconf(c: &mut Ctx) -> CmdResult {
+    if c.args.len() % 2 == 0 {
+        // Options come in pairs.
+        return Err(SYNTAX.into());
+    }
+    let mut j = 1;
+    while j + 1 < c.args.len() {
+        let (opt, val) = (c.args[j].clone(), c.args[j + 1].clone());
+        let hs = c.cl.replica.get_or_insert_with(Box::default);
+        if eq(&opt, "listening-port") {
+            let port = parse_int(&val)?;
+            hs.port = u16::try_from(port).unwrap_or(0);
+        } else if eq(&opt, "ip-address") {
+            let ip = String::from_utf8_lossy(&val).into_owned();
+            if ip.len() >= 46 {
+                return Err(CmdError::msg(format!(
+                    "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                    ip.len()
+                )));
+            }
+            hs.ip = Some(ip);
+        } else if eq(&opt, "capa") {
+            if eq(&val, "eof") {
+                hs.eof = true;
+            } else if eq(&val, "psync2") {
+                hs.psync2 = true;
+            }
+        } else if eq(&opt, "ack") || eq(&opt, "fack") {
+            // Only from an attached replica; never answered.
+            if c.cl.flags & flag::REPLICA == 0 {
+                return Ok(());
+            }
+            if eq(&opt, "ack") {
+                if let Some(off) = crate::util::num::parse_i64(&val) {
+                    master::ack(c.eng, c.cl.id, off);
+                    master::serve_waiters(c.eng);
+                }
+            }
+            return Ok(());
+        } else if eq(&opt, "getack") {
+            // A master asks its replica; as a master we have nothing to say.
+            return Ok(());
+        } else if eq(&opt, "rdb-only") {
+            let v = parse_int(&val)?;
+            if v != 0 && v != 1 {
+                return Err("ERR invalid value for rdb-only".into());
+            }
+            hs.rdb_only = v == 1;
+        } else {
+            return Err(CmdError::msg(format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(&opt)
+            )));
+        }
+        j += 2;
+    }
+    c.ok();
+    Ok(())
+}
+
+fn wait(c: &mut Ctx) -> CmdResult {
+    if c.eng.is_replica() {
+        return Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.".into());
+    }
+    let n = parse_int(&c.args[1])?;
+    let deadline = {
+        let ms = parse_int(&c.args[2])
+            .map_err(|_| CmdError::fixed("ERR timeout is not an integer or out of range"))?;
+        if ms < 0 {
+            return Err("ERR timeout is negative".into());
+        }
+        (ms > 0).then(|| c.now() + ms)
+    };
+    let offset = c.eng.repl.master_repl_offset;
+    let acked = master::replicas_acked(c.eng, offset) as i64;
+    if acked >= n || c.cl.in_multi() {
+        c.int(acked);
+        return Ok(());
+    }
+    c.cl.block = Some(BlockState {
+        args: c.args.clone(),
+        keys: Vec::new(),
+        deadline,
+        wait: Some((n.max(0) as usize, offset)),
+        done: false,
+        reply: TimeoutReply::WaitCount,
+    });
+    // Ask the replicas where they are.
+    c.eng.propagate_raw(&[b"REPLCONF", b"GETACK", b"*"]);
+    Ok(())
+}

@@ -1,0 +1,688 @@
+//! The master side of replication, as Redis's `replication.c` MASTER
+//! section: SYNC/PSYNC (`syncCommand`, `masterTryPartialResynchronization`),
+//! full resynchronization through a snapshot (`startBgsaveForReplication`,
+//! `updateSlavesWaitingBgsave`), the per-replica states and the cron that
+//! pings replicas, drops silent ones and frees an unused backlog.
+//!
+//! A replica's lifecycle (Redis's SLAVE_STATE_*):
+//!
+//! ```text
+//! PSYNC/SYNC ─┬─ partial ok ─────────────────────────────────────► Online
+//!             └─ full ─► WaitBgsaveStart ─► WaitBgsaveEnd ─► SendBulk ─► Online
+//! ```
+//!
+//! - `WaitBgsaveStart`: no usable snapshot yet; stream bytes are not kept
+//!   for it (its copy will start later).
+//! - `WaitBgsaveEnd`: a snapshot started at its `initial_offset`; every
+//!   stream byte since goes to `pending`.
+//! - `SendBulk`: its connection task sends the RDB (a file, or a pipe fed by
+//!   a diskless snapshot), then `pending`, then turns it `Online`.
+//! - `Online`: stream bytes go straight to its outbox.
+//!
+//! Replicas live in `Engine::replicas`, outside the client table, so the
+//! stream reaches them even while their connection runs a command.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::client::Outbox;
+use crate::config::P;
+use crate::engine::Engine;
+use crate::persist::snapshot::{self, RdbPipe, Target};
+
+use super::backlog::Backlog;
+
+/// Redis's SLAVE_STATE_*.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlaveState {
+    /// Waiting for a snapshot it can use.
+    WaitBgsaveStart,
+    /// A snapshot for it is being taken.
+    WaitBgsaveEnd,
+    /// Its connection is sending the RDB.
+    SendBulk,
+    /// Receiving the live stream.
+    Online,
+}
+
+impl SlaveState {
+    /// The name INFO shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            SlaveState::WaitBgsaveStart | SlaveState::WaitBgsaveEnd => "wait_bgsave",
+            SlaveState::SendBulk => "send_bulk",
+            SlaveState::Online => "online",
+        }
+    }
+}
+
+/// What the connection task sends for a full resync.
+#[derive(Clone)]
+pub enum Transfer {
+    /// The RDB file a disk snapshot wrote.
+    File(PathBuf),
+    /// A diskless transfer.
+    Pipe(Arc<RdbPipe>),
+}
+
+/// One attached replica.
+pub struct Replica {
+    /// Its client id.
+    pub id: u64,
+    /// Where its stream goes once online.
+    pub outbox: Arc<Outbox>,
+    /// State.
+    pub state: SlaveState,
+    /// REPLCONF capa eof.
+    pub capa_eof: bool,
+    /// REPLCONF capa psync2.
+    pub capa_psync2: bool,
+    /// Came with SYNC: no +FULLRESYNC line, no ACKs expected.
+    pub pre_psync: bool,
+    /// Stream bytes kept while its copy is being made or sent.
+    pub pending: Vec<u8>,
+    /// Offset its snapshot was taken at.
+    pub initial_offset: i64,
+    /// The RDB to send, in SendBulk.
+    pub transfer: Option<Transfer>,
+    /// Waiting for a socket-target snapshot (it set up a pipe).
+    pub socket_target: bool,
+    /// Last REPLCONF ACK offset.
+    pub ack_offset: i64,
+    /// When the last ACK (or any traffic) arrived (ms).
+    pub ack_time: i64,
+    /// When it attached (ms), for the diskless delay.
+    pub since: i64,
+    /// REPLCONF listening-port.
+    pub port: u16,
+    /// Its address for INFO (announced ip or peer ip).
+    pub ip: String,
+    /// REPLCONF rdb-only: it wants the RDB and no stream.
+    pub rdb_only: bool,
+}
+
+impl Replica {
+    /// Redis's replicationGetSlaveName.
+    pub fn name(&self) -> String {
+        if self.port > 0 {
+            format!("{}:{}", self.ip, self.port)
+        } else {
+            format!("client id #{}", self.id)
+        }
+    }
+}
+
+/// Capabilities a replica announced before PSYNC (kept on the client).
+#[derive(Clone, Debug, Default)]
+pub struct Handshake {
+    /// listening-port.
+    pub port: u16,
+    /// ip-address.
+    pub ip: Option<String>,
+    /// capa eof.
+    pub eof: bool,
+    /// capa psync2.
+    pub psync2: bool,
+    /// rdb-only.
+    pub rdb_only: bool,
+}
+
+/// Why PSYNC could not continue (for the log).
+#[derive(Debug, PartialEq, Eq)]
+pub enum PsyncDecision {
+    /// Serve from the backlog from this offset.
+    Continue(i64),
+    /// Full resync needed.
+    Full,
+}
+
+/// Redis's masterTryPartialResynchronization decision, pure: the ids and
+/// offsets in, the decision and the log line out.
+pub fn psync_decision(
+    replid: &str,
+    offset_arg: &[u8],
+    ids: &super::ReplState,
+    backlog: Option<&Backlog>,
+    who: &str,
+) -> (PsyncDecision, Option<String>) {
+    let (my_replid, my_replid2) = (ids.replid.as_str(), ids.replid2.as_str());
+    let (second_offset, master_offset) = (ids.second_replid_offset, ids.master_repl_offset);
+    let Some(offset) = crate::util::num::parse_i64(offset_arg) else {
+        return (PsyncDecision::Full, None);
+    };
+    if !replid.eq_ignore_ascii_case(my_replid)
+        && (!replid.eq_ignore_ascii_case(my_replid2) || offset > second_offset)
+    {
+        let msg = if replid.starts_with('?') {
+            format!("Full resync requested by replica {who}")
+        } else if !replid.eq_ignore_ascii_case(my_replid)
+            && !replid.eq_ignore_ascii_case(my_replid2)
+        {
+            format!(
+                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my replication IDs are '{my_replid}' and '{my_replid2}')"
+            )
+        } else {
+            format!(
+                "Partial resynchronization not accepted: Requested offset for second ID was {offset}, but I can reply up to {second_offset}"
+            )
+        };
+        return (PsyncDecision::Full, Some(msg));
+    }
+    match backlog {
+        Some(b) if b.covers(offset) => (PsyncDecision::Continue(offset), None),
+        _ => {
+            let mut msg = format!(
+                "Unable to partial resync with replica {who} for lack of backlog (Replica request was: {offset})."
+            );
+            if offset > master_offset {
+                msg.push_str(&format!("\nWarning: replica {who} tried to PSYNC with an offset that is greater than the master replication offset."));
+            }
+            (PsyncDecision::Full, Some(msg))
+        }
+    }
+}
+
+/// Create the backlog for the first replica, with a new history as Redis
+/// does when there is no valid past.
+fn ensure_backlog(eng: &mut Engine) {
+    if eng.backlog.is_some() {
+        return;
+    }
+    eng.repl.replid = super::random_replid();
+    eng.repl.replid2 = "0".repeat(40);
+    eng.repl.second_replid_offset = -1;
+    let size = eng.cfg.int(P::repl_backlog_size) as usize;
+    eng.backlog = Some(Backlog::new(size, eng.repl.master_repl_offset));
+    eng.repl.backlog_active = true;
+    tracing::info!(
+        "Replication backlog created, my new replication IDs are '{}' and '{}'",
+        eng.repl.replid,
+        eng.repl.replid2
+    );
+}
+
+/// SYNC or PSYNC from client `id`: partial resync or register for a full
+/// one. Writes the +CONTINUE/+FULLRESYNC lines to the outbox itself, since
+/// they are not ordinary replies. Returns the error reply, if any.
+pub fn sync(
+    eng: &mut Engine,
+    id: u64,
+    outbox: Arc<Outbox>,
+    hs: &Handshake,
+    peer_ip: &str,
+    psync: Option<(&str, &[u8])>,
+) -> Result<(), &'static str> {
+    if eng.is_replica() && !eng.master_link_up() {
+        return Err("NOMASTERLINK Can't SYNC while not connected with my master");
+    }
+    let mut r = Replica {
+        id,
+        outbox,
+        state: SlaveState::WaitBgsaveStart,
+        capa_eof: hs.eof,
+        capa_psync2: hs.psync2,
+        pre_psync: psync.is_none(),
+        pending: Vec::new(),
+        initial_offset: 0,
+        transfer: None,
+        socket_target: false,
+        ack_offset: 0,
+        ack_time: eng.now,
+        since: eng.now,
+        port: hs.port,
+        ip: hs.ip.clone().unwrap_or_else(|| peer_ip.to_string()),
+        rdb_only: hs.rdb_only,
+    };
+    let who = r.name();
+    tracing::info!("Replica {who} asks for synchronization");
+    if let Some((replid, off)) = psync {
+        let (d, msg) = psync_decision(replid, off, &eng.repl, eng.backlog.as_ref(), &who);
+        if let Some(m) = msg {
+            for line in m.lines() {
+                tracing::info!("{line}");
+            }
+        }
+        if let PsyncDecision::Continue(offset) = d {
+            eng.stats.sync_partial_ok += 1;
+            let line = if r.capa_psync2 {
+                format!("+CONTINUE {}\r\n", eng.repl.replid)
+            } else {
+                "+CONTINUE\r\n".to_string()
+            };
+            let data = eng
+                .backlog
+                .as_ref()
+                .and_then(|b| b.read_from(offset))
+                .unwrap_or_default();
+            r.outbox.push(line.as_bytes());
+            r.outbox.push(&data);
+            r.state = SlaveState::Online;
+            tracing::info!(
+                "Partial resynchronization request from {who} accepted. Sending {} bytes of backlog starting from offset {offset}.",
+                data.len()
+            );
+            eng.replicas.push(r);
+            return Ok(());
+        }
+        if !replid.starts_with('?') {
+            eng.stats.sync_partial_err += 1;
+        }
+    }
+    eng.stats.sync_full += 1;
+    eng.replicas.push(r);
+    ensure_backlog(eng);
+    let diskless = eng.cfg.bool(P::repl_diskless_sync);
+    match eng.save.job.as_ref().map(|j| j.socket_target) {
+        Some(false) => {
+            // A disk snapshot runs: attach when a replica already waits on it
+            // with capabilities this one has too.
+            let me = eng.replicas.len() - 1;
+            let other = eng.replicas.iter().position(|o| {
+                o.id != id && o.state == SlaveState::WaitBgsaveEnd && !o.socket_target
+            });
+            match other {
+                Some(o)
+                    if (hs.eof || !eng.replicas[o].capa_eof)
+                        && (hs.psync2 || !eng.replicas[o].capa_psync2) =>
+                {
+                    let (pending, off) = (
+                        eng.replicas[o].pending.clone(),
+                        eng.replicas[o].initial_offset,
+                    );
+                    eng.replicas[me].pending = pending;
+                    setup_full_resync(eng, me, off);
+                    tracing::info!("Waiting for end of BGSAVE for SYNC");
+                }
+                _ => tracing::info!(
+                    "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+                ),
+            }
+        }
+        Some(true) => {
+            tracing::info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
+        }
+        None => {
+            if diskless && hs.eof {
+                if eng.cfg.int(P::repl_diskless_sync_delay) > 0 {
+                    tracing::info!("Delay next BGSAVE for diskless SYNC");
+                } else {
+                    start_for_replication(eng);
+                }
+            } else {
+                start_for_replication(eng);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replica `idx` will get the snapshot taken at `offset`: answer
+/// +FULLRESYNC and start keeping its stream.
+fn setup_full_resync(eng: &mut Engine, idx: usize, offset: i64) {
+    let replid = eng.repl.replid.clone();
+    let r = &mut eng.replicas[idx];
+    r.state = SlaveState::WaitBgsaveEnd;
+    r.initial_offset = offset;
+    if !r.pre_psync {
+        r.outbox
+            .push(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+}
+
+/// Start a snapshot for the replicas waiting for one (Redis's
+/// startBgsaveForReplication): to their sockets when diskless sync is on
+/// and all of them can take it, otherwise to disk.
+pub fn start_for_replication(eng: &mut Engine) {
+    let waiting: Vec<usize> = (0..eng.replicas.len())
+        .filter(|&i| eng.replicas[i].state == SlaveState::WaitBgsaveStart)
+        .collect();
+    if waiting.is_empty() || eng.save.job.is_some() {
+        return;
+    }
+    let socket =
+        eng.cfg.bool(P::repl_diskless_sync) && waiting.iter().all(|&i| eng.replicas[i].capa_eof);
+    tracing::info!(
+        "Starting BGSAVE for SYNC with target: {}",
+        if socket { "replicas sockets" } else { "disk" }
+    );
+    // The stream after the snapshot must select its db again.
+    eng.repl.stream_db = -1;
+    let offset = eng.repl.master_repl_offset;
+    let target = if socket {
+        let mut pipes = Vec::new();
+        for &i in &waiting {
+            let p = Arc::new(RdbPipe::default());
+            eng.replicas[i].socket_target = true;
+            eng.replicas[i].transfer = Some(Transfer::Pipe(p.clone()));
+            pipes.push(p);
+        }
+        Target::Sockets(pipes)
+    } else {
+        Target::Disk
+    };
+    match snapshot::start_snapshot(eng, target) {
+        Ok(()) => {
+            for &i in &waiting {
+                setup_full_resync(eng, i, offset);
+                if socket {
+                    // The connection sends the pipe as the snapshot fills it.
+                    eng.replicas[i].state = SlaveState::SendBulk;
+                    eng.replicas[i].outbox.notify.notify_one();
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!("BGSAVE for replication failed: {e}");
+            for &i in waiting.iter().rev() {
+                let r = eng.replicas.remove(i);
+                r.outbox
+                    .push(b"-ERR BGSAVE failed, replication can't continue\r\n");
+                r.outbox.kill_after_flush();
+            }
+        }
+    }
+}
+
+/// A snapshot ended (Redis's updateSlavesWaitingBgsave): disk snapshots hand
+/// their file to the replicas that waited for it, failures drop them, and
+/// replicas still waiting for a snapshot get the next one.
+pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Path) {
+    let mut i = 0;
+    while i < eng.replicas.len() {
+        let r = &mut eng.replicas[i];
+        let mine = r.state == SlaveState::WaitBgsaveEnd && r.socket_target == socket_target;
+        if mine && !ok {
+            tracing::warn!("SYNC failed. BGSAVE child returned an error");
+            let r = eng.replicas.remove(i);
+            r.outbox.kill();
+            continue;
+        }
+        if mine && !socket_target {
+            r.state = SlaveState::SendBulk;
+            r.transfer = Some(Transfer::File(file.to_path_buf()));
+            r.outbox.notify.notify_one();
+        }
+        i += 1;
+    }
+    if eng
+        .replicas
+        .iter()
+        .any(|r| r.state == SlaveState::WaitBgsaveStart)
+    {
+        let diskless_wait =
+            eng.cfg.bool(P::repl_diskless_sync) && eng.cfg.int(P::repl_diskless_sync_delay) > 0;
+        if !diskless_wait {
+            start_for_replication(eng);
+        }
+    }
+}
+
+/// The replica's connection finished sending the RDB: send what was kept
+/// meanwhile and put it online (Redis's putSlaveOnline).
+pub fn transfer_done(eng: &mut Engine, id: u64) {
+    let Some(r) = eng.replicas.iter_mut().find(|r| r.id == id) else {
+        return;
+    };
+    let pending = std::mem::take(&mut r.pending);
+    r.transfer = None;
+    r.state = SlaveState::Online;
+    r.ack_time = eng.now;
+    if r.rdb_only {
+        r.outbox.kill_after_flush();
+        return;
+    }
+    r.outbox.push(&pending);
+    tracing::info!("Synchronization with replica {} succeeded", r.name());
+}
+
+/// The replica's connection closed.
+pub fn forget(eng: &mut Engine, id: u64) {
+    if let Some(pos) = eng.replicas.iter().position(|r| r.id == id) {
+        let r = eng.replicas.remove(pos);
+        if let Some(Transfer::Pipe(p)) = &r.transfer {
+            p.close();
+        }
+        tracing::info!("Connection with replica {} lost.", r.name());
+        if eng.replicas.is_empty() {
+            eng.no_replicas_since = crate::clock::now_secs();
+        }
+    }
+}
+
+/// Append stream bytes: the backlog, and every replica by its state.
+pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
+    if let Some(b) = eng.backlog.as_mut() {
+        b.append(bytes);
+    }
+    if eng.replicas.is_empty() {
+        return;
+    }
+    let limit = crate::config::buffer_limits(eng.cfg.str(P::client_output_buffer_limit))[1];
+    let now = eng.now;
+    let mut dropped = Vec::new();
+    for r in &mut eng.replicas {
+        match r.state {
+            SlaveState::Online => {
+                if r.rdb_only {
+                    continue;
+                }
+                if !r.outbox.push_limited(bytes, limit, now) {
+                    dropped.push(r.id);
+                }
+            }
+            SlaveState::WaitBgsaveEnd | SlaveState::SendBulk => {
+                r.pending.extend_from_slice(bytes);
+                if limit.hard > 0 && r.pending.len() as u64 + r.outbox.len() as u64 > limit.hard {
+                    r.outbox.kill();
+                    dropped.push(r.id);
+                }
+            }
+            SlaveState::WaitBgsaveStart => {}
+        }
+    }
+    for id in dropped {
+        if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+            tracing::warn!(
+                "Client id={id} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                r.name()
+            );
+        }
+        forget(eng, id);
+    }
+}
+
+/// REPLCONF ACK from a replica.
+pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
+    let now = eng.now;
+    if let Some(r) = eng.replicas.iter_mut().find(|r| r.id == id) {
+        if offset > r.ack_offset {
+            r.ack_offset = offset;
+        }
+        r.ack_time = now;
+    }
+}
+
+/// Replicas whose acknowledged offset reached `offset` (WAIT).
+pub fn replicas_acked(eng: &Engine, offset: i64) -> usize {
+    eng.replicas
+        .iter()
+        .filter(|r| r.state == SlaveState::Online && r.ack_offset >= offset)
+        .count()
+}
+
+/// Online replicas with a lag within min-replicas-max-lag
+/// (repl_good_slaves_count).
+pub fn good_replicas(eng: &Engine) -> usize {
+    let max_lag = eng.cfg.int(P::min_replicas_max_lag);
+    let now = eng.now;
+    eng.replicas
+        .iter()
+        .filter(|r| r.state == SlaveState::Online && (now - r.ack_time) / 1000 <= max_lag)
+        .count()
+}
+
+/// Whether min-replicas-to-write refuses writes now.
+pub fn not_enough_replicas(eng: &Engine) -> bool {
+    let min = eng.cfg.int(P::min_replicas_to_write);
+    let max_lag = eng.cfg.int(P::min_replicas_max_lag);
+    min > 0 && max_lag > 0 && !eng.is_replica() && (good_replicas(eng) as i64) < min
+}
+
+/// Once a second (Redis's replicationCron, master part): PING the replicas
+/// every repl-ping-replica-period, drop those silent past repl-timeout,
+/// start a delayed diskless sync, free the backlog after repl-backlog-ttl
+/// without replicas, and ask for ACKs for pending WAITs.
+pub fn cron(eng: &mut Engine) {
+    let now = eng.now;
+    let period = eng.cfg.int(P::repl_ping_replica_period).max(1);
+    if !eng.replicas.is_empty() && !eng.is_replica() {
+        let secs = now / 1000;
+        if secs - eng.last_replica_ping >= period {
+            eng.last_replica_ping = secs;
+            eng.propagate_raw(&[b"PING"]);
+        }
+    }
+    let timeout_ms = eng.cfg.int(P::repl_timeout) * 1000;
+    let timed_out: Vec<u64> = eng
+        .replicas
+        .iter()
+        .filter(|r| r.state == SlaveState::Online && !r.pre_psync && now - r.ack_time > timeout_ms)
+        .map(|r| r.id)
+        .collect();
+    for id in timed_out {
+        if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+            tracing::warn!(
+                "Disconnecting timedout replica (streaming sync): {}",
+                r.name()
+            );
+            r.outbox.kill();
+        }
+        forget(eng, id);
+    }
+    // Diskless: start when the delay passed or enough replicas wait.
+    if eng.save.job.is_none() && eng.cfg.bool(P::repl_diskless_sync) {
+        let waiting: Vec<&Replica> = eng
+            .replicas
+            .iter()
+            .filter(|r| r.state == SlaveState::WaitBgsaveStart)
+            .collect();
+        if let Some(oldest) = waiting.iter().map(|r| r.since).min() {
+            let delay = eng.cfg.int(P::repl_diskless_sync_delay) * 1000;
+            let max = eng.cfg.int(P::repl_diskless_sync_max_replicas);
+            if now - oldest >= delay || (max > 0 && waiting.len() as i64 >= max) {
+                start_for_replication(eng);
+            }
+        }
+    } else if eng.save.job.is_none() {
+        start_for_replication(eng);
+    }
+    // Free the backlog after repl-backlog-ttl without replicas.
+    let ttl = eng.cfg.int(P::repl_backlog_ttl);
+    if eng.backlog.is_some()
+        && eng.replicas.is_empty()
+        && !eng.is_replica()
+        && ttl > 0
+        && crate::clock::now_secs() - eng.no_replicas_since > ttl
+    {
+        // A new id, so that replicas of the old history can't continue.
+        eng.repl.replid2 = "0".repeat(40);
+        eng.repl.second_replid_offset = -1;
+        eng.repl.replid = super::random_replid();
+        eng.backlog = None;
+        eng.repl.backlog_active = false;
+        tracing::info!("Replication backlog freed after {ttl} seconds without connected replicas.");
+    }
+}
+
+/// Answer the WAIT clients whose condition is now met.
+pub fn serve_waiters(eng: &mut Engine) {
+    let ready: Vec<(u64, usize)> = eng
+        .clients
+        .iter()
+        .filter_map(|(&id, cl)| {
+            let b = cl.block.as_ref().filter(|b| !b.done)?;
+            let (n, off) = b.wait?;
+            let acked = replicas_acked(eng, off);
+            (acked >= n).then_some((id, acked))
+        })
+        .collect();
+    for (id, acked) in ready {
+        if let Some(cl) = eng.clients.get_mut(&id) {
+            if let Some(b) = cl.block.as_mut() {
+                b.done = true;
+            }
+            let mut out = Vec::new();
+            resp::encode::integer(&mut out, acked as i64);
+            cl.outbox.push(&out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repl::ReplState;
+
+    fn ids() -> ReplState {
+        ReplState {
+            replid: "a".repeat(40),
+            replid2: "b".repeat(40),
+            second_replid_offset: 100,
+            master_repl_offset: 300,
+            ..ReplState::default()
+        }
+    }
+
+    fn backlog() -> Backlog {
+        // Holds bytes 151..=300.
+        let mut b = Backlog::new(150, 0);
+        b.append(&[0u8; 300]);
+        b
+    }
+
+    #[test]
+    fn every_psync_branch() {
+        let (ids, b) = (ids(), backlog());
+        let a = "a".repeat(40);
+        let bb = "b".repeat(40);
+        let d = |id: &str, off: &str, bl: Option<&Backlog>| {
+            psync_decision(id, off.as_bytes(), &ids, bl, "r:1")
+        };
+        // Current id, inside the backlog (both ends).
+        assert_eq!(d(&a, "151", Some(&b)).0, PsyncDecision::Continue(151));
+        assert_eq!(d(&a, "301", Some(&b)).0, PsyncDecision::Continue(301));
+        // Below the backlog, beyond the master offset, no backlog.
+        let (dec, msg) = d(&a, "150", Some(&b));
+        assert_eq!(dec, PsyncDecision::Full);
+        assert!(msg
+            .unwrap()
+            .contains("for lack of backlog (Replica request was: 150)"));
+        let (_, msg) = d(&a, "400", Some(&b));
+        assert!(msg
+            .unwrap()
+            .contains("offset that is greater than the master replication offset"));
+        assert_eq!(d(&a, "200", None).0, PsyncDecision::Full);
+        // replid2 valid up to second_replid_offset (inclusive) only.
+        assert_eq!(
+            d(&bb, "100", Some(&b)).0,
+            PsyncDecision::Full,
+            "100 is outside the backlog"
+        );
+        let mut b2 = Backlog::new(1000, 0);
+        b2.append(&[0u8; 300]);
+        assert_eq!(d(&bb, "100", Some(&b2)).0, PsyncDecision::Continue(100));
+        let (dec, msg) = d(&bb, "101", Some(&b2));
+        assert_eq!(dec, PsyncDecision::Full);
+        assert!(msg
+            .unwrap()
+            .contains("Requested offset for second ID was 101, but I can reply up to 100"));
+        // Unknown id, and "?" forcing a full sync.
+        let (_, msg) = d(&"c".repeat(40), "200", Some(&b2));
+        assert!(msg.unwrap().contains("Replication ID mismatch"));
+        let (dec, msg) = d("?", "-1", Some(&b2));
+        assert_eq!(dec, PsyncDecision::Full);
+        assert_eq!(msg.unwrap(), "Full resync requested by replica r:1");
+        // An offset that is not a number: full, silently.
+        assert_eq!(d(&a, "x", Some(&b)), (PsyncDecision::Full, None));
+    }
+}
