@@ -915,6 +915,9 @@ fn blocking_move(
     let rerun = c.eng.reexec.is_some();
     match poppable_len(c, &src, rerun)? {
         None | Some(0) => {
+            // Inside MULTI a null bulk, but a timeout answers with a null
+            // array: Redis 7.0's replyToBlockedClientTimedOut treats every
+            // list wait alike.
             block_or_null(c, std::slice::from_ref(&src), deadline, TimeoutReply::Null);
         }
         Some(_) => {
@@ -947,7 +950,7 @@ fn blocking_move(
 }
 
 /// Nothing to serve: block, or inside MULTI (where blocking is not
-/// allowed) answer as a timeout would.
+/// allowed) answer at once with `reply`'s null.
 fn block_or_null(c: &mut Ctx, keys: &[Bytes], deadline: Option<i64>, reply: TimeoutReply) {
     if !may_block(c) {
         match reply {
@@ -957,5 +960,5 @@ fn block_or_null(c: &mut Ctx, keys: &[Bytes], deadline: Option<i64>, reply: Time
         return;
     }
     let keys: Vec<Key> = keys.iter().map(|k| Key::from(k.as_ref())).collect();
-    block(c, keys, deadline, reply);
+    block(c, keys, deadline, TimeoutReply::NullArray);
 }

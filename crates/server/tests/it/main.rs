@@ -4,5 +4,6 @@
 mod util;
 
 mod core;
+mod lists;
 mod protocol;
 mod strings_keys;
