@@ -962,3 +962,147 @@ fn block_or_null(c: &mut Ctx, keys: &[Bytes], deadline: Option<i64>, reply: Time
     let keys: Vec<Key> = keys.iter().map(|k| Key::from(k.as_ref())).collect();
     block(c, keys, deadline, TimeoutReply::NullArray);
 }
+
+#[cfg(test)]
+mod tests {
+    //! What list commands propagate, served at once or after blocking:
+    //! the replication stream is captured by holding a propagation unit
+    //! open for the whole test.
+
+    use std::collections::VecDeque;
+
+    use crate::blocking::args;
+    use crate::client::Client;
+    use crate::config::Config;
+    use crate::engine::Engine;
+
+    struct T {
+        eng: Engine,
+    }
+
+    impl T {
+        fn new() -> T {
+            let mut eng = Engine::new(Config::default());
+            eng.prop_unit = Some(Vec::new());
+            T { eng }
+        }
+
+        fn client(&mut self) -> u64 {
+            let id = self.eng.new_client_id();
+            let cl = Client::new(
+                id,
+                "127.0.0.1:1".into(),
+                "127.0.0.1:2".into(),
+                true,
+                false,
+                0,
+            );
+            self.eng.clients.insert(id, Box::new(cl));
+            id
+        }
+
+        fn run(&mut self, id: u64, cmd: &[&str]) -> String {
+            let mut cl = self.eng.clients.remove(&id).expect("client");
+            let mut batch = VecDeque::from([args(cmd)]);
+            let mut out = Vec::new();
+            self.eng.run_batch(&mut cl, &mut batch, &mut out);
+            self.eng.clients.insert(id, cl);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+
+        fn outbox(&mut self, id: u64) -> String {
+            let cl = self.eng.clients.get(&id).expect("client");
+            String::from_utf8_lossy(&cl.outbox.take()).into_owned()
+        }
+
+        fn propagated(&mut self) -> Vec<String> {
+            let unit = self.eng.prop_unit.replace(Vec::new()).unwrap_or_default();
+            unit.into_iter()
+                .map(|(_, argv)| {
+                    argv.iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn served_at_once_propagates_the_plain_command() {
+        let mut t = T::new();
+        let a = t.client();
+        t.run(a, &["RPUSH", "k", "1", "2", "3", "4", "5"]);
+        t.run(a, &["BLPOP", "none", "k", "0"]);
+        t.run(a, &["BRPOP", "k", "0"]);
+        t.run(a, &["BLMPOP", "0", "1", "k", "RIGHT", "COUNT", "1"]);
+        t.run(a, &["LMPOP", "2", "none", "k", "LEFT", "COUNT", "9"]);
+        t.run(a, &["RPUSH", "s", "x", "y"]);
+        t.run(a, &["BLMOVE", "s", "d", "LEFT", "Right", "0"]);
+        t.run(a, &["BRPOPLPUSH", "s", "d", "0"]);
+        assert_eq!(
+            t.propagated(),
+            [
+                "RPUSH k 1 2 3 4 5",
+                "LPOP k",
+                "RPOP k",
+                "RPOP k 1",
+                "LPOP k 2",
+                "RPUSH s x y",
+                "LMOVE s d LEFT Right",
+                "RPOPLPUSH s d",
+            ]
+        );
+        // Nothing changed, nothing propagated.
+        t.run(a, &["LPOP", "none"]);
+        t.run(a, &["LMPOP", "1", "none", "LEFT"]);
+        t.run(a, &["RPOPLPUSH", "none", "d"]);
+        t.run(a, &["LREM", "d", "0", "absent"]);
+        t.run(a, &["MULTI"]);
+        t.run(a, &["BLPOP", "none", "0"]);
+        assert_eq!(t.run(a, &["EXEC"]), "*1\r\n*-1\r\n");
+        assert_eq!(t.propagated(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn served_after_blocking_propagates_as_redis() {
+        let mut t = T::new();
+        let (a, b, w) = (t.client(), t.client(), t.client());
+        assert_eq!(t.run(a, &["BLPOP", "k", "0"]), "");
+        assert_eq!(
+            t.run(b, &["BLMPOP", "0", "1", "k", "LEFT", "COUNT", "2"]),
+            ""
+        );
+        t.run(w, &["RPUSH", "k", "1", "2", "3", "4"]);
+        assert_eq!(t.outbox(a), "*2\r\n$1\r\nk\r\n$1\r\n1\r\n");
+        assert_eq!(t.outbox(b), "*2\r\n$1\r\nk\r\n*2\r\n$1\r\n2\r\n$1\r\n3\r\n");
+        assert_eq!(t.propagated(), ["RPUSH k 1 2 3 4", "LPOP k", "LPOP k 2"]);
+
+        assert_eq!(t.run(a, &["BLMOVE", "s", "d", "RIGHT", "LEFT", "0"]), "");
+        assert_eq!(t.run(b, &["BRPOPLPUSH", "d", "e", "0"]), "");
+        t.run(w, &["LPUSH", "s", "x"]);
+        assert_eq!(t.outbox(a), "$1\r\nx\r\n");
+        assert_eq!(t.outbox(b), "$1\r\nx\r\n");
+        assert_eq!(
+            t.propagated(),
+            ["LPUSH s x", "LMOVE s d right left", "RPOPLPUSH d e"]
+        );
+        assert!(t.eng.blocked_on.is_empty());
+    }
+
+    #[test]
+    fn rerun_skips_keys_of_another_type() {
+        // Redis 7.0 serves blocked clients from lists only: a key that
+        // became a string leaves the waiter blocked instead of erroring.
+        let mut t = T::new();
+        let (a, w) = (t.client(), t.client());
+        assert_eq!(t.run(a, &["BLPOP", "k", "0"]), "");
+        t.run(w, &["SET", "tmp", "v"]);
+        t.run(w, &["RENAME", "tmp", "k"]);
+        assert_eq!(t.outbox(a), "");
+        assert!(t.eng.clients[&a].block.as_ref().is_some_and(|b| !b.done));
+        t.run(w, &["DEL", "k"]);
+        t.run(w, &["RPUSH", "k", "v"]);
+        assert_eq!(t.outbox(a), "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    }
+}

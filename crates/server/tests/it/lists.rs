@@ -263,11 +263,9 @@ fn lpos_options() {
     assert_eq!(r.call(&["LPOS", "l", "c", "COUNT"]), SYNTAX);
     assert_eq!(r.call(&["LPOS", "l", "c", "FOO", "1"]), SYNTAX);
     // Options are checked before the key.
-    assert_eq!(
-        r.call(&["LPOS", "nosuch", "c", "RANK", "0"])
-            .starts_with("-ERR RANK"),
-        true
-    );
+    assert!(r
+        .call(&["LPOS", "nosuch", "c", "RANK", "0"])
+        .starts_with("-ERR RANK"));
 }
 
 #[test]
@@ -985,4 +983,52 @@ fn differential_lists_against_redis() {
     }
     d.same_str(&["LTRIM", "big", "100", "-100"]);
     d.same_str(&["LRANGE", "big", "0", "-1"]);
+}
+
+#[test]
+fn writes_invalidate_watch() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    let mut other = s.raw();
+    r.call(&["RPUSH", "l", "a", "b", "c"]);
+    let writes: &[&[&str]] = &[
+        &["LPUSH", "l", "x"],
+        &["RPUSHX", "l", "x"],
+        &["LPOP", "l"],
+        &["RPOP", "l", "2"],
+        &["LSET", "l", "0", "y"],
+        &["LREM", "l", "0", "a"],
+        &["LTRIM", "l", "0", "0"],
+        &["LINSERT", "l", "BEFORE", "a", "z"],
+        &["LMOVE", "src", "l", "LEFT", "LEFT"],
+        &["RPOPLPUSH", "l", "other"],
+        &["LMPOP", "1", "l", "LEFT"],
+        &["BLPOP", "l", "0"],
+    ];
+    for w in writes {
+        r.call(&["DEL", "l", "src"]);
+        r.call(&["RPUSH", "l", "a", "b", "c"]);
+        r.call(&["RPUSH", "src", "s"]);
+        assert_eq!(r.call(&["WATCH", "l"]), "+OK\r\n");
+        assert_ne!(other.call(w).as_bytes()[0], b'-', "{w:?}");
+        r.call(&["MULTI"]);
+        r.call(&["LLEN", "l"]);
+        assert_eq!(r.call(&["EXEC"]), "*-1\r\n", "{w:?}");
+    }
+    // Commands that change nothing leave the watch alone.
+    let reads: &[&[&str]] = &[
+        &["LRANGE", "l", "0", "-1"],
+        &["LREM", "l", "0", "absent"],
+        &["LINSERT", "l", "BEFORE", "absent", "z"],
+        &["LPUSHX", "nosuch", "x"],
+    ];
+    r.call(&["DEL", "l"]);
+    r.call(&["RPUSH", "l", "a", "b", "c"]);
+    for w in reads {
+        assert_eq!(r.call(&["WATCH", "l"]), "+OK\r\n");
+        other.call(w);
+        r.call(&["MULTI"]);
+        r.call(&["LLEN", "l"]);
+        assert_eq!(r.call(&["EXEC"]), "*1\r\n:3\r\n", "{w:?}");
+    }
 }
