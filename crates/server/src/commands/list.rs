@@ -384,10 +384,22 @@ fn pop_n(c: &mut Ctx, key: &[u8], end: End, n: usize) -> Vec<Vec<u8>> {
     let db = c.cl.db;
     let mut vals = Vec::new();
     if let Some(Value::List(l)) = c.eng.dbs[db].get_mut(key).map(|e| &mut e.value) {
-        while vals.len() < n {
-            match pop_at(l, end) {
-                Some(v) => vals.push(v),
-                None => break,
+        let n = n.min(l.len());
+        if n == 1 {
+            vals.extend(pop_at(l, end));
+        } else if n > 1 {
+            // Copy the range out, then drop it chunk by chunk: popping one
+            // at a time would shift a chunk's bytes for every element.
+            let k = n as i64;
+            match end {
+                End::Head => {
+                    vals.extend(l.range(0, k - 1).into_iter().map(<[u8]>::to_vec));
+                    l.trim(k, -1);
+                }
+                End::Tail => {
+                    vals.extend(l.range(-k, -1).into_iter().rev().map(<[u8]>::to_vec));
+                    l.trim(0, -k - 1);
+                }
             }
         }
     }

@@ -982,6 +982,14 @@ fn differential_lists_against_redis() {
         }
     }
     d.same_str(&["LTRIM", "big", "100", "-100"]);
+    // Multi-element pops across chunk boundaries.
+    d.same_str(&["LPOP", "big", "700"]);
+    d.same_str(&["RPOP", "big", "900"]);
+    d.same_str(&["LMPOP", "2", "none", "big", "RIGHT", "COUNT", "333"]);
+    d.same_str(&["BLMPOP", "0", "1", "big", "LEFT", "COUNT", "444"]);
+    d.same_str(&["LRANGE", "big", "0", "-1"]);
+    d.same_str(&["RPOP", "big", "100000"]);
+    d.same_str(&["EXISTS", "big"]);
     d.same_str(&["LRANGE", "big", "0", "-1"]);
 }
 
