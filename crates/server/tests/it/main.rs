@@ -4,6 +4,7 @@
 mod util;
 
 mod core;
+mod lists;
 mod persistence;
 mod protocol;
 mod strings_keys;
