@@ -7,4 +7,5 @@ mod core;
 mod lists;
 mod persistence;
 mod protocol;
+mod replication;
 mod strings_keys;

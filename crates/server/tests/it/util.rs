@@ -363,3 +363,44 @@ impl Raw {
             .to_string()
     }
 }
+
+impl Raw {
+    fn fill(&mut self) {
+        let mut tmp = [0u8; 65536];
+        let n = self.s.read(&mut tmp).expect("read");
+        assert!(n > 0, "connection closed");
+        self.buf.extend_from_slice(&tmp[..n]);
+    }
+
+    /// Read one line, without its CRLF.
+    pub fn read_line(&mut self) -> String {
+        loop {
+            if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&self.buf[..p]).into_owned();
+                self.buf.drain(..p + 2);
+                return line;
+            }
+            self.fill();
+        }
+    }
+
+    /// Read exactly `n` bytes.
+    pub fn read_n(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            self.fill();
+        }
+        self.buf.drain(..n).collect()
+    }
+
+    /// Read up to and including `mark`; returns what came before it.
+    pub fn read_until(&mut self, mark: &[u8]) -> Vec<u8> {
+        loop {
+            if let Some(p) = self.buf.windows(mark.len()).position(|w| w == mark) {
+                let out = self.buf[..p].to_vec();
+                self.buf.drain(..p + mark.len());
+                return out;
+            }
+            self.fill();
+        }
+    }
+}

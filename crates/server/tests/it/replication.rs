@@ -1,0 +1,339 @@
+//! Replication, master side: raw-socket replicas checking every PSYNC
+//! branch byte for byte, and real redis-server replicas of relica (disk and
+//! diskless), compared by DEBUG DIGEST.
+
+use std::time::Duration;
+
+use crate::util::{wait_for, Raw, Server};
+
+const T: Duration = Duration::from_secs(60);
+
+fn int_field(r: &mut Raw, f: &str) -> i64 {
+    r.info_field(f).parse().unwrap_or(-1)
+}
+
+/// Start a real redis-server replicating from `master`.
+fn redis_replica(master: &Server, extra: &[&str]) -> Server {
+    let port = master.port.to_string();
+    let mut args = vec!["--replicaof", "127.0.0.1", port.as_str()];
+    args.extend_from_slice(extra);
+    Server::redis(&args)
+}
+
+fn wait_up(r: &mut Raw) {
+    wait_for("master_link_status:up", T, || {
+        r.info_field("master_link_status") == "up"
+    });
+}
+
+/// Wait until the replica's digest equals the master's.
+fn wait_same_digest(m: &mut Raw, r: &mut Raw) {
+    let mut last = (String::new(), String::new());
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let a = m.call(&["DEBUG", "DIGEST"]);
+        let b = r.call(&["DEBUG", "DIGEST"]);
+        if a == b {
+            return;
+        }
+        last = (a, b);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "digests differ: {last:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn load_dataset(m: &mut Raw) {
+    m.call(&["DEBUG", "POPULATE", "2000", "key", "20"]);
+    m.call(&["RPUSH", "list", "a", "b", "c", "1", "2"]);
+    m.call(&["SET", "volatile", "v", "EX", "1000"]);
+    m.call(&["SELECT", "5"]);
+    m.call(&["SET", "in5", "x"]);
+    m.call(&["SELECT", "0"]);
+}
+
+fn live_writes(m: &mut Raw) {
+    for i in 0..200 {
+        m.call(&["SET", &format!("live:{i}"), &i.to_string()]);
+    }
+    m.call(&["LPUSH", "list", "z"]);
+    m.call(&["DEL", "key:1"]);
+    m.call(&["INCRBY", "counter", "5"]);
+    m.call(&["MULTI"]);
+    m.call(&["SET", "tx1", "a"]);
+    m.call(&["SET", "tx2", "b"]);
+    m.call(&["EXEC"]);
+    m.call(&["SELECT", "5"]);
+    m.call(&["SET", "in5", "y"]);
+    m.call(&["SELECT", "0"]);
+    m.call(&["PEXPIRE", "live:3", "1"]);
+}
+
+fn full_sync_with_redis_replica(diskless: &str) {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    let replica = redis_replica(&master, &[]);
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    live_writes(&mut m);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    assert_eq!(int_field(&mut m, "sync_full"), 1);
+    assert_eq!(int_field(&mut m, "connected_slaves"), 1);
+    let role = m.call(&["ROLE"]);
+    assert!(role.starts_with("*3\r\n$6\r\nmaster\r\n:"), "{role}");
+    assert!(role.contains(&format!(
+        "${}\r\n{}\r\n",
+        replica.port.to_string().len(),
+        replica.port
+    )));
+    let target = if diskless == "yes" {
+        "replicas sockets"
+    } else {
+        "disk"
+    };
+    assert!(master
+        .log_text()
+        .contains(&format!("Starting BGSAVE for SYNC with target: {target}")));
+    assert!(master
+        .log_text()
+        .contains("Synchronization with replica 127.0.0.1:"));
+}
+
+#[test]
+fn redis_replica_full_sync_disk() {
+    full_sync_with_redis_replica("no");
+}
+
+#[test]
+fn redis_replica_full_sync_diskless() {
+    full_sync_with_redis_replica("yes");
+}
+
+#[test]
+fn redis_replica_partial_resync_after_link_loss() {
+    let master = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    let replica = redis_replica(&master, &[]);
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(m.call(&["CLIENT", "KILL", "TYPE", "replica"]), ":1\r\n");
+    live_writes(&mut m);
+    wait_for("partial resync", T, || {
+        int_field(&mut m, "sync_partial_ok") == 1
+    });
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(int_field(&mut m, "sync_full"), 1, "no second full sync");
+    assert!(master
+        .log_text()
+        .contains("Partial resynchronization request from 127.0.0.1:"));
+}
+
+#[test]
+fn two_replicas_share_one_diskless_snapshot() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "30",
+        "--repl-diskless-sync-max-replicas",
+        "2",
+    ]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    let r1 = redis_replica(&master, &[]);
+    let r2 = redis_replica(&master, &[]);
+    let (mut a, mut b) = (r1.raw(), r2.raw());
+    wait_up(&mut a);
+    wait_up(&mut b);
+    wait_same_digest(&mut m, &mut a);
+    wait_same_digest(&mut m, &mut b);
+    let log = master.log_text();
+    assert_eq!(log.matches("Starting BGSAVE for SYNC").count(), 1, "{log}");
+    assert_eq!(int_field(&mut m, "sync_full"), 2);
+    live_writes(&mut m);
+    assert_eq!(m.call(&["WAIT", "2", "5000"]), ":2\r\n");
+    wait_same_digest(&mut m, &mut a);
+    wait_same_digest(&mut m, &mut b);
+}
+
+/// A raw replica: handshake, PSYNC, and the master's answer line.
+fn raw_psync(master: &Server, capa: &[&str], replid: &str, offset: &str) -> (Raw, String) {
+    let mut c = master.raw();
+    assert_eq!(c.call(&["REPLCONF", "listening-port", "4444"]), "+OK\r\n");
+    for cp in capa {
+        assert_eq!(c.call(&["REPLCONF", "capa", cp]), "+OK\r\n");
+    }
+    c.cmd(&[b"PSYNC", replid.as_bytes(), offset.as_bytes()]);
+    let line = c.read_line();
+    (c, line)
+}
+
+/// Read a `$<len>` RDB bulk and check it is an RDB file.
+fn read_rdb_bulk(c: &mut Raw) -> Vec<u8> {
+    let head = c.read_line();
+    let len: usize = head.strip_prefix('$').unwrap().parse().unwrap();
+    let rdb = c.read_n(len);
+    assert!(rdb.starts_with(b"REDIS0010"));
+    rdb
+}
+
+#[test]
+fn psync_branches_byte_for_byte() {
+    let master = Server::start(&["--repl-diskless-sync", "no", "--repl-backlog-size", "16kb"]);
+    let mut m = master.raw();
+    m.call(&["SET", "a", "1"]);
+    // PSYNC ? -1: a full resync, and "?" is not counted as an error.
+    let (mut c, line) = raw_psync(&master, &["psync2"], "?", "-1");
+    let parts: Vec<&str> = line.split(' ').collect();
+    assert_eq!(parts[0], "+FULLRESYNC");
+    assert_eq!(parts[1].len(), 40);
+    let replid = parts[1].to_string();
+    let offset: i64 = parts[2].parse().unwrap();
+    read_rdb_bulk(&mut c);
+    assert_eq!(int_field(&mut m, "sync_partial_err"), 0);
+    assert_eq!(int_field(&mut m, "sync_full"), 1);
+    assert!(master
+        .log_text()
+        .contains("Full resync requested by replica 127.0.0.1:4444"));
+    // The stream after the snapshot starts with SELECT.
+    m.call(&["SET", "b", "2"]);
+    let expect = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n";
+    assert_eq!(c.read_n(expect.len()), expect);
+    let end = offset + expect.len() as i64;
+    assert_eq!(int_field(&mut m, "master_repl_offset"), end);
+    c.cmd(&[b"REPLCONF", b"ACK", end.to_string().as_bytes()]);
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    drop(c);
+    wait_for("replica gone", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+
+    // Partial resync with the current id: +CONTINUE <id> and the missing bytes.
+    m.call(&["SET", "c", "3"]);
+    let (mut c, line) = raw_psync(&master, &["psync2"], &replid, &(end + 1).to_string());
+    assert_eq!(line, format!("+CONTINUE {replid}"));
+    let missing = b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n";
+    assert_eq!(c.read_n(missing.len()), missing);
+    assert_eq!(int_field(&mut m, "sync_partial_ok"), 1);
+    drop(c);
+    wait_for("replica gone", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+
+    // Without psync2 the answer is a bare +CONTINUE.
+    let now = int_field(&mut m, "master_repl_offset");
+    let (c, line) = raw_psync(&master, &[], &replid, &(now + 1).to_string());
+    assert_eq!(line, "+CONTINUE");
+    drop(c);
+    wait_for("replica gone", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+
+    // A wrong id: full resync, counted as an error, logged.
+    let (mut c, line) = raw_psync(&master, &["psync2"], &"f".repeat(40), "5");
+    assert!(line.starts_with("+FULLRESYNC "), "{line}");
+    read_rdb_bulk(&mut c);
+    assert_eq!(int_field(&mut m, "sync_partial_err"), 1);
+    assert!(master.log_text().contains("Replication ID mismatch"));
+    drop(c);
+    wait_for("replica gone", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+
+    // An offset that fell out of the 16 kB backlog: full resync.
+    let big = "x".repeat(40_000);
+    m.call(&["SET", "big", &big]);
+    let (mut c, line) = raw_psync(&master, &["psync2"], &replid, &(end + 1).to_string());
+    assert!(line.starts_with("+FULLRESYNC "), "{line}");
+    read_rdb_bulk(&mut c);
+    assert!(master.log_text().contains("for lack of backlog"));
+    assert_eq!(int_field(&mut m, "sync_partial_err"), 2);
+    drop(c);
+
+    // An offset ahead of the master.
+    let now = int_field(&mut m, "master_repl_offset");
+    let (_c, line) = raw_psync(&master, &["psync2"], &replid, &(now + 1000).to_string());
+    assert!(line.starts_with("+FULLRESYNC "), "{line}");
+    assert!(master.log_text().contains(
+        "tried to PSYNC with an offset that is greater than the master replication offset"
+    ));
+}
+
+#[test]
+fn old_sync_and_diskless_eof_framing() {
+    let master = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut m = master.raw();
+    m.call(&["SET", "a", "1"]);
+    // SYNC: no +FULLRESYNC line, straight to the bulk.
+    let mut c = master.raw();
+    c.cmd(&[b"SYNC"]);
+    read_rdb_bulk(&mut c);
+    m.call(&["SET", "b", "2"]);
+    let expect = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n";
+    assert_eq!(c.read_n(expect.len()), expect);
+    drop(c);
+
+    // Diskless to a replica with capa eof: $EOF:<mark> … <mark>.
+    m.call(&["CONFIG", "SET", "repl-diskless-sync", "yes"]);
+    m.call(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]);
+    wait_for("replica gone", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+    let (mut c, line) = raw_psync(&master, &["eof", "psync2"], "?", "-1");
+    assert!(line.starts_with("+FULLRESYNC "), "{line}");
+    let head = c.read_line();
+    let mark = head.strip_prefix("$EOF:").expect("EOF framing").to_string();
+    assert_eq!(mark.len(), 40);
+    let rdb = c.read_until(mark.as_bytes());
+    assert!(
+        rdb.starts_with(b"REDIS0010"),
+        "{:?}",
+        &rdb[..9.min(rdb.len())]
+    );
+    assert_eq!(rdb[rdb.len() - 9], 0xff, "EOF opcode before the checksum");
+    m.call(&["SET", "c", "3"]);
+    let expect = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n";
+    assert_eq!(c.read_n(expect.len()), expect);
+}
+
+#[test]
+fn replconf_wait_and_min_replicas() {
+    let master = Server::start(&[]);
+    let mut m = master.raw();
+    assert_eq!(
+        m.call(&["REPLCONF", "foo", "bar"]),
+        "-ERR Unrecognized REPLCONF option: foo\r\n"
+    );
+    assert_eq!(m.call(&["REPLCONF", "capa"]), "-ERR syntax error\r\n");
+    assert_eq!(m.call(&["WAIT", "0", "0"]), ":0\r\n");
+    let start = std::time::Instant::now();
+    assert_eq!(m.call(&["WAIT", "1", "100"]), ":0\r\n");
+    assert!(start.elapsed() >= Duration::from_millis(100));
+    assert_eq!(m.call(&["WAIT", "1", "-1"]), "-ERR timeout is negative\r\n");
+    m.call(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    assert_eq!(
+        m.call(&["SET", "a", "1"]),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    assert_eq!(m.call(&["GET", "a"]), "$-1\r\n");
+    let replica = redis_replica(&master, &[]);
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    wait_for("good replica", T, || {
+        m.call(&["SET", "a", "1"]) == "+OK\r\n"
+    });
+    assert_eq!(m.info_field("min_slaves_good_slaves"), "1");
+}
