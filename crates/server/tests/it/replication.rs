@@ -28,7 +28,6 @@ fn wait_up(r: &mut Raw) {
 
 /// Wait until the replica's digest equals the master's.
 fn wait_same_digest(m: &mut Raw, r: &mut Raw) {
-    let mut last = (String::new(), String::new());
     let deadline = std::time::Instant::now() + T;
     loop {
         let a = m.call(&["DEBUG", "DIGEST"]);
@@ -36,10 +35,9 @@ fn wait_same_digest(m: &mut Raw, r: &mut Raw) {
         if a == b {
             return;
         }
-        last = (a, b);
         assert!(
             std::time::Instant::now() < deadline,
-            "digests differ: {last:?}"
+            "digests differ: {a:?} {b:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -215,6 +213,10 @@ fn psync_branches_byte_for_byte() {
     let end = offset + expect.len() as i64;
     assert_eq!(int_field(&mut m, "master_repl_offset"), end);
     c.cmd(&[b"REPLCONF", b"ACK", end.to_string().as_bytes()]);
+    // Once the ACK is in, WAIT answers at once (no GETACK in the stream).
+    wait_for("ack", T, || {
+        m.info_field("slave0").contains(&format!("offset={end},"))
+    });
     assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
     drop(c);
     wait_for("replica gone", T, || {
