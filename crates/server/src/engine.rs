@@ -100,6 +100,10 @@ pub struct Engine {
     pub backlog: Option<crate::repl::backlog::Backlog>,
     /// Attached replicas.
     pub replicas: Vec<crate::repl::master::Replica>,
+    /// The link with our master, when we are a replica.
+    pub link: Option<crate::repl::replica::Link>,
+    /// Bumped by every REPLICAOF, to retire old link tasks.
+    pub link_generation: u64,
     /// Since when (s) no replica is attached, for repl-backlog-ttl.
     pub no_replicas_since: i64,
     /// When (s) replicas were last pinged.
@@ -184,6 +188,8 @@ impl Engine {
             me: std::sync::Weak::new(),
             backlog: None,
             replicas: Vec::new(),
+            link: None,
+            link_generation: 0,
             no_replicas_since: now / 1000,
             last_replica_ping: 0,
             dbs: (0..ndb).map(|_| Db::new()).collect(),

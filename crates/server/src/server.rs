@@ -145,6 +145,7 @@ pub async fn run(shared: Shared) -> i32 {
         }
     }
     crate::alloc::mark_startup();
+    crate::repl::replica::start_from_config(&shared);
     tracing::info!("Ready to accept connections");
     let cron = tokio::spawn(cron(shared.clone()));
     let shutdown = Arc::new(tokio::sync::Notify::new());

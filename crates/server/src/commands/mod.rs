@@ -637,6 +637,17 @@ pub fn execute_from(
         );
         return;
     }
+    if !from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
+        flag_transaction(cl);
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            ),
+        );
+        return;
+    }
     if eng.loading && spec.flags & f::LOADING == 0 {
         write_error(
             eng,
@@ -723,7 +734,9 @@ pub fn call(
         st.failed += 1;
     }
     cl.last_cmd = full_name(parent, spec);
-    if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 {
+    // Commands from our master reach our own replicas as the master's
+    // bytes (repl::replica proxies them), not as our propagation.
+    if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 && !from_master {
         match propagate_as {
             Some(cmds) => {
                 for c in cmds {

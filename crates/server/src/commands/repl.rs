@@ -42,6 +42,26 @@ pub static COMMANDS: &[CommandSpec] = &[
         replconf,
     ),
     cmd(
+        "replicaof",
+        3,
+        ADMIN | NOSCRIPT | STALE,
+        NOKEYS,
+        "server",
+        "5.0.0",
+        "Make the server a replica of another instance, or promote it as master.",
+        replicaof,
+    ),
+    cmd(
+        "slaveof",
+        3,
+        ADMIN | NOSCRIPT | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Make the server a replica of another instance, or promote it as master.",
+        replicaof,
+    ),
+    cmd(
         "wait",
         3,
         NOSCRIPT,
@@ -52,6 +72,37 @@ pub static COMMANDS: &[CommandSpec] = &[
         wait,
     ),
 ];
+
+fn replicaof(c: &mut Ctx) -> CmdResult {
+    let who = format!("id={} addr={}", c.cl.id, c.cl.addr);
+    if eq(&c.args[1], "no") && eq(&c.args[2], "one") {
+        if c.eng.link.is_some() {
+            crate::repl::replica::set_master_none(c.eng);
+            tracing::info!("MASTER MODE enabled (user request from '{who}')");
+        }
+        c.ok();
+        return Ok(());
+    }
+    if c.cl.flags & flag::REPLICA != 0 {
+        return Err("ERR Command is not valid when client is a replica.".into());
+    }
+    let host = String::from_utf8_lossy(&c.args[1]).into_owned();
+    let port = parse_int(&c.args[2])?;
+    let port = u16::try_from(port).map_err(|_| CmdError::fixed("ERR Invalid master port"))?;
+    if c.eng
+        .link
+        .as_ref()
+        .is_some_and(|l| l.host.eq_ignore_ascii_case(&host) && l.port == port)
+    {
+        tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+        c.simple("OK Already connected to specified master");
+        return Ok(());
+    }
+    crate::repl::replica::set_master(c.eng, &host, port);
+    tracing::info!("REPLICAOF {host}:{port} enabled (user request from '{who}')");
+    c.ok();
+    Ok(())
+}
 
 fn sync(c: &mut Ctx) -> CmdResult {
     if c.cl.flags & flag::REPLICA != 0 {

@@ -113,6 +113,10 @@ pub fn change_replid(eng: &mut Engine) {
 
 /// ROLE for a master: offset and [ip, port, ack offset] per online replica.
 pub fn role_reply(c: &mut Ctx) {
+    if c.eng.link.is_some() {
+        super::replica::role_reply(c);
+        return;
+    }
     c.array(3);
     c.bulk(b"master");
     let off = c.eng.repl.master_repl_offset;
@@ -136,11 +140,12 @@ pub fn role_reply(c: &mut Ctx) {
 /// INFO replication fields for a master.
 pub fn info_fields(eng: &Engine, s: &mut String) {
     let r = &eng.repl;
-    let _ = write!(
-        s,
-        "role:master\r\nconnected_slaves:{}\r\n",
-        eng.replicas.len()
-    );
+    if eng.link.is_some() {
+        super::replica::info_fields(eng, s);
+    } else {
+        s.push_str("role:master\r\n");
+    }
+    let _ = write!(s, "connected_slaves:{}\r\n", eng.replicas.len());
     if eng.cfg.int(crate::config::P::min_replicas_to_write) > 0
         && eng.cfg.int(crate::config::P::min_replicas_max_lag) > 0
     {

@@ -10,6 +10,7 @@
 pub mod backlog;
 pub mod feed;
 pub mod master;
+pub mod replica;
 
 use rand::RngCore;
 

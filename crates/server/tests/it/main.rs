@@ -7,5 +7,6 @@ mod core;
 mod lists;
 mod persistence;
 mod protocol;
+mod replica;
 mod replication;
 mod strings_keys;

@@ -1,0 +1,897 @@
+//! The replica side of replication, as Redis's `replication.c` SLAVE
+//! section: REPLICAOF, the handshake state machine (`syncWithMaster`), the
+//! full resync (`readSyncBulkPayload`), partial resync with the cached
+//! master, and applying the master's stream.
+//!
+//! One task per link (`run_link`) owns the socket. It takes the engine lock
+//! only to read its settings, to apply a batch of the master's commands, or
+//! to install a loaded dataset; it never waits under the lock. A
+//! `generation` number ties the task to one REPLICAOF: when the user points
+//! the node elsewhere (or says NO ONE), the old task notices and ends.
+//!
+//! The master's stream is applied command by command with a MASTER client
+//! (its SELECT, its MULTI), and the exact bytes applied are fed to our own
+//! backlog and replicas, so chained replicas see the same stream and
+//! offsets as we do. Bytes of a MULTI block count only once its EXEC is
+//! applied, so a link cut inside a transaction resumes before its MULTI.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::client::{flag, Client};
+use crate::config::P;
+use crate::engine::{Engine, Shared};
+
+/// Redis's REPL_STATE_* as ROLE and INFO show them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Must connect (after a failure, or just configured).
+    Connect,
+    /// Handshake in progress.
+    Connecting,
+    /// Receiving the RDB.
+    Transfer,
+    /// Streaming.
+    Connected,
+}
+
+impl LinkState {
+    /// ROLE's word.
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// The link with our master.
+pub struct Link {
+    /// Master host.
+    pub host: String,
+    /// Master port.
+    pub port: u16,
+    /// Ties the link task to this REPLICAOF.
+    pub generation: u64,
+    /// State.
+    pub state: LinkState,
+    /// Last time we read from the master (ms).
+    pub last_io: i64,
+    /// When the link went down (s), 0 when never up.
+    pub down_since: i64,
+    /// The history to PSYNC with: (replid, offset of the last byte we have).
+    pub cached: Option<(String, i64)>,
+    /// RDB bytes expected (-1 with EOF framing) and read so far.
+    pub transfer: (i64, i64),
+    /// When the transfer started (s).
+    pub transfer_start: i64,
+    /// The MASTER client's id while streaming.
+    pub client_id: Option<u64>,
+}
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Become a replica of host:port (REPLICAOF, or `replicaof` at start-up).
+/// A former master keeps its history as the cached master, so it may
+/// continue partially with the new master.
+pub fn set_master(eng: &mut Engine, host: &str, port: u16) {
+    let was_master = eng.link.is_none();
+    set_master_with(eng, host, port, was_master);
+}
+
+fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
+    let cached = if cache_self {
+        // Redis's replicationCacheMasterUsingMyself.
+        Some((eng.repl.replid.clone(), eng.repl.master_repl_offset))
+    } else {
+        eng.link.as_ref().and_then(|l| l.cached.clone())
+    };
+    let cached = cached.or_else(|| {
+        eng.save
+            .loaded_replid
+            .clone()
+            .zip(eng.save.loaded_repl_offset)
+    });
+    eng.link_generation += 1;
+    crate::log::set_role_replica(true);
+    eng.link = Some(Link {
+        host: host.to_string(),
+        port,
+        generation: eng.link_generation,
+        state: LinkState::Connect,
+        last_io: 0,
+        down_since: 0,
+        cached,
+        transfer: (0, 0),
+        transfer_start: 0,
+        client_id: None,
+    });
+    eng.repl.master_link_up = false;
+    let _ = eng.cfg.set_from_words(
+        "replicaof",
+        &[host.as_bytes().to_vec(), port.to_string().into_bytes()],
+    );
+    // Our replicas must follow the new history: they reconnect and PSYNC.
+    disconnect_replicas(eng);
+    if let Some(shared) = eng.me.upgrade() {
+        let generation = eng.link_generation;
+        if let Ok(h) = tokio::runtime::Handle::try_current() {
+            h.spawn(run_link(shared, generation));
+        }
+    }
+    tracing::info!("Connecting to MASTER {host}:{port}");
+}
+
+/// REPLICAOF NO ONE: keep the data and the backlog, start a new history
+/// whose past (replid2) is the old one, as Redis's shiftReplicationId.
+pub fn set_master_none(eng: &mut Engine) {
+    if eng.link.is_none() {
+        return;
+    }
+    eng.link_generation += 1;
+    if let Some(id) = eng.link.as_ref().and_then(|l| l.client_id) {
+        if let Some(cl) = eng.clients.get(&id) {
+            cl.outbox.kill();
+        }
+    }
+    eng.link = None;
+    eng.repl.master_link_up = false;
+    let _ = eng.cfg.set_from_words("replicaof", &[]);
+    eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, super::random_replid());
+    eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
+    if eng.backlog.is_none() {
+        let size = eng.cfg.int(P::repl_backlog_size) as usize;
+        eng.backlog = Some(super::backlog::Backlog::new(
+            size,
+            eng.repl.master_repl_offset,
+        ));
+        eng.repl.backlog_active = true;
+    }
+    eng.repl.stream_db = -1;
+    tracing::info!(
+        "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+        eng.repl.replid2,
+        eng.repl.second_replid_offset,
+        eng.repl.replid
+    );
+    // Our replicas reconnect and continue with replid2.
+    disconnect_replicas(eng);
+    crate::log::set_role_replica(false);
+}
+
+fn disconnect_replicas(eng: &mut Engine) {
+    let ids: Vec<u64> = eng.replicas.iter().map(|r| r.id).collect();
+    for id in ids {
+        if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+            r.outbox.kill();
+        }
+        super::master::forget(eng, id);
+    }
+}
+
+fn current(shared: &Shared, generation: u64) -> bool {
+    lock(shared)
+        .link
+        .as_ref()
+        .is_some_and(|l| l.generation == generation)
+}
+
+fn with_link(shared: &Shared, generation: u64, f: impl FnOnce(&mut Engine, &mut Link)) {
+    let mut eng = lock(shared);
+    if let Some(mut link) = eng.link.take() {
+        if link.generation == generation {
+            f(&mut eng, &mut link);
+        }
+        eng.link = Some(link);
+    }
+}
+
+/// The link task: connect, sync, stream; retry every second.
+pub async fn run_link(shared: Shared, generation: u64) {
+    while current(&shared, generation) {
+        let res = session(&shared, generation).await;
+        if !current(&shared, generation) {
+            return;
+        }
+        let was_up = lock(&shared).repl.master_link_up;
+        if let Err(e) = res {
+            if was_up {
+                tracing::warn!("Connection with master lost.");
+            }
+            tracing::warn!("{e}");
+        }
+        with_link(&shared, generation, |eng, l| {
+            if l.state == LinkState::Connected || l.down_since == 0 {
+                l.down_since = crate::clock::now_secs();
+            }
+            l.state = LinkState::Connect;
+            // Resume from what we have: Redis's cached master.
+            l.cached = Some((eng.repl.replid.clone(), eng.repl.master_repl_offset));
+            if let Some(id) = l.client_id.take() {
+                eng.clients.remove(&id);
+                eng.outboxes.remove(&id);
+            }
+            eng.repl.master_link_up = false;
+            eng.loading = false;
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// A socket to the master with a read buffer.
+struct MasterConn {
+    sock: TcpStream,
+    buf: BytesMut,
+    timeout: Duration,
+}
+
+type LinkResult<T> = Result<T, String>;
+
+impl MasterConn {
+    async fn fill(&mut self) -> LinkResult<()> {
+        match tokio::time::timeout(self.timeout, self.sock.read_buf(&mut self.buf)).await {
+            Err(_) => Err("Timeout connecting to the MASTER...".into()),
+            Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}")),
+            Ok(Ok(0)) => Err("Master closed the connection".into()),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// One reply line; empty lines (the master's keep-alive newlines while
+    /// it prepares the RDB) are skipped.
+    async fn line(&mut self) -> LinkResult<String> {
+        loop {
+            if let Some(p) = self.buf.iter().position(|&b| b == b'\n') {
+                let raw = self.buf.split_to(p + 1);
+                let text = String::from_utf8_lossy(&raw[..p])
+                    .trim_end_matches('\r')
+                    .to_string();
+                if text.is_empty() {
+                    continue;
+                }
+                return Ok(text);
+            }
+            if self.buf.len() > 64 * 1024 {
+                return Err("Master sent an overlong reply line".into());
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn send(&mut self, args: &[&[u8]]) -> LinkResult<()> {
+        let mut out = Vec::new();
+        resp::encode::command(&mut out, args);
+        self.sock
+            .write_all(&out)
+            .await
+            .map_err(|e| format!("Error writing to MASTER: {e}"))
+    }
+
+    async fn call(&mut self, args: &[&[u8]]) -> LinkResult<String> {
+        self.send(args).await?;
+        self.line().await
+    }
+}
+
+struct Settings {
+    host: String,
+    port: u16,
+    timeout: Duration,
+    auth: Option<(String, String)>,
+    my_port: u16,
+    announce_ip: String,
+    cached: Option<(String, i64)>,
+}
+
+async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
+    let st = {
+        let eng = lock(shared);
+        let Some(l) = eng.link.as_ref().filter(|l| l.generation == generation) else {
+            return Ok(());
+        };
+        let announce_port = eng.cfg.int(P::replica_announce_port);
+        Settings {
+            host: l.host.clone(),
+            port: l.port,
+            timeout: Duration::from_secs(eng.cfg.int(P::repl_timeout).max(1) as u64),
+            auth: (!eng.cfg.str(P::masterauth).is_empty()).then(|| {
+                (
+                    eng.cfg.str(P::masteruser).to_string(),
+                    eng.cfg.str(P::masterauth).to_string(),
+                )
+            }),
+            my_port: if announce_port > 0 {
+                announce_port as u16
+            } else {
+                eng.cfg.int(P::port) as u16
+            },
+            announce_ip: eng.cfg.str(P::replica_announce_ip).to_string(),
+            cached: l.cached.clone(),
+        }
+    };
+    with_link(shared, generation, |_, l| l.state = LinkState::Connecting);
+    tracing::info!("MASTER <-> REPLICA sync started");
+    let addr = format!("{}:{}", st.host, st.port);
+    let sock = match tokio::time::timeout(st.timeout, TcpStream::connect(&addr)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(format!("Error condition on socket for SYNC: {e}")),
+        Err(_) => return Err("Timeout connecting to the MASTER...".into()),
+    };
+    let _ = sock.set_nodelay(true);
+    tracing::info!("Non blocking connect for SYNC fired the event.");
+    let mut mc = MasterConn {
+        sock,
+        buf: BytesMut::with_capacity(64 * 1024),
+        timeout: st.timeout,
+    };
+    let pong = mc.call(&[b"PING"]).await?;
+    if pong.starts_with('-')
+        && !pong.starts_with("-NOAUTH")
+        && !pong.starts_with("-NOPERM")
+        && !pong.starts_with("-ERR operation not permitted")
+    {
+        return Err(format!("Error reply to PING from master: '{pong}'"));
+    }
+    tracing::info!("Master replied to PING, replication can continue...");
+    if let Some((user, pass)) = &st.auth {
+        let r = if user.is_empty() {
+            mc.call(&[b"AUTH", pass.as_bytes()]).await?
+        } else {
+            mc.call(&[b"AUTH", user.as_bytes(), pass.as_bytes()])
+                .await?
+        };
+        if r.starts_with('-') {
+            return Err(format!("Unable to AUTH to MASTER: {r}"));
+        }
+    }
+    let port = st.my_port.to_string();
+    let r = mc
+        .call(&[b"REPLCONF", b"listening-port", port.as_bytes()])
+        .await?;
+    if r.starts_with('-') {
+        tracing::info!("(Non critical) Master does not understand REPLCONF listening-port: {r}");
+    }
+    if !st.announce_ip.is_empty() {
+        let r = mc
+            .call(&[b"REPLCONF", b"ip-address", st.announce_ip.as_bytes()])
+            .await?;
+        if r.starts_with('-') {
+            tracing::info!("(Non critical) Master does not understand REPLCONF ip-address: {r}");
+        }
+    }
+    let r = mc
+        .call(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
+        .await?;
+    if r.starts_with('-') {
+        tracing::info!("(Non critical) Master does not understand REPLCONF capa: {r}");
+    }
+    let (psync_id, psync_off) = match &st.cached {
+        Some((id, off)) => {
+            let next = (off + 1).to_string();
+            tracing::info!("Trying a partial resynchronization (request {id}:{next}).");
+            (id.clone(), next)
+        }
+        None => {
+            tracing::info!("Partial resynchronization not possible (no cached master)");
+            ("?".to_string(), "-1".to_string())
+        }
+    };
+    let reply = mc
+        .call(&[b"PSYNC", psync_id.as_bytes(), psync_off.as_bytes()])
+        .await?;
+    if let Some(rest) = reply.strip_prefix("+FULLRESYNC") {
+        let mut it = rest.split_whitespace();
+        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<i64>().ok()))
+        else {
+            return Err(format!(
+                "Master replied with wrong +FULLRESYNC syntax: {reply}"
+            ));
+        };
+        tracing::info!("Full resync from master: {id}:{off}");
+        full_sync(shared, generation, &mut mc, id, off).await?;
+    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        let new_id = rest.trim();
+        tracing::info!("Successful partial resynchronization with master.");
+        let mut eng = lock(shared);
+        if !new_id.is_empty() && new_id != eng.repl.replid {
+            eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, new_id.to_string());
+            eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
+            tracing::info!("Master replication ID changed to {new_id}");
+            disconnect_replicas(&mut eng);
+        }
+        if eng.backlog.is_none() {
+            let size = eng.cfg.int(P::repl_backlog_size) as usize;
+            eng.backlog = Some(super::backlog::Backlog::new(
+                size,
+                eng.repl.master_repl_offset,
+            ));
+            eng.repl.backlog_active = true;
+        }
+        tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+    } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
+        return Err(format!(
+            "Master is currently unable to PSYNC but should be in the future: {reply}"
+        ));
+    } else {
+        return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+    }
+    stream(shared, generation, mc).await
+}
+
+/// Receive the RDB into a temp file, then load it.
+async fn full_sync(
+    shared: &Shared,
+    generation: u64,
+    mc: &mut MasterConn,
+    replid: &str,
+    offset: i64,
+) -> LinkResult<()> {
+    let head = mc.line().await?;
+    let (dir, dbfilename, swapdb) = {
+        let eng = lock(shared);
+        (
+            std::path::PathBuf::from(eng.cfg.str(P::dir)),
+            eng.cfg.str(P::dbfilename).to_string(),
+            eng.cfg.str(P::repl_diskless_load) == "swapdb",
+        )
+    };
+    if let Some(err) = head.strip_prefix('-') {
+        return Err(format!("MASTER aborted replication with an error: {err}"));
+    }
+    let Some(h) = head.strip_prefix('$') else {
+        return Err(format!(
+            "Bad protocol from MASTER, the first byte is not '$' (we received '{head}'), are you sure the host and port are right?"
+        ));
+    };
+    let mark = h.strip_prefix("EOF:").map(|m| m.as_bytes().to_vec());
+    let len: i64 = match &mark {
+        Some(m) if m.len() == 40 => -1,
+        Some(_) => return Err("Bad EOF mark from MASTER".into()),
+        None => h
+            .parse()
+            .map_err(|_| format!("Bad bulk length from MASTER: {head}"))?,
+    };
+    if mark.is_some() {
+        tracing::info!(
+            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"
+        );
+    } else {
+        tracing::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk");
+    }
+    with_link(shared, generation, |_, l| {
+        l.state = LinkState::Transfer;
+        l.transfer = (len, 0);
+        l.transfer_start = crate::clock::now_secs();
+    });
+    let tmp = dir.join(format!(
+        "temp-{}.{}.rdb",
+        crate::clock::now_secs(),
+        std::process::id()
+    ));
+    let res = receive(shared, generation, mc, &tmp, len, mark.as_deref()).await;
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Load it: the old dataset is replaced only once the new one is in.
+    let file = dir.join(&dbfilename);
+    if let Err(e) = std::fs::rename(&tmp, &file) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "Failed trying to rename the temp DB into {dbfilename} in MASTER <-> REPLICA synchronization: {e}"
+        ));
+    }
+    let sh = shared.clone();
+    let replid = replid.to_string();
+    let loaded = tokio::task::spawn_blocking(move || load_synced(&sh, &file, swapdb))
+        .await
+        .map_err(|e| format!("Loading task failed: {e}"))?;
+    loaded?;
+    let mut eng = lock(shared);
+    eng.repl.replid = replid;
+    eng.repl.replid2 = "0".repeat(40);
+    eng.repl.second_replid_offset = -1;
+    eng.repl.master_repl_offset = offset;
+    let size = eng.cfg.int(P::repl_backlog_size) as usize;
+    eng.backlog = Some(super::backlog::Backlog::new(size, offset));
+    eng.repl.backlog_active = true;
+    eng.repl.stream_db = -1;
+    eng.dirty = 0;
+    tracing::info!("MASTER <-> REPLICA sync: Finished with success");
+    Ok(())
+}
+
+/// Copy the RDB from the socket to `tmp`: `len` bytes, or up to `mark`.
+async fn receive(
+    shared: &Shared,
+    generation: u64,
+    mc: &mut MasterConn,
+    tmp: &std::path::Path,
+    len: i64,
+    mark: Option<&[u8]>,
+) -> LinkResult<()> {
+    use std::io::Write as _;
+    let f = std::fs::File::create(tmp).map_err(|e| {
+        format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
+    })?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+    let mut got: i64 = 0;
+    let io = |e: std::io::Error| {
+        format!("Write error writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}")
+    };
+    loop {
+        match mark {
+            None => {
+                let want = (len - got) as usize;
+                let n = want.min(mc.buf.len());
+                w.write_all(&mc.buf[..n]).map_err(io)?;
+                mc.buf.advance(n);
+                got += n as i64;
+                if got == len {
+                    break;
+                }
+            }
+            Some(m) => {
+                if let Some(p) = mc.buf.windows(m.len()).position(|x| x == m) {
+                    w.write_all(&mc.buf[..p]).map_err(io)?;
+                    got += p as i64;
+                    mc.buf.advance(p + m.len());
+                    break;
+                }
+                // Keep the last mark-1 bytes: the mark may straddle reads.
+                let keep = (m.len() - 1).min(mc.buf.len());
+                let n = mc.buf.len() - keep;
+                w.write_all(&mc.buf[..n]).map_err(io)?;
+                mc.buf.advance(n);
+                got += n as i64;
+            }
+        }
+        with_link(shared, generation, |eng, l| {
+            l.transfer.1 = got;
+            l.last_io = eng.now;
+        });
+        mc.fill().await?;
+    }
+    w.flush().map_err(io)?;
+    let f = w.into_inner().map_err(|e| io(e.into_error()))?;
+    f.sync_all().map_err(io)?;
+    with_link(shared, generation, |_, l| l.transfer.1 = got);
+    Ok(())
+}
+
+/// Load the synced file: flush and load with -LOADING (repl-diskless-load
+/// disabled/on-empty-db), or load aside and swap at the end (swapdb).
+fn load_synced(shared: &Shared, file: &std::path::Path, swapdb: bool) -> LinkResult<()> {
+    let f = std::fs::File::open(file).map_err(|e| {
+        format!("Failed trying to load the MASTER synchronization DB from disk: {e}")
+    })?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, f);
+    if swapdb {
+        let (opts, ndb) = {
+            let eng = lock(shared);
+            (crate::persist::load::LoadOpts::of(&eng), eng.dbs.len())
+        };
+        let mut dbs: Vec<crate::keyspace::Db> = (0..ndb).map(|_| Default::default()).collect();
+        tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        let lru = lock(shared).lru_clock();
+        let res = crate::persist::load::load_records(
+            reader,
+            &opts,
+            |_, _| {},
+            |batch| {
+                for (db, key, v, exp) in batch.drain(..) {
+                    dbs[db].insert(&key, v, exp, lru);
+                }
+            },
+        );
+        match res {
+            Ok((n, _)) => {
+                let old = {
+                    let mut eng = lock(shared);
+                    let old = std::mem::replace(&mut eng.dbs, dbs);
+                    eng.touch_all_watched(None);
+                    eng.save.last_load_keys = n;
+                    old
+                };
+                drop(old);
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "Failed trying to load the MASTER synchronization DB from socket, check server logs. ({})",
+                e.0
+            )),
+        }
+    } else {
+        {
+            let mut eng = lock(shared);
+            tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+            if eng.save.job.is_some() {
+                crate::persist::snapshot::cancel_bgsave(&mut eng);
+            }
+            for db in &mut eng.dbs {
+                db.clear();
+            }
+            eng.touch_all_watched(None);
+            eng.loading = true;
+        }
+        tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        let res = crate::persist::load::load_from(shared, reader);
+        let mut eng = lock(shared);
+        eng.loading = false;
+        match res {
+            Ok((n, _)) => {
+                eng.save.last_load_keys = n;
+                Ok(())
+            }
+            Err(e) => {
+                for db in &mut eng.dbs {
+                    db.clear();
+                }
+                Err(format!(
+                    "Failed trying to load the MASTER synchronization DB from disk, check server logs. ({})",
+                    e.0
+                ))
+            }
+        }
+    }
+}
+
+/// Apply the master's stream until the link drops or REPLICAOF changes.
+async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkResult<()> {
+    let outbox = {
+        let mut eng = lock(shared);
+        let id = eng.new_client_id();
+        let addr = mc
+            .sock
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let laddr = mc
+            .sock
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let mut cl = Client::new(id, addr, laddr, false, false, eng.now);
+        cl.flags |= flag::MASTER;
+        cl.authenticated = true;
+        let ob = cl.outbox.clone();
+        eng.clients.insert(id, Box::new(cl));
+        eng.outboxes.insert(id, ob.clone());
+        let now = eng.now;
+        if let Some(l) = eng.link.as_mut() {
+            l.client_id = Some(id);
+            l.state = LinkState::Connected;
+            l.last_io = now;
+            l.down_since = 0;
+        }
+        eng.repl.master_link_up = true;
+        ob
+    };
+    let mut dec = resp::RequestDecoder::new();
+    let limits = resp::Limits {
+        max_bulk_len: 1 << 40,
+        ..resp::Limits::default()
+    };
+    let mut ack = tokio::time::interval(Duration::from_secs(1));
+    // Applied bytes of an open MULTI block, counted at its EXEC.
+    let mut held: Vec<u8> = Vec::new();
+    loop {
+        // Apply what is buffered.
+        if !mc.buf.is_empty() {
+            let Some(acks) = apply(
+                shared,
+                generation,
+                &mut mc.buf,
+                &mut dec,
+                &limits,
+                &mut held,
+            )?
+            else {
+                return Ok(());
+            };
+            for off in acks {
+                mc.send(&[b"REPLCONF", b"ACK", off.to_string().as_bytes()])
+                    .await?;
+            }
+        }
+        if outbox.is_killed() {
+            return Err("Master link closed by REPLICAOF or CLIENT KILL".into());
+        }
+        tokio::select! {
+            r = mc.sock.read_buf(&mut mc.buf) => {
+                match r {
+                    Ok(0) => return Err("Master closed the connection".into()),
+                    Ok(_) => {}
+                    Err(e) => return Err(format!("Error reading from MASTER: {e}")),
+                }
+            }
+            _ = ack.tick() => {
+                let (off, silent, cur) = {
+                    let eng = lock(shared);
+                    let last = eng.link.as_ref().map_or(0, |l| l.last_io);
+                    let timeout = eng.cfg.int(P::repl_timeout) * 1000;
+                    (
+                        eng.repl.master_repl_offset,
+                        crate::clock::now_ms() - last > timeout,
+                        eng.link.as_ref().is_some_and(|l| l.generation == generation),
+                    )
+                };
+                if !cur {
+                    return Ok(());
+                }
+                if silent {
+                    return Err("MASTER timeout: no data nor PING received...".into());
+                }
+                mc.send(&[b"REPLCONF", b"ACK", off.to_string().as_bytes()]).await?;
+            }
+            _ = outbox.notify.notified() => {}
+        }
+    }
+}
+
+/// Apply the complete commands in `buf` under the lock. Returns the
+/// offsets to acknowledge (REPLCONF GETACK), or None when this link is
+/// no longer the current one.
+fn apply(
+    shared: &Shared,
+    generation: u64,
+    buf: &mut BytesMut,
+    dec: &mut resp::RequestDecoder,
+    limits: &resp::Limits,
+    held: &mut Vec<u8>,
+) -> LinkResult<Option<Vec<i64>>> {
+    let mut acks: Vec<i64> = Vec::new();
+    let mut eng = lock(shared);
+    if !eng
+        .link
+        .as_ref()
+        .is_some_and(|l| l.generation == generation)
+    {
+        return Ok(None);
+    }
+    let Some(id) = eng.link.as_ref().and_then(|l| l.client_id) else {
+        return Ok(None);
+    };
+    let Some(mut cl) = eng.clients.remove(&id) else {
+        return Err("Master client gone".into());
+    };
+    eng.now = crate::clock::now_ms();
+    let now = eng.now;
+    if let Some(l) = eng.link.as_mut() {
+        l.last_io = now;
+    }
+    let mut result = Ok(Some(()));
+    loop {
+        let args = match dec.decode(buf, limits) {
+            Ok(Some(a)) => a,
+            Ok(None) => break,
+            Err(e) => {
+                result = Err(format!("Protocol error from MASTER: {e}"));
+                break;
+            }
+        };
+        // Masters send canonical multibulk, so re-encoding gives back
+        // exactly the bytes applied.
+        let mut raw = Vec::new();
+        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+        resp::encode::command(&mut raw, &refs);
+        let is_getack = args.len() >= 2
+            && crate::commands::eq(&args[0], "replconf")
+            && crate::commands::eq(&args[1], "getack");
+        if is_getack {
+            // The ACK excludes the GETACK itself, as in Redis.
+            acks.push(eng.repl.master_repl_offset);
+        } else {
+            let mut out = Vec::new();
+            crate::commands::execute_from(&mut eng, &mut cl, args, &mut out, true);
+            crate::blocking::handle_ready(&mut eng);
+        }
+        held.extend_from_slice(&raw);
+        if !cl.in_multi() {
+            eng.repl.master_repl_offset += held.len() as i64;
+            let bytes = std::mem::take(held);
+            super::master::feed_replicas(&mut eng, &bytes);
+        }
+    }
+    eng.clients.insert(id, cl);
+    result.map(|r| r.map(|_| acks))
+}
+
+/// ROLE for a replica.
+pub fn role_reply(c: &mut crate::commands::Ctx) {
+    let Some((host, port, state)) = c
+        .eng
+        .link
+        .as_ref()
+        .map(|l| (l.host.clone(), l.port, l.state))
+    else {
+        return;
+    };
+    let off = c.eng.repl.master_repl_offset;
+    c.array(5);
+    c.bulk(b"slave");
+    c.bulk(host.as_bytes());
+    c.int(port as i64);
+    c.bulk(state.role_name().as_bytes());
+    c.int(if state == LinkState::Connected {
+        off
+    } else {
+        -1
+    });
+}
+
+/// INFO replication's replica part.
+pub fn info_fields(eng: &Engine, s: &mut String) {
+    use std::fmt::Write as _;
+    let Some(l) = eng.link.as_ref() else {
+        return;
+    };
+    let up = l.state == LinkState::Connected;
+    let now = crate::clock::now_ms();
+    let _ = write!(
+        s,
+        "role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
+        l.host,
+        l.port,
+        if up { "up" } else { "down" },
+        if l.last_io > 0 { (now - l.last_io) / 1000 } else { -1 },
+        (l.state == LinkState::Transfer) as u8,
+        eng.repl.master_repl_offset,
+        eng.repl.master_repl_offset,
+    );
+    if l.state == LinkState::Transfer {
+        let _ = write!(
+            s,
+            "master_sync_total_bytes:{}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:{:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
+            l.transfer.0,
+            l.transfer.1,
+            if l.transfer.0 >= 0 { l.transfer.0 - l.transfer.1 } else { -1 },
+            if l.transfer.0 > 0 { l.transfer.1 as f64 * 100.0 / l.transfer.0 as f64 } else { 0.0 },
+            if l.last_io > 0 { (now - l.last_io) / 1000 } else { 0 },
+        );
+    }
+    if !up {
+        let down = if l.down_since > 0 {
+            crate::clock::now_secs() - l.down_since
+        } else {
+            -1
+        };
+        let _ = write!(s, "master_link_down_since_seconds:{down}\r\n");
+    }
+    let _ = write!(
+        s,
+        "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
+        eng.cfg.int(P::replica_priority),
+        eng.cfg.bool(P::replica_read_only) as u8,
+        eng.cfg.bool(P::replica_announced) as u8,
+    );
+}
+
+/// Whether stale data may not be served now (replica-serve-stale-data no
+/// and the link is down): Redis answers -MASTERDOWN.
+pub fn deny_stale(eng: &Engine) -> bool {
+    eng.link
+        .as_ref()
+        .is_some_and(|l| l.state != LinkState::Connected)
+        && !eng.cfg.bool(P::replica_serve_stale_data)
+}
+
+/// Start the link configured with `replicaof` at start-up.
+pub fn start_from_config(shared: &Arc<std::sync::Mutex<Engine>>) {
+    let mut eng = lock(shared);
+    let conf = eng.cfg.str(P::replicaof).to_string();
+    let mut it = conf.split_whitespace();
+    if let (Some(h), Some(p)) = (it.next(), it.next().and_then(|p| p.parse::<u16>().ok())) {
+        let h = h.to_string();
+        // Not a former master: only a loaded file's history may be cached.
+        set_master_with(&mut eng, &h, p, false);
+    }
+}

@@ -1,0 +1,249 @@
+//! Replication, replica side: relica replicating from real redis-server
+//! masters and from relica, chained replicas, promotion with REPLICAOF NO
+//! ONE keeping partial resync possible, expiry and stale-data rules.
+
+use std::time::Duration;
+
+use crate::util::{wait_for, Raw, Server};
+
+const T: Duration = Duration::from_secs(60);
+
+fn int_field(r: &mut Raw, f: &str) -> i64 {
+    r.info_field(f).parse().unwrap_or(-1)
+}
+
+fn wait_up(r: &mut Raw) {
+    wait_for("master_link_status:up", T, || {
+        r.info_field("master_link_status") == "up"
+    });
+}
+
+fn wait_same_digest(a: &mut Raw, b: &mut Raw) {
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let x = a.call(&["DEBUG", "DIGEST"]);
+        let y = b.call(&["DEBUG", "DIGEST"]);
+        if x == y {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "digests differ: {x:?} {y:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn replicaof(r: &mut Raw, master: &Server) {
+    assert_eq!(
+        r.call(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        "+OK\r\n"
+    );
+}
+
+fn dataset(m: &mut Raw) {
+    m.call(&["DEBUG", "POPULATE", "3000", "key", "30"]);
+    m.call(&["RPUSH", "list", "a", "b", "1", "2"]);
+    m.call(&["SET", "ttl", "v", "EX", "5000"]);
+    m.call(&["SELECT", "3"]);
+    m.call(&["SET", "in3", "x"]);
+    m.call(&["SELECT", "0"]);
+}
+
+fn writes(m: &mut Raw, tag: &str) {
+    for i in 0..100 {
+        m.call(&["SET", &format!("{tag}:{i}"), &i.to_string()]);
+    }
+    m.call(&["MULTI"]);
+    m.call(&["INCR", &format!("{tag}:ctr")]);
+    m.call(&["LPUSH", "list", tag]);
+    m.call(&["EXEC"]);
+    m.call(&["SELECT", "3"]);
+    m.call(&["APPEND", "in3", tag]);
+    m.call(&["SELECT", "0"]);
+}
+
+fn from_redis_master(diskless: &str) {
+    let master = Server::redis(&[
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut m = master.raw();
+    dataset(&mut m);
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    writes(&mut m, "w");
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    assert_eq!(r.info_field("role"), "slave");
+    assert_eq!(
+        r.info_field("master_repl_offset"),
+        m.info_field("master_repl_offset")
+    );
+    assert_eq!(r.info_field("master_replid"), m.info_field("master_replid"));
+    let role = r.call(&["ROLE"]);
+    assert!(
+        role.starts_with(&format!(
+            "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:{}\r\n$9\r\nconnected\r\n:",
+            master.port
+        )),
+        "{role}"
+    );
+    assert_eq!(
+        r.call(&["SET", "x", "1"]),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+    let log = replica.log_text();
+    assert!(
+        log.contains("MASTER <-> REPLICA sync: Finished with success"),
+        "{log}"
+    );
+    // A former master offers its own history first (Redis's
+    // replicationCacheMasterUsingMyself); the master refuses it.
+    assert!(log.contains("Trying a partial resynchronization (request "));
+    assert!(log.contains("Full resync from master: "));
+}
+
+#[test]
+fn replica_of_redis_master_disk() {
+    from_redis_master("no");
+}
+
+#[test]
+fn replica_of_redis_master_diskless() {
+    from_redis_master("yes");
+}
+
+#[test]
+fn partial_resync_after_link_loss_and_timeout_free_expiry() {
+    let master = Server::redis(&["--repl-diskless-sync", "no"]);
+    let mut m = master.raw();
+    dataset(&mut m);
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    // Cut the link from the replica's side: it must continue, not resync.
+    assert_eq!(r.call(&["CLIENT", "KILL", "TYPE", "master"]), ":1\r\n");
+    writes(&mut m, "gap");
+    wait_for("partial resync", T, || {
+        int_field(&mut m, "sync_partial_ok") == 1
+    });
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(int_field(&mut m, "sync_full"), 1);
+    assert!(replica
+        .log_text()
+        .contains("Successful partial resynchronization with master."));
+
+    // Expiry: the replica never deletes by its own clock, but an expired key
+    // reads as missing; the master's DEL removes it.
+    m.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    m.call(&["SET", "short", "v", "PX", "50"]);
+    wait_for("key replicated", T, || {
+        r.call(&["EXISTS", "ttl"]) == ":1\r\n"
+    });
+    wait_for("logically expired", T, || {
+        r.call(&["GET", "short"]) == "$-1\r\n"
+    });
+    // Still stored on the replica until the master's DEL arrives.
+    assert_ne!(
+        r.call(&["DEBUG", "DIGEST-VALUE", "short"]),
+        format!("*1\r\n+{}\r\n", "0".repeat(40))
+    );
+    m.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    wait_same_digest(&mut m, &mut r);
+}
+
+#[test]
+fn chained_replicas_and_promotion() {
+    // redis master -> relica A -> (redis B, relica C)
+    let master = Server::redis(&[]);
+    let mut m = master.raw();
+    dataset(&mut m);
+    let a = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut ra = a.raw();
+    replicaof(&mut ra, &master);
+    wait_up(&mut ra);
+    let port_a = a.port.to_string();
+    let b = Server::redis(&["--replicaof", "127.0.0.1", &port_a]);
+    let mut rb = b.raw();
+    let c = Server::start(&[]);
+    let mut rc = c.raw();
+    replicaof(&mut rc, &a);
+    wait_up(&mut rb);
+    wait_up(&mut rc);
+    writes(&mut m, "chain");
+    wait_same_digest(&mut m, &mut rb);
+    wait_same_digest(&mut m, &mut rc);
+    // The same history and offsets all the way down.
+    let off = m.info_field("master_repl_offset");
+    wait_for("offsets", T, || {
+        rb.info_field("master_repl_offset") == off && rc.info_field("master_repl_offset") == off
+    });
+    assert_eq!(
+        rb.info_field("master_replid"),
+        m.info_field("master_replid")
+    );
+    assert_eq!(
+        rc.info_field("master_replid"),
+        m.info_field("master_replid")
+    );
+
+    // Promote A: B and C continue with it partially (replid2).
+    let old_id = ra.info_field("master_replid");
+    assert_eq!(ra.call(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(ra.info_field("role"), "master");
+    assert_eq!(ra.info_field("master_replid2"), old_id);
+    let second: i64 = ra.info_field("second_repl_offset").parse().unwrap();
+    assert_eq!(second, off.parse::<i64>().unwrap() + 1);
+    wait_for("both replicas back", T, || {
+        int_field(&mut ra, "sync_partial_ok") >= 2
+    });
+    assert_eq!(int_field(&mut ra, "sync_full"), 2, "no new full syncs");
+    assert_eq!(ra.call(&["SET", "after-promotion", "1"]), "+OK\r\n");
+    wait_same_digest(&mut ra, &mut rb);
+    wait_same_digest(&mut ra, &mut rc);
+    // The old master joins the promoted node and continues too.
+    replicaof(&mut m, &a);
+    wait_up(&mut m);
+    wait_same_digest(&mut ra, &mut m);
+    assert_eq!(int_field(&mut ra, "sync_full"), 2);
+}
+
+#[test]
+fn relica_to_relica_and_stale_data() {
+    let master = Server::start(&[]);
+    let mut m = master.raw();
+    dataset(&mut m);
+    let replica = Server::start(&["--replica-serve-stale-data", "no"]);
+    let mut r = replica.raw();
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    writes(&mut m, "rr");
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(
+        r.call(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        "+OK Already connected to specified master\r\n"
+    );
+    // Point it at a port where nothing listens: the link stays down.
+    let dead = crate::util::free_port().to_string();
+    assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &dead]), "+OK\r\n");
+    assert_eq!(
+        r.call(&["GET", "key:1"]),
+        "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+    );
+    assert_eq!(r.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(r.info_field("master_link_status"), "down");
+    let role = r.call(&["ROLE"]);
+    assert!(role.contains("connect"), "{role}");
+    assert_eq!(r.call(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert!(r.call(&["GET", "key:1"]).starts_with("$30\r\nvalue:1"));
+}
