@@ -339,3 +339,155 @@ fn replconf_wait_and_min_replicas() {
     });
     assert_eq!(m.info_field("min_slaves_good_slaves"), "1");
 }
+
+#[test]
+fn silent_or_slow_replicas_are_dropped() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "no",
+        "--repl-timeout",
+        "1",
+        "--client-output-buffer-limit",
+        "replica 256kb 0 0",
+    ]);
+    let mut m = master.raw();
+    // A replica that never acknowledges is dropped after repl-timeout.
+    let (mut c, line) = raw_psync(&master, &["psync2"], "?", "-1");
+    assert!(line.starts_with("+FULLRESYNC "));
+    read_rdb_bulk(&mut c);
+    wait_for("timed out replica dropped", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+    assert!(master
+        .log_text()
+        .contains("Disconnecting timedout replica (streaming sync): 127.0.0.1:4444"));
+    // A replica that stops reading is dropped at the output-buffer limit
+    // instead of growing the master's memory.
+    m.call(&["CONFIG", "SET", "repl-timeout", "60"]);
+    let (mut c, line) = raw_psync(&master, &["psync2"], "?", "-1");
+    assert!(line.starts_with("+FULLRESYNC "));
+    read_rdb_bulk(&mut c);
+    let big = "y".repeat(100_000);
+    for i in 0..400 {
+        m.call(&["SET", &format!("big:{}", i % 10), &big]);
+        if int_field(&mut m, "connected_slaves") == 0 {
+            break;
+        }
+    }
+    wait_for("slow replica dropped", T, || {
+        int_field(&mut m, "connected_slaves") == 0
+    });
+    assert!(master
+        .log_text()
+        .contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
+}
+
+/// A TCP proxy that cuts every connection after a random number of bytes
+/// (seeded), `cuts` times, then forwards faithfully.
+fn flaky_proxy(target: u16, seed: u64, cuts: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut rng = seed;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(client) = conn else { return };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            // Budget of bytes (both directions) before the cut; unlimited
+            // once enough cuts happened.
+            let budget = if n < cuts {
+                (next() % 300_000) as i64 + 50
+            } else {
+                i64::MAX
+            };
+            let left = Arc::new(AtomicI64::new(budget));
+            let pairs = [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ];
+            for (mut from, mut to) in pairs {
+                let left = left.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        let k = match from.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(k) => k,
+                        };
+                        let allowed = left.fetch_sub(k as i64, Ordering::SeqCst);
+                        let k = k.min(allowed.max(0) as usize);
+                        if k > 0 && to.write_all(&buf[..k]).is_err() {
+                            break;
+                        }
+                        if allowed - (k as i64) <= 0 && allowed != i64::MAX {
+                            break;
+                        }
+                    }
+                    let _ = from.shutdown(Shutdown::Both);
+                    let _ = to.shutdown(Shutdown::Both);
+                });
+            }
+        }
+    });
+    port
+}
+
+fn converges_through_cuts(relica_is_master: bool, diskless: &str) {
+    let args = [
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    let master = if relica_is_master {
+        Server::start(&args)
+    } else {
+        Server::redis(&args)
+    };
+    let mut m = master.raw();
+    m.call(&["DEBUG", "POPULATE", "20000", "key", "50"]);
+    let proxy = flaky_proxy(master.port, 0x9e3779b97f4a7c15 ^ master.port as u64, 6);
+    let p = proxy.to_string();
+    let replica = if relica_is_master {
+        Server::redis(&["--replicaof", "127.0.0.1", &p])
+    } else {
+        let s = Server::start(&[]);
+        s.raw().call(&["REPLICAOF", "127.0.0.1", &p]);
+        s
+    };
+    let mut r = replica.raw();
+    for round in 0..20 {
+        for i in 0..50 {
+            m.call(&["SET", &format!("w:{round}:{i}"), &"z".repeat(200)]);
+        }
+        m.call(&["DEL", &format!("key:{round}")]);
+    }
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    // The first transfer is always cut (the RDB is larger than any budget).
+    let syncs = int_field(&mut m, "sync_full") + int_field(&mut m, "sync_partial_ok");
+    assert!(syncs >= 2, "link was never cut: {syncs} syncs");
+}
+
+#[test]
+fn redis_replica_converges_through_link_cuts() {
+    converges_through_cuts(true, "no");
+    converges_through_cuts(true, "yes");
+}
+
+#[test]
+fn relica_replica_converges_through_link_cuts() {
+    converges_through_cuts(false, "no");
+    converges_through_cuts(false, "yes");
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: relica and redis-server on loopback, same machine,
+# same run. Prints throughput ratios (relica / redis) and RSS ratios.
+#
+#   bash bench/compare.sh [quick]
+#
+# Needs redis-server, redis-cli and redis-benchmark (Debian: redis-server,
+# redis-tools). Builds relica in release mode first. Run it by hand on a quiet
+# machine; nothing here is a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=1000000
+KEYS=1000000
+if [ "${1:-}" = quick ]; then N=100000; KEYS=100000; fi
+
+cargo build --release -q -p relica-server
+RELICA=target/release/relica-server
+for b in redis-server redis-cli redis-benchmark; do
+  command -v "$b" >/dev/null || { echo "missing $b" >&2; exit 1; }
+done
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+start() { # name binary -> sets PORT_<name>
+  local name=$1 bin=$2 port
+  port=$(free_port)
+  mkdir -p "$WORK/$name"
+  "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$WORK/$name" --logfile "$WORK/$name/log" --enable-debug-command yes \
+    --hash-max-listpack-entries 128 --zset-max-listpack-entries 128 &
+  PIDS+=($!)
+  eval "PORT_$name=$port; PID_$name=$!"
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.05; done
+  echo "$name did not start" >&2; exit 1
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }
+
+# One redis-benchmark run; prints "TEST rps" lines.
+bench() { # port args...
+  local port=$1; shift
+  redis-benchmark -h 127.0.0.1 -p "$port" -q --csv "$@" 2>/dev/null | tail -n +2 | tr -d '"' | cut -d, -f1,2
+}
+
+compare() { # title, benchmark args
+  local title=$1; shift
+  echo "== $title"
+  local a b
+  a=$(bench "$PORT_relica" "$@")
+  b=$(bench "$PORT_redis" "$@")
+  paste -d, <(echo "$a") <(echo "$b") | while IFS=, read -r t ra _ rb; do
+    printf '%-28s relica %10.0f  redis %10.0f  ratio %s\n' "$t" "$ra" "$rb" "$(ratio "$ra" "$rb")"
+  done
+}
+
+start relica "$RELICA"
+start redis redis-server
+
+compare "SET/GET -c 50 -n $N" -c 50 -n "$N" -t set,get
+compare "SET/GET -c 50 -n $N -P 16" -c 50 -n "$N" -P 16 -t set,get
+compare "default tests (issue 3)" -c 50 -n "$((N / 10))" -t lpush,lpop,sadd,hset,zadd,lrange_100,mset
+
+memory() { # title, setup-command-per-server
+  local title=$1 setup=$2
+  for s in relica redis; do
+    local port pid
+    eval "port=\$PORT_$s; pid=\$PID_$s"
+    redis-cli -p "$port" flushall >/dev/null
+    local before; before=$(rss_kb "$pid")
+    eval "$setup \"$port\""
+    eval "RSS_$s=\$(( \$(rss_kb $pid) - before ))"
+  done
+  echo "== memory: $title: relica ${RSS_relica} kB, redis ${RSS_redis} kB, ratio $(ratio "$RSS_relica" "$RSS_redis")"
+}
+
+strings_100b() { python3 - "$1" "$KEYS" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+val = b"v" * 100
+batch = []
+for i in range(n):
+    k = b"key:%d" % i
+    batch.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(k), k, val))
+    if len(batch) == 1000 or i == n - 1:
+        s.sendall(b"".join(batch))
+        want = len(batch) * 5
+        got = b""
+        while len(got) < want:
+            got += s.recv(65536)
+        batch = []
+PY
+}
+
+small_hashes() { python3 - "$1" "$KEYS" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+def cmd(*a):
+    out = b"*%d\r\n" % len(a)
+    for x in a:
+        out += b"$%d\r\n%s\r\n" % (len(x), x)
+    return out
+batch = []
+for i in range(n):
+    args = [b"HSET", b"h:%d" % i]
+    for f in range(5):
+        args += [b"f%d" % f, b"v%d" % f]
+    batch.append(cmd(*args))
+    if len(batch) == 1000 or i == n - 1:
+        s.sendall(b"".join(batch))
+        got = 0
+        while got < len(batch):
+            got += s.recv(65536).count(b"\r\n")
+        batch = []
+PY
+}
+
+small_zsets() { python3 - "$1" "$((KEYS / 10))" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+def cmd(*a):
+    out = b"*%d\r\n" % len(a)
+    for x in a:
+        out += b"$%d\r\n%s\r\n" % (len(x), x)
+    return out
+batch = []
+for i in range(n):
+    args = [b"ZADD", b"z:%d" % i]
+    for m in range(10):
+        args += [b"%d" % m, b"member:%d" % m]
+    batch.append(cmd(*args))
+    if len(batch) == 1000 or i == n - 1:
+        s.sendall(b"".join(batch))
+        got = 0
+        while got < len(batch):
+            got += s.recv(65536).count(b"\r\n")
+        batch = []
+PY
+}
+
+memory "$KEYS x SET key:N <100 bytes> (issue 2 target <= 1.2)" strings_100b
+memory "$KEYS small hashes of 5 fields (issue 3 target <= 1.3)" small_hashes
+memory "$((KEYS / 10)) sorted sets of 10 members (issue 3 target <= 1.3)" small_zsets
