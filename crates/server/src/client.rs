@@ -215,7 +215,7 @@ pub struct Client {
     /// Last interaction (ms).
     pub last_interaction: i64,
     /// Name of the last command run.
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     /// Asynchronous output.
     pub outbox: Arc<Outbox>,
     /// Set while blocked.
@@ -248,7 +248,7 @@ impl Client {
             patterns: HashSet::new(),
             created: now,
             last_interaction: now,
-            last_cmd: "NULL".into(),
+            last_cmd: "NULL",
             outbox: Arc::new(Outbox::default()),
             block: None,
             qbuf: 0,

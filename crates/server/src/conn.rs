@@ -7,6 +7,7 @@
 //! A protocol error gets Redis's `-ERR Protocol error: …` reply after the
 //! replies of the commands before it, then the connection closes.
 
+use crate::engine::lock;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -29,12 +30,6 @@ pub struct Peer {
     pub local: bool,
     /// Unix socket.
     pub unix: bool,
-}
-
-fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
-    // A panic while holding the lock is a bug; keep serving with the data
-    // as it is rather than poisoning every later client.
-    shared.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Whether the pause blocks this command (CLIENT PAUSE WRITE lets reads go).

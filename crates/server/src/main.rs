@@ -8,7 +8,7 @@ use relica_server::{alloc, config, engine, info, log, server};
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 fn usage() {
     eprintln!(
@@ -100,8 +100,8 @@ fn main() -> anyhow::Result<()> {
     );
     let engine = engine::Engine::new(cfg);
     tracing::info!("Server initialized");
-    let shared = Arc::new(Mutex::new(engine));
-    shared.lock().unwrap_or_else(|p| p.into_inner()).me = Arc::downgrade(&shared);
+    let shared = Arc::new(engine::EngineLock::new(engine));
+    shared.lock().me = Arc::downgrade(&shared);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -6,6 +6,7 @@
 //! triggers `save` points; and the shutdown path for SIGTERM/SIGINT and
 //! SHUTDOWN.
 
+use crate::engine::lock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,12 +14,8 @@ use tokio::net::{TcpListener, UnixListener};
 
 use crate::config::P;
 use crate::conn::{serve, Peer};
-use crate::engine::{Engine, Shared};
+use crate::engine::Shared;
 use crate::keyspace::NSEG;
-
-fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Bind the TCP listeners Redis would bind for this configuration.
 async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {

@@ -199,15 +199,16 @@ fn families() -> [&'static [CommandSpec]; 14] {
 }
 
 /// Every command, by lower-case name.
-pub static TABLE: LazyLock<HashMap<&'static str, &'static CommandSpec>> = LazyLock::new(|| {
-    let mut m = HashMap::new();
-    for fam in families() {
-        for c in fam {
-            m.insert(c.name, c);
+pub static TABLE: LazyLock<HashMap<&'static str, &'static CommandSpec, ahash::RandomState>> =
+    LazyLock::new(|| {
+        let mut m = HashMap::with_hasher(ahash::RandomState::new());
+        for fam in families() {
+            for c in fam {
+                m.insert(c.name, c);
+            }
         }
-    }
-    m
-});
+        m
+    });
 
 /// Look a command up by name, case-insensitively, without allocating for
 /// normal-length names.
@@ -690,7 +691,7 @@ pub fn call(
     if !eng.monitors.is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
         server::feed_monitors(eng, cl, &args);
     }
-    let start = std::time::Instant::now();
+    let start = eng.clock_mark;
     let dirty_before = eng.dirty;
     let db_before = cl.db;
     let name = spec.name;
@@ -717,7 +718,10 @@ pub fn call(
     if let Err(e) = res {
         write_error(eng, out, &e);
     }
-    let usec = start.elapsed().as_micros() as u64;
+    // One clock read per command: the end of this one starts the next.
+    let end = std::time::Instant::now();
+    eng.clock_mark = end;
+    let usec = end.saturating_duration_since(start).as_micros() as u64;
     eng.stats.commands += 1;
     let st = eng
         .stats
@@ -733,7 +737,11 @@ pub fn call(
     if failed {
         st.failed += 1;
     }
-    cl.last_cmd = full_name(parent, spec);
+    cl.last_cmd = if parent.is_some() {
+        leak_full_name(parent, spec)
+    } else {
+        name
+    };
     // Commands from our master reach our own replicas as the master's
     // bytes (repl::replica proxies them), not as our propagation.
     if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 && !from_master {

@@ -6,6 +6,7 @@
 //! Records are parsed and converted outside the engine lock and inserted in
 //! batches, so the lock is held briefly and INFO shows the progress.
 
+use crate::engine::lock;
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -106,10 +107,6 @@ pub fn from_rdb(v: rdb::Value, lim: &Limits) -> Option<Value> {
 /// Why the start-up load failed.
 #[derive(Debug)]
 pub struct LoadFailed(pub String);
-
-fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A reader that counts the bytes it has read, for INFO's progress.
 struct Counting<R> {

@@ -21,6 +21,7 @@
 //! it (`Db::take`/`Db::clear`). Each saver keeps the index its database had
 //! at the start, so the file gets the right SELECTDB for every fragment.
 
+use crate::engine::lock;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -321,10 +322,6 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     Ok(())
 }
 
-fn lock(shared: &Arc<Mutex<Engine>>) -> std::sync::MutexGuard<'_, Engine> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Drop every saver (the snapshot ended or was abandoned).
 fn end_snapshot(eng: &mut Engine) {
     for db in &mut eng.dbs {
@@ -385,7 +382,7 @@ fn step(eng: &mut Engine, max_keys: u64) -> Step {
 /// The background thread: step, write, repeat; then finish the file (or
 /// the pipes) and record the outcome.
 fn run_bgsave(
-    shared: Arc<Mutex<Engine>>,
+    shared: crate::engine::Shared,
     opts: rdb::WriteOptions,
     aux: Vec<(String, String)>,
     target: Target,
@@ -449,7 +446,7 @@ fn run_bgsave(
 }
 
 fn write_disk(
-    shared: &Arc<Mutex<Engine>>,
+    shared: &crate::engine::Shared,
     opts: rdb::WriteOptions,
     aux: &[(String, String)],
     tmp: &std::path::Path,
@@ -463,7 +460,7 @@ fn write_disk(
 }
 
 fn write_stream<W: std::io::Write>(
-    shared: &Arc<Mutex<Engine>>,
+    shared: &crate::engine::Shared,
     opts: rdb::WriteOptions,
     aux: &[(String, String)],
     out: W,

@@ -15,7 +15,7 @@
 //! offsets as we do. Bytes of a MULTI block count only once its EXEC is
 //! applied, so a link cut inside a transaction resumes before its MULTI.
 
-use std::sync::Arc;
+use crate::engine::lock;
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -73,10 +73,6 @@ pub struct Link {
     pub transfer_start: i64,
     /// The MASTER client's id while streaming.
     pub client_id: Option<u64>,
-}
-
-fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Engine> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Become a replica of host:port (REPLICAOF, or `replicaof` at start-up).
@@ -885,7 +881,7 @@ pub fn deny_stale(eng: &Engine) -> bool {
 }
 
 /// Start the link configured with `replicaof` at start-up.
-pub fn start_from_config(shared: &Arc<std::sync::Mutex<Engine>>) {
+pub fn start_from_config(shared: &crate::engine::Shared) {
     let mut eng = lock(shared);
     let conf = eng.cfg.str(P::replicaof).to_string();
     let mut it = conf.split_whitespace();
