@@ -28,6 +28,9 @@ pub struct SaveState {
     pub loaded_repl_offset: Option<i64>,
     /// BGSAVE SCHEDULE asked for one after the running save.
     pub scheduled: bool,
+    /// The RDB on disk was written only for replication and may be
+    /// deleted once sent (rdb-del-sync-files).
+    pub rdb_for_replication: bool,
     /// When the last background save was attempted (s).
     pub last_try: i64,
     /// Duration of the last background save (s).

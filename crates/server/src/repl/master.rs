@@ -362,6 +362,15 @@ pub fn start_for_replication(eng: &mut Engine) {
     };
     match snapshot::start_snapshot(eng, target) {
         Ok(()) => {
+            // rdb-del-sync-files: remember that this file exists only for
+            // replication, so it can go once sent (only without save
+            // points, as Redis).
+            if !socket
+                && eng.cfg.bool(P::rdb_del_sync_files)
+                && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
+            {
+                eng.save.rdb_for_replication = true;
+            }
             for &i in &waiting {
                 setup_full_resync(eng, i, offset);
                 if socket {
@@ -429,16 +438,36 @@ pub fn transfer_done(eng: &mut Engine, id: u64) {
     r.ack_time = eng.now;
     if r.rdb_only {
         r.outbox.kill_after_flush();
+    } else {
+        r.outbox.push(&pending);
+        tracing::info!("Synchronization with replica {} succeeded", r.name());
+    }
+    remove_sync_file_if_unused(eng);
+}
+
+/// rdb-del-sync-files: delete the RDB a replication snapshot wrote once no
+/// replica still needs it.
+fn remove_sync_file_if_unused(eng: &mut Engine) {
+    if !eng.save.rdb_for_replication || eng.save.job.is_some() {
         return;
     }
-    r.outbox.push(&pending);
-    tracing::info!("Synchronization with replica {} succeeded", r.name());
+    let busy = eng.replicas.iter().any(|r| {
+        matches!(r.transfer, Some(Transfer::File(_))) || r.state == SlaveState::WaitBgsaveEnd
+    });
+    if busy {
+        return;
+    }
+    eng.save.rdb_for_replication = false;
+    let file = Path::new(eng.cfg.str(P::dir)).join(eng.cfg.str(P::dbfilename));
+    tracing::info!("Removing the RDB file used for replication since persistence is disabled.");
+    let _ = std::fs::remove_file(file);
 }
 
 /// The replica's connection closed.
 pub fn forget(eng: &mut Engine, id: u64) {
     if let Some(pos) = eng.replicas.iter().position(|r| r.id == id) {
         let r = eng.replicas.remove(pos);
+        remove_sync_file_if_unused(eng);
         if let Some(Transfer::Pipe(p)) = &r.transfer {
             p.close();
         }

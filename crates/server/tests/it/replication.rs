@@ -113,6 +113,21 @@ fn redis_replica_full_sync_disk() {
 }
 
 #[test]
+fn rdb_del_sync_files_removes_the_replication_rdb() {
+    let master = Server::start(&["--repl-diskless-sync", "no", "--rdb-del-sync-files", "yes"]);
+    let mut m = master.raw();
+    m.call(&["SET", "a", "1"]);
+    let (mut c, line) = raw_psync(&master, &["psync2"], "?", "-1");
+    assert!(line.starts_with("+FULLRESYNC "));
+    read_rdb_bulk(&mut c);
+    let file = master.dir.path().join("dump.rdb");
+    wait_for("sync file removed", T, || !file.exists());
+    assert!(master
+        .log_text()
+        .contains("Removing the RDB file used for replication since persistence is disabled."));
+}
+
+#[test]
 fn redis_replica_full_sync_diskless() {
     full_sync_with_redis_replica("yes");
 }
