@@ -118,6 +118,8 @@ pub struct Engine {
     pub link: Option<crate::repl::replica::Link>,
     /// Bumped by every REPLICAOF, to retire old link tasks.
     pub link_generation: u64,
+    /// A FAILOVER in progress.
+    pub failover: Option<crate::repl::master::Failover>,
     /// Since when (s) no replica is attached, for repl-backlog-ttl.
     pub no_replicas_since: i64,
     /// When (s) replicas were last pinged.
@@ -205,6 +207,7 @@ impl Engine {
             replicas: Vec::new(),
             link: None,
             link_generation: 0,
+            failover: None,
             no_replicas_since: now / 1000,
             last_replica_ping: 0,
             dbs: (0..ndb).map(|_| Db::new()).collect(),

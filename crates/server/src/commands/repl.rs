@@ -62,6 +62,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         replicaof,
     ),
     cmd(
+        "failover",
+        -1,
+        ADMIN | NOSCRIPT | STALE,
+        NOKEYS,
+        "server",
+        "6.2.0",
+        "Start a coordinated failover between this server and one of its replicas.",
+        failover,
+    ),
+    cmd(
         "wait",
         3,
         NOSCRIPT,
@@ -104,10 +114,103 @@ fn replicaof(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+fn failover(c: &mut Ctx) -> CmdResult {
+    use crate::repl::master::{Failover, FailoverState};
+    if c.args.len() == 2 && eq(&c.args[1], "abort") {
+        if c.eng.failover.is_none() {
+            return Err("ERR No failover in progress.".into());
+        }
+        master::abort_failover(c.eng, "Failover manually aborted");
+        c.ok();
+        return Ok(());
+    }
+    let (mut timeout, mut force, mut target) = (0i64, false, None::<(String, u16)>);
+    let mut j = 1;
+    while j < c.args.len() {
+        let a = &c.args[j];
+        if eq(a, "timeout") && j + 1 < c.args.len() && timeout == 0 {
+            timeout = parse_int(&c.args[j + 1])?;
+            if timeout <= 0 {
+                return Err("ERR FAILOVER timeout must be greater than 0".into());
+            }
+            j += 2;
+        } else if eq(a, "to") && j + 2 < c.args.len() && target.is_none() {
+            let port = parse_int(&c.args[j + 2])?;
+            let host = String::from_utf8_lossy(&c.args[j + 1]).into_owned();
+            target = Some((host, u16::try_from(port).unwrap_or(0)));
+            j += 3;
+        } else if eq(a, "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return Err(SYNTAX.into());
+        }
+    }
+    if c.eng.failover.is_some() {
+        return Err("ERR FAILOVER already in progress.".into());
+    }
+    if c.eng.link.is_some() {
+        return Err("ERR FAILOVER is not valid when server is a replica.".into());
+    }
+    if c.eng.replicas.is_empty() {
+        return Err("ERR FAILOVER requires connected replicas.".into());
+    }
+    if force && (timeout == 0 || target.is_none()) {
+        return Err(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.".into(),
+        );
+    }
+    match &target {
+        Some((h, p)) => {
+            let r = c.eng.replicas.iter().find(|r| r.ip == *h && r.port == *p);
+            let Some(r) = r else {
+                return Err("ERR FAILOVER target HOST and PORT is not a replica.".into());
+            };
+            if r.state != master::SlaveState::Online {
+                return Err("ERR FAILOVER target replica is not online.".into());
+            }
+            tracing::info!("FAILOVER requested to {h}:{p}.");
+        }
+        None => tracing::info!("FAILOVER requested to any replica."),
+    }
+    c.eng.failover = Some(Failover {
+        target,
+        end: (timeout > 0).then(|| crate::clock::now_ms() + timeout),
+        force,
+        state: FailoverState::WaitForSync,
+    });
+    // Stop writes so the replica can catch up, and ask where it is.
+    c.eng.pause = crate::engine::Pause {
+        until: i64::MAX,
+        write_only: true,
+    };
+    c.eng.propagate_raw(&[b"REPLCONF", b"GETACK", b"*"]);
+    c.ok();
+    Ok(())
+}
+
 fn sync(c: &mut Ctx) -> CmdResult {
     if c.cl.flags & flag::REPLICA != 0 {
         // Already a replica: ignored, as Redis.
         return Ok(());
+    }
+    if c.args.len() > 3 && eq(&c.args[0], "psync") && eq(&c.args[3], "failover") {
+        tracing::warn!(
+            "Failover request received for replid {}.",
+            String::from_utf8_lossy(&c.args[1])
+        );
+        if c.eng.link.is_none() {
+            return Err("ERR PSYNC FAILOVER can't be sent to a master.".into());
+        }
+        if !c.args[1].eq_ignore_ascii_case(c.eng.repl.replid.as_bytes()) {
+            return Err("ERR PSYNC FAILOVER replid must match my replid.".into());
+        }
+        crate::repl::replica::set_master_none(c.eng);
+        tracing::info!(
+            "MASTER MODE enabled (failover request from 'id={} addr={}')",
+            c.cl.id,
+            c.cl.addr
+        );
     }
     if !c.cl.outbox.is_empty() {
         return Err("ERR SYNC and PSYNC are invalid with pending output".into());

@@ -529,6 +529,7 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
         }
         r.ack_time = now;
     }
+    update_failover(eng);
 }
 
 /// Replicas whose acknowledged offset reached `offset` (WAIT).
@@ -562,6 +563,7 @@ pub fn not_enough_replicas(eng: &Engine) -> bool {
 /// start a delayed diskless sync, free the backlog after repl-backlog-ttl
 /// without replicas, and ask for ACKs for pending WAITs.
 pub fn cron(eng: &mut Engine) {
+    update_failover(eng);
     let now = eng.now;
     let period = eng.cfg.int(P::repl_ping_replica_period).max(1);
     if !eng.replicas.is_empty() && !eng.is_replica() {
@@ -714,4 +716,101 @@ mod tests {
         // An offset that is not a number: full, silently.
         assert_eq!(d(&a, "x", Some(&b)), (PsyncDecision::Full, None));
     }
+}
+
+/// FAILOVER's state (Redis's failover_state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailoverState {
+    /// Writes paused, waiting for the target to reach our offset.
+    WaitForSync,
+    /// We turned into a replica of the target and asked it, with
+    /// `PSYNC … FAILOVER`, to become the master.
+    InProgress,
+}
+
+/// A coordinated failover in progress.
+pub struct Failover {
+    /// The chosen replica, once known.
+    pub target: Option<(String, u16)>,
+    /// Deadline (ms), if a TIMEOUT was given.
+    pub end: Option<i64>,
+    /// FORCE: fail over at the deadline even if not caught up.
+    pub force: bool,
+    /// State.
+    pub state: FailoverState,
+}
+
+/// INFO's master_failover_state.
+pub fn failover_state_name(eng: &Engine) -> &'static str {
+    match eng.failover.as_ref().map(|f| f.state) {
+        None => "no-failover",
+        Some(FailoverState::WaitForSync) => "waiting-for-sync",
+        Some(FailoverState::InProgress) => "failover-in-progress",
+    }
+}
+
+/// End the failover: resume writes.
+pub fn clear_failover(eng: &mut Engine) {
+    if eng.failover.take().is_some() {
+        eng.pause = Default::default();
+        eng.pause_changed.notify_waiters();
+    }
+}
+
+/// Redis's abortFailover.
+pub fn abort_failover(eng: &mut Engine, why: &str) {
+    let Some(f) = eng.failover.as_ref() else {
+        return;
+    };
+    match &f.target {
+        Some((h, p)) => tracing::info!("FAILOVER to {h}:{p} aborted: {why}"),
+        None => tracing::info!("FAILOVER to any replica aborted: {why}"),
+    }
+    if f.state == FailoverState::InProgress {
+        super::replica::set_master_none(eng);
+    }
+    clear_failover(eng);
+}
+
+/// Redis's updateFailoverStatus: on timeout fail over (FORCE) or abort;
+/// once the target (or any replica) acknowledged our whole stream, become
+/// its replica with a failover PSYNC.
+pub fn update_failover(eng: &mut Engine) {
+    let Some(f) = eng.failover.as_ref() else {
+        return;
+    };
+    if f.state != FailoverState::WaitForSync {
+        return;
+    }
+    let now = crate::clock::now_ms();
+    if f.end.is_some_and(|e| e <= now) {
+        if let (true, Some((h, p))) = (f.force, f.target.clone()) {
+            tracing::info!("FAILOVER to {h}:{p} time out exceeded, failing over.");
+            start_failover(eng, &h, p);
+        } else {
+            abort_failover(eng, "Replica never caught up before timeout");
+        }
+        return;
+    }
+    let off = eng.repl.master_repl_offset;
+    let synced = eng.replicas.iter().find(|r| {
+        r.state == SlaveState::Online
+            && r.ack_offset == off
+            && f.target
+                .as_ref()
+                .is_none_or(|(h, p)| r.ip == *h && r.port == *p)
+    });
+    if let Some(r) = synced {
+        let (h, p) = (r.ip.clone(), r.port);
+        tracing::info!("Failover target {h}:{p} is synced, failing over.");
+        start_failover(eng, &h, p);
+    }
+}
+
+fn start_failover(eng: &mut Engine, host: &str, port: u16) {
+    if let Some(f) = eng.failover.as_mut() {
+        f.state = FailoverState::InProgress;
+        f.target = Some((host.to_string(), port));
+    }
+    super::replica::set_master(eng, host, port);
 }

@@ -380,9 +380,31 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
             ("?".to_string(), "-1".to_string())
         }
     };
-    let reply = mc
-        .call(&[b"PSYNC", psync_id.as_bytes(), psync_off.as_bytes()])
-        .await?;
+    let failing_over = lock(shared)
+        .failover
+        .as_ref()
+        .is_some_and(|f| f.state == super::master::FailoverState::InProgress);
+    let reply = if failing_over {
+        mc.call(&[
+            b"PSYNC",
+            psync_id.as_bytes(),
+            psync_off.as_bytes(),
+            b"FAILOVER",
+        ])
+        .await?
+    } else {
+        mc.call(&[b"PSYNC", psync_id.as_bytes(), psync_off.as_bytes()])
+            .await?
+    };
+    if failing_over {
+        let mut eng = lock(shared);
+        if reply.starts_with("+CONTINUE") || reply.starts_with("+FULLRESYNC") {
+            super::master::clear_failover(&mut eng);
+        } else {
+            super::master::abort_failover(&mut eng, "Failover target rejected psync request");
+            return Err(format!("Failover target rejected psync request: {reply}"));
+        }
+    }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC") {
         let mut it = rest.split_whitespace();
         let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<i64>().ok()))

@@ -247,3 +247,65 @@ fn relica_to_relica_and_stale_data() {
     assert_eq!(r.call(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
     assert!(r.call(&["GET", "key:1"]).starts_with("$30\r\nvalue:1"));
 }
+
+fn failover_to(target_is_relica: bool) {
+    let m_srv = Server::start(&[]);
+    let mut m = m_srv.raw();
+    dataset(&mut m);
+    assert_eq!(
+        m.call(&["FAILOVER"]),
+        "-ERR FAILOVER requires connected replicas.\r\n"
+    );
+    let port = m_srv.port.to_string();
+    let t_srv = if target_is_relica {
+        let s = Server::start(&[]);
+        s.raw().call(&["REPLICAOF", "127.0.0.1", &port]);
+        s
+    } else {
+        Server::redis(&["--replicaof", "127.0.0.1", &port])
+    };
+    let mut t = t_srv.raw();
+    wait_up(&mut t);
+    wait_for("replica online", T, || {
+        m.info_field("slave0").contains("state=online")
+    });
+    assert_eq!(
+        m.call(&["FAILOVER", "TO", "127.0.0.1", "1", "FORCE"]),
+        "-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n"
+    );
+    assert_eq!(
+        m.call(&["FAILOVER", "TO", "127.0.0.1", "1"]),
+        "-ERR FAILOVER target HOST and PORT is not a replica.\r\n"
+    );
+    assert_eq!(
+        m.call(&["FAILOVER", "ABORT"]),
+        "-ERR No failover in progress.\r\n"
+    );
+    let tp = t_srv.port.to_string();
+    assert_eq!(m.call(&["FAILOVER", "TO", "127.0.0.1", &tp]), "+OK\r\n");
+    wait_for("roles swapped", T, || {
+        t.info_field("role") == "master" && m.info_field("role") == "slave"
+    });
+    wait_up(&mut m);
+    assert_eq!(m.info_field("master_failover_state"), "no-failover");
+    assert_eq!(m.info_field("master_port"), tp);
+    // Writes resume on the new master and reach the old one.
+    assert_eq!(t.call(&["SET", "after-failover", "1"]), "+OK\r\n");
+    wait_same_digest(&mut t, &mut m);
+    assert_eq!(
+        int_field(&mut t, "sync_full"),
+        0,
+        "the old master continued partially"
+    );
+    assert!(m_srv.log_text().contains("is synced, failing over."));
+}
+
+#[test]
+fn failover_to_a_redis_replica() {
+    failover_to(false);
+}
+
+#[test]
+fn failover_to_a_relica_replica() {
+    failover_to(true);
+}
