@@ -148,7 +148,7 @@ where
                     }
                     let pushed = outbox.take();
                     if !pushed.is_empty() {
-                        sock.write_all(&pushed).await?;
+                        write_or_killed(sock, &pushed, outbox).await?;
                     }
                     if outbox.closing() {
                         sock.flush().await?;
@@ -227,7 +227,7 @@ where
             out.extend_from_slice(&outbox.take());
         }
         if !out.is_empty() {
-            sock.write_all(&out).await?;
+            write_or_killed(sock, &out, outbox).await?;
             out.clear();
             if out.capacity() > 1 << 20 {
                 out.shrink_to(16 * 1024);
@@ -334,6 +334,36 @@ where
         return Err(std::io::Error::other("rdb-only transfer complete"));
     }
     Ok(())
+}
+
+/// Write to the client, giving up when it is killed meanwhile (an output
+/// buffer limit, CLIENT KILL): a client that stops reading must not keep
+/// its connection, or its subscriptions, alive.
+async fn write_or_killed<S>(
+    sock: &mut S,
+    bytes: &[u8],
+    outbox: &crate::client::Outbox,
+) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    let mut w = std::pin::pin!(sock.write_all(bytes));
+    loop {
+        tokio::select! {
+            r = &mut w => {
+                // A wake-up consumed while writing may hide queued output.
+                if !outbox.is_empty() || outbox.is_killed() {
+                    outbox.wake();
+                }
+                return r;
+            }
+            _ = outbox.notify.notified() => {
+                if outbox.is_killed() {
+                    return Err(std::io::Error::other("killed while writing"));
+                }
+            }
+        }
+    }
 }
 
 fn decode_all(

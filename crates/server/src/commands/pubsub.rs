@@ -254,7 +254,9 @@ pub fn publish(eng: &mut Engine, channel: &[u8], msg: &[u8]) -> usize {
         for id in ids {
             if let Some(ob) = eng.outboxes.get(id) {
                 let f = if ob.is_resp3() { &frame3 } else { &frame2 };
-                ob.push_limited(f, limit, now);
+                if !ob.is_killed() && !ob.push_limited(f, limit, now) {
+                    log_overflow(*id);
+                }
                 n += 1;
             }
         }
@@ -273,12 +275,21 @@ pub fn publish(eng: &mut Engine, channel: &[u8], msg: &[u8]) -> usize {
         }
         for id in ids {
             if let Some(ob) = eng.outboxes.get(id) {
-                ob.push_limited(if ob.is_resp3() { &f3 } else { &f2 }, limit, now);
+                let f = if ob.is_resp3() { &f3 } else { &f2 };
+                if !ob.is_killed() && !ob.push_limited(f, limit, now) {
+                    log_overflow(*id);
+                }
                 n += 1;
             }
         }
     }
     n
+}
+
+fn log_overflow(id: u64) {
+    tracing::warn!(
+        "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits."
+    );
 }
 
 fn publish_cmd(c: &mut Ctx) -> CmdResult {

@@ -10,3 +10,4 @@ mod protocol;
 mod replica;
 mod replication;
 mod strings_keys;
+mod tx_pubsub;

@@ -1,0 +1,298 @@
+//! Transactions, pub/sub, keyspace notifications, MONITOR, CLIENT PAUSE,
+//! the unix socket and daemonize: behaviour checked against what Redis 7.0
+//! answers, byte for byte where it matters.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::util::{wait_for, Diff, Raw, Server};
+
+const T: Duration = Duration::from_secs(20);
+
+#[test]
+fn transactions_match_redis() {
+    let mut d = Diff::start(&[]);
+    for cmd in [
+        &["MULTI"][..],
+        &["SET", "a", "1"],
+        &["INCR", "a"],
+        &["LPUSH", "a", "x"], // runtime error inside EXEC: the rest still runs
+        &["GET", "a"],
+        &["EXEC"],
+        &["EXEC"],
+        &["DISCARD"],
+        &["MULTI"],
+        &["MULTI"],
+        &["SET", "b"], // arity error: EXEC aborts
+        &["SET", "b", "2"],
+        &["EXEC"],
+        &["GET", "b"],
+        &["MULTI"],
+        &["NOSUCHCOMMAND"],
+        &["EXEC"],
+        &["MULTI"],
+        &["WATCH", "a"],
+        &["DISCARD"],
+        &["WATCH", "a"],
+        &["MULTI"],
+        &["PING"],
+        &["EXEC"],
+    ] {
+        d.same_str(cmd);
+    }
+}
+
+#[test]
+fn watch_is_invalidated_by_others_expiry_flush_and_swapdb() {
+    let s = Server::start(&[]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    // Another client's write.
+    a.call(&["SET", "k", "1"]);
+    a.call(&["WATCH", "k"]);
+    b.call(&["SET", "k", "2"]);
+    a.call(&["MULTI"]);
+    a.call(&["SET", "k", "3"]);
+    assert_eq!(a.call(&["EXEC"]), "*-1\r\n");
+    assert_eq!(a.call(&["GET", "k"]), "$1\r\n2\r\n");
+    // Untouched: EXEC runs.
+    a.call(&["WATCH", "k"]);
+    a.call(&["MULTI"]);
+    a.call(&["SET", "k", "3"]);
+    assert_eq!(a.call(&["EXEC"]), "*1\r\n+OK\r\n");
+    // Expiry of a watched key.
+    a.call(&["SET", "e", "1", "PX", "30"]);
+    a.call(&["WATCH", "e"]);
+    wait_for("expired", T, || b.call(&["EXISTS", "e"]) == ":0\r\n");
+    a.call(&["MULTI"]);
+    a.call(&["PING"]);
+    assert_eq!(a.call(&["EXEC"]), "*-1\r\n");
+    // FLUSHALL and SWAPDB.
+    for breaker in [&["FLUSHALL"][..], &["SWAPDB", "0", "1"]] {
+        a.call(&["SET", "w", "1"]);
+        a.call(&["WATCH", "w"]);
+        b.call(breaker);
+        a.call(&["MULTI"]);
+        a.call(&["PING"]);
+        assert_eq!(a.call(&["EXEC"]), "*-1\r\n", "{breaker:?}");
+    }
+}
+
+#[test]
+fn pubsub_resp2_and_resp3() {
+    let s = Server::start(&[]);
+    let mut sub = s.raw();
+    let mut p = s.raw();
+    assert_eq!(
+        sub.call(&["SUBSCRIBE", "news", "other"]),
+        "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    assert_eq!(
+        sub.reply_str(),
+        "*3\r\n$9\r\nsubscribe\r\n$5\r\nother\r\n:2\r\n"
+    );
+    assert_eq!(
+        sub.call(&["PSUBSCRIBE", "n*"]),
+        "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n"
+    );
+    // RESP2 subscribed mode refuses other commands.
+    assert_eq!(
+        sub.call(&["GET", "x"]),
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+    assert_eq!(sub.call(&["PING"]), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    assert_eq!(p.call(&["PUBLISH", "news", "hi"]), ":2\r\n");
+    assert_eq!(
+        sub.reply_str(),
+        "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    assert_eq!(
+        sub.reply_str(),
+        "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+    );
+    assert_eq!(
+        p.call(&["PUBSUB", "CHANNELS"]),
+        p.call(&["PUBSUB", "CHANNELS", "*"])
+    );
+    assert_eq!(
+        p.call(&["PUBSUB", "NUMSUB", "news", "none"]),
+        "*4\r\n$4\r\nnews\r\n:1\r\n$4\r\nnone\r\n:0\r\n"
+    );
+    assert_eq!(p.call(&["PUBSUB", "NUMPAT"]), ":1\r\n");
+    assert_eq!(
+        sub.call(&["UNSUBSCRIBE", "news"]),
+        "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:2\r\n"
+    );
+    // RESP3: push messages, and normal commands allowed.
+    let mut s3 = s.raw();
+    assert!(s3.call(&["HELLO", "3"]).starts_with('%'));
+    assert_eq!(
+        s3.call(&["SUBSCRIBE", "c3"]),
+        ">3\r\n$9\r\nsubscribe\r\n$2\r\nc3\r\n:1\r\n"
+    );
+    assert_eq!(s3.call(&["SET", "x", "1"]), "+OK\r\n");
+    p.call(&["PUBLISH", "c3", "m"]);
+    assert_eq!(
+        s3.reply_str(),
+        ">3\r\n$7\r\nmessage\r\n$2\r\nc3\r\n$1\r\nm\r\n"
+    );
+}
+
+#[test]
+fn slow_subscriber_is_disconnected_at_the_pubsub_limit() {
+    let s = Server::start(&["--client-output-buffer-limit", "pubsub 64kb 0 0"]);
+    let mut sub = s.raw();
+    sub.call(&["SUBSCRIBE", "flood"]);
+    let mut p = s.raw();
+    let big = "z".repeat(50_000);
+    // The subscriber never reads: its output grows until the hard limit.
+    wait_for("subscriber dropped", T, || {
+        p.call(&["PUBLISH", "flood", &big]);
+        p.call(&["PUBSUB", "NUMSUB", "flood"]).ends_with(":0\r\n")
+    });
+    assert!(s
+        .log_text()
+        .contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
+}
+
+#[test]
+fn keyspace_notifications() {
+    let s = Server::start(&[]);
+    let mut sub = s.raw();
+    let mut c = s.raw();
+    c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    sub.call(&["PSUBSCRIBE", "__key*__:*"]);
+    c.call(&["SET", "k", "v"]);
+    assert_eq!(
+        sub.reply_str(),
+        "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n"
+    );
+    assert_eq!(
+        sub.reply_str(),
+        "*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n"
+    );
+    c.call(&["RPUSH", "l", "a"]);
+    assert!(sub.reply_str().ends_with("$5\r\nrpush\r\n"));
+    assert!(sub.reply_str().ends_with("$1\r\nl\r\n"));
+    c.call(&["SET", "t", "1", "PX", "20"]);
+    // SET with an expire sends set, then expire (space and event each).
+    let evs: Vec<String> = (0..4).map(|_| sub.reply_str()).collect();
+    assert!(evs[0].ends_with("$3\r\nset\r\n"), "{evs:?}");
+    assert!(evs[2].ends_with("$6\r\nexpire\r\n"), "{evs:?}");
+    // Expired events come from the active cycle without anyone reading.
+    let ev = sub.reply_str();
+    assert!(
+        ev.contains("__keyspace@0__:t") && ev.ends_with("$7\r\nexpired\r\n"),
+        "{ev}"
+    );
+}
+
+#[test]
+fn monitor_shows_commands() {
+    let s = Server::start(&[]);
+    let mut m = s.raw();
+    assert_eq!(m.call(&["MONITOR"]), "+OK\r\n");
+    let mut c = s.raw();
+    c.call(&["SET", "mk", "with space"]);
+    let line = m.reply_str();
+    assert!(line.starts_with('+'), "{line}");
+    assert!(
+        line.contains("[0 127.0.0.1:") && line.ends_with("\"SET\" \"mk\" \"with space\"\r\n"),
+        "{line}"
+    );
+    // Admin commands are not shown (Redis hides CONFIG and friends).
+    c.call(&["CONFIG", "GET", "port"]);
+    c.call(&["GET", "mk"]);
+    assert!(m.reply_str().ends_with("\"GET\" \"mk\"\r\n"));
+}
+
+#[test]
+fn client_pause_write_blocks_writes_only() {
+    let s = Server::start(&[]);
+    let mut admin = s.raw();
+    let mut c = s.raw();
+    assert_eq!(
+        admin.call(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.call(&["GET", "x"]), "$-1\r\n");
+    c.cmd(&[b"SET", b"x", b"1"]);
+    // The write waits: nothing comes back while paused.
+    c.s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(c.s.read(&mut buf).is_err(), "write answered during pause");
+    c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(admin.call(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    assert_eq!(c.reply_str(), "+OK\r\n");
+    assert_eq!(c.call(&["GET", "x"]), "$1\r\n1\r\n");
+}
+
+#[test]
+fn unix_socket_and_daemonize_with_pidfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("relica.sock");
+    let pidfile = dir.path().join("relica.pid");
+    let log = dir.path().join("d.log");
+    let port = crate::util::free_port();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--daemonize", "yes"])
+        .args([
+            "--unixsocket",
+            sock.to_str().unwrap(),
+            "--unixsocketperm",
+            "700",
+        ])
+        .args(["--pidfile", pidfile.to_str().unwrap()])
+        .args(["--logfile", log.to_str().unwrap()])
+        .args(["--dir", dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the launching process exits at once");
+    wait_for("pidfile", T, || {
+        std::fs::read_to_string(&pidfile).is_ok_and(|p| p.trim().parse::<u32>().is_ok())
+    });
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    struct Stop(i32);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            // Stop the daemon by its PID, even when an assert failed.
+            unsafe_free_kill(self.0);
+        }
+    }
+    let _stop = Stop(pid);
+    wait_for("socket", T, || sock.exists());
+    let mut u = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    use std::io::Write;
+    u.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+    let mut buf = [0u8; 7];
+    u.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"+PONG\r\n");
+    let mut r = Raw::from_stream(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    assert!(
+        r.call(&["CLIENT", "LIST"]).contains("flags=U"),
+        "unix client flagged"
+    );
+    r.cmd(&[b"SHUTDOWN", b"NOSAVE"]);
+    assert!(r.closed());
+    wait_for("pidfile removed", T, || !pidfile.exists());
+}
+
+/// SIGTERM through the `kill` utility: no unsafe code in tests.
+fn unsafe_free_kill(pid: i32) {
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
+}
