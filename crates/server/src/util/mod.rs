@@ -7,4 +7,5 @@
 //! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE.
 
 pub mod glob;
+pub mod ldouble;
 pub mod num;

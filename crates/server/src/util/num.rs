@@ -54,16 +54,16 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 }
 
 /// C's `isspace` in the "C" locale.
-fn is_c_space(c: u8) -> bool {
+pub(crate) fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 /// The result of running C's `strtod` over a byte string.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Strtod {
-    value: f64,
+pub(crate) struct Strtod {
+    pub(crate) value: f64,
     /// Bytes consumed (`eptr - s`); 0 when no conversion was performed.
-    consumed: usize,
+    pub(crate) consumed: usize,
     /// `errno == ERANGE` with a result of ±HUGE_VAL or zero: the literal
     /// overflowed to infinity or underflowed to zero.
     range_error: bool,
@@ -73,7 +73,7 @@ struct Strtod {
 /// `inf`/`infinity`/`nan[(…)]` (any case), a hexadecimal float (`0x1.8p3`)
 /// or a decimal one (`1.5e-3`, `.5`, `5.`). Stops at the first byte that
 /// cannot continue the number; a NUL byte therefore ends the string, as in C.
-fn strtod(s: &[u8]) -> Strtod {
+pub(crate) fn strtod(s: &[u8]) -> Strtod {
     let none = Strtod {
         value: 0.0,
         consumed: 0,
@@ -453,18 +453,20 @@ pub enum IncrFloatError {
 
 /// INCRBYFLOAT / HINCRBYFLOAT: `current` (None = missing, i.e. 0) plus
 /// `incr`, both as their stored/argument text, returning the text that is
-/// both stored and replied.
+/// both stored and replied. Computed as Redis does, in x87 `long double`
+/// (see `util::ldouble`).
 pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, IncrFloatError> {
+    use super::ldouble::LDouble;
     let cur = match current {
-        None => 0.0,
-        Some(b) => parse_f64(b).ok_or(IncrFloatError::BadCurrent)?,
+        None => LDouble::parse(b"0").ok_or(IncrFloatError::BadCurrent)?,
+        Some(b) => LDouble::parse(b).ok_or(IncrFloatError::BadCurrent)?,
     };
-    let by = parse_f64(incr).ok_or(IncrFloatError::BadIncrement)?;
-    let new = cur + by;
-    if !new.is_finite() {
+    let by = LDouble::parse(incr).ok_or(IncrFloatError::BadIncrement)?;
+    let new = cur.add(by);
+    if new.is_nan_or_inf() {
         return Err(IncrFloatError::NanOrInf);
     }
-    Ok(fmt_incr_float(new))
+    Ok(new.to_human())
 }
 
 /// Redis's `d2string`: how a zset score is written into a listpack and into

@@ -4,6 +4,7 @@
 mod util;
 
 mod core;
+mod incrfloat;
 mod lists;
 mod persistence;
 mod protocol;
