@@ -22,6 +22,15 @@ const MAX_CHARS: usize = 5 * 1024;
 #[derive(Clone, Copy, Debug)]
 pub struct LDouble(X);
 
+impl std::ops::Add for LDouble {
+    type Output = LDouble;
+
+    /// Rounded to nearest-even at 64 bits of mantissa, as the x87 adds.
+    fn add(self, other: LDouble) -> LDouble {
+        LDouble((self.0 + other.0).value)
+    }
+}
+
 impl LDouble {
     /// Redis's `string2ld`: the whole input must be a number (no leading
     /// space, nothing after it), NaN and out-of-range literals (overflow to
@@ -63,10 +72,6 @@ impl LDouble {
         Some(LDouble(if neg { -value } else { value }))
     }
 
-    /// `self + other`, rounded to nearest-even at 64 bits of mantissa.
-    pub fn add(self, other: LDouble) -> LDouble {
-        LDouble((self.0 + other.0).value)
-    }
 
     /// Whether the value is NaN or infinite.
     pub fn is_nan_or_inf(self) -> bool {
@@ -197,7 +202,7 @@ mod tests {
     fn incr(a: &str, b: &str) -> String {
         let x = LDouble::parse(a.as_bytes()).unwrap();
         let y = LDouble::parse(b.as_bytes()).unwrap();
-        x.add(y).to_human()
+        (x + y).to_human()
     }
 
     /// Ground truth from redis-server 7.0.15 (INCRBYFLOAT on x86-64).

@@ -462,7 +462,7 @@ pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, Incr
         Some(b) => LDouble::parse(b).ok_or(IncrFloatError::BadCurrent)?,
     };
     let by = LDouble::parse(incr).ok_or(IncrFloatError::BadIncrement)?;
-    let new = cur.add(by);
+    let new = cur + by;
     if new.is_nan_or_inf() {
         return Err(IncrFloatError::NanOrInf);
     }
