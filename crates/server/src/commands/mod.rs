@@ -747,9 +747,15 @@ pub fn call(
     if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 && !from_master {
         match propagate_as {
             Some(cmds) => {
+                // Several writes from one command reach replicas as one
+                // MULTI/EXEC, as Redis 7.0's propagatePendingCommands.
+                let nested = (cmds.len() > 1).then(|| crate::repl::feed::begin_unit(eng));
                 for c in cmds {
                     let v: Vec<&[u8]> = c.iter().map(|a| a.as_slice()).collect();
                     eng.propagate(db_before, &v);
+                }
+                if let Some(n) = nested {
+                    crate::repl::feed::end_unit(eng, n);
                 }
             }
             None => {

@@ -4,6 +4,7 @@
 mod util;
 
 mod core;
+mod hashes_sets;
 mod incrfloat;
 mod lists;
 mod persistence;
