@@ -270,15 +270,10 @@ fn hsetnx(c: &mut Ctx) -> CmdResult {
 
 fn hget(c: &mut Ctx) -> CmdResult {
     let (key, f) = (c.args[1].clone(), c.args[2].clone());
-    with_hash(
-        c,
-        &key,
-        |out, p| resp::encode::null(out, p),
-        |h, out, p| match h.get(&f) {
-            Some(v) => resp::encode::bulk(out, v),
-            None => resp::encode::null(out, p),
-        },
-    )
+    with_hash(c, &key, resp::encode::null, |h, out, p| match h.get(&f) {
+        Some(v) => resp::encode::bulk(out, v),
+        None => resp::encode::null(out, p),
+    })
 }
 
 fn hmget(c: &mut Ctx) -> CmdResult {
@@ -459,15 +454,12 @@ fn hrandfield(c: &mut Ctx) -> CmdResult {
     let key = c.args[1].clone();
     if c.args.len() == 2 {
         let mut rng = std::mem::replace(&mut c.eng.rng, rand::SeedableRng::seed_from_u64(0));
-        let r = with_hash(
-            c,
-            &key,
-            |out, p| resp::encode::null(out, p),
-            |h, out, p| match h.random_pair(&mut rng) {
+        let r = with_hash(c, &key, resp::encode::null, |h, out, p| {
+            match h.random_pair(&mut rng) {
                 Some((f, _)) => resp::encode::bulk(out, f),
                 None => resp::encode::null(out, p),
-            },
-        );
+            }
+        });
         c.eng.rng = rng;
         return r;
     }

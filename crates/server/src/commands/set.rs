@@ -472,15 +472,12 @@ fn srandmember(c: &mut Ctx) -> CmdResult {
     }
     let mut rng = std::mem::replace(&mut c.eng.rng, rand::SeedableRng::seed_from_u64(0));
     let res = if c.args.len() == 2 {
-        with_set(
-            c,
-            &key,
-            |out, p| resp::encode::null(out, p),
-            |s, out, p| match s.random_member(&mut rng) {
+        with_set(c, &key, resp::encode::null, |s, out, p| {
+            match s.random_member(&mut rng) {
                 Some(m) => resp::encode::bulk(out, &m),
                 None => resp::encode::null(out, p),
-            },
-        )
+            }
+        })
     } else {
         srandmember_count(c, &key, &mut rng)
     };
