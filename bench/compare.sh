@@ -46,7 +46,7 @@ ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); pri
 # One redis-benchmark run; prints "TEST rps" lines.
 bench() { # port args...
   local port=$1; shift
-  redis-benchmark -h 127.0.0.1 -p "$port" -q --csv "$@" 2>/dev/null | tail -n +2 | tr -d '"' | cut -d, -f1,2
+  { redis-benchmark -h 127.0.0.1 -p "$port" -q --csv "$@" 2>/dev/null || true; } | tail -n +2 | tr -d '"' | cut -d, -f1,2
 }
 
 compare() { # title, benchmark args
@@ -63,19 +63,25 @@ compare() { # title, benchmark args
 start relica "$RELICA"
 start redis redis-server
 
+SECTIONS=${SECTIONS:-throughput memory}
+if [[ " $SECTIONS " == *" throughput "* ]]; then
 compare "SET/GET -c 50 -n $N" -c 50 -n "$N" -t set,get
 compare "SET/GET -c 50 -n $N -P 16" -c 50 -n "$N" -P 16 -t set,get
 compare "default tests (issue 3)" -c 50 -n "$((N / 10))" -t lpush,lpop,sadd,hset,zadd,lrange_100,mset
+fi
+[[ " $SECTIONS " == *" memory "* ]] || exit 0
 
-memory() { # title, setup-command-per-server
+memory() { # title, fill-function: fresh servers for each measurement
   local title=$1 setup=$2
   for s in relica redis; do
-    local port pid
-    eval "port=\$PORT_$s; pid=\$PID_$s"
-    redis-cli -p "$port" flushall >/dev/null
+    local bin port pid
+    if [ "$s" = relica ]; then bin=$RELICA; else bin=redis-server; fi
+    start "mem$s" "$bin"
+    eval "port=\$PORT_mem$s; pid=\$PID_mem$s"
     local before; before=$(rss_kb "$pid")
-    eval "$setup \"$port\""
+    "$setup" "$port"
     eval "RSS_$s=\$(( \$(rss_kb $pid) - before ))"
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
   done
   echo "== memory: $title: relica ${RSS_relica} kB, redis ${RSS_redis} kB, ratio $(ratio "$RSS_relica" "$RSS_redis")"
 }

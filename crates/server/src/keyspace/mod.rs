@@ -81,7 +81,10 @@ impl Entry {
 /// One segment.
 #[derive(Default)]
 pub struct Segment {
-    table: HashTable<Entry>,
+    /// Entries are boxed: the table then holds 8-byte pointers, so its
+    /// power-of-two growth costs little, as Redis's dict of dictEntry
+    /// pointers (inline 56-byte entries doubled the table's footprint).
+    table: HashTable<Box<Entry>>,
     /// Bumped by every mutation; the snapshot compares it with its epoch.
     pub version: u64,
     volatile: u32,
@@ -90,7 +93,7 @@ pub struct Segment {
 impl Segment {
     /// Entries, in table order.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.table.iter()
+        self.table.iter().map(|b| &**b)
     }
 
     /// Number of keys.
@@ -175,7 +178,11 @@ impl Db {
     #[inline]
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
         let h = hash_key(key);
-        self.segs.get(seg_of(h))?.table.find(h, |e| *e.key == *key)
+        self.segs
+            .get(seg_of(h))?
+            .table
+            .find(h, |e| *e.key == *key)
+            .map(|b| &**b)
     }
 
     /// Look a key up for writing its value (expiry is changed with
@@ -189,6 +196,7 @@ impl Db {
         self.seg_mut(seg_of(h))
             .table
             .find_mut(h, |e| *e.key == *key)
+            .map(|b| &mut **b)
     }
 
     /// Look a key up for reading and refresh its LRU clock (not a data
@@ -202,7 +210,7 @@ impl Db {
             .table
             .find_mut(h, |e| *e.key == *key)?;
         e.lru = lru;
-        Some(e)
+        Some(&**e)
     }
 
     /// Insert or overwrite a key. `expire` is absolute ms or -1. Returns the
@@ -229,12 +237,12 @@ impl Db {
             None => {
                 seg.table.insert_unique(
                     h,
-                    Entry {
+                    Box::new(Entry {
                         key: key.into(),
                         value,
                         expire,
                         lru,
-                    },
+                    }),
                     |e| hash_key(&e.key),
                 );
                 seg.volatile += new_vol;
@@ -264,7 +272,7 @@ impl Db {
             return None;
         }
         let seg = self.seg_mut(seg_of(h));
-        let e = seg.table.find_entry(h, |e| *e.key == *key).ok()?.remove().0;
+        let e = *seg.table.find_entry(h, |e| *e.key == *key).ok()?.remove().0;
         if e.expire >= 0 {
             seg.volatile -= 1;
             self.volatile -= 1;
@@ -329,7 +337,7 @@ impl Db {
 
     /// All entries.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.segs.iter().flat_map(|s| s.table.iter())
+        self.segs.iter().flat_map(|s| s.iter())
     }
 
     /// One SCAN step. `cursor` is 0 at the start; the returned cursor is 0
@@ -352,7 +360,7 @@ impl Db {
             for e in self.segs[seg].table.iter() {
                 let p = pos_of(hash_key(&e.key));
                 if p >= pos {
-                    cand.push((p, e));
+                    cand.push((p, &**e));
                 }
             }
             if cand.is_empty() {
@@ -403,7 +411,11 @@ impl Db {
         for _ in 0..64 {
             let s = &self.segs[rng.gen_range(0..NSEG)];
             if !s.table.is_empty() {
-                return s.table.iter().nth(rng.gen_range(0..s.table.len()));
+                return s
+                    .table
+                    .iter()
+                    .nth(rng.gen_range(0..s.table.len()))
+                    .map(|b| &**b);
             }
         }
         let start = rng.gen_range(0..NSEG);
@@ -411,6 +423,7 @@ impl Db {
             .map(|i| &self.segs[(start + i) % NSEG])
             .find(|s| !s.table.is_empty())
             .and_then(|s| s.table.iter().nth(rng.gen_range(0..s.table.len())))
+            .map(|b| &**b)
     }
 
     /// Number of volatile keys in a segment.
