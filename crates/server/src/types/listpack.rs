@@ -23,7 +23,9 @@ use std::fmt;
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
     buf: Vec<u8>,
-    len: usize,
+    /// Entry count; u32 keeps the struct at 32 bytes (a listpack never
+    /// holds more than its owner's conversion threshold, at most 1 GiB).
+    len: u32,
 }
 
 /// Bytes the LEB128 encoding of `n` takes.
@@ -96,7 +98,7 @@ impl Listpack {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether there are no entries.
@@ -130,8 +132,8 @@ impl Listpack {
     /// Byte offset of entry `i` (`i == len` gives the end of the buffer),
     /// walking from whichever end is nearer.
     fn offset_of(&self, i: usize) -> usize {
-        assert!(i <= self.len, "listpack index {i} out of range");
-        if i <= self.len / 2 {
+        assert!(i <= self.len(), "listpack index {i} out of range");
+        if i <= self.len() / 2 {
             let mut off = 0;
             for _ in 0..i {
                 off = self.entry_at(off).2;
@@ -139,7 +141,7 @@ impl Listpack {
             off
         } else {
             let mut off = self.buf.len();
-            for _ in i..self.len {
+            for _ in i..self.len() {
                 off = self.entry_before(off);
             }
             off
@@ -153,7 +155,7 @@ impl Listpack {
 
     /// The entry at index `i`, if any.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        (i < self.len).then(|| self.data(self.offset_of(i)))
+        (i < self.len()).then(|| self.data(self.offset_of(i)))
     }
 
     /// The first entry.
@@ -172,18 +174,18 @@ impl Listpack {
             buf: &self.buf,
             front: 0,
             back: self.buf.len(),
-            remaining: self.len,
+            remaining: self.len(),
         }
     }
 
     /// Iterates over the entries from index `i` on (empty if `i >= len`).
     pub fn iter_from(&self, i: usize) -> Iter<'_> {
-        let i = i.min(self.len);
+        let i = i.min(self.len());
         Iter {
             buf: &self.buf,
             front: self.offset_of(i),
             back: self.buf.len(),
-            remaining: self.len - i,
+            remaining: self.len() - i,
         }
     }
 
@@ -235,12 +237,12 @@ impl Listpack {
 
     /// Removes `count` entries starting at index `i` (clamped to the end).
     pub fn remove_range(&mut self, i: usize, count: usize) {
-        if count == 0 || i >= self.len {
+        if count == 0 || i >= self.len() {
             return;
         }
-        let count = count.min(self.len - i);
+        let count = count.min(self.len() - i);
         let start = self.offset_of(i);
-        let end = if i + count == self.len {
+        let end = if i + count == self.len() {
             self.buf.len()
         } else {
             let mut off = start;
@@ -250,7 +252,7 @@ impl Listpack {
             off
         };
         self.buf.drain(start..end);
-        self.len -= count;
+        self.len -= count as u32;
         self.maybe_shrink();
     }
 
@@ -259,7 +261,7 @@ impl Listpack {
     /// # Panics
     /// If `i >= len`.
     pub fn remove(&mut self, i: usize) {
-        assert!(i < self.len, "listpack index {i} out of range");
+        assert!(i < self.len(), "listpack index {i} out of range");
         self.remove_range(i, 1);
     }
 
@@ -268,7 +270,7 @@ impl Listpack {
     /// # Panics
     /// If `i >= len`.
     pub fn replace(&mut self, i: usize, v: &[u8]) {
-        assert!(i < self.len, "listpack index {i} out of range");
+        assert!(i < self.len(), "listpack index {i} out of range");
         let off = self.offset_of(i);
         let (start, len, next) = self.entry_at(off);
         if len == v.len() {
@@ -317,15 +319,15 @@ impl Listpack {
 
     /// Splits off the entries from index `i` on into a new listpack.
     pub fn split_off(&mut self, i: usize) -> Listpack {
-        let i = i.min(self.len);
+        let i = i.min(self.len());
         let off = self.offset_of(i);
         let tail = self.buf.split_off(off);
-        let moved = self.len - i;
-        self.len = i;
+        let moved = self.len() - i;
+        self.len = i as u32;
         self.maybe_shrink();
         Listpack {
             buf: tail,
-            len: moved,
+            len: moved as u32,
         }
     }
 
@@ -351,11 +353,11 @@ impl Listpack {
             }
             off = next;
         }
-        let removed = self.len - kept;
+        let removed = self.len() - kept;
         if removed > 0 {
             out.shrink_to_fit();
             self.buf = out;
-            self.len = kept;
+            self.len = kept as u32;
         }
         removed
     }
