@@ -266,6 +266,26 @@ static COMMAND: &[CommandSpec] = &[
 
 static DEBUG: &[CommandSpec] = &[
     cmd(
+        "replicate",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Send a command to the replicas without running it here",
+        debug_replicate,
+    ),
+    cmd(
+        "error",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Reply with the given error",
+        debug_error,
+    ),
+    cmd(
         "digest",
         2,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -902,6 +922,26 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         extra
     );
     c.simple(&s);
+    Ok(())
+}
+
+fn debug_replicate(c: &mut Ctx) -> CmdResult {
+    // Into the stream as it is, in the stream's current db (Redis feeds
+    // server.slaveseldb): tests use it to make replicas diverge.
+    let argv: Vec<&[u8]> = c.args[2..].iter().map(|a| a.as_ref()).collect();
+    c.eng.propagate_raw(&argv);
+    c.ok();
+    Ok(())
+}
+
+fn debug_error(c: &mut Ctx) -> CmdResult {
+    let text: String = String::from_utf8_lossy(&c.args[2])
+        .chars()
+        .map(|ch| if ch == '\r' || ch == '\n' { ' ' } else { ch })
+        .collect();
+    let mut out = Vec::new();
+    resp::encode::error(&mut out, text.as_bytes());
+    c.out.extend_from_slice(&out);
     Ok(())
 }
 

@@ -506,3 +506,25 @@ fn relica_replica_converges_through_link_cuts() {
     converges_through_cuts(false, "no");
     converges_through_cuts(false, "yes");
 }
+
+#[test]
+fn debug_replicate_feeds_replicas_only() {
+    let master = Server::start(&[]);
+    let mut m = master.raw();
+    let replica = redis_replica(&master, &[]);
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    m.call(&["SET", "a", "1"]);
+    assert_eq!(
+        m.call(&["DEBUG", "REPLICATE", "SET", "only-replica", "x"]),
+        "+OK\r\n"
+    );
+    wait_for("replicated", T, || {
+        r.call(&["GET", "only-replica"]) == "$1\r\nx\r\n"
+    });
+    assert_eq!(m.call(&["EXISTS", "only-replica"]), ":0\r\n");
+    assert_eq!(
+        m.call(&["DEBUG", "ERROR", "MY custom\nerror"]),
+        "-MY custom error\r\n"
+    );
+}

@@ -158,7 +158,9 @@ fn counters() {
     );
     // long double, as Redis: 1e308 + 1e308 is fine, 1.1e4932 twice is not.
     r.call(&["SET", "f", "1e308"]);
-    assert!(r.call(&["INCRBYFLOAT", "f", "1e308"]).starts_with("$309\r\n"));
+    assert!(r
+        .call(&["INCRBYFLOAT", "f", "1e308"])
+        .starts_with("$309\r\n"));
     r.call(&["SET", "f", "1.1e4932"]);
     assert_eq!(
         r.call(&["INCRBYFLOAT", "f", "1.1e4932"]),
