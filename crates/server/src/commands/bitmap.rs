@@ -302,3 +302,159 @@ fn bitfield_generic(c: &mut Ctx, readonly_command: bool) -> CmdResult {
     }
     Ok(())
 }
+
+/// Runs commands in process against an engine, where values of any type
+/// can be planted and the replication stream can be captured.
+#[cfg(test)]
+pub(crate) mod harness {
+    use bytes::Bytes;
+
+    use crate::client::Client;
+    use crate::config::Config;
+    use crate::engine::Engine;
+    use crate::keyspace::Value;
+    use crate::types::list::List;
+
+    /// An engine and one client.
+    pub(crate) struct Harness {
+        pub(crate) eng: Engine,
+        cl: Client,
+    }
+
+    impl Harness {
+        pub(crate) fn new() -> Harness {
+            let eng = Engine::new(Config::default());
+            let cl = Client::new(
+                1,
+                "127.0.0.1:1".into(),
+                "127.0.0.1:2".into(),
+                true,
+                false,
+                0,
+            );
+            Harness { eng, cl }
+        }
+
+        /// Runs a command, returns its raw reply.
+        pub(crate) fn run(&mut self, args: &[&str]) -> String {
+            let argv = args.iter().map(|a| Bytes::from(a.to_string())).collect();
+            let mut out = Vec::new();
+            super::super::execute(&mut self.eng, &mut self.cl, argv, &mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+
+        /// Runs a command and returns its reply and what it propagated.
+        pub(crate) fn run_propagated(&mut self, args: &[&str]) -> (String, Vec<String>) {
+            self.eng.prop_unit = Some(Vec::new());
+            let reply = self.run(args);
+            let cmds = self.eng.prop_unit.take().unwrap_or_default();
+            let cmds = cmds
+                .into_iter()
+                .map(|(_, argv)| {
+                    argv.iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            (reply, cmds)
+        }
+
+        /// Plants a list (no list commands are needed for it).
+        pub(crate) fn plant_list(&mut self, key: &str) {
+            let mut l = List::new();
+            l.push_back(b"x");
+            self.eng.dbs[0].insert(key.as_bytes(), Value::List(Box::new(l)), -1, 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::harness::Harness;
+
+    const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn non_strings_are_refused_after_argument_checks() {
+        let mut h = Harness::new();
+        h.plant_list("l");
+        h.run(&["SET", "s", "abc"]);
+        for cmd in [
+            &["SETBIT", "l", "1", "1"][..],
+            &["GETBIT", "l", "1"],
+            &["BITCOUNT", "l"],
+            &["BITCOUNT", "l", "x"],
+            &["BITPOS", "l", "1"],
+            &["BITPOS", "l", "0", "x"],
+            &["BITOP", "AND", "d", "s", "l"],
+            &["BITOP", "NOT", "l", "l"],
+            &["BITFIELD", "l", "GET", "u8", "0"],
+            &["BITFIELD", "l", "SET", "u8", "0", "1"],
+            &["BITFIELD_RO", "l", "GET", "u8", "0"],
+            &["BITFIELD", "l"],
+        ] {
+            assert_eq!(h.run(cmd), WRONGTYPE, "{cmd:?}");
+        }
+        assert_eq!(h.run(&["EXISTS", "d"]), ":0\r\n");
+        // Arguments that do not need the key are checked first.
+        assert_eq!(
+            h.run(&["SETBIT", "l", "-1", "1"]),
+            "-ERR bit offset is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            h.run(&["SETBIT", "l", "1", "5"]),
+            "-ERR bit is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            h.run(&["BITPOS", "l", "3"]),
+            "-ERR The bit argument must be 1 or 0.\r\n"
+        );
+        assert_eq!(h.run(&["BITOP", "NOPE", "d", "l"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["BITFIELD", "l", "GET", "u64", "0"]),
+            "-ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.\r\n"
+        );
+        assert_eq!(
+            h.run(&["BITFIELD_RO", "l", "SET", "u8", "0", "1"]),
+            "-ERR BITFIELD_RO only supports the GET subcommand\r\n"
+        );
+        // A missing destination of a failed BITOP stays missing; a BITOP
+        // whose result is empty deletes a destination of any type.
+        assert_eq!(h.run(&["BITOP", "OR", "l", "nokey"]), ":0\r\n");
+        assert_eq!(h.run(&["EXISTS", "l"]), ":0\r\n");
+    }
+
+    #[test]
+    fn propagation_follows_the_dirty_counter() {
+        let mut h = Harness::new();
+        let (r, p) = h.run_propagated(&["SETBIT", "k", "3", "1"]);
+        assert_eq!(
+            (r.as_str(), p),
+            (":0\r\n", vec!["SETBIT k 3 1".to_string()])
+        );
+        let (_, p) = h.run_propagated(&["SETBIT", "k", "3", "1"]);
+        assert!(p.is_empty());
+        // The high nibble holds 1 already.
+        let (_, p) = h.run_propagated(&["BITFIELD", "k", "SET", "u4", "0", "1"]);
+        assert!(p.is_empty());
+        let (_, p) = h.run_propagated(&["BITFIELD", "k", "SET", "u4", "0", "2"]);
+        assert_eq!(p, vec!["BITFIELD k SET u4 0 2".to_string()]);
+        // Created by failed writes only: Redis neither counts nor
+        // propagates it.
+        let (r, p) =
+            h.run_propagated(&["BITFIELD", "f", "OVERFLOW", "FAIL", "SET", "u2", "0", "7"]);
+        assert_eq!(r, "*1\r\n$-1\r\n");
+        assert!(p.is_empty());
+        assert_eq!(h.run(&["EXISTS", "f"]), ":1\r\n");
+        let (_, p) = h.run_propagated(&["BITOP", "OR", "d", "k"]);
+        assert_eq!(p, vec!["BITOP OR d k".to_string()]);
+        let (_, p) = h.run_propagated(&["BITOP", "OR", "d", "nokey"]);
+        assert_eq!(p, vec!["BITOP OR d nokey".to_string()]);
+        let (_, p) = h.run_propagated(&["BITOP", "OR", "d", "nokey"]);
+        assert!(p.is_empty());
+        let (_, p) = h.run_propagated(&["BITFIELD_RO", "k", "GET", "u4", "0"]);
+        assert!(p.is_empty());
+    }
+}

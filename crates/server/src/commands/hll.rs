@@ -365,3 +365,72 @@ fn pfselftest(c: &mut Ctx) -> CmdResult {
     c.ok();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::bitmap::harness::Harness;
+
+    const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn non_strings_get_the_generic_wrongtype() {
+        let mut h = Harness::new();
+        h.plant_list("l");
+        h.run(&["PFADD", "h", "a"]);
+        for cmd in [
+            &["PFADD", "l", "a"][..],
+            &["PFCOUNT", "l"],
+            &["PFCOUNT", "h", "l"],
+            &["PFMERGE", "l", "h"],
+            &["PFMERGE", "h", "l"],
+            &["PFDEBUG", "ENCODING", "l"],
+        ] {
+            assert_eq!(h.run(cmd), WRONGTYPE, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn propagation_follows_redis_70() {
+        let mut h = Harness::new();
+        let (r, p) = h.run_propagated(&["PFADD", "h", "a", "b"]);
+        assert_eq!((r.as_str(), p), (":1\r\n", vec!["PFADD h a b".to_string()]));
+        let (r, p) = h.run_propagated(&["PFADD", "h", "a"]);
+        assert_eq!(r, ":0\r\n");
+        assert!(p.is_empty());
+        // PFCOUNT propagates when it rewrote the cached cardinality.
+        let (r, p) = h.run_propagated(&["PFCOUNT", "h"]);
+        assert_eq!((r.as_str(), p), (":2\r\n", vec!["PFCOUNT h".to_string()]));
+        let (_, p) = h.run_propagated(&["PFCOUNT", "h"]);
+        assert!(p.is_empty());
+        let (_, p) = h.run_propagated(&["PFCOUNT", "h", "h"]);
+        assert!(p.is_empty());
+        let (_, p) = h.run_propagated(&["PFMERGE", "h", "h"]);
+        assert_eq!(p, vec!["PFMERGE h h".to_string()]);
+        let (_, p) = h.run_propagated(&["PFDEBUG", "ENCODING", "h"]);
+        assert!(p.is_empty());
+        let (_, p) = h.run_propagated(&["PFDEBUG", "TODENSE", "h"]);
+        assert_eq!(p, vec!["PFDEBUG TODENSE h".to_string()]);
+        let (_, p) = h.run_propagated(&["PFDEBUG", "TODENSE", "h"]);
+        assert!(p.is_empty());
+        h.run(&["PFADD", "s", "x"]);
+        let (r, p) = h.run_propagated(&["PFDEBUG", "GETREG", "s"]);
+        assert!(r.starts_with("*16384\r\n"));
+        assert_eq!(p, vec!["PFDEBUG GETREG s".to_string()]);
+    }
+
+    #[test]
+    fn replicas_apply_pfcount_without_propagating_it() {
+        let mut h = Harness::new();
+        h.run(&["PFADD", "h", "a"]);
+        // On a replica the local cache update is not fed to sub-replicas.
+        h.eng
+            .cfg
+            .set_from_words("replicaof", &[b"127.0.0.1".to_vec(), b"1".to_vec()])
+            .expect("replicaof");
+        assert!(h.eng.is_replica());
+        let (r, p) = h.run_propagated(&["PFCOUNT", "h"]);
+        assert_eq!(r, ":1\r\n");
+        assert!(p.is_empty());
+    }
+}

@@ -827,6 +827,9 @@ fn random_bitmap_command(rng: &mut SmallRng) -> Vec<String> {
         67..=90 => {
             let ro = rng.gen_bool(0.2);
             c.extend([if ro { "BITFIELD_RO" } else { "BITFIELD" }.into(), key(rng)]);
+            if rng.gen_bool(0.3) {
+                c.extend(["OVERFLOW".into(), "FAIL".into()]);
+            }
             for _ in 0..rng.gen_range(0..5) {
                 match rng.gen_range(0..20) {
                     0..=5 => c.extend(["GET".into(), bf_type(rng)]),
@@ -876,11 +879,18 @@ fn differential_bitmaps_against_redis() {
         d.same_str(&["FLUSHALL"]);
         d.same_str(&["SET", "n", "1234"]);
         d.same_str(&["SET", "s", "foobar"]);
+        let (mut errors, mut nils) = (0, 0);
         for _ in 0..1500 {
             let cmd = random_bitmap_command(&mut rng);
             let v: Vec<&str> = cmd.iter().map(|a| a.as_str()).collect();
-            d.same_str(&v);
+            let reply = d.same_str(&v);
+            errors += usize::from(reply.starts_with('-'));
+            nils += usize::from(reply.contains("$-1\r\n"));
         }
+        // The stream exercises the commands, not only their errors, and
+        // reaches OVERFLOW FAIL.
+        assert!((100..600).contains(&errors), "{errors} errors");
+        assert!(nils > 5, "{nils} nil replies");
         for k in ["b0", "b1", "b2", "b3", "n", "s", "nokey"] {
             d.same_str(&["GET", k]);
         }
