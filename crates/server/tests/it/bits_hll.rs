@@ -895,6 +895,13 @@ fn differential_bitmaps_against_redis() {
             d.same_str(&["GET", k]);
         }
     }
+    // RESP3: a refused OVERFLOW FAIL write is a RESP3 null.
+    d.both(&[b"HELLO", b"3"]);
+    d.same_str(&[
+        "BITFIELD", "r3", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9", "GET", "i2", "0",
+    ]);
+    d.same_str(&["BITFIELD_RO", "r3", "GET", "u2", "0"]);
+    d.same_str(&["BITPOS", "r3", "0", "0", "-1"]);
 }
 
 fn pfadd_both(d: &mut Diff, key: &str, elements: &[Vec<u8>]) {
@@ -937,11 +944,21 @@ fn differential_hyperloglog_against_redis() {
             d.same_str(&["GET", "h1"]);
         }
     }
+    let mut encodings = Vec::new();
     for k in keys {
-        d.same_str(&["PFDEBUG", "ENCODING", k]);
+        encodings.push(d.same_str(&["PFDEBUG", "ENCODING", k]));
         d.same_str(&["PFCOUNT", k]);
         d.same_str(&["GET", k]);
     }
+    // Both encodings were compared byte for byte.
+    assert!(
+        encodings.contains(&"+sparse\r\n".to_string()),
+        "{encodings:?}"
+    );
+    assert!(
+        encodings.contains(&"+dense\r\n".to_string()),
+        "{encodings:?}"
+    );
     // Merges with dense sources, into sparse and dense destinations.
     d.same_str(&["PFMERGE", "all", "h0", "h1", "h2", "h3", "h4"]);
     d.same_str(&["GET", "all"]);
@@ -962,6 +979,19 @@ fn differential_hyperloglog_against_redis() {
         d.same_str(&["PFMERGE", &format!("mm{limit}"), "h1", "h2"]);
         d.same_str(&["GET", &format!("mm{limit}")]);
     }
+    // A small HyperLogLog stored by SET is embstr until a PF command
+    // changes it in place (Redis unshares it into a raw string).
+    let (fresh, _) = d.both(&[b"PFADD", b"tiny"]);
+    assert_eq!(fresh, b":1\r\n");
+    let raw = d.same(&[b"GET", b"tiny"]);
+    let body = &raw[raw.iter().position(|&b| b == b'\n').expect("bulk") + 1..raw.len() - 2];
+    d.same(&[b"SET", b"tiny2", body]);
+    d.same_str(&["OBJECT", "ENCODING", "tiny2"]);
+    d.same_str(&["PFCOUNT", "tiny2"]);
+    d.same_str(&["OBJECT", "ENCODING", "tiny2"]);
+    d.same_str(&["SET", "str2", "not an hll"]);
+    d.same_str(&["PFCOUNT", "str2"]);
+    d.same_str(&["OBJECT", "ENCODING", "str2"]);
     // PFDEBUG on both encodings.
     d.same_str(&["PFADD", "dbg", "x", "y"]);
     d.same_str(&["PFDEBUG", "DECODE", "dbg"]);
