@@ -73,8 +73,9 @@ fn setbit_getbit() {
         assert_eq!(r.call(&["SETBIT", "k", bad, "1"]), off, "{bad}");
         assert_eq!(r.call(&["GETBIT", "k", bad]), off, "{bad}");
     }
-    assert_eq!(r.call(&["SETBIT", "k", "4294967295", "0"]), ":0\r\n");
-    assert_eq!(r.call(&["STRLEN", "k"]), ":536870912\r\n");
+    // The last valid offset reads without allocating (the 512 MB write
+    // is covered with a 1 MB limit in the next test).
+    assert_eq!(r.call(&["GETBIT", "k", "4294967295"]), ":0\r\n");
     r.call(&["DEL", "k"]);
     for bad in ["2", "-1", "x", ""] {
         assert_eq!(r.call(&["SETBIT", "k", "1", bad]), bit, "{bad}");
