@@ -322,19 +322,22 @@ fn sparse_op(v: &[u8], p: usize) -> (usize, u8, usize) {
 }
 
 /// Walks sparse opcodes like Redis `hllMerge`/`hllSparseToDense`: calls
-/// `f(register, value)` for every VAL register, stops at a VAL that would
-/// overflow, and fails unless exactly 16384 registers were covered.
+/// `f(register, value)` for every VAL register, and fails at any opcode
+/// that would run past register 16383, or unless exactly 16384 registers
+/// were covered. (Redis 7.0.15 as shipped stops only at a VAL that would
+/// overflow; the CVE-2025-32023 fix, in Redis 6.2.19/7.2.10 and in
+/// distribution builds of 7.0.15, checks every opcode, and so do we.)
 fn sparse_for_each(v: &[u8], mut f: impl FnMut(usize, u8)) -> Result<(), HllError> {
     let mut idx = 0usize;
     let mut p = HDR_SIZE;
     while p < v.len() {
         let (run, val, oplen) = sparse_op(v, p);
+        if run + idx > REGISTERS {
+            return Err(HllError::Corrupted);
+        }
         if val == 0 {
             idx += run;
         } else {
-            if run + idx > REGISTERS {
-                break;
-            }
             for _ in 0..run {
                 f(idx, val);
                 idx += 1;

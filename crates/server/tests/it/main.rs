@@ -3,6 +3,7 @@
 
 mod util;
 
+mod bits_hll;
 mod core;
 mod hashes_sets;
 mod incrfloat;
