@@ -125,50 +125,59 @@ where
     let mut limits = Limits::default();
     let mut qbuf_limit = 1usize << 30;
     let mut idle_timeout = 0u64;
+    let mut is_replica = false;
     loop {
         // Read what is there unless commands are still waiting to run.
         if pending.is_empty() && proto_err.is_none() && !rbuf.is_empty() {
             decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
         }
         if pending.is_empty() && proto_err.is_none() {
-            let idle = if idle_timeout > 0 {
-                Duration::from_secs(idle_timeout)
-            } else {
-                Duration::from_secs(86400 * 365)
+            // No timer at all without `timeout`: arming one per read costs
+            // a clock read and a timer-wheel entry for every batch.
+            let idle = (idle_timeout > 0).then(|| Duration::from_secs(idle_timeout));
+            let idle_sleep = async move {
+                match idle {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
+                }
             };
             tokio::select! {
-                r = sock.read_buf(&mut rbuf) => {
-                    if r? == 0 {
-                        return Ok(());
+                    r = sock.read_buf(&mut rbuf) => {
+                        if r? == 0 {
+                            return Ok(());
+                        }
                     }
-                }
-                _ = outbox.notify.notified() => {
-                    if outbox.is_killed() {
-                        return Ok(());
-                    }
-                    let pushed = outbox.take();
-                    if !pushed.is_empty() {
-                        write_or_killed(sock, &pushed, outbox).await?;
-                    }
-                    if outbox.closing() {
-                        sock.flush().await?;
-                        return Ok(());
-                    }
-                    send_rdb_if_ready(shared, sock, id, outbox).await?;
-                    continue;
-                }
-                _ = tokio::time::sleep(idle) => {
-                    let exempt = {
-                        let eng = lock(shared);
-                        eng.clients.get(&id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
-                    };
-                    if !exempt {
-                        tracing::debug!("Closing idle client");
-                        return Ok(());
-                    }
-                    continue;
-                }
+                    _ = outbox.notify.notified() => {
+                        if outbox.is_killed() {
+                            return Ok(());
+                        }
+                        let pushed = outbox.take();
+                        if !pushed.is_empty() {
+                            write_or_killed(sock, &pushed, outbox).await?;
+                        }
+                        if outbox.closing() {
+                            sock.flush().await?;
+                            return Ok(());
+                        }
+                        if is_replica {
+                            if is_replica {
+                send_rdb_if_ready(shared, sock, id, outbox).await?;
             }
+                        }
+                        continue;
+                    }
+                    _ = idle_sleep => {
+                        let exempt = {
+                            let eng = lock(shared);
+                            eng.clients.get(&id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
+                        };
+                        if !exempt {
+                            tracing::debug!("Closing idle client");
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                }
             decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
             if rbuf.len() + dec.pending_arg_bytes() > qbuf_limit {
                 tracing::warn!(
@@ -205,6 +214,7 @@ where
                 eng.run_batch(&mut cl, &mut pending, &mut out);
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
+                is_replica = cl.flags & flag::REPLICA != 0;
                 eng.clients.insert(id, cl);
                 eng.stats.net_out += out.len() as u64;
                 eng.stats.writes += 1;
@@ -237,7 +247,9 @@ where
             sock.flush().await?;
             return Ok(());
         }
-        send_rdb_if_ready(shared, sock, id, outbox).await?;
+        if is_replica {
+            send_rdb_if_ready(shared, sock, id, outbox).await?;
+        }
         if blocked {
             wait_unblocked(shared, sock, id, outbox, &mut rbuf).await?;
             continue;

@@ -73,10 +73,42 @@ pub struct Stats {
     pub reads: u64,
     /// total_writes_processed
     pub writes: u64,
-    /// Per-command calls, usec, rejected, failed.
-    pub cmd: HashMap<&'static str, CmdStat, ahash::RandomState>,
+    /// Per-command calls, usec, rejected, failed, keyed by the command
+    /// table row's address (hashed by a multiply, not by its name: this is
+    /// updated for every command).
+    pub cmd: HashMap<usize, (&'static str, CmdStat), PtrHash>,
     /// Per error prefix counts.
     pub errors: HashMap<String, u64>,
+}
+
+/// A hasher for keys that are already well-spread integers (addresses).
+#[derive(Default, Clone, Copy)]
+pub struct PtrHash;
+
+/// The hasher `PtrHash` builds.
+#[derive(Default)]
+pub struct PtrHasher(u64);
+
+impl std::hash::BuildHasher for PtrHash {
+    type Hasher = PtrHasher;
+    fn build_hasher(&self) -> PtrHasher {
+        PtrHasher(0)
+    }
+}
+
+impl std::hash::Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        // Fibonacci hashing: the high bits hashbrown uses are well mixed.
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// Per-command counters (INFO commandstats).
@@ -108,6 +140,8 @@ pub struct Engine {
     pub me: std::sync::Weak<EngineLock>,
     /// Live configuration.
     pub cfg: Config,
+    /// An LFU maxmemory-policy is set (cached: read on every key access).
+    pub lfu_mode: bool,
     /// When the running command started (commandstats timing).
     pub clock_mark: std::time::Instant,
     /// The replication backlog, once a replica attached.
@@ -203,6 +237,7 @@ impl Engine {
         Engine {
             me: std::sync::Weak::new(),
             clock_mark: std::time::Instant::now(),
+            lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
             backlog: None,
             replicas: Vec::new(),
             link: None,
@@ -252,7 +287,7 @@ impl Engine {
 
     /// Whether an LFU maxmemory policy is selected.
     pub fn lfu(&self) -> bool {
-        self.cfg.str(P::maxmemory_policy).contains("lfu")
+        self.lfu_mode
     }
 
     fn lfu_minutes(&self) -> u32 {

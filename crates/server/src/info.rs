@@ -398,7 +398,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         }
         "commandstats" => {
             s.push_str("# Commandstats\r\n");
-            let mut v: Vec<_> = eng.stats.cmd.iter().collect();
+            let mut v: Vec<_> = eng.stats.cmd.values().collect();
             v.sort_by_key(|(k, _)| *k);
             for (k, st) in v {
                 f!(

@@ -723,15 +723,18 @@ pub fn call(
     eng.clock_mark = end;
     let usec = end.saturating_duration_since(start).as_micros() as u64;
     eng.stats.commands += 1;
-    let st = eng
+    let (_, st) = eng
         .stats
         .cmd
-        .entry(if parent.is_some() {
-            leak_full_name(parent, spec)
-        } else {
-            name
-        })
-        .or_default();
+        .entry(spec as *const CommandSpec as usize)
+        .or_insert_with(|| {
+            let n = if parent.is_some() {
+                leak_full_name(parent, spec)
+            } else {
+                name
+            };
+            (n, Default::default())
+        });
     st.calls += 1;
     st.usec += usec;
     if failed {

@@ -567,6 +567,7 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "loglevel" => crate::log::set_level(eng.cfg.log_level()),
         "dir" => std::env::set_current_dir(eng.cfg.str(P::dir)).map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
+        "maxmemory-policy" => eng.lfu_mode = eng.cfg.str(P::maxmemory_policy).contains("lfu"),
         _ => {}
     }
     Ok(())
