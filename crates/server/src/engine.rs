@@ -142,6 +142,8 @@ pub struct Engine {
     pub cfg: Config,
     /// An LFU maxmemory-policy is set (cached: read on every key access).
     pub lfu_mode: bool,
+    /// notify-keyspace-events, parsed (cached: read on every write).
+    pub notify_flags: u32,
     /// When the running command started (commandstats timing).
     pub clock_mark: std::time::Instant,
     /// The replication backlog, once a replica attached.
@@ -238,6 +240,8 @@ impl Engine {
             me: std::sync::Weak::new(),
             clock_mark: std::time::Instant::now(),
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
+            notify_flags: crate::config::notify_flags(cfg.str(P::notify_keyspace_events))
+                .unwrap_or(0),
             backlog: None,
             replicas: Vec::new(),
             link: None,
@@ -500,10 +504,16 @@ impl Engine {
         crate::repl::feed::feed(self, db, argv);
     }
 
+    /// Whether anything would receive propagated writes now (a backlog, or
+    /// an open EXEC unit collecting them).
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.repl.backlog_active || self.prop_unit.is_some()
+    }
+
     /// Publish a keyspace notification when enabled.
     pub fn notify_keyspace(&mut self, class: u32, event: &str, db: usize, key: &[u8]) {
-        let flags =
-            crate::config::notify_flags(self.cfg.str(P::notify_keyspace_events)).unwrap_or(0);
+        let flags = self.notify_flags;
         if flags & class == 0 {
             return;
         }

@@ -747,7 +747,8 @@ pub fn call(
     };
     // Commands from our master reach our own replicas as the master's
     // bytes (repl::replica proxies them), not as our propagation.
-    if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 && !from_master {
+    if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 && !from_master && eng.propagating()
+    {
         match propagate_as {
             Some(cmds) => {
                 // Several writes from one command reach replicas as one

@@ -568,6 +568,10 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "dir" => std::env::set_current_dir(eng.cfg.str(P::dir)).map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "maxmemory-policy" => eng.lfu_mode = eng.cfg.str(P::maxmemory_policy).contains("lfu"),
+        "notify-keyspace-events" => {
+            eng.notify_flags =
+                config::notify_flags(eng.cfg.str(P::notify_keyspace_events)).unwrap_or(0)
+        }
         _ => {}
     }
     Ok(())
