@@ -337,12 +337,18 @@ fn set_generic(c: &mut Ctx, o: SetOpts, key: &[u8], val: &[u8]) -> CmdResult<boo
             None => c.null(),
         }
     }
-    let found = c.lookup_write(key).is_some();
-    if (o.nx && found) || (o.xx && !found) {
-        if !o.get {
-            c.null();
+    if o.nx || o.xx {
+        let found = c.lookup_write(key).is_some();
+        if (o.nx && found) || (o.xx && !found) {
+            if !o.get {
+                c.null();
+            }
+            return Ok(false);
         }
-        return Ok(false);
+    } else {
+        // Only lazy expiry matters here (an expired key is deleted, with
+        // its DEL and event, before the new value goes in).
+        c.exists(key);
     }
     let db = c.cl.db;
     let keep = if o.keepttl {
