@@ -79,23 +79,22 @@ pub struct Link {
 /// A former master keeps its history as the cached master, so it may
 /// continue partially with the new master.
 pub fn set_master(eng: &mut Engine, host: &str, port: u16) {
-    let was_master = eng.link.is_none();
-    set_master_with(eng, host, port, was_master);
+    set_master_with(eng, host, port, true);
 }
 
 fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
+    // What we hold is the history we can continue: our own as a master
+    // (Redis's replicationCacheMasterUsingMyself), our master's as a
+    // replica (replicationCacheMaster). At start-up only a loaded file's
+    // replication id says what the data is.
     let cached = if cache_self {
-        // Redis's replicationCacheMasterUsingMyself.
         Some((eng.repl.replid.clone(), eng.repl.master_repl_offset))
     } else {
-        eng.link.as_ref().and_then(|l| l.cached.clone())
-    };
-    let cached = cached.or_else(|| {
         eng.save
             .loaded_replid
             .clone()
             .zip(eng.save.loaded_repl_offset)
-    });
+    };
     eng.link_generation += 1;
     crate::log::set_role_replica(true);
     eng.link = Some(Link {

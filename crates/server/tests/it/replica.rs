@@ -309,3 +309,93 @@ fn failover_to_a_redis_replica() {
 fn failover_to_a_relica_replica() {
     failover_to(true);
 }
+
+/// Every `repl-diskless-load` setting, with writes landing during the sync.
+#[test]
+fn every_diskless_load_mode_with_writes_during_sync() {
+    for (mode, master_diskless) in [
+        ("disabled", "no"),
+        ("on-empty-db", "yes"),
+        ("swapdb", "yes"),
+    ] {
+        let master = Server::redis(&[
+            "--repl-diskless-sync",
+            master_diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+            // Slow the master's RDB down so writes land during the transfer.
+            "--rdb-key-save-delay",
+            "200",
+        ]);
+        let mut m = master.raw();
+        dataset(&mut m);
+        let replica = Server::start(&["--repl-diskless-load", mode]);
+        let mut r = replica.raw();
+        r.call(&["SET", "stale", "old-data"]);
+        replicaof(&mut r, &master);
+        wait_for("sync started", T, || {
+            m.info_field("slave0").contains("state=wait_bgsave")
+                || m.info_field("slave0").contains("state=send_bulk")
+                || m.info_field("rdb_bgsave_in_progress") == "1"
+        });
+        writes(&mut m, mode);
+        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        wait_up(&mut r);
+        wait_same_digest(&mut m, &mut r);
+        assert_eq!(r.call(&["EXISTS", "stale"]), ":0\r\n", "{mode}");
+    }
+}
+
+/// PSYNC2 with the roles swapped: a redis replica is promoted and the
+/// relica replica continues with it partially.
+#[test]
+fn relica_replica_continues_with_a_promoted_redis_replica() {
+    let master = Server::redis(&[]);
+    let mut m = master.raw();
+    dataset(&mut m);
+    let r1 = Server::redis(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let mut a = r1.raw();
+    let r2 = Server::start(&[]);
+    let mut b = r2.raw();
+    replicaof(&mut b, &master);
+    wait_up(&mut a);
+    wait_up(&mut b);
+    writes(&mut m, "before");
+    wait_same_digest(&mut m, &mut a);
+    wait_same_digest(&mut m, &mut b);
+    assert_eq!(a.call(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    replicaof(&mut b, &r1);
+    wait_up(&mut b);
+    a.call(&["SET", "after", "1"]);
+    wait_same_digest(&mut a, &mut b);
+    assert_eq!(
+        int_field(&mut a, "sync_partial_ok"),
+        1,
+        "{}\n{}",
+        r2.log_text(),
+        r1.log_text()
+    );
+    assert_eq!(int_field(&mut a, "sync_full"), 0, "no full sync");
+    assert!(r2
+        .log_text()
+        .contains("Successful partial resynchronization with master."));
+}
+
+#[test]
+fn relica_chain_of_three_converges() {
+    let a = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut ra = a.raw();
+    dataset(&mut ra);
+    let b = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut rb = b.raw();
+    replicaof(&mut rb, &a);
+    let c = Server::start(&[]);
+    let mut rc = c.raw();
+    replicaof(&mut rc, &b);
+    wait_up(&mut rb);
+    wait_up(&mut rc);
+    writes(&mut ra, "c3");
+    wait_same_digest(&mut ra, &mut rc);
+    let off = ra.info_field("master_repl_offset");
+    wait_for("offsets", T, || rc.info_field("master_repl_offset") == off);
+}
