@@ -12,5 +12,6 @@ mod persistence;
 mod protocol;
 mod replica;
 mod replication;
+mod sentinel;
 mod strings_keys;
 mod tx_pubsub;

@@ -1,0 +1,141 @@
+//! A real redis-sentinel managing relica: one master and two replicas; the
+//! master is killed, Sentinel promotes a replica, the other follows it with
+//! a partial resync, and no write acknowledged by WAIT is lost.
+
+use std::time::Duration;
+
+use crate::util::{free_port, wait_for, Raw, Server};
+
+const T: Duration = Duration::from_secs(90);
+
+struct Sentinel {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sentinel {
+    fn start(master_port: u16) -> Sentinel {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
+                 sentinel monitor mymaster 127.0.0.1 {master_port} 1\n\
+                 sentinel down-after-milliseconds mymaster 1000\n\
+                 sentinel failover-timeout mymaster 20000\n\
+                 sentinel parallel-syncs mymaster 1\n",
+                dir.path().display(),
+                dir.path().join("sentinel.log").display()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("redis-sentinel")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-sentinel (scripts/test installs it)");
+        let s = Sentinel {
+            child,
+            port,
+            _dir: dir,
+        };
+        wait_for("sentinel up", T, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        s
+    }
+
+    fn raw(&self) -> Raw {
+        let s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw::from_stream(s)
+    }
+}
+
+/// A relica with a config file, as Sentinel's CONFIG REWRITE expects.
+fn relica_with_conf(extra: &str) -> (Server, tempfile::TempDir) {
+    let d = tempfile::tempdir().unwrap();
+    let conf = d.path().join("relica.conf");
+    std::fs::write(&conf, format!("appendonly no\n{extra}")).unwrap();
+    (Server::start_conf(Some(&conf), &[]), d)
+}
+
+#[test]
+fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
+    let (m, _md) = relica_with_conf("");
+    let mut rm = m.raw();
+    let mp = m.port.to_string();
+    let (r1, _d1) = relica_with_conf(&format!("replicaof 127.0.0.1 {mp}\n"));
+    let (r2, _d2) = relica_with_conf(&format!("replicaof 127.0.0.1 {mp}\n"));
+    let (mut a, mut b) = (r1.raw(), r2.raw());
+    for r in [&mut a, &mut b] {
+        wait_for("replica up", T, || {
+            r.info_field("master_link_status") == "up"
+        });
+    }
+    let sentinel = Sentinel::start(m.port);
+    let mut s = sentinel.raw();
+    wait_for("sentinel sees both replicas", T, || {
+        s.call(&["SENTINEL", "REPLICAS", "mymaster"])
+            .starts_with("*2\r\n")
+    });
+    for i in 0..200 {
+        rm.call(&["SET", &format!("acked:{i}"), &i.to_string()]);
+    }
+    assert_eq!(rm.call(&["WAIT", "2", "5000"]), ":2\r\n");
+    let master_pid = m.pid();
+    // Kill the master by its PID.
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &master_pid.to_string()])
+        .status();
+    drop(rm);
+    let mut new_port = String::new();
+    wait_for("sentinel promotes a replica", T, || {
+        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        let port = addr.lines().nth(4).unwrap_or("").to_string();
+        if !port.is_empty() && port != mp {
+            new_port = port;
+            true
+        } else {
+            false
+        }
+    });
+    // Sentinel's failover kills normal clients (CLIENT KILL TYPE normal):
+    // every check below uses a fresh connection.
+    let (promoted, other) = if new_port == r1.port.to_string() {
+        (&r1, &r2)
+    } else {
+        (&r2, &r1)
+    };
+    let field = |srv: &Server, f: &str| srv.raw().info_field(f);
+    wait_for("promoted", T, || field(promoted, "role") == "master");
+    wait_for("other follows", T, || {
+        field(other, "master_port") == new_port && field(other, "master_link_status") == "up"
+    });
+    // The other replica continued partially; nothing acknowledged is lost.
+    assert_eq!(field(promoted, "sync_full"), "0");
+    assert!(field(promoted, "sync_partial_ok").parse::<i64>().unwrap() >= 1);
+    let mut p = promoted.raw();
+    for i in 0..200 {
+        assert_eq!(
+            p.call(&["GET", &format!("acked:{i}")]),
+            format!("${}\r\n{i}\r\n", i.to_string().len())
+        );
+    }
+    p.call(&["SET", "after-failover", "x"]);
+    wait_for("replicated", T, || {
+        other.raw().call(&["GET", "after-failover"]) == "$1\r\nx\r\n"
+    });
+    drop((a, b));
+}
