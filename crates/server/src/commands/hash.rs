@@ -197,7 +197,7 @@ fn hash_mut<'c>(c: &'c mut Ctx<'_>, key: &[u8]) -> CmdResult<Option<&'c mut Hash
 /// The hash at `key`, created empty when missing (hashTypeLookupWriteOrCreate).
 fn hash_or_create<'c>(c: &'c mut Ctx<'_>, key: &[u8]) -> CmdResult<&'c mut Hash> {
     if hash_mut(c, key)?.is_none() {
-        c.set_key(key, Value::Hash(Box::default()), -1);
+        c.set_key(key, Value::Hash(Hash::default()), -1);
     }
     hash_mut(c, key)?.ok_or(CmdError::fixed(NO_SUCH_KEY))
 }

@@ -25,7 +25,7 @@ pub enum Value {
     /// List.
     List(Box<List>),
     /// Hash.
-    Hash(Box<Hash>),
+    Hash(Hash),
     /// Set.
     Set(Box<Set>),
     /// Sorted set.
@@ -185,5 +185,19 @@ impl Value {
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keyspace holds millions of these: a small hash lives inline,
+    /// and a value stays 24 bytes, an entry 56.
+    #[test]
+    fn sizes() {
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert!(std::mem::size_of::<crate::keyspace::Entry>() <= 56);
     }
 }

@@ -89,7 +89,7 @@ pub fn from_rdb(v: rdb::Value, lim: &Limits) -> Option<Value> {
             for (f, v) in &pairs {
                 h.set(f, v, &lim.hash);
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(h)
         }
         rdb::Value::ZSet(pairs) => {
             if pairs.is_empty() {

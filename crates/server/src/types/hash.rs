@@ -359,8 +359,8 @@ mod tests {
                 &HashLimits::default(),
             );
         }
-        // 5 * (6 + 2 + 4 + 2) bytes in one buffer.
-        assert_eq!(h.memory_usage(), 70);
+        // 5 * (6 + 2 + 4 + 2) bytes and a 4-byte count in one buffer.
+        assert_eq!(h.memory_usage(), 74);
         assert!(std::mem::size_of::<Hash>() <= 32);
     }
 

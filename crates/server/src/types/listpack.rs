@@ -20,13 +20,19 @@
 use std::fmt;
 
 /// A sequence of byte strings packed into one buffer. See the module docs.
+///
+/// The buffer is an exactly-sized `Box<[u8]>` whose first 4 bytes hold the
+/// entry count (none while empty): 16 bytes inline, so a small hash or
+/// sorted set fits in a `Value` with no box of its own. Like Redis's
+/// listpack, every change reallocates, which the allocator does in place
+/// within a size class.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
-    /// Entry count; u32 keeps the struct at 32 bytes (a listpack never
-    /// holds more than its owner's conversion threshold, at most 1 GiB).
-    len: u32,
+    buf: Box<[u8]>,
 }
+
+/// Bytes of the count header.
+const HDR: usize = 4;
 
 /// Bytes the LEB128 encoding of `n` takes.
 fn varint_size(mut n: usize) -> usize {
@@ -98,22 +104,52 @@ impl Listpack {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.len as usize
+        match self.buf.get(..HDR) {
+            Some(h) => u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
+            None => 0,
+        }
     }
 
     /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.is_empty()
     }
 
-    /// Size of the encoded entries in bytes.
+    /// Offset of the first entry.
+    fn start(&self) -> usize {
+        if self.buf.is_empty() {
+            0
+        } else {
+            HDR
+        }
+    }
+
+    /// Size of the encoded entries in bytes (without the count header).
     pub fn bytes_len(&self) -> usize {
+        self.buf.len() - self.start()
+    }
+
+    /// Heap bytes held.
+    pub fn allocated_bytes(&self) -> usize {
         self.buf.len()
     }
 
-    /// Heap bytes held, including spare capacity.
-    pub fn allocated_bytes(&self) -> usize {
-        self.buf.capacity()
+    /// Change the buffer as a `Vec` (with its header, created when empty)
+    /// and the count; an empty result frees the buffer.
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>, &mut usize) -> R) -> R {
+        let mut n = self.len();
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        if v.is_empty() {
+            v.extend_from_slice(&[0; HDR]);
+        }
+        let r = f(&mut v, &mut n);
+        if n == 0 {
+            v = Vec::new();
+        } else {
+            v[..HDR].copy_from_slice(&(n as u32).to_le_bytes());
+        }
+        self.buf = v.into_boxed_slice();
+        r
     }
 
     /// (data start, data len, next entry offset) of the entry at `off`.
@@ -134,7 +170,7 @@ impl Listpack {
     fn offset_of(&self, i: usize) -> usize {
         assert!(i <= self.len(), "listpack index {i} out of range");
         if i <= self.len() / 2 {
-            let mut off = 0;
+            let mut off = self.start();
             for _ in 0..i {
                 off = self.entry_at(off).2;
             }
@@ -160,19 +196,19 @@ impl Listpack {
 
     /// The first entry.
     pub fn first(&self) -> Option<&[u8]> {
-        (self.len > 0).then(|| self.data(0))
+        (!self.is_empty()).then(|| self.data(HDR))
     }
 
     /// The last entry.
     pub fn last(&self) -> Option<&[u8]> {
-        (self.len > 0).then(|| self.data(self.entry_before(self.buf.len())))
+        (!self.is_empty()).then(|| self.data(self.entry_before(self.buf.len())))
     }
 
     /// Iterates over all entries, from either end.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             buf: &self.buf,
-            front: 0,
+            front: self.start(),
             back: self.buf.len(),
             remaining: self.len(),
         }
@@ -196,16 +232,19 @@ impl Listpack {
     }
 
     fn insert_at_offset(&mut self, off: usize, v: &[u8]) {
+        let off = off.max(HDR);
         let mut hdr = [0u8; 10];
         let n = encode_varint(v.len(), &mut hdr);
         let mut back = hdr;
         back[..n].reverse();
-        self.buf.reserve_exact(2 * n + v.len());
-        self.buf.splice(
-            off..off,
-            hdr[..n].iter().chain(v).chain(back[..n].iter()).copied(),
-        );
-        self.len += 1;
+        self.edit(|buf, count| {
+            buf.reserve_exact(2 * n + v.len());
+            buf.splice(
+                off..off,
+                hdr[..n].iter().chain(v).chain(back[..n].iter()).copied(),
+            );
+            *count += 1;
+        });
     }
 
     /// Appends an entry.
@@ -215,7 +254,7 @@ impl Listpack {
 
     /// Prepends an entry.
     pub fn push_front(&mut self, v: &[u8]) {
-        self.insert_at_offset(0, v);
+        self.insert_at_offset(HDR, v);
     }
 
     /// Inserts an entry so that it gets index `i`.
@@ -227,22 +266,15 @@ impl Listpack {
         self.insert_at_offset(off, v);
     }
 
-    /// Gives memory back once at most half of the buffer is in use, so a
-    /// shrinking listpack does not keep its peak size.
-    fn maybe_shrink(&mut self) {
-        if self.buf.capacity() > 2 * self.buf.len() + 16 {
-            self.buf.shrink_to_fit();
-        }
-    }
-
     /// Removes `count` entries starting at index `i` (clamped to the end).
     pub fn remove_range(&mut self, i: usize, count: usize) {
-        if count == 0 || i >= self.len() {
+        let len = self.len();
+        if count == 0 || i >= len {
             return;
         }
-        let count = count.min(self.len() - i);
+        let count = count.min(len - i);
         let start = self.offset_of(i);
-        let end = if i + count == self.len() {
+        let end = if i + count == len {
             self.buf.len()
         } else {
             let mut off = start;
@@ -251,9 +283,10 @@ impl Listpack {
             }
             off
         };
-        self.buf.drain(start..end);
-        self.len -= count as u32;
-        self.maybe_shrink();
+        self.edit(|buf, n| {
+            buf.drain(start..end);
+            *n -= count;
+        });
     }
 
     /// Removes the entry at index `i`.
@@ -277,10 +310,16 @@ impl Listpack {
             self.buf[start..start + len].copy_from_slice(v);
             return;
         }
-        self.buf.drain(off..next);
-        self.len -= 1;
-        self.insert_at_offset(off, v);
-        self.maybe_shrink();
+        let mut hdr = [0u8; 10];
+        let n = encode_varint(v.len(), &mut hdr);
+        let mut back = hdr;
+        back[..n].reverse();
+        self.edit(|buf, _| {
+            buf.splice(
+                off..next,
+                hdr[..n].iter().chain(v).chain(back[..n].iter()).copied(),
+            );
+        });
     }
 
     /// Removes and returns the first entry.
@@ -292,14 +331,15 @@ impl Listpack {
 
     /// Removes and returns the last entry.
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        if self.len == 0 {
+        if self.is_empty() {
             return None;
         }
         let off = self.entry_before(self.buf.len());
         let v = self.data(off).to_vec();
-        self.buf.truncate(off);
-        self.len -= 1;
-        self.maybe_shrink();
+        self.edit(|buf, n| {
+            buf.truncate(off);
+            *n -= 1;
+        });
         Some(v)
     }
 
@@ -319,45 +359,62 @@ impl Listpack {
 
     /// Splits off the entries from index `i` on into a new listpack.
     pub fn split_off(&mut self, i: usize) -> Listpack {
-        let i = i.min(self.len());
-        let off = self.offset_of(i);
-        let tail = self.buf.split_off(off);
-        let moved = self.len() - i;
-        self.len = i as u32;
-        self.maybe_shrink();
-        Listpack {
-            buf: tail,
-            len: moved as u32,
+        let len = self.len();
+        let i = i.min(len);
+        if i == len {
+            return Listpack::new();
         }
+        let off = self.offset_of(i);
+        let mut tail = Listpack::new();
+        tail.edit(|buf, n| {
+            buf.extend_from_slice(&self.buf[off..]);
+            *n = len - i;
+        });
+        self.edit(|buf, n| {
+            buf.truncate(off);
+            *n = i;
+        });
+        tail
     }
 
     /// Moves all entries of `other` to the end of `self`.
     pub fn append(&mut self, other: &mut Listpack) {
-        self.buf.reserve_exact(other.buf.len());
-        self.buf.append(&mut other.buf);
-        self.len += other.len;
-        other.len = 0;
+        if other.is_empty() {
+            return;
+        }
+        let more = other.len();
+        let entries = &other.buf[HDR..];
+        self.edit(|buf, n| {
+            buf.extend_from_slice(entries);
+            *n += more;
+        });
+        other.buf = Box::default();
     }
 
     /// Keeps only the entries for which `keep` returns true; returns how many
     /// were removed.
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) -> usize {
+        let len = self.len();
         let mut out = Vec::with_capacity(self.buf.len());
+        out.extend_from_slice(&[0; HDR]);
         let mut kept = 0;
-        let mut off = 0;
+        let mut off = self.start();
         while off < self.buf.len() {
-            let (start, len, next) = self.entry_at(off);
-            if keep(&self.buf[start..start + len]) {
+            let (start, dlen, next) = self.entry_at(off);
+            if keep(&self.buf[start..start + dlen]) {
                 out.extend_from_slice(&self.buf[off..next]);
                 kept += 1;
             }
             off = next;
         }
-        let removed = self.len() - kept;
+        let removed = len - kept;
         if removed > 0 {
-            out.shrink_to_fit();
-            self.buf = out;
-            self.len = kept as u32;
+            if kept == 0 {
+                self.buf = Box::default();
+            } else {
+                out[..HDR].copy_from_slice(&(kept as u32).to_le_bytes());
+                self.buf = out.into_boxed_slice();
+            }
         }
         removed
     }
