@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::util::{wait_for, Raw, Server};
 
-const T: Duration = Duration::from_secs(60);
+const T: Duration = Duration::from_secs(120);
 
 fn int_field(r: &mut Raw, f: &str) -> i64 {
     r.info_field(f).parse().unwrap_or(-1)
