@@ -476,42 +476,91 @@ async fn full_sync(
             .parse()
             .map_err(|_| format!("Bad bulk length from MASTER: {head}"))?,
     };
+    // repl-diskless-load: swapdb always parses from the socket (the old
+    // data serves reads until the swap); on-empty-db only when we hold
+    // nothing; disabled goes through a file, as Redis.
+    let mode = lock(shared).cfg.str(P::repl_diskless_load).to_string();
+    let empty = lock(shared).dbs.iter().all(|d| d.is_empty());
+    let from_socket = mode == "swapdb" || (mode == "on-empty-db" && empty);
+    let target = if from_socket { "parser" } else { "disk" };
     if mark.is_some() {
         tracing::info!(
-            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"
+            "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {target}"
         );
     } else {
-        tracing::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk");
+        tracing::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to {target}");
     }
     with_link(shared, generation, |_, l| {
         l.state = LinkState::Transfer;
         l.transfer = (len, 0);
         l.transfer_start = crate::clock::now_secs();
     });
-    let tmp = dir.join(format!(
-        "temp-{}.{}.rdb",
-        crate::clock::now_secs(),
-        std::process::id()
-    ));
-    let res = receive(shared, generation, mc, &tmp, len, mark.as_deref()).await;
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Load it: the old dataset is replaced only once the new one is in.
-    let file = dir.join(&dbfilename);
-    if let Err(e) = std::fs::rename(&tmp, &file) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!(
-            "Failed trying to rename the temp DB into {dbfilename} in MASTER <-> REPLICA synchronization: {e}"
+    if from_socket {
+        // Parse while receiving: the loader thread reads what the link
+        // task forwards, so transfer and load overlap.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+        let sh = shared.clone();
+        let loader = tokio::task::spawn_blocking(move || {
+            let reader = std::io::BufReader::with_capacity(
+                1 << 16,
+                ChanReader {
+                    rx,
+                    cur: Vec::new(),
+                    pos: 0,
+                },
+            );
+            load_synced(&sh, reader, swapdb)
+        });
+        let received = receive(
+            shared,
+            generation,
+            mc,
+            Sink::Loader(tx),
+            len,
+            mark.as_deref(),
+        )
+        .await;
+        let loaded = loader
+            .await
+            .map_err(|e| format!("Loading task failed: {e}"))?;
+        received?;
+        loaded?;
+    } else {
+        let tmp = dir.join(format!(
+            "temp-{}.{}.rdb",
+            crate::clock::now_secs(),
+            std::process::id()
         ));
-    }
-    let sh = shared.clone();
-    let replid = replid.to_string();
-    let loaded = tokio::task::spawn_blocking(move || load_synced(&sh, &file, swapdb))
+        let sink = std::fs::File::create(&tmp)
+            .map(|f| Sink::File(std::io::BufWriter::with_capacity(1 << 16, f)))
+            .map_err(|e| {
+                format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
+            })?;
+        let res = receive(shared, generation, mc, sink, len, mark.as_deref()).await;
+        if let Err(e) = res {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // Load it: the old dataset is replaced only once the new one is in.
+        let file = dir.join(&dbfilename);
+        if let Err(e) = std::fs::rename(&tmp, &file) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!(
+                "Failed trying to rename the temp DB into {dbfilename} in MASTER <-> REPLICA synchronization: {e}"
+            ));
+        }
+        let sh = shared.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let f = std::fs::File::open(&file).map_err(|e| {
+                format!("Failed trying to load the MASTER synchronization DB from disk: {e}")
+            })?;
+            load_synced(&sh, std::io::BufReader::with_capacity(1 << 16, f), swapdb)
+        })
         .await
         .map_err(|e| format!("Loading task failed: {e}"))?;
-    loaded?;
+        loaded?;
+    }
+    let replid = replid.to_string();
     let mut eng = lock(shared);
     eng.repl.replid = replid;
     eng.repl.replid2 = "0".repeat(40);
@@ -527,29 +576,63 @@ async fn full_sync(
 }
 
 /// Copy the RDB from the socket to `tmp`: `len` bytes, or up to `mark`.
+/// Where received RDB bytes go: a temp file, or a loader thread parsing
+/// them as they arrive (diskless load).
+enum Sink {
+    File(std::io::BufWriter<std::fs::File>),
+    Loader(tokio::sync::mpsc::Sender<Vec<u8>>),
+}
+
+impl Sink {
+    async fn put(&mut self, bytes: &[u8]) -> LinkResult<()> {
+        use std::io::Write as _;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Sink::File(w) => w.write_all(bytes).map_err(|e| {
+                format!("Write error writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}")
+            }),
+            Sink::Loader(tx) => tx
+                .send(bytes.to_vec())
+                .await
+                .map_err(|_| "The loader stopped reading the RDB from the socket".to_string()),
+        }
+    }
+
+    fn finish(self) -> LinkResult<()> {
+        use std::io::Write as _;
+        match self {
+            Sink::File(mut w) => {
+                let io = |e: std::io::Error| {
+                    format!("Write error writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}")
+                };
+                w.flush().map_err(io)?;
+                let f = w.into_inner().map_err(|e| io(e.into_error()))?;
+                f.sync_all().map_err(io)
+            }
+            // Dropping the sender is the end of the stream for the loader.
+            Sink::Loader(_) => Ok(()),
+        }
+    }
+}
+
+/// Move the RDB from the socket to `sink`: `len` bytes, or up to `mark`.
 async fn receive(
     shared: &Shared,
     generation: u64,
     mc: &mut MasterConn,
-    tmp: &std::path::Path,
+    mut sink: Sink,
     len: i64,
     mark: Option<&[u8]>,
 ) -> LinkResult<()> {
-    use std::io::Write as _;
-    let f = std::fs::File::create(tmp).map_err(|e| {
-        format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
-    })?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
     let mut got: i64 = 0;
-    let io = |e: std::io::Error| {
-        format!("Write error writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}")
-    };
     loop {
         match mark {
             None => {
                 let want = (len - got) as usize;
                 let n = want.min(mc.buf.len());
-                w.write_all(&mc.buf[..n]).map_err(io)?;
+                sink.put(&mc.buf[..n]).await?;
                 mc.buf.advance(n);
                 got += n as i64;
                 if got == len {
@@ -558,7 +641,7 @@ async fn receive(
             }
             Some(m) => {
                 if let Some(p) = mc.buf.windows(m.len()).position(|x| x == m) {
-                    w.write_all(&mc.buf[..p]).map_err(io)?;
+                    sink.put(&mc.buf[..p]).await?;
                     got += p as i64;
                     mc.buf.advance(p + m.len());
                     break;
@@ -566,7 +649,7 @@ async fn receive(
                 // Keep the last mark-1 bytes: the mark may straddle reads.
                 let keep = (m.len() - 1).min(mc.buf.len());
                 let n = mc.buf.len() - keep;
-                w.write_all(&mc.buf[..n]).map_err(io)?;
+                sink.put(&mc.buf[..n]).await?;
                 mc.buf.advance(n);
                 got += n as i64;
             }
@@ -577,20 +660,39 @@ async fn receive(
         });
         mc.fill().await?;
     }
-    w.flush().map_err(io)?;
-    let f = w.into_inner().map_err(|e| io(e.into_error()))?;
-    f.sync_all().map_err(io)?;
+    sink.finish()?;
     with_link(shared, generation, |_, l| l.transfer.1 = got);
     Ok(())
 }
 
+/// `Read` over the chunks the link task hands the loader thread.
+struct ChanReader {
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for ChanReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.cur.len() {
+            match self.rx.blocking_recv() {
+                Some(v) => {
+                    self.cur = v;
+                    self.pos = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.cur.len() - self.pos);
+        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// Load the synced file: flush and load with -LOADING (repl-diskless-load
 /// disabled/on-empty-db), or load aside and swap at the end (swapdb).
-fn load_synced(shared: &Shared, file: &std::path::Path, swapdb: bool) -> LinkResult<()> {
-    let f = std::fs::File::open(file).map_err(|e| {
-        format!("Failed trying to load the MASTER synchronization DB from disk: {e}")
-    })?;
-    let reader = std::io::BufReader::with_capacity(1 << 16, f);
+fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> LinkResult<()> {
     if swapdb {
         let (opts, ndb) = {
             let eng = lock(shared);

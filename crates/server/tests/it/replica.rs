@@ -399,3 +399,38 @@ fn relica_chain_of_three_converges() {
     let off = ra.info_field("master_repl_offset");
     wait_for("offsets", T, || rc.info_field("master_repl_offset") == off);
 }
+
+/// swapdb: the old dataset serves reads while the new one is parsed from
+/// the socket, and stays when the transfer fails.
+#[test]
+fn swapdb_serves_old_data_during_sync_and_keeps_it_on_failure() {
+    let mut master = Server::redis(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--rdb-key-save-delay",
+        "2000",
+    ]);
+    let mut m = master.raw();
+    m.call(&["DEBUG", "POPULATE", "2000"]);
+    let replica = Server::start(&["--repl-diskless-load", "swapdb"]);
+    let mut r = replica.raw();
+    r.call(&["SET", "old", "data"]);
+    replicaof(&mut r, &master);
+    wait_for("transfer running", T, || {
+        r.info_field("master_sync_in_progress") == "1"
+    });
+    // Reads are served from the old dataset, not answered with -LOADING.
+    assert_eq!(r.call(&["GET", "old"]), "$4\r\ndata\r\n");
+    // The master dies mid-transfer: the old dataset stays.
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &master.pid().to_string()])
+        .status();
+    let _ = master.wait_exit(T);
+    wait_for("link down", T, || {
+        r.info_field("master_sync_in_progress") == "0"
+    });
+    assert_eq!(r.call(&["GET", "old"]), "$4\r\ndata\r\n");
+    assert_eq!(r.call(&["DBSIZE"]), ":1\r\n");
+}
