@@ -747,7 +747,13 @@ pub fn call(
     };
     // Commands from our master reach our own replicas as the master's
     // bytes (repl::replica proxies them), not as our propagation.
-    if eng.dirty != dirty_before && spec.flags & f::WRITE != 0 && !from_master && eng.propagating()
+    // A writable replica's own writes stay local, as in Redis: its stream
+    // is its master's.
+    if eng.dirty != dirty_before
+        && spec.flags & f::WRITE != 0
+        && !from_master
+        && eng.link.is_none()
+        && eng.propagating()
     {
         match propagate_as {
             Some(cmds) => {

@@ -145,6 +145,19 @@ impl Db {
         &self.segs
     }
 
+    /// Make room for about `keys` keys in total (RESIZEDB while loading), so
+    /// the tables do not rehash again and again as they fill.
+    pub fn reserve(&mut self, keys: usize) {
+        if self.segs.is_empty() {
+            self.segs.resize_with(NSEG, Segment::default);
+        }
+        let per = keys / NSEG + keys / NSEG / 8 + 1;
+        for seg in &mut self.segs {
+            let more = per.saturating_sub(seg.table.len());
+            seg.table.reserve(more, |e| hash_key(&e.key));
+        }
+    }
+
     /// Start a snapshot of this database: `make` builds the saver for its
     /// segment count. A database that never had segments has nothing to
     /// save (segments created later hold only post-snapshot writes).

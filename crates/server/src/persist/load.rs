@@ -19,6 +19,10 @@ use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 /// Keys inserted per lock acquisition.
 const BATCH: usize = 1024;
 
+/// Most keys a RESIZEDB hint may pre-size a database for (the table of
+/// pointers this reserves is then at most a few hundred MB).
+const MAX_RESERVE: u64 = 1 << 25;
+
 /// The thresholds that choose encodings for loaded values.
 #[derive(Clone, Copy)]
 pub struct Limits {
@@ -228,9 +232,11 @@ pub fn load_records<R: Read>(
     r: R,
     o: &LoadOpts,
     mut on_aux: impl FnMut(&[u8], &[u8]),
+    mut on_resize: impl FnMut(usize, usize),
     mut on_batch: impl FnMut(&mut Vec<Item>),
 ) -> Result<(u64, u64), LoadFailed> {
     let mut rd = rdb::Reader::new(r).map_err(|e| report(&e))?;
+    let mut cur_db = 0usize;
     let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
     let (mut loaded, mut expired) = (0u64, 0u64);
     let now = crate::clock::now_ms();
@@ -238,6 +244,11 @@ pub fn load_records<R: Read>(
         match rec {
             rdb::Record::Aux { key, value } => on_aux(&key, &value),
             rdb::Record::SelectDb(db) if db >= o.ndb as u64 => return Err(too_many_dbs(o.ndb)),
+            rdb::Record::SelectDb(db) => cur_db = db as usize,
+            rdb::Record::ResizeDb { db_size, .. } => {
+                // A hint from the file: capped, since the file may lie.
+                on_resize(cur_db, db_size.min(MAX_RESERVE) as usize);
+            }
             rdb::Record::Key(k) => {
                 let db = k.db as usize;
                 if db >= o.ndb {
@@ -276,6 +287,7 @@ pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFaile
         r,
         &o,
         |k, v| aux(shared, k, v),
+        |db, n| lock(shared).dbs[db].reserve(n),
         |b| insert_batch(&mut lock(shared), b),
     )
 }
@@ -284,7 +296,17 @@ pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFaile
 pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFailed> {
     let o = LoadOpts::of(eng);
     let mut items = Vec::new();
-    let res = load_records(r, &o, log_aux, |b| items.append(b));
+    let mut hints = Vec::new();
+    let res = load_records(
+        r,
+        &o,
+        log_aux,
+        |db, n| hints.push((db, n)),
+        |b| items.append(b),
+    );
+    for (db, n) in hints {
+        eng.dbs[db].reserve(n);
+    }
     insert_batch(eng, &mut items);
     res
 }

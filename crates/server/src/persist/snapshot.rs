@@ -306,7 +306,14 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     let dir = PathBuf::from(eng.cfg.str(P::dir));
     let file = dir.join(eng.cfg.str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
-    let aux = super::aux_fields(eng);
+    let aux = Head {
+        aux: super::aux_fields(eng),
+        sizes: eng
+            .dbs
+            .iter()
+            .map(|d| (d.len() as u64, d.volatile_len() as u64))
+            .collect(),
+    };
     let socket = matches!(target, Target::Sockets(_));
     let spawned = std::thread::Builder::new()
         .name("relica-bgsave".into())
@@ -327,6 +334,13 @@ fn end_snapshot(eng: &mut Engine) {
     for db in &mut eng.dbs {
         db.snap = None;
     }
+}
+
+/// What goes before the keys: AUX fields, and each database's key and
+/// expire counts at the start (RESIZEDB, so loaders size their tables once).
+struct Head {
+    aux: Vec<(String, String)>,
+    sizes: Vec<(u64, u64)>,
 }
 
 /// What one step under the lock produced.
@@ -384,7 +398,7 @@ fn step(eng: &mut Engine, max_keys: u64) -> Step {
 fn run_bgsave(
     shared: crate::engine::Shared,
     opts: rdb::WriteOptions,
-    aux: Vec<(String, String)>,
+    aux: Head,
     target: Target,
     tmp: PathBuf,
     file: PathBuf,
@@ -448,7 +462,7 @@ fn run_bgsave(
 fn write_disk(
     shared: &crate::engine::Shared,
     opts: rdb::WriteOptions,
-    aux: &[(String, String)],
+    aux: &Head,
     tmp: &std::path::Path,
 ) -> std::io::Result<()> {
     let f = std::fs::File::create(tmp)?;
@@ -462,15 +476,16 @@ fn write_disk(
 fn write_stream<W: std::io::Write>(
     shared: &crate::engine::Shared,
     opts: rdb::WriteOptions,
-    aux: &[(String, String)],
+    head: &Head,
     out: W,
 ) -> std::io::Result<W> {
     let io = |e: rdb::Error| std::io::Error::other(e.to_string());
     let mut w = rdb::Writer::new(out, opts).map_err(io)?;
-    for (k, v) in aux {
+    for (k, v) in &head.aux {
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io)?;
     }
     let mut cur_db = None;
+    let mut sized = vec![false; head.sizes.len()];
     loop {
         let delay_us = lock(shared).cfg.int(P::rdb_key_save_delay);
         // The test knob rdb-key-save-delay slows saving per key, as in
@@ -491,6 +506,11 @@ fn write_stream<W: std::io::Write>(
             if cur_db != Some(*db) {
                 w.select_db(*db as u64).map_err(io)?;
                 cur_db = Some(*db);
+                if let Some((keys, expires)) = head.sizes.get(*db) {
+                    if !std::mem::replace(&mut sized[*db], true) {
+                        w.resize_db(*keys, *expires).map_err(io)?;
+                    }
+                }
             }
             w.records(bytes).map_err(io)?;
         }

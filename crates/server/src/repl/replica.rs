@@ -701,11 +701,14 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
         let mut dbs: Vec<crate::keyspace::Db> = (0..ndb).map(|_| Default::default()).collect();
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         let lru = lock(shared).lru_clock();
+        let dbs_cell = std::cell::RefCell::new(&mut dbs);
         let res = crate::persist::load::load_records(
             reader,
             &opts,
             |_, _| {},
+            |db, n| dbs_cell.borrow_mut()[db].reserve(n),
             |batch| {
+                let mut dbs = dbs_cell.borrow_mut();
                 for (db, key, v, exp) in batch.drain(..) {
                     dbs[db].insert(&key, v, exp, lru);
                 }
