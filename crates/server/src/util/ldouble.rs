@@ -72,7 +72,6 @@ impl LDouble {
         Some(LDouble(if neg { -value } else { value }))
     }
 
-
     /// Whether the value is NaN or infinite.
     pub fn is_nan_or_inf(self) -> bool {
         self.0.is_nan() || self.0.is_infinite()
