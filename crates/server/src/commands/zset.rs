@@ -882,9 +882,15 @@ fn pop_first_ready(
         let proto = c.proto();
         match count {
             Some(_) => {
+                // Pairs nest in both protocols here.
                 c.array(2);
                 c.bulk(key);
-                put_pairs(c.out, proto, &vals, true);
+                c.array(vals.len());
+                for (m, s) in &vals {
+                    c.array(2);
+                    c.bulk(m);
+                    c.double(*s);
+                }
                 let n = itoa::Buffer::new().format(vals.len()).as_bytes().to_vec();
                 c.propagate_instead(vec![vec![pop_command(max), key.to_vec(), n]]);
             }
@@ -1243,12 +1249,11 @@ fn zrandmember(c: &mut Ctx) -> CmdResult {
         }
         return zrandmember_count(c, &key, l, withscores);
     }
-    let (db, fm) = (c.cl.db, c.from_master);
+    let db = c.cl.db;
     if zset_read(c, &key)?.0.is_none() {
         c.null();
         return Ok(());
     }
-    let _ = fm;
     let eng = &mut *c.eng;
     let out = &mut *c.out;
     if let Some(Value::ZSet(z)) = eng.dbs[db].get(&key).map(|e| &e.value) {
@@ -1316,8 +1321,13 @@ fn zrandmember_count(c: &mut Ctx, key: &[u8], l: i64, withscores: bool) -> CmdRe
         }
         return Ok(());
     }
-    let n = to_usize(i64::try_from(count).unwrap_or(i64::MAX)).min(z.len());
-    let picks = z.random_pairs(n, true, rng);
+    if count >= z.len() as u64 {
+        // The whole set, in order (Redis's "case 2").
+        let all: Vec<(&[u8], f64)> = z.iter().collect();
+        put_pairs(out, proto, &all, withscores);
+        return Ok(());
+    }
+    let picks = z.random_pairs(to_usize(l), true, rng);
     put_pairs(out, proto, &picks, withscores);
     Ok(())
 }

@@ -12,3 +12,4 @@ mod replica;
 mod replication;
 mod strings_keys;
 mod tx_pubsub;
+mod zsets;
