@@ -349,16 +349,16 @@ fn zadd_generic(c: &mut Ctx, incr_cmd: bool) -> CmdResult {
     // empty sorted set must not stay behind.
     c.delete_if_empty(&key);
     c.dirty((added + updated) as u64);
-    if nan {
-        // Nothing to reply yet: the error goes out through the dispatcher.
-    } else if fl.incr {
-        if processed > 0 {
+    // On NaN the error goes out through the dispatcher, after the
+    // housekeeping below.
+    if !nan {
+        if !fl.incr {
+            c.int(if ch { added + updated } else { added } as i64);
+        } else if processed > 0 {
             c.double(last);
         } else {
             c.null();
         }
-    } else {
-        c.int(if ch { added + updated } else { added } as i64);
     }
     if added > 0 || updated > 0 {
         c.modified(&key);
@@ -879,7 +879,6 @@ fn pop_first_ready(
             Some(_) => {}
         }
         let vals = pop_n(c, key, max, count.unwrap_or(1));
-        let proto = c.proto();
         match count {
             Some(_) => {
                 // Pairs nest in both protocols here.
@@ -1362,4 +1361,145 @@ fn zscan(c: &mut Ctx) -> CmdResult {
         enc::bulk(out, text.as_bytes());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! What sorted-set pops propagate, served at once or after blocking:
+    //! the replication stream is captured by holding a propagation unit
+    //! open for the whole test.
+
+    use std::collections::VecDeque;
+
+    use crate::blocking::args;
+    use crate::client::Client;
+    use crate::config::Config;
+    use crate::engine::Engine;
+
+    struct T {
+        eng: Engine,
+    }
+
+    impl T {
+        fn new() -> T {
+            let mut eng = Engine::new(Config::default());
+            eng.prop_unit = Some(Vec::new());
+            T { eng }
+        }
+
+        fn client(&mut self) -> u64 {
+            let id = self.eng.new_client_id();
+            let cl = Client::new(
+                id,
+                "127.0.0.1:1".into(),
+                "127.0.0.1:2".into(),
+                true,
+                false,
+                0,
+            );
+            self.eng.clients.insert(id, Box::new(cl));
+            id
+        }
+
+        fn run(&mut self, id: u64, cmd: &[&str]) -> String {
+            let mut cl = self.eng.clients.remove(&id).expect("client");
+            let mut batch = VecDeque::from([args(cmd)]);
+            let mut out = Vec::new();
+            self.eng.run_batch(&mut cl, &mut batch, &mut out);
+            self.eng.clients.insert(id, cl);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+
+        fn outbox(&mut self, id: u64) -> String {
+            let cl = self.eng.clients.get(&id).expect("client");
+            String::from_utf8_lossy(&cl.outbox.take()).into_owned()
+        }
+
+        fn propagated(&mut self) -> Vec<String> {
+            let unit = self.eng.prop_unit.replace(Vec::new()).unwrap_or_default();
+            unit.into_iter()
+                .map(|(_, argv)| {
+                    argv.iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn served_at_once_propagates_as_redis() {
+        let mut t = T::new();
+        let a = t.client();
+        t.run(
+            a,
+            &[
+                "ZADD", "k", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e",
+            ],
+        );
+        t.run(a, &["BZPOPMIN", "none", "k", "0"]);
+        t.run(a, &["BZPOPMAX", "k", "0"]);
+        t.run(a, &["ZMPOP", "2", "none", "k", "MIN", "COUNT", "1"]);
+        t.run(a, &["BZMPOP", "0", "1", "k", "MAX", "COUNT", "9"]);
+        t.run(a, &["ZADD", "k", "1", "a", "2", "b"]);
+        t.run(a, &["ZPOPMIN", "k", "5"]);
+        assert_eq!(
+            t.propagated(),
+            [
+                "ZADD k 1 a 2 b 3 c 4 d 5 e",
+                "ZPOPMIN k",
+                "ZPOPMAX k",
+                "ZPOPMIN k 1",
+                "ZPOPMAX k 2",
+                "ZADD k 1 a 2 b",
+                "ZPOPMIN k 5",
+            ]
+        );
+        // Nothing changed, nothing propagated.
+        t.run(a, &["ZPOPMIN", "none"]);
+        t.run(a, &["ZMPOP", "1", "none", "MIN"]);
+        t.run(a, &["ZREM", "none", "x"]);
+        t.run(a, &["ZADD", "k2", "XX", "1", "x"]);
+        t.run(a, &["ZUNIONSTORE", "none", "1", "none"]);
+        t.run(a, &["MULTI"]);
+        t.run(a, &["BZPOPMIN", "none", "0"]);
+        assert_eq!(t.run(a, &["EXEC"]), "*1\r\n*-1\r\n");
+        assert_eq!(t.propagated(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn served_after_blocking_propagates_as_redis() {
+        let mut t = T::new();
+        let (a, b, w) = (t.client(), t.client(), t.client());
+        assert_eq!(t.run(a, &["BZPOPMAX", "k", "0"]), "");
+        assert_eq!(
+            t.run(b, &["BZMPOP", "0", "1", "k", "MIN", "COUNT", "2"]),
+            ""
+        );
+        t.run(w, &["ZADD", "k", "1", "x", "2", "y", "3", "z", "4", "q"]);
+        assert_eq!(t.outbox(a), "*3\r\n$1\r\nk\r\n$1\r\nq\r\n$1\r\n4\r\n");
+        assert_eq!(
+            t.outbox(b),
+            "*2\r\n$1\r\nk\r\n*2\r\n*2\r\n$1\r\nx\r\n$1\r\n1\r\n*2\r\n$1\r\ny\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(
+            t.propagated(),
+            ["ZADD k 1 x 2 y 3 z 4 q", "ZPOPMAX k", "ZPOPMIN k 2"]
+        );
+        assert!(t.eng.blocked_on.is_empty());
+    }
+
+    #[test]
+    fn rerun_skips_keys_of_another_type() {
+        let mut t = T::new();
+        let (a, w) = (t.client(), t.client());
+        assert_eq!(t.run(a, &["BZPOPMIN", "k", "0"]), "");
+        t.run(w, &["SET", "tmp", "v"]);
+        t.run(w, &["RENAME", "tmp", "k"]);
+        assert_eq!(t.outbox(a), "");
+        t.run(w, &["DEL", "k"]);
+        t.run(w, &["ZADD", "k", "1", "v"]);
+        assert_eq!(t.outbox(a), "*3\r\n$1\r\nk\r\n$1\r\nv\r\n$1\r\n1\r\n");
+    }
 }
