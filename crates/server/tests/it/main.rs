@@ -15,3 +15,4 @@ mod replication;
 mod sentinel;
 mod strings_keys;
 mod tx_pubsub;
+mod zsets;
