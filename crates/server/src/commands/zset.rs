@@ -235,7 +235,7 @@ fn store_result(c: &mut Ctx, dst: &[u8], z: ZSet, event: &str) {
         return;
     }
     let len = z.len();
-    c.set_key(dst, Value::ZSet(Box::new(z)), -1);
+    c.set_key(dst, Value::ZSet(z), -1);
     c.int(len as i64);
     c.notify(notify::ZSET, event, dst);
     c.dirty(1);
@@ -319,7 +319,7 @@ fn zadd_generic(c: &mut Ctx, incr_cmd: bool) -> CmdResult {
         } else {
             ZSet::new()
         };
-        c.set_key(&key, Value::ZSet(Box::new(z)), -1);
+        c.set_key(&key, Value::ZSet(z), -1);
     }
     let (mut added, mut updated, mut processed) = (0usize, 0usize, 0usize);
     let mut last = 0.0;

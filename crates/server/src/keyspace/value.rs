@@ -4,7 +4,8 @@
 //! `int` (a canonical 64-bit integer, stored as a number), `embstr` (an
 //! immutable string of at most 44 bytes) and `raw` (longer strings, or any
 //! string changed in place by APPEND/SETRANGE/SETBIT, which keep a growable
-//! buffer). Collections are boxed so that `Value` stays 24 bytes: the
+//! buffer). Big collections are boxed; small hashes and sorted sets (a
+//! 16-byte listpack) live inline. `Value` stays 24 bytes: the
 //! keyspace holds millions of them.
 
 use std::borrow::Cow;
@@ -29,7 +30,7 @@ pub enum Value {
     /// Set.
     Set(Box<Set>),
     /// Sorted set.
-    ZSet(Box<ZSet>),
+    ZSet(ZSet),
 }
 
 impl Clone for Value {
@@ -197,6 +198,7 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert!(std::mem::size_of::<crate::keyspace::Entry>() <= 56);
     }

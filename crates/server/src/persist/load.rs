@@ -103,7 +103,7 @@ pub fn from_rdb(v: rdb::Value, lim: &Limits) -> Option<Value> {
             for (m, s) in &pairs {
                 z.add(m, *s, Default::default(), &lim.zset).ok()?;
             }
-            Value::ZSet(Box::new(z))
+            Value::ZSet(z)
         }
     })
 }
