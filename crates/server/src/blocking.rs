@@ -33,7 +33,7 @@ pub enum TimeoutReply {
 
 /// Parse a blocking timeout in seconds (a double, as Redis 7.0) into an
 /// absolute deadline in ms, or None for "forever" (0).
-pub fn parse_timeout(c: &Ctx, arg: &[u8]) -> CmdResult<Option<i64>> {
+pub fn parse_timeout(arg: &[u8]) -> CmdResult<Option<i64>> {
     let secs = crate::util::num::parse_f64(arg).ok_or(CmdError::fixed(TIMEOUT_NOT_FLOAT))?;
     if secs < 0.0 {
         return Err(TIMEOUT_NEGATIVE.into());
@@ -42,7 +42,10 @@ pub fn parse_timeout(c: &Ctx, arg: &[u8]) -> CmdResult<Option<i64>> {
         return Err(TIMEOUT_NOT_FLOAT.into());
     }
     let ms = (secs * 1000.0).ceil() as i64;
-    Ok(if ms == 0 { None } else { Some(c.now() + ms) })
+    // From the clock now (not the batch's cached time), rounded up, so the
+    // client never waits less than it asked for.
+    let deadline = (crate::clock::now_us() + ms * 1000 + 999) / 1000;
+    Ok(if ms == 0 { None } else { Some(deadline) })
 }
 
 /// Block the running client on keys. Inside MULTI (or when the command is

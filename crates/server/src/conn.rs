@@ -431,7 +431,7 @@ where
             return Err(std::io::Error::other("killed"));
         }
         let sleep = match deadline {
-            Some(d) => Duration::from_millis((d - crate::clock::now_ms()).max(0) as u64),
+            Some(d) => Duration::from_micros((d * 1000 - crate::clock::now_us()).max(0) as u64),
             None => Duration::from_secs(86400 * 365),
         };
         tokio::select! {

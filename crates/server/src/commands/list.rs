@@ -882,7 +882,7 @@ fn brpop(c: &mut Ctx) -> CmdResult {
 /// BLPOP/BRPOP key [key ...] timeout
 fn blocking_pop(c: &mut Ctx, end: End) -> CmdResult {
     let last = c.args.len() - 1;
-    let deadline = parse_timeout(c, c.arg(last))?;
+    let deadline = parse_timeout(c.arg(last))?;
     let keys: Vec<Bytes> = c.args[1..last].to_vec();
     if pop_first_ready(c, &keys, end, None)? {
         return Ok(());
@@ -894,7 +894,7 @@ fn blocking_pop(c: &mut Ctx, end: End) -> CmdResult {
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 fn blmpop(c: &mut Ctx) -> CmdResult {
     let m = parse_mpop(c, 2)?;
-    let deadline = parse_timeout(c, c.arg(1))?;
+    let deadline = parse_timeout(c.arg(1))?;
     if pop_first_ready(c, &m.keys, m.end, Some(m.count))? {
         return Ok(());
     }
@@ -906,13 +906,13 @@ fn blmpop(c: &mut Ctx) -> CmdResult {
 fn blmove(c: &mut Ctx) -> CmdResult {
     let from = End::parse(c.arg(3))?;
     let to = End::parse(c.arg(4))?;
-    let deadline = parse_timeout(c, c.arg(5))?;
+    let deadline = parse_timeout(c.arg(5))?;
     blocking_move(c, from, to, deadline, false)
 }
 
 /// BRPOPLPUSH source destination timeout
 fn brpoplpush(c: &mut Ctx) -> CmdResult {
-    let deadline = parse_timeout(c, c.arg(3))?;
+    let deadline = parse_timeout(c.arg(3))?;
     blocking_move(c, End::Tail, End::Head, deadline, true)
 }
 

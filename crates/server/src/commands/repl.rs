@@ -310,7 +310,7 @@ fn wait(c: &mut Ctx) -> CmdResult {
         if ms < 0 {
             return Err("ERR timeout is negative".into());
         }
-        (ms > 0).then(|| c.now() + ms)
+        (ms > 0).then(|| (crate::clock::now_us() + ms * 1000 + 999) / 1000)
     };
     let offset = c.eng.repl.master_repl_offset;
     let acked = master::replicas_acked(c.eng, offset) as i64;

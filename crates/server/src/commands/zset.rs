@@ -921,7 +921,7 @@ fn bzpopmax(c: &mut Ctx) -> CmdResult {
 /// BZPOPMIN/BZPOPMAX key [key ...] timeout
 fn blocking_pop(c: &mut Ctx, max: bool) -> CmdResult {
     let last = c.args.len() - 1;
-    let deadline = parse_timeout(c, c.arg(last))?;
+    let deadline = parse_timeout(c.arg(last))?;
     let keys: Vec<Bytes> = c.args[1..last].to_vec();
     if pop_first_ready(c, &keys, max, None)? {
         return Ok(());
@@ -933,7 +933,7 @@ fn blocking_pop(c: &mut Ctx, max: bool) -> CmdResult {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 fn bzmpop(c: &mut Ctx) -> CmdResult {
     let m = parse_mpop(c, 2)?;
-    let deadline = parse_timeout(c, c.arg(1))?;
+    let deadline = parse_timeout(c.arg(1))?;
     if pop_first_ready(c, &m.keys, m.max, Some(m.count))? {
         return Ok(());
     }
