@@ -8,7 +8,7 @@
 
 use super::f::*;
 use super::keys::{parse_cursor, parse_scan_opts};
-use super::{cmd, eq, lookup_read_in, parse_int, CommandSpec, Ctx, KEY1};
+use super::{cmd, eq, parse_int, CommandSpec, Ctx, KEY1};
 use crate::config::notify;
 use crate::error::*;
 use crate::keyspace::Value;
@@ -210,16 +210,16 @@ fn with_hash(
     missing: impl FnOnce(&mut Vec<u8>, resp::encode::Proto),
     f: impl FnOnce(&Hash, &mut Vec<u8>, resp::encode::Proto),
 ) -> CmdResult {
-    let (db, from_master, proto) = (c.cl.db, c.from_master, c.cl.proto);
-    let out = &mut *c.out;
-    match lookup_read_in(c.eng, db, key, from_master) {
-        None => missing(out, proto),
-        Some(e) => match &e.value {
-            Value::Hash(h) => f(h, out, proto),
-            _ => return Err(WRONGTYPE.into()),
+    super::with_typed(
+        c,
+        key,
+        |v| match v {
+            Value::Hash(x) => Some(x),
+            _ => None,
         },
-    }
-    Ok(())
+        missing,
+        f,
+    )
 }
 
 fn hset_pairs(c: &mut Ctx) -> CmdResult<usize> {

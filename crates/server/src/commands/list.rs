@@ -981,64 +981,7 @@ mod tests {
     //! the replication stream is captured by holding a propagation unit
     //! open for the whole test.
 
-    use std::collections::VecDeque;
-
-    use crate::blocking::args;
-    use crate::client::Client;
-    use crate::config::Config;
-    use crate::engine::Engine;
-
-    struct T {
-        eng: Engine,
-    }
-
-    impl T {
-        fn new() -> T {
-            let mut eng = Engine::new(Config::default());
-            eng.prop_unit = Some(Vec::new());
-            T { eng }
-        }
-
-        fn client(&mut self) -> u64 {
-            let id = self.eng.new_client_id();
-            let cl = Client::new(
-                id,
-                "127.0.0.1:1".into(),
-                "127.0.0.1:2".into(),
-                true,
-                false,
-                0,
-            );
-            self.eng.clients.insert(id, Box::new(cl));
-            id
-        }
-
-        fn run(&mut self, id: u64, cmd: &[&str]) -> String {
-            let mut cl = self.eng.clients.remove(&id).expect("client");
-            let mut batch = VecDeque::from([args(cmd)]);
-            let mut out = Vec::new();
-            self.eng.run_batch(&mut cl, &mut batch, &mut out);
-            self.eng.clients.insert(id, cl);
-            String::from_utf8_lossy(&out).into_owned()
-        }
-
-        fn outbox(&mut self, id: u64) -> String {
-            let cl = self.eng.clients.get(&id).expect("client");
-            String::from_utf8_lossy(&cl.outbox.take()).into_owned()
-        }
-
-        fn propagated(&mut self) -> Vec<String> {
-            let unit = self.eng.prop_unit.replace(Vec::new()).unwrap_or_default();
-            unit.into_iter()
-                .map(|(_, argv)| {
-                    argv.iter()
-                        .map(|a| String::from_utf8_lossy(a).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect()
-        }
-    }
+    use crate::commands::testkit::Harness as T;
 
     #[test]
     fn served_at_once_propagates_the_plain_command() {

@@ -20,6 +20,8 @@ pub mod repl;
 pub mod server;
 pub mod set;
 pub mod string;
+#[cfg(test)]
+pub mod testkit;
 pub mod zset;
 
 use std::collections::HashMap;
@@ -492,6 +494,28 @@ pub fn lookup_read_in<'e>(
     let old = eng.dbs[db].get(key).map(|e| e.lru).unwrap_or(0);
     let lru = eng.access(old);
     eng.dbs[db].get_touch(key, lru)
+}
+
+/// Read the value at `key` as one type: `pick` says whether the value is of
+/// that type; `f` gets it with the reply buffer beside it (no copies),
+/// `missing` runs for an absent key, and any other type is WRONGTYPE.
+pub fn with_typed<T: ?Sized>(
+    c: &mut Ctx,
+    key: &[u8],
+    pick: impl for<'v> FnOnce(&'v Value) -> Option<&'v T>,
+    missing: impl FnOnce(&mut Vec<u8>, Proto),
+    f: impl FnOnce(&T, &mut Vec<u8>, Proto),
+) -> CmdResult {
+    let (db, from_master, proto) = (c.cl.db, c.from_master, c.cl.proto);
+    let out = &mut *c.out;
+    match lookup_read_in(c.eng, db, key, from_master) {
+        None => missing(out, proto),
+        Some(e) => match pick(&e.value) {
+            Some(v) => f(v, out, proto),
+            None => return Err(WRONGTYPE.into()),
+        },
+    }
+    Ok(())
 }
 
 /// Write a string value as a bulk reply without copying it.

@@ -218,16 +218,16 @@ fn with_set(
     missing: impl FnOnce(&mut Vec<u8>, resp::encode::Proto),
     f: impl FnOnce(&Set, &mut Vec<u8>, resp::encode::Proto),
 ) -> CmdResult {
-    let (db, from_master, proto) = (c.cl.db, c.from_master, c.cl.proto);
-    let out = &mut *c.out;
-    match lookup_read_in(c.eng, db, key, from_master) {
-        None => missing(out, proto),
-        Some(e) => match &e.value {
-            Value::Set(s) => f(s, out, proto),
-            _ => return Err(WRONGTYPE.into()),
+    super::with_typed(
+        c,
+        key,
+        |v| match v {
+            Value::Set(x) => Some(x),
+            _ => None,
         },
-    }
-    Ok(())
+        missing,
+        f,
+    )
 }
 
 fn sadd(c: &mut Ctx) -> CmdResult {

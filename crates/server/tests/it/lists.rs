@@ -6,38 +6,8 @@ use std::time::{Duration, Instant};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::util::{wait_for, Diff, Raw, Server};
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-
-fn arity(cmd: &str) -> String {
-    format!("-ERR wrong number of arguments for '{cmd}' command\r\n")
-}
-
-/// `*n` followed by bulk strings.
-fn bulks(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-    }
-    s
-}
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{}\r\n", s.len(), s)
-}
-
-/// Wait until the server reports `n` clients blocked.
-fn wait_blocked(r: &mut Raw, n: usize) {
-    let want = format!("blocked_clients:{n}\r\n");
-    wait_for(
-        &format!("{n} blocked clients"),
-        Duration::from_secs(10),
-        || r.call(&["INFO", "clients"]).contains(&want),
-    );
-}
+use crate::util::expect::{arity, bulk, bulks, wait_blocked, NOT_INT, SYNTAX, WRONGTYPE};
+use crate::util::{Diff, Raw, Server};
 
 fn client_id(r: &mut Raw) -> String {
     r.call(&["CLIENT", "ID"])

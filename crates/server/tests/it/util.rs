@@ -404,3 +404,46 @@ impl Raw {
         }
     }
 }
+
+/// Expected replies, as test code spells them.
+pub mod expect {
+    use super::{wait_for, Raw};
+    use std::time::Duration;
+
+    /// `-WRONGTYPE …`.
+    pub const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    /// Redis's NOT_INT error reply.
+    pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+    /// `-ERR syntax error`.
+    pub const SYNTAX: &str = "-ERR syntax error\r\n";
+
+    /// The wrong-arity error for a command.
+    pub fn arity(cmd: &str) -> String {
+        format!("-ERR wrong number of arguments for '{cmd}' command\r\n")
+    }
+
+    /// `*n` followed by bulk strings.
+    pub fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+        }
+        s
+    }
+
+    /// One bulk string.
+    pub fn bulk(s: &str) -> String {
+        format!("${}\r\n{}\r\n", s.len(), s)
+    }
+
+    /// Wait until the server reports `n` clients blocked.
+    pub fn wait_blocked(r: &mut Raw, n: usize) {
+        let want = format!("blocked_clients:{n}\r\n");
+        wait_for(
+            &format!("{n} blocked clients"),
+            Duration::from_secs(10),
+            || r.call(&["INFO", "clients"]).contains(&want),
+        );
+    }
+}

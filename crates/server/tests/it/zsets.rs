@@ -6,41 +6,12 @@ use std::time::{Duration, Instant};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::util::{wait_for, Diff, Raw, Server};
+use crate::util::expect::{arity, bulk, bulks, wait_blocked, NOT_INT, SYNTAX, WRONGTYPE};
+use crate::util::{Diff, Raw, Server};
 
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
 const MIN_MAX_FLOAT: &str = "-ERR min or max is not a float\r\n";
 const MIN_MAX_LEX: &str = "-ERR min or max not valid string range item\r\n";
-
-fn arity(cmd: &str) -> String {
-    format!("-ERR wrong number of arguments for '{cmd}' command\r\n")
-}
-
-/// `*n` followed by bulk strings.
-fn bulks(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-    }
-    s
-}
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{}\r\n", s.len(), s)
-}
-
-/// Wait until the server reports `n` clients blocked.
-fn wait_blocked(r: &mut Raw, n: usize) {
-    let want = format!("blocked_clients:{n}\r\n");
-    wait_for(
-        &format!("{n} blocked clients"),
-        Duration::from_secs(10),
-        || r.call(&["INFO", "clients"]).contains(&want),
-    );
-}
 
 #[test]
 fn zadd_options_and_errors() {
