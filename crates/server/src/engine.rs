@@ -144,8 +144,10 @@ pub struct Engine {
     pub lfu_mode: bool,
     /// notify-keyspace-events, parsed (cached: read on every write).
     pub notify_flags: u32,
-    /// When the running command started (commandstats timing).
+    /// When the commands in `timing` started (commandstats timing).
     pub clock_mark: std::time::Instant,
+    /// Commands run since `clock_mark`, to share its time among.
+    pub timing: Vec<usize>,
     /// The replication backlog, once a replica attached.
     pub backlog: Option<crate::repl::backlog::Backlog>,
     /// Attached replicas.
@@ -239,6 +241,7 @@ impl Engine {
         Engine {
             me: std::sync::Weak::new(),
             clock_mark: std::time::Instant::now(),
+            timing: Vec::new(),
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
             notify_flags: crate::config::notify_flags(cfg.str(P::notify_keyspace_events))
                 .unwrap_or(0),
@@ -370,7 +373,7 @@ impl Engine {
         // One time for the batch, as Redis caches its clock per event-loop
         // iteration.
         self.now = crate::clock::now_ms();
-        self.clock_mark = std::time::Instant::now();
+        self.flush_timing();
         cl.last_interaction = self.now;
         while let Some(args) = batch.pop_front() {
             n += 1;
@@ -398,7 +401,26 @@ impl Engine {
                 break;
             }
         }
+        self.flush_timing();
         n
+    }
+
+    /// Share the time since `clock_mark` among the commands run since, in
+    /// INFO commandstats, and start a new period.
+    pub fn flush_timing(&mut self) {
+        let now = std::time::Instant::now();
+        if !self.timing.is_empty() {
+            let us = now.saturating_duration_since(self.clock_mark).as_micros() as u64;
+            let per = us / self.timing.len() as u64;
+            let mut rest = us % self.timing.len() as u64;
+            for key in std::mem::take(&mut self.timing) {
+                if let Some((_, st)) = self.stats.cmd.get_mut(&key) {
+                    st.usec += per + u64::from(rest > 0);
+                    rest = rest.saturating_sub(1);
+                }
+            }
+        }
+        self.clock_mark = now;
     }
 
     /// Allocate a client id.

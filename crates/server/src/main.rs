@@ -98,11 +98,17 @@ fn main() -> anyhow::Result<()> {
         cfg.int(config::P::port),
         std::process::id()
     );
+    // `io-threads` (Redis's knob, default 1) is the number of runtime
+    // threads serving connections. Commands run under the engine lock
+    // either way; more threads only spread the socket work, and on small
+    // machines one thread avoids contending for that lock.
+    let io_threads = cfg.int(config::P::io_threads).max(1) as usize;
     let engine = engine::Engine::new(cfg);
     tracing::info!("Server initialized");
     let shared = Arc::new(engine::EngineLock::new(engine));
     shared.lock().me = Arc::downgrade(&shared);
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(io_threads)
         .enable_all()
         .build()?;
     let code = rt.block_on(server::run(shared));
