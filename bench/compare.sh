@@ -3,6 +3,7 @@
 # same run. Prints throughput ratios (relica / redis) and RSS ratios.
 #
 #   bash bench/compare.sh [quick]
+#   SECTIONS="throughput memory" RELICA_ARGS="--io-threads 2" bash bench/compare.sh
 #
 # Needs redis-server, redis-cli and redis-benchmark (Debian: redis-server,
 # redis-tools). Builds relica in release mode first. Run it by hand on a quiet
@@ -30,7 +31,9 @@ start() { # name binary -> sets PORT_<name>
   local name=$1 bin=$2 port
   port=$(free_port)
   mkdir -p "$WORK/$name"
-  "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+  local extra=()
+  if [ "$bin" = "$RELICA" ] && [ -n "${RELICA_ARGS:-}" ]; then read -r -a extra <<< "$RELICA_ARGS"; fi
+  "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no "${extra[@]}" \
     --dir "$WORK/$name" --logfile "$WORK/$name/log" --enable-debug-command yes \
     --hash-max-listpack-entries 128 --zset-max-listpack-entries 128 &
   PIDS+=($!)
