@@ -1,19 +1,24 @@
 //! Hash commands (Redis's t_hash.c "Hash type commands" half).
 //!
-//! The structure (listpack or hash table, converted past the
-//! `hash-max-listpack-*` thresholds) is `types::hash`. Housekeeping follows
-//! Redis: the type's keyspace event, `del` when the last field went, WATCH
-//! invalidation, and the dirty count. HINCRBYFLOAT computes in x87 long
-//! double like Redis and propagates as HSET of the result.
+//! The structure and its encodings live in [`crate::types::hash`]; here are
+//! the replies, the keyspace bookkeeping (empty hashes vanish, `hset`/`hdel`/
+//! `hincrby`/`hincrbyfloat` events, WATCH, dirty) and Redis's argument and
+//! error order. HINCRBYFLOAT propagates as `HSET key field value` with the
+//! final value, as Redis does, so that replicas never redo float math.
+
+use bytes::Bytes;
+use rand::Rng;
+use resp::encode::{self as enc, Proto};
 
 use super::f::*;
 use super::keys::{parse_cursor, parse_scan_opts};
-use super::{cmd, eq, parse_int, CommandSpec, Ctx, KEY1};
+use super::{cmd, eq, lookup_read_in, parse_int, CommandSpec, Ctx, KEY1};
 use crate::config::notify;
+use crate::engine::Engine;
 use crate::error::*;
 use crate::keyspace::Value;
-use crate::types::hash::Hash;
-use crate::util::ldouble::LDouble;
+use crate::types::hash::{Hash, Pair};
+use crate::util::num;
 
 /// The hash commands.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -28,16 +33,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         hset,
     ),
     cmd(
-        "hmset",
-        -4,
-        WRITE | DENYOOM | FAST,
-        KEY1,
-        "hash",
-        "2.0.0",
-        "Set multiple hash fields to multiple values",
-        hmset,
-    ),
-    cmd(
         "hsetnx",
         4,
         WRITE | DENYOOM | FAST,
@@ -46,6 +41,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Set the value of a hash field, only if the field does not exist",
         hsetnx,
+    ),
+    cmd(
+        "hmset",
+        -4,
+        WRITE | DENYOOM | FAST,
+        KEY1,
+        "hash",
+        "2.0.0",
+        "Set multiple hash fields to multiple values",
+        hset,
     ),
     cmd(
         "hget",
@@ -86,16 +91,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.0.0",
         "Get the number of fields in a hash",
         hlen,
-    ),
-    cmd(
-        "hstrlen",
-        3,
-        READONLY | FAST,
-        KEY1,
-        "hash",
-        "3.2.0",
-        "Get the length of the value of a hash field",
-        hstrlen,
     ),
     cmd(
         "hexists",
@@ -158,6 +153,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         hincrbyfloat,
     ),
     cmd(
+        "hstrlen",
+        3,
+        READONLY | FAST,
+        KEY1,
+        "hash",
+        "3.2.0",
+        "Get the length of the value of a hash field",
+        hstrlen,
+    ),
+    cmd(
         "hrandfield",
         -2,
         READONLY,
@@ -179,12 +184,57 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-/// Largest |count| HRANDFIELD serves: its reply is built in memory, so an
-/// absurd count is refused rather than allowed to exhaust it.
-const MAX_RANDOM_COUNT: u64 = 1 << 27;
+/// HINCRBY on a value that is not an integer.
+pub const HASH_NOT_INT: &str = "ERR hash value is not an integer";
+/// HINCRBYFLOAT on a value that is not a float.
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// HINCRBYFLOAT with a NaN or infinite increment.
+const INCR_NAN_INF: &str = "ERR value is NaN or Infinity";
+/// HINCRBYFLOAT whose result is not finite.
+const RESULT_NAN_INF: &str = "ERR increment would produce NaN or Infinity";
+/// Redis's `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)` message.
+pub const COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
-/// The hash at `key` for writing (None when missing).
-fn hash_mut<'c>(c: &'c mut Ctx<'_>, key: &[u8]) -> CmdResult<Option<&'c mut Hash>> {
+/// The most bytes a reply of random picks with repetitions (a negative
+/// count) may take. Redis streams such replies and relies on the output
+/// buffer limits; we build replies in memory, so we refuse instead.
+pub const MAX_RANDOM_REPLY_BYTES: usize = 1 << 30;
+
+/// Refuses a count whose reply would pass [`MAX_RANDOM_REPLY_BYTES`], given
+/// the average length of one element (field, or field plus value).
+pub fn check_reply_budget(count: usize, avg_len: usize) -> CmdResult {
+    // `$<len>\r\n…\r\n` (and the pair header in RESP3) per element.
+    let per = avg_len.saturating_add(16);
+    if count.saturating_mul(per) > MAX_RANDOM_REPLY_BYTES {
+        return Err(CmdError::fixed(
+            "ERR reply for this count would be too large",
+        ));
+    }
+    Ok(())
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+/// The hash at `key` for reading (lazy expiry, stats), borrowing only the
+/// engine so the reply can be written meanwhile.
+fn read_hash<'e>(
+    eng: &'e mut Engine,
+    db: usize,
+    key: &[u8],
+    from_master: bool,
+) -> CmdResult<Option<&'e Hash>> {
+    match lookup_read_in(eng, db, key, from_master) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::Hash(h) => Ok(Some(h)),
+            _ => Err(WRONGTYPE.into()),
+        },
+    }
+}
+
+/// The hash at `key` for writing; None when missing.
+fn write_hash<'c>(c: &'c mut Ctx, key: &[u8]) -> CmdResult<Option<&'c mut Hash>> {
     match c.lookup_write(key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
@@ -194,197 +244,162 @@ fn hash_mut<'c>(c: &'c mut Ctx<'_>, key: &[u8]) -> CmdResult<Option<&'c mut Hash
     }
 }
 
-/// The hash at `key`, created empty when missing (hashTypeLookupWriteOrCreate).
-fn hash_or_create<'c>(c: &'c mut Ctx<'_>, key: &[u8]) -> CmdResult<&'c mut Hash> {
-    if hash_mut(c, key)?.is_none() {
+/// The hash at `key` for writing, created empty when missing (Redis's
+/// `hashTypeLookupWriteOrCreate`). Callers must leave it non-empty.
+fn hash_or_create<'c>(c: &'c mut Ctx, key: &[u8]) -> CmdResult<&'c mut Hash> {
+    if write_hash(c, key)?.is_none() {
         c.set_key(key, Value::Hash(Hash::default()), -1);
     }
-    hash_mut(c, key)?.ok_or(CmdError::fixed(NO_SUCH_KEY))
+    let db = c.cl.db;
+    match c.eng.dbs[db].get_mut(key).map(|e| &mut e.value) {
+        Some(Value::Hash(h)) => Ok(h),
+        _ => Err(NO_SUCH_KEY.into()),
+    }
 }
 
-/// Run `f` on the hash at `key` for reading, with the reply buffer beside
-/// it; `missing` when there is no such key.
-fn with_hash(
-    c: &mut Ctx,
-    key: &[u8],
-    missing: impl FnOnce(&mut Vec<u8>, resp::encode::Proto),
-    f: impl FnOnce(&Hash, &mut Vec<u8>, resp::encode::Proto),
-) -> CmdResult {
-    super::with_typed(
-        c,
-        key,
-        |v| match v {
-            Value::Hash(x) => Some(x),
-            _ => None,
-        },
-        missing,
-        f,
-    )
+/// After removing fields: the `hdel` event, then `del` when the hash is now
+/// empty and gone.
+fn after_delete(c: &mut Ctx, key: &[u8], deleted: usize) {
+    if deleted == 0 {
+        return;
+    }
+    c.modified(key);
+    c.notify(notify::HASH, "hdel", key);
+    if c.delete_if_empty(key) {
+        c.notify(notify::GENERIC, "del", key);
+    }
+    c.dirty(deleted as u64);
 }
 
-fn hset_pairs(c: &mut Ctx) -> CmdResult<usize> {
-    if c.args.len() % 2 != 0 {
+// ---- commands --------------------------------------------------------------
+
+fn hset(c: &mut Ctx) -> CmdResult {
+    if c.args.len() % 2 == 1 {
         return Err(CmdError::arity(c.cmd.name));
     }
     let key = c.args[1].clone();
-    let lim = c.hash_limits();
-    let pairs: Vec<_> = c.args[2..].to_vec();
+    let args = c.args.clone();
+    let limits = c.hash_limits();
     let h = hash_or_create(c, &key)?;
     let mut created = 0;
-    for p in pairs.chunks(2) {
-        if h.set(&p[0], &p[1], &lim) {
+    for pair in args[2..].chunks_exact(2) {
+        if h.set(&pair[0], &pair[1], &limits) {
             created += 1;
         }
     }
+    if c.cmd.name == "hset" {
+        c.int(created);
+    } else {
+        c.ok();
+    }
     c.modified(&key);
     c.notify(notify::HASH, "hset", &key);
-    c.dirty((pairs.len() / 2) as u64);
-    Ok(created)
-}
-
-fn hset(c: &mut Ctx) -> CmdResult {
-    let n = hset_pairs(c)?;
-    c.int(n as i64);
-    Ok(())
-}
-
-fn hmset(c: &mut Ctx) -> CmdResult {
-    hset_pairs(c)?;
-    c.ok();
+    c.dirty(((args.len() - 2) / 2) as u64);
     Ok(())
 }
 
 fn hsetnx(c: &mut Ctx) -> CmdResult {
-    let (key, f, v) = (c.args[1].clone(), c.args[2].clone(), c.args[3].clone());
-    let lim = c.hash_limits();
+    let (key, field, value) = (c.args[1].clone(), c.args[2].clone(), c.args[3].clone());
+    let limits = c.hash_limits();
     let h = hash_or_create(c, &key)?;
-    let set = h.set_nx(&f, &v, &lim);
-    if set {
-        c.modified(&key);
-        c.notify(notify::HASH, "hset", &key);
-        c.dirty(1);
+    // Redis 7.0 checks for the field before any conversion.
+    if h.contains(&field) {
+        c.int(0);
+        return Ok(());
     }
-    c.int(set as i64);
+    h.set(&field, &value, &limits);
+    c.int(1);
+    c.modified(&key);
+    c.notify(notify::HASH, "hset", &key);
+    c.dirty(1);
     Ok(())
 }
 
 fn hget(c: &mut Ctx) -> CmdResult {
-    let (key, f) = (c.args[1].clone(), c.args[2].clone());
-    with_hash(c, &key, resp::encode::null, |h, out, p| match h.get(&f) {
-        Some(v) => resp::encode::bulk(out, v),
-        None => resp::encode::null(out, p),
-    })
+    let (db, fm, proto) = (c.cl.db, c.from_master, c.cl.proto);
+    match read_hash(c.eng, db, &c.args[1], fm)?.and_then(|h| h.get(&c.args[2])) {
+        Some(v) => enc::bulk(c.out, v),
+        None => enc::null(c.out, proto),
+    }
+    Ok(())
 }
 
 fn hmget(c: &mut Ctx) -> CmdResult {
-    let key = c.args[1].clone();
-    let fields: Vec<_> = c.args[2..].to_vec();
-    let n = fields.len();
-    with_hash(
-        c,
-        &key,
-        |out, p| {
-            resp::encode::array_len(out, n);
-            for _ in 0..n {
-                resp::encode::null(out, p);
-            }
-        },
-        |h, out, p| {
-            resp::encode::array_len(out, n);
-            for f in &fields {
-                match h.get(f) {
-                    Some(v) => resp::encode::bulk(out, v),
-                    None => resp::encode::null(out, p),
-                }
-            }
-        },
-    )
+    let (db, fm, proto) = (c.cl.db, c.from_master, c.cl.proto);
+    let h = read_hash(c.eng, db, &c.args[1], fm)?;
+    enc::array_len(c.out, c.args.len() - 2);
+    for f in &c.args[2..] {
+        match h.and_then(|h| h.get(f)) {
+            Some(v) => enc::bulk(c.out, v),
+            None => enc::null(c.out, proto),
+        }
+    }
+    Ok(())
 }
 
 fn hdel(c: &mut Ctx) -> CmdResult {
     let key = c.args[1].clone();
-    let fields: Vec<_> = c.args[2..].to_vec();
-    let Some(h) = hash_mut(c, &key)? else {
+    let args = c.args.clone();
+    let Some(h) = write_hash(c, &key)? else {
         c.int(0);
         return Ok(());
     };
-    let mut n = 0;
-    for f in &fields {
+    let mut deleted = 0;
+    for f in &args[2..] {
         if h.remove(f) {
-            n += 1;
+            deleted += 1;
+            if h.is_empty() {
+                break;
+            }
         }
     }
-    if n > 0 {
-        c.modified(&key);
-        c.notify(notify::HASH, "hdel", &key);
-        if c.delete_if_empty(&key) {
-            c.notify(notify::GENERIC, "del", &key);
-        }
-        c.dirty(n);
-    }
-    c.int(n as i64);
+    after_delete(c, &key, deleted);
+    c.int(deleted as i64);
     Ok(())
 }
 
 fn hlen(c: &mut Ctx) -> CmdResult {
-    let key = c.args[1].clone();
-    with_hash(
-        c,
-        &key,
-        |out, _| resp::encode::integer(out, 0),
-        |h, out, _| resp::encode::integer(out, h.len() as i64),
-    )
+    let (db, fm) = (c.cl.db, c.from_master);
+    let n = read_hash(c.eng, db, &c.args[1], fm)?.map_or(0, Hash::len);
+    c.int(n as i64);
+    Ok(())
 }
 
 fn hstrlen(c: &mut Ctx) -> CmdResult {
-    let (key, f) = (c.args[1].clone(), c.args[2].clone());
-    with_hash(
-        c,
-        &key,
-        |out, _| resp::encode::integer(out, 0),
-        |h, out, _| resp::encode::integer(out, h.get(&f).map_or(0, |v| v.len()) as i64),
-    )
+    let (db, fm) = (c.cl.db, c.from_master);
+    let n = read_hash(c.eng, db, &c.args[1], fm)?
+        .and_then(|h| h.get(&c.args[2]))
+        .map_or(0, <[u8]>::len);
+    c.int(n as i64);
+    Ok(())
 }
 
 fn hexists(c: &mut Ctx) -> CmdResult {
-    let (key, f) = (c.args[1].clone(), c.args[2].clone());
-    with_hash(
-        c,
-        &key,
-        |out, _| resp::encode::integer(out, 0),
-        |h, out, _| resp::encode::integer(out, h.contains(&f) as i64),
-    )
+    let (db, fm) = (c.cl.db, c.from_master);
+    let yes = read_hash(c.eng, db, &c.args[1], fm)?.is_some_and(|h| h.contains(&c.args[2]));
+    c.int(yes as i64);
+    Ok(())
 }
 
-/// HGETALL (fields and values), HKEYS, HVALS.
-fn getall(c: &mut Ctx, fields: bool, values: bool) -> CmdResult {
-    let key = c.args[1].clone();
-    with_hash(
-        c,
-        &key,
-        |out, p| {
-            if fields && values {
-                resp::encode::map_len(out, p, 0)
-            } else {
-                resp::encode::array_len(out, 0)
-            }
-        },
-        |h, out, p| {
-            if fields && values {
-                resp::encode::map_len(out, p, h.len());
-            } else {
-                resp::encode::array_len(out, h.len());
-            }
-            for (f, v) in h.iter() {
-                if fields {
-                    resp::encode::bulk(out, f);
-                }
-                if values {
-                    resp::encode::bulk(out, v);
-                }
-            }
-        },
-    )
+/// HGETALL (a map in RESP3), HKEYS, HVALS.
+fn getall(c: &mut Ctx, keys: bool, vals: bool) -> CmdResult {
+    let (db, fm, proto) = (c.cl.db, c.from_master, c.cl.proto);
+    let h = read_hash(c.eng, db, &c.args[1], fm)?;
+    let n = h.map_or(0, Hash::len);
+    if keys && vals {
+        enc::map_len(c.out, proto, n);
+    } else {
+        enc::array_len(c.out, n);
+    }
+    for (f, v) in h.into_iter().flat_map(Hash::iter) {
+        if keys {
+            enc::bulk(c.out, f);
+        }
+        if vals {
+            enc::bulk(c.out, v);
+        }
+    }
+    Ok(())
 }
 
 fn hgetall(c: &mut Ctx) -> CmdResult {
@@ -399,19 +414,23 @@ fn hvals(c: &mut Ctx) -> CmdResult {
     getall(c, false, true)
 }
 
+/// The current value of `field` for an increment: None when the hash or the
+/// field is missing.
+fn current_value(c: &mut Ctx, key: &[u8], field: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+    Ok(write_hash(c, key)?.and_then(|h| h.get(field).map(<[u8]>::to_vec)))
+}
+
 fn hincrby(c: &mut Ctx) -> CmdResult {
-    let (key, f) = (c.args[1].clone(), c.args[2].clone());
+    let (key, field) = (c.args[1].clone(), c.args[2].clone());
     let incr = parse_int(&c.args[3])?;
-    let lim = c.hash_limits();
-    let h = hash_or_create(c, &key)?;
-    let old = match h.get(&f) {
+    let old = match current_value(c, &key, &field)? {
         None => 0,
-        Some(v) => crate::util::num::parse_i64(v)
-            .ok_or(CmdError::fixed("ERR hash value is not an integer"))?,
+        Some(v) => num::parse_i64(&v).ok_or(CmdError::fixed(HASH_NOT_INT))?,
     };
     let new = old.checked_add(incr).ok_or(CmdError::fixed(OVERFLOW))?;
-    let mut b = itoa::Buffer::new();
-    h.set(&f, b.format(new).as_bytes(), &lim);
+    let text = itoa::Buffer::new().format(new).as_bytes().to_vec();
+    let limits = c.hash_limits();
+    hash_or_create(c, &key)?.set(&field, &text, &limits);
     c.int(new);
     c.modified(&key);
     c.notify(notify::HASH, "hincrby", &key);
@@ -420,23 +439,21 @@ fn hincrby(c: &mut Ctx) -> CmdResult {
 }
 
 fn hincrbyfloat(c: &mut Ctx) -> CmdResult {
-    let (key, f) = (c.args[1].clone(), c.args[2].clone());
-    let incr = LDouble::parse(&c.args[3]).ok_or(CmdError::fixed(NOT_FLOAT))?;
-    if incr.is_nan_or_inf() {
-        return Err("ERR value is NaN or Infinity".into());
+    let (key, field, incr) = (c.args[1].clone(), c.args[2].clone(), c.args[3].clone());
+    // Parsed as Redis does, in long double: `1e400` is a valid increment.
+    match crate::util::ldouble::LDouble::parse(&incr) {
+        None => return Err(NOT_FLOAT.into()),
+        Some(x) if x.is_nan_or_inf() => return Err(INCR_NAN_INF.into()),
+        Some(_) => {}
     }
-    let lim = c.hash_limits();
-    let h = hash_or_create(c, &key)?;
-    let old = match h.get(&f) {
-        None => LDouble::parse(b"0").ok_or(CmdError::fixed(NOT_FLOAT))?,
-        Some(v) => LDouble::parse(v).ok_or(CmdError::fixed("ERR hash value is not a float"))?,
-    };
-    let new = old + incr;
-    if new.is_nan_or_inf() {
-        return Err("ERR increment would produce NaN or Infinity".into());
-    }
-    let text = new.to_human();
-    h.set(&f, text.as_bytes(), &lim);
+    let cur = current_value(c, &key, &field)?;
+    let text = num::incr_by_float(cur.as_deref(), &incr).map_err(|e| match e {
+        num::IncrFloatError::BadCurrent => CmdError::fixed(HASH_NOT_FLOAT),
+        num::IncrFloatError::BadIncrement => CmdError::fixed(NOT_FLOAT),
+        num::IncrFloatError::NanOrInf => CmdError::fixed(RESULT_NAN_INF),
+    })?;
+    let limits = c.hash_limits();
+    hash_or_create(c, &key)?.set(&field, text.as_bytes(), &limits);
     c.bulk(text.as_bytes());
     c.modified(&key);
     c.notify(notify::HASH, "hincrbyfloat", &key);
@@ -444,29 +461,37 @@ fn hincrbyfloat(c: &mut Ctx) -> CmdResult {
     c.propagate_instead(vec![vec![
         b"HSET".to_vec(),
         key.to_vec(),
-        f.to_vec(),
+        field.to_vec(),
         text.into_bytes(),
     ]]);
     Ok(())
 }
 
+/// A count argument in `-LONG_MAX..=LONG_MAX` (HRANDFIELD, SRANDMEMBER).
+pub fn parse_signed_count(b: &[u8]) -> CmdResult<i64> {
+    let n = parse_int(b)?;
+    if n == i64::MIN {
+        return Err(COUNT_RANGE.into());
+    }
+    Ok(n)
+}
+
 fn hrandfield(c: &mut Ctx) -> CmdResult {
-    let key = c.args[1].clone();
+    let (db, fm, proto) = (c.cl.db, c.from_master, c.cl.proto);
+    let key: Bytes = c.args[1].clone();
     if c.args.len() == 2 {
-        let mut rng = std::mem::replace(&mut c.eng.rng, rand::SeedableRng::seed_from_u64(0));
-        let r = with_hash(c, &key, resp::encode::null, |h, out, p| {
-            match h.random_pair(&mut rng) {
-                Some((f, _)) => resp::encode::bulk(out, f),
-                None => resp::encode::null(out, p),
-            }
-        });
-        c.eng.rng = rng;
-        return r;
+        if read_hash(c.eng, db, &key, fm)?.is_none() {
+            enc::null(c.out, proto);
+            return Ok(());
+        }
+        let Engine { dbs, rng, .. } = &mut *c.eng;
+        match hash_in(dbs, db, &key).and_then(|h| h.random_pair(rng)) {
+            Some((f, _)) => enc::bulk(c.out, f),
+            None => enc::null(c.out, proto),
+        }
+        return Ok(());
     }
-    let l = parse_int(&c.args[2])?;
-    if l == i64::MIN {
-        return Err("ERR value is out of range".into());
-    }
+    let l = parse_signed_count(&c.args[2])?;
     let withvalues = match c.args.len() {
         3 => false,
         4 if eq(&c.args[3], "withvalues") => true,
@@ -475,63 +500,149 @@ fn hrandfield(c: &mut Ctx) -> CmdResult {
     if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return Err("ERR value is out of range".into());
     }
-    let (count, distinct) = (l.unsigned_abs(), l >= 0);
-    if !distinct && count > MAX_RANDOM_COUNT {
-        return Err("ERR value is out of range".into());
+    if read_hash(c.eng, db, &key, fm)?.is_none() || l == 0 {
+        enc::array_len(c.out, 0);
+        return Ok(());
     }
-    let mut rng = std::mem::replace(&mut c.eng.rng, rand::SeedableRng::seed_from_u64(0));
-    let r = with_hash(
-        c,
-        &key,
-        |out, _| resp::encode::array_len(out, 0),
-        |h, out, p| {
-            if count == 0 {
-                resp::encode::array_len(out, 0);
-                return;
-            }
-            let picks = h.random_pairs(count as usize, distinct, &mut rng);
-            let resp3 = p == resp::encode::Proto::Resp3;
-            if withvalues && !resp3 {
-                resp::encode::array_len(out, picks.len() * 2);
-            } else {
-                resp::encode::array_len(out, picks.len());
-            }
-            for (f, v) in picks {
-                if withvalues && resp3 {
-                    resp::encode::array_len(out, 2);
-                }
-                resp::encode::bulk(out, f);
-                if withvalues {
-                    resp::encode::bulk(out, v);
-                }
-            }
-        },
-    );
-    c.eng.rng = rng;
-    r
+    let Engine { dbs, rng, .. } = &mut *c.eng;
+    let Some(h) = hash_in(dbs, db, &key) else {
+        enc::array_len(c.out, 0);
+        return Ok(());
+    };
+    random_fields(c.out, h, rng, l, withvalues, proto)
+}
+
+/// The hash at `key` in `dbs[db]`, after a lookup that did expiry and stats.
+fn hash_in<'d>(dbs: &'d [crate::keyspace::Db], db: usize, key: &[u8]) -> Option<&'d Hash> {
+    match &dbs.get(db)?.get(key)?.value {
+        Value::Hash(h) => Some(h),
+        _ => None,
+    }
+}
+
+/// HRANDFIELD with a non-zero count: distinct fields for a positive count
+/// (all of them, in encoding order, when it covers the hash), independent
+/// picks for a negative one. RESP3 nests each WITHVALUES pair in an array.
+fn random_fields(
+    out: &mut Vec<u8>,
+    h: &Hash,
+    rng: &mut impl Rng,
+    l: i64,
+    withvalues: bool,
+    proto: Proto,
+) -> CmdResult {
+    let count = usize::try_from(l.unsigned_abs()).unwrap_or(usize::MAX);
+    let n = h.len();
+    let write_pair = |out: &mut Vec<u8>, (f, v): Pair| {
+        if withvalues && proto == Proto::Resp3 {
+            enc::array_len(out, 2);
+        }
+        enc::bulk(out, f);
+        if withvalues {
+            enc::bulk(out, v);
+        }
+    };
+    let per = if withvalues && proto == Proto::Resp2 {
+        2
+    } else {
+        1
+    };
+    if l > 0 {
+        // At most `n` pairs: bounded by the hash itself.
+        let picks = h.random_pairs(count, true, rng);
+        enc::array_len(out, picks.len() * per);
+        for p in picks {
+            write_pair(out, p);
+        }
+        return Ok(());
+    }
+    // Repetitions: `count` independent picks, streamed. A listpack is
+    // indexed once so that each pick is O(1).
+    let listed: Option<Vec<Pair>> = match h {
+        Hash::Listpack(_) => Some(h.iter().collect()),
+        Hash::Table(_) => None,
+    };
+    let at = |i: usize| match &listed {
+        Some(v) => v.get(i).copied(),
+        None => h.get_index(i),
+    };
+    let sample = n.min(64);
+    let avg = (0..sample)
+        .filter_map(|_| at(rng.gen_range(0..n)))
+        .map(|(f, v)| f.len() + if withvalues { v.len() + 16 } else { 0 })
+        .sum::<usize>()
+        / sample.max(1);
+    check_reply_budget(count, avg)?;
+    enc::array_len(out, count * per);
+    for _ in 0..count {
+        if let Some(p) = at(rng.gen_range(0..n)) {
+            write_pair(out, p);
+        }
+    }
+    Ok(())
 }
 
 fn hscan(c: &mut Ctx) -> CmdResult {
-    let key = c.args[1].clone();
     let cursor = parse_cursor(&c.args[2])?;
-    let opts = parse_scan_opts(c, 3, false)?;
-    with_hash(
-        c,
-        &key,
-        |out, _| {
-            resp::encode::array_len(out, 2);
-            resp::encode::bulk(out, b"0");
-            resp::encode::array_len(out, 0);
-        },
-        |h, out, _| {
-            let (next, items) = h.scan(cursor, opts.count, opts.pattern.as_deref());
-            resp::encode::array_len(out, 2);
-            resp::encode::bulk(out, next.to_string().as_bytes());
-            resp::encode::array_len(out, items.len() * 2);
-            for (f, v) in items {
-                resp::encode::bulk(out, f);
-                resp::encode::bulk(out, v);
-            }
-        },
-    )
+    let (db, fm) = (c.cl.db, c.from_master);
+    let key = c.args[1].clone();
+    if read_hash(c.eng, db, &key, fm)?.is_none() {
+        empty_scan(c.out);
+        return Ok(());
+    }
+    let o = parse_scan_opts(c, 3, false)?;
+    let Some(h) = hash_in(&c.eng.dbs, db, &key) else {
+        empty_scan(c.out);
+        return Ok(());
+    };
+    let (next, items) = h.scan(cursor, o.count, o.pattern.as_deref());
+    enc::array_len(c.out, 2);
+    enc::bulk(c.out, itoa::Buffer::new().format(next).as_bytes());
+    enc::array_len(c.out, items.len() * 2);
+    for (f, v) in items {
+        enc::bulk(c.out, f);
+        enc::bulk(c.out, v);
+    }
+    Ok(())
+}
+
+/// `*2 "0" *0`: SCAN of a missing key.
+pub fn empty_scan(out: &mut Vec<u8>) {
+    enc::array_len(out, 2);
+    enc::bulk(out, b"0");
+    enc::array_len(out, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::set::tests::{propagated, run, setup};
+
+    #[test]
+    fn hincrbyfloat_propagates_as_hset() {
+        let (mut eng, mut cl) = setup();
+        let p = propagated(&mut eng, &mut cl, &["HINCRBYFLOAT", "h", "f", "1.5"]);
+        assert_eq!(p, vec![vec!["HSET", "h", "f", "1.5"]]);
+        let p = propagated(&mut eng, &mut cl, &["HINCRBYFLOAT", "h", "f", "2e1"]);
+        assert_eq!(p, vec![vec!["HSET", "h", "f", "21.5"]]);
+        assert!(propagated(&mut eng, &mut cl, &["HINCRBYFLOAT", "h", "f", "x"]).is_empty());
+        let p = propagated(&mut eng, &mut cl, &["HINCRBY", "h", "n", "3"]);
+        assert_eq!(p, vec![vec!["HINCRBY", "h", "n", "3"]]);
+    }
+
+    #[test]
+    fn no_op_writes_do_not_propagate() {
+        let (mut eng, mut cl) = setup();
+        run(&mut eng, &mut cl, &["HSET", "h", "a", "1"]);
+        assert!(propagated(&mut eng, &mut cl, &["HSETNX", "h", "a", "2"]).is_empty());
+        assert!(propagated(&mut eng, &mut cl, &["HDEL", "h", "zz"]).is_empty());
+        assert!(propagated(&mut eng, &mut cl, &["HDEL", "nokey", "zz"]).is_empty());
+        let p = propagated(&mut eng, &mut cl, &["HDEL", "h", "a"]);
+        assert_eq!(p, vec![vec!["HDEL", "h", "a"]]);
+        assert_eq!(run(&mut eng, &mut cl, &["EXISTS", "h"]), ":0\r\n");
+        // HSET always counts as a change, even to the same value.
+        let p = propagated(&mut eng, &mut cl, &["HSET", "h", "a", "1"]);
+        assert_eq!(p.len(), 1);
+        let p = propagated(&mut eng, &mut cl, &["HSET", "h", "a", "1"]);
+        assert_eq!(p.len(), 1);
+    }
 }

@@ -702,6 +702,7 @@ fn acl_group(g: &str) -> &str {
     match g {
         "generic" => "keyspace",
         "server" => "admin",
+        "sorted-set" => "sortedset",
         other => other,
     }
 }

@@ -6,6 +6,7 @@ mod util;
 mod bits_hll;
 mod core;
 mod hashes_sets;
+mod hashes_sets_ext;
 mod incrfloat;
 mod lists;
 mod persistence;
