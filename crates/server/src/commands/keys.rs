@@ -471,11 +471,26 @@ fn keys(c: &mut Ctx) -> CmdResult {
 
 /// Parse a SCAN cursor: an unsigned 64-bit decimal.
 pub fn parse_cursor(b: &[u8]) -> CmdResult<u64> {
-    std::str::from_utf8(b)
+    // Redis's parseScanCursorOrReply: strtoul, so an optional sign (a
+    // negative number wraps around), and "" is 0; no leading space, nothing
+    // after the digits, no overflow.
+    let bad = || CmdError::fixed("ERR invalid cursor");
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if b.is_empty() {
+        return Ok(0);
+    }
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let n: u64 = std::str::from_utf8(digits)
         .ok()
-        .filter(|s| !s.starts_with('+') && !s.is_empty())
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(CmdError::fixed("ERR invalid cursor"))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    Ok(if neg { n.wrapping_neg() } else { n })
 }
 
 /// SCAN-family options: MATCH, COUNT, TYPE (TYPE only for SCAN).
