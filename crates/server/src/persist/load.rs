@@ -283,13 +283,39 @@ pub fn load_records<R: Read>(
 /// Load an RDB stream into a shared engine, taking the lock per batch.
 pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFailed> {
     let o = LoadOpts::of(&lock(shared));
-    load_records(
+    load_pipelined(
         r,
         &o,
         |k, v| aux(shared, k, v),
         |db, n| lock(shared).dbs[db].reserve(n),
         |b| insert_batch(&mut lock(shared), b),
     )
+}
+
+/// `load_records` in two stages on two threads: this one parses and
+/// converts, the other runs `insert`, so parsing overlaps the table work.
+pub fn load_pipelined<R: Read>(
+    r: R,
+    o: &LoadOpts,
+    on_aux: impl FnMut(&[u8], &[u8]),
+    on_resize: impl FnMut(usize, usize),
+    mut insert: impl FnMut(&mut Vec<Item>) + Send,
+) -> Result<(u64, u64), LoadFailed> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
+    std::thread::scope(|scope| {
+        let inserter = scope.spawn(move || {
+            for mut batch in rx {
+                insert(&mut batch);
+            }
+        });
+        let res = load_records(r, o, on_aux, on_resize, |b| {
+            // The inserter only stops when this side does.
+            let _ = tx.send(std::mem::take(b));
+        });
+        drop(tx);
+        let _ = inserter.join();
+        res
+    })
 }
 
 /// Load an RDB stream into an engine we already hold (DEBUG RELOAD).

@@ -701,19 +701,20 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
         let mut dbs: Vec<crate::keyspace::Db> = (0..ndb).map(|_| Default::default()).collect();
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         let lru = lock(shared).lru_clock();
-        let dbs_cell = std::cell::RefCell::new(&mut dbs);
-        let res = crate::persist::load::load_records(
+        let aside = std::sync::Mutex::new(std::mem::take(&mut dbs));
+        let res = crate::persist::load::load_pipelined(
             reader,
             &opts,
             |_, _| {},
-            |db, n| dbs_cell.borrow_mut()[db].reserve(n),
+            |db, n| aside.lock().unwrap_or_else(|p| p.into_inner())[db].reserve(n),
             |batch| {
-                let mut dbs = dbs_cell.borrow_mut();
+                let mut dbs = aside.lock().unwrap_or_else(|p| p.into_inner());
                 for (db, key, v, exp) in batch.drain(..) {
                     dbs[db].insert(&key, v, exp, lru);
                 }
             },
         );
+        dbs = aside.into_inner().unwrap_or_else(|p| p.into_inner());
         match res {
             Ok((n, _)) => {
                 let old = {
