@@ -48,10 +48,27 @@ fn paused_for(eng: &Engine, args: &[Bytes]) -> bool {
 
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
+/// Sockets whose Nagle setting can change (`repl-disable-tcp-nodelay` on a
+/// replica's link).
+pub trait NoDelay {
+    /// Set TCP_NODELAY; a no-op where there is no such thing.
+    fn set_no_delay(&self, on: bool);
+}
+
+impl NoDelay for tokio::net::TcpStream {
+    fn set_no_delay(&self, on: bool) {
+        let _ = self.set_nodelay(on);
+    }
+}
+
+impl NoDelay for tokio::net::UnixStream {
+    fn set_no_delay(&self, _on: bool) {}
+}
+
 /// Serve one connection until it closes.
 pub async fn serve<S>(shared: Shared, mut sock: S, peer: Peer)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + NoDelay,
 {
     enum Admit {
         Ok(u64, std::sync::Arc<crate::client::Outbox>),
@@ -115,7 +132,7 @@ async fn run<S>(
     outbox: &crate::client::Outbox,
 ) -> std::io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + NoDelay,
 {
     let mut rbuf = BytesMut::with_capacity(16 * 1024);
     let mut dec = RequestDecoder::new();
@@ -214,7 +231,13 @@ where
                 eng.run_batch(&mut cl, &mut pending, &mut out);
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
-                is_replica = cl.flags & flag::REPLICA != 0;
+                let now_replica = cl.flags & flag::REPLICA != 0;
+                if now_replica && !is_replica && eng.cfg.bool(P::repl_disable_tcp_nodelay) {
+                    // Redis's repl-disable-tcp-nodelay: fewer, larger
+                    // packets to replicas.
+                    sock.set_no_delay(false);
+                }
+                is_replica = now_replica;
                 eng.clients.insert(id, cl);
                 eng.stats.net_out += out.len() as u64;
                 eng.stats.writes += 1;
