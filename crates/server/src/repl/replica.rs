@@ -1018,3 +1018,107 @@ pub fn start_from_config(shared: &crate::engine::Shared) {
         set_master_with(&mut eng, &h, p, false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The stream offset accounting of `apply`, in-process: bytes count
+    //! when applied, a MULTI block only at its EXEC, and a GETACK is
+    //! answered with the offset before it.
+
+    use super::*;
+
+    fn command(args: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        resp::encode::command(&mut out, &v);
+        out
+    }
+
+    fn setup() -> Shared {
+        let mut eng = Engine::new(crate::config::Config::default());
+        let id = eng.new_client_id();
+        let mut cl = Client::new(id, "m".into(), "l".into(), false, false, 0);
+        cl.flags |= flag::MASTER;
+        eng.clients.insert(id, Box::new(cl));
+        eng.link = Some(Link {
+            host: "127.0.0.1".into(),
+            port: 1,
+            generation: 1,
+            state: LinkState::Connected,
+            last_io: 0,
+            down_since: 0,
+            cached: None,
+            transfer: (0, 0),
+            transfer_start: 0,
+            client_id: Some(id),
+        });
+        eng.repl.master_repl_offset = 100;
+        std::sync::Arc::new(crate::engine::EngineLock::new(eng))
+    }
+
+    #[test]
+    fn offsets_move_by_applied_bytes_and_multi_counts_at_exec() {
+        let shared = setup();
+        let mut dec = resp::RequestDecoder::new();
+        let limits = resp::Limits::default();
+        let mut held = Vec::new();
+        let set = command(&["SET", "a", "1"]);
+        let multi = command(&["MULTI"]);
+        let set_b = command(&["SET", "b", "2"]);
+        let exec = command(&["EXEC"]);
+        let getack = command(&["REPLCONF", "GETACK", "*"]);
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&set);
+        buf.extend_from_slice(&multi);
+        buf.extend_from_slice(&set_b);
+        buf.extend_from_slice(&exec[..3]); // EXEC split across reads
+        let acks = apply(&shared, 1, &mut buf, &mut dec, &limits, &mut held)
+            .unwrap()
+            .unwrap();
+        assert!(acks.is_empty());
+        // SET counted; MULTI and SET b held until EXEC.
+        assert_eq!(
+            lock(&shared).repl.master_repl_offset,
+            100 + set.len() as i64
+        );
+        assert_eq!(held.len(), multi.len() + set_b.len());
+        buf.extend_from_slice(&exec[3..]);
+        buf.extend_from_slice(&getack);
+        let acks = apply(&shared, 1, &mut buf, &mut dec, &limits, &mut held)
+            .unwrap()
+            .unwrap();
+        let after_exec = 100 + (set.len() + multi.len() + set_b.len() + exec.len()) as i64;
+        assert_eq!(
+            acks,
+            vec![after_exec],
+            "GETACK answers the offset before it"
+        );
+        assert_eq!(
+            lock(&shared).repl.master_repl_offset,
+            after_exec + getack.len() as i64
+        );
+        assert!(held.is_empty());
+        let eng = lock(&shared);
+        assert!(
+            eng.dbs[0].get(b"b").is_some(),
+            "the transaction was applied"
+        );
+    }
+
+    #[test]
+    fn a_retired_link_applies_nothing() {
+        let shared = setup();
+        let mut buf = BytesMut::from(&command(&["SET", "a", "1"])[..]);
+        let mut held = Vec::new();
+        let r = apply(
+            &shared,
+            2,
+            &mut buf,
+            &mut resp::RequestDecoder::new(),
+            &resp::Limits::default(),
+            &mut held,
+        );
+        assert_eq!(r, Ok(None));
+        assert!(lock(&shared).dbs[0].get(b"a").is_none());
+    }
+}
