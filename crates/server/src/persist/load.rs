@@ -185,6 +185,7 @@ pub fn load_startup(shared: &Shared) -> Result<(), LoadFailed> {
             e.save.last_load_keys = loaded;
             e.save.last_load_expired = expired;
             e.dirty = 0;
+            restore_replication_info(&mut e);
             Ok(())
         }
         Err(err) => {
@@ -278,6 +279,27 @@ pub fn load_records<R: Read>(
     }
     on_batch(&mut batch);
     Ok((loaded, expired))
+}
+
+/// After a start-up load, take the replication id and offset the file
+/// recorded (Redis's loadDataFromDisk): a restarted master keeps its
+/// history and a backlog from that offset, so its replicas can continue
+/// with a partial resync; a replica offers it to its master.
+fn restore_replication_info(e: &mut Engine) {
+    let (Some(id), Some(off)) = (e.save.loaded_replid.clone(), e.save.loaded_repl_offset) else {
+        return;
+    };
+    if id.len() != 40 {
+        return;
+    }
+    e.repl.replid = id;
+    e.repl.master_repl_offset = off;
+    if !e.is_replica() {
+        let size = e.cfg.int(P::repl_backlog_size) as usize;
+        e.backlog = Some(crate::repl::backlog::Backlog::new(size, off));
+        e.repl.backlog_active = true;
+        e.repl.stream_db = -1;
+    }
 }
 
 /// Load an RDB stream into a shared engine, taking the lock per batch.

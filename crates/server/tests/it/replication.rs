@@ -528,3 +528,42 @@ fn debug_replicate_feeds_replicas_only() {
         "-MY custom error\r\n"
     );
 }
+
+/// A restarted master keeps the replication id and offset its RDB recorded,
+/// so its replica continues with a partial resync.
+#[test]
+fn replica_continues_partially_after_master_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let port = crate::util::free_port().to_string();
+    let mut master = Server::start(&["--dir", &d, "--port", &port, "--repl-diskless-sync", "no"]);
+    let connect = || {
+        let s = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Raw::from_stream(s)
+    };
+    let mut m = connect();
+    m.call(&["SET", "before", "1"]);
+    let replica = Server::redis(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    m.call(&["SET", "more", "2"]);
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    let id = m.info_field("master_replid");
+    m.cmd(&[b"SHUTDOWN", b"SAVE"]);
+    assert!(m.closed());
+    master.wait_exit(T);
+    let _master2 = Server::start(&["--dir", &d, "--port", &port]);
+    let mut m = connect();
+    assert_eq!(
+        m.info_field("master_replid"),
+        id,
+        "history kept across restart"
+    );
+    wait_for("partial resync after restart", T, || {
+        m.info_field("sync_partial_ok") == "1"
+    });
+    assert_eq!(m.info_field("sync_full"), "0");
+    m.call(&["SET", "after", "3"]);
+    wait_same_digest(&mut m, &mut r);
+}
