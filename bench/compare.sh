@@ -89,40 +89,26 @@ memory() { # title, fill-function: fresh servers for each measurement
   echo "== memory: $title: relica ${RSS_relica} kB, redis ${RSS_redis} kB, ratio $(ratio "$RSS_relica" "$RSS_redis")"
 }
 
-strings_100b() { python3 - "$1" "$KEYS" <<'PY'
+# fill PORT N KIND: N commands of one shape, pipelined 1000 at a time.
+# Every reply is one line (+OK or :n), so replies are counted by CRLF.
+fill() { python3 - "$@" <<'PY'
 import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-val = b"v" * 100
-batch = []
-for i in range(n):
-    k = b"key:%d" % i
-    batch.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(k), k, val))
-    if len(batch) == 1000 or i == n - 1:
-        s.sendall(b"".join(batch))
-        want = len(batch) * 5
-        got = b""
-        while len(got) < want:
-            got += s.recv(65536)
-        batch = []
-PY
-}
-
-small_hashes() { python3 - "$1" "$KEYS" <<'PY'
-import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port))
 def cmd(*a):
     out = b"*%d\r\n" % len(a)
     for x in a:
         out += b"$%d\r\n%s\r\n" % (len(x), x)
     return out
+def args(i):
+    if kind == "strings":
+        return [b"SET", b"key:%d" % i, b"v" * 100]
+    if kind == "hashes":
+        return [b"HSET", b"h:%d" % i] + [x for f in range(5) for x in (b"f%d" % f, b"v%d" % f)]
+    return [b"ZADD", b"z:%d" % i] + [x for m in range(10) for x in (b"%d" % m, b"member:%d" % m)]
 batch = []
 for i in range(n):
-    args = [b"HSET", b"h:%d" % i]
-    for f in range(5):
-        args += [b"f%d" % f, b"v%d" % f]
-    batch.append(cmd(*args))
+    batch.append(cmd(*args(i)))
     if len(batch) == 1000 or i == n - 1:
         s.sendall(b"".join(batch))
         got = 0
@@ -131,30 +117,9 @@ for i in range(n):
         batch = []
 PY
 }
-
-small_zsets() { python3 - "$1" "$((KEYS / 10))" <<'PY'
-import socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", port))
-def cmd(*a):
-    out = b"*%d\r\n" % len(a)
-    for x in a:
-        out += b"$%d\r\n%s\r\n" % (len(x), x)
-    return out
-batch = []
-for i in range(n):
-    args = [b"ZADD", b"z:%d" % i]
-    for m in range(10):
-        args += [b"%d" % m, b"member:%d" % m]
-    batch.append(cmd(*args))
-    if len(batch) == 1000 or i == n - 1:
-        s.sendall(b"".join(batch))
-        got = 0
-        while got < len(batch):
-            got += s.recv(65536).count(b"\r\n")
-        batch = []
-PY
-}
+strings_100b() { fill "$1" "$KEYS" strings; }
+small_hashes() { fill "$1" "$KEYS" hashes; }
+small_zsets() { fill "$1" "$((KEYS / 10))" zsets; }
 
 memory "$KEYS x SET key:N <100 bytes> (issue 2 target <= 1.2)" strings_100b
 memory "$KEYS small hashes of 5 fields (issue 3 target <= 1.3)" small_hashes

@@ -207,6 +207,8 @@ where
         // Run the batch under the lock.
         let mut blocked = false;
         let mut close = false;
+        let mut became_replica = false;
+        let nagle;
         let mut pause_until = 0i64;
         let mut pause_notify = None;
         {
@@ -232,21 +234,23 @@ where
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
                 let now_replica = cl.flags & flag::REPLICA != 0;
-                if now_replica && !is_replica && eng.cfg.bool(P::repl_disable_tcp_nodelay) {
-                    // Redis's repl-disable-tcp-nodelay: fewer, larger
-                    // packets to replicas.
-                    sock.set_no_delay(false);
-                }
+                became_replica = now_replica && !is_replica;
                 is_replica = now_replica;
                 eng.clients.insert(id, cl);
                 eng.stats.net_out += out.len() as u64;
                 eng.stats.writes += 1;
             }
+            nagle = became_replica && eng.cfg.bool(P::repl_disable_tcp_nodelay);
             limits.max_bulk_len = eng.cfg.int(P::proto_max_bulk_len) as u64;
             limits.auth_required = !eng.cfg.str(P::requirepass).is_empty()
                 && !eng.clients.get(&id).is_some_and(|c| c.authenticated);
             qbuf_limit = eng.cfg.int(P::client_query_buffer_limit) as usize;
             idle_timeout = eng.cfg.int(P::timeout) as u64;
+        }
+        if nagle {
+            // Redis's repl-disable-tcp-nodelay: fewer, larger packets to
+            // replicas. A syscall, so outside the engine lock.
+            sock.set_no_delay(false);
         }
         if let Some(n) = pause_notify {
             let wait = (pause_until - crate::clock::now_ms()).max(1) as u64;

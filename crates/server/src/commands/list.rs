@@ -265,8 +265,6 @@ const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
 const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
 const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 
 // ---- helpers --------------------------------------------------------------
 
@@ -435,15 +433,6 @@ fn parse_non_negative(arg: &[u8], msg: &'static str) -> CmdResult<i64> {
     }
 }
 
-/// Parses a long in `1..` (Redis's getRangeLongFromObjectOrReply with a
-/// message).
-fn parse_positive(arg: &[u8], msg: &'static str) -> CmdResult<i64> {
-    match crate::util::num::parse_i64(arg) {
-        Some(n) if n >= 1 => Ok(n),
-        _ => Err(msg.into()),
-    }
-}
-
 fn to_usize(n: i64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
@@ -544,49 +533,10 @@ fn pop(c: &mut Ctx, end: End) -> CmdResult {
     Ok(())
 }
 
-/// Parsed LMPOP/BLMPOP arguments.
-struct MPop {
-    keys: Vec<Bytes>,
-    end: End,
-    count: usize,
-}
-
-/// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at
-/// `numkeys_idx`, with Redis's errors in Redis's order.
-fn parse_mpop(c: &Ctx, numkeys_idx: usize) -> CmdResult<MPop> {
-    let argc = c.args.len();
-    let numkeys = to_usize(parse_positive(c.arg(numkeys_idx), NUMKEYS_POSITIVE)?);
-    let where_idx = match numkeys_idx
-        .checked_add(numkeys)
-        .and_then(|n| n.checked_add(1))
-    {
-        Some(i) if i < argc => i,
-        _ => return Err(SYNTAX.into()),
-    };
-    let end = End::parse(c.arg(where_idx))?;
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < argc {
-        let more = argc - 1 - j;
-        if count.is_none() && eq(c.arg(j), "count") && more > 0 {
-            j += 1;
-            count = Some(parse_positive(c.arg(j), COUNT_POSITIVE)?);
-        } else {
-            return Err(SYNTAX.into());
-        }
-        j += 1;
-    }
-    Ok(MPop {
-        keys: c.args[numkeys_idx + 1..where_idx].to_vec(),
-        end,
-        count: to_usize(count.unwrap_or(1)),
-    })
-}
-
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 fn lmpop(c: &mut Ctx) -> CmdResult {
-    let m = parse_mpop(c, 1)?;
-    if !pop_first_ready(c, &m.keys, m.end, Some(m.count))? {
+    let m = super::parse_mpop(c, 1, End::parse)?;
+    if !pop_first_ready(c, &m.keys, m.side, Some(m.count))? {
         c.null_array();
     }
     Ok(())
@@ -893,9 +843,9 @@ fn blocking_pop(c: &mut Ctx, end: End) -> CmdResult {
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 fn blmpop(c: &mut Ctx) -> CmdResult {
-    let m = parse_mpop(c, 2)?;
+    let m = super::parse_mpop(c, 2, End::parse)?;
     let deadline = parse_timeout(c.arg(1))?;
-    if pop_first_ready(c, &m.keys, m.end, Some(m.count))? {
+    if pop_first_ready(c, &m.keys, m.side, Some(m.count))? {
         return Ok(());
     }
     block_or_null(c, &m.keys, deadline, TimeoutReply::NullArray);

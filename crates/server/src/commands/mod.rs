@@ -810,6 +810,59 @@ fn leak_full_name(parent: Option<&CommandSpec>, spec: &'static CommandSpec) -> &
         .or_insert_with(|| Box::leak(full_name(parent, spec).into_boxed_str()))
 }
 
+/// `numkeys key [key ...] <side> [COUNT count]` of LMPOP/BLMPOP/ZMPOP/BZMPOP.
+pub struct MPop<T> {
+    /// The keys, in order.
+    pub keys: Vec<Bytes>,
+    /// LEFT/RIGHT or MIN/MAX, as the caller parsed it.
+    pub side: T,
+    /// COUNT (1 when absent).
+    pub count: usize,
+}
+
+/// Parse MPOP arguments from `numkeys_idx`, with Redis's errors in Redis's
+/// order: numkeys, then the side, then COUNT.
+pub fn parse_mpop<T>(
+    c: &Ctx,
+    numkeys_idx: usize,
+    side: impl FnOnce(&[u8]) -> CmdResult<T>,
+) -> CmdResult<MPop<T>> {
+    let at_least_1 = |arg: &[u8], msg: &'static str| match crate::util::num::parse_i64(arg) {
+        Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(CmdError::fixed(msg)),
+    };
+    let argc = c.args.len();
+    let numkeys = at_least_1(&c.args[numkeys_idx], "ERR numkeys should be greater than 0")?;
+    let where_idx = match numkeys_idx
+        .checked_add(numkeys)
+        .and_then(|n| n.checked_add(1))
+    {
+        Some(i) if i < argc => i,
+        _ => return Err(crate::error::SYNTAX.into()),
+    };
+    let side = side(&c.args[where_idx])?;
+    let mut count = None;
+    let mut j = where_idx + 1;
+    while j < argc {
+        let more = argc - 1 - j;
+        if count.is_none() && eq(&c.args[j], "count") && more > 0 {
+            j += 1;
+            count = Some(at_least_1(
+                &c.args[j],
+                "ERR count should be greater than 0",
+            )?);
+        } else {
+            return Err(crate::error::SYNTAX.into());
+        }
+        j += 1;
+    }
+    Ok(MPop {
+        keys: c.args[numkeys_idx + 1..where_idx].to_vec(),
+        side,
+        count: count.unwrap_or(1),
+    })
+}
+
 /// Parse an integer argument (Redis's getLongLongFromObjectOrReply).
 pub fn parse_int(b: &[u8]) -> CmdResult<i64> {
     crate::util::num::parse_i64(b).ok_or(CmdError::fixed(crate::error::NOT_INT))

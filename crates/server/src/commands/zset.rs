@@ -129,8 +129,6 @@ const LIMIT_RANK: &str =
     "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
 const WITHSCORES_LEX: &str = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 const MUST_BE_POSITIVE: &str = "ERR value is out of range, must be positive";
-const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 const OUT_OF_RANGE: &str = "ERR value is out of range";
@@ -807,55 +805,21 @@ fn zpop(c: &mut Ctx, max: bool) -> CmdResult {
     Ok(())
 }
 
-/// Parsed ZMPOP/BZMPOP arguments.
-struct MPop {
-    keys: Vec<Bytes>,
-    max: bool,
-    count: usize,
-}
-
-/// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` starting at
-/// `numkeys_idx`, with Redis's errors in Redis's order.
-fn parse_mpop(c: &Ctx, numkeys_idx: usize) -> CmdResult<MPop> {
-    let argc = c.args.len();
-    let numkeys = to_usize(parse_at_least(c.arg(numkeys_idx), 1, NUMKEYS_POSITIVE)?);
-    let where_idx = match numkeys_idx
-        .checked_add(numkeys)
-        .and_then(|n| n.checked_add(1))
-    {
-        Some(i) if i < argc => i,
-        _ => return Err(SYNTAX.into()),
-    };
-    let max = if eq(c.arg(where_idx), "min") {
-        false
-    } else if eq(c.arg(where_idx), "max") {
-        true
+/// MIN or MAX, as `max`.
+fn min_or_max(arg: &[u8]) -> CmdResult<bool> {
+    if eq(arg, "min") {
+        Ok(false)
+    } else if eq(arg, "max") {
+        Ok(true)
     } else {
-        return Err(SYNTAX.into());
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < argc {
-        let more = argc - 1 - j;
-        if count.is_none() && eq(c.arg(j), "count") && more > 0 {
-            j += 1;
-            count = Some(parse_at_least(c.arg(j), 1, COUNT_POSITIVE)?);
-        } else {
-            return Err(SYNTAX.into());
-        }
-        j += 1;
+        Err(SYNTAX.into())
     }
-    Ok(MPop {
-        keys: c.args[numkeys_idx + 1..where_idx].to_vec(),
-        max,
-        count: to_usize(count.unwrap_or(1)),
-    })
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 fn zmpop(c: &mut Ctx) -> CmdResult {
-    let m = parse_mpop(c, 1)?;
-    if !pop_first_ready(c, &m.keys, m.max, Some(m.count))? {
+    let m = super::parse_mpop(c, 1, min_or_max)?;
+    if !pop_first_ready(c, &m.keys, m.side, Some(m.count))? {
         c.null_array();
     }
     Ok(())
@@ -932,9 +896,9 @@ fn blocking_pop(c: &mut Ctx, max: bool) -> CmdResult {
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 fn bzmpop(c: &mut Ctx) -> CmdResult {
-    let m = parse_mpop(c, 2)?;
+    let m = super::parse_mpop(c, 2, min_or_max)?;
     let deadline = parse_timeout(c.arg(1))?;
-    if pop_first_ready(c, &m.keys, m.max, Some(m.count))? {
+    if pop_first_ready(c, &m.keys, m.side, Some(m.count))? {
         return Ok(());
     }
     block_or_null(c, &m.keys, deadline);

@@ -69,8 +69,6 @@ pub struct Link {
     pub cached: Option<(String, i64)>,
     /// RDB bytes expected (-1 with EOF framing) and read so far.
     pub transfer: (i64, i64),
-    /// When the transfer started (s).
-    pub transfer_start: i64,
     /// The MASTER client's id while streaming.
     pub client_id: Option<u64>,
 }
@@ -106,7 +104,6 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         down_since: 0,
         cached,
         transfer: (0, 0),
-        transfer_start: 0,
         client_id: None,
     });
     eng.repl.master_link_up = false;
@@ -493,7 +490,6 @@ async fn full_sync(
     with_link(shared, generation, |_, l| {
         l.state = LinkState::Transfer;
         l.transfer = (len, 0);
-        l.transfer_start = crate::clock::now_secs();
     });
     if from_socket {
         // Parse while receiving: the loader thread reads what the link
@@ -1049,7 +1045,6 @@ mod tests {
             down_since: 0,
             cached: None,
             transfer: (0, 0),
-            transfer_start: 0,
             client_id: Some(id),
         });
         eng.repl.master_repl_offset = 100;
