@@ -424,10 +424,7 @@ fn swapdb_serves_old_data_during_sync_and_keeps_it_on_failure() {
     // Reads are served from the old dataset, not answered with -LOADING.
     assert_eq!(r.call(&["GET", "old"]), "$4\r\ndata\r\n");
     // The master dies mid-transfer: the old dataset stays.
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &master.pid().to_string()])
-        .status();
-    let _ = master.wait_exit(T);
+    master.kill9();
     wait_for("link down", T, || {
         r.info_field("master_sync_in_progress") == "0"
     });

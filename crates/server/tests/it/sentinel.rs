@@ -73,7 +73,7 @@ fn relica_with_conf(extra: &str) -> (Server, tempfile::TempDir) {
 
 #[test]
 fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
-    let (m, _md) = relica_with_conf("");
+    let (mut m, _md) = relica_with_conf("");
     let mut rm = m.raw();
     let mp = m.port.to_string();
     let (r1, _d1) = relica_with_conf(&format!("replicaof 127.0.0.1 {mp}\n"));
@@ -94,11 +94,8 @@ fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
         rm.call(&["SET", &format!("acked:{i}"), &i.to_string()]);
     }
     assert_eq!(rm.call(&["WAIT", "2", "5000"]), ":2\r\n");
-    let master_pid = m.pid();
     // Kill the master by its PID.
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &master_pid.to_string()])
-        .status();
+    m.kill9();
     drop(rm);
     let mut new_port = String::new();
     wait_for("sentinel promotes a replica", T, || {

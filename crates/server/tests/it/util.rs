@@ -148,6 +148,12 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Kill the process at once (SIGKILL), by its PID.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
