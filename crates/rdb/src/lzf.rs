@@ -119,9 +119,24 @@ impl Compressor {
                 continue;
             }
 
-            // Extend the match.
+            // Extend the match, eight bytes at a time while it lasts.
             let max_len = MAX_REF.min(n - ip);
             let mut len = 3;
+            while len + 8 <= max_len {
+                let (Some(x), Some(y)) = (
+                    input.get(cand + len..cand + len + 8),
+                    input.get(ip + len..ip + len + 8),
+                ) else {
+                    break;
+                };
+                let diff = u64::from_le_bytes(x.try_into().unwrap_or([0; 8]))
+                    ^ u64::from_le_bytes(y.try_into().unwrap_or([0; 8]));
+                if diff != 0 {
+                    len += (diff.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                len += 8;
+            }
             while len < max_len && input.get(cand + len) == input.get(ip + len) {
                 len += 1;
             }
@@ -140,10 +155,12 @@ impl Compressor {
                 return false;
             }
 
-            // Index the positions inside the match so later data can refer
-            // to them, then continue after it.
+            // Index the last two positions of the match, as liblzf does in
+            // its VERY_FAST mode (Redis's build), then continue after it.
+            // Indexing every position finds a few more matches at a large
+            // cost on long runs.
             let end = ip + len;
-            let mut p = ip + 1;
+            let mut p = end.saturating_sub(2).max(ip + 1);
             while p + 2 < n && p < end {
                 if let Some(&[x, y, z]) = input.get(p..p + 3) {
                     if let Some(s) = self.table.get_mut(hash3(x, y, z)) {
@@ -217,10 +234,16 @@ pub fn decompress(input: &[u8], expected_len: usize) -> Result<Vec<u8>, Error> {
             if dist >= len {
                 out.extend_from_within(start..start + len);
             } else {
-                // Overlapping copy: each byte may be one just produced.
-                for i in 0..len {
-                    let b = out.get(start + i).copied().unwrap_or(0);
-                    out.push(b);
+                // Overlapping copy: the output repeats with period `dist`
+                // from `start`. Copying what lies between `start` and the
+                // end keeps that period (each piece is a multiple of
+                // `dist` long), and the pieces double: a run of 264 zeros
+                // is a handful of memcpys, not 264 pushes.
+                let mut left = len;
+                while left > 0 {
+                    let k = left.min(out.len() - start);
+                    out.extend_from_within(start..start + k);
+                    left -= k;
                 }
             }
         }

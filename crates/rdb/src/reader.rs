@@ -61,7 +61,12 @@ pub(crate) struct Parser<R> {
     crc: u64,
     pub(crate) version: u32,
     pub(crate) ctx: Context,
+    /// Reused for LZF input.
+    scratch: Vec<u8>,
 }
+
+/// The largest LZF input buffer kept between strings.
+const SCRATCH_KEEP: usize = 1 << 20;
 
 impl<R: Read> Parser<R> {
     pub(crate) fn new(inner: R, version: u32) -> Self {
@@ -71,6 +76,7 @@ impl<R: Read> Parser<R> {
             crc: 0,
             version,
             ctx: Context::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -128,11 +134,20 @@ impl<R: Read> Parser<R> {
 
     /// Reads `n` raw bytes in bounded chunks.
     fn read_bytes(&mut self, n: u64) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.read_bytes_into(&mut out, n)?;
+        Ok(out)
+    }
+
+    /// Append `n` bytes to `out`, growing it chunk by chunk as the bytes
+    /// arrive, so a length that lies costs no more than the input holds.
+    fn read_bytes_into(&mut self, out: &mut Vec<u8>, n: u64) -> Result<(), Error> {
         let n = usize::try_from(n).map_err(|_| self.corrupt("length too large"))?;
-        let mut out = Vec::with_capacity(n.min(CHUNK));
-        while out.len() < n {
+        let base = out.len();
+        out.reserve_exact(n.min(CHUNK));
+        while out.len() - base < n {
             let start = out.len();
-            let step = (n - start).min(CHUNK);
+            let step = (n - (start - base)).min(CHUNK);
             out.resize(start + step, 0);
             let dst = out.get_mut(start..).unwrap_or(&mut []);
             if let Err(e) = self.inner.read_exact(dst) {
@@ -141,7 +156,7 @@ impl<R: Read> Parser<R> {
             self.crc = crc64::crc64(self.crc, dst);
             self.offset += step as u64;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn read_len_field(&mut self) -> Result<Len, Error> {
@@ -194,9 +209,19 @@ impl<R: Read> Parser<R> {
                         self.corrupt(format!("LZF string of {clen} bytes cannot expand to {len}"))
                     );
                 }
-                let packed = self.read_bytes(clen)?;
-                let len = usize::try_from(len).map_err(|_| self.corrupt("length too large"))?;
-                lzf::decompress(&packed, len).map_err(|e| self.corrupt(e.to_string()))
+                // The compressed bytes go to a buffer kept for the next
+                // string: one allocation per value, not two.
+                let mut packed = std::mem::take(&mut self.scratch);
+                packed.clear();
+                let read = self.read_bytes_into(&mut packed, clen);
+                let len = usize::try_from(len).map_err(|_| self.corrupt("length too large"));
+                let out = read.and(len).and_then(|len| {
+                    lzf::decompress(&packed, len).map_err(|e| self.corrupt(e.to_string()))
+                });
+                if packed.capacity() <= SCRATCH_KEEP {
+                    self.scratch = packed;
+                }
+                out
             }
             Len::Encoded(t) => Err(self.corrupt(format!("unknown string encoding {t}"))),
         }

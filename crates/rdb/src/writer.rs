@@ -99,12 +99,20 @@ impl<W: Write> Writer<W> {
     }
 
     /// A writer of records only: no header, and `finish` is not meant to be
-    /// called. Used for DUMP payloads and for snapshot fragments, which a
+    /// called, and no checksum. Used for snapshot fragments, which a
     /// snapshot encodes one segment at a time (possibly out of order, before
     /// a write changes the segment) and later splices into the real stream
     /// with [`Writer::records`].
     pub fn fragment(w: W, opts: WriteOptions) -> Self {
-        Self::raw(w, opts)
+        // The checksum is taken when the records are appended to the
+        // file; one here would be computed and thrown away.
+        Self::raw(
+            w,
+            WriteOptions {
+                checksum: false,
+                ..opts
+            },
+        )
     }
 
     /// Append records encoded by a [`Writer::fragment`] with the same

@@ -341,7 +341,11 @@ where
             sock.write_all(b"\r\n").await?;
             loop {
                 match pipe.read() {
-                    PipeRead::Data(d) => sock.write_all(&d).await?,
+                    PipeRead::Data(chunks) => {
+                        for d in chunks {
+                            sock.write_all(&d).await?;
+                        }
+                    }
                     PipeRead::Done(true) => break,
                     PipeRead::Done(false) => {
                         pipe.close();

@@ -42,6 +42,7 @@ fn daemonize() {
 }
 
 fn main() -> anyhow::Result<()> {
+    alloc::use_large_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(a) = args.first() {
         match a.as_str() {

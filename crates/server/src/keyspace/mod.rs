@@ -1,6 +1,6 @@
 //! The keyspace: one `Db` per logical database.
 //!
-//! A `Db` is split into `NSEG` segments chosen by the low bits of the key's
+//! A `Db` is split into `NSEG` segments chosen by twelve middle bits of the key's
 //! hash, each a `hashbrown::HashTable` with its own version number. Two
 //! things need the segments (DESIGN.md, "Snapshots without fork"):
 //!
@@ -42,15 +42,25 @@ pub fn hash_key(k: &[u8]) -> u64 {
     HASHER.get_or_init(ahash::RandomState::new).hash_one(k)
 }
 
+/// Where the segment number sits in a key's hash. The segment tables are
+/// handed the full hash, and hashbrown takes a bucket from its low bits and
+/// a 7-bit tag from its top bits: both must vary among the keys of one
+/// segment, so the segment comes from the middle. (Taking it from the low
+/// bits sent every key of a segment to the same first bucket, and probes
+/// grew with the segment.)
+const SEG_SHIFT: u32 = 32;
+
 #[inline]
 fn seg_of(h: u64) -> usize {
-    (h as usize) & (NSEG - 1)
+    ((h >> SEG_SHIFT) as usize) & (NSEG - 1)
 }
 
-/// Position of a hash inside its segment's scan order.
+/// Position of a hash inside its segment's scan order: the hash without
+/// its segment bits.
 #[inline]
 fn pos_of(h: u64) -> u64 {
-    h >> SEG_BITS
+    let low = h & ((1u64 << SEG_SHIFT) - 1);
+    ((h >> (SEG_SHIFT + SEG_BITS)) << SEG_SHIFT) | low
 }
 
 /// One key with its value and metadata.
@@ -229,10 +239,16 @@ impl Db {
     /// Insert or overwrite a key. `expire` is absolute ms or -1. Returns the
     /// previous entry.
     pub fn insert(&mut self, key: &[u8], value: Value, expire: i64, lru: u32) -> Option<Entry> {
-        let h = hash_key(key);
+        self.insert_owned(key.into(), value, expire, lru)
+    }
+
+    /// `insert` with a key already allocated (a loader's): the table keeps
+    /// it as it is.
+    pub fn insert_owned(&mut self, key: Key, value: Value, expire: i64, lru: u32) -> Option<Entry> {
+        let h = hash_key(&key);
         let seg = self.seg_mut(seg_of(h));
         let new_vol = (expire >= 0) as u32;
-        match seg.table.find_mut(h, |e| *e.key == *key) {
+        match seg.table.find_mut(h, |e| e.key == key) {
             Some(e) => {
                 let old_vol = (e.expire >= 0) as u32;
                 let old_value = std::mem::replace(&mut e.value, value);
@@ -241,7 +257,7 @@ impl Db {
                 seg.volatile = seg.volatile + new_vol - old_vol;
                 self.volatile = self.volatile + new_vol as usize - old_vol as usize;
                 Some(Entry {
-                    key: key.into(),
+                    key,
                     value: old_value,
                     expire: old_expire,
                     lru,
@@ -251,7 +267,7 @@ impl Db {
                 seg.table.insert_unique(
                     h,
                     Box::new(Entry {
-                        key: key.into(),
+                        key,
                         value,
                         expire,
                         lru,

@@ -200,7 +200,7 @@ pub fn load_startup(shared: &Shared) -> Result<(), LoadFailed> {
 }
 
 /// A loaded key: (db, key, value, expire or -1).
-pub type Item = (usize, Vec<u8>, Value, i64);
+pub type Item = (usize, crate::keyspace::Key, Value, i64);
 
 /// How to load.
 #[derive(Clone, Copy)]
@@ -264,7 +264,7 @@ pub fn load_records<R: Read>(
                 let Some(v) = from_rdb(k.value, &o.lim) else {
                     continue;
                 };
-                batch.push((db, k.key, v, k.expire_ms.unwrap_or(-1)));
+                batch.push((db, k.key.into_boxed_slice(), v, k.expire_ms.unwrap_or(-1)));
                 loaded += 1;
                 if o.delay > 0 {
                     std::thread::sleep(Duration::from_micros(o.delay as u64));
@@ -371,7 +371,7 @@ fn insert_batch(e: &mut Engine, batch: &mut Vec<Item>) {
     }
     let lru = e.lru_clock();
     for (db, key, v, exp) in batch.drain(..) {
-        e.dbs[db].insert(&key, v, exp, lru);
+        e.dbs[db].insert_owned(key, v, exp, lru);
     }
 }
 

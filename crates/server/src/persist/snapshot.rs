@@ -29,7 +29,9 @@ use std::time::Duration;
 
 use crate::config::P;
 use crate::engine::Engine;
+use crate::keyspace::Entry;
 use crate::keyspace::Segment;
+use crate::util::prefetch::prefetch;
 
 /// Bytes buffered per background step before the lock is released.
 const STEP_BYTES: usize = 256 * 1024;
@@ -79,7 +81,21 @@ impl SegSaver {
             _ => return,
         }
         self.pending -= 1;
-        for e in seg.iter() {
+        // Each key is a walk through three allocations (entry, key,
+        // value); prefetching them a few keys ahead keeps the misses in
+        // flight together. This was most of a snapshot's time.
+        const AHEAD: usize = 4;
+        let entries: Vec<&Entry> = seg.iter().collect();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(next) = entries.get(i + 2 * AHEAD) {
+                prefetch(*next as *const Entry);
+            }
+            if let Some(next) = entries.get(i + AHEAD) {
+                prefetch(next.key.as_ptr());
+                if let Some(p) = next.value.heap_ptr() {
+                    prefetch(p);
+                }
+            }
             if !self.keep_expired && e.is_expired(self.now) {
                 continue;
             }
@@ -121,8 +137,11 @@ impl SegSaver {
         self.pending == 0
     }
 
-    fn take_bytes(&mut self) -> Vec<u8> {
-        std::mem::take(self.frag.get_mut())
+    /// The bytes encoded so far; `spare` (an emptied earlier buffer)
+    /// takes their place, so steps reuse a few buffers instead of growing
+    /// a fresh one each time.
+    fn take_bytes(&mut self, spare: Vec<u8>) -> Vec<u8> {
+        std::mem::replace(self.frag.get_mut(), spare)
     }
 }
 
@@ -178,8 +197,8 @@ pub struct RdbPipe {
 
 /// What the reading side got.
 pub enum PipeRead {
-    /// RDB bytes to send.
-    Data(Vec<u8>),
+    /// RDB bytes to send, in order.
+    Data(Vec<Vec<u8>>),
     /// Nothing yet.
     Empty,
     /// The snapshot ended: true when it succeeded.
@@ -223,10 +242,7 @@ impl RdbPipe {
                 None => PipeRead::Empty,
             };
         }
-        let mut out = Vec::with_capacity(st.bytes);
-        for c in st.chunks.drain(..) {
-            out.extend_from_slice(&c);
-        }
+        let out: Vec<Vec<u8>> = st.chunks.drain(..).collect();
         st.bytes = 0;
         drop(st);
         self.cv.notify_all();
@@ -352,7 +368,7 @@ struct Step {
     cancel: bool,
 }
 
-fn step(eng: &mut Engine, max_keys: u64) -> Step {
+fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>) -> Step {
     let mut st = Step {
         chunks: Vec::new(),
         keys: 0,
@@ -373,7 +389,7 @@ fn step(eng: &mut Engine, max_keys: u64) -> Step {
             s.advance(segs, budget, key_budget);
             key_budget = key_budget.saturating_sub(s.keys - before);
         }
-        let bytes = s.take_bytes();
+        let bytes = s.take_bytes(spare.pop().unwrap_or_default());
         budget = budget.saturating_sub(bytes.len());
         if !bytes.is_empty() {
             st.chunks.push((s.db_index, bytes));
@@ -486,6 +502,7 @@ fn write_stream<W: std::io::Write>(
     }
     let mut cur_db = None;
     let mut sized = vec![false; head.sizes.len()];
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     loop {
         let delay_us = lock(shared).cfg.int(P::rdb_key_save_delay);
         // The test knob rdb-key-save-delay slows saving per key, as in
@@ -494,7 +511,7 @@ fn write_stream<W: std::io::Write>(
         let (st, before) = {
             let mut eng = lock(shared);
             let before = eng.save.job.as_ref().map_or(0, |j| j.keys_done);
-            (step(&mut eng, max_keys), before)
+            (step(&mut eng, max_keys, &mut spare), before)
         };
         if st.cancel {
             return Err(std::io::Error::other("canceled"));
@@ -513,6 +530,12 @@ fn write_stream<W: std::io::Write>(
                 }
             }
             w.records(bytes).map_err(io)?;
+        }
+        for (_, mut bytes) in st.chunks {
+            if spare.len() < 4 {
+                bytes.clear();
+                spare.push(bytes);
+            }
         }
         if st.done {
             break;

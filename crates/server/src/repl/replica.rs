@@ -636,7 +636,7 @@ async fn receive(
                 }
             }
             Some(m) => {
-                if let Some(p) = mc.buf.windows(m.len()).position(|x| x == m) {
+                if let Some(p) = memchr::memmem::find(&mc.buf, m) {
                     sink.put(&mc.buf[..p]).await?;
                     got += p as i64;
                     mc.buf.advance(p + m.len());
@@ -706,7 +706,7 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
             |batch| {
                 let mut dbs = aside.lock().unwrap_or_else(|p| p.into_inner());
                 for (db, key, v, exp) in batch.drain(..) {
-                    dbs[db].insert(&key, v, exp, lru);
+                    dbs[db].insert_owned(key, v, exp, lru);
                 }
             },
         );

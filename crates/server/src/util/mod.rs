@@ -4,8 +4,10 @@
 //! glob patterns, so both live here once, written against Redis 7.0's
 //! `util.c` rules rather than Rust's own conventions:
 //! - [`num`]: `string2ll`/`string2d` parsing and `%.17g`-style formatting;
-//! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE.
+//! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE;
+//! - [`prefetch`]: a cache hint for walks over the keyspace.
 
 pub mod glob;
 pub mod ldouble;
 pub mod num;
+pub mod prefetch;
