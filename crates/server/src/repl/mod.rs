@@ -9,6 +9,7 @@
 
 pub mod backlog;
 pub mod feed;
+pub mod handshake;
 pub mod master;
 pub mod replica;
 

@@ -1,7 +1,8 @@
 //! The replica side of replication, as Redis's `replication.c` SLAVE
-//! section: REPLICAOF, the handshake state machine (`syncWithMaster`), the
-//! full resync (`readSyncBulkPayload`), partial resync with the cached
-//! master, and applying the master's stream.
+//! section: REPLICAOF, the link task that drives the handshake
+//! (`syncWithMaster`, whose decisions live in `handshake.rs`), the full
+//! resync (`readSyncBulkPayload`), partial resync with the cached master,
+//! and applying the master's stream.
 //!
 //! One task per link (`run_link`) owns the socket. It takes the engine lock
 //! only to read its settings, to apply a batch of the master's commands, or
@@ -25,6 +26,8 @@ use tokio::net::TcpStream;
 use crate::client::{flag, Client};
 use crate::config::P;
 use crate::engine::{Engine, Shared};
+
+use super::handshake::{self, Failover, Handshake, Outcome, Step};
 
 /// Redis's REPL_STATE_* as ROLE and INFO show them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,21 +269,13 @@ impl MasterConn {
             .await
             .map_err(|e| format!("Error writing to MASTER: {e}"))
     }
-
-    async fn call(&mut self, args: &[&[u8]]) -> LinkResult<String> {
-        self.send(args).await?;
-        self.line().await
-    }
 }
 
 struct Settings {
     host: String,
     port: u16,
     timeout: Duration,
-    auth: Option<(String, String)>,
-    my_port: u16,
-    announce_ip: String,
-    cached: Option<(String, i64)>,
+    handshake: handshake::Config,
 }
 
 async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
@@ -290,23 +285,32 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
             return Ok(());
         };
         let announce_port = eng.cfg.int(P::replica_announce_port);
+        let user = eng.cfg.str(P::masteruser);
+        let pass = eng.cfg.str(P::masterauth);
+        let announce_ip = eng.cfg.str(P::replica_announce_ip);
         Settings {
             host: l.host.clone(),
             port: l.port,
             timeout: Duration::from_secs(eng.cfg.int(P::repl_timeout).max(1) as u64),
-            auth: (!eng.cfg.str(P::masterauth).is_empty()).then(|| {
-                (
-                    eng.cfg.str(P::masteruser).to_string(),
-                    eng.cfg.str(P::masterauth).to_string(),
-                )
-            }),
-            my_port: if announce_port > 0 {
-                announce_port as u16
-            } else {
-                eng.cfg.int(P::port) as u16
+            handshake: handshake::Config {
+                auth: (!pass.is_empty()).then(|| {
+                    (
+                        (!user.is_empty()).then(|| user.to_string()),
+                        pass.to_string(),
+                    )
+                }),
+                port: if announce_port > 0 {
+                    announce_port as u16
+                } else {
+                    eng.cfg.int(P::port) as u16
+                },
+                announce_ip: (!announce_ip.is_empty()).then(|| announce_ip.to_string()),
+                cached: l.cached.clone(),
+                failing_over: eng
+                    .failover
+                    .as_ref()
+                    .is_some_and(|f| f.state == super::master::FailoverState::InProgress),
             },
-            announce_ip: eng.cfg.str(P::replica_announce_ip).to_string(),
-            cached: l.cached.clone(),
         }
     };
     with_link(shared, generation, |_, l| l.state = LinkState::Connecting);
@@ -324,118 +328,57 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
         buf: BytesMut::with_capacity(64 * 1024),
         timeout: st.timeout,
     };
-    let pong = mc.call(&[b"PING"]).await?;
-    if pong.starts_with('-')
-        && !pong.starts_with("-NOAUTH")
-        && !pong.starts_with("-NOPERM")
-        && !pong.starts_with("-ERR operation not permitted")
-    {
-        return Err(format!("Error reply to PING from master: '{pong}'"));
-    }
-    tracing::info!("Master replied to PING, replication can continue...");
-    if let Some((user, pass)) = &st.auth {
-        let r = if user.is_empty() {
-            mc.call(&[b"AUTH", pass.as_bytes()]).await?
-        } else {
-            mc.call(&[b"AUTH", user.as_bytes(), pass.as_bytes()])
-                .await?
-        };
-        if r.starts_with('-') {
-            return Err(format!("Unable to AUTH to MASTER: {r}"));
+    // The handshake (handshake.rs) decides; this loop only moves its
+    // commands and replies over the socket.
+    let mut hs = Handshake::new(st.handshake);
+    let mut next = Some(hs.start());
+    let (outcome, failover) = loop {
+        if let Some(cmd) = next.take() {
+            let args: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+            mc.send(&args).await?;
         }
-    }
-    let port = st.my_port.to_string();
-    let r = mc
-        .call(&[b"REPLCONF", b"listening-port", port.as_bytes()])
-        .await?;
-    if r.starts_with('-') {
-        tracing::info!("(Non critical) Master does not understand REPLCONF listening-port: {r}");
-    }
-    if !st.announce_ip.is_empty() {
-        let r = mc
-            .call(&[b"REPLCONF", b"ip-address", st.announce_ip.as_bytes()])
-            .await?;
-        if r.starts_with('-') {
-            tracing::info!("(Non critical) Master does not understand REPLCONF ip-address: {r}");
+        let reply = mc.line().await?;
+        let step = hs.on_reply(&reply);
+        for line in hs.take_logs() {
+            tracing::info!("{line}");
         }
-    }
-    let r = mc
-        .call(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
-        .await?;
-    if r.starts_with('-') {
-        tracing::info!("(Non critical) Master does not understand REPLCONF capa: {r}");
-    }
-    let (psync_id, psync_off) = match &st.cached {
-        Some((id, off)) => {
-            let next = (off + 1).to_string();
-            tracing::info!("Trying a partial resynchronization (request {id}:{next}).");
-            (id.clone(), next)
-        }
-        None => {
-            tracing::info!("Partial resynchronization not possible (no cached master)");
-            ("?".to_string(), "-1".to_string())
+        match step {
+            Step::Send(cmd) => next = Some(cmd),
+            Step::Wait => {}
+            Step::Done { outcome, failover } => break (outcome, failover),
         }
     };
-    let failing_over = lock(shared)
-        .failover
-        .as_ref()
-        .is_some_and(|f| f.state == super::master::FailoverState::InProgress);
-    let reply = if failing_over {
-        mc.call(&[
-            b"PSYNC",
-            psync_id.as_bytes(),
-            psync_off.as_bytes(),
-            b"FAILOVER",
-        ])
-        .await?
-    } else {
-        mc.call(&[b"PSYNC", psync_id.as_bytes(), psync_off.as_bytes()])
-            .await?
-    };
-    if failing_over {
-        let mut eng = lock(shared);
-        if reply.starts_with("+CONTINUE") || reply.starts_with("+FULLRESYNC") {
-            super::master::clear_failover(&mut eng);
-        } else {
-            super::master::abort_failover(&mut eng, "Failover target rejected psync request");
-            return Err(format!("Failover target rejected psync request: {reply}"));
-        }
+    match failover {
+        Some(Failover::Accepted) => super::master::clear_failover(&mut lock(shared)),
+        Some(Failover::Rejected) => super::master::abort_failover(
+            &mut lock(shared),
+            "Failover target rejected psync request",
+        ),
+        None => {}
     }
-    if let Some(rest) = reply.strip_prefix("+FULLRESYNC") {
-        let mut it = rest.split_whitespace();
-        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<i64>().ok()))
-        else {
-            return Err(format!(
-                "Master replied with wrong +FULLRESYNC syntax: {reply}"
-            ));
-        };
-        tracing::info!("Full resync from master: {id}:{off}");
-        full_sync(shared, generation, &mut mc, id, off).await?;
-    } else if let Some(rest) = reply.strip_prefix("+CONTINUE") {
-        let new_id = rest.trim();
-        tracing::info!("Successful partial resynchronization with master.");
-        let mut eng = lock(shared);
-        if !new_id.is_empty() && new_id != eng.repl.replid {
-            eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, new_id.to_string());
-            eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
-            tracing::info!("Master replication ID changed to {new_id}");
-            disconnect_replicas(&mut eng);
+    match outcome {
+        Outcome::FullResync { replid, offset } => {
+            full_sync(shared, generation, &mut mc, &replid, offset).await?;
         }
-        if eng.backlog.is_none() {
-            let size = eng.cfg.int(P::repl_backlog_size) as usize;
-            eng.backlog = Some(super::backlog::Backlog::new(
-                size,
-                eng.repl.master_repl_offset,
-            ));
-            eng.repl.backlog_active = true;
+        Outcome::Continue { new_replid } => {
+            let mut eng = lock(shared);
+            if let Some(new_id) = new_replid.filter(|id| *id != eng.repl.replid) {
+                eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, new_id.clone());
+                eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
+                tracing::info!("Master replication ID changed to {new_id}");
+                disconnect_replicas(&mut eng);
+            }
+            if eng.backlog.is_none() {
+                let size = eng.cfg.int(P::repl_backlog_size) as usize;
+                eng.backlog = Some(super::backlog::Backlog::new(
+                    size,
+                    eng.repl.master_repl_offset,
+                ));
+                eng.repl.backlog_active = true;
+            }
+            tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         }
-        tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-    } else if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") {
-        return Err(format!(
-            "Master is currently unable to PSYNC but should be in the future: {reply}"
-        ));
-    } else {
-        return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+        Outcome::Retry(why) | Outcome::Fail(why) => return Err(why),
     }
     stream(shared, generation, mc).await
 }
