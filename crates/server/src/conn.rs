@@ -159,42 +159,40 @@ where
                 }
             };
             tokio::select! {
-                    r = sock.read_buf(&mut rbuf) => {
-                        if r? == 0 {
-                            return Ok(());
-                        }
-                    }
-                    _ = outbox.notify.notified() => {
-                        if outbox.is_killed() {
-                            return Ok(());
-                        }
-                        let pushed = outbox.take();
-                        if !pushed.is_empty() {
-                            write_or_killed(sock, &pushed, outbox).await?;
-                        }
-                        if outbox.closing() {
-                            sock.flush().await?;
-                            return Ok(());
-                        }
-                        if is_replica {
-                            if is_replica {
-                send_rdb_if_ready(shared, sock, id, outbox).await?;
-            }
-                        }
-                        continue;
-                    }
-                    _ = idle_sleep => {
-                        let exempt = {
-                            let eng = lock(shared);
-                            eng.clients.get(&id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
-                        };
-                        if !exempt {
-                            tracing::debug!("Closing idle client");
-                            return Ok(());
-                        }
-                        continue;
+                r = sock.read_buf(&mut rbuf) => {
+                    if r? == 0 {
+                        return Ok(());
                     }
                 }
+                _ = outbox.notify.notified() => {
+                    if outbox.is_killed() {
+                        return Ok(());
+                    }
+                    let pushed = outbox.take();
+                    if !pushed.is_empty() {
+                        write_or_killed(sock, &pushed, outbox).await?;
+                    }
+                    if outbox.closing() {
+                        sock.flush().await?;
+                        return Ok(());
+                    }
+                    if is_replica {
+                        send_rdb_if_ready(shared, sock, id, outbox).await?;
+                    }
+                    continue;
+                }
+                _ = idle_sleep => {
+                    let exempt = {
+                        let eng = lock(shared);
+                        eng.clients.get(&id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
+                    };
+                    if !exempt {
+                        tracing::debug!("Closing idle client");
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
             decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
             if rbuf.len() + dec.pending_arg_bytes() > qbuf_limit {
                 tracing::warn!(
@@ -318,6 +316,7 @@ where
     let Some(transfer) = transfer else {
         return Ok(());
     };
+    let diskless = matches!(transfer, Transfer::Pipe(_));
     // +FULLRESYNC (queued when the snapshot started) goes first.
     let head = outbox.take();
     sock.write_all(&head).await?;
@@ -367,7 +366,7 @@ where
         }
     }
     sock.flush().await?;
-    crate::repl::master::transfer_done(&mut lock(shared), id);
+    crate::repl::master::transfer_done(&mut lock(shared), id, diskless);
     let pending = outbox.take();
     if !pending.is_empty() {
         sock.write_all(&pending).await?;

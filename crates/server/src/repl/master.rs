@@ -99,6 +99,9 @@ pub struct Replica {
     pub ip: String,
     /// REPLCONF rdb-only: it wants the RDB and no stream.
     pub rdb_only: bool,
+    /// Online after a diskless transfer, but the stream waits in `pending`
+    /// for its first REPLCONF ACK (Redis's repl_start_cmd_stream_on_ack).
+    pub stream_on_ack: bool,
 }
 
 impl Replica {
@@ -232,6 +235,7 @@ pub fn sync(
         port: hs.port,
         ip: hs.ip.clone().unwrap_or_else(|| peer_ip.to_string()),
         rdb_only: hs.rdb_only,
+        stream_on_ack: false,
     };
     let who = r.name();
     tracing::info!("Replica {who} asks for synchronization");
@@ -426,21 +430,38 @@ pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Pat
     }
 }
 
-/// The replica's connection finished sending the RDB: send what was kept
-/// meanwhile and put it online (Redis's putSlaveOnline).
-pub fn transfer_done(eng: &mut Engine, id: u64) {
+/// The replica's connection finished sending the RDB: put it online
+/// (Redis's replicaPutOnline) and send what was kept meanwhile.
+///
+/// After a diskless transfer the stream waits for the replica's first
+/// REPLCONF ACK, as in Redis: the replica finds the end of an EOF-marked
+/// RDB by its last 40 bytes, so nothing may follow the mark until it has
+/// loaded (a real redis-server replica otherwise waits for the mark until
+/// it times out).
+pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
     let Some(r) = eng.replicas.iter_mut().find(|r| r.id == id) else {
         return;
     };
-    let pending = std::mem::take(&mut r.pending);
     r.transfer = None;
     r.state = SlaveState::Online;
     r.ack_time = eng.now;
     if r.rdb_only {
+        tracing::info!(
+            "RDB transfer completed, rdb only replica ({}) should be disconnected asap",
+            r.name()
+        );
         r.outbox.kill_after_flush();
-    } else {
-        r.outbox.push(&pending);
+    } else if diskless {
+        tracing::info!(
+            "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming",
+            r.name()
+        );
         tracing::info!("Synchronization with replica {} succeeded", r.name());
+        r.stream_on_ack = true;
+    } else {
+        tracing::info!("Synchronization with replica {} succeeded", r.name());
+        let pending = std::mem::take(&mut r.pending);
+        r.outbox.push(&pending);
     }
     remove_sync_file_if_unused(eng);
 }
@@ -491,7 +512,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
     let mut dropped = Vec::new();
     for r in &mut eng.replicas {
         match r.state {
-            SlaveState::Online => {
+            SlaveState::Online if !r.stream_on_ack => {
                 if r.rdb_only {
                     continue;
                 }
@@ -499,7 +520,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
                     dropped.push(r.id);
                 }
             }
-            SlaveState::WaitBgsaveEnd | SlaveState::SendBulk => {
+            SlaveState::Online | SlaveState::WaitBgsaveEnd | SlaveState::SendBulk => {
                 r.pending.extend_from_slice(bytes);
                 if limit.hard > 0 && r.pending.len() as u64 + r.outbox.len() as u64 > limit.hard {
                     r.outbox.kill();
@@ -528,6 +549,12 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
             r.ack_offset = offset;
         }
         r.ack_time = now;
+        if r.stream_on_ack && r.state == SlaveState::Online {
+            // Redis's replicaStartCommandStream.
+            r.stream_on_ack = false;
+            let pending = std::mem::take(&mut r.pending);
+            r.outbox.push(&pending);
+        }
     }
     update_failover(eng);
 }

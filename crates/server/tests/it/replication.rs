@@ -321,9 +321,50 @@ fn old_sync_and_diskless_eof_framing() {
         &rdb[..9.min(rdb.len())]
     );
     assert_eq!(rdb[rdb.len() - 9], 0xff, "EOF opcode before the checksum");
+    // Nothing follows the mark until the replica's first ACK: a replica
+    // finds the mark by its last 40 bytes read.
     m.call(&["SET", "c", "3"]);
+    assert!(
+        c.quiet_for(Duration::from_millis(200)),
+        "stream sent before ACK"
+    );
+    c.cmd(&[b"REPLCONF", b"ACK", b"0"]);
     let expect = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n";
     assert_eq!(c.read_n(expect.len()), expect);
+}
+
+/// Writes during a diskless transfer are held until the replica's first
+/// ACK. Sent right after the EOF mark, they hid it from a redis-server
+/// replica, which then waited for it until repl-timeout.
+#[test]
+fn redis_replica_diskless_sync_with_writes_during_transfer() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--rdb-key-save-delay",
+        "200",
+    ]);
+    let mut m = master.raw();
+    m.call(&["DEBUG", "POPULATE", "2000", "k", "10"]);
+    let replica = redis_replica(&master, &["--repl-timeout", "60"]);
+    let mut r = replica.raw();
+    // Keep writing until the link is up; the replica must get there well
+    // before its 60 s timeout would have rescued a lost mark.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut n = 0u64;
+    while r.info_field("master_link_status") != "up" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica did not finish the diskless sync"
+        );
+        m.call(&["SET", &format!("w{n}"), "x"]);
+        n += 1;
+    }
+    assert!(n > 0);
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_same_digest(&mut m, &mut r);
 }
 
 #[test]

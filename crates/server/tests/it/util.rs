@@ -398,6 +398,26 @@ impl Raw {
         self.buf.drain(..n).collect()
     }
 
+    /// True when nothing arrives within `d` (an absence check: it can
+    /// only miss a fault, never invent one).
+    pub fn quiet_for(&mut self, d: Duration) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        self.s.set_read_timeout(Some(d)).ok();
+        let mut b = [0u8; 1024];
+        let quiet = match std::io::Read::read(&mut self.s, &mut b) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&b[..n]);
+                false
+            }
+            Err(_) => true,
+        };
+        self.s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        quiet
+    }
+
     /// Read up to and including `mark`; returns what came before it.
     pub fn read_until(&mut self, mark: &[u8]) -> Vec<u8> {
         loop {
