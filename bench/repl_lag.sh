@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Replication lag under write load: a master (relica, and redis-server for
+# comparison) with a real redis-server replica, in sync; redis-benchmark SET
+# load against the master while bench/repl_probe.py samples, every ~10 ms,
+# slave_repl_offset (replica INFO replication) and master_repl_offset (master
+# INFO replication). Reports the max, mean and p99 lag in bytes and whether
+# the replica converges (offsets equal) within a deadline after the load
+# ends. Target: relica keeps the replica within 1 MB under SET load.
+#
+#   bash bench/repl_lag.sh
+#   REQUESTS=200000 NP_REQUESTS=50000 bash bench/repl_lag.sh     (small run)
+#
+# Environment:
+#   REQUESTS      pipelined run: -n (default 2000000), -P 16
+#   NP_REQUESTS   non-pipelined run: -n (default 500000); 0 skips it
+#   KEYSPACE      -r (default 1000000)
+#   MASTERS       default "relica redis"
+#   CONVERGE      seconds the replica may take to catch up after the load (10)
+#   INTERVAL      sampling interval in seconds (0.01)
+#
+#   ORDER         replica-first (default) or master-first
+#
+# The two INFOs of a sample are separate requests, so a sample is not
+# atomic. Read replica first, then master (the default), the master can only
+# have moved ahead in between: the lag is slightly overestimated, an upper
+# bound, which is the safe side for a "within 1 MB" target. Read master
+# first, the replica can advance past the master's (older) offset in
+# between, so the lag is underestimated and can even come out negative.
+#
+# Needs redis-server, redis-cli, redis-benchmark and python3. Builds relica in
+# release mode first (honours CARGO_TARGET_DIR). Run it by hand on a quiet
+# machine; nothing here is a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REQUESTS=${REQUESTS:-2000000}
+NP_REQUESTS=${NP_REQUESTS:-500000}
+KEYSPACE=${KEYSPACE:-1000000}
+MASTERS=${MASTERS:-relica redis}
+CONVERGE=${CONVERGE:-10}
+export INTERVAL=${INTERVAL:-0.01}
+export ORDER=${ORDER:-replica-first}
+case $ORDER in replica-first|master-first) ;; *) echo "ORDER: replica-first or master-first" >&2; exit 2 ;; esac
+TARGET=$((1024 * 1024))
+for b in redis-server redis-cli redis-benchmark python3; do
+  command -v "$b" >/dev/null || { echo "missing $b" >&2; exit 1; }
+done
+for m in $MASTERS; do
+  case $m in relica|redis) ;; *) echo "unknown master $m (relica redis)" >&2; exit 2 ;; esac
+done
+cargo build --release -q -p relica-server
+RELICA=${CARGO_TARGET_DIR:-target}/release/relica-server
+PROBE=bench/repl_probe.py
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+launch() { # bin dir extra... : starts a server, sets LPORT and LPID
+  local bin=$1 dir=$2; shift 2
+  LPORT=$(free_port)
+  mkdir -p "$dir"
+  "$bin" --port "$LPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+    --logfile "$dir/log" --repl-diskless-sync-delay 0 "$@" &
+  LPID=$!
+  PIDS+=("$LPID")
+  for _ in $(seq 200); do
+    redis-cli -p "$LPORT" ping >/dev/null 2>&1 && return
+    kill -0 "$LPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "$bin did not start on port $LPORT (log: $dir/log)" >&2
+  exit 1
+}
+forget() {
+  local p keep=()
+  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+stop() { # port pid
+  redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true
+  for _ in $(seq 200); do kill -0 "$2" 2>/dev/null || break; sleep 0.05; done
+  kill "$2" 2>/dev/null || true
+  wait "$2" 2>/dev/null || true
+  forget "$2"
+}
+info_field() { # port section field
+  redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f {print $2}'
+}
+# in_sync mport rport deadline: link up and offsets equal.
+in_sync() {
+  local end=$((SECONDS + $3)) mo ro
+  while ((SECONDS < end)); do
+    if [ "$(info_field "$2" replication master_link_status)" = up ]; then
+      mo=$(info_field "$1" replication master_repl_offset)
+      ro=$(info_field "$2" replication slave_repl_offset)
+      [ -n "$mo" ] && [ "$mo" = "$ro" ] && return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+FAILED=0
+fmt_bytes() { python3 -c "import sys; b=float(sys.argv[1]); print(f'{b/1048576:.2f}MB' if abs(b) >= 1048576 else f'{b/1024:.0f}KB')" "$1"; }
+
+# one_load mport rport master label benchmark-args...
+one_load() {
+  local mport=$1 rport=$2 master=$3 label=$4; shift 4
+  local stopf="$WORK/stop-$master-$label" out="$WORK/probe-$master-$label"
+  rm -f "$stopf" "$stopf.ready"
+  DEADLINE=$CONVERGE python3 "$PROBE" lag "$mport" "$rport" "$stopf" >"$out" &
+  local ppid=$!
+  PIDS+=("$ppid")
+  local t
+  for t in $(seq 200); do [ -e "$stopf.ready" ] && break; sleep 0.05; done
+  [ -e "$stopf.ready" ] || { echo "$master $label: lag probe did not start" >&2; exit 1; }
+  local rps
+  rps=$(redis-benchmark -h 127.0.0.1 -p "$mport" -t set -r "$KEYSPACE" -d 100 -q "$@" 2>/dev/null \
+    | tr '\r' '\n' | grep -o 'SET: [0-9.]* requests per second' | tail -1 | awk '{print $2}') || true
+  touch "$stopf"
+  local rc=0
+  wait "$ppid" || rc=$?
+  forget "$ppid"
+  [ "$rc" = 0 ] || { echo "$master $label: lag probe failed (rc $rc)" >&2; FAILED=1; return; }
+  local n iv max mean p99 conv cms mo ro amax
+  read -r n iv max mean p99 conv cms mo ro amax <"$out"
+  local verdict="" converged
+  if [ "$conv" = 1 ]; then converged="converged in $cms ms"; else
+    converged="NOT converged within $CONVERGE s (master $mo, replica $ro)"; FAILED=1; fi
+  if [ "$master" = relica ]; then
+    if ((max <= TARGET)); then verdict="target max<=1MB: ok"; else verdict="target max<=1MB: MISS"; fi
+  fi
+  printf '%-7s %-16s %10s %7s %5s %10s %9s %10s %10s  %s%s\n' "$master" "$label" "${rps:-?}" "$n" "$iv" \
+    "$max" "($(fmt_bytes "$max"))" "$mean" "$p99" "$converged" "${verdict:+; $verdict}"
+}
+
+run_master() { # relica|redis
+  local m=$1 bin
+  if [ "$m" = relica ]; then bin=$RELICA; else bin=redis-server; fi
+  launch "$bin" "$WORK/m-$m"
+  local mport=$LPORT mpid=$LPID
+  launch redis-server "$WORK/r-$m"
+  local rport=$LPORT rpid=$LPID
+  redis-cli -p "$rport" replicaof 127.0.0.1 "$mport" >/dev/null
+  in_sync "$mport" "$rport" 60 || { echo "$m: replica not in sync after 60 s" >&2; exit 1; }
+  one_load "$mport" "$rport" "$m" "P16 n=$REQUESTS" -n "$REQUESTS" -P 16
+  if [ "$NP_REQUESTS" != 0 ]; then
+    one_load "$mport" "$rport" "$m" "P1 n=$NP_REQUESTS" -n "$NP_REQUESTS"
+  fi
+  stop "$rport" "$rpid"
+  stop "$mport" "$mpid"
+}
+
+echo "== replication lag under SET load (-r $KEYSPACE -d 100), redis-server replica, sampled every ${INTERVAL}s"
+if [ "${ORDER:-replica-first}" = master-first ]; then
+  echo "   lag = master_repl_offset (master INFO, read FIRST) - slave_repl_offset (replica INFO, read"
+  echo "   second): two requests, not atomic; read in this order the lag is slightly UNDERestimated"
+  echo "   (the replica may pass the master's older offset; negative values are possible)."
+else
+  echo "   lag = master_repl_offset (master INFO, read second) - slave_repl_offset (replica INFO, read"
+  echo "   FIRST): two requests, not atomic, so the lag is slightly overestimated (an upper bound)."
+fi
+echo "   max/mean/p99 over the samples taken while redis-benchmark runs; convergence: time after"
+echo "   the load ends until the replica offset equals the master offset (deadline ${CONVERGE}s)."
+printf '%-7s %-16s %10s %7s %5s %10s %9s %10s %10s  %s\n' master load "SET rps" samples "iv ms" \
+  "max lag B" "" "mean lag B" "p99 lag B" convergence
+for m in $MASTERS; do
+  run_master "$m"
+done
+exit "$FAILED"
