@@ -168,6 +168,12 @@ where
                     if outbox.is_killed() {
                         return Ok(());
                     }
+                    // Let the other ready connections run first: what
+                    // they push (a replica's stream, published messages)
+                    // then goes out in one write, as Redis writes its
+                    // replicas once per event loop turn, instead of one
+                    // write per command.
+                    tokio::task::yield_now().await;
                     let pushed = outbox.take();
                     if !pushed.is_empty() {
                         write_or_killed(sock, &pushed, outbox).await?;

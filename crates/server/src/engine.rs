@@ -144,6 +144,9 @@ pub struct Engine {
     pub lfu_mode: bool,
     /// notify-keyspace-events, parsed (cached: read on every write).
     pub notify_flags: u32,
+    /// client-output-buffer-limit, parsed (cached: read on every write fed
+    /// to replicas and every message published): normal, replica, pubsub.
+    pub buf_limits: [crate::config::BufLimit; 3],
     /// When the commands in `timing` started (commandstats timing).
     pub clock_mark: std::time::Instant,
     /// Commands run since `clock_mark`, to share its time among.
@@ -245,6 +248,7 @@ impl Engine {
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
             notify_flags: crate::config::notify_flags(cfg.str(P::notify_keyspace_events))
                 .unwrap_or(0),
+            buf_limits: crate::config::buffer_limits(cfg.str(P::client_output_buffer_limit)),
             backlog: None,
             replicas: Vec::new(),
             link: None,

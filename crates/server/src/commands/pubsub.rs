@@ -11,7 +11,6 @@ use resp::encode::{self as enc, Proto};
 use super::f::*;
 use super::{cmd, container, CommandSpec, Ctx, NOKEYS};
 use crate::client::Client;
-use crate::config::{buffer_limits, P};
 use crate::engine::Engine;
 use crate::error::*;
 
@@ -239,7 +238,7 @@ pub fn publish(eng: &mut Engine, channel: &[u8], msg: &[u8]) -> usize {
     if eng.channels.is_empty() && eng.patterns.is_empty() {
         return 0;
     }
-    let limit = buffer_limits(eng.cfg.str(P::client_output_buffer_limit))[2];
+    let limit = eng.buf_limits[2];
     let now = eng.now;
     let mut n = 0;
     let mut frame2 = Vec::new();

@@ -572,6 +572,9 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
             eng.notify_flags =
                 config::notify_flags(eng.cfg.str(P::notify_keyspace_events)).unwrap_or(0)
         }
+        "client-output-buffer-limit" => {
+            eng.buf_limits = config::buffer_limits(eng.cfg.str(P::client_output_buffer_limit))
+        }
         _ => {}
     }
     Ok(())

@@ -507,7 +507,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
     if eng.replicas.is_empty() {
         return;
     }
-    let limit = crate::config::buffer_limits(eng.cfg.str(P::client_output_buffer_limit))[1];
+    let limit = eng.buf_limits[1];
     let now = eng.now;
     let mut dropped = Vec::new();
     for r in &mut eng.replicas {
