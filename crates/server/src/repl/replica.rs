@@ -663,7 +663,16 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
                     eng.save.last_load_keys = n;
                     old
                 };
-                drop(old);
+                // The old dataset is freed off the critical path, as a
+                // lazy flush would: the link comes up without waiting for
+                // millions of frees. (Redis frees it inline unless
+                // replica-lazy-flush; nothing observable depends on it.)
+                let freed = std::thread::Builder::new()
+                    .name("relica-lazyfree".into())
+                    .spawn(move || drop(old));
+                if let Err(e) = freed {
+                    tracing::warn!("Freeing the old dataset inline: {e}");
+                }
                 Ok(())
             }
             Err(e) => Err(format!(
