@@ -2,7 +2,8 @@
 //!
 //! Redis reports `used_memory` from its own allocation counter and tests
 //! and operators rely on it (maxmemory, INFO memory, MEMORY STATS). We count
-//! the same way: every allocation adds its size, every free subtracts it.
+//! the same way: every allocation adds its size class (the usable size, as
+//! Redis's zmalloc_size), every free subtracts it.
 //! mimalloc is chosen for its small-object density, which the memory
 //! targets (RSS against redis-server's jemalloc) depend on.
 #![allow(unsafe_code)]
@@ -44,31 +45,41 @@ fn count(delta: isize) {
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static STARTUP: AtomicUsize = AtomicUsize::new(0);
 
+/// The bytes a request of `size` really takes: mimalloc's size class.
+/// Redis's used_memory counts the allocator's usable size (zmalloc_size),
+/// not the size asked for, so a 100-byte value counts as 112 there and
+/// here.
+#[inline]
+fn usable(size: usize) -> isize {
+    // SAFETY: a pure function of its argument in mimalloc.
+    (unsafe { libmimalloc_sys::mi_good_size(size) }) as isize
+}
+
 // SAFETY: every method forwards to mimalloc with the caller's arguments
 // unchanged; the counters are plain atomics and never touch the memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         let p = MiMalloc.alloc(l);
         if !p.is_null() {
-            count(l.size() as isize);
+            count(usable(l.size()));
         }
         p
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        count(-(l.size() as isize));
+        count(-usable(l.size()));
         MiMalloc.dealloc(p, l)
     }
     unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
         let p = MiMalloc.alloc_zeroed(l);
         if !p.is_null() {
-            count(l.size() as isize);
+            count(usable(l.size()));
         }
         p
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         let q = MiMalloc.realloc(p, l, new);
         if !q.is_null() {
-            count(new as isize - l.size() as isize);
+            count(usable(new) - usable(l.size()));
         }
         q
     }
