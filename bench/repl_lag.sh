@@ -47,48 +47,8 @@ done
 for m in $MASTERS; do
   case $m in relica|redis) ;; *) echo "unknown master $m (relica redis)" >&2; exit 2 ;; esac
 done
-cargo build --release -q -p relica-server
-RELICA=${CARGO_TARGET_DIR:-target}/release/relica-server
-PROBE=bench/repl_probe.py
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-launch() { # bin dir extra... : starts a server, sets LPORT and LPID
-  local bin=$1 dir=$2; shift 2
-  LPORT=$(free_port)
-  mkdir -p "$dir"
-  "$bin" --port "$LPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
-    --logfile "$dir/log" --repl-diskless-sync-delay 0 "$@" &
-  LPID=$!
-  PIDS+=("$LPID")
-  for _ in $(seq 200); do
-    redis-cli -p "$LPORT" ping >/dev/null 2>&1 && return
-    kill -0 "$LPID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "$bin did not start on port $LPORT (log: $dir/log)" >&2
-  exit 1
-}
-forget() {
-  local p keep=()
-  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
-stop() { # port pid
-  redis-cli -p "$1" shutdown nosave >/dev/null 2>&1 || true
-  for _ in $(seq 200); do kill -0 "$2" 2>/dev/null || break; sleep 0.05; done
-  kill "$2" 2>/dev/null || true
-  wait "$2" 2>/dev/null || true
-  forget "$2"
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 info_field() { # port section field
   redis-cli -p "$1" info "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f {print $2}'
 }

@@ -295,9 +295,7 @@ fn restore_replication_info(e: &mut Engine) {
     e.repl.replid = id;
     e.repl.master_repl_offset = off;
     if !e.is_replica() {
-        let size = e.cfg.int(P::repl_backlog_size) as usize;
-        e.backlog = Some(crate::repl::backlog::Backlog::new(size, off));
-        e.repl.backlog_active = true;
+        crate::repl::start_backlog(e, off);
         e.repl.stream_db = -1;
     }
 }

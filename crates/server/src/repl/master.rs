@@ -194,9 +194,8 @@ fn ensure_backlog(eng: &mut Engine) {
     eng.repl.replid = super::random_replid();
     eng.repl.replid2 = "0".repeat(40);
     eng.repl.second_replid_offset = -1;
-    let size = eng.cfg.int(P::repl_backlog_size) as usize;
-    eng.backlog = Some(Backlog::new(size, eng.repl.master_repl_offset));
-    eng.repl.backlog_active = true;
+    let offset = eng.repl.master_repl_offset;
+    super::start_backlog(eng, offset);
     tracing::info!(
         "Replication backlog created, my new replication IDs are '{}' and '{}'",
         eng.repl.replid,

@@ -54,3 +54,11 @@ impl Default for ReplState {
         }
     }
 }
+
+/// A new backlog (`repl-backlog-size`) whose history starts after
+/// `offset`, the offset of the last byte we hold.
+pub fn start_backlog(eng: &mut crate::engine::Engine, offset: i64) {
+    let size = eng.cfg.int(crate::config::P::repl_backlog_size) as usize;
+    eng.backlog = Some(backlog::Backlog::new(size, offset));
+    eng.repl.backlog_active = true;
+}

@@ -143,12 +143,8 @@ pub fn set_master_none(eng: &mut Engine) {
     eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, super::random_replid());
     eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
     if eng.backlog.is_none() {
-        let size = eng.cfg.int(P::repl_backlog_size) as usize;
-        eng.backlog = Some(super::backlog::Backlog::new(
-            size,
-            eng.repl.master_repl_offset,
-        ));
-        eng.repl.backlog_active = true;
+        let offset = eng.repl.master_repl_offset;
+        super::start_backlog(eng, offset);
     }
     eng.repl.stream_db = -1;
     tracing::info!(
@@ -369,12 +365,8 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
                 disconnect_replicas(&mut eng);
             }
             if eng.backlog.is_none() {
-                let size = eng.cfg.int(P::repl_backlog_size) as usize;
-                eng.backlog = Some(super::backlog::Backlog::new(
-                    size,
-                    eng.repl.master_repl_offset,
-                ));
-                eng.repl.backlog_active = true;
+                let offset = eng.repl.master_repl_offset;
+                super::start_backlog(&mut eng, offset);
             }
             tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         }
@@ -505,9 +497,7 @@ async fn full_sync(
     eng.repl.replid2 = "0".repeat(40);
     eng.repl.second_replid_offset = -1;
     eng.repl.master_repl_offset = offset;
-    let size = eng.cfg.int(P::repl_backlog_size) as usize;
-    eng.backlog = Some(super::backlog::Backlog::new(size, offset));
-    eng.repl.backlog_active = true;
+    super::start_backlog(&mut eng, offset);
     eng.repl.stream_db = -1;
     eng.dirty = 0;
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
