@@ -638,9 +638,7 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
             |db, n| aside.lock().unwrap_or_else(|p| p.into_inner())[db].reserve(n),
             |batch| {
                 let mut dbs = aside.lock().unwrap_or_else(|p| p.into_inner());
-                for (db, key, v, exp) in batch.drain(..) {
-                    dbs[db].insert_owned(key, v, exp, lru);
-                }
+                crate::persist::load::insert_items(&mut dbs, batch, lru);
             },
         );
         dbs = aside.into_inner().unwrap_or_else(|p| p.into_inner());
