@@ -228,6 +228,11 @@ type LinkResult<T> = Result<T, String>;
 
 impl MasterConn {
     async fn fill(&mut self) -> LinkResult<()> {
+        // A full sync hands the buffer's bytes to the loader (split off),
+        // so room for the next read may have to be made here.
+        if self.buf.capacity() - self.buf.len() < 16 * 1024 {
+            self.buf.reserve(64 * 1024);
+        }
         match tokio::time::timeout(self.timeout, self.sock.read_buf(&mut self.buf)).await {
             Err(_) => Err("Timeout connecting to the MASTER...".into()),
             Ok(Err(e)) => Err(format!("Error reading from MASTER: {e}")),
@@ -429,17 +434,13 @@ async fn full_sync(
     if from_socket {
         // Parse while receiving: the loader thread reads what the link
         // task forwards, so transfer and load overlap.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+        let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
         let sh = shared.clone();
         let loader = tokio::task::spawn_blocking(move || {
-            let reader = std::io::BufReader::with_capacity(
-                1 << 16,
-                ChanReader {
-                    rx,
-                    cur: Vec::new(),
-                    pos: 0,
-                },
-            );
+            let reader = ChanReader {
+                rx,
+                cur: bytes::Bytes::new(),
+            };
             load_synced(&sh, reader, swapdb)
         });
         let received = receive(
@@ -504,26 +505,26 @@ async fn full_sync(
     Ok(())
 }
 
-/// Copy the RDB from the socket to `tmp`: `len` bytes, or up to `mark`.
 /// Where received RDB bytes go: a temp file, or a loader thread parsing
-/// them as they arrive (diskless load).
+/// them as they arrive (diskless load). The loader gets the socket's
+/// buffer itself, split off, not a copy.
 enum Sink {
     File(std::io::BufWriter<std::fs::File>),
-    Loader(tokio::sync::mpsc::Sender<Vec<u8>>),
+    Loader(tokio::sync::mpsc::Sender<bytes::Bytes>),
 }
 
 impl Sink {
-    async fn put(&mut self, bytes: &[u8]) -> LinkResult<()> {
+    async fn put(&mut self, bytes: bytes::Bytes) -> LinkResult<()> {
         use std::io::Write as _;
         if bytes.is_empty() {
             return Ok(());
         }
         match self {
-            Sink::File(w) => w.write_all(bytes).map_err(|e| {
+            Sink::File(w) => w.write_all(&bytes).map_err(|e| {
                 format!("Write error writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}")
             }),
             Sink::Loader(tx) => tx
-                .send(bytes.to_vec())
+                .send(bytes)
                 .await
                 .map_err(|_| "The loader stopped reading the RDB from the socket".to_string()),
         }
@@ -561,8 +562,7 @@ async fn receive(
             None => {
                 let want = (len - got) as usize;
                 let n = want.min(mc.buf.len());
-                sink.put(&mc.buf[..n]).await?;
-                mc.buf.advance(n);
+                sink.put(mc.buf.split_to(n).freeze()).await?;
                 got += n as i64;
                 if got == len {
                     break;
@@ -570,16 +570,15 @@ async fn receive(
             }
             Some(m) => {
                 if let Some(p) = memchr::memmem::find(&mc.buf, m) {
-                    sink.put(&mc.buf[..p]).await?;
+                    sink.put(mc.buf.split_to(p).freeze()).await?;
                     got += p as i64;
-                    mc.buf.advance(p + m.len());
+                    mc.buf.advance(m.len());
                     break;
                 }
                 // Keep the last mark-1 bytes: the mark may straddle reads.
                 let keep = (m.len() - 1).min(mc.buf.len());
                 let n = mc.buf.len() - keep;
-                sink.put(&mc.buf[..n]).await?;
-                mc.buf.advance(n);
+                sink.put(mc.buf.split_to(n).freeze()).await?;
                 got += n as i64;
             }
         }
@@ -594,27 +593,25 @@ async fn receive(
     Ok(())
 }
 
-/// `Read` over the chunks the link task hands the loader thread.
+/// `Read` over the chunks the link task hands the loader thread. Reads
+/// are served from the current chunk without a syscall, so no BufReader
+/// (and its extra copy) sits in front of it.
 struct ChanReader {
-    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
+    rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    cur: bytes::Bytes,
 }
 
 impl std::io::Read for ChanReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.pos == self.cur.len() {
+        while self.cur.is_empty() {
             match self.rx.blocking_recv() {
-                Some(v) => {
-                    self.cur = v;
-                    self.pos = 0;
-                }
+                Some(v) => self.cur = v,
                 None => return Ok(0),
             }
         }
-        let n = out.len().min(self.cur.len() - self.pos);
-        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
+        let n = out.len().min(self.cur.len());
+        out[..n].copy_from_slice(&self.cur[..n]);
+        self.cur.advance(n);
         Ok(n)
     }
 }
