@@ -110,6 +110,8 @@ fn main() -> anyhow::Result<()> {
     shared.lock().me = Arc::downgrade(&shared);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
+        .on_thread_park(relica_server::util::park::before_park)
+        .on_thread_unpark(relica_server::util::park::after_unpark)
         .enable_all()
         .build()?;
     let code = rt.block_on(server::run(shared));

@@ -5,9 +5,11 @@
 //! `util.c` rules rather than Rust's own conventions:
 //! - [`num`]: `string2ll`/`string2d` parsing and `%.17g`-style formatting;
 //! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE;
-//! - [`prefetch`]: a cache hint for walks over the keyspace.
+//! - [`prefetch`]: a cache hint for walks over the keyspace;
+//! - [`park`]: a short spin before a busy runtime thread sleeps.
 
 pub mod glob;
 pub mod ldouble;
 pub mod num;
+pub mod park;
 pub mod prefetch;
