@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Replication lag under write load: a master (relica, and redis-server for
-# comparison) with a real redis-server replica, in sync; redis-benchmark SET
-# load against the master while bench/repl_probe.py samples, every ~10 ms,
-# slave_repl_offset (replica INFO replication) and master_repl_offset (master
+# comparison) with a replica (a real redis-server, and relica), in sync;
+# redis-benchmark SET load against the master while bench/repl_probe.py
+# samples, every ~10 ms, slave_repl_offset (replica INFO replication) and master_repl_offset (master
 # INFO replication). Reports the max, mean and p99 lag in bytes and whether
 # the replica converges (offsets equal) within a deadline after the load
 # ends. Target: relica keeps the replica within 1 MB under SET load.
@@ -15,6 +15,7 @@
 #   NP_REQUESTS   non-pipelined run: -n (default 500000); 0 skips it
 #   KEYSPACE      -r (default 1000000)
 #   MASTERS       default "relica redis"
+#   REPLICAS      default "redis relica" (each master is run with each)
 #   CONVERGE      seconds the replica may take to catch up after the load (10)
 #   INTERVAL      sampling interval in seconds (0.01)
 #
@@ -36,6 +37,7 @@ REQUESTS=${REQUESTS:-2000000}
 NP_REQUESTS=${NP_REQUESTS:-500000}
 KEYSPACE=${KEYSPACE:-1000000}
 MASTERS=${MASTERS:-relica redis}
+REPLICAS=${REPLICAS:-redis relica}
 CONVERGE=${CONVERGE:-10}
 export INTERVAL=${INTERVAL:-0.01}
 export ORDER=${ORDER:-replica-first}
@@ -44,8 +46,8 @@ TARGET=$((1024 * 1024))
 for b in redis-server redis-cli redis-benchmark python3; do
   command -v "$b" >/dev/null || { echo "missing $b" >&2; exit 1; }
 done
-for m in $MASTERS; do
-  case $m in relica|redis) ;; *) echo "unknown master $m (relica redis)" >&2; exit 2 ;; esac
+for m in $MASTERS $REPLICAS; do
+  case $m in relica|redis) ;; *) echo "unknown server $m (relica redis)" >&2; exit 2 ;; esac
 done
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
@@ -69,10 +71,10 @@ in_sync() {
 FAILED=0
 fmt_bytes() { python3 -c "import sys; b=float(sys.argv[1]); print(f'{b/1048576:.2f}MB' if abs(b) >= 1048576 else f'{b/1024:.0f}KB')" "$1"; }
 
-# one_load mport rport master label benchmark-args...
+# one_load mport rport master replica label benchmark-args...
 one_load() {
-  local mport=$1 rport=$2 master=$3 label=$4; shift 4
-  local stopf="$WORK/stop-$master-$label" out="$WORK/probe-$master-$label"
+  local mport=$1 rport=$2 master=$3 replica=$4 label=$5; shift 5
+  local stopf="$WORK/stop-$master-$replica-$label" out="$WORK/probe-$master-$replica-$label"
   rm -f "$stopf" "$stopf.ready"
   DEADLINE=$CONVERGE python3 "$PROBE" lag "$mport" "$rport" "$stopf" >"$out" &
   local ppid=$!
@@ -96,28 +98,29 @@ one_load() {
   if [ "$master" = relica ]; then
     if ((max <= TARGET)); then verdict="target max<=1MB: ok"; else verdict="target max<=1MB: MISS"; fi
   fi
-  printf '%-7s %-16s %10s %7s %5s %10s %9s %10s %10s  %s%s\n' "$master" "$label" "${rps:-?}" "$n" "$iv" \
+  printf '%-7s %-7s %-16s %10s %7s %5s %10s %9s %10s %10s  %s%s\n' "$master" "$replica" "$label" "${rps:-?}" "$n" "$iv" \
     "$max" "($(fmt_bytes "$max"))" "$mean" "$p99" "$converged" "${verdict:+; $verdict}"
 }
 
-run_master() { # relica|redis
-  local m=$1 bin
-  if [ "$m" = relica ]; then bin=$RELICA; else bin=redis-server; fi
-  launch "$bin" "$WORK/m-$m"
+binary() { if [ "$1" = relica ]; then echo "$RELICA"; else echo redis-server; fi; }
+
+run_pair() { # master replica, each relica|redis
+  local m=$1 r=$2
+  launch "$(binary "$m")" "$WORK/m-$m-$r"
   local mport=$LPORT mpid=$LPID
-  launch redis-server "$WORK/r-$m"
+  launch "$(binary "$r")" "$WORK/r-$m-$r"
   local rport=$LPORT rpid=$LPID
   redis-cli -p "$rport" replicaof 127.0.0.1 "$mport" >/dev/null
   in_sync "$mport" "$rport" 60 || { echo "$m: replica not in sync after 60 s" >&2; exit 1; }
-  one_load "$mport" "$rport" "$m" "P16 n=$REQUESTS" -n "$REQUESTS" -P 16
+  one_load "$mport" "$rport" "$m" "$r" "P16 n=$REQUESTS" -n "$REQUESTS" -P 16
   if [ "$NP_REQUESTS" != 0 ]; then
-    one_load "$mport" "$rport" "$m" "P1 n=$NP_REQUESTS" -n "$NP_REQUESTS"
+    one_load "$mport" "$rport" "$m" "$r" "P1 n=$NP_REQUESTS" -n "$NP_REQUESTS"
   fi
   stop "$rport" "$rpid"
   stop "$mport" "$mpid"
 }
 
-echo "== replication lag under SET load (-r $KEYSPACE -d 100), redis-server replica, sampled every ${INTERVAL}s"
+echo "== replication lag under SET load (-r $KEYSPACE -d 100), sampled every ${INTERVAL}s"
 if [ "${ORDER:-replica-first}" = master-first ]; then
   echo "   lag = master_repl_offset (master INFO, read FIRST) - slave_repl_offset (replica INFO, read"
   echo "   second): two requests, not atomic; read in this order the lag is slightly UNDERestimated"
@@ -128,9 +131,11 @@ else
 fi
 echo "   max/mean/p99 over the samples taken while redis-benchmark runs; convergence: time after"
 echo "   the load ends until the replica offset equals the master offset (deadline ${CONVERGE}s)."
-printf '%-7s %-16s %10s %7s %5s %10s %9s %10s %10s  %s\n' master load "SET rps" samples "iv ms" \
+printf '%-7s %-7s %-16s %10s %7s %5s %10s %9s %10s %10s  %s\n' master replica load "SET rps" samples "iv ms" \
   "max lag B" "" "mean lag B" "p99 lag B" convergence
-for m in $MASTERS; do
-  run_master "$m"
+for r in $REPLICAS; do
+  for m in $MASTERS; do
+    run_pair "$m" "$r"
+  done
 done
 exit "$FAILED"

@@ -23,7 +23,11 @@
 #           replica while redis-benchmark writes SETs (-r 2000000 -d 100)
 #           for the whole sync, against its RSS just before REPLICAOF
 #           (target: <= 1.1x), redis-server and relica masters, disk and
-#           diskless (MASTER_MODES, default "no yes"). A sync not up within
+#           diskless (MASTER_MODES, default "no yes"). MASTER_WRITES=new
+#           (default) writes keys the populated dataset does not have (so it
+#           grows); MASTER_WRITES=overwrite fills the master with the
+#           benchmark's own key names first (-r N, 3N SETs) and then
+#           overwrites existing keys for the whole sync. A sync not up within
 #           MASTER_DEADLINE (default 60) s is reported FAILED, and the
 #           script then exits 1 after the other cases.
 #
@@ -38,6 +42,8 @@ N=${1:-2000000}
 SECTIONS=${*:-${SECTIONS:-base r2r master}}
 R2R_CASES=${R2R_CASES:-swapdb swapdb+old on-empty-db disabled disk-disabled}
 MASTER_MODES=${MASTER_MODES:-no yes}
+MASTER_WRITES=${MASTER_WRITES:-new}
+case $MASTER_WRITES in new|overwrite) ;; *) echo "MASTER_WRITES: new or overwrite" >&2; exit 2 ;; esac
 MASTER_DEADLINE=${MASTER_DEADLINE:-60} # seconds a sync under writes may take
 FAILED=0
 export DEADLINE=${DEADLINE:-600}   # seconds a sync may take (repl_probe.py)
@@ -165,11 +171,18 @@ section_r2r() {
 master_one() { # bin diskless
   local bin=$1 md=$2 tag; tag=$(basename "$1")-w-$2
   launch "$bin" "$WORK/m-$tag" --repl-diskless-sync "$md"
-  local mport=$LPORT mpid=$LPID
-  populate "$mport" "$N" key
+  local mport=$LPORT mpid=$LPID keyspace=2000000
+  if [ "$MASTER_WRITES" = overwrite ]; then
+    # The benchmark's own key names (key:%012d), 3N writes: ~95% of N keys.
+    keyspace=$N
+    redis-benchmark -h 127.0.0.1 -p "$mport" -t set -r "$N" -d 100 -n $((3 * N)) -P 64 -q \
+      >/dev/null 2>&1
+  else
+    populate "$mport" "$N" key
+  fi
   launch redis-server "$WORK/r-$tag"
   local rport=$LPORT rpid=$LPID
-  redis-benchmark -h 127.0.0.1 -p "$mport" -t set -r 2000000 -d 100 -n 1000000000 -q \
+  redis-benchmark -h 127.0.0.1 -p "$mport" -t set -r "$keyspace" -d 100 -n 1000000000 -q \
     >/dev/null 2>&1 &
   local bpid=$!
   PIDS+=("$bpid")
@@ -204,7 +217,7 @@ master_one() { # bin diskless
 
 section_master() {
   echo "== master memory during a full sync under writes, N=$N keys; redis-server replica;"
-  echo "   redis-benchmark -t set -r 2000000 -d 100 runs from 0.5 s before REPLICAOF until link up"
+  echo "   redis-benchmark -t set -d 100 ($MASTER_WRITES keys) runs from 0.5 s before REPLICAOF until link up"
   echo "   RSS = master VmRSS (for redis-server the parent only); tree PSS = PSS of the master"
   echo "   plus its children (a redis-server fork child's copy-on-write pages counted once);"
   echo "   +grow = used_memory growth during the sync (the benchmark's new keys); excl.grow = peak/(RSS0+grow)"

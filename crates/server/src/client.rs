@@ -85,6 +85,21 @@ impl Outbox {
         self.notify.notify_one();
     }
 
+    /// Append an owned buffer: when nothing is queued it becomes the queue
+    /// as it is, without a copy (a replica's stream kept during its sync
+    /// can be tens of MB).
+    pub fn push_vec(&self, bytes: Vec<u8>) {
+        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
+        if b.is_empty() {
+            *b = bytes;
+        } else {
+            b.extend_from_slice(&bytes);
+        }
+        self.len.store(b.len(), Ordering::Relaxed);
+        drop(b);
+        self.notify.notify_one();
+    }
+
     /// Append bytes under an output-buffer limit: a client over the hard
     /// limit, or over the soft limit for longer than allowed, is killed
     /// instead of growing without bound. Returns false when killed.
@@ -265,5 +280,22 @@ impl Client {
     /// Subscribed to anything (RESP2 subscribed mode).
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outbox;
+
+    #[test]
+    fn push_vec_queues_after_what_is_there() {
+        let o = Outbox::default();
+        o.push_vec(b"first ".to_vec());
+        assert_eq!(o.len(), 6);
+        o.push(b"second ");
+        o.push_vec(b"third".to_vec());
+        assert_eq!(o.len(), 18);
+        assert_eq!(o.take(), b"first second third");
+        assert!(o.is_empty());
     }
 }

@@ -29,6 +29,27 @@ pub fn rss_bytes() -> usize {
     pages * 4096
 }
 
+/// Bytes held for clients, as (replicas, others): query buffers, queued
+/// output, and for a replica the stream kept while its copy is made.
+/// A MONITOR client counts as a normal one, as in Redis. `me`, the client
+/// asking, is out of the table while its command runs.
+fn client_memory(eng: &Engine, me: &Client) -> (u64, u64) {
+    let (mut replicas, mut normal) = (0u64, 0u64);
+    let asking = (!eng.clients.contains_key(&me.id)).then_some(me);
+    for cl in eng.clients.values().map(|c| &**c).chain(asking) {
+        let bytes = (cl.qbuf + cl.outbox.len()) as u64;
+        let is_replica = cl.flags & crate::client::flag::REPLICA != 0
+            && cl.flags & crate::client::flag::MONITOR == 0;
+        if is_replica {
+            replicas += bytes;
+        } else {
+            normal += bytes;
+        }
+    }
+    let pending: usize = eng.replicas.iter().map(|r| r.pending.len()).sum();
+    (replicas + pending as u64, normal)
+}
+
 /// Redis's human-readable byte counts: `1.50M`.
 pub fn human(n: u64) -> String {
     let n = n as f64;
@@ -182,7 +203,15 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("cluster_connections:0");
             f!("maxclients:{}", eng.cfg.int(P::maxclients));
             f!("client_recent_max_input_buffer:{}", me.qbuf);
-            f!("client_recent_max_output_buffer:0");
+            f!(
+                "client_recent_max_output_buffer:{}",
+                eng.clients
+                    .values()
+                    .map(|c| c.outbox.len())
+                    .chain([me.outbox.len()])
+                    .max()
+                    .unwrap_or(0)
+            );
             f!("blocked_clients:{}", crate::blocking::blocked_clients(eng));
             f!("tracking_clients:0");
             f!(
@@ -204,7 +233,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             let startup = crate::alloc::startup_allocated() as u64;
             let maxmem = eng.cfg.int(P::maxmemory) as u64;
             let backlog = crate::repl::feed::backlog_size(eng) as u64;
-            let overhead = startup + backlog;
+            let (clients_replicas, clients_normal) = client_memory(eng, me);
+            let overhead = startup + backlog + clients_replicas + clients_normal;
             f!("used_memory:{used}");
             f!("used_memory_human:{}", human(used));
             f!("used_memory_rss:{rss}");
@@ -268,9 +298,12 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
             f!("mem_not_counted_for_evict:0");
             f!("mem_replication_backlog:{backlog}");
-            f!("mem_total_replication_buffers:{backlog}");
-            f!("mem_clients_slaves:0");
-            f!("mem_clients_normal:0");
+            f!(
+                "mem_total_replication_buffers:{}",
+                backlog + clients_replicas
+            );
+            f!("mem_clients_slaves:{clients_replicas}");
+            f!("mem_clients_normal:{clients_normal}");
             f!("mem_cluster_links:0");
             f!("mem_aof_buffer:0");
             f!("mem_allocator:mimalloc");
@@ -442,4 +475,38 @@ fn total_system_memory() -> u64 {
         .and_then(|v| v.parse::<u64>().ok())
         .map(|kb| kb * 1024)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::client::flag;
+    use crate::commands::testkit::Harness;
+
+    fn field(info: &str, name: &str) -> u64 {
+        let line = info
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in INFO"));
+        line[name.len() + 1..].parse().expect("a number")
+    }
+
+    #[test]
+    fn client_memory_is_split_by_client_type() {
+        let mut h = Harness::new();
+        let (normal, replica, monitor) = (h.client(), h.client(), h.client());
+        h.eng.clients.get_mut(&replica).unwrap().flags |= flag::REPLICA;
+        h.eng.clients.get_mut(&monitor).unwrap().flags |= flag::REPLICA | flag::MONITOR;
+        h.eng.clients[&normal].outbox.push(&[b'a'; 100]);
+        h.eng.clients[&replica].outbox.push(&[b'r'; 1000]);
+        h.eng.clients[&monitor].outbox.push(&[b'm'; 10]);
+        let info = h.run(normal, &["INFO", "memory"]);
+        assert_eq!(field(&info, "mem_clients_slaves"), 1000);
+        assert_eq!(field(&info, "mem_clients_normal"), 110);
+        assert_eq!(
+            field(&info, "mem_total_replication_buffers"),
+            1000 + field(&info, "mem_replication_backlog")
+        );
+        let info = h.run(normal, &["INFO", "clients"]);
+        assert_eq!(field(&info, "client_recent_max_output_buffer"), 1000);
+    }
 }

@@ -459,8 +459,7 @@ pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
         r.stream_on_ack = true;
     } else {
         tracing::info!("Synchronization with replica {} succeeded", r.name());
-        let pending = std::mem::take(&mut r.pending);
-        r.outbox.push(&pending);
+        r.outbox.push_vec(std::mem::take(&mut r.pending));
     }
     remove_sync_file_if_unused(eng);
 }
@@ -551,8 +550,7 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
         if r.stream_on_ack && r.state == SlaveState::Online {
             // Redis's replicaStartCommandStream.
             r.stream_on_ack = false;
-            let pending = std::mem::take(&mut r.pending);
-            r.outbox.push(&pending);
+            r.outbox.push_vec(std::mem::take(&mut r.pending));
         }
     }
     update_failover(eng);
