@@ -189,8 +189,10 @@ pub struct Engine {
     pub pause: Pause,
     /// Random source for RANDOMKEY, SPOP, …
     pub rng: SmallRng,
-    /// Set to ask the server to shut down (after saving if `true`).
+    /// Set (by [`Engine::request_shutdown`]) to ask the server to shut down.
     pub shutdown: Option<ShutdownReq>,
+    /// Woken when `shutdown` is set.
+    pub shutdown_wake: Arc<tokio::sync::Notify>,
     /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: bool,
     /// Active expire cursor: (db, segment).
@@ -270,6 +272,7 @@ impl Engine {
             pause: Pause::default(),
             rng: SmallRng::from_entropy(),
             shutdown: None,
+            shutdown_wake: Arc::default(),
             active_expire: true,
             expire_cursor: (0, 0),
             now,
@@ -468,6 +471,15 @@ impl Engine {
     /// instantaneous_ops_per_sec.
     pub fn ops_per_sec(&self) -> u64 {
         self.ops_samples.iter().sum::<u64>() / self.ops_samples.len() as u64
+    }
+
+    /// Ask the server to shut down, unless it already is; wakes the task
+    /// that carries it out.
+    pub fn request_shutdown(&mut self, req: ShutdownReq) {
+        if self.shutdown.is_none() {
+            self.shutdown = Some(req);
+        }
+        self.shutdown_wake.notify_one();
     }
 
     /// Whether this node is a replica.

@@ -7,7 +7,6 @@
 //! SHUTDOWN.
 
 use crate::engine::lock;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener};
@@ -145,10 +144,8 @@ pub async fn run(shared: Shared) -> i32 {
     crate::repl::replica::start_from_config(&shared);
     tracing::info!("Ready to accept connections");
     let cron = tokio::spawn(cron(shared.clone()));
-    let shutdown = Arc::new(tokio::sync::Notify::new());
     wait_for_shutdown(&shared).await;
     cron.abort();
-    drop(shutdown);
     finish_shutdown(&shared, &pidfile, &unixsocket)
 }
 
@@ -156,25 +153,20 @@ async fn wait_for_shutdown(shared: &Shared) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
+    let wake = lock(shared).shutdown_wake.clone();
     loop {
         tokio::select! {
             _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGTERM scheduling shutdown...");
-                let mut e = lock(shared);
-                if e.shutdown.is_none() {
-                    e.shutdown = Some(crate::engine::ShutdownReq { save: None });
-                }
+                lock(shared).request_shutdown(crate::engine::ShutdownReq { save: None });
                 return;
             }
             _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGINT scheduling shutdown...");
-                let mut e = lock(shared);
-                if e.shutdown.is_none() {
-                    e.shutdown = Some(crate::engine::ShutdownReq { save: None });
-                }
+                lock(shared).request_shutdown(crate::engine::ShutdownReq { save: None });
                 return;
             }
-            _ = tokio::time::sleep(Duration::from_millis(20)) => {
+            _ = wake.notified() => {
                 if lock(shared).shutdown.is_some() {
                     return;
                 }

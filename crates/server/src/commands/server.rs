@@ -1288,7 +1288,7 @@ fn shutdown(c: &mut Ctx) -> CmdResult {
         }
     }
     tracing::warn!("User requested shutdown...");
-    c.eng.shutdown = Some(ShutdownReq { save: Some(false) });
+    c.eng.request_shutdown(ShutdownReq { save: Some(false) });
     c.cl.flags |= flag::CLOSE_AFTER_REPLY;
     Ok(())
 }
