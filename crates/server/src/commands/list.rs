@@ -194,8 +194,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         rpoplpush,
     ),
     // LMPOP and BLMPOP find their keys through `numkeys` (Redis's
-    // "movablekeys"), which the legacy (first, last, step) triple cannot
-    // express: Redis shows (0, 0, 0) for them too.
+    // "movablekeys"): the legacy (first, last, step) triple is (0, 0, 0).
     cmd(
         "lmpop",
         -4,
@@ -205,7 +204,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "7.0.0",
         "Pop elements from a list",
         lmpop,
-    ),
+    )
+    .numkeys_at(1),
     cmd(
         "blpop",
         -3,
@@ -255,7 +255,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "7.0.0",
         "Pop elements from a list, or block until one is available",
         blmpop,
-    ),
+    )
+    .numkeys_at(2),
 ];
 
 // ---- error texts (Redis 7.0's, exactly) ---------------------------------

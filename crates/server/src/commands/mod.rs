@@ -74,6 +74,9 @@ pub mod f {
     pub const SUBCTX: u32 = 1 << 16;
     /// Container of subcommands.
     pub const CONTAINER: u32 = 1 << 17;
+    /// Keys found through a `numkeys` argument (set by
+    /// [`super::CommandSpec::numkeys_at`]).
+    pub const MOVABLE_KEYS: u32 = 1 << 18;
 
     /// Names for COMMAND INFO, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -92,6 +95,7 @@ pub mod f {
         (NO_AUTH, "no_auth"),
         // MAY_REPLICATE is hidden from COMMAND INFO, as in Redis 7.0.
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }
@@ -114,6 +118,10 @@ pub struct CommandSpec {
     pub last_key: i32,
     /// Step between keys.
     pub step: i32,
+    /// Position of a `numkeys` argument followed by that many keys (0 =
+    /// none): Redis's "movablekeys" commands, which the (first, last,
+    /// step) triple cannot describe.
+    pub numkeys: i32,
     /// Documentation group (`string`, `generic`, …).
     pub group: &'static str,
     /// Version that introduced it.
@@ -145,11 +153,21 @@ pub const fn cmd(
         first_key: keys.0,
         last_key: keys.1,
         step: keys.2,
+        numkeys: 0,
         group,
         since,
         summary,
         handler,
         subs: &[],
+    }
+}
+
+impl CommandSpec {
+    /// The keys are counted by a `numkeys` argument at `pos` and follow it.
+    pub const fn numkeys_at(mut self, pos: i32) -> CommandSpec {
+        self.numkeys = pos;
+        self.flags |= f::MOVABLE_KEYS;
+        self
     }
 }
 
@@ -168,6 +186,7 @@ pub const fn container(
         first_key: 0,
         last_key: 0,
         step: 0,
+        numkeys: 0,
         group,
         since,
         summary,

@@ -234,7 +234,7 @@ static COMMAND: &[CommandSpec] = &[
     ),
     cmd(
         "getkeys",
-        -3,
+        -4,
         LOADING | STALE,
         NOKEYS,
         "server",
@@ -659,45 +659,60 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     for cat in cats {
         c.simple(&cat);
     }
-    // Tips, key specs.
+    // Tips, key specs (without their access flags, which relica's table
+    // does not record).
     c.array(0);
+    c.array(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0));
     if s.first_key > 0 {
-        c.array(1);
-        c.map(4);
-        c.bulk(b"flags");
-        c.array(0);
-        c.bulk(b"begin_search");
-        c.map(2);
-        c.bulk(b"type");
-        c.bulk(b"index");
-        c.bulk(b"spec");
-        c.map(1);
-        c.bulk(b"index");
-        c.int(s.first_key as i64);
-        c.bulk(b"find_keys");
-        c.map(2);
-        c.bulk(b"type");
-        c.bulk(b"range");
-        c.bulk(b"spec");
-        c.map(3);
-        c.bulk(b"lastkey");
-        c.int(if s.last_key < 0 {
-            s.last_key as i64
+        let lastkey = if s.last_key < 0 {
+            s.last_key
         } else {
-            (s.last_key - s.first_key) as i64
-        });
-        c.bulk(b"keystep");
-        c.int(s.step as i64);
-        c.bulk(b"limit");
-        c.int(0);
-        c.bulk(b"notes");
-        c.bulk(b"");
-    } else {
-        c.array(0);
+            s.last_key - s.first_key
+        };
+        write_key_spec(
+            c,
+            s.first_key,
+            "range",
+            [("lastkey", lastkey), ("keystep", s.step), ("limit", 0)],
+        );
+    }
+    if s.numkeys > 0 {
+        write_key_spec(
+            c,
+            s.numkeys,
+            "keynum",
+            [("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
+        );
     }
     c.array(s.subs.len());
     for sub in s.subs {
         write_command_info(c, Some(s), sub);
+    }
+}
+
+/// One key spec of COMMAND INFO: found from argument `index` by a
+/// `range` or `keynum` rule with these parameters.
+fn write_key_spec(c: &mut Ctx, index: i32, find: &str, params: [(&str, i32); 3]) {
+    c.map(3);
+    c.bulk(b"flags");
+    c.array(0);
+    c.bulk(b"begin_search");
+    c.map(2);
+    c.bulk(b"type");
+    c.bulk(b"index");
+    c.bulk(b"spec");
+    c.map(1);
+    c.bulk(b"index");
+    c.int(index as i64);
+    c.bulk(b"find_keys");
+    c.map(2);
+    c.bulk(b"type");
+    c.bulk(find.as_bytes());
+    c.bulk(b"spec");
+    c.map(params.len());
+    for (name, v) in params {
+        c.bulk(name.as_bytes());
+        c.int(v as i64);
     }
 }
 
@@ -779,25 +794,25 @@ fn command_docs(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Keys of a command, from the table's key positions.
+/// Keys of a command, from the table's key positions and, for the
+/// movablekeys commands, their `numkeys` argument; as Redis's COMMAND
+/// GETKEYS finds them (`getKeysFromCommandWithSpecs`).
 pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
     let Some(mut spec) = super::lookup(&args[0]) else {
         return Err("ERR Invalid command specified".into());
     };
-    let mut base = 0;
     if spec.flags & CONTAINER != 0 {
         spec = args
             .get(1)
             .and_then(|a| super::lookup_sub(spec, a))
             .ok_or(CmdError::fixed("ERR Invalid command specified"))?;
-        base = 0;
     }
     let argc = args.len() as i32;
+    if spec.first_key == 0 && spec.numkeys == 0 {
+        return Err("ERR The command has no key arguments".into());
+    }
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
         return Err("ERR Invalid number of arguments specified for command".into());
-    }
-    if spec.first_key == 0 {
-        return Err("ERR The command has no key arguments".into());
     }
     let last = if spec.last_key < 0 {
         argc + spec.last_key
@@ -805,12 +820,52 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
         spec.last_key
     };
     let mut keys = Vec::new();
-    let mut i = spec.first_key + base;
-    while i <= last && i < argc {
+    let mut i = spec.first_key;
+    while spec.first_key > 0 && i <= last && i < argc {
         keys.push(args[i as usize].clone());
         i += spec.step.max(1);
     }
+    if spec.numkeys > 0 {
+        let pos = spec.numkeys as usize;
+        let after = args.len() - pos - 1; // arguments after numkeys
+        let sources = |n: usize| args[pos + 1..pos + 1 + n].iter().cloned();
+        // Redis reads the key specs (the fixed keys, then the counted ones)
+        // when numkeys is a valid count; failing that, the command's own
+        // key finder, which reads numkeys with atoi() and puts a
+        // destination key last.
+        match crate::util::num::parse_i64(&args[pos]) {
+            Some(n) if n >= 1 && n as usize <= after => keys.extend(sources(n as usize)),
+            _ => match atoi(&args[pos]) {
+                n if n >= 1 && n as usize <= after => {
+                    keys = sources(n as usize).chain(keys).collect();
+                }
+                _ => return Err("ERR Invalid arguments specified for command".into()),
+            },
+        }
+    }
     Ok(keys)
+}
+
+/// C's atoi(): leading blanks, a sign, then digits up to the first other
+/// byte (0 when there are none; saturating instead of overflowing).
+fn atoi(s: &[u8]) -> i64 {
+    let s = s.trim_ascii_start();
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, b| {
+            n.saturating_mul(10).saturating_add((b - b'0') as i64)
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
 }
 
 fn command_getkeys(c: &mut Ctx) -> CmdResult {

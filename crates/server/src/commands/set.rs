@@ -178,7 +178,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "7.0.0",
         "Intersect multiple sets and return the cardinality of the result",
         sintercard,
-    ),
+    )
+    .numkeys_at(1),
     cmd(
         "smove",
         4,

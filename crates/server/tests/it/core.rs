@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::util::{wait_for, Server};
+use crate::util::{wait_for, Diff, Server};
 
 #[test]
 fn startup_log_has_redis_markers() {
@@ -223,4 +223,69 @@ fn protected_mode_and_maxclients() {
     assert_eq!(b.call(&["PING"]), "+PONG\r\n");
     let mut c = s.raw();
     assert_eq!(c.reply_str(), "-ERR max number of clients reached\r\n");
+}
+
+/// COMMAND GETKEYS finds the keys of the numkeys ("movablekeys") commands
+/// as redis-server does, down to its fallbacks for a bad numkeys (parsed
+/// with atoi(), destination key last) and its errors; COMMAND INFO shows
+/// them as movablekeys with Redis's legacy key positions.
+#[test]
+fn command_getkeys_of_numkeys_commands_matches_redis() {
+    let mut d = Diff::start(&[]);
+    let cases: &[&[&str]] = &[
+        &["LMPOP", "2", "a", "b", "LEFT"],
+        &["LMPOP", "1", "a", "b", "LEFT"],
+        &["LMPOP", "3", "a", "b", "LEFT"],
+        &["LMPOP", "4", "a", "b", "LEFT"],
+        &["LMPOP", "0", "a", "b", "LEFT"],
+        &["LMPOP", "-1", "a", "b", "LEFT"],
+        &["LMPOP", "x", "a", "b", "LEFT"],
+        &["LMPOP", "2x", "a", "b", "LEFT"],
+        &["BLMPOP", "0", "2", "a", "b", "RIGHT"],
+        &["BLMPOP", "0", "3", "a", "b", "RIGHT"],
+        &["SINTERCARD", "2", "a", "b", "LIMIT", "1"],
+        &["SINTERCARD", "9", "a", "b"],
+        &["ZMPOP", "1", "z", "MIN"],
+        &["BZMPOP", "1.5", "2", "y", "z", "MAX", "COUNT", "3"],
+        &["ZUNION", "2", "a", "b", "WEIGHTS", "1", "2"],
+        &["ZINTER", "1", "a"],
+        &["ZDIFF", "2", "a", "b"],
+        &["ZINTERCARD", "2", "a", "b"],
+        &["ZUNIONSTORE", "dst", "2", "a", "b"],
+        &["ZINTERSTORE", "dst", "1", "a", "b"],
+        &["ZDIFFSTORE", "dst", "3", "a", "b"],
+        &["ZDIFFSTORE", "dst", "2 ", "a", "b"],
+        &["ZUNIONSTORE", "dst", "0", "a"],
+        &["ZUNIONSTORE", "dst"],
+        &["LMPOP", "1"],
+        &["MSET", "a", "1", "b", "2"],
+        &["GET"],
+        &["PING"],
+        &["NOSUCH", "a"],
+    ];
+    for case in cases {
+        let mut args = vec!["COMMAND", "GETKEYS"];
+        args.extend_from_slice(case);
+        d.same_str(&args);
+    }
+    for name in [
+        "lmpop",
+        "blmpop",
+        "sintercard",
+        "zmpop",
+        "bzmpop",
+        "zunion",
+        "zunionstore",
+    ] {
+        let (ours, theirs) = (
+            d.ours.call(&["COMMAND", "INFO", name]),
+            d.theirs.call(&["COMMAND", "INFO", name]),
+        );
+        // Name, arity, flags and (first, last, step): the reply up to the
+        // ACL categories.
+        let head = |s: &str| s[..s.find("@").expect("ACL categories")].to_string();
+        assert_eq!(head(&ours), head(&theirs), "COMMAND INFO {name}");
+        assert!(ours.contains("movablekeys"), "{ours}");
+        assert!(ours.contains("keynum"), "{ours}");
+    }
 }
