@@ -58,6 +58,10 @@ pub async fn run(shared: Shared) -> i32 {
             e.cfg.str(P::pidfile).to_string(),
         )
     };
+    let startup_load = match crate::persist::load::open_startup(&shared) {
+        Ok(l) => l,
+        Err(_) => return 1,
+    };
     let listeners = if port > 0 {
         match bind_tcp(&bind, port).await {
             Ok(l) => l,
@@ -131,10 +135,11 @@ pub async fn run(shared: Shared) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
-    {
+    if let Some(load) = startup_load {
         let sh = shared.clone();
         let loaded =
-            tokio::task::spawn_blocking(move || crate::persist::load::load_startup(&sh)).await;
+            tokio::task::spawn_blocking(move || crate::persist::load::load_startup(&sh, load))
+                .await;
         match loaded {
             Ok(Ok(())) => {}
             _ => return 1,

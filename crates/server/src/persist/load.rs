@@ -140,23 +140,32 @@ pub struct Progress {
     pub rdb_used_mem: u64,
 }
 
-/// Load `dir/dbfilename` if it exists. Logs as Redis does; an error means
-/// start-up must stop (the file is left as it is).
-pub fn load_startup(shared: &Shared) -> Result<(), LoadFailed> {
+/// The start-up load, opened: the file is open and the server is marked
+/// loading, so that a client accepted from now on gets `-LOADING` (in Redis
+/// the listeners exist before the load, but no client is served until
+/// `loading` is set).
+pub struct StartupLoad {
+    file: std::fs::File,
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    started: Instant,
+}
+
+/// Open `dir/dbfilename` for the start-up load and mark the server loading.
+/// `Ok(None)` when there is no file; an error means start-up must stop.
+pub fn open_startup(shared: &Shared) -> Result<Option<StartupLoad>, LoadFailed> {
     let path = {
         let e = lock(shared);
         Path::new(e.cfg.str(P::dir)).join(e.cfg.str(P::dbfilename))
     };
     let file = match std::fs::File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             tracing::warn!("Fatal error loading the DB: {e}. Exiting.");
             return Err(LoadFailed(e.to_string()));
         }
     };
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let started = Instant::now();
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     {
         let mut e = lock(shared);
@@ -168,6 +177,21 @@ pub fn load_startup(shared: &Shared) -> Result<(), LoadFailed> {
             rdb_used_mem: 0,
         };
     }
+    Ok(Some(StartupLoad {
+        file,
+        counter,
+        started: Instant::now(),
+    }))
+}
+
+/// Load an opened start-up file (blocking). Logs as Redis does; an error
+/// means start-up must stop (the file is left as it is).
+pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed> {
+    let StartupLoad {
+        file,
+        counter,
+        started,
+    } = load;
     let reader = Counting {
         inner: std::io::BufReader::with_capacity(1 << 16, file),
         n: counter,
