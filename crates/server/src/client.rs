@@ -63,7 +63,7 @@ pub enum ReplyMode {
 /// buffer limits.
 #[derive(Default)]
 pub struct Outbox {
-    buf: Mutex<Vec<u8>>,
+    buf: Mutex<crate::util::chunks::ChunkBuf>,
     len: AtomicUsize,
     killed: AtomicBool,
     close_after_flush: AtomicBool,
@@ -79,22 +79,17 @@ impl Outbox {
     /// Append bytes and wake the connection.
     pub fn push(&self, bytes: &[u8]) {
         let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
-        b.extend_from_slice(bytes);
+        b.push(bytes);
         self.len.store(b.len(), Ordering::Relaxed);
         drop(b);
         self.notify.notify_one();
     }
 
-    /// Append an owned buffer: when nothing is queued it becomes the queue
-    /// as it is, without a copy (a replica's stream kept during its sync
-    /// can be tens of MB).
-    pub fn push_vec(&self, bytes: Vec<u8>) {
+    /// Append a queue of chunks without copying them (a replica's stream
+    /// kept during its sync can be tens of MB).
+    pub fn append(&self, chunks: crate::util::chunks::ChunkBuf) {
         let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
-        if b.is_empty() {
-            *b = bytes;
-        } else {
-            b.extend_from_slice(&bytes);
-        }
+        b.append(chunks);
         self.len.store(b.len(), Ordering::Relaxed);
         drop(b);
         self.notify.notify_one();
@@ -132,11 +127,14 @@ impl Outbox {
         self.resp3.load(Ordering::Relaxed)
     }
 
-    /// Take everything queued.
+    /// Take the oldest queued chunk: everything when little is queued,
+    /// about a MB of a long queue (empty when nothing is queued). Whoever
+    /// writes it out comes back for the rest.
     pub fn take(&self) -> Vec<u8> {
         let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
-        self.len.store(0, Ordering::Relaxed);
-        std::mem::take(&mut *b)
+        let c = b.pop_front();
+        self.len.store(b.len(), Ordering::Relaxed);
+        c
     }
 
     /// Bytes queued.
@@ -286,16 +284,26 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::Outbox;
+    use crate::util::chunks::ChunkBuf;
 
     #[test]
-    fn push_vec_queues_after_what_is_there() {
+    fn append_queues_after_what_is_there() {
+        let chunks = |b: &[u8]| {
+            let mut c = ChunkBuf::new();
+            c.push(b);
+            c
+        };
         let o = Outbox::default();
-        o.push_vec(b"first ".to_vec());
+        o.append(chunks(b"first "));
         assert_eq!(o.len(), 6);
         o.push(b"second ");
-        o.push_vec(b"third".to_vec());
+        o.append(chunks(b"third"));
         assert_eq!(o.len(), 18);
-        assert_eq!(o.take(), b"first second third");
-        assert!(o.is_empty());
+        let mut got = Vec::new();
+        while !o.is_empty() {
+            got.extend(o.take());
+        }
+        assert_eq!(got, b"first second third");
+        assert!(o.take().is_empty());
     }
 }

@@ -178,7 +178,7 @@ where
                     if !pushed.is_empty() {
                         write_or_killed(sock, &pushed, outbox).await?;
                     }
-                    if outbox.closing() {
+                    if outbox.closing() && outbox.is_empty() {
                         sock.flush().await?;
                         return Ok(());
                     }
@@ -274,7 +274,7 @@ where
                 out.shrink_to(16 * 1024);
             }
         }
-        if close || outbox.is_killed() || outbox.closing() {
+        if close || outbox.is_killed() || (outbox.closing() && outbox.is_empty()) {
             sock.flush().await?;
             return Ok(());
         }
@@ -373,10 +373,9 @@ where
     }
     sock.flush().await?;
     crate::repl::master::transfer_done(&mut lock(shared), id, diskless);
-    let pending = outbox.take();
-    if !pending.is_empty() {
-        sock.write_all(&pending).await?;
-    }
+    // The stream kept during the transfer is in the outbox now; the
+    // connection loop writes it out chunk by chunk.
+    outbox.wake();
     if outbox.closing() {
         sock.flush().await?;
         return Err(std::io::Error::other("rdb-only transfer complete"));
@@ -460,6 +459,9 @@ where
             let pushed = outbox.take();
             if !pushed.is_empty() {
                 sock.write_all(&pushed).await?;
+            }
+            if !outbox.is_empty() {
+                outbox.wake();
             }
             return Ok(());
         }

@@ -57,7 +57,11 @@ impl Harness {
     /// What was pushed to a client asynchronously (blocked replies).
     pub fn outbox(&mut self, id: u64) -> String {
         let cl = self.eng.clients.get(&id).expect("client");
-        String::from_utf8_lossy(&cl.outbox.take()).into_owned()
+        let mut out = Vec::new();
+        while !cl.outbox.is_empty() {
+            out.extend(cl.outbox.take());
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// The commands propagated since the last call, space-joined.

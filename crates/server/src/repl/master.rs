@@ -80,7 +80,7 @@ pub struct Replica {
     /// Came with SYNC: no +FULLRESYNC line, no ACKs expected.
     pub pre_psync: bool,
     /// Stream bytes kept while its copy is being made or sent.
-    pub pending: Vec<u8>,
+    pub pending: crate::util::chunks::ChunkBuf,
     /// Offset its snapshot was taken at.
     pub initial_offset: i64,
     /// The RDB to send, in SendBulk.
@@ -224,7 +224,7 @@ pub fn sync(
         capa_eof: hs.eof,
         capa_psync2: hs.psync2,
         pre_psync: psync.is_none(),
-        pending: Vec::new(),
+        pending: crate::util::chunks::ChunkBuf::new(),
         initial_offset: 0,
         transfer: None,
         socket_target: false,
@@ -459,7 +459,7 @@ pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
         r.stream_on_ack = true;
     } else {
         tracing::info!("Synchronization with replica {} succeeded", r.name());
-        r.outbox.push_vec(std::mem::take(&mut r.pending));
+        r.outbox.append(std::mem::take(&mut r.pending));
     }
     remove_sync_file_if_unused(eng);
 }
@@ -519,7 +519,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
                 }
             }
             SlaveState::Online | SlaveState::WaitBgsaveEnd | SlaveState::SendBulk => {
-                r.pending.extend_from_slice(bytes);
+                r.pending.push(bytes);
                 if limit.hard > 0 && r.pending.len() as u64 + r.outbox.len() as u64 > limit.hard {
                     r.outbox.kill();
                     dropped.push(r.id);
@@ -550,7 +550,7 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
         if r.stream_on_ack && r.state == SlaveState::Online {
             // Redis's replicaStartCommandStream.
             r.stream_on_ack = false;
-            r.outbox.push_vec(std::mem::take(&mut r.pending));
+            r.outbox.append(std::mem::take(&mut r.pending));
         }
     }
     update_failover(eng);

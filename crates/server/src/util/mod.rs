@@ -6,8 +6,10 @@
 //! - [`num`]: `string2ll`/`string2d` parsing and `%.17g`-style formatting;
 //! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE;
 //! - [`prefetch`]: a cache hint for walks over the keyspace;
-//! - [`park`]: a short spin before a busy runtime thread sleeps.
+//! - [`park`]: a short spin before a busy runtime thread sleeps;
+//! - [`chunks`]: a byte queue that grows by chunks, not by reallocation.
 
+pub mod chunks;
 pub mod glob;
 pub mod ldouble;
 pub mod num;
