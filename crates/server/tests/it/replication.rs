@@ -182,6 +182,153 @@ fn two_replicas_share_one_diskless_snapshot() {
     wait_same_digest(&mut m, &mut b);
 }
 
+/// Wait until the master's log holds `text`.
+fn wait_log(master: &Server, text: &str) {
+    wait_for(text, T, || master.log_text().contains(text));
+}
+
+fn bgsaves_for_sync(master: &Server) -> usize {
+    master
+        .log_text()
+        .matches("Starting BGSAVE for SYNC")
+        .count()
+}
+
+// syncCommand's first case: a disk snapshot for replication is running and
+// the new replica attaches to it, with a copy of the first one's stream.
+// rdb-key-save-delay holds the snapshot open until the second replica is
+// in, then is lifted (the saver reads it at every step).
+#[test]
+fn second_replica_attaches_to_a_running_disk_snapshot() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "no",
+        "--rdb-key-save-delay",
+        "10000",
+    ]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    let r1 = redis_replica(&master, &[]);
+    wait_log(&master, "Starting BGSAVE for SYNC with target: disk");
+    live_writes(&mut m);
+    let r2 = redis_replica(&master, &[]);
+    wait_log(&master, "Waiting for end of BGSAVE for SYNC");
+    m.call(&["SET", "after-both", "1"]);
+    assert_eq!(
+        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    let (mut a, mut b) = (r1.raw(), r2.raw());
+    wait_up(&mut a);
+    wait_up(&mut b);
+    wait_same_digest(&mut m, &mut a);
+    wait_same_digest(&mut m, &mut b);
+    assert_eq!(bgsaves_for_sync(&master), 1);
+    assert_eq!(int_field(&mut m, "sync_full"), 2);
+}
+
+// The second case: a diskless transfer is running; a new replica waits for
+// the next snapshot.
+#[test]
+fn replica_waits_for_the_next_snapshot_after_a_socket_one() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--rdb-key-save-delay",
+        "10000",
+    ]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    let r1 = redis_replica(&master, &[]);
+    wait_log(
+        &master,
+        "Starting BGSAVE for SYNC with target: replicas sockets",
+    );
+    let r2 = redis_replica(&master, &[]);
+    wait_log(
+        &master,
+        "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC",
+    );
+    live_writes(&mut m);
+    assert_eq!(
+        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    let (mut a, mut b) = (r1.raw(), r2.raw());
+    wait_up(&mut a);
+    wait_up(&mut b);
+    wait_same_digest(&mut m, &mut a);
+    wait_same_digest(&mut m, &mut b);
+    assert_eq!(bgsaves_for_sync(&master), 2);
+}
+
+// A disk BGSAVE that no replica waits on (a user's BGSAVE) can't be
+// shared: the replica waits for the next one, started when it ends.
+#[test]
+fn replica_does_not_attach_to_a_users_bgsave() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "no",
+        "--rdb-key-save-delay",
+        "10000",
+    ]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    assert_eq!(m.call(&["BGSAVE"]), "+Background saving started\r\n");
+    let r = redis_replica(&master, &[]);
+    wait_log(
+        &master,
+        "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC",
+    );
+    assert_eq!(bgsaves_for_sync(&master), 0);
+    live_writes(&mut m);
+    assert_eq!(
+        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    let mut r = r.raw();
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(bgsaves_for_sync(&master), 1);
+}
+
+// A real replica dropped by its output-buffer limit in the middle of a
+// write larger than the backlog comes back with an offset the backlog no
+// longer holds: a full resync, and the datasets still match.
+#[test]
+fn redis_replica_full_resyncs_when_the_backlog_is_too_small() {
+    let master = Server::start(&["--repl-diskless-sync", "no", "--repl-backlog-size", "16kb"]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    let replica = redis_replica(&master, &[]);
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(
+        m.call(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "replica 64kb 0 0"
+        ]),
+        "+OK\r\n"
+    );
+    // Acked up to here, so the replica asks for the bytes after it.
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    m.call(&["SET", "big", &"x".repeat(100_000)]);
+    wait_log(&master, "for overcoming of output buffer limits");
+    wait_for("second full sync", T, || {
+        int_field(&mut m, "sync_full") == 2
+    });
+    wait_log(&master, "for lack of backlog");
+    assert!(int_field(&mut m, "sync_partial_err") >= 1);
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(int_field(&mut m, "sync_partial_ok"), 0);
+}
+
 /// A raw replica: handshake, PSYNC, and the master's answer line.
 fn raw_psync(master: &Server, capa: &[&str], replid: &str, offset: &str) -> (Raw, String) {
     let mut c = master.raw();
