@@ -194,6 +194,20 @@ fn bgsaves_for_sync(master: &Server) -> usize {
         .count()
 }
 
+/// Let the held snapshot finish, then wait for every replica to be up and
+/// hold the master's dataset.
+fn lift_save_delay_and_sync(m: &mut Raw, replicas: &[&Server]) {
+    assert_eq!(
+        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    for replica in replicas {
+        let mut r = replica.raw();
+        wait_up(&mut r);
+        wait_same_digest(m, &mut r);
+    }
+}
+
 // syncCommand's first case: a disk snapshot for replication is running and
 // the new replica attaches to it, with a copy of the first one's stream.
 // rdb-key-save-delay holds the snapshot open until the second replica is
@@ -214,15 +228,7 @@ fn second_replica_attaches_to_a_running_disk_snapshot() {
     let r2 = redis_replica(&master, &[]);
     wait_log(&master, "Waiting for end of BGSAVE for SYNC");
     m.call(&["SET", "after-both", "1"]);
-    assert_eq!(
-        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n"
-    );
-    let (mut a, mut b) = (r1.raw(), r2.raw());
-    wait_up(&mut a);
-    wait_up(&mut b);
-    wait_same_digest(&mut m, &mut a);
-    wait_same_digest(&mut m, &mut b);
+    lift_save_delay_and_sync(&mut m, &[&r1, &r2]);
     assert_eq!(bgsaves_for_sync(&master), 1);
     assert_eq!(int_field(&mut m, "sync_full"), 2);
 }
@@ -252,15 +258,7 @@ fn replica_waits_for_the_next_snapshot_after_a_socket_one() {
         "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC",
     );
     live_writes(&mut m);
-    assert_eq!(
-        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n"
-    );
-    let (mut a, mut b) = (r1.raw(), r2.raw());
-    wait_up(&mut a);
-    wait_up(&mut b);
-    wait_same_digest(&mut m, &mut a);
-    wait_same_digest(&mut m, &mut b);
+    lift_save_delay_and_sync(&mut m, &[&r1, &r2]);
     assert_eq!(bgsaves_for_sync(&master), 2);
 }
 
@@ -284,13 +282,7 @@ fn replica_does_not_attach_to_a_users_bgsave() {
     );
     assert_eq!(bgsaves_for_sync(&master), 0);
     live_writes(&mut m);
-    assert_eq!(
-        m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n"
-    );
-    let mut r = r.raw();
-    wait_up(&mut r);
-    wait_same_digest(&mut m, &mut r);
+    lift_save_delay_and_sync(&mut m, &[&r]);
     assert_eq!(bgsaves_for_sync(&master), 1);
 }
 
