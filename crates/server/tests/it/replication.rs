@@ -43,9 +43,23 @@ fn wait_same_digest(m: &mut Raw, r: &mut Raw) {
     }
 }
 
+/// Every data type, in its compact and its full encoding.
 fn load_dataset(m: &mut Raw) {
     m.call(&["DEBUG", "POPULATE", "2000", "key", "20"]);
     m.call(&["RPUSH", "list", "a", "b", "c", "1", "2"]);
+    m.call(&["HSET", "hash", "f1", "v1", "f2", "2"]);
+    m.call(&["SADD", "intset", "1", "2", "3"]);
+    m.call(&["SADD", "set", "a", "b", "c"]);
+    m.call(&["ZADD", "zset", "1", "a", "2.5", "b", "-inf", "c"]);
+    m.call(&["PFADD", "hll", "a", "b", "c"]);
+    m.call(&["SETBIT", "bits", "1000", "1"]);
+    for i in 0..300 {
+        let (n, v) = (i.to_string(), format!("value-{i}"));
+        m.call(&["RPUSH", "biglist", &v]);
+        m.call(&["HSET", "bighash", &n, &v]);
+        m.call(&["SADD", "bigset", &v]);
+        m.call(&["ZADD", "bigzset", &n, &v]);
+    }
     m.call(&["SET", "volatile", "v", "EX", "1000"]);
     m.call(&["SELECT", "5"]);
     m.call(&["SET", "in5", "x"]);
