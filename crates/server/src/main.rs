@@ -75,6 +75,19 @@ fn main() -> anyhow::Result<()> {
             cfg.set_parsed(idx, config::CVal::Str("/var/run/redis.pid".into()));
         }
     }
+    // As Redis, work in `dir`: relative logfile, pidfile and socket paths
+    // are taken from there, and `dir` reads back as the absolute path.
+    let dir = cfg.str(config::P::dir).to_string();
+    match std::env::set_current_dir(&dir).and_then(|()| std::env::current_dir()) {
+        Ok(abs) => cfg.set_parsed(
+            config::P::dir as usize,
+            config::CVal::Str(abs.to_string_lossy().into_owned()),
+        ),
+        Err(e) => {
+            eprintln!("Can't chdir to '{dir}': {e}");
+            std::process::exit(1);
+        }
+    }
     let logfile = cfg.str(config::P::logfile).to_string();
     log::init(&logfile, cfg.log_level())?;
     tracing::info!("oO0OoO0OoO0Oo relica is starting oO0OoO0OoO0Oo");
@@ -88,11 +101,6 @@ fn main() -> anyhow::Result<()> {
         tracing::warn!("Warning: no config file specified, using the default config. In order to specify a config file use relica-server /path/to/redis.conf");
     } else {
         tracing::info!("Configuration loaded");
-    }
-    let dir = cfg.str(config::P::dir).to_string();
-    if let Err(e) = std::env::set_current_dir(&dir) {
-        tracing::warn!("Can't chdir to '{dir}': {e}");
-        std::process::exit(1);
     }
     tracing::info!(
         "Running mode=standalone, port={}. PID: {}",

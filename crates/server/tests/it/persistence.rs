@@ -121,6 +121,39 @@ fn corrupt_file_stops_startup_and_is_left_alone() {
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "file untouched");
 }
 
+// As in Redis, the server works in `dir`: a relative `dir` (and CONFIG SET
+// dir) is resolved once, reads back as the absolute path, and saves and
+// replication snapshots land there.
+#[test]
+fn relative_dir_reads_back_absolute_and_holds_the_files() {
+    let s = Server::start(&["--dir", "."]);
+    let mut r = s.raw();
+    let base = s.dir.path().canonicalize().unwrap();
+    let config_dir = |r: &mut crate::util::Raw, want: &std::path::Path| {
+        let w = want.to_str().unwrap();
+        assert_eq!(
+            r.call(&["CONFIG", "GET", "dir"]),
+            format!("*2\r\n$3\r\ndir\r\n${}\r\n{w}\r\n", w.len())
+        );
+    };
+    config_dir(&mut r, &base);
+    r.call(&["SET", "a", "1"]);
+    assert_eq!(r.call(&["SAVE"]), "+OK\r\n");
+    assert!(base.join("dump.rdb").is_file());
+    // A replication snapshot (to disk) too.
+    let mut sync = s.raw();
+    sync.cmd(&[b"SYNC"]);
+    assert!(sync.read_line().starts_with('$'));
+    std::fs::create_dir(base.join("sub")).unwrap();
+    assert_eq!(r.call(&["CONFIG", "SET", "dir", "sub"]), "+OK\r\n");
+    config_dir(&mut r, &base.join("sub"));
+    r.call(&["BGSAVE"]);
+    wait_for("bgsave", Duration::from_secs(20), || {
+        bgsave_done(&mut r) && base.join("sub/dump.rdb").is_file()
+    });
+    assert_eq!(r.info_field("rdb_last_bgsave_status"), "ok");
+}
+
 #[test]
 fn loading_replies_and_progress() {
     let dir = tempfile::tempdir().unwrap();

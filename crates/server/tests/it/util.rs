@@ -87,6 +87,8 @@ impl Server {
             let dir = tempfile::tempdir().expect("tempdir");
             let log = dir.path().join("relica.log");
             let mut cmd = Command::new(bin);
+            // Relative paths a test passes resolve inside its own directory.
+            cmd.current_dir(dir.path());
             if let Some(c) = conf {
                 cmd.arg(c);
             }
