@@ -219,6 +219,9 @@ pub struct Client {
     pub watched: Vec<(usize, Key, bool)>,
     /// CLIENT REPLY.
     pub reply_mode: ReplyMode,
+    /// Pushes a command wrote while its replies are off (subscribe
+    /// confirmations): they go out anyway, as in Redis.
+    pub unmuted: Vec<u8>,
     /// Channels subscribed.
     pub channels: HashSet<Vec<u8>>,
     /// Patterns subscribed.
@@ -257,6 +260,7 @@ impl Client {
             multi: Vec::new(),
             watched: Vec::new(),
             reply_mode: ReplyMode::On,
+            unmuted: Vec::new(),
             channels: HashSet::new(),
             patterns: HashSet::new(),
             created: now,

@@ -418,6 +418,7 @@ impl Engine {
             // CLIENT REPLY ON answers even though replies were off.
             if matches!(mode, ReplyMode::Off | ReplyMode::Skip) && cl.reply_mode != ReplyMode::On {
                 out.truncate(start);
+                out.append(&mut cl.unmuted);
             }
             // SKIP applies to the command after CLIENT REPLY SKIP.
             cl.reply_mode = match (mode, cl.reply_mode) {

@@ -65,7 +65,12 @@ pub async fn run(shared: Shared) -> i32 {
     let listeners = if port > 0 {
         match bind_tcp(&bind, port).await {
             Ok(l) => l,
-            Err(_) => return 1,
+            Err(_) => {
+                // Redis's wording; its test suite looks for it to retry on
+                // another port.
+                tracing::warn!("Failed listening on port {port} (TCP), aborting.");
+                return 1;
+            }
         }
     } else {
         Vec::new()

@@ -125,6 +125,7 @@ fn msg_header(out: &mut Vec<u8>, p: Proto, n: usize) {
 
 fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
     let p = c.proto();
+    let start = c.out.len();
     msg_header(c.out, p, 3);
     c.bulk(kind);
     match name {
@@ -133,6 +134,15 @@ fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
     }
     let n = c.cl.subscriptions();
     c.int(n as i64);
+    // Confirmations are sent as pushes (Redis's CLIENT_PUSHING), in RESP2
+    // too: CLIENT REPLY OFF/SKIP does not silence them.
+    if matches!(
+        c.cl.reply_mode,
+        crate::client::ReplyMode::Off | crate::client::ReplyMode::Skip
+    ) {
+        c.cl.unmuted.extend_from_slice(&c.out[start..]);
+        c.out.truncate(start);
+    }
 }
 
 fn subscribe(c: &mut Ctx) -> CmdResult {

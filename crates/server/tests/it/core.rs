@@ -289,3 +289,27 @@ fn command_getkeys_of_numkeys_commands_matches_redis() {
         assert!(ours.contains("keynum"), "{ours}");
     }
 }
+
+// A port in use: Redis's two log lines (its test suite retries on another
+// port when it sees the second) and exit status 1.
+#[test]
+fn busy_port_is_logged_as_redis_does() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("relica.log");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .current_dir(dir.path())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--logfile", log.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains(&format!(
+        "Warning: Could not create server TCP listening socket 127.0.0.1:{port}: "
+    )));
+    assert!(text.contains(&format!("Failed listening on port {port} (TCP), aborting.")));
+}

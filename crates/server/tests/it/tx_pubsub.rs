@@ -296,3 +296,31 @@ fn unsafe_free_kill(pid: i32) {
         .arg(pid.to_string())
         .status();
 }
+
+// CLIENT REPLY OFF silences replies, but not subscribe confirmations,
+// which Redis sends as pushes, in RESP2 too.
+#[test]
+fn subscribe_confirmations_under_client_reply_off_match_redis() {
+    let mut d = Diff::start(&[]);
+    let cmd = |d: &mut Diff, args: &[&str]| {
+        let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        d.ours.cmd(&v);
+        d.theirs.cmd(&v);
+    };
+    cmd(&mut d, &["CLIENT", "REPLY", "OFF"]);
+    cmd(&mut d, &["SET", "k", "v"]);
+    d.same_str(&["SUBSCRIBE", "ch"]);
+    d.same_str(&["UNSUBSCRIBE", "ch"]);
+    assert_eq!(d.same_str(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    // RESP3.
+    d.both(&[b"HELLO", b"3"]);
+    cmd(&mut d, &["CLIENT", "REPLY", "OFF"]);
+    d.same_str(&["SUBSCRIBE", "ch"]);
+    d.same_str(&["PSUBSCRIBE", "c*"]);
+    cmd(&mut d, &["SET", "k", "v"]);
+    d.same_str(&["UNSUBSCRIBE", "ch"]);
+    assert_eq!(d.same_str(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    cmd(&mut d, &["CLIENT", "REPLY", "SKIP"]);
+    d.same_str(&["PUNSUBSCRIBE", "c*"]);
+    assert_eq!(d.same_str(&["GET", "k"]), "$1\r\nv\r\n");
+}
