@@ -257,7 +257,7 @@ impl Engine {
             link_generation: 0,
             failover: None,
             no_replicas_since: now / 1000,
-            last_replica_ping: 0,
+            last_replica_ping: now / 1000,
             dbs: (0..ndb).map(|_| Db::new()).collect(),
             cfg,
             clients: HashMap::new(),

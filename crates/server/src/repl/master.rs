@@ -590,10 +590,13 @@ pub fn cron(eng: &mut Engine) {
     update_failover(eng);
     let now = eng.now;
     let period = eng.cfg.int(P::repl_ping_replica_period).max(1);
-    if !eng.replicas.is_empty() && !eng.is_replica() {
-        let secs = now / 1000;
-        if secs - eng.last_replica_ping >= period {
-            eng.last_replica_ping = secs;
+    // As Redis's `replication_cron_loops % period`, the ping ticks run
+    // from start-up whether or not replicas are attached: a replica that
+    // just attached is not pinged at once (tests read the stream).
+    let secs = now / 1000;
+    if secs - eng.last_replica_ping >= period {
+        eng.last_replica_ping = secs;
+        if !eng.replicas.is_empty() && !eng.is_replica() {
             eng.propagate_raw(&[b"PING"]);
         }
     }

@@ -761,3 +761,21 @@ fn replica_continues_partially_after_master_restart() {
     m.call(&["SET", "after", "3"]);
     wait_same_digest(&mut m, &mut r);
 }
+
+// PINGs reach replicas every repl-ping-replica-period, on ticks counted
+// from start-up as Redis's replicationCron, not on attach.
+#[test]
+fn replicas_are_pinged_every_period() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "no",
+        "--repl-ping-replica-period",
+        "1",
+    ]);
+    let mut c = master.raw();
+    c.cmd(&[b"SYNC"]);
+    read_rdb_bulk(&mut c);
+    let ping = b"*1\r\n$4\r\nPING\r\n";
+    assert_eq!(c.read_n(ping.len()), ping);
+    assert_eq!(c.read_n(ping.len()), ping);
+}
