@@ -299,7 +299,7 @@ fn exists(c: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for i in 1..c.args.len() {
         let k = c.args[i].clone();
-        if c.lookup_read(&k).is_some() {
+        if c.lookup_read_notouch(&k).is_some() {
             n += 1;
         }
     }
@@ -310,7 +310,7 @@ fn exists(c: &mut Ctx) -> CmdResult {
 fn type_(c: &mut Ctx) -> CmdResult {
     let k = c.args[1].clone();
     let t = c
-        .lookup_read(&k)
+        .lookup_read_notouch(&k)
         .map(|e| e.value.kind().name())
         .unwrap_or("none");
     c.simple(t);
@@ -601,7 +601,7 @@ fn touch(c: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for i in 1..c.args.len() {
         let k = c.args[i].clone();
-        if c.lookup_read(&k).is_some() {
+        if c.lookup_read_notouch(&k).is_some() {
             n += 1;
         }
     }
@@ -717,7 +717,7 @@ enum TtlKind {
 fn ttl_generic(c: &mut Ctx, kind: TtlKind) -> CmdResult {
     let k = c.args[1].clone();
     let now = c.now();
-    let Some(e) = c.lookup_read(&k) else {
+    let Some(e) = c.lookup_read_notouch(&k) else {
         c.int(-2);
         return Ok(());
     };
@@ -772,7 +772,7 @@ fn lfu_policy(c: &Ctx) -> bool {
 
 fn object_encoding(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
-    match c.lookup_read(&k).map(|e| e.value.encoding()) {
+    match c.lookup_read_notouch(&k).map(|e| e.value.encoding()) {
         Some(enc) => c.bulk(enc.as_bytes()),
         None => c.null(),
     }

@@ -370,6 +370,11 @@ impl<'a> Ctx<'a> {
         lookup_read_in(self.eng, self.cl.db, key, self.from_master)
     }
 
+    /// As `lookup_read`, leaving the key's access time alone.
+    pub fn lookup_read_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
+        lookup_read_touch(self.eng, self.cl.db, key, self.from_master, false)
+    }
+
     /// Look a key up for writing: lazy expiry, no stats.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.cl.db;
@@ -495,6 +500,19 @@ pub fn lookup_read_in<'e>(
     key: &[u8],
     from_master: bool,
 ) -> Option<&'e Entry> {
+    lookup_read_touch(eng, db, key, from_master, true)
+}
+
+/// A read lookup that updates the key's access time (LRU/LFU) only when
+/// `touch`: TYPE, EXISTS and the TTL family look without touching, as
+/// Redis's LOOKUP_NOTOUCH.
+fn lookup_read_touch<'e>(
+    eng: &'e mut Engine,
+    db: usize,
+    key: &[u8],
+    from_master: bool,
+    touch: bool,
+) -> Option<&'e Entry> {
     let now = eng.now;
     match eng.dbs[db].get(key).map(|e| e.is_expired(now)) {
         None => {
@@ -510,6 +528,9 @@ pub fn lookup_read_in<'e>(
         Some(false) => {}
     }
     eng.stats.hits += 1;
+    if !touch {
+        return eng.dbs[db].get(key);
+    }
     let old = eng.dbs[db].get(key).map(|e| e.lru).unwrap_or(0);
     let lru = eng.access(old);
     eng.dbs[db].get_touch(key, lru)

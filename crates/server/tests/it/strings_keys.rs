@@ -360,3 +360,33 @@ fn differential_strings_against_redis() {
         d.same_str(cmd);
     }
 }
+
+// TYPE, EXISTS, the TTL family and OBJECT ENCODING look at a key without
+// refreshing its access time (Redis's LOOKUP_NOTOUCH); GET refreshes it.
+#[test]
+fn inspecting_a_key_leaves_its_idle_time() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    r.call(&["SET", "foo", "bar"]);
+    let idle = |r: &mut crate::util::Raw| -> i64 {
+        r.call(&["OBJECT", "IDLETIME", "foo"])[1..]
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    wait_for("idle", Duration::from_secs(20), || idle(&mut r) >= 2);
+    for cmd in [
+        &["TYPE", "foo"][..],
+        &["EXISTS", "foo"],
+        &["TTL", "foo"],
+        &["PTTL", "foo"],
+        &["EXPIRETIME", "foo"],
+        &["PEXPIRETIME", "foo"],
+        &["OBJECT", "ENCODING", "foo"],
+    ] {
+        r.call(cmd);
+    }
+    assert!(idle(&mut r) >= 2);
+    r.call(&["GET", "foo"]);
+    assert!(idle(&mut r) < 2);
+}
