@@ -173,6 +173,9 @@ pub struct Engine {
     pub stats: Stats,
     /// Changes since the last save (rdb_changes_since_last_save).
     pub dirty: u64,
+    /// The running command propagates even if `dirty` did not move
+    /// (Redis's forceCommandPropagation: FLUSHALL saves and zeroes it).
+    pub force_propagation: bool,
     /// Server start (ms).
     pub start_ms: i64,
     /// Last successful save (s).
@@ -263,6 +266,7 @@ impl Engine {
             clients: HashMap::new(),
             stats: Stats::default(),
             dirty: 0,
+            force_propagation: false,
             start_ms: now,
             lastsave: now / 1000,
             repl: ReplState::default(),

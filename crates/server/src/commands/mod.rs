@@ -813,7 +813,8 @@ pub fn call(
     // bytes (repl::replica proxies them), not as our propagation.
     // A writable replica's own writes stay local, as in Redis: its stream
     // is its master's.
-    if eng.dirty != dirty_before
+    let forced = std::mem::take(&mut eng.force_propagation);
+    if (eng.dirty != dirty_before || forced)
         && spec.flags & f::WRITE != 0
         && !from_master
         && eng.link.is_none()

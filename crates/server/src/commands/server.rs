@@ -1275,7 +1275,6 @@ fn flushall(c: &mut Ctx) -> CmdResult {
         n += empty_db(db, lazy);
     }
     c.eng.dirty += n as u64;
-    c.dirty(1);
     crate::persist::after_flushall(c.eng);
     c.ok();
     Ok(())

@@ -189,12 +189,11 @@ pub fn after_flushall(eng: &mut Engine) {
         snapshot::cancel_bgsave(eng);
     }
     if !crate::config::save_points(eng.cfg.str(P::save)).is_empty() {
-        let dirty = eng.dirty;
-        if save_blocking(eng).is_ok() {
-            // Redis keeps FLUSHALL itself counted so it propagates/counts.
-            eng.dirty = dirty.min(1);
-        }
+        // The save leaves no changes to save (Redis's rdbSave zeroes
+        // dirty); FLUSHALL still reaches the replicas.
+        let _ = save_blocking(eng);
     }
+    eng.force_propagation = true;
 }
 
 /// INFO persistence fields about RDB. Copy-on-write is always 0: there is

@@ -492,3 +492,31 @@ fn snapshot_under_a_hammering_writer_equals_its_start() {
     let check = Server::start(&["--dir", s.dir.path().to_str().unwrap()]);
     assert_eq!(check.raw().call(&["DEBUG", "DIGEST"]), digest);
 }
+
+// FLUSHALL counts the keys it removed; with save points it saves, leaving
+// no changes to save, and still reaches replicas (even on empty databases).
+#[test]
+fn flushall_dirty_counter_and_propagation_match_redis() {
+    let mut d = crate::util::Diff::start(&[]);
+    let changes = |r: &mut crate::util::Raw| r.info_field("rdb_changes_since_last_save");
+    d.same_str(&["SET", "a", "1"]);
+    d.same_str(&["SET", "b", "1"]);
+    d.same_str(&["FLUSHALL"]);
+    assert_eq!(changes(&mut d.ours), changes(&mut d.theirs));
+    assert_eq!(changes(&mut d.ours), "4");
+    d.same_str(&["CONFIG", "SET", "save", "3600 1"]);
+    d.same_str(&["SET", "a", "1"]);
+    d.same_str(&["FLUSHALL"]);
+    assert_eq!(changes(&mut d.ours), changes(&mut d.theirs));
+    assert_eq!(changes(&mut d.ours), "0");
+
+    let s = Server::start(&["--save", "3600 1", "--repl-diskless-sync", "no"]);
+    let mut r = s.raw();
+    let mut replica = s.raw();
+    replica.cmd(&[b"SYNC"]);
+    let len: usize = replica.read_line()[1..].parse().unwrap();
+    replica.read_n(len);
+    assert_eq!(r.call(&["FLUSHALL"]), "+OK\r\n");
+    let want = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$8\r\nFLUSHALL\r\n";
+    assert_eq!(replica.read_n(want.len()), want);
+}
