@@ -234,11 +234,11 @@ pub fn signal_db_swapped(eng: &mut Engine, a: usize, b: usize) {
     }
 }
 
-/// Keys of a blocked command that are still of interest, for INFO.
+/// Clients blocked on keys or WAIT, or held by CLIENT PAUSE.
 pub fn blocked_clients(eng: &Engine) -> usize {
     eng.clients
         .values()
-        .filter(|c| c.block.as_ref().is_some_and(|b| !b.done))
+        .filter(|c| c.paused || c.block.as_ref().is_some_and(|b| !b.done))
         .count()
 }
 

@@ -219,6 +219,8 @@ pub struct Client {
     pub watched: Vec<(usize, Key, bool)>,
     /// CLIENT REPLY.
     pub reply_mode: ReplyMode,
+    /// Held by CLIENT PAUSE (counted in blocked_clients, as Redis).
+    pub paused: bool,
     /// Pushes a command wrote while its replies are off (subscribe
     /// confirmations): they go out anyway, as in Redis.
     pub unmuted: Vec<u8>,
@@ -260,6 +262,7 @@ impl Client {
             multi: Vec::new(),
             watched: Vec::new(),
             reply_mode: ReplyMode::On,
+            paused: false,
             unmuted: Vec::new(),
             channels: HashSet::new(),
             patterns: HashSet::new(),

@@ -228,6 +228,9 @@ where
                     pause_notify = Some(eng.pause_changed.clone());
                 }
             }
+            if let Some(c) = eng.clients.get_mut(&id) {
+                c.paused = pause_notify.is_some();
+            }
             if pause_notify.is_none() && !pending.is_empty() {
                 let Some(mut cl) = eng.clients.remove(&id) else {
                     return Ok(());
