@@ -65,6 +65,8 @@ pub enum ReplyMode {
 pub struct Outbox {
     buf: Mutex<crate::util::chunks::ChunkBuf>,
     len: AtomicUsize,
+    /// Bytes taken by the connection and not yet written out.
+    inflight: AtomicUsize,
     killed: AtomicBool,
     close_after_flush: AtomicBool,
     /// The client's protocol is RESP3 (for pushed messages).
@@ -102,24 +104,43 @@ impl Outbox {
         if self.is_killed() {
             return false;
         }
-        let len = self.len() + bytes.len();
-        if limit.hard > 0 && len as u64 > limit.hard {
+        if self.breaks_limit(self.held() + bytes.len(), limit, now) {
             self.kill();
             return false;
+        }
+        self.push(bytes);
+        true
+    }
+
+    /// Kill the client if what is queued now breaks `limit`, as Redis's
+    /// clientsCron: a client over its soft limit is dropped once the time
+    /// is up even when no new output comes. Returns whether it killed.
+    pub fn enforce_limit(&self, limit: crate::config::BufLimit, now: i64) -> bool {
+        if self.is_killed() || !self.breaks_limit(self.held(), limit, now) {
+            return false;
+        }
+        self.kill();
+        true
+    }
+
+    /// Whether a queue of `len` bytes breaks `limit`: over the hard limit,
+    /// or over the soft one for longer than allowed (the soft clock starts
+    /// and stops here).
+    fn breaks_limit(&self, len: usize, limit: crate::config::BufLimit, now: i64) -> bool {
+        if limit.hard > 0 && len as u64 > limit.hard {
+            return true;
         }
         if limit.soft > 0 && len as u64 > limit.soft {
             let since = self.soft_since.load(Ordering::Relaxed);
             if since == 0 {
                 self.soft_since.store(now, Ordering::Relaxed);
             } else if (now - since) as u64 >= limit.soft_secs * 1000 {
-                self.kill();
-                return false;
+                return true;
             }
         } else {
             self.soft_since.store(0, Ordering::Relaxed);
         }
-        self.push(bytes);
-        true
+        false
     }
 
     /// Whether pushed messages use RESP3.
@@ -134,7 +155,19 @@ impl Outbox {
         let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
         let c = b.pop_front();
         self.len.store(b.len(), Ordering::Relaxed);
+        self.inflight.store(c.len(), Ordering::Relaxed);
         c
+    }
+
+    /// What `take` gave is written out.
+    pub fn written(&self) {
+        self.inflight.store(0, Ordering::Relaxed);
+    }
+
+    /// Output held for the client: queued, plus taken and still being
+    /// written (CLIENT LIST omem, INFO, output-buffer limits).
+    pub fn held(&self) -> usize {
+        self.len() + self.inflight.load(Ordering::Relaxed)
     }
 
     /// Bytes queued.

@@ -178,6 +178,7 @@ where
                     if !pushed.is_empty() {
                         write_or_killed(sock, &pushed, outbox).await?;
                     }
+                    outbox.written();
                     if outbox.closing() && outbox.is_empty() {
                         sock.flush().await?;
                         return Ok(());
@@ -272,6 +273,7 @@ where
         }
         if !out.is_empty() {
             write_or_killed(sock, &out, outbox).await?;
+            outbox.written();
             out.clear();
             if out.capacity() > 1 << 20 {
                 out.shrink_to(16 * 1024);
@@ -329,6 +331,7 @@ where
     // +FULLRESYNC (queued when the snapshot started) goes first.
     let head = outbox.take();
     sock.write_all(&head).await?;
+    outbox.written();
     match transfer {
         Transfer::File(path) => {
             let mut f = tokio::fs::File::open(&path).await?;
@@ -463,6 +466,7 @@ where
             if !pushed.is_empty() {
                 sock.write_all(&pushed).await?;
             }
+            outbox.written();
             if !outbox.is_empty() {
                 outbox.wake();
             }

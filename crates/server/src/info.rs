@@ -37,7 +37,7 @@ fn client_memory(eng: &Engine, me: &Client) -> (u64, u64) {
     let (mut replicas, mut normal) = (0u64, 0u64);
     let asking = (!eng.clients.contains_key(&me.id)).then_some(me);
     for cl in eng.clients.values().map(|c| &**c).chain(asking) {
-        let bytes = (cl.qbuf + cl.outbox.len()) as u64;
+        let bytes = (cl.qbuf + cl.outbox.held()) as u64;
         let is_replica = cl.flags & crate::client::flag::REPLICA != 0
             && cl.flags & crate::client::flag::MONITOR == 0;
         if is_replica {
@@ -207,8 +207,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                 "client_recent_max_output_buffer:{}",
                 eng.clients
                     .values()
-                    .map(|c| c.outbox.len())
-                    .chain([me.outbox.len()])
+                    .map(|c| c.outbox.held())
+                    .chain([me.outbox.held()])
                     .max()
                     .unwrap_or(0)
             );

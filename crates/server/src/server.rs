@@ -235,9 +235,26 @@ async fn cron(shared: Shared) {
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;
                 crate::repl::master::cron(&mut e);
+                enforce_output_limits(&e, now);
             }
         }
         active_expire_cycle(&shared, hz);
+    }
+}
+
+/// Drop normal and pub/sub clients whose queued output stays over its soft
+/// limit (replicas are checked as their stream is fed).
+fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
+    for (id, c) in &e.clients {
+        if c.flags & (crate::client::flag::REPLICA | crate::client::flag::MASTER) != 0 {
+            continue;
+        }
+        let class = if c.subscriptions() > 0 { 2 } else { 0 };
+        if c.outbox.enforce_limit(e.buf_limits[class], now) {
+            tracing::warn!(
+                "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits."
+            );
+        }
     }
 }
 

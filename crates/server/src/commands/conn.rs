@@ -465,8 +465,8 @@ pub fn client_line(cl: &Client, now: i64) -> String {
         if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
         cl.qbuf,
         1024usize.saturating_sub(cl.qbuf),
-        cl.outbox.len(),
-        cl.qbuf + cl.outbox.len() + 1024,
+        cl.outbox.held(),
+        cl.qbuf + cl.outbox.held() + 1024,
         cl.last_cmd,
         if cl.proto == Proto::Resp3 { 3 } else { 2 }
     )

@@ -520,7 +520,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
             }
             SlaveState::Online | SlaveState::WaitBgsaveEnd | SlaveState::SendBulk => {
                 r.pending.push(bytes);
-                if limit.hard > 0 && r.pending.len() as u64 + r.outbox.len() as u64 > limit.hard {
+                if limit.hard > 0 && r.pending.len() as u64 + r.outbox.held() as u64 > limit.hard {
                     r.outbox.kill();
                     dropped.push(r.id);
                 }

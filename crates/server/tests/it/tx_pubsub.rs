@@ -155,6 +155,41 @@ fn slow_subscriber_is_disconnected_at_the_pubsub_limit() {
         .contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
 }
 
+// Over the soft limit for longer than allowed, a subscriber is dropped even
+// when nothing more is published (Redis's clientsCron).
+#[test]
+fn soft_limit_is_enforced_without_more_output() {
+    let s = Server::start(&["--client-output-buffer-limit", "pubsub 0 100kb 1"]);
+    let mut sub = s.raw();
+    sub.call(&["SUBSCRIBE", "flood"]);
+    let mut p = s.raw();
+    let big = "z".repeat(1 << 20);
+    // Until the socket buffers are full and relica itself holds well over
+    // the limit (the kernel can no longer take it off its hands).
+    wait_for("queue over the soft limit", T, || {
+        p.call(&["PUBLISH", "flood", &big]);
+        let list = p.call(&["CLIENT", "LIST"]);
+        list.lines()
+            .filter(|l| l.contains("sub=1"))
+            .filter_map(|l| {
+                l.split("omem=")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .any(|omem| omem > 2 << 20)
+    });
+    // Nothing more is published: only the cron can drop it now.
+    wait_for("subscriber dropped", T, || {
+        p.call(&["PUBSUB", "NUMSUB", "flood"]).ends_with(":0\r\n")
+    });
+    assert!(s
+        .log_text()
+        .contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
+}
+
 #[test]
 fn keyspace_notifications() {
     let s = Server::start(&[]);
