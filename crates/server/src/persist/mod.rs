@@ -37,8 +37,9 @@ pub struct SaveState {
     pub last_bgsave_secs: Option<i64>,
     /// rdb_saves
     pub saves: u64,
-    /// rdb_last_bgsave_status ok?
-    pub last_ok: bool,
+    /// The last background save to disk failed (rdb_last_bgsave_status:err);
+    /// false at start, as Redis. A diskless transfer does not set it.
+    pub last_failed: bool,
     /// rdb_last_load_keys_loaded
     pub last_load_keys: u64,
     /// rdb_last_load_keys_expired
@@ -79,7 +80,7 @@ pub fn save_blocking(eng: &mut Engine) -> std::io::Result<()> {
             eng.dirty = 0;
             eng.lastsave = crate::clock::now_secs();
             eng.save.saves += 1;
-            eng.save.last_ok = true;
+            eng.save.last_failed = false;
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -88,7 +89,7 @@ pub fn save_blocking(eng: &mut Engine) -> std::io::Result<()> {
                 tmp.display(),
                 dir.display()
             );
-            eng.save.last_ok = false;
+            eng.save.last_failed = true;
         }
     }
     res
@@ -213,7 +214,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         eng.dirty,
         job.is_some() as u8,
         eng.lastsave,
-        if eng.save.last_ok || eng.save.saves == 0 { "ok" } else { "err" },
+        if eng.save.last_failed { "err" } else { "ok" },
         eng.save.last_bgsave_secs.unwrap_or(-1),
         eng.save.saves,
         eng.save.last_load_expired,
@@ -235,7 +236,7 @@ pub fn cron(eng: &mut Engine) {
         return;
     }
     let now = crate::clock::now_secs();
-    let retry_ok = eng.save.last_ok || now - eng.save.last_try > 5;
+    let retry_ok = !eng.save.last_failed || now - eng.save.last_try > 5;
     for (secs, changes) in crate::config::save_points(eng.cfg.str(P::save)) {
         if eng.dirty >= changes as u64 && now - eng.lastsave > secs && retry_ok {
             tracing::info!("{changes} changes in {secs} seconds. Saving...");
@@ -252,8 +253,7 @@ pub fn cron(eng: &mut Engine) {
 /// writeCommandsDeniedByDiskError.
 pub fn writes_denied(eng: &Engine) -> bool {
     eng.cfg.bool(P::stop_writes_on_bgsave_error)
-        && !eng.save.last_ok
-        && eng.save.saves > 0
+        && eng.save.last_failed
         && !crate::config::save_points(eng.cfg.str(P::save)).is_empty()
 }
 

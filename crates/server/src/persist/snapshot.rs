@@ -456,14 +456,14 @@ fn run_bgsave(
                 tracing::info!("Background saving terminated with success");
                 eng.dirty = eng.dirty.saturating_sub(job.dirty_before);
                 eng.lastsave = now_ms / 1000;
-                eng.save.last_ok = true;
+                eng.save.last_failed = false;
             }
             Err(e) if job.cancel => {
                 tracing::warn!("Background saving was canceled: {e}");
             }
             Err(e) => {
                 tracing::warn!("Background saving error: {e}");
-                eng.save.last_ok = false;
+                eng.save.last_failed = true;
             }
         }
     }

@@ -84,11 +84,14 @@ fn live_writes(m: &mut Raw) {
 }
 
 fn full_sync_with_redis_replica(diskless: &str) {
+    // With save points, so that a failed save would refuse writes.
     let master = Server::start(&[
         "--repl-diskless-sync",
         diskless,
         "--repl-diskless-sync-delay",
         "0",
+        "--save",
+        "3600 1",
     ]);
     let mut m = master.raw();
     load_dataset(&mut m);
@@ -96,6 +99,10 @@ fn full_sync_with_redis_replica(diskless: &str) {
     let mut r = replica.raw();
     wait_up(&mut r);
     wait_same_digest(&mut m, &mut r);
+    // A replication snapshot, to disk or not, leaves the save status ok
+    // and writes allowed.
+    assert_eq!(m.info_field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(m.call(&["SET", "after-sync", "1"]), "+OK\r\n");
     live_writes(&mut m);
     wait_same_digest(&mut m, &mut r);
     assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
