@@ -520,8 +520,19 @@ impl Engine {
         if self.is_replica() {
             return !from_master;
         }
+        if self.expiry_paused() {
+            // Logically expired, deleted once the pause is over (a
+            // deletion would be a write).
+            return true;
+        }
         self.delete_expired(db, key);
         true
+    }
+
+    /// CLIENT PAUSE (WRITE or ALL) also holds expiry, active and passive,
+    /// as Redis's checkClientPauseTimeoutAndReturnIfPaused.
+    pub fn expiry_paused(&self) -> bool {
+        self.pause.until > self.now
     }
 
     /// Remove an expired key and propagate its deletion, as Redis's

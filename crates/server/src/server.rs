@@ -267,11 +267,11 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
     let mut keys = Vec::new();
     loop {
         let mut e = lock(shared);
-        if !e.active_expire || e.is_replica() {
-            return;
-        }
         let now = crate::clock::now_ms();
         e.now = now;
+        if !e.active_expire || e.is_replica() || e.expiry_paused() {
+            return;
+        }
         let ndb = e.dbs.len();
         let (mut db, mut seg) = e.expire_cursor;
         let mut visited = 0;

@@ -578,9 +578,10 @@ fn randomkey(c: &mut Ctx) -> CmdResult {
         let expired = e.is_expired(now);
         if expired {
             tries += 1;
-            // On a replica expired keys are not deleted; after enough tries
+            // On a replica, or while clients are paused, expired keys are
+            // not deleted; after enough tries
             // give one back rather than loop for ever (as Redis does).
-            if c.eng.is_replica() {
+            if c.eng.is_replica() || c.eng.expiry_paused() {
                 if tries > 100 {
                     c.bulk(&k);
                     return Ok(());

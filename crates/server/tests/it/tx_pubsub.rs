@@ -263,6 +263,29 @@ fn client_pause_write_blocks_writes_only() {
     assert_eq!(admin.info_field("blocked_clients"), "0");
 }
 
+// CLIENT PAUSE holds expiry too: keys past their time read as missing but
+// are deleted (and counted) only once the pause is over.
+#[test]
+fn client_pause_holds_active_and_passive_expiry() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    r.call(&["SET", "foo", "bar", "PX", "10"]);
+    r.call(&["SET", "baz", "qux", "PX", "10"]);
+    assert_eq!(r.call(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+    wait_for("logically expired", Duration::from_secs(20), || {
+        r.call(&["GET", "foo"]) == "$-1\r\n"
+    });
+    assert_eq!(r.call(&["EXISTS", "baz"]), ":0\r\n");
+    assert_eq!(r.info_field("expired_keys"), "0");
+    assert_eq!(r.call(&["DBSIZE"]), ":2\r\n");
+    assert_eq!(r.call(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    r.call(&["GET", "foo"]);
+    wait_for("expired after the pause", Duration::from_secs(20), || {
+        r.info_field("expired_keys") == "2"
+    });
+    assert_eq!(r.call(&["DBSIZE"]), ":0\r\n");
+}
+
 #[test]
 fn unix_socket_and_daemonize_with_pidfile() {
     let dir = tempfile::tempdir().unwrap();
