@@ -215,6 +215,20 @@ fn bgsaves_for_sync(master: &Server) -> usize {
         .count()
 }
 
+/// A disk-mode master with the dataset, whose snapshots crawl (10 ms a
+/// key) until `lift_save_delay_and_sync`.
+fn held_disk_master() -> (Server, Raw) {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "no",
+        "--rdb-key-save-delay",
+        "10000",
+    ]);
+    let mut m = master.raw();
+    load_dataset(&mut m);
+    (master, m)
+}
+
 /// Let the held snapshot finish, then wait for every replica to be up and
 /// hold the master's dataset.
 fn lift_save_delay_and_sync(m: &mut Raw, replicas: &[&Server]) {
@@ -235,14 +249,7 @@ fn lift_save_delay_and_sync(m: &mut Raw, replicas: &[&Server]) {
 // in, then is lifted (the saver reads it at every step).
 #[test]
 fn second_replica_attaches_to_a_running_disk_snapshot() {
-    let master = Server::start(&[
-        "--repl-diskless-sync",
-        "no",
-        "--rdb-key-save-delay",
-        "10000",
-    ]);
-    let mut m = master.raw();
-    load_dataset(&mut m);
+    let (master, mut m) = held_disk_master();
     let r1 = redis_replica(&master, &[]);
     wait_log(&master, "Starting BGSAVE for SYNC with target: disk");
     live_writes(&mut m);
@@ -287,14 +294,7 @@ fn replica_waits_for_the_next_snapshot_after_a_socket_one() {
 // shared: the replica waits for the next one, started when it ends.
 #[test]
 fn replica_does_not_attach_to_a_users_bgsave() {
-    let master = Server::start(&[
-        "--repl-diskless-sync",
-        "no",
-        "--rdb-key-save-delay",
-        "10000",
-    ]);
-    let mut m = master.raw();
-    load_dataset(&mut m);
+    let (master, mut m) = held_disk_master();
     assert_eq!(m.call(&["BGSAVE"]), "+Background saving started\r\n");
     let r = redis_replica(&master, &[]);
     wait_log(
