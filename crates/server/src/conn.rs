@@ -33,7 +33,7 @@ pub struct Peer {
 }
 
 /// Whether the pause blocks this command (CLIENT PAUSE WRITE lets reads go).
-fn paused_for(eng: &Engine, args: &[Bytes]) -> bool {
+pub(crate) fn paused_for(eng: &Engine, args: &[Bytes]) -> bool {
     if eng.pause.until <= crate::clock::now_ms() {
         return false;
     }

@@ -74,6 +74,9 @@ pub struct Link {
     pub transfer: (i64, i64),
     /// The MASTER client's id while streaming.
     pub client_id: Option<u64>,
+    /// Stream bytes read but not applied yet (held by CLIENT PAUSE):
+    /// slave_read_repl_offset is ahead of slave_repl_offset by this much.
+    pub unapplied: i64,
 }
 
 /// Become a replica of host:port (REPLICAOF, or `replicaof` at start-up).
@@ -107,6 +110,7 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         down_since: 0,
         cached,
         transfer: (0, 0),
+        unapplied: 0,
         client_id: None,
     });
     eng.repl.master_link_up = false;
@@ -739,10 +743,13 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
     let mut ack = tokio::time::interval(Duration::from_secs(1));
     // Applied bytes of an open MULTI block, counted at its EXEC.
     let mut held: Vec<u8> = Vec::new();
+    let pause_changed = lock(shared).pause_changed.clone();
+    // Held by CLIENT PAUSE: nothing is applied until the pause changes.
+    let mut paused = false;
     loop {
         // Apply what is buffered.
-        if !mc.buf.is_empty() {
-            let Some(acks) = apply(
+        if !mc.buf.is_empty() && !paused {
+            let Some(done) = apply(
                 shared,
                 generation,
                 &mut mc.buf,
@@ -753,11 +760,26 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
             else {
                 return Ok(());
             };
-            for off in acks {
+            for off in done.acks {
                 mc.send(&[b"REPLCONF", b"ACK", off.to_string().as_bytes()])
                     .await?;
             }
+            paused = done.paused;
         }
+        // While paused, wake when the pause changes or ends, and keep
+        // reading (counted in slave_read_repl_offset).
+        let held_by_pause = paused;
+        let pause_wait = async {
+            if !held_by_pause {
+                return std::future::pending::<()>().await;
+            }
+            let until = lock(shared).pause.until;
+            let left = (until - crate::clock::now_ms()).max(1) as u64;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(left)) => {}
+                _ = pause_changed.notified() => {}
+            }
+        };
         if outbox.is_killed() {
             return Err("Master link closed by REPLICAOF or CLIENT KILL".into());
         }
@@ -768,7 +790,16 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
                     Ok(_) => {}
                     Err(e) => return Err(format!("Error reading from MASTER: {e}")),
                 }
+                if paused {
+                    let mut eng = lock(shared);
+                    let now = crate::clock::now_ms();
+                    if let Some(l) = eng.link.as_mut() {
+                        l.unapplied = (mc.buf.len() + held.len()) as i64;
+                        l.last_io = now;
+                    }
+                }
             }
+            _ = pause_wait => paused = false,
             _ = ack.tick() => {
                 let (off, silent, cur) = {
                     let eng = lock(shared);
@@ -793,9 +824,8 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
     }
 }
 
-/// Apply the complete commands in `buf` under the lock. Returns the
-/// offsets to acknowledge (REPLCONF GETACK), or None when this link is
-/// no longer the current one.
+/// Apply the complete commands in `buf` under the lock, up to one CLIENT
+/// PAUSE holds. None when this link is no longer the current one.
 fn apply(
     shared: &Shared,
     generation: u64,
@@ -803,7 +833,7 @@ fn apply(
     dec: &mut resp::RequestDecoder,
     limits: &resp::Limits,
     held: &mut Vec<u8>,
-) -> LinkResult<Option<Vec<i64>>> {
+) -> LinkResult<Option<Applied>> {
     let mut acks: Vec<i64> = Vec::new();
     let mut eng = lock(shared);
     if !eng
@@ -825,6 +855,7 @@ fn apply(
         l.last_io = now;
     }
     let mut result = Ok(Some(()));
+    let mut paused = false;
     loop {
         let args = match dec.decode(buf, limits) {
             Ok(Some(a)) => a,
@@ -842,6 +873,16 @@ fn apply(
         let is_getack = args.len() >= 2
             && crate::commands::eq(&args[0], "replconf")
             && crate::commands::eq(&args[1], "getack");
+        if !is_getack && crate::conn::paused_for(&eng, &args) {
+            // CLIENT PAUSE holds our master's writes too, as in Redis: put
+            // the command back and wait for the pause to end.
+            let mut back = BytesMut::with_capacity(raw.len() + buf.len());
+            back.extend_from_slice(&raw);
+            back.extend_from_slice(buf);
+            *buf = back;
+            paused = true;
+            break;
+        }
         if is_getack {
             // The ACK excludes the GETACK itself, as in Redis.
             acks.push(eng.repl.master_repl_offset);
@@ -858,7 +899,19 @@ fn apply(
         }
     }
     eng.clients.insert(id, cl);
-    result.map(|r| r.map(|_| acks))
+    if let Some(l) = eng.link.as_mut() {
+        l.unapplied = (buf.len() + held.len()) as i64;
+    }
+    result.map(|r| r.map(|_| Applied { acks, paused }))
+}
+
+/// What `apply` did.
+#[derive(Debug, PartialEq)]
+struct Applied {
+    /// Offsets to acknowledge (REPLCONF GETACK).
+    acks: Vec<i64>,
+    /// It stopped at a command CLIENT PAUSE holds.
+    paused: bool,
 }
 
 /// ROLE for a replica.
@@ -900,7 +953,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         if up { "up" } else { "down" },
         if l.last_io > 0 { (now - l.last_io) / 1000 } else { -1 },
         (l.state == LinkState::Transfer) as u8,
-        eng.repl.master_repl_offset,
+        eng.repl.master_repl_offset + l.unapplied,
         eng.repl.master_repl_offset,
     );
     if l.state == LinkState::Transfer {
@@ -982,6 +1035,7 @@ mod tests {
             down_since: 0,
             cached: None,
             transfer: (0, 0),
+            unapplied: 0,
             client_id: Some(id),
         });
         eng.repl.master_repl_offset = 100;
@@ -1006,7 +1060,8 @@ mod tests {
         buf.extend_from_slice(&exec[..3]); // EXEC split across reads
         let acks = apply(&shared, 1, &mut buf, &mut dec, &limits, &mut held)
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .acks;
         assert!(acks.is_empty());
         // SET counted; MULTI and SET b held until EXEC.
         assert_eq!(
@@ -1018,7 +1073,8 @@ mod tests {
         buf.extend_from_slice(&getack);
         let acks = apply(&shared, 1, &mut buf, &mut dec, &limits, &mut held)
             .unwrap()
-            .unwrap();
+            .unwrap()
+            .acks;
         let after_exec = 100 + (set.len() + multi.len() + set_b.len() + exec.len()) as i64;
         assert_eq!(
             acks,

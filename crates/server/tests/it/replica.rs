@@ -431,3 +431,43 @@ fn swapdb_serves_old_data_during_sync_and_keeps_it_on_failure() {
     assert_eq!(r.call(&["GET", "old"]), "$4\r\ndata\r\n");
     assert_eq!(r.call(&["DBSIZE"]), ":1\r\n");
 }
+
+// CLIENT PAUSE WRITE on a replica holds its master's writes too, as in
+// Redis: they are read (slave_read_repl_offset) but applied only after the
+// pause; with a redis-server master and a relica one.
+fn paused_replica_holds_the_stream(master: Server) {
+    let mut m = master.raw();
+    m.call(&["CONFIG", "SET", "repl-ping-replica-period", "3600"]);
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    m.call(&["SET", "foo", "bar"]);
+    let before = int_field(&mut m, "master_repl_offset");
+    wait_for("in step", Duration::from_secs(60), || {
+        int_field(&mut r, "slave_repl_offset") == before
+    });
+    assert_eq!(r.call(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+    m.call(&["SET", "foo2", "bar2"]);
+    let now = int_field(&mut m, "master_repl_offset");
+    wait_for("read ahead", Duration::from_secs(60), || {
+        int_field(&mut r, "slave_read_repl_offset") == now
+    });
+    assert_eq!(int_field(&mut r, "slave_repl_offset"), before);
+    assert_eq!(r.call(&["GET", "foo2"]), "$-1\r\n");
+    assert_eq!(r.call(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    wait_for("applied", Duration::from_secs(60), || {
+        int_field(&mut r, "slave_repl_offset") == now
+    });
+    assert_eq!(r.call(&["GET", "foo2"]), "$4\r\nbar2\r\n");
+}
+
+#[test]
+fn paused_replica_of_redis_holds_the_stream() {
+    paused_replica_holds_the_stream(Server::redis(&[]));
+}
+
+#[test]
+fn paused_replica_of_relica_holds_the_stream() {
+    paused_replica_holds_the_stream(Server::start(&[]));
+}
