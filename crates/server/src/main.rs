@@ -77,16 +77,9 @@ fn main() -> anyhow::Result<()> {
     }
     // As Redis, work in `dir`: relative logfile, pidfile and socket paths
     // are taken from there, and `dir` reads back as the absolute path.
-    let dir = cfg.str(config::P::dir).to_string();
-    match std::env::set_current_dir(&dir).and_then(|()| std::env::current_dir()) {
-        Ok(abs) => cfg.set_parsed(
-            config::P::dir as usize,
-            config::CVal::Str(abs.to_string_lossy().into_owned()),
-        ),
-        Err(e) => {
-            eprintln!("Can't chdir to '{dir}': {e}");
-            std::process::exit(1);
-        }
+    if let Err(e) = cfg.enter_dir() {
+        eprintln!("Can't chdir to '{}': {e}", cfg.str(config::P::dir));
+        std::process::exit(1);
     }
     let logfile = cfg.str(config::P::logfile).to_string();
     log::init(&logfile, cfg.log_level())?;

@@ -251,9 +251,7 @@ fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
         }
         let class = if c.subscriptions() > 0 { 2 } else { 0 };
         if c.outbox.enforce_limit(e.buf_limits[class], now) {
-            tracing::warn!(
-                "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits."
-            );
+            crate::commands::pubsub::log_overflow(*id);
         }
     }
 }

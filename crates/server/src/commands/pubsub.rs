@@ -295,7 +295,8 @@ pub fn publish(eng: &mut Engine, channel: &[u8], msg: &[u8]) -> usize {
     n
 }
 
-fn log_overflow(id: u64) {
+/// Redis's log line for a client dropped at its output-buffer limit.
+pub(crate) fn log_overflow(id: u64) {
     tracing::warn!(
         "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits."
     );

@@ -565,15 +565,7 @@ fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), Strin
 fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
     match name {
         "loglevel" => crate::log::set_level(eng.cfg.log_level()),
-        "dir" => {
-            // Kept as the absolute path, as Redis's CONFIG GET dir (getcwd).
-            std::env::set_current_dir(eng.cfg.str(P::dir)).map_err(|e| e.to_string())?;
-            let abs = std::env::current_dir().map_err(|e| e.to_string())?;
-            eng.cfg.set_parsed(
-                P::dir as usize,
-                config::CVal::Str(abs.to_string_lossy().into_owned()),
-            );
-        }
+        "dir" => eng.cfg.enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "maxmemory-policy" => eng.lfu_mode = eng.cfg.str(P::maxmemory_policy).contains("lfu"),
         "notify-keyspace-events" => {

@@ -623,6 +623,15 @@ impl Config {
         }
     }
 
+    /// Make `dir` the working directory and keep it as the absolute path,
+    /// as Redis (CONFIG GET dir is getcwd).
+    pub fn enter_dir(&mut self) -> std::io::Result<()> {
+        std::env::set_current_dir(self.str(P::dir))?;
+        let abs = std::env::current_dir()?;
+        self.vals[P::dir as usize] = CVal::Str(abs.to_string_lossy().into_owned());
+        Ok(())
+    }
+
     /// Set a value already parsed and validated.
     pub fn set_parsed(&mut self, idx: usize, v: CVal) {
         self.vals[idx] = v;
