@@ -144,6 +144,15 @@ where
     let mut limits = Limits::default();
     let mut qbuf_limit = 1usize << 30;
     let mut idle_timeout = 0u64;
+    // Before the first read: a client that has not authenticated is bounded
+    // from its first byte (Redis's authRequired in processMultibulkBuffer).
+    refresh_limits(
+        &lock(shared),
+        id,
+        &mut limits,
+        &mut qbuf_limit,
+        &mut idle_timeout,
+    );
     let mut is_replica = false;
     loop {
         // Read what is there unless commands are still waiting to run.
@@ -251,11 +260,7 @@ where
                 eng.stats.writes += 1;
             }
             nagle = became_replica && eng.cfg.bool(P::repl_disable_tcp_nodelay);
-            limits.max_bulk_len = eng.cfg.int(P::proto_max_bulk_len) as u64;
-            limits.auth_required = !eng.cfg.str(P::requirepass).is_empty()
-                && !eng.clients.get(&id).is_some_and(|c| c.authenticated);
-            qbuf_limit = eng.cfg.int(P::client_query_buffer_limit) as usize;
-            idle_timeout = eng.cfg.int(P::timeout) as u64;
+            refresh_limits(&eng, id, &mut limits, &mut qbuf_limit, &mut idle_timeout);
         }
         if nagle {
             // Redis's repl-disable-tcp-nodelay: fewer, larger packets to
@@ -421,6 +426,22 @@ where
     }
 }
 
+/// The connection's protocol limits, query-buffer limit and idle timeout,
+/// as the configuration and the client's authentication now stand.
+fn refresh_limits(
+    eng: &crate::engine::Engine,
+    id: u64,
+    limits: &mut Limits,
+    qbuf_limit: &mut usize,
+    idle_timeout: &mut u64,
+) {
+    limits.max_bulk_len = eng.cfg.int(P::proto_max_bulk_len) as u64;
+    limits.auth_required = !eng.cfg.str(P::requirepass).is_empty()
+        && !eng.clients.get(&id).is_some_and(|c| c.authenticated);
+    *qbuf_limit = eng.cfg.int(P::client_query_buffer_limit) as usize;
+    *idle_timeout = eng.cfg.int(P::timeout) as u64;
+}
+
 fn decode_all(
     dec: &mut RequestDecoder,
     rbuf: &mut BytesMut,
@@ -429,6 +450,12 @@ fn decode_all(
     err: &mut Option<resp::ProtocolError>,
 ) {
     while pending.len() < 4096 {
+        // Until it authenticates, a client's commands are decoded one at a
+        // time: Redis runs each (an AUTH lifts the limits) before it parses
+        // the next.
+        if limits.auth_required && !pending.is_empty() {
+            break;
+        }
         match dec.decode(rbuf, limits) {
             Ok(Some(args)) => pending.push_back(args),
             Ok(None) => break,

@@ -219,3 +219,98 @@ fn quit_and_reset() {
     assert_eq!(r.call(&["QUIT"]), "+OK\r\n");
     assert!(r.closed());
 }
+
+/// Resident set size of a process, from /proc.
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("VmRSS")
+}
+
+/// Send a header announcing a huge argument, then up to `body` bytes of it;
+/// return what the server answered once it closed the connection.
+fn unauthenticated_flood(port: u16, header: &[u8], body: usize) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(header).expect("write header");
+    let chunk = vec![b'x'; 1 << 20];
+    let mut sent = 0;
+    while sent < body && s.write_all(&chunk).is_ok() {
+        sent += chunk.len();
+    }
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// Issue 19, first point: a client that has not authenticated cannot make
+/// the server hold memory. Both servers refuse a long argument or a long
+/// multibulk at its header and close; under four connections announcing
+/// 500 MB and sending 100 MB each, relica's RSS stays within 2x
+/// redis-server's.
+#[test]
+fn unauthenticated_clients_are_bounded_as_in_redis() {
+    const BULK: &str = "-ERR Protocol error: unauthenticated bulk length\r\n";
+    const MULTIBULK: &str = "-ERR Protocol error: unauthenticated multibulk length\r\n";
+    let relica = Server::start(&["--requirepass", "secret"]);
+    let redis = Server::redis(&["--requirepass", "secret"]);
+    for s in [&relica, &redis] {
+        let flood = |header: &[u8]| unauthenticated_flood(s.port, header, 0);
+        assert_eq!(flood(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$500000000\r\n"), BULK);
+        assert_eq!(flood(b"*1\r\n$16385\r\n"), BULK);
+        assert_eq!(flood(b"*11\r\n"), MULTIBULK);
+        assert_eq!(flood(b"*100\r\n"), MULTIBULK);
+        // Within the limits an unauthenticated command gets -NOAUTH.
+        let mut r = s.raw();
+        r.send(b"*10\r\n$3\r\nDEL\r\n");
+        for _ in 0..9 {
+            r.send(b"$16384\r\n");
+            r.send(&vec![b'v'; 16384]);
+            r.send(b"\r\n");
+        }
+        assert!(r.reply_str().starts_with("-NOAUTH"));
+        // An AUTH in the same packet lifts the limits for what follows, as
+        // Redis runs each command before it parses the next.
+        let mut r = s.raw();
+        r.send(b"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$20000\r\n");
+        r.send(&vec![b'v'; 20000]);
+        r.send(b"\r\n*2\r\n$6\r\nSTRLEN\r\n$1\r\nk\r\n");
+        assert_eq!(r.reply_str(), "+OK\r\n");
+        assert_eq!(r.reply_str(), "+OK\r\n");
+        assert_eq!(r.reply_str(), ":20000\r\n");
+        // HELLO with AUTH authenticates too.
+        let mut r = s.raw();
+        r.send(b"*5\r\n$5\r\nHELLO\r\n$1\r\n2\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$6\r\nsecret\r\n");
+        assert!(r.reply_str().starts_with('*'));
+        r.send(b"*13\r\n$4\r\nMSET\r\n");
+        for i in 0..12 {
+            r.send(format!("$1\r\n{}\r\n", i % 10).as_bytes());
+        }
+        assert_eq!(r.reply_str(), "+OK\r\n");
+    }
+    let attack = |s: &Server| {
+        let port = s.port;
+        let floods: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    unauthenticated_flood(port, b"*2\r\n$3\r\nGET\r\n$500000000\r\n", 100 << 20)
+                })
+            })
+            .collect();
+        for f in floods {
+            assert_eq!(f.join().expect("flood thread"), BULK);
+        }
+        rss_kb(s.pid())
+    };
+    let (ours, theirs) = (attack(&relica), attack(&redis));
+    assert!(
+        ours <= 2 * theirs,
+        "relica holds {ours} kB after the attack, redis-server {theirs} kB"
+    );
+}
