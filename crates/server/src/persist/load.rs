@@ -436,7 +436,8 @@ fn log_aux(key: &[u8], value: &[u8]) {
     }
 }
 
-fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
+/// An AUX field of a file being loaded: logged, and kept where it matters.
+pub fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
     log_aux(key, value);
     let v = String::from_utf8_lossy(value);
     match key {
@@ -446,6 +447,7 @@ fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
             }
         }
         b"repl-id" => lock(shared).save.loaded_replid = Some(v.into_owned()),
+        b"repl-stream-db" => lock(shared).save.loaded_stream_db = v.parse().ok(),
         b"repl-offset" => {
             if let Ok(o) = v.parse::<i64>() {
                 lock(shared).save.loaded_repl_offset = Some(o);

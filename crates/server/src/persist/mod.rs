@@ -26,6 +26,9 @@ pub struct SaveState {
     pub loaded_replid: Option<String>,
     /// The replication offset the loaded file recorded.
     pub loaded_repl_offset: Option<i64>,
+    /// The db the replication stream had selected when the loaded file was
+    /// written (`repl-stream-db`): where a replica's MASTER client starts.
+    pub loaded_stream_db: Option<usize>,
     /// BGSAVE SCHEDULE asked for one after the running save.
     pub scheduled: bool,
     /// The RDB on disk was written only for replication and may be
@@ -140,7 +143,12 @@ pub fn aux_fields(eng: &Engine) -> Vec<(String, String)> {
         ("used-mem".into(), crate::alloc::allocated().to_string()),
     ];
     if eng.repl.backlog_active || eng.is_replica() {
-        let db = eng.repl.stream_db.max(0);
+        // A replica records its master's stream's db (Redis's
+        // rdbPopulateSaveInfo: the master client's db), a master its own.
+        let db = match eng.link.as_ref() {
+            Some(l) => l.db as i64,
+            None => eng.repl.stream_db.max(0),
+        };
         v.push(("repl-stream-db".into(), db.to_string()));
         v.push(("repl-id".into(), eng.repl.replid.clone()));
         v.push((

@@ -22,9 +22,14 @@ pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
     write_stream(eng, db, argv);
 }
 
-/// Whether anything consumes the stream.
+/// Whether this node writes a stream of its own: it keeps a backlog and is
+/// not a replica. A replica's stream is its master's, proxied byte for byte
+/// (`replica::apply`): nothing it runs itself (a client's PUBLISH, a
+/// writable replica's writes, DEBUG REPLICATE, a PING) may move its offset,
+/// as Redis's `replicationFeedSlaves` returns at once when `masterhost` is
+/// set.
 fn stream_active(eng: &Engine) -> bool {
-    eng.repl.backlog_active
+    eng.repl.backlog_active && eng.link.is_none()
 }
 
 fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {

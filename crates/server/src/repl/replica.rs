@@ -77,6 +77,10 @@ pub struct Link {
     /// Stream bytes read but not applied yet (held by CLIENT PAUSE):
     /// slave_read_repl_offset is ahead of slave_repl_offset by this much.
     pub unapplied: i64,
+    /// The db the master's stream last selected. It outlives the MASTER
+    /// client, as Redis's cached master keeps its db: a partial resync
+    /// continues the stream where it stopped, with no new SELECT.
+    pub db: usize,
 }
 
 /// Become a replica of host:port (REPLICAOF, or `replicaof` at start-up).
@@ -91,13 +95,15 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
     // (Redis's replicationCacheMasterUsingMyself), our master's as a
     // replica (replicationCacheMaster). At start-up only a loaded file's
     // replication id says what the data is.
-    let cached = if cache_self {
-        Some((eng.repl.replid.clone(), eng.repl.master_repl_offset))
+    let (cached, db) = if cache_self {
+        // The new master starts its stream with a SELECT (a promoted
+        // replica forgets its stream's db), so any db does.
+        let own = (eng.repl.replid.clone(), eng.repl.master_repl_offset);
+        (Some(own), 0)
     } else {
-        eng.save
-            .loaded_replid
-            .clone()
-            .zip(eng.save.loaded_repl_offset)
+        let loaded = eng.save.loaded_replid.clone();
+        let db = eng.save.loaded_stream_db.unwrap_or(0);
+        (loaded.zip(eng.save.loaded_repl_offset), db)
     };
     eng.link_generation += 1;
     crate::log::set_role_replica(true);
@@ -112,6 +118,7 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         transfer: (0, 0),
         unapplied: 0,
         client_id: None,
+        db,
     });
     eng.repl.master_link_up = false;
     let _ = eng.cfg.set_from_words(
@@ -393,6 +400,7 @@ async fn full_sync(
     offset: i64,
 ) -> LinkResult<()> {
     let head = mc.line().await?;
+    lock(shared).save.loaded_stream_db = None;
     let (dir, dbfilename, swapdb) = {
         let eng = lock(shared);
         (
@@ -505,6 +513,12 @@ async fn full_sync(
     super::start_backlog(&mut eng, offset);
     eng.repl.stream_db = -1;
     eng.dirty = 0;
+    // The stream goes on in the db the snapshot recorded (Redis's
+    // replicationCreateMasterClient with rsi.repl_stream_db).
+    let db = eng.save.loaded_stream_db.take().unwrap_or(0);
+    if let Some(l) = eng.link.as_mut() {
+        l.db = db;
+    }
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
     Ok(())
 }
@@ -635,7 +649,7 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
         let res = crate::persist::load::load_pipelined(
             reader,
             &opts,
-            |_, _| {},
+            |k, v| crate::persist::load::aux(shared, k, v),
             |db, n| aside.lock().unwrap_or_else(|p| p.into_inner())[db].reserve(n),
             |batch| {
                 let mut dbs = aside.lock().unwrap_or_else(|p| p.into_inner());
@@ -721,6 +735,7 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
             .unwrap_or_default();
         let mut cl = Client::new(id, addr, laddr, false, false, eng.now);
         cl.flags |= flag::MASTER;
+        cl.db = eng.link.as_ref().map_or(0, |l| l.db);
         cl.authenticated = true;
         let ob = cl.outbox.clone();
         eng.clients.insert(id, Box::new(cl));
@@ -898,9 +913,11 @@ fn apply(
             super::master::feed_replicas(&mut eng, &bytes);
         }
     }
+    let db = cl.db;
     eng.clients.insert(id, cl);
     if let Some(l) = eng.link.as_mut() {
         l.unapplied = (buf.len() + held.len()) as i64;
+        l.db = db;
     }
     result.map(|r| r.map(|_| Applied { acks, paused }))
 }

@@ -11,6 +11,7 @@ mod incrfloat;
 mod lists;
 mod persistence;
 mod protocol;
+mod repl_exact;
 mod replica;
 mod replication;
 mod sentinel;

@@ -4,35 +4,9 @@
 
 use std::time::Duration;
 
-use crate::util::{wait_for, Raw, Server};
+use crate::util::{int_field, wait_for, wait_same_digest, wait_up, Raw, Server};
 
 const T: Duration = Duration::from_secs(120);
-
-fn int_field(r: &mut Raw, f: &str) -> i64 {
-    r.info_field(f).parse().unwrap_or(-1)
-}
-
-fn wait_up(r: &mut Raw) {
-    wait_for("master_link_status:up", T, || {
-        r.info_field("master_link_status") == "up"
-    });
-}
-
-fn wait_same_digest(a: &mut Raw, b: &mut Raw) {
-    let deadline = std::time::Instant::now() + T;
-    loop {
-        let x = a.call(&["DEBUG", "DIGEST"]);
-        let y = b.call(&["DEBUG", "DIGEST"]);
-        if x == y {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "digests differ: {x:?} {y:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn replicaof(r: &mut Raw, master: &Server) {
     assert_eq!(

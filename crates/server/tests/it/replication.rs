@@ -4,13 +4,9 @@
 
 use std::time::Duration;
 
-use crate::util::{wait_for, Raw, Server};
+use crate::util::{int_field, wait_for, wait_same_digest, wait_up, Raw, Server};
 
 const T: Duration = Duration::from_secs(120);
-
-fn int_field(r: &mut Raw, f: &str) -> i64 {
-    r.info_field(f).parse().unwrap_or(-1)
-}
 
 /// Start a real redis-server replicating from `master`.
 fn redis_replica(master: &Server, extra: &[&str]) -> Server {
@@ -18,29 +14,6 @@ fn redis_replica(master: &Server, extra: &[&str]) -> Server {
     let mut args = vec!["--replicaof", "127.0.0.1", port.as_str()];
     args.extend_from_slice(extra);
     Server::redis(&args)
-}
-
-fn wait_up(r: &mut Raw) {
-    wait_for("master_link_status:up", T, || {
-        r.info_field("master_link_status") == "up"
-    });
-}
-
-/// Wait until the replica's digest equals the master's.
-fn wait_same_digest(m: &mut Raw, r: &mut Raw) {
-    let deadline = std::time::Instant::now() + T;
-    loop {
-        let a = m.call(&["DEBUG", "DIGEST"]);
-        let b = r.call(&["DEBUG", "DIGEST"]);
-        if a == b {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "digests differ: {a:?} {b:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Every data type, in its compact and its full encoding.

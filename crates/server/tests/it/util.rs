@@ -475,3 +475,29 @@ pub mod expect {
         );
     }
 }
+
+/// An INFO field as a number (-1 when absent or not a number).
+pub fn int_field(r: &mut Raw, f: &str) -> i64 {
+    r.info_field(f).parse().unwrap_or(-1)
+}
+
+/// Wait (2 minutes at most) until a replica's link with its master is up.
+pub fn wait_up(r: &mut Raw) {
+    wait_for("master_link_status:up", Duration::from_secs(120), || {
+        r.info_field("master_link_status") == "up"
+    });
+}
+
+/// Wait (2 minutes at most) until two servers' DEBUG DIGEST agree.
+pub fn wait_same_digest(a: &mut Raw, b: &mut Raw) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let x = a.call(&["DEBUG", "DIGEST"]);
+        let y = b.call(&["DEBUG", "DIGEST"]);
+        if x == y {
+            return;
+        }
+        assert!(Instant::now() < deadline, "digests differ: {x:?} {y:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,137 @@
+//! Replication exactness (issue 12): a replica's data and offset stay equal
+//! to its master's through partial resyncs, chains and its own clients'
+//! commands, with relica and real redis-server on either end.
+
+use std::time::Duration;
+
+use crate::util::{int_field, wait_for, wait_same_digest, wait_up, Raw, Server};
+
+const T: Duration = Duration::from_secs(120);
+
+fn replicaof(r: &mut Raw, master: &Server) {
+    let port = master.port.to_string();
+    assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), "+OK\r\n");
+}
+
+fn master(redis: bool) -> Server {
+    let args = ["--repl-diskless-sync-delay", "0"];
+    if redis {
+        Server::redis(&args)
+    } else {
+        Server::start(&args)
+    }
+}
+
+/// Wait until `r` reports the master's offset as its own.
+fn wait_same_offset(m: &mut Raw, r: &mut Raw) {
+    wait_for("same replication offset", T, || {
+        let a = int_field(m, "master_repl_offset");
+        a > 0 && a == int_field(r, "master_repl_offset")
+    });
+}
+
+/// A partial resync continues the stream in the db it had selected: the
+/// master sends no new SELECT, so the replica must keep its MASTER
+/// client's db across the reconnection (Redis's cached master). Before the
+/// fix the stream after the PSYNC went to db 0.
+fn partial_resync_keeps_the_streams_db(redis_master: bool) {
+    let master = master(redis_master);
+    let mut m = master.raw();
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    m.call(&["SELECT", "9"]);
+    m.call(&["SET", "before", "1"]);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(r.call(&["CLIENT", "KILL", "TYPE", "master"]), ":1\r\n");
+    // Same client, same db: the stream selects nothing new.
+    m.call(&["SET", "after", "2"]);
+    m.call(&["INCR", "ctr"]);
+    wait_for("partial resync", T, || {
+        int_field(&mut m, "sync_partial_ok") == 1
+    });
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(int_field(&mut m, "sync_full"), 1);
+    r.call(&["SELECT", "9"]);
+    assert_eq!(
+        r.call(&["MGET", "before", "after", "ctr"]),
+        "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n1\r\n"
+    );
+    r.call(&["SELECT", "0"]);
+    assert_eq!(r.call(&["DBSIZE"]), ":0\r\n");
+}
+
+#[test]
+fn partial_resync_from_redis_keeps_the_streams_db() {
+    partial_resync_keeps_the_streams_db(true);
+}
+
+#[test]
+fn partial_resync_from_relica_keeps_the_streams_db() {
+    partial_resync_keeps_the_streams_db(false);
+}
+
+/// Commands a replica's own clients run never reach its stream: a chain
+/// top → middle (relica) → bottom, where the middle serves PUBLISH (as
+/// Sentinel's hellos), reads and writable-replica writes, keeps every
+/// offset equal to the top's, and the bottom's data equal to the top's.
+fn middle_replica_commands_stay_local(redis_top: bool, redis_bottom: bool) {
+    let top = master(redis_top);
+    let mut t = top.raw();
+    let middle = Server::start(&["--replica-read-only", "no"]);
+    let mut mid = middle.raw();
+    replicaof(&mut mid, &top);
+    wait_up(&mut mid);
+    let mport = middle.port.to_string();
+    let bottom = if redis_bottom {
+        Server::redis(&["--replicaof", "127.0.0.1", &mport])
+    } else {
+        Server::start(&["--replicaof", "127.0.0.1", &mport])
+    };
+    let mut b = bottom.raw();
+    wait_up(&mut b);
+    t.call(&["SET", "k", "1"]);
+    wait_same_offset(&mut t, &mut b);
+    for i in 0..20 {
+        mid.call(&["PUBLISH", "__sentinel__:hello", &format!("hello {i}")]);
+        mid.call(&["GET", "k"]);
+        mid.call(&["PFCOUNT", "nohll"]);
+        t.call(&["INCR", "ctr"]);
+    }
+    // A writable replica's own writes stay local, as in Redis.
+    mid.call(&["SET", "local", "x"]);
+    mid.call(&["SELECT", "5"]);
+    mid.call(&["PUBLISH", "ch", "in db 5"]);
+    t.call(&["SET", "k", "2"]);
+    wait_same_offset(&mut t, &mut mid);
+    wait_same_offset(&mut t, &mut b);
+    wait_same_digest(&mut t, &mut b);
+    assert_eq!(b.call(&["GET", "local"]), "$-1\r\n");
+    assert_eq!(b.call(&["GET", "ctr"]), "$2\r\n20\r\n");
+    // The bottom continues partially from the middle, at the same offset.
+    assert_eq!(b.call(&["CLIENT", "KILL", "TYPE", "master"]), ":1\r\n");
+    t.call(&["INCR", "ctr"]);
+    wait_for("partial resync", T, || {
+        int_field(&mut mid, "sync_partial_ok") == 1
+    });
+    wait_same_offset(&mut t, &mut b);
+    wait_same_digest(&mut t, &mut b);
+    assert_eq!(int_field(&mut mid, "sync_full"), 1);
+}
+
+#[test]
+fn chain_middle_commands_stay_local_relica_top_redis_bottom() {
+    middle_replica_commands_stay_local(false, true);
+}
+
+#[test]
+fn chain_middle_commands_stay_local_redis_top_relica_bottom() {
+    middle_replica_commands_stay_local(true, false);
+}
+
+#[test]
+fn chain_middle_commands_stay_local_relica_only() {
+    middle_replica_commands_stay_local(false, false);
+}
