@@ -1054,6 +1054,7 @@ mod tests {
             transfer: (0, 0),
             unapplied: 0,
             client_id: Some(id),
+            db: 0,
         });
         eng.repl.master_repl_offset = 100;
         std::sync::Arc::new(crate::engine::EngineLock::new(eng))
