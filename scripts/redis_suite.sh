@@ -5,6 +5,7 @@
 #   bash scripts/redis_suite.sh --ci              the CI list; exit 1 unless
 #                                                 every unit passes whole
 #   SUITE=/path/to/redis-7.0/tests-dir bash scripts/redis_suite.sh ...
+#   RUNTEST_ARGS="--baseport 31111" ...           two runs side by side
 #
 # The suite (tests/ and runtest of Redis 7.0.15) is ../shared/redis-7.0-tests
 # by default; it is read-only, so it is copied to a temporary directory, with
@@ -48,7 +49,8 @@ failed=()
 for u in "${units[@]}"; do
   log="$work/$(echo "$u" | tr / _).out"
   start=$(date +%s)
-  timeout 900 ./runtest --single "$u" --clients 1 </dev/null >"$log" 2>&1 || true
+  # shellcheck disable=SC2086 # RUNTEST_ARGS is a list of words
+  timeout 900 ./runtest --single "$u" --clients 1 ${RUNTEST_ARGS:-} </dev/null >"$log" 2>&1 || true
   # runtest colours its verdicts: "[ok]" may read "[<esc>[0;32;49mok<esc>[0m]".
   ok=$(grep -cE '\[ok\]|32;49mok' "$log" || true)
   err=$(grep -cE '\[(err|exception)\]|31;49m(err|exception)' "$log" || true)
