@@ -200,6 +200,8 @@ pub struct Engine {
     pub active_expire: bool,
     /// Active expire cursor: (db, segment).
     pub expire_cursor: (usize, usize),
+    /// Keys a writable replica's own clients gave a TTL.
+    pub replica_expires: crate::keyspace::replica_expire::ReplicaExpires,
     /// The `now` of the command being run, in ms.
     pub now: i64,
     /// Keys signalled ready for blocked clients during the current command.
@@ -279,6 +281,7 @@ impl Engine {
             shutdown_wake: Arc::default(),
             active_expire: true,
             expire_cursor: (0, 0),
+            replica_expires: Default::default(),
             now,
             ready_keys: Vec::new(),
             blocked_on: HashMap::new(),
@@ -527,6 +530,25 @@ impl Engine {
         }
         self.delete_expired(db, key);
         true
+    }
+
+    /// As a replica, delete the keys its own clients gave a TTL that has
+    /// passed (Redis's expireSlaveKeys, run from the cron): the master
+    /// knows nothing of them.
+    pub fn expire_replica_keys(&mut self) {
+        if self.replica_expires.is_empty() {
+            return;
+        }
+        let (dbs, now) = (&self.dbs, self.now);
+        let expired = self.replica_expires.collect_expired(|db, key| {
+            dbs.get(db)?
+                .get(key)
+                .filter(|e| e.expire() >= 0)
+                .map(|e| e.is_expired(now))
+        });
+        for (db, key) in expired {
+            self.delete_expired(db, &key);
+        }
     }
 
     /// CLIENT PAUSE (WRITE or ALL) also holds expiry, active and passive,

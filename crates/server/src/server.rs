@@ -232,6 +232,11 @@ async fn cron(shared: Shared) {
                 last_sample = now;
             }
             crate::persist::cron(&mut e);
+            // Redis's databasesCron: a master expires keys actively (below),
+            // a replica only those its own clients gave a TTL.
+            if e.active_expire && e.is_replica() {
+                e.expire_replica_keys();
+            }
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;
                 crate::repl::master::cron(&mut e);

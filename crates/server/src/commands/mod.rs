@@ -378,14 +378,15 @@ impl<'a> Ctx<'a> {
     /// Look a key up for writing: lazy expiry, no stats.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.cl.db;
-        if self.eng.expire_if_needed(db, key, true) {
-            // On a writable replica an expired key is treated as missing
-            // and overwritten.
-            if self.eng.dbs[db]
+        if self.eng.expire_if_needed(db, key, self.from_master) {
+            // A writable replica's own write deletes the expired key it
+            // found (Redis's force_delete_expired for LOOKUP_WRITE); a
+            // read-only replica's (PFCOUNT's cache) only reads it as gone.
+            let expired = self.eng.dbs[db]
                 .get(key)
-                .is_some_and(|e| e.is_expired(self.eng.now))
-            {
-                self.eng.dbs[db].remove(key);
+                .is_some_and(|e| e.is_expired(self.eng.now));
+            if expired && !self.eng.cfg.bool(P::replica_read_only) {
+                self.eng.delete_expired(db, key);
             }
             return None;
         }
@@ -809,6 +810,9 @@ pub fn call(
     } else {
         name
     };
+    if eng.link.is_some() && !from_master && eng.dirty != dirty_before {
+        remember_replica_ttls(eng, spec, db_before, &args);
+    }
     // Commands from our master reach our own replicas as the master's
     // bytes (repl::replica proxies them), not as our propagation.
     // A writable replica's own writes stay local, as in Redis: its stream
@@ -836,6 +840,34 @@ pub fn call(
             None => {
                 let v: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
                 eng.propagate(db_before, &v);
+            }
+        }
+    }
+}
+
+/// A writable replica's own write: remember the keys it left with a TTL
+/// (in its db, or the target db of MOVE and COPY ... DB), which only the
+/// replica itself will expire (`keyspace::replica_expire`).
+fn remember_replica_ttls(eng: &mut Engine, spec: &CommandSpec, db: usize, args: &[Bytes]) {
+    let Ok(keys) = server::command_keys(args) else {
+        return;
+    };
+    let mut dbs = vec![db];
+    let target = match spec.name {
+        "move" => args.get(2),
+        "copy" => args
+            .iter()
+            .position(|a| eq(a, "db"))
+            .and_then(|i| args.get(i + 1)),
+        _ => None,
+    };
+    if let Some(t) = target.and_then(|t| crate::util::num::parse_i64(t)) {
+        dbs.extend(usize::try_from(t).ok().filter(|&t| t < eng.dbs.len()));
+    }
+    for key in &keys {
+        for &d in &dbs {
+            if eng.dbs[d].get(key).is_some_and(|e| e.expire() >= 0) {
+                eng.replica_expires.remember(d, key);
             }
         }
     }

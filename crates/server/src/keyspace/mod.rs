@@ -15,6 +15,7 @@
 //! Expiry times live in the entry (`-1` = none); each segment counts its
 //! volatile keys so the active expiry cycle skips segments without any.
 
+pub mod replica_expire;
 mod value;
 
 pub use value::{Value, ValueType};

@@ -158,6 +158,8 @@ pub fn set_master_none(eng: &mut Engine) {
         super::start_backlog(eng, offset);
     }
     eng.repl.stream_db = -1;
+    // A master expires every key itself.
+    eng.replica_expires.clear();
     tracing::info!(
         "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
         eng.repl.replid2,
@@ -513,6 +515,7 @@ async fn full_sync(
     super::start_backlog(&mut eng, offset);
     eng.repl.stream_db = -1;
     eng.dirty = 0;
+    eng.replica_expires.clear();
     // The stream goes on in the db the snapshot recorded (Redis's
     // replicationCreateMasterClient with rsi.repl_stream_db).
     let db = eng.save.loaded_stream_db.take().unwrap_or(0);

@@ -135,3 +135,53 @@ fn chain_middle_commands_stay_local_redis_top_relica_bottom() {
 fn chain_middle_commands_stay_local_relica_only() {
     middle_replica_commands_stay_local(false, false);
 }
+
+/// A writable replica expires the keys its own clients gave a TTL (Redis's
+/// slaveKeysWithExpire), and its own writes treat an expired key of the
+/// master's as missing; the same scenario on a redis-server replica gives
+/// the same replies.
+#[test]
+fn writable_replica_expires_its_own_keys_as_redis() {
+    let top = master(false);
+    let mut t = top.raw();
+    let port = top.port.to_string();
+    let args = [
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--replica-read-only",
+        "no",
+    ];
+    for replica in [Server::start(&args), Server::redis(&args)] {
+        let mut r = replica.raw();
+        wait_up(&mut r);
+        t.call(&["FLUSHALL"]);
+        wait_same_offset(&mut t, &mut r);
+        r.call(&["SELECT", "5"]);
+        for k in ["key1", "key2", "key3"] {
+            assert_eq!(r.call(&["SET", k, "1", "PX", "100"]), "+OK\r\n");
+        }
+        r.call(&["MOVE", "key3", "6"]);
+        assert_eq!(r.call(&["DBSIZE"]), ":2\r\n");
+        // Deleted by the replica's cron, not just read as missing.
+        wait_for("replica-local keys expired", T, || {
+            r.call(&["DBSIZE"]) == ":0\r\n"
+        });
+        r.call(&["SELECT", "6"]);
+        wait_for("moved key expired", T, || r.call(&["DBSIZE"]) == ":0\r\n");
+        // The master's keys are the master's to expire.
+        t.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        t.call(&["SELECT", "6"]);
+        t.call(&["SET", "m1", "5", "PX", "10"]);
+        t.call(&["SET", "m2", "5", "PX", "10"]);
+        wait_for("master keys replicated and expired", T, || {
+            r.call(&["DBSIZE"]) == ":2\r\n" && r.call(&["EXISTS", "m1", "m2"]) == ":0\r\n"
+        });
+        assert_eq!(r.call(&["INCR", "m1"]), ":1\r\n");
+        assert_eq!(r.call(&["TTL", "m1"]), ":-1\r\n");
+        assert_eq!(r.call(&["GET", "m2"]), "$-1\r\n");
+        assert_eq!(r.call(&["DBSIZE"]), ":2\r\n");
+        t.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+        t.call(&["SELECT", "0"]);
+    }
+}
