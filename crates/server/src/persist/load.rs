@@ -196,7 +196,16 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
         inner: std::io::BufReader::with_capacity(1 << 16, file),
         n: counter,
     };
-    let res = load_from(shared, reader);
+    // A master deletes the expired keys it finds, and its replicas must
+    // hear of it (Redis's RDBFLAGS_FEED_REPL): collected here, fed to the
+    // stream once the file's replication id is known.
+    let mut expired_keys = Vec::new();
+    let master = !lock(shared).is_replica();
+    let res = load_from(shared, reader, |db, key| {
+        if master {
+            expired_keys.push((db, key))
+        }
+    });
     let mut e = lock(shared);
     e.loading = false;
     match res {
@@ -209,7 +218,7 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
             e.save.last_load_keys = loaded;
             e.save.last_load_expired = expired;
             e.dirty = 0;
-            restore_replication_info(&mut e);
+            restore_replication_info(&mut e, expired_keys);
             Ok(())
         }
         Err(err) => {
@@ -259,6 +268,7 @@ pub fn load_records<R: Read>(
     mut on_aux: impl FnMut(&[u8], &[u8]),
     mut on_resize: impl FnMut(usize, usize),
     mut on_batch: impl FnMut(&mut Vec<Item>),
+    mut on_expired: impl FnMut(usize, crate::keyspace::Key),
 ) -> Result<(u64, u64), LoadFailed> {
     let mut rd = rdb::Reader::new(r).map_err(|e| report(&e))?;
     let mut cur_db = 0usize;
@@ -282,6 +292,7 @@ pub fn load_records<R: Read>(
                 if let Some(exp) = k.expire_ms {
                     if exp <= now && !o.keep_expired {
                         expired += 1;
+                        on_expired(db, k.key.into_boxed_slice());
                         continue;
                     }
                 }
@@ -306,26 +317,52 @@ pub fn load_records<R: Read>(
 }
 
 /// After a start-up load, take the replication id and offset the file
-/// recorded (Redis's loadDataFromDisk): a restarted master keeps its
-/// history and a backlog from that offset, so its replicas can continue
-/// with a partial resync; a replica offers it to its master.
-fn restore_replication_info(e: &mut Engine) {
+/// recorded (Redis 7.0's loadDataFromDisk). A replica offers that history
+/// to its master. A restarted master starts a new history (its fresh
+/// replid) whose past, up to the file's offset, is the file's id (replid2),
+/// so its replicas continue partially; the deletions of keys that expired
+/// while it was down are the first bytes of its backlog, numbered after
+/// the file's offset. A file without replication information gives no
+/// backlog, and the expired keys' deletions are not kept either.
+fn restore_replication_info(e: &mut Engine, expired: Vec<(usize, crate::keyspace::Key)>) {
     let (Some(id), Some(off)) = (e.save.loaded_replid.clone(), e.save.loaded_repl_offset) else {
         return;
     };
     if id.len() != 40 {
         return;
     }
-    e.repl.replid = id;
-    e.repl.master_repl_offset = off;
-    if !e.is_replica() {
-        crate::repl::start_backlog(e, off);
-        e.repl.stream_db = -1;
+    if e.is_replica() {
+        e.repl.replid = id;
+        e.repl.master_repl_offset = off;
+        return;
     }
+    e.repl.master_repl_offset = 0;
+    crate::repl::start_backlog(e, 0);
+    e.repl.stream_db = -1;
+    let del: &[u8] = if e.cfg.bool(P::lazyfree_lazy_expire) {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    };
+    for (db, key) in expired {
+        e.propagate(db, &[del, &key]);
+    }
+    e.repl.replid2 = id;
+    e.repl.second_replid_offset = off + 1;
+    e.repl.master_repl_offset += off;
+    if let Some(b) = e.backlog.as_mut() {
+        b.rebase(off);
+    }
+    e.no_replicas_since = crate::clock::now_secs();
 }
 
 /// Load an RDB stream into a shared engine, taking the lock per batch.
-pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFailed> {
+/// `on_expired` hears of each key left out because it expired.
+pub fn load_from<R: Read>(
+    shared: &Shared,
+    r: R,
+    on_expired: impl FnMut(usize, crate::keyspace::Key),
+) -> Result<(u64, u64), LoadFailed> {
     let o = LoadOpts::of(&lock(shared));
     load_pipelined(
         r,
@@ -333,6 +370,7 @@ pub fn load_from<R: Read>(shared: &Shared, r: R) -> Result<(u64, u64), LoadFaile
         |k, v| aux(shared, k, v),
         |db, n| lock(shared).dbs[db].reserve(n),
         |b| insert_batch(&mut lock(shared), b),
+        on_expired,
     )
 }
 
@@ -344,6 +382,7 @@ pub fn load_pipelined<R: Read>(
     on_aux: impl FnMut(&[u8], &[u8]),
     on_resize: impl FnMut(usize, usize),
     mut insert: impl FnMut(&mut Vec<Item>) + Send,
+    on_expired: impl FnMut(usize, crate::keyspace::Key),
 ) -> Result<(u64, u64), LoadFailed> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
     std::thread::scope(|scope| {
@@ -352,10 +391,17 @@ pub fn load_pipelined<R: Read>(
                 insert(&mut batch);
             }
         });
-        let res = load_records(r, o, on_aux, on_resize, |b| {
-            // The inserter only stops when this side does.
-            let _ = tx.send(std::mem::take(b));
-        });
+        let res = load_records(
+            r,
+            o,
+            on_aux,
+            on_resize,
+            |b| {
+                // The inserter only stops when this side does.
+                let _ = tx.send(std::mem::take(b));
+            },
+            on_expired,
+        );
         drop(tx);
         let _ = inserter.join();
         res
@@ -373,6 +419,7 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFail
         log_aux,
         |db, n| hints.push((db, n)),
         |b| items.append(b),
+        |_, _| {},
     );
     for (db, n) in hints {
         eng.dbs[db].reserve(n);

@@ -110,7 +110,6 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     for (k, v) in aux_fields(eng) {
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io_err)?;
     }
-    let now = eng.now;
     for (i, db) in eng.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -118,10 +117,8 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
         w.select_db(i as u64).map_err(io_err)?;
         w.resize_db(db.len() as u64, db.volatile_len() as u64)
             .map_err(io_err)?;
+        // Expired keys are saved too (snapshot.rs says why).
         for e in db.iter() {
-            if e.is_expired(now) && !eng.is_replica() {
-                continue;
-            }
             let exp = (e.expire() >= 0).then_some(e.expire());
             write_entry(&mut w, &e.key, &e.value, exp).map_err(io_err)?;
         }

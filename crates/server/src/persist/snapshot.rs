@@ -44,8 +44,6 @@ pub struct SegSaver {
     pending: usize,
     cursor: usize,
     frag: rdb::Writer<Vec<u8>>,
-    now: i64,
-    keep_expired: bool,
     /// Keys written so far.
     pub keys: u64,
     /// The first encoding error, which fails the snapshot.
@@ -54,21 +52,13 @@ pub struct SegSaver {
 
 impl SegSaver {
     /// A saver for a database with `nseg` segments.
-    pub fn new(
-        db_index: usize,
-        nseg: usize,
-        opts: rdb::WriteOptions,
-        now: i64,
-        keep_expired: bool,
-    ) -> Self {
+    pub fn new(db_index: usize, nseg: usize, opts: rdb::WriteOptions) -> Self {
         SegSaver {
             db_index,
             done: vec![false; nseg],
             pending: nseg,
             cursor: 0,
             frag: rdb::Writer::fragment(Vec::new(), opts),
-            now,
-            keep_expired,
             keys: 0,
             error: None,
         }
@@ -96,9 +86,9 @@ impl SegSaver {
                     prefetch(p);
                 }
             }
-            if !self.keep_expired && e.is_expired(self.now) {
-                continue;
-            }
+            // Keys whose TTL passed are saved too, as Redis 7.0 does: whoever
+            // loads the file decides (a restarted master deletes them and
+            // tells its replicas, a replica keeps them for its master's DEL).
             let exp = (e.expire() >= 0).then_some(e.expire());
             if let Err(err) = super::write_entry(&mut self.frag, &e.key, &e.value, exp) {
                 self.error.get_or_insert_with(|| err.to_string());
@@ -302,12 +292,10 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         return Err("ERR Background save not possible: engine not running".into());
     };
     let opts = write_options(eng);
-    let now = eng.now;
-    let keep_expired = eng.is_replica();
     let mut keys_total = 0;
     for (i, db) in eng.dbs.iter_mut().enumerate() {
         keys_total += db.len() as u64;
-        db.begin_snapshot(|nseg| SegSaver::new(i, nseg, opts.clone(), now, keep_expired));
+        db.begin_snapshot(|nseg| SegSaver::new(i, nseg, opts.clone()));
     }
     eng.save.job = Some(BgJob {
         started_ms: crate::clock::now_ms(),

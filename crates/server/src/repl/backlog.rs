@@ -95,6 +95,13 @@ impl Backlog {
         Some(out)
     }
 
+    /// Renumber the history `by` bytes later: a restarted master's stream
+    /// continues the offsets its file recorded (Redis's
+    /// rebaseReplicationBuffer).
+    pub fn rebase(&mut self, by: i64) {
+        self.first_offset += by;
+    }
+
     /// Change the capacity, keeping as much recent history as fits.
     pub fn resize(&mut self, size: usize) {
         let size = size.max(1);

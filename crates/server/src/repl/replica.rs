@@ -658,12 +658,16 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
                 let mut dbs = aside.lock().unwrap_or_else(|p| p.into_inner());
                 crate::persist::load::insert_items(&mut dbs, batch, lru);
             },
+            |_, _| {},
         );
         dbs = aside.into_inner().unwrap_or_else(|p| p.into_inner());
         match res {
             Ok((n, _)) => {
                 let old = {
                     let mut eng = lock(shared);
+                    // Our replicas' history ends here: they must resync
+                    // with us (Redis's replicationAttachToNewMaster).
+                    disconnect_replicas(&mut eng);
                     let old = std::mem::replace(&mut eng.dbs, dbs);
                     eng.touch_all_watched(None);
                     eng.save.last_load_keys = n;
@@ -689,6 +693,9 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
     } else {
         {
             let mut eng = lock(shared);
+            // Our replicas' history ends here: they must resync with us
+            // (Redis's replicationAttachToNewMaster).
+            disconnect_replicas(&mut eng);
             tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
             if eng.save.job.is_some() {
                 crate::persist::snapshot::cancel_bgsave(&mut eng);
@@ -700,7 +707,7 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
             eng.loading = true;
         }
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-        let res = crate::persist::load::load_from(shared, reader);
+        let res = crate::persist::load::load_from(shared, reader, |_, _| {});
         let mut eng = lock(shared);
         eng.loading = false;
         match res {

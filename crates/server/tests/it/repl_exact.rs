@@ -185,3 +185,110 @@ fn writable_replica_expires_its_own_keys_as_redis() {
         t.call(&["SELECT", "0"]);
     }
 }
+
+/// A master restarted from its RDB starts a new history whose past is the
+/// file's (replid2, valid up to the file's offset); the deletions of the
+/// keys that expired meanwhile are the first bytes of its backlog; its
+/// replicas (relica and redis-server) continue partially and end equal.
+fn master_restart_continues_partially(redis_replica: bool) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("utf-8 path");
+    let first = Server::start(&["--dir", d, "--repl-diskless-sync-delay", "0"]);
+    let mut m = first.raw();
+    let port = first.port.to_string();
+    let replica = if redis_replica {
+        Server::redis(&["--replicaof", "127.0.0.1", &port])
+    } else {
+        Server::start(&["--replicaof", "127.0.0.1", &port])
+    };
+    let mut r = replica.raw();
+    wait_up(&mut r);
+    m.call(&["SELECT", "9"]);
+    m.call(&["SET", "kept", "1"]);
+    m.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    for i in 0..50 {
+        m.call(&["SET", &format!("short:{i}"), "v", "PX", "1"]);
+    }
+    wait_same_offset(&mut m, &mut r);
+    let old_id = m.info_field("master_replid");
+    let offset = int_field(&mut m, "master_repl_offset");
+    let mut first = first;
+    m.send(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n");
+    assert!(first.wait_exit(T).success());
+    let second = Server::start(&["--dir", d]);
+    let mut m = second.raw();
+    assert_eq!(m.info_field("rdb_last_load_keys_expired"), "50");
+    assert_ne!(m.info_field("master_replid"), old_id);
+    assert_eq!(m.info_field("master_replid2"), old_id);
+    assert_eq!(int_field(&mut m, "second_repl_offset"), offset + 1);
+    assert_eq!(
+        int_field(&mut m, "repl_backlog_first_byte_offset"),
+        offset + 1
+    );
+    let dels = int_field(&mut m, "repl_backlog_histlen");
+    assert!(dels > 50 * 20, "the deletions are in the backlog: {dels}");
+    assert_eq!(int_field(&mut m, "master_repl_offset"), offset + dels);
+    replicaof(&mut r, &second);
+    wait_for("partial resync", T, || {
+        int_field(&mut m, "sync_partial_ok") == 1
+    });
+    wait_same_offset(&mut m, &mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(int_field(&mut m, "sync_full"), 0);
+    r.call(&["SELECT", "9"]);
+    assert_eq!(r.call(&["DBSIZE"]), ":1\r\n");
+}
+
+#[test]
+fn master_restart_continues_partially_with_relica_replica() {
+    master_restart_continues_partially(false);
+}
+
+#[test]
+fn master_restart_continues_partially_with_redis_replica() {
+    master_restart_continues_partially(true);
+}
+
+/// A replica that full-resyncs ends its own replicas' history: they are
+/// disconnected and resync with it (Redis's replicationAttachToNewMaster),
+/// instead of staying attached to a dataset that was replaced under them.
+fn middle_full_resync_resyncs_the_bottom(redis_top: bool, redis_bottom: bool, load: &str) {
+    let top = master(redis_top);
+    let mut t = top.raw();
+    let middle = Server::start(&["--repl-diskless-load", load]);
+    let mut mid = middle.raw();
+    replicaof(&mut mid, &top);
+    wait_up(&mut mid);
+    let mport = middle.port.to_string();
+    let bottom = if redis_bottom {
+        Server::redis(&["--replicaof", "127.0.0.1", &mport])
+    } else {
+        Server::start(&["--replicaof", "127.0.0.1", &mport])
+    };
+    let mut b = bottom.raw();
+    wait_up(&mut b);
+    t.call(&["SET", "x", "1"]);
+    wait_same_offset(&mut t, &mut b);
+    // The top starts a new history while the middle is away: the middle
+    // can only come back with a full resync.
+    t.call(&["DEBUG", "CHANGE-REPL-ID"]);
+    assert_eq!(mid.call(&["CLIENT", "KILL", "TYPE", "master"]), ":1\r\n");
+    t.call(&["SET", "y", "2"]);
+    wait_for("middle full resync", T, || {
+        int_field(&mut t, "sync_full") == 2
+    });
+    wait_same_digest(&mut t, &mut mid);
+    wait_same_digest(&mut t, &mut b);
+    assert_eq!(b.call(&["GET", "y"]), "$1\r\n2\r\n");
+    assert_eq!(int_field(&mut mid, "sync_full"), 2);
+}
+
+#[test]
+fn middle_full_resync_resyncs_the_bottom_relica_top_redis_bottom() {
+    middle_full_resync_resyncs_the_bottom(false, true, "disabled");
+}
+
+#[test]
+fn middle_full_resync_resyncs_the_bottom_redis_top_relica_bottom_swapdb() {
+    middle_full_resync_resyncs_the_bottom(true, false, "swapdb");
+}
