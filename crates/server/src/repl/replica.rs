@@ -34,8 +34,12 @@ use super::handshake::{self, Failover, Handshake, Outcome, Step};
 pub enum LinkState {
     /// Must connect (after a failure, or just configured).
     Connect,
-    /// Handshake in progress.
+    /// Connecting the socket (REPL_STATE_CONNECTING).
     Connecting,
+    /// The socket is up; PING … PSYNC in progress (Redis's
+    /// slaveIsInHandshakeState, RECEIVE_PING_REPLY … RECEIVE_PSYNC_REPLY):
+    /// a diskless master answers PSYNC only when its snapshot starts.
+    Handshake,
     /// Receiving the RDB.
     Transfer,
     /// Streaming.
@@ -48,6 +52,7 @@ impl LinkState {
         match self {
             LinkState::Connect => "connect",
             LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
             LinkState::Transfer => "sync",
             LinkState::Connected => "connected",
         }
@@ -337,6 +342,7 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
     };
     let _ = sock.set_nodelay(true);
     tracing::info!("Non blocking connect for SYNC fired the event.");
+    with_link(shared, generation, |_, l| l.state = LinkState::Handshake);
     let mut mc = MasterConn {
         sock,
         buf: BytesMut::with_capacity(64 * 1024),

@@ -292,3 +292,19 @@ fn middle_full_resync_resyncs_the_bottom_relica_top_redis_bottom() {
 fn middle_full_resync_resyncs_the_bottom_redis_top_relica_bottom_swapdb() {
     middle_full_resync_resyncs_the_bottom(true, false, "swapdb");
 }
+
+/// While its master prepares a diskless snapshot (and so has not answered
+/// PSYNC), a replica is in the handshake, as ROLE shows it in Redis.
+#[test]
+fn replica_waiting_for_psync_reply_is_in_handshake() {
+    let top = Server::start(&["--repl-diskless-sync-delay", "1000"]);
+    for replica in [Server::start(&[]), Server::redis(&[])] {
+        let mut r = replica.raw();
+        replicaof(&mut r, &top);
+        wait_for("handshake state", T, || {
+            r.call(&["ROLE"]).contains("handshake")
+        });
+        assert_eq!(r.info_field("master_link_status"), "down");
+        assert_eq!(r.info_field("master_sync_in_progress"), "0");
+    }
+}
