@@ -203,7 +203,7 @@ fn with_link(shared: &Shared, generation: u64, f: impl FnOnce(&mut Engine, &mut 
     }
 }
 
-/// The link task: connect, sync, stream; retry every second.
+/// The link task: connect, sync, stream; retry on each cron tick.
 pub async fn run_link(shared: Shared, generation: u64) {
     while current(&shared, generation) {
         let res = session(&shared, generation).await;
@@ -231,7 +231,11 @@ pub async fn run_link(shared: Shared, generation: u64) {
             eng.repl.master_link_up = false;
             eng.loading = false;
         });
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // Reconnect on the replication cron's next tick (each wall-clock
+        // second, repl::master::cron), as Redis's replicationCron does: on
+        // average half a second after the link dropped, not a full one.
+        let into_second = crate::clock::now_ms().rem_euclid(1000) as u64;
+        tokio::time::sleep(Duration::from_millis(1000 - into_second)).await;
     }
 }
 
