@@ -1,6 +1,8 @@
-//! A real redis-sentinel managing relica: one master and two replicas; the
-//! master is killed, Sentinel promotes a replica, the other follows it with
-//! a partial resync, and no write acknowledged by WAIT is lost.
+//! Three real redis-sentinels managing relica: one master and two
+//! replicas; the master is killed, Sentinel promotes a replica, the other
+//! follows it with a partial resync, and no write acknowledged by WAIT is
+//! lost. The sentinels' hello messages, published to every instance every
+//! two seconds, must not move the replicas' offsets (issue 12).
 
 use std::time::Duration;
 
@@ -22,7 +24,7 @@ impl Drop for Sentinel {
 }
 
 impl Sentinel {
-    fn start(master_port: u16) -> Sentinel {
+    fn start(master_port: u16, quorum: u32) -> Sentinel {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("sentinel.conf");
@@ -30,7 +32,7 @@ impl Sentinel {
             &conf,
             format!(
                 "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
-                 sentinel monitor mymaster 127.0.0.1 {master_port} 1\n\
+                 sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
                  sentinel down-after-milliseconds mymaster 1000\n\
                  sentinel failover-timeout mymaster 20000\n\
                  sentinel parallel-syncs mymaster 1\n",
@@ -84,16 +86,45 @@ fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
             r.info_field("master_link_status") == "up"
         });
     }
-    let sentinel = Sentinel::start(m.port);
-    let mut s = sentinel.raw();
-    wait_for("sentinel sees both replicas", T, || {
-        s.call(&["SENTINEL", "REPLICAS", "mymaster"])
-            .starts_with("*2\r\n")
-    });
+    let sentinels: Vec<Sentinel> = (0..3).map(|_| Sentinel::start(m.port, 2)).collect();
+    let mut s = sentinels[0].raw();
+    for sentinel in &sentinels {
+        let mut c = sentinel.raw();
+        wait_for(
+            "sentinel sees both replicas and the other sentinels",
+            T,
+            || {
+                c.call(&["SENTINEL", "REPLICAS", "mymaster"])
+                    .starts_with("*2\r\n")
+                    && c.call(&["SENTINEL", "SENTINELS", "mymaster"])
+                        .starts_with("*2\r\n")
+            },
+        );
+    }
     for i in 0..200 {
         rm.call(&["SET", &format!("acked:{i}"), &i.to_string()]);
     }
     assert_eq!(rm.call(&["WAIT", "2", "5000"]), ":2\r\n");
+    // Sentinels PUBLISH hellos on the replicas themselves (more PUBLISH
+    // calls there than the master's, which reach them through the
+    // stream); the replicas' offsets stay the master's all the same.
+    let publishes = |r: &mut Raw| -> i64 {
+        let stats = r.call(&["INFO", "commandstats"]);
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_publish:calls="))
+            .and_then(|v| v.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    wait_for("hellos published on the replicas", T, || {
+        let on_master = publishes(&mut rm);
+        publishes(&mut a) > on_master && publishes(&mut b) > on_master
+    });
+    wait_for("replicas at the master's offset", T, || {
+        let off = rm.info_field("master_repl_offset");
+        a.info_field("master_repl_offset") == off && b.info_field("master_repl_offset") == off
+    });
     // Kill the master by its PID.
     m.kill9();
     drop(rm);
