@@ -130,8 +130,10 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         "replicaof",
         &[host.as_bytes().to_vec(), port.to_string().into_bytes()],
     );
-    // Our replicas must follow the new history: they reconnect and PSYNC.
-    disconnect_replicas(eng);
+    // Our replicas stay: they may well continue with us. They are
+    // disconnected once our history changes, by a +CONTINUE with a new
+    // replid or by a full resync about to load (Redis 7.0's
+    // replicationSetMaster).
     if let Some(shared) = eng.me.upgrade() {
         let generation = eng.link_generation;
         if let Ok(h) = tokio::runtime::Handle::try_current() {

@@ -308,3 +308,47 @@ fn replica_waiting_for_psync_reply_is_in_handshake() {
         assert_eq!(r.info_field("master_sync_in_progress"), "0");
     }
 }
+
+/// REPLICAOF to another master keeps our own replicas attached until our
+/// history changes (Redis 7.0): a full sync with the new master that fails
+/// before loading leaves them untouched, and going back to the first
+/// master continues partially, so the bottom never reconnects.
+#[test]
+fn replicaof_keeps_sub_replicas_until_the_history_changes() {
+    let master1 = master(false);
+    let mut m1 = master1.raw();
+    m1.call(&["SET", "a", "b"]);
+    let master2 = Server::redis(&["--rdb-key-save-delay", "1000000"]);
+    let mut m2 = master2.raw();
+    m2.call(&["DEBUG", "POPULATE", "10", "master2", "10"]);
+    let middle = Server::start(&[]);
+    let mut mid = middle.raw();
+    replicaof(&mut mid, &master1);
+    wait_up(&mut mid);
+    let mport = middle.port.to_string();
+    let bottom = Server::start(&["--replicaof", "127.0.0.1", &mport]);
+    let mut b = bottom.raw();
+    wait_up(&mut b);
+    assert_eq!(b.call(&["GET", "a"]), "$1\r\nb\r\n");
+    replicaof(&mut mid, &master2);
+    wait_for("master2's snapshot started", T, || {
+        m2.info_field("rdb_bgsave_in_progress") == "1"
+    });
+    drop(master2);
+    let full = int_field(&mut m1, "sync_full");
+    replicaof(&mut mid, &master1);
+    wait_for("partial resync with master1", T, || {
+        int_field(&mut m1, "sync_partial_ok") == 1
+    });
+    wait_up(&mut mid);
+    assert_eq!(int_field(&mut m1, "sync_full"), full);
+    m1.call(&["SET", "c", "d"]);
+    wait_same_offset(&mut m1, &mut b);
+    wait_same_digest(&mut m1, &mut b);
+    let id = m1.info_field("master_replid");
+    assert_eq!(mid.info_field("master_replid"), id);
+    assert_eq!(b.info_field("master_replid"), id);
+    assert_eq!(int_field(&mut mid, "sync_full"), 1);
+    assert_eq!(int_field(&mut mid, "sync_partial_ok"), 0);
+    assert!(!bottom.log_text().contains("Connection with master lost"));
+}
