@@ -414,7 +414,13 @@ impl Engine {
             n += 1;
             let start = out.len();
             let mode = cl.reply_mode;
+            let was_replica = cl.flags & crate::client::flag::REPLICA != 0;
             commands::execute(self, cl, args, out);
+            if was_replica && out.len() > start {
+                self.replica_replied(cl, &out[start..]);
+                out.truncate(start);
+                break;
+            }
             cl.outbox.resp3.store(
                 cl.proto == resp::encode::Proto::Resp3,
                 std::sync::atomic::Ordering::Relaxed,
@@ -439,6 +445,26 @@ impl Engine {
         }
         self.flush_timing();
         n
+    }
+
+    /// A replica's link carries the stream and nothing else: a command a
+    /// replica sends that produces a reply gets it disconnected, with
+    /// Redis's log lines (an error reply is logged as critical first).
+    fn replica_replied(&mut self, cl: &mut Client, reply: &[u8]) {
+        if let Some(err) = reply.strip_prefix(b"-") {
+            let end = err.iter().position(|&b| b == b'\r').unwrap_or(err.len());
+            tracing::warn!(
+                "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command '{}'",
+                String::from_utf8_lossy(&err[..end]),
+                cl.last_cmd
+            );
+        }
+        tracing::warn!(
+            "Replica generated a reply to command '{}', disconnecting it: {}",
+            cl.last_cmd,
+            commands::conn::client_line(cl, self.now)
+        );
+        cl.outbox.kill();
     }
 
     /// Share the time since `clock_mark` among the commands run since, in

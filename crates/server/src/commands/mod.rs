@@ -680,6 +680,20 @@ pub fn execute_from(
         return;
     }
     let is_write = spec.flags & f::WRITE != 0;
+    if cl.flags & flag::REPLICA != 0
+        && spec.flags & (f::WRITE | f::READONLY | f::MAY_REPLICATE) != 0
+    {
+        cl.last_cmd = match parent {
+            Some(_) => leak_full_name(parent, spec),
+            None => spec.name,
+        };
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("ERR Replica can't interact with the keyspace"),
+        );
+        return;
+    }
     if is_write && !from_master && eng.is_replica() && eng.cfg.bool(P::replica_read_only) {
         flag_transaction(cl);
         write_error(eng, out, &CmdError::fixed(crate::error::READONLY_REPLICA));

@@ -238,6 +238,10 @@ pub fn sync(
     };
     let who = r.name();
     tracing::info!("Replica {who} asks for synchronization");
+    if psync.is_some_and(|(_, off)| crate::util::num::parse_i64(off).is_none()) {
+        tracing::warn!("Replica {who} asks for synchronization but with a wrong offset");
+        return Err("ERR value is not an integer or out of range");
+    }
     if let Some((replid, off)) = psync {
         let (d, msg) = psync_decision(replid, off, &eng.repl, eng.backlog.as_ref(), &who);
         if let Some(m) = msg {

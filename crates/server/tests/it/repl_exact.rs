@@ -352,3 +352,40 @@ fn replicaof_keeps_sub_replicas_until_the_history_changes() {
     assert_eq!(int_field(&mut mid, "sync_partial_ok"), 0);
     assert!(!bottom.log_text().contains("Connection with master lost"));
 }
+
+/// A replica's link carries the stream only: a command a replica sends
+/// that gets a reply (PING, or a keyspace command, refused) disconnects it
+/// with Redis's log lines; PSYNC with an offset that is not a number is an
+/// error, and the client is not made a replica. Both servers alike.
+#[test]
+fn replica_links_never_carry_replies() {
+    let args = ["--repl-diskless-sync", "no"];
+    for (s, relica) in [(Server::start(&args), true), (Server::redis(&args), false)] {
+        let mut c = s.raw();
+        c.cmd(&[b"SYNC"]);
+        c.cmd(&[b"PING"]);
+        assert!(c.closed(), "a replica's PING closes its link");
+        let mut c = s.raw();
+        c.cmd(&[b"PSYNC", b"replicationid", b"-1"]);
+        assert!(c.read_line().starts_with("+FULLRESYNC"));
+        c.cmd(&[b"GET", b"foo"]);
+        assert!(c.closed(), "a replica's GET closes its link");
+        let mut c = s.raw();
+        assert_eq!(
+            c.call(&["PSYNC", "replicationid", "offset_str"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+        if relica {
+            let log = s.log_text();
+            for line in [
+                "Replica generated a reply to command 'ping', disconnecting it: id=",
+                "== CRITICAL == This master is sending an error to its replica: 'ERR Replica can't interact with the keyspace' after processing the command 'get'",
+                "Replica generated a reply to command 'get', disconnecting it: id=",
+                "asks for synchronization but with a wrong offset",
+            ] {
+                assert!(log.contains(line), "log lacks {line:?}:\n{log}");
+            }
+        }
+    }
+}
