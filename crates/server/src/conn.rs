@@ -361,7 +361,9 @@ where
                 match pipe.read() {
                     PipeRead::Data(chunks) => {
                         for d in chunks {
-                            sock.write_all(&d).await?;
+                            // A stalled replica is dropped by the cron
+                            // (repl-timeout): the write must give up then.
+                            write_or_killed(sock, &d, outbox).await?;
                         }
                     }
                     PipeRead::Done(true) => break,

@@ -314,7 +314,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         "persistence" => {
             s.push_str("# Persistence\r\n");
             f!("loading:{}", eng.loading as u8);
-            f!("async_loading:0");
+            f!("async_loading:{}", eng.save.async_loading as u8);
             crate::persist::info_fields(eng, s);
             f!("aof_enabled:0");
             f!("aof_rewrite_in_progress:0");

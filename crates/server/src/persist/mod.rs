@@ -26,6 +26,9 @@ pub struct SaveState {
     pub loaded_replid: Option<String>,
     /// The replication offset the loaded file recorded.
     pub loaded_repl_offset: Option<i64>,
+    /// A replica loads its master's snapshot aside while the old data
+    /// answers reads (INFO async_loading).
+    pub async_loading: bool,
     /// The db the replication stream had selected when the loaded file was
     /// written (`repl-stream-db`): where a replica's MASTER client starts.
     pub loaded_stream_db: Option<usize>,

@@ -172,6 +172,9 @@ struct PipeState {
     done: Option<bool>,
     /// The replica is gone: drop what is written.
     dead: bool,
+    /// Since when (ms) the oldest queued bytes wait for the replica's
+    /// task, for repl-timeout (Redis's repl_last_partial_write).
+    waiting_since: i64,
 }
 
 /// A diskless transfer to one replica: the snapshot thread writes RDB
@@ -212,6 +215,9 @@ impl RdbPipe {
         if st.dead {
             return;
         }
+        if st.chunks.is_empty() {
+            st.waiting_since = crate::clock::now_ms();
+        }
         st.bytes += chunk.len();
         st.chunks.push_back(chunk.to_vec());
         drop(st);
@@ -239,6 +245,19 @@ impl RdbPipe {
         PipeRead::Data(out)
     }
 
+    /// Whether the replica went away.
+    pub fn is_dead(&self) -> bool {
+        self.lock().dead
+    }
+
+    /// Whether bytes have waited for the replica longer than `timeout_ms`:
+    /// it stopped reading. (A replica with nothing queued is not stalled:
+    /// it may be waiting for a slower one, as the snapshot writes to all.)
+    pub fn stalled(&self, now: i64, timeout_ms: i64) -> bool {
+        let st = self.lock();
+        !st.chunks.is_empty() && !st.dead && now - st.waiting_since > timeout_ms
+    }
+
     /// The replica went away.
     pub fn close(&self) {
         let mut st = self.lock();
@@ -253,10 +272,21 @@ impl RdbPipe {
 /// `Write` into every pipe of a socket-target snapshot.
 struct PipesWriter(Vec<Arc<RdbPipe>>);
 
+impl PipesWriter {
+    /// How many replicas are still reading.
+    fn alive(&self) -> usize {
+        self.0.iter().filter(|p| !p.is_dead()).count()
+    }
+}
+
 impl std::io::Write for PipesWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         for p in &self.0 {
             p.write(buf);
+        }
+        if self.alive() == 0 {
+            // Redis kills its fork child then; the snapshot stops here.
+            return Err(std::io::Error::other("last replica dropped"));
         }
         Ok(buf.len())
     }
@@ -327,8 +357,13 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         eng.save.job = None;
         return Err(format!("ERR Can't start the background save: {e}"));
     }
-    if !socket {
-        tracing::info!("Background saving started");
+    // Redis names its fork child here; the snapshot runs in a thread of
+    // this process, so this process's id is the one that does the work.
+    let pid = std::process::id();
+    if socket {
+        tracing::info!("Background RDB transfer started by pid {pid}");
+    } else {
+        tracing::info!("Background saving started by pid {pid}");
     }
     Ok(())
 }
@@ -416,6 +451,16 @@ fn run_bgsave(
             for p in pipes {
                 p.finish(r.is_ok());
             }
+            let alive = PipesWriter(pipes.clone()).alive();
+            match &r {
+                Ok(()) => tracing::info!(
+                    "Diskless rdb transfer, done reading from pipe, {alive} replicas still up."
+                ),
+                Err(_) if alive == 0 => tracing::warn!(
+                    "Diskless rdb transfer, last replica dropped, killing fork child."
+                ),
+                Err(e) => tracing::warn!("Background transfer error: {e}"),
+            }
             r
         }
     };
@@ -429,14 +474,7 @@ fn run_bgsave(
     };
     let now_ms = crate::clock::now_ms();
     let ok = res.is_ok();
-    if job.socket_target {
-        match &res {
-            Ok(()) => tracing::info!(
-                "Diskless rdb transfer, done reading from pipe, 0 replicas still up."
-            ),
-            Err(e) => tracing::warn!("Background transfer error: {e}"),
-        }
-    } else {
+    if !job.socket_target {
         eng.save.last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
         match res {
             Ok(()) => {
@@ -529,8 +567,18 @@ fn write_stream<W: std::io::Write>(
             break;
         }
         if delay_us > 0 {
+            // In short naps, so that a cancel (the last replica waiting for
+            // this snapshot left) ends it at once, as a killed child would.
             let n = st.keys.saturating_sub(before).max(1);
-            std::thread::sleep(Duration::from_micros(delay_us as u64 * n));
+            let mut left = Duration::from_micros(delay_us as u64 * n);
+            while !left.is_zero() {
+                let nap = left.min(Duration::from_millis(10));
+                std::thread::sleep(nap);
+                left -= nap;
+                if lock(shared).save.job.as_ref().is_none_or(|j| j.cancel) {
+                    break;
+                }
+            }
         }
     }
     w.finish().map_err(io)

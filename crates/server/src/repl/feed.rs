@@ -167,7 +167,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
             "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
             rep.ip,
             rep.port,
-            rep.state.name(),
+            rep.state_name(),
             rep.ack_offset,
             lag
         );

@@ -105,6 +105,16 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// Its state as INFO shows it: a diskless transfer is Redis's
+    /// WAIT_BGSAVE_END (the fork child writes to the sockets), so it reads
+    /// wait_bgsave, not send_bulk.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            SlaveState::SendBulk if self.socket_target => "wait_bgsave",
+            s => s.name(),
+        }
+    }
+
     /// Redis's replicationGetSlaveName.
     pub fn name(&self) -> String {
         if self.port > 0 {
@@ -491,6 +501,19 @@ pub fn forget(eng: &mut Engine, id: u64) {
     if let Some(pos) = eng.replicas.iter().position(|r| r.id == id) {
         let r = eng.replicas.remove(pos);
         remove_sync_file_if_unused(eng);
+        // A disk snapshot nobody waits for any more is abandoned, unless
+        // save points make it worth keeping (Redis's freeClient).
+        let disk_snapshot = eng.save.job.as_ref().is_some_and(|j| !j.socket_target);
+        if disk_snapshot
+            && r.state == SlaveState::WaitBgsaveEnd
+            && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
+            && !eng
+                .replicas
+                .iter()
+                .any(|o| o.state == SlaveState::WaitBgsaveEnd)
+        {
+            crate::persist::snapshot::cancel_bgsave(eng);
+        }
         if let Some(Transfer::Pipe(p)) = &r.transfer {
             p.close();
         }
@@ -611,15 +634,25 @@ pub fn cron(eng: &mut Engine) {
         .filter(|r| r.state == SlaveState::Online && !r.pre_psync && now - r.ack_time > timeout_ms)
         .map(|r| r.id)
         .collect();
-    for id in timed_out {
-        if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
-            tracing::warn!(
-                "Disconnecting timedout replica (streaming sync): {}",
-                r.name()
-            );
-            r.outbox.kill();
+    // A diskless transfer that stopped moving (Redis's
+    // repl_last_partial_write): the snapshot must not wait for it.
+    let stalled: Vec<u64> = eng
+        .replicas
+        .iter()
+        .filter(|r| match &r.transfer {
+            Some(Transfer::Pipe(p)) => p.stalled(now, timeout_ms),
+            _ => false,
+        })
+        .map(|r| r.id)
+        .collect();
+    for (ids, kind) in [(timed_out, "streaming sync"), (stalled, "full sync")] {
+        for id in ids {
+            if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+                tracing::warn!("Disconnecting timedout replica ({kind}): {}", r.name());
+                r.outbox.kill();
+            }
+            forget(eng, id);
         }
-        forget(eng, id);
     }
     // Diskless: start when the delay passed or enough replicas wait.
     if eng.save.job.is_none() && eng.cfg.bool(P::repl_diskless_sync) {

@@ -205,7 +205,8 @@ fn with_link(shared: &Shared, generation: u64, f: impl FnOnce(&mut Engine, &mut 
     }
 }
 
-/// The link task: connect, sync, stream; retry on each cron tick.
+/// The link task: connect, sync, stream; reconnect at once when an
+/// established link drops, else retry on each cron tick.
 pub async fn run_link(shared: Shared, generation: u64) {
     while current(&shared, generation) {
         let res = session(&shared, generation).await;
@@ -233,9 +234,20 @@ pub async fn run_link(shared: Shared, generation: u64) {
             eng.repl.master_link_up = false;
             eng.loading = false;
         });
-        // Reconnect on the replication cron's next tick (each wall-clock
-        // second, repl::master::cron), as Redis's replicationCron does: on
-        // average half a second after the link dropped, not a full one.
+        if was_up {
+            // An established link that drops reconnects at once (Redis
+            // 7.0's replicationHandleMasterDisconnection: waiting risks the
+            // master's backlog moving past us).
+            let (host, port) = lock(&shared)
+                .link
+                .as_ref()
+                .map_or((String::new(), 0), |l| (l.host.clone(), l.port));
+            tracing::info!("Reconnecting to MASTER {host}:{port}");
+            continue;
+        }
+        // A failed attempt retries on the replication cron's next tick
+        // (each wall-clock second, repl::master::cron), as Redis's
+        // replicationCron.
         let into_second = crate::clock::now_ms().rem_euclid(1000) as u64;
         tokio::time::sleep(Duration::from_millis(1000 - into_second)).await;
     }
@@ -417,10 +429,21 @@ async fn full_sync(
     lock(shared).save.loaded_stream_db = None;
     let (dir, dbfilename, swapdb) = {
         let eng = lock(shared);
+        let swapdb = (eng.cfg.str(P::repl_diskless_load) == "swapdb").then(|| {
+            // Redis 7.0 serves the old data while loading (async_loading)
+            // only when the master's history is ours: the old data is then
+            // an earlier point of the same dataset. Otherwise it answers
+            // -LOADING, and keeps the old data only in case the load fails.
+            if eng.repl.replid == replid {
+                Aside::Async
+            } else {
+                Aside::Loading
+            }
+        });
         (
             std::path::PathBuf::from(eng.cfg.str(P::dir)),
             eng.cfg.str(P::dbfilename).to_string(),
-            eng.cfg.str(P::repl_diskless_load) == "swapdb",
+            swapdb,
         )
     };
     if let Some(err) = head.strip_prefix('-') {
@@ -444,7 +467,7 @@ async fn full_sync(
     // nothing; disabled goes through a file, as Redis.
     let mode = lock(shared).cfg.str(P::repl_diskless_load).to_string();
     let empty = lock(shared).dbs.iter().all(|d| d.is_empty());
-    let from_socket = mode == "swapdb" || (mode == "on-empty-db" && empty);
+    let from_socket = swapdb.is_some() || (mode == "on-empty-db" && empty);
     let target = if from_socket { "parser" } else { "disk" };
     if mark.is_some() {
         tracing::info!(
@@ -651,10 +674,27 @@ impl std::io::Read for ChanReader {
 
 /// Load the synced file: flush and load with -LOADING (repl-diskless-load
 /// disabled/on-empty-db), or load aside and swap at the end (swapdb).
-fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> LinkResult<()> {
-    if swapdb {
+/// How repl-diskless-load swapdb serves clients while it loads aside.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Aside {
+    /// The old data answers reads (INFO async_loading:1).
+    Async,
+    /// -LOADING (INFO loading:1); the old data is back if the load fails.
+    Loading,
+}
+
+fn load_synced(
+    shared: &Shared,
+    reader: impl std::io::Read,
+    swapdb: Option<Aside>,
+) -> LinkResult<()> {
+    if let Some(aside_mode) = swapdb {
         let (opts, ndb) = {
-            let eng = lock(shared);
+            let mut eng = lock(shared);
+            match aside_mode {
+                Aside::Async => eng.save.async_loading = true,
+                Aside::Loading => eng.loading = true,
+            }
             (crate::persist::load::LoadOpts::of(&eng), eng.dbs.len())
         };
         let mut dbs: Vec<crate::keyspace::Db> = (0..ndb).map(|_| Default::default()).collect();
@@ -681,6 +721,8 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
                     // with us (Redis's replicationAttachToNewMaster).
                     disconnect_replicas(&mut eng);
                     let old = std::mem::replace(&mut eng.dbs, dbs);
+                    eng.loading = false;
+                    eng.save.async_loading = false;
                     eng.touch_all_watched(None);
                     eng.save.last_load_keys = n;
                     old
@@ -697,10 +739,16 @@ fn load_synced(shared: &Shared, reader: impl std::io::Read, swapdb: bool) -> Lin
                 }
                 Ok(())
             }
-            Err(e) => Err(format!(
-                "Failed trying to load the MASTER synchronization DB from socket, check server logs. ({})",
-                e.0
-            )),
+            Err(e) => {
+                // The old data stays, and serves again.
+                let mut eng = lock(shared);
+                eng.loading = false;
+                eng.save.async_loading = false;
+                Err(format!(
+                    "Failed trying to load the MASTER synchronization DB from socket, check server logs. ({})",
+                    e.0
+                ))
+            }
         }
     } else {
         {

@@ -374,36 +374,73 @@ fn relica_chain_of_three_converges() {
     wait_for("offsets", T, || rc.info_field("master_repl_offset") == off);
 }
 
-/// swapdb: the old dataset serves reads while the new one is parsed from
-/// the socket, and stays when the transfer fails.
-#[test]
-fn swapdb_serves_old_data_during_sync_and_keeps_it_on_failure() {
+/// repl-diskless-load swapdb, as Redis 7.0: from a master of another
+/// history the replica answers -LOADING while it loads aside (loading:1)
+/// and keeps its old data when the transfer fails; from its own master's
+/// history (a full resync with the same replid) it serves the old data
+/// meanwhile (async_loading:1). A redis-server replica does the same.
+fn swapdb_loading_modes(replica: Server) {
     let mut master = Server::redis(&[
         "--repl-diskless-sync",
         "yes",
         "--repl-diskless-sync-delay",
         "0",
-        "--rdb-key-save-delay",
-        "2000",
+        "--rdbcompression",
+        "no",
     ]);
     let mut m = master.raw();
-    m.call(&["DEBUG", "POPULATE", "2000"]);
-    let replica = Server::start(&["--repl-diskless-load", "swapdb"]);
+    // Large values: redis-server answers INFO during a load only between
+    // reads of loading-process-events-interval-bytes.
+    m.call(&["DEBUG", "POPULATE", "200", "key", "100000"]);
     let mut r = replica.raw();
+    r.call(&["CONFIG", "SET", "repl-diskless-load", "swapdb"]);
+    // redis-server answers INFO during a load only every so many bytes.
+    r.call(&["CONFIG", "SET", "loading-process-events-interval-bytes", "1024"]);
     r.call(&["SET", "old", "data"]);
+    // Same history: synced once, then pushed out of the backlog.
     replicaof(&mut r, &master);
-    wait_for("transfer running", T, || {
-        r.info_field("master_sync_in_progress") == "1"
-    });
-    // Reads are served from the old dataset, not answered with -LOADING.
-    assert_eq!(r.call(&["GET", "old"]), "$4\r\ndata\r\n");
-    // The master dies mid-transfer: the old dataset stays.
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]);
+    // The replica is cut off while the backlog moves past it: it comes
+    // back for a full resync of the same history.
+    m.call(&["MULTI"]);
+    m.call(&["CLIENT", "KILL", "TYPE", "replica"]);
+    m.call(&["CONFIG", "SET", "repl-backlog-size", "16384"]);
+    let fill = "A".repeat(16384);
+    for i in 0..10 {
+        m.call(&["SET", &format!("fill:{i}"), &fill]);
+    }
+    m.call(&["EXEC"]);
+    wait_for("async loading", T, || r.info_field("async_loading") == "1");
+    assert_eq!(r.info_field("loading"), "0");
+    assert_eq!(r.call(&["GET", "old"]), "$-1\r\n");
+    assert_eq!(r.call(&["STRLEN", "key:1"]), ":100000\r\n");
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_for("async load done", T, || r.info_field("async_loading") == "0");
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    // Another history: -LOADING meanwhile, and the old data if it fails.
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]);
+    m.call(&["DEBUG", "CHANGE-REPL-ID"]);
+    r.call(&["CLIENT", "KILL", "TYPE", "master"]);
+    wait_for("loading", T, || r.info_field("loading") == "1");
+    assert_eq!(r.info_field("async_loading"), "0");
+    assert!(r.call(&["GET", "key:1"]).starts_with("-LOADING"));
     master.kill9();
-    wait_for("link down", T, || {
-        r.info_field("master_sync_in_progress") == "0"
-    });
-    assert_eq!(r.call(&["GET", "old"]), "$4\r\ndata\r\n");
-    assert_eq!(r.call(&["DBSIZE"]), ":1\r\n");
+    wait_for("load abandoned", T, || r.info_field("loading") == "0");
+    assert_eq!(r.call(&["STRLEN", "key:1"]), ":100000\r\n");
+    assert_eq!(r.call(&["DBSIZE"]), ":210\r\n");
+}
+
+#[test]
+fn swapdb_loading_modes_relica() {
+    swapdb_loading_modes(Server::start(&[]));
+}
+
+#[test]
+fn swapdb_loading_modes_redis() {
+    swapdb_loading_modes(Server::redis(&[]));
 }
 
 // CLIENT PAUSE WRITE on a replica holds its master's writes too, as in
