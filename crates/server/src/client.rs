@@ -10,6 +10,9 @@
 //! What other tasks need to hand a client asynchronously (pub/sub messages,
 //! replies to a blocked command, MONITOR lines, the replication stream, a
 //! kill) goes through its `Outbox`, which the connection task drains.
+//! A replica's outbox also holds its place in the shared replication buffer
+//! (`repl::buffer`): its connection sends what is queued first (the
+//! +FULLRESYNC/+CONTINUE lines), then the stream from that place.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -58,12 +61,26 @@ pub enum ReplyMode {
     SkipNext,
 }
 
+/// Bytes of the replication stream a replica's connection copies out of
+/// the shared buffer per write.
+pub const STREAM_CHUNK: usize = 64 * 1024;
+
+/// A replica's place in the shared replication buffer.
+type StreamRef = (
+    Arc<crate::repl::buffer::ReplBuffer>,
+    crate::repl::buffer::ReaderId,
+);
+
 /// Asynchronous output for a client: bytes other tasks hand it, plus a kill
 /// switch. Bounded by the caller through `len()` and the client's output
 /// buffer limits.
 #[derive(Default)]
 pub struct Outbox {
     buf: Mutex<crate::util::chunks::ChunkBuf>,
+    /// For a replica: its reader in the shared replication buffer.
+    stream: Mutex<Option<StreamRef>>,
+    /// Whether `stream` is set (read without its lock on every `len()`).
+    has_stream: AtomicBool,
     len: AtomicUsize,
     /// Bytes taken by the connection and not yet written out.
     inflight: AtomicUsize,
@@ -87,13 +104,34 @@ impl Outbox {
         self.notify.notify_one();
     }
 
-    /// Append a queue of chunks without copying them (a replica's stream
-    /// kept during its sync can be tens of MB).
-    pub fn append(&self, chunks: crate::util::chunks::ChunkBuf) {
-        let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
-        b.append(chunks);
-        self.len.store(b.len(), Ordering::Relaxed);
-        drop(b);
+    fn stream_ref(&self) -> Option<StreamRef> {
+        if !self.has_stream.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.stream
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Attach a replica's reader of the shared replication buffer (its
+    /// bytes are sent after whatever is queued).
+    pub fn set_stream(&self, buf: Arc<crate::repl::buffer::ReplBuffer>, id: u64) {
+        *self.stream.lock().unwrap_or_else(|p| p.into_inner()) = Some((buf, id));
+        self.has_stream.store(true, Ordering::Relaxed);
+    }
+
+    /// Detach the replica's reader, returning it (to free it).
+    pub fn take_stream(&self) -> Option<StreamRef> {
+        self.has_stream.store(false, Ordering::Relaxed);
+        self.stream.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// The replica went online: let its connection send the stream.
+    pub fn start_stream(&self) {
+        if let Some((buf, id)) = self.stream_ref() {
+            buf.start_streaming(id);
+        }
         self.notify.notify_one();
     }
 
@@ -149,12 +187,19 @@ impl Outbox {
     }
 
     /// Take the oldest queued chunk: everything when little is queued,
-    /// about a MB of a long queue (empty when nothing is queued). Whoever
-    /// writes it out comes back for the rest.
+    /// about a MB of a long queue; for a replica with nothing queued, up to
+    /// [`STREAM_CHUNK`] bytes of its stream (empty when there is nothing to
+    /// send). Whoever writes it out comes back for the rest.
     pub fn take(&self) -> Vec<u8> {
         let mut b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
-        let c = b.pop_front();
+        let mut c = b.pop_front();
         self.len.store(b.len(), Ordering::Relaxed);
+        drop(b);
+        if c.is_empty() {
+            if let Some((buf, id)) = self.stream_ref() {
+                c = buf.read(id, STREAM_CHUNK);
+            }
+        }
         self.inflight.store(c.len(), Ordering::Relaxed);
         c
     }
@@ -165,14 +210,19 @@ impl Outbox {
     }
 
     /// Output held for the client: queued, plus taken and still being
-    /// written (CLIENT LIST omem, INFO, output-buffer limits).
+    /// written, plus for a replica the part of the shared replication
+    /// buffer it holds, as Redis's getClientOutputBufferMemoryUsage
+    /// (CLIENT LIST omem, output-buffer limits).
     pub fn held(&self) -> usize {
-        self.len() + self.inflight.load(Ordering::Relaxed)
+        let stream = self.stream_ref().map_or(0, |(buf, id)| buf.reader_mem(id));
+        self.len.load(Ordering::Relaxed) + self.inflight.load(Ordering::Relaxed) + stream
     }
 
-    /// Bytes queued.
+    /// Bytes ready to send: queued, plus for a streaming replica the
+    /// stream it has not been sent yet.
     pub fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
+        let stream = self.stream_ref().map_or(0, |(buf, id)| buf.pending(id));
+        self.len.load(Ordering::Relaxed) + stream
     }
 
     /// Nothing queued.
@@ -324,26 +374,34 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::Outbox;
-    use crate::util::chunks::ChunkBuf;
+    use crate::repl::buffer::ReplBuffer;
+    use std::sync::Arc;
 
     #[test]
-    fn append_queues_after_what_is_there() {
-        let chunks = |b: &[u8]| {
-            let mut c = ChunkBuf::new();
-            c.push(b);
-            c
-        };
+    fn a_replica_gets_its_queue_then_its_stream() {
+        let buf = Arc::new(ReplBuffer::new(1 << 20, 0));
+        buf.feed(b"old ");
         let o = Outbox::default();
-        o.append(chunks(b"first "));
-        assert_eq!(o.len(), 6);
-        o.push(b"second ");
-        o.append(chunks(b"third"));
-        assert_eq!(o.len(), 18);
+        o.push(b"+CONTINUE\r\n");
+        o.set_stream(buf.clone(), buf.add_reader(5, false).unwrap());
+        buf.feed(b"stream ");
+        assert_eq!(o.len(), 11, "the stream waits until it is started");
+        assert!(o.held() >= 11 + crate::repl::buffer::MIN_BLOCK);
+        assert_eq!(o.take(), b"+CONTINUE\r\n");
+        o.written();
+        assert!(o.take().is_empty());
+        o.start_stream();
+        buf.feed(b"more");
+        assert_eq!(o.len(), 11);
         let mut got = Vec::new();
         while !o.is_empty() {
             got.extend(o.take());
+            o.written();
         }
-        assert_eq!(got, b"first second third");
-        assert!(o.take().is_empty());
+        assert_eq!(got, b"stream more");
+        let (b, id) = o.take_stream().unwrap();
+        b.remove_reader(id);
+        assert_eq!(buf.readers(), 0);
+        assert_eq!(o.held(), 0);
     }
 }

@@ -195,7 +195,7 @@ where
                         return Ok(());
                     }
                     if is_replica {
-                        send_rdb_if_ready(shared, sock, id, outbox).await?;
+                        send_rdb_if_ready(shared, sock, id, outbox, &mut rbuf).await?;
                     }
                     continue;
                 }
@@ -291,7 +291,7 @@ where
             return Ok(());
         }
         if is_replica {
-            send_rdb_if_ready(shared, sock, id, outbox).await?;
+            send_rdb_if_ready(shared, sock, id, outbox, &mut rbuf).await?;
         }
         if blocked {
             wait_unblocked(shared, sock, id, outbox, &mut rbuf).await?;
@@ -318,6 +318,7 @@ async fn send_rdb_if_ready<S>(
     sock: &mut S,
     id: u64,
     outbox: &crate::client::Outbox,
+    rbuf: &mut BytesMut,
 ) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -372,9 +373,19 @@ where
                         return Err(std::io::Error::other("diskless snapshot failed"));
                     }
                     PipeRead::Empty => {
+                        // Watch the socket too, as Redis's read handler
+                        // does: a replica that goes away while the
+                        // snapshot is slow is noticed at once, not at the
+                        // next write (what it sends meanwhile is kept).
                         tokio::select! {
                             _ = pipe.notify.notified() => {}
                             _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                            r = sock.read_buf(rbuf) => {
+                                if r? == 0 {
+                                    pipe.close();
+                                    return Err(std::io::Error::other("replica closed during the transfer"));
+                                }
+                            }
                         }
                         if outbox.is_killed() {
                             pipe.close();

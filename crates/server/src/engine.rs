@@ -151,8 +151,9 @@ pub struct Engine {
     pub clock_mark: std::time::Instant,
     /// Commands run since `clock_mark`, to share its time among.
     pub timing: Vec<usize>,
-    /// The replication backlog, once a replica attached.
-    pub backlog: Option<crate::repl::backlog::Backlog>,
+    /// The shared replication buffer (the backlog and every replica's
+    /// output), once a replica attached (`repl::buffer`).
+    pub backlog: Option<std::sync::Arc<crate::repl::buffer::ReplBuffer>>,
     /// Attached replicas.
     pub replicas: Vec<crate::repl::master::Replica>,
     /// The link with our master, when we are a replica.

@@ -29,25 +29,22 @@ pub fn rss_bytes() -> usize {
     pages * 4096
 }
 
-/// Bytes held for clients, as (replicas, others): query buffers, queued
-/// output, and for a replica the stream kept while its copy is made.
-/// A MONITOR client counts as a normal one, as in Redis. `me`, the client
-/// asking, is out of the table while its command runs.
-fn client_memory(eng: &Engine, me: &Client) -> (u64, u64) {
-    let (mut replicas, mut normal) = (0u64, 0u64);
+/// Bytes held for clients that are not replicas (mem_clients_normal):
+/// query buffers and queued output. A MONITOR client counts as a normal
+/// one, as in Redis. Replicas' output is the shared replication buffer,
+/// reported apart (`repl::feed::replication_memory`), as Redis 7.0 does.
+/// `me`, the client asking, is out of the table while its command runs.
+fn client_memory(eng: &Engine, me: &Client) -> u64 {
+    let mut normal = 0u64;
     let asking = (!eng.clients.contains_key(&me.id)).then_some(me);
     for cl in eng.clients.values().map(|c| &**c).chain(asking) {
-        let bytes = (cl.qbuf + cl.outbox.held()) as u64;
         let is_replica = cl.flags & crate::client::flag::REPLICA != 0
             && cl.flags & crate::client::flag::MONITOR == 0;
-        if is_replica {
-            replicas += bytes;
-        } else {
-            normal += bytes;
+        if !is_replica {
+            normal += (cl.qbuf + cl.outbox.held()) as u64;
         }
     }
-    let pending: usize = eng.replicas.iter().map(|r| r.pending.len()).sum();
-    (replicas + pending as u64, normal)
+    normal
 }
 
 /// Redis's human-readable byte counts: `1.50M`.
@@ -232,9 +229,9 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             let rss = rss_bytes() as u64;
             let startup = crate::alloc::startup_allocated() as u64;
             let maxmem = eng.cfg.int(P::maxmemory) as u64;
-            let backlog = crate::repl::feed::backlog_size(eng) as u64;
-            let (clients_replicas, clients_normal) = client_memory(eng, me);
-            let overhead = startup + backlog + clients_replicas + clients_normal;
+            let repl = crate::repl::feed::replication_memory(eng);
+            let clients_normal = client_memory(eng, me);
+            let overhead = startup + repl.backlog + repl.replicas + clients_normal;
             f!("used_memory:{used}");
             f!("used_memory_human:{}", human(used));
             f!("used_memory_rss:{rss}");
@@ -296,13 +293,10 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                 }
             );
             f!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
-            f!("mem_not_counted_for_evict:0");
-            f!("mem_replication_backlog:{backlog}");
-            f!(
-                "mem_total_replication_buffers:{}",
-                backlog + clients_replicas
-            );
-            f!("mem_clients_slaves:{clients_replicas}");
+            f!("mem_not_counted_for_evict:{}", repl.not_counted);
+            f!("mem_replication_backlog:{}", repl.backlog);
+            f!("mem_total_replication_buffers:{}", repl.total);
+            f!("mem_clients_slaves:{}", repl.replicas);
             f!("mem_clients_normal:{clients_normal}");
             f!("mem_cluster_links:0");
             f!("mem_aof_buffer:0");
@@ -500,13 +494,36 @@ mod tests {
         h.eng.clients[&replica].outbox.push(&[b'r'; 1000]);
         h.eng.clients[&monitor].outbox.push(&[b'm'; 10]);
         let info = h.run(normal, &["INFO", "memory"]);
-        assert_eq!(field(&info, "mem_clients_slaves"), 1000);
+        // Redis 7.0: a replica's output is the shared replication buffer,
+        // not client memory; there is no buffer without a backlog.
+        assert_eq!(field(&info, "mem_clients_slaves"), 0);
         assert_eq!(field(&info, "mem_clients_normal"), 110);
-        assert_eq!(
-            field(&info, "mem_total_replication_buffers"),
-            1000 + field(&info, "mem_replication_backlog")
-        );
+        assert_eq!(field(&info, "mem_total_replication_buffers"), 0);
         let info = h.run(normal, &["INFO", "clients"]);
         assert_eq!(field(&info, "client_recent_max_output_buffer"), 1000);
+    }
+
+    #[test]
+    fn replication_buffer_memory_is_the_backlog_without_replicas() {
+        let mut h = Harness::new();
+        let c = h.client();
+        let size = crate::repl::backlog_size(&h.eng) as u64;
+        crate::repl::start_backlog(&mut h.eng, 0);
+        for _ in 0..64 {
+            crate::repl::master::feed_replicas(&mut h.eng, &[b'x'; 50_000]);
+        }
+        crate::repl::master::trim_backlog(&h.eng);
+        let info = h.run(c, &["INFO", "memory"]);
+        let total = field(&info, "mem_total_replication_buffers");
+        assert!(total > size && total < size + size / 4, "{total}");
+        assert_eq!(field(&info, "mem_replication_backlog"), total);
+        assert_eq!(field(&info, "mem_clients_slaves"), 0);
+        let info = h.run(c, &["INFO", "replication"]);
+        let hist = field(&info, "repl_backlog_histlen");
+        assert!(hist > size && hist <= size + size / 16, "{hist}");
+        assert_eq!(
+            field(&info, "repl_backlog_first_byte_offset"),
+            64 * 50_000 - hist + 1
+        );
     }
 }

@@ -237,6 +237,7 @@ async fn cron(shared: Shared) {
             if e.active_expire && e.is_replica() {
                 e.expire_replica_keys();
             }
+            crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;
                 crate::repl::master::cron(&mut e);
@@ -247,16 +248,34 @@ async fn cron(shared: Shared) {
     }
 }
 
-/// Drop normal and pub/sub clients whose queued output stays over its soft
-/// limit (replicas are checked as their stream is fed).
+/// Drop clients whose output stays over its soft limit, as Redis's
+/// clientsCron: normal and pub/sub clients by their queue, replicas by the
+/// part of the shared replication buffer they hold (they are also checked
+/// as the stream grows). The master's link is not limited.
 fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
+    use crate::client::flag;
+    let replica_limit = crate::repl::master::replica_buf_limit(e);
     for (id, c) in &e.clients {
-        if c.flags & (crate::client::flag::REPLICA | crate::client::flag::MASTER) != 0 {
+        if c.flags & flag::MASTER != 0 {
             continue;
         }
-        let class = if c.subscriptions() > 0 { 2 } else { 0 };
-        if c.outbox.enforce_limit(e.buf_limits[class], now) {
-            crate::commands::pubsub::log_overflow(*id);
+        let replica = c.flags & flag::REPLICA != 0 && c.flags & flag::MONITOR == 0;
+        let limit = if replica {
+            replica_limit
+        } else if c.subscriptions() > 0 {
+            e.buf_limits[2]
+        } else {
+            e.buf_limits[0]
+        };
+        if c.outbox.enforce_limit(limit, now) {
+            if replica {
+                tracing::warn!(
+                    "Client id={id} addr={} closed for overcoming of output buffer limits.",
+                    c.addr
+                );
+            } else {
+                crate::commands::pubsub::log_overflow(*id);
+            }
         }
     }
 }

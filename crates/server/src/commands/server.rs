@@ -1423,15 +1423,13 @@ fn memory_stats(c: &mut Ctx) -> CmdResult {
     let rss = crate::info::rss_bytes();
     let keys: usize = c.eng.dbs.iter().map(|d| d.len()).sum();
     let startup = crate::alloc::startup_allocated();
+    let repl = crate::repl::feed::replication_memory(c.eng);
     let fields: Vec<(&str, i64)> = vec![
         ("peak.allocated", crate::alloc::peak() as i64),
         ("total.allocated", used as i64),
         ("startup.allocated", startup as i64),
-        (
-            "replication.backlog",
-            crate::repl::feed::backlog_size(c.eng) as i64,
-        ),
-        ("clients.slaves", 0),
+        ("replication.backlog", repl.backlog as i64),
+        ("clients.slaves", repl.replicas as i64),
         ("clients.normal", 0),
         ("aof.buffer", 0),
         ("keys.count", keys as i64),

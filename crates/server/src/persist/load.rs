@@ -350,7 +350,7 @@ fn restore_replication_info(e: &mut Engine, expired: Vec<(usize, crate::keyspace
     e.repl.replid2 = id;
     e.repl.second_replid_offset = off + 1;
     e.repl.master_repl_offset += off;
-    if let Some(b) = e.backlog.as_mut() {
+    if let Some(b) = e.backlog.as_ref() {
         b.rebase(off);
     }
     e.no_replicas_since = crate::clock::now_secs();

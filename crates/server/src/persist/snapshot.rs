@@ -563,25 +563,34 @@ fn write_stream<W: std::io::Write>(
                 spare.push(bytes);
             }
         }
+        // rdb-key-save-delay is per key saved, as in Redis's child: keys a
+        // write serialized ahead of the snapshot (copy on write) count
+        // too, so writes do not make a delayed snapshot end early.
+        if delay_us > 0 {
+            let n = st.keys.saturating_sub(before).max(1);
+            sleep_unless_canceled(shared, Duration::from_micros(delay_us as u64 * n))?;
+        }
         if st.done {
             break;
         }
-        if delay_us > 0 {
-            // In short naps, so that a cancel (the last replica waiting for
-            // this snapshot left) ends it at once, as a killed child would.
-            let n = st.keys.saturating_sub(before).max(1);
-            let mut left = Duration::from_micros(delay_us as u64 * n);
-            while !left.is_zero() {
-                let nap = left.min(Duration::from_millis(10));
-                std::thread::sleep(nap);
-                left -= nap;
-                if lock(shared).save.job.as_ref().is_none_or(|j| j.cancel) {
-                    break;
-                }
-            }
-        }
     }
     w.finish().map_err(io)
+}
+
+/// Sleep for the save delay, in slices, giving up when the save is
+/// canceled (a delay times many keys can be minutes).
+fn sleep_unless_canceled(shared: &crate::engine::Shared, d: Duration) -> std::io::Result<()> {
+    let until = std::time::Instant::now() + d;
+    loop {
+        let now = std::time::Instant::now();
+        if now >= until {
+            return Ok(());
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(10)));
+        if lock(shared).save.job.as_ref().is_none_or(|j| j.cancel) {
+            return Err(std::io::Error::other("canceled"));
+        }
+    }
 }
 
 /// Abandon a running background save (SHUTDOWN, FLUSHALL).

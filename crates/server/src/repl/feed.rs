@@ -91,17 +91,48 @@ pub fn end_unit(eng: &mut Engine, nested: bool) {
     }
 }
 
-/// CONFIG SET repl-backlog-size.
+/// CONFIG SET repl-backlog-size: later trims keep the new size (Redis's
+/// resizeReplicationBacklog; nothing is copied).
 pub fn resize_backlog(eng: &mut Engine) {
-    let size = eng.cfg.int(crate::config::P::repl_backlog_size) as usize;
-    if let Some(b) = eng.backlog.as_mut() {
-        b.resize(size);
+    let size = super::backlog_size(eng);
+    if let Some(b) = eng.backlog.as_ref() {
+        b.set_backlog_size(size);
     }
 }
 
-/// Bytes held by the backlog.
-pub fn backlog_size(eng: &Engine) -> usize {
-    eng.backlog.as_ref().map_or(0, |b| b.size())
+/// The shared replication buffer's memory as Redis 7.0 splits it
+/// (getMemoryOverheadData).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplMemory {
+    /// mem_replication_backlog: the buffer up to repl-backlog-size.
+    pub backlog: u64,
+    /// mem_clients_slaves: what the replicas hold beyond that.
+    pub replicas: u64,
+    /// mem_total_replication_buffers: the whole buffer, counted once.
+    pub total: u64,
+    /// The part not counted against maxmemory
+    /// (freeMemoryGetNotCountedMemory): beyond the backlog size and the
+    /// bookkeeping of its blocks.
+    pub not_counted: u64,
+}
+
+/// The replication buffer's memory now.
+pub fn replication_memory(eng: &Engine) -> ReplMemory {
+    let total = eng.backlog.as_ref().map_or(0, |b| b.stats().mem) as u64;
+    let size = super::backlog_size(eng) as u64;
+    let counted =
+        size + (size / super::buffer::MIN_BLOCK as u64 + 1) * super::buffer::BLOCK_OVERHEAD as u64;
+    let (backlog, replicas) = if !eng.replicas.is_empty() && total > size {
+        (size, total - size)
+    } else {
+        (total, 0)
+    };
+    ReplMemory {
+        backlog,
+        replicas,
+        total,
+        not_counted: total.saturating_sub(counted),
+    }
 }
 
 /// Number of replicas whose acknowledged offset reached `offset`.
@@ -172,10 +203,10 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
             lag
         );
     }
-    let (first, hist) = eng
-        .backlog
-        .as_ref()
-        .map_or((0, 0), |b| (b.first_offset(), b.histlen()));
+    let (first, hist) = eng.backlog.as_ref().map_or((0, 0), |b| {
+        let st = b.stats();
+        (st.first_offset, st.histlen)
+    });
     let _ = write!(
         s,
         "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",

@@ -11,16 +11,21 @@
 //!             └─ full ─► WaitBgsaveStart ─► WaitBgsaveEnd ─► SendBulk ─► Online
 //! ```
 //!
-//! - `WaitBgsaveStart`: no usable snapshot yet; stream bytes are not kept
-//!   for it (its copy will start later).
-//! - `WaitBgsaveEnd`: a snapshot started at its `initial_offset`; every
-//!   stream byte since goes to `pending`.
+//! - `WaitBgsaveStart`: no usable snapshot yet; no stream is kept for it
+//!   (its copy will start later).
+//! - `WaitBgsaveEnd`: a snapshot started at its `initial_offset`; its
+//!   reader in the shared replication buffer (`repl::buffer`) stays there,
+//!   keeping every stream byte since.
 //! - `SendBulk`: its connection task sends the RDB (a file, or a pipe fed by
-//!   a diskless snapshot), then `pending`, then turns it `Online`.
-//! - `Online`: stream bytes go straight to its outbox.
+//!   a diskless snapshot), then turns it `Online`.
+//! - `Online`: its reader streams: the connection sends the stream from the
+//!   snapshot's offset on (after a diskless transfer, once the first
+//!   REPLCONF ACK came: `stream_on_ack`).
 //!
-//! Replicas live in `Engine::replicas`, outside the client table, so the
-//! stream reaches them even while their connection runs a command.
+//! There is one copy of the stream whatever the number of replicas: each
+//! replica's output is a reader of the shared buffer, attached to its
+//! outbox. Replicas live in `Engine::replicas`, outside the client table, so
+//! the stream reaches them even while their connection runs a command.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,8 +34,6 @@ use crate::client::Outbox;
 use crate::config::P;
 use crate::engine::Engine;
 use crate::persist::snapshot::{self, RdbPipe, Target};
-
-use super::backlog::Backlog;
 
 /// Redis's SLAVE_STATE_*.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +82,6 @@ pub struct Replica {
     pub capa_psync2: bool,
     /// Came with SYNC: no +FULLRESYNC line, no ACKs expected.
     pub pre_psync: bool,
-    /// Stream bytes kept while its copy is being made or sent.
-    pub pending: crate::util::chunks::ChunkBuf,
     /// Offset its snapshot was taken at.
     pub initial_offset: i64,
     /// The RDB to send, in SendBulk.
@@ -99,8 +100,8 @@ pub struct Replica {
     pub ip: String,
     /// REPLCONF rdb-only: it wants the RDB and no stream.
     pub rdb_only: bool,
-    /// Online after a diskless transfer, but the stream waits in `pending`
-    /// for its first REPLCONF ACK (Redis's repl_start_cmd_stream_on_ack).
+    /// Online after a diskless transfer, but its reader waits for its
+    /// first REPLCONF ACK (Redis's repl_start_cmd_stream_on_ack).
     pub stream_on_ack: bool,
 }
 
@@ -149,13 +150,14 @@ pub enum PsyncDecision {
     Full,
 }
 
-/// Redis's masterTryPartialResynchronization decision, pure: the ids and
-/// offsets in, the decision and the log line out.
+/// Redis's masterTryPartialResynchronization decision, pure: the ids,
+/// offsets and the offsets a replica may ask for (`first ..= end + 1` of
+/// the backlog, if there is one) in, the decision and the log line out.
 pub fn psync_decision(
     replid: &str,
     offset_arg: &[u8],
     ids: &super::ReplState,
-    backlog: Option<&Backlog>,
+    backlog: Option<std::ops::RangeInclusive<i64>>,
     who: &str,
 ) -> (PsyncDecision, Option<String>) {
     let (my_replid, my_replid2) = (ids.replid.as_str(), ids.replid2.as_str());
@@ -182,7 +184,7 @@ pub fn psync_decision(
         return (PsyncDecision::Full, Some(msg));
     }
     match backlog {
-        Some(b) if b.covers(offset) => (PsyncDecision::Continue(offset), None),
+        Some(held) if held.contains(&offset) => (PsyncDecision::Continue(offset), None),
         _ => {
             let mut msg = format!(
                 "Unable to partial resync with replica {who} for lack of backlog (Replica request was: {offset})."
@@ -234,7 +236,6 @@ pub fn sync(
         capa_eof: hs.eof,
         capa_psync2: hs.psync2,
         pre_psync: psync.is_none(),
-        pending: crate::util::chunks::ChunkBuf::new(),
         initial_offset: 0,
         transfer: None,
         socket_target: false,
@@ -253,7 +254,11 @@ pub fn sync(
         return Err("ERR value is not an integer or out of range");
     }
     if let Some((replid, off)) = psync {
-        let (d, msg) = psync_decision(replid, off, &eng.repl, eng.backlog.as_ref(), &who);
+        let held = eng.backlog.as_ref().map(|b| {
+            let st = b.stats();
+            st.first_offset..=st.first_offset + st.histlen as i64
+        });
+        let (d, msg) = psync_decision(replid, off, &eng.repl, held, &who);
         if let Some(m) = msg {
             for line in m.lines() {
                 tracing::info!("{line}");
@@ -266,19 +271,16 @@ pub fn sync(
             } else {
                 "+CONTINUE\r\n".to_string()
             };
-            let data = eng
-                .backlog
-                .as_ref()
-                .and_then(|b| b.read_from(offset))
-                .unwrap_or_default();
             r.outbox.push(line.as_bytes());
-            r.outbox.push(&data);
             r.state = SlaveState::Online;
-            tracing::info!(
-                "Partial resynchronization request from {who} accepted. Sending {} bytes of backlog starting from offset {offset}.",
-                data.len()
-            );
+            // The decision saw `offset` held, under the same engine lock.
+            let sending = eng.repl.master_repl_offset + 1 - offset;
             eng.replicas.push(r);
+            let me = eng.replicas.len() - 1;
+            attach(eng, me, offset, !eng.replicas[me].rdb_only);
+            tracing::info!(
+                "Partial resynchronization request from {who} accepted. Sending {sending} bytes of backlog starting from offset {offset}."
+            );
             return Ok(());
         }
         if !replid.starts_with('?') {
@@ -302,11 +304,9 @@ pub fn sync(
                     if (hs.eof || !eng.replicas[o].capa_eof)
                         && (hs.psync2 || !eng.replicas[o].capa_psync2) =>
                 {
-                    let (pending, off) = (
-                        eng.replicas[o].pending.clone(),
-                        eng.replicas[o].initial_offset,
-                    );
-                    eng.replicas[me].pending = pending;
+                    // Redis's copyReplicaOutputBuffer: the same place in
+                    // the shared buffer (the other replica holds it there).
+                    let off = eng.replicas[o].initial_offset;
                     setup_full_resync(eng, me, off);
                     tracing::info!("Waiting for end of BGSAVE for SYNC");
                 }
@@ -334,7 +334,8 @@ pub fn sync(
 }
 
 /// Replica `idx` will get the snapshot taken at `offset`: answer
-/// +FULLRESYNC and start keeping its stream.
+/// +FULLRESYNC and start keeping its stream (a reader from `offset + 1`
+/// that does not stream yet).
 fn setup_full_resync(eng: &mut Engine, idx: usize, offset: i64) {
     let replid = eng.repl.replid.clone();
     let r = &mut eng.replicas[idx];
@@ -343,6 +344,38 @@ fn setup_full_resync(eng: &mut Engine, idx: usize, offset: i64) {
     if !r.pre_psync {
         r.outbox
             .push(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    if !r.rdb_only {
+        attach(eng, idx, offset + 1, false);
+    }
+}
+
+/// Give replica `idx` a reader of the shared buffer from `offset`.
+fn attach(eng: &mut Engine, idx: usize, offset: i64, streaming: bool) {
+    let Some(buf) = eng.backlog.clone() else {
+        return;
+    };
+    match buf.add_reader(offset, streaming) {
+        Some(id) => eng.replicas[idx].outbox.set_stream(buf, id),
+        None => {
+            // Unreachable while the invariants hold (the offset comes from
+            // the backlog or from a replica that holds it): a replica with
+            // a hole in its stream must not go on.
+            tracing::warn!(
+                "Replica {} asked for offset {offset} that the replication buffer lost; disconnecting it",
+                eng.replicas[idx].name()
+            );
+            eng.replicas[idx].outbox.kill();
+        }
+    }
+}
+
+/// Free a departing replica's reader (Redis's
+/// freeReplicaReferencedReplBuffer): what only it held is trimmed,
+/// incrementally.
+fn detach(r: &Replica) {
+    if let Some((buf, id)) = r.outbox.take_stream() {
+        buf.remove_reader(id);
     }
 }
 
@@ -401,6 +434,7 @@ pub fn start_for_replication(eng: &mut Engine) {
             tracing::warn!("BGSAVE for replication failed: {e}");
             for &i in waiting.iter().rev() {
                 let r = eng.replicas.remove(i);
+                detach(&r);
                 r.outbox
                     .push(b"-ERR BGSAVE failed, replication can't continue\r\n");
                 r.outbox.kill_after_flush();
@@ -420,6 +454,7 @@ pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Pat
         if mine && !ok {
             tracing::warn!("SYNC failed. BGSAVE child returned an error");
             let r = eng.replicas.remove(i);
+            detach(&r);
             r.outbox.kill();
             continue;
         }
@@ -473,7 +508,7 @@ pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
         r.stream_on_ack = true;
     } else {
         tracing::info!("Synchronization with replica {} succeeded", r.name());
-        r.outbox.append(std::mem::take(&mut r.pending));
+        r.outbox.start_stream();
     }
     remove_sync_file_if_unused(eng);
 }
@@ -500,6 +535,7 @@ fn remove_sync_file_if_unused(eng: &mut Engine) {
 pub fn forget(eng: &mut Engine, id: u64) {
     if let Some(pos) = eng.replicas.iter().position(|r| r.id == id) {
         let r = eng.replicas.remove(pos);
+        detach(&r);
         remove_sync_file_if_unused(eng);
         // A disk snapshot nobody waits for any more is abandoned, unless
         // save points make it worth keeping (Redis's freeClient).
@@ -524,37 +560,36 @@ pub fn forget(eng: &mut Engine, id: u64) {
     }
 }
 
-/// Append stream bytes: the backlog, and every replica by its state.
+/// Append stream bytes to the shared buffer (Redis's
+/// feedReplicationBuffer): one copy, which the backlog and every replica's
+/// reader share. Streaming replicas are woken; when a block was added,
+/// every replica that keeps the stream is checked against its output
+/// buffer limits, as in Redis.
 pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
-    if let Some(b) = eng.backlog.as_mut() {
-        b.append(bytes);
-    }
+    let Some(buf) = eng.backlog.as_ref() else {
+        return;
+    };
+    let added = buf.feed(bytes);
     if eng.replicas.is_empty() {
         return;
     }
-    let limit = eng.buf_limits[1];
-    let now = eng.now;
-    let mut dropped = Vec::new();
-    for r in &mut eng.replicas {
-        match r.state {
-            SlaveState::Online if !r.stream_on_ack => {
-                if r.rdb_only {
-                    continue;
-                }
-                if !r.outbox.push_limited(bytes, limit, now) {
-                    dropped.push(r.id);
-                }
-            }
-            SlaveState::Online | SlaveState::WaitBgsaveEnd | SlaveState::SendBulk => {
-                r.pending.push(bytes);
-                if limit.hard > 0 && r.pending.len() as u64 + r.outbox.held() as u64 > limit.hard {
-                    r.outbox.kill();
-                    dropped.push(r.id);
-                }
-            }
-            SlaveState::WaitBgsaveStart => {}
+    for r in &eng.replicas {
+        if r.state == SlaveState::Online && !r.stream_on_ack && !r.rdb_only {
+            r.outbox.notify.notify_one();
         }
     }
+    if !added {
+        return;
+    }
+    let limit = replica_buf_limit(eng);
+    let now = eng.now;
+    let dropped: Vec<u64> = eng
+        .replicas
+        .iter()
+        .filter(|r| r.state != SlaveState::WaitBgsaveStart && !r.rdb_only)
+        .filter(|r| r.outbox.enforce_limit(limit, now))
+        .map(|r| r.id)
+        .collect();
     for id in dropped {
         if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
             tracing::warn!(
@@ -563,6 +598,27 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
             );
         }
         forget(eng, id);
+    }
+}
+
+/// The replicas' output buffer limit: a hard limit below the backlog size
+/// is raised to it, as Redis's checkClientOutputBufferLimits (a replica
+/// shares the backlog's memory, and a partial resync would otherwise be
+/// followed by a disconnection).
+pub fn replica_buf_limit(eng: &Engine) -> crate::config::BufLimit {
+    let mut limit = eng.buf_limits[1];
+    let backlog = super::backlog_size(eng) as u64;
+    if limit.hard > 0 && limit.hard < backlog {
+        limit.hard = backlog;
+    }
+    limit
+}
+
+/// Free what the backlog no longer needs, ten times the usual step, as
+/// Redis's beforeSleep (called from the server cron).
+pub fn trim_backlog(eng: &Engine) {
+    if let Some(b) = eng.backlog.as_ref() {
+        b.trim(10 * super::buffer::TRIM_BLOCKS_PER_CALL);
     }
 }
 
@@ -577,7 +633,7 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
         if r.stream_on_ack && r.state == SlaveState::Online {
             // Redis's replicaStartCommandStream.
             r.stream_on_ack = false;
-            r.outbox.append(std::mem::take(&mut r.pending));
+            r.outbox.start_stream();
         }
     }
     update_failover(eng);
@@ -728,11 +784,9 @@ mod tests {
         }
     }
 
-    fn backlog() -> Backlog {
-        // Holds bytes 151..=300.
-        let mut b = Backlog::new(150, 0);
-        b.append(&[0u8; 300]);
-        b
+    /// A backlog holding bytes 151..=300: a replica may ask for 151..=301.
+    fn backlog() -> std::ops::RangeInclusive<i64> {
+        151..=301
     }
 
     #[test]
@@ -740,8 +794,8 @@ mod tests {
         let (ids, b) = (ids(), backlog());
         let a = "a".repeat(40);
         let bb = "b".repeat(40);
-        let d = |id: &str, off: &str, bl: Option<&Backlog>| {
-            psync_decision(id, off.as_bytes(), &ids, bl, "r:1")
+        let d = |id: &str, off: &str, bl: Option<&std::ops::RangeInclusive<i64>>| {
+            psync_decision(id, off.as_bytes(), &ids, bl.cloned(), "r:1")
         };
         // Current id, inside the backlog (both ends).
         assert_eq!(d(&a, "151", Some(&b)).0, PsyncDecision::Continue(151));
@@ -763,8 +817,8 @@ mod tests {
             PsyncDecision::Full,
             "100 is outside the backlog"
         );
-        let mut b2 = Backlog::new(1000, 0);
-        b2.append(&[0u8; 300]);
+        // Holding bytes 1..=300.
+        let b2 = 1..=301;
         assert_eq!(d(&bb, "100", Some(&b2)).0, PsyncDecision::Continue(100));
         let (dec, msg) = d(&bb, "101", Some(&b2));
         assert_eq!(dec, PsyncDecision::Full);

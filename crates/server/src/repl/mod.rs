@@ -7,7 +7,7 @@
 //! produced or received. The stream only exists (and the offset only moves)
 //! while there is a backlog, as in Redis.
 
-pub mod backlog;
+pub mod buffer;
 pub mod feed;
 pub mod handshake;
 pub mod master;
@@ -58,7 +58,13 @@ impl Default for ReplState {
 /// A new backlog (`repl-backlog-size`) whose history starts after
 /// `offset`, the offset of the last byte we hold.
 pub fn start_backlog(eng: &mut crate::engine::Engine, offset: i64) {
-    let size = eng.cfg.int(crate::config::P::repl_backlog_size) as usize;
-    eng.backlog = Some(backlog::Backlog::new(size, offset));
+    let size = backlog_size(eng);
+    eng.backlog = Some(std::sync::Arc::new(buffer::ReplBuffer::new(size, offset)));
     eng.repl.backlog_active = true;
+}
+
+/// The backlog size in effect: `repl-backlog-size`, at least 16 kB as in
+/// Redis (CONFIG_REPL_BACKLOG_MIN_SIZE).
+pub fn backlog_size(eng: &crate::engine::Engine) -> usize {
+    (eng.cfg.int(crate::config::P::repl_backlog_size) as usize).max(buffer::MIN_BACKLOG)
 }

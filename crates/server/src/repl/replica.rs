@@ -101,10 +101,13 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
     // replica (replicationCacheMaster). At start-up only a loaded file's
     // replication id says what the data is.
     let (cached, db) = if cache_self {
-        // The new master starts its stream with a SELECT (a promoted
-        // replica forgets its stream's db), so any db does.
+        // A replica moving to another master keeps its master's stream db,
+        // as Redis's cached master client keeps its db: a partial resync
+        // continues the stream with no new SELECT. A former master's new
+        // master starts its stream with a SELECT (a promoted replica
+        // forgets its stream's db), so any db does.
         let own = (eng.repl.replid.clone(), eng.repl.master_repl_offset);
-        (Some(own), 0)
+        (Some(own), eng.link.as_ref().map_or(0, |l| l.db))
     } else {
         let loaded = eng.save.loaded_replid.clone();
         let db = eng.save.loaded_stream_db.unwrap_or(0);

@@ -395,7 +395,12 @@ fn swapdb_loading_modes(replica: Server) {
     let mut r = replica.raw();
     r.call(&["CONFIG", "SET", "repl-diskless-load", "swapdb"]);
     // redis-server answers INFO during a load only every so many bytes.
-    r.call(&["CONFIG", "SET", "loading-process-events-interval-bytes", "1024"]);
+    r.call(&[
+        "CONFIG",
+        "SET",
+        "loading-process-events-interval-bytes",
+        "1024",
+    ]);
     r.call(&["SET", "old", "data"]);
     // Same history: synced once, then pushed out of the backlog.
     replicaof(&mut r, &master);
@@ -417,7 +422,9 @@ fn swapdb_loading_modes(replica: Server) {
     assert_eq!(r.call(&["GET", "old"]), "$-1\r\n");
     assert_eq!(r.call(&["STRLEN", "key:1"]), ":100000\r\n");
     m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
-    wait_for("async load done", T, || r.info_field("async_loading") == "0");
+    wait_for("async load done", T, || {
+        r.info_field("async_loading") == "0"
+    });
     wait_up(&mut r);
     wait_same_digest(&mut m, &mut r);
     // Another history: -LOADING meanwhile, and the old data if it fails.
@@ -481,4 +488,37 @@ fn paused_replica_of_redis_holds_the_stream() {
 #[test]
 fn paused_replica_of_relica_holds_the_stream() {
     paused_replica_holds_the_stream(Server::start(&[]));
+}
+
+// A replica sent to another master keeps its old master's stream db, as
+// Redis's cached master does: coming back with a partial resync, the stream
+// goes on with no SELECT, and writes of db 9 must land in db 9 (they went to
+// db 0).
+#[test]
+fn replica_moving_masters_keeps_the_stream_db() {
+    let master = Server::redis(&["--save", ""]);
+    // A replica whose own master is unreachable: it refuses to serve
+    // (-NOMASTERLINK), so our replica keeps its data and history meanwhile.
+    let nowhere = crate::util::free_port().to_string();
+    let elsewhere = Server::redis(&["--save", "", "--replicaof", "127.0.0.1", &nowhere]);
+    let replica = Server::start(&[]);
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    m.call(&["SELECT", "9"]);
+    for i in 0..100 {
+        m.call(&["SET", &format!("before:{i}"), "v"]);
+    }
+    wait_same_digest(&mut m, &mut r);
+    replicaof(&mut r, &elsewhere);
+    for i in 0..100 {
+        m.call(&["SET", &format!("away:{i}"), "v"]);
+    }
+    replicaof(&mut r, &master);
+    wait_up(&mut r);
+    wait_same_digest(&mut m, &mut r);
+    assert_eq!(int_field(&mut m, "sync_partial_ok"), 1);
+    assert_eq!(r.call(&["DBSIZE"]), ":0\r\n", "nothing in db 0");
+    r.call(&["SELECT", "9"]);
+    assert_eq!(r.call(&["DBSIZE"]), ":200\r\n");
 }

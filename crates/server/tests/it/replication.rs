@@ -761,3 +761,149 @@ fn replicas_are_pinged_every_period() {
     assert_eq!(c.read_n(ping.len()), ping);
     assert_eq!(c.read_n(ping.len()), ping);
 }
+
+/// Write about `mb` MB to `m` in 1 kB values, pipelined.
+fn write_mb(m: &mut Raw, prefix: &str, mb: usize) {
+    let v = "v".repeat(1000);
+    for batch in 0..mb {
+        let mut cmds = Vec::new();
+        for i in 0..1000 {
+            let k = format!("{prefix}:{batch}:{i}");
+            cmds.extend_from_slice(
+                format!("*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n$1000\r\n{v}\r\n", k.len()).as_bytes(),
+            );
+        }
+        m.send(&cmds);
+        for _ in 0..1000 {
+            assert_eq!(m.read_line(), "+OK");
+        }
+    }
+}
+
+// Redis 7.0's shared replication buffer: four replicas waiting for the same
+// snapshot keep one copy of the stream, not four, and once they are online
+// and caught up the buffer shrinks back to the backlog size.
+#[test]
+fn replicas_share_one_replication_buffer() {
+    let master = Server::start(&[
+        "--save",
+        "",
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "30",
+        "--repl-diskless-sync-max-replicas",
+        "4",
+        "--client-output-buffer-limit",
+        "replica 0 0 0",
+    ]);
+    let mut m = master.raw();
+    m.call(&["DEBUG", "POPULATE", "200", "key", "10"]);
+    // 20 ms a key: the snapshot takes 4 s unless sped up.
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "20000"]);
+    let replicas: Vec<Server> = (0..4).map(|_| redis_replica(&master, &[])).collect();
+    wait_for("four replicas waiting for one snapshot", T, || {
+        int_field(&mut m, "rdb_bgsave_in_progress") == 1
+            && int_field(&mut m, "connected_slaves") == 4
+            && (0..4).all(|i| !m.info_field(&format!("slave{i}")).contains("online"))
+    });
+    let backlog = int_field(&mut m, "repl_backlog_size");
+    let before = int_field(&mut m, "mem_total_replication_buffers");
+    assert!(before < backlog, "{before}");
+    write_mb(&mut m, "w", 4);
+    let stream = 4 * 1000 * 1000;
+    let total = int_field(&mut m, "mem_total_replication_buffers");
+    assert!(
+        total > stream && total < stream * 11 / 10,
+        "one copy of a {stream}-byte stream for four replicas, got {total}"
+    );
+    // The replicas hold it all: the backlog outgrew its size.
+    let hist = int_field(&mut m, "repl_backlog_histlen");
+    assert!(hist > stream, "{hist}");
+    assert_eq!(int_field(&mut m, "mem_clients_slaves"), total - backlog);
+    let line = m.call(&["CLIENT", "LIST", "TYPE", "replica"]);
+    for l in line.lines().filter(|l| l.contains("omem=")) {
+        let omem: i64 = l
+            .split(" omem=")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(omem > stream && omem <= total, "{l}");
+    }
+    // Let the snapshot finish: the replicas load it, stream, catch up.
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    for rep in &replicas {
+        let mut r = rep.raw();
+        wait_up(&mut r);
+        wait_same_digest(&mut m, &mut r);
+    }
+    wait_for("the buffer back to about the backlog size", T, || {
+        int_field(&mut m, "repl_backlog_histlen") < backlog + backlog / 8
+            && int_field(&mut m, "mem_total_replication_buffers") < backlog * 2
+    });
+    assert_eq!(int_field(&mut m, "sync_full"), 4);
+}
+
+// A replica partially resyncs from stream data beyond repl-backlog-size
+// that the buffer still holds because another replica (waiting for its
+// snapshot) needs it; once that replica is gone the buffer is trimmed back.
+#[test]
+fn replica_continues_from_data_another_replica_holds() {
+    let master = Server::start(&[
+        "--save",
+        "",
+        "--repl-backlog-size",
+        "16kb",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--client-output-buffer-limit",
+        "replica 0 0 0",
+    ]);
+    let mut m = master.raw();
+    // Not propagated (as in Redis): in the snapshots only.
+    m.call(&["DEBUG", "POPULATE", "100", "key", "10"]);
+    let r1 = redis_replica(&master, &[]);
+    let mut c1 = r1.raw();
+    wait_up(&mut c1);
+    m.call(&["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
+    let r2 = redis_replica(&master, &[]);
+    let mut c2 = r2.raw();
+    wait_for("replica 2 waits for its snapshot", T, || {
+        int_field(&mut m, "rdb_bgsave_in_progress") == 1
+            && c2.info_field("master_sync_in_progress") == "1"
+    });
+    wait_same_digest(&mut m, &mut c1);
+    // Replica 1 leaves (to a master that cannot serve it), 2 MB go by.
+    let r2_port = r2.port.to_string();
+    assert_eq!(c1.call(&["REPLICAOF", "127.0.0.1", &r2_port]), "+OK\r\n");
+    write_mb(&mut m, "gone", 2);
+    let hist = int_field(&mut m, "repl_backlog_histlen");
+    assert!(
+        hist > 2_000_000,
+        "the waiting replica holds the stream: {hist}"
+    );
+    // Back to the master: it continues from 2 MB ago, 16 kB backlog or not.
+    let port = master.port.to_string();
+    assert_eq!(c1.call(&["REPLICAOF", "127.0.0.1", &port]), "+OK\r\n");
+    wait_up(&mut c1);
+    wait_same_digest(&mut m, &mut c1);
+    assert_eq!(int_field(&mut m, "sync_partial_ok"), 1);
+    assert_eq!(int_field(&mut m, "sync_full"), 2);
+    assert_eq!(c2.info_field("master_sync_in_progress"), "1");
+    // Replica 2 goes: the buffer shrinks to about the backlog size.
+    drop(c2);
+    drop(r2);
+    wait_for("replica 2 gone", T, || {
+        int_field(&mut m, "connected_slaves") == 1
+    });
+    wait_for("trimmed", T, || {
+        int_field(&mut m, "repl_backlog_histlen") < 64 * 1024
+    });
+    let first = int_field(&mut m, "repl_backlog_first_byte_offset");
+    let hist = int_field(&mut m, "repl_backlog_histlen");
+    assert_eq!(first + hist - 1, int_field(&mut m, "master_repl_offset"));
+}
