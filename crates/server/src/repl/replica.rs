@@ -82,6 +82,11 @@ pub struct Link {
     /// Stream bytes read but not applied yet (held by CLIENT PAUSE):
     /// slave_read_repl_offset is ahead of slave_repl_offset by this much.
     pub unapplied: i64,
+    /// The link task, aborted when the link is retired: its socket must
+    /// close at once, mid-handshake or mid-transfer too (Redis's
+    /// cancelReplicationHandshake), or the master goes on preparing a
+    /// snapshot for a replica that left.
+    pub task: Option<tokio::task::AbortHandle>,
     /// The db the master's stream last selected. It outlives the MASTER
     /// client, as Redis's cached master keeps its db: a partial resync
     /// continues the stream where it stopped, with no new SELECT.
@@ -113,6 +118,7 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         let db = eng.save.loaded_stream_db.unwrap_or(0);
         (loaded.zip(eng.save.loaded_repl_offset), db)
     };
+    retire_link(eng);
     eng.link_generation += 1;
     crate::log::set_role_replica(true);
     eng.link = Some(Link {
@@ -126,6 +132,7 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         transfer: (0, 0),
         unapplied: 0,
         client_id: None,
+        task: None,
         db,
     });
     eng.repl.master_link_up = false;
@@ -140,7 +147,10 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
     if let Some(shared) = eng.me.upgrade() {
         let generation = eng.link_generation;
         if let Ok(h) = tokio::runtime::Handle::try_current() {
-            h.spawn(run_link(shared, generation));
+            let task = h.spawn(run_link(shared, generation)).abort_handle();
+            if let Some(l) = eng.link.as_mut() {
+                l.task = Some(task);
+            }
         }
     }
     tracing::info!("Connecting to MASTER {host}:{port}");
@@ -153,12 +163,7 @@ pub fn set_master_none(eng: &mut Engine) {
         return;
     }
     eng.link_generation += 1;
-    if let Some(id) = eng.link.as_ref().and_then(|l| l.client_id) {
-        if let Some(cl) = eng.clients.get(&id) {
-            cl.outbox.kill();
-        }
-    }
-    eng.link = None;
+    retire_link(eng);
     eng.repl.master_link_up = false;
     let _ = eng.cfg.set_from_words("replicaof", &[]);
     eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, super::random_replid());
@@ -179,6 +184,23 @@ pub fn set_master_none(eng: &mut Engine) {
     // Our replicas reconnect and continue with replid2.
     disconnect_replicas(eng);
     crate::log::set_role_replica(false);
+}
+
+/// End the current link: its task stops (closing its socket) and its
+/// MASTER client goes.
+fn retire_link(eng: &mut Engine) {
+    let Some(old) = eng.link.take() else {
+        return;
+    };
+    if let Some(task) = old.task {
+        task.abort();
+    }
+    if let Some(id) = old.client_id {
+        if let Some(cl) = eng.clients.remove(&id) {
+            cl.outbox.kill();
+        }
+        eng.outboxes.remove(&id);
+    }
 }
 
 fn disconnect_replicas(eng: &mut Engine) {
@@ -1127,6 +1149,7 @@ mod tests {
             transfer: (0, 0),
             unapplied: 0,
             client_id: Some(id),
+            task: None,
             db: 0,
         });
         eng.repl.master_repl_offset = 100;

@@ -389,3 +389,50 @@ fn replica_links_never_carry_replies() {
         }
     }
 }
+
+/// A disk snapshot taken for replicas is abandoned once no replica waits
+/// for it, unless save points make it worth keeping (Redis's freeClient);
+/// a replica told REPLICAOF NO ONE mid-transfer closes its link at once
+/// (relica and redis-server replicas alike), so the master notices.
+#[test]
+fn snapshot_nobody_waits_for_is_abandoned() {
+    let master = Server::start(&[
+        "--repl-diskless-sync",
+        "no",
+        "--rdb-key-save-delay",
+        "1000000",
+    ]);
+    let mut m = master.raw();
+    for i in 0..10 {
+        m.call(&["SET", &i.to_string(), "v"]);
+    }
+    let port = master.port.to_string();
+    let replicas = [Server::start(&[]), Server::redis(&[])];
+    for save in ["", "900 1"] {
+        m.call(&["CONFIG", "SET", "save", save]);
+        for r in &replicas {
+            r.raw().call(&["REPLICAOF", "127.0.0.1", &port]);
+        }
+        wait_for("both replicas wait for the snapshot", T, || {
+            m.info_field("rdb_bgsave_in_progress") == "1"
+                && m.info_field("slave0").contains("wait_bgsave")
+                && m.info_field("slave1").contains("wait_bgsave")
+        });
+        replicas[0].raw().call(&["REPLICAOF", "NO", "ONE"]);
+        wait_for("first replica gone", T, || {
+            m.info_field("connected_slaves") == "1"
+        });
+        assert_eq!(m.info_field("rdb_bgsave_in_progress"), "1");
+        replicas[1].raw().call(&["REPLICAOF", "NO", "ONE"]);
+        wait_for("second replica gone", T, || {
+            m.info_field("connected_slaves") == "0"
+        });
+        if save.is_empty() {
+            wait_for("snapshot abandoned", T, || {
+                m.info_field("rdb_bgsave_in_progress") == "0"
+            });
+        } else {
+            assert_eq!(m.info_field("rdb_bgsave_in_progress"), "1");
+        }
+    }
+}
