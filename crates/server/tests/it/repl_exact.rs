@@ -22,6 +22,30 @@ fn master(redis: bool) -> Server {
     }
 }
 
+/// A chain top → middle (relica, with `middle_args`) → bottom, links up:
+/// the servers (kept alive by the caller) and a connection to each.
+fn chain(
+    redis_top: bool,
+    middle_args: &[&str],
+    redis_bottom: bool,
+) -> ([Server; 3], Raw, Raw, Raw) {
+    let top = master(redis_top);
+    let middle = Server::start(middle_args);
+    let mut mid = middle.raw();
+    replicaof(&mut mid, &top);
+    wait_up(&mut mid);
+    let mport = middle.port.to_string();
+    let bottom = if redis_bottom {
+        Server::redis(&["--replicaof", "127.0.0.1", &mport])
+    } else {
+        Server::start(&["--replicaof", "127.0.0.1", &mport])
+    };
+    let mut b = bottom.raw();
+    wait_up(&mut b);
+    let t = top.raw();
+    ([top, middle, bottom], t, mid, b)
+}
+
 /// Wait until `r` reports the master's offset as its own.
 fn wait_same_offset(m: &mut Raw, r: &mut Raw) {
     wait_for("same replication offset", T, || {
@@ -78,20 +102,8 @@ fn partial_resync_from_relica_keeps_the_streams_db() {
 /// Sentinel's hellos), reads and writable-replica writes, keeps every
 /// offset equal to the top's, and the bottom's data equal to the top's.
 fn middle_replica_commands_stay_local(redis_top: bool, redis_bottom: bool) {
-    let top = master(redis_top);
-    let mut t = top.raw();
-    let middle = Server::start(&["--replica-read-only", "no"]);
-    let mut mid = middle.raw();
-    replicaof(&mut mid, &top);
-    wait_up(&mut mid);
-    let mport = middle.port.to_string();
-    let bottom = if redis_bottom {
-        Server::redis(&["--replicaof", "127.0.0.1", &mport])
-    } else {
-        Server::start(&["--replicaof", "127.0.0.1", &mport])
-    };
-    let mut b = bottom.raw();
-    wait_up(&mut b);
+    let (_servers, mut t, mut mid, mut b) =
+        chain(redis_top, &["--replica-read-only", "no"], redis_bottom);
     t.call(&["SET", "k", "1"]);
     wait_same_offset(&mut t, &mut b);
     for i in 0..20 {
@@ -253,20 +265,8 @@ fn master_restart_continues_partially_with_redis_replica() {
 /// disconnected and resync with it (Redis's replicationAttachToNewMaster),
 /// instead of staying attached to a dataset that was replaced under them.
 fn middle_full_resync_resyncs_the_bottom(redis_top: bool, redis_bottom: bool, load: &str) {
-    let top = master(redis_top);
-    let mut t = top.raw();
-    let middle = Server::start(&["--repl-diskless-load", load]);
-    let mut mid = middle.raw();
-    replicaof(&mut mid, &top);
-    wait_up(&mut mid);
-    let mport = middle.port.to_string();
-    let bottom = if redis_bottom {
-        Server::redis(&["--replicaof", "127.0.0.1", &mport])
-    } else {
-        Server::start(&["--replicaof", "127.0.0.1", &mport])
-    };
-    let mut b = bottom.raw();
-    wait_up(&mut b);
+    let (_servers, mut t, mut mid, mut b) =
+        chain(redis_top, &["--repl-diskless-load", load], redis_bottom);
     t.call(&["SET", "x", "1"]);
     wait_same_offset(&mut t, &mut b);
     // The top starts a new history while the middle is away: the middle
