@@ -26,9 +26,9 @@
 //!
 //! A PING error other than the authentication ones, or an AUTH error, ends
 //! the handshake in CONNECT too. REPLCONF errors are only logged: not all
-//! masters know every REPLCONF option. Unlike Redis, which pipelines AUTH
-//! and the REPLCONFs in one write, the machine asks for one command per
-//! reply; the master sees the same commands in the same order.
+//! masters know every REPLCONF option. As Redis 7.0 (REPL_STATE_SEND_HANDSHAKE),
+//! AUTH and the REPLCONFs go out together once PING is answered, and their
+//! replies are then read one by one: one round trip instead of four.
 //!
 //! The machine also keeps Redis's NOTICE log lines (the caller drains them
 //! with [`Handshake::take_logs`] after each step); the reason a handshake
@@ -82,8 +82,9 @@ pub enum State {
 /// What to do after a reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Send this command (its arguments), then read its reply.
-    Send(Vec<Vec<u8>>),
+    /// Send these commands (each its arguments) in one write, then read
+    /// the reply to the first.
+    Send(Vec<Vec<Vec<u8>>>),
     /// Send nothing, read the next line (the master's keep-alive newline
     /// while it prepares the PSYNC reply).
     Wait,
@@ -187,38 +188,28 @@ impl Handshake {
                     return self.fail(format!("Error reply to PING from master: '{line}'"));
                 }
                 self.log("Master replied to PING, replication can continue...".into());
-                match &self.cfg.auth {
-                    Some((user, pass)) => {
-                        self.state = State::ReceiveAuthReply;
-                        let mut cmd = args(&[b"AUTH"]);
-                        if let Some(user) = user {
-                            cmd.push(user.as_bytes().to_vec());
-                        }
-                        cmd.push(pass.as_bytes().to_vec());
-                        Step::Send(cmd)
-                    }
-                    None => self.send_port(),
-                }
+                self.send_handshake()
             }
             State::ReceiveAuthReply => {
                 if line.starts_with('-') {
                     return self.fail(format!("Unable to AUTH to MASTER: {line}"));
                 }
-                self.send_port()
+                self.state = State::ReceivePortReply;
+                Step::Wait
             }
             State::ReceivePortReply => {
                 self.non_critical("listening-port", line);
-                match &self.cfg.announce_ip {
-                    Some(ip) => {
-                        self.state = State::ReceiveIpReply;
-                        Step::Send(args(&[b"REPLCONF", b"ip-address", ip.as_bytes()]))
-                    }
-                    None => self.send_capa(),
-                }
+                self.state = if self.cfg.announce_ip.is_some() {
+                    State::ReceiveIpReply
+                } else {
+                    State::ReceiveCapaReply
+                };
+                Step::Wait
             }
             State::ReceiveIpReply => {
                 self.non_critical("ip-address", line);
-                self.send_capa()
+                self.state = State::ReceiveCapaReply;
+                Step::Wait
             }
             State::ReceiveCapaReply => {
                 self.non_critical("capa", line);
@@ -254,15 +245,28 @@ impl Handshake {
         }
     }
 
-    fn send_port(&mut self) -> Step {
+    /// AUTH (when configured), REPLCONF listening-port, ip-address (when
+    /// announced) and capa, in one write; the first reply awaited is
+    /// AUTH's, or the port's.
+    fn send_handshake(&mut self) -> Step {
+        let mut cmds = Vec::new();
         self.state = State::ReceivePortReply;
+        if let Some((user, pass)) = &self.cfg.auth {
+            let mut cmd = args(&[b"AUTH"]);
+            if let Some(user) = user {
+                cmd.push(user.as_bytes().to_vec());
+            }
+            cmd.push(pass.as_bytes().to_vec());
+            cmds.push(cmd);
+            self.state = State::ReceiveAuthReply;
+        }
         let port = self.cfg.port.to_string();
-        Step::Send(args(&[b"REPLCONF", b"listening-port", port.as_bytes()]))
-    }
-
-    fn send_capa(&mut self) -> Step {
-        self.state = State::ReceiveCapaReply;
-        Step::Send(args(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]))
+        cmds.push(args(&[b"REPLCONF", b"listening-port", port.as_bytes()]));
+        if let Some(ip) = &self.cfg.announce_ip {
+            cmds.push(args(&[b"REPLCONF", b"ip-address", ip.as_bytes()]));
+        }
+        cmds.push(args(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]));
+        Step::Send(cmds)
     }
 
     fn send_psync(&mut self) -> Step {
@@ -283,7 +287,7 @@ impl Handshake {
         if self.cfg.failing_over {
             cmd.push(b"FAILOVER".to_vec());
         }
-        Step::Send(cmd)
+        Step::Send(vec![cmd])
     }
 
     fn psync_reply(&mut self, line: &str) -> Step {
@@ -403,18 +407,17 @@ mod tests {
         assert_eq!(hs.state(), State::Connecting);
         let mut sent = Vec::new();
         let mut logs = Vec::new();
-        let mut next = Some(hs.start());
+        let mut next = Some(vec![hs.start()]);
         assert_eq!(hs.state(), State::ReceivePingReply);
+        // Replies to pipelined commands wait in order, as on a socket.
+        let mut replies = std::collections::VecDeque::new();
         for _ in 0..20 {
-            let reply = match next.take() {
-                Some(c) => {
-                    let c = text(&c);
-                    let r = master(&c);
-                    sent.push(c);
-                    r
-                }
-                None => master(""),
-            };
+            for c in next.take().unwrap_or_default() {
+                let c = text(&c);
+                replies.push_back(master(&c));
+                sent.push(c);
+            }
+            let reply = replies.pop_front().unwrap_or_else(|| master(""));
             let step = hs.on_reply(&reply);
             logs.extend(hs.take_logs());
             match step {
@@ -492,26 +495,26 @@ mod tests {
             failing_over: false,
         });
         assert_eq!(hs.start(), cmd("PING"));
-        assert_eq!(hs.on_reply("+PONG"), Step::Send(cmd("AUTH u p")));
+        // One write after PONG, as Redis 7.0's REPL_STATE_SEND_HANDSHAKE.
+        assert_eq!(
+            hs.on_reply("+PONG"),
+            Step::Send(vec![
+                cmd("AUTH u p"),
+                cmd("REPLCONF listening-port 7000"),
+                cmd("REPLCONF ip-address 10.0.0.1"),
+                cmd("REPLCONF capa eof capa psync2"),
+            ])
+        );
         assert_eq!(hs.state(), State::ReceiveAuthReply);
-        assert_eq!(
-            hs.on_reply("+OK"),
-            Step::Send(cmd("REPLCONF listening-port 7000"))
-        );
+        assert_eq!(hs.on_reply("+OK"), Step::Wait);
         assert_eq!(hs.state(), State::ReceivePortReply);
-        assert_eq!(
-            hs.on_reply("+OK"),
-            Step::Send(cmd("REPLCONF ip-address 10.0.0.1"))
-        );
+        assert_eq!(hs.on_reply("+OK"), Step::Wait);
         assert_eq!(hs.state(), State::ReceiveIpReply);
-        assert_eq!(
-            hs.on_reply("+OK"),
-            Step::Send(cmd("REPLCONF capa eof capa psync2"))
-        );
+        assert_eq!(hs.on_reply("+OK"), Step::Wait);
         assert_eq!(hs.state(), State::ReceiveCapaReply);
         assert_eq!(
             hs.on_reply("+OK"),
-            Step::Send(cmd(&format!("PSYNC {ID} 42")))
+            Step::Send(vec![cmd(&format!("PSYNC {ID} 42"))])
         );
         assert_eq!(hs.state(), State::ReceivePsyncReply);
         assert_eq!(
@@ -624,7 +627,17 @@ mod tests {
                 }
             },
         );
-        assert_eq!(r.sent, ["PING", "AUTH u bad"]);
+        // The REPLCONFs went out with AUTH (one write, as Redis 7.0); the
+        // AUTH error ends it before their replies matter.
+        assert_eq!(
+            r.sent,
+            [
+                "PING",
+                "AUTH u bad",
+                "REPLCONF listening-port 6380",
+                "REPLCONF capa eof capa psync2"
+            ]
+        );
         assert_eq!(
             r.outcome,
             Outcome::Fail(
@@ -940,7 +953,10 @@ mod tests {
         assert_eq!(hs.start(), cmd("PING"));
         assert_eq!(
             hs.on_reply("+PONG"),
-            Step::Send(cmd("REPLCONF listening-port 6380"))
+            Step::Send(vec![
+                cmd("REPLCONF listening-port 6380"),
+                cmd("REPLCONF capa eof capa psync2"),
+            ])
         );
     }
 }

@@ -326,8 +326,22 @@ impl MasterConn {
     async fn send(&mut self, args: &[&[u8]]) -> LinkResult<()> {
         let mut out = Vec::new();
         resp::encode::command(&mut out, args);
+        self.write(&out).await
+    }
+
+    /// Several commands in one write (the pipelined handshake).
+    async fn send_all(&mut self, cmds: &[Vec<Vec<u8>>]) -> LinkResult<()> {
+        let mut out = Vec::new();
+        for cmd in cmds {
+            let args: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
+            resp::encode::command(&mut out, &args);
+        }
+        self.write(&out).await
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> LinkResult<()> {
         self.sock
-            .write_all(&out)
+            .write_all(bytes)
             .await
             .map_err(|e| format!("Error writing to MASTER: {e}"))
     }
@@ -394,11 +408,10 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
     // The handshake (handshake.rs) decides; this loop only moves its
     // commands and replies over the socket.
     let mut hs = Handshake::new(st.handshake);
-    let mut next = Some(hs.start());
+    let mut next = Some(vec![hs.start()]);
     let (outcome, failover) = loop {
-        if let Some(cmd) = next.take() {
-            let args: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
-            mc.send(&args).await?;
+        if let Some(cmds) = next.take() {
+            mc.send_all(&cmds).await?;
         }
         let reply = mc.line().await?;
         let step = hs.on_reply(&reply);
@@ -406,7 +419,7 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
             tracing::info!("{line}");
         }
         match step {
-            Step::Send(cmd) => next = Some(cmd),
+            Step::Send(cmds) => next = Some(cmds),
             Step::Wait => {}
             Step::Done { outcome, failover } => break (outcome, failover),
         }
