@@ -134,7 +134,7 @@ fn serve(eng: &mut Engine, id: u64) {
     let mut out = Vec::new();
     eng.reexec = Some(false);
     let saved_block = cl.block.take();
-    commands::execute(eng, &mut cl, args, &mut out);
+    commands::dispatch::execute(eng, &mut cl, args, &mut out);
     let still_blocked = eng.reexec == Some(true);
     eng.reexec = None;
     cl.block = saved_block;

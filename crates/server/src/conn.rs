@@ -249,7 +249,7 @@ where
                 };
                 cl.qbuf = rbuf.len();
                 eng.stats.reads += 1;
-                eng.run_batch(&mut cl, &mut pending, &mut out);
+                crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out);
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
                 let now_replica = cl.flags & flag::REPLICA != 0;

@@ -4,7 +4,7 @@
 //! and pub/sub registries and the statistics live in one `Engine` behind one
 //! `std::sync::Mutex` (DESIGN.md, "Execution model"). A connection takes the
 //! lock once per batch of pipelined commands and runs them with
-//! `Engine::run_batch`; nothing awaits, and no socket I/O happens, under it.
+//! `commands::dispatch::run_batch`; nothing awaits, and no socket I/O happens, under it.
 //! Because every write appends its propagated form to the stream while the
 //! lock is held, the stream's order is the execution order by construction.
 
@@ -15,8 +15,7 @@ use bytes::Bytes;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
-use crate::client::{flag, Client, ReplyMode};
-use crate::commands;
+use crate::client::Client;
 use crate::config::{Config, P};
 use crate::keyspace::{Db, Key};
 use crate::repl::ReplState;
@@ -380,7 +379,7 @@ impl Engine {
     /// lookups do not depend on each other, so their cache misses overlap;
     /// the commands then find their keys' table lines and entries in the
     /// cache. A lookup of something that is not a key costs only itself.
-    fn warm_keys(&self, db: usize, batch: &std::collections::VecDeque<Vec<Bytes>>) {
+    pub fn warm_keys(&self, db: usize, batch: &std::collections::VecDeque<Vec<Bytes>>) {
         let Some(d) = self.dbs.get(db) else {
             return;
         };
@@ -391,81 +390,6 @@ impl Engine {
             }
         }
         std::hint::black_box(found);
-    }
-
-    /// Run a batch of commands for one client. Returns how many commands
-    /// were consumed: fewer than `batch.len()` when the client blocked (the
-    /// rest wait until it is served).
-    pub fn run_batch(
-        &mut self,
-        cl: &mut Client,
-        batch: &mut std::collections::VecDeque<Vec<Bytes>>,
-        out: &mut Vec<u8>,
-    ) -> usize {
-        let mut n = 0;
-        // One time for the batch, as Redis caches its clock per event-loop
-        // iteration.
-        self.now = crate::clock::now_ms();
-        self.flush_timing();
-        cl.last_interaction = self.now;
-        if batch.len() > 1 {
-            self.warm_keys(cl.db, batch);
-        }
-        while let Some(args) = batch.pop_front() {
-            n += 1;
-            let start = out.len();
-            let mode = cl.reply_mode;
-            let was_replica = cl.flags & crate::client::flag::REPLICA != 0;
-            commands::execute(self, cl, args, out);
-            if was_replica && out.len() > start {
-                self.replica_replied(cl, &out[start..]);
-                out.truncate(start);
-                break;
-            }
-            cl.outbox.resp3.store(
-                cl.proto == resp::encode::Proto::Resp3,
-                std::sync::atomic::Ordering::Relaxed,
-            );
-            if !self.ready_keys.is_empty() {
-                crate::blocking::handle_ready(self);
-            }
-            // CLIENT REPLY ON answers even though replies were off.
-            if matches!(mode, ReplyMode::Off | ReplyMode::Skip) && cl.reply_mode != ReplyMode::On {
-                out.truncate(start);
-                out.append(&mut cl.unmuted);
-            }
-            // SKIP applies to the command after CLIENT REPLY SKIP.
-            cl.reply_mode = match (mode, cl.reply_mode) {
-                (ReplyMode::Skip, ReplyMode::Skip) => ReplyMode::On,
-                (_, ReplyMode::SkipNext) => ReplyMode::Skip,
-                (_, m) => m,
-            };
-            if cl.block.is_some() || cl.flags & flag::CLOSE_AFTER_REPLY != 0 {
-                break;
-            }
-        }
-        self.flush_timing();
-        n
-    }
-
-    /// A replica's link carries the stream and nothing else: a command a
-    /// replica sends that produces a reply gets it disconnected, with
-    /// Redis's log lines (an error reply is logged as critical first).
-    fn replica_replied(&mut self, cl: &mut Client, reply: &[u8]) {
-        if let Some(err) = reply.strip_prefix(b"-") {
-            let end = err.iter().position(|&b| b == b'\r').unwrap_or(err.len());
-            tracing::warn!(
-                "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command '{}'",
-                String::from_utf8_lossy(&err[..end]),
-                cl.last_cmd
-            );
-        }
-        tracing::warn!(
-            "Replica generated a reply to command '{}', disconnecting it: {}",
-            cl.last_cmd,
-            commands::conn::client_line(cl, self.now)
-        );
-        cl.outbox.kill();
     }
 
     /// Share the time since `clock_mark` among the commands run since, in
@@ -645,11 +569,11 @@ impl Engine {
         if flags & KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{db}__:").into_bytes();
             ch.extend_from_slice(key);
-            crate::commands::pubsub::publish(self, &ch, event.as_bytes());
+            crate::pubsub::publish(self, &ch, event.as_bytes());
         }
         if flags & KEYEVENT != 0 {
             let ch = format!("__keyevent@{db}__:{event}").into_bytes();
-            crate::commands::pubsub::publish(self, &ch, key);
+            crate::pubsub::publish(self, &ch, key);
         }
     }
 

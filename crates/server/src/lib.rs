@@ -30,6 +30,7 @@ pub mod info;
 pub mod keyspace;
 pub mod log;
 pub mod persist;
+pub mod pubsub;
 pub mod repl;
 pub mod server;
 pub mod types;

@@ -274,7 +274,7 @@ fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
                     c.addr
                 );
             } else {
-                crate::commands::pubsub::log_overflow(*id);
+                crate::pubsub::log_overflow(*id);
             }
         }
     }

@@ -339,7 +339,7 @@ pub(crate) mod harness {
         pub(crate) fn run(&mut self, args: &[&str]) -> String {
             let argv = args.iter().map(|a| Bytes::from(a.to_string())).collect();
             let mut out = Vec::new();
-            super::super::execute(&mut self.eng, &mut self.cl, argv, &mut out);
+            super::super::dispatch::execute(&mut self.eng, &mut self.cl, argv, &mut out);
             String::from_utf8_lossy(&out).into_owned()
         }
 

@@ -184,7 +184,7 @@ fn exec(c: &mut Ctx) -> CmdResult {
             c.error(&CmdError::fixed(READONLY_REPLICA));
             continue;
         }
-        super::call(c.eng, c.cl, spec, parent, args, c.out, c.from_master);
+        super::dispatch::call(c.eng, c.cl, spec, parent, args, c.out, c.from_master);
     }
     crate::repl::feed::end_unit(c.eng, outer);
     c.cl.flags &= !(flag::MULTI | flag::DIRTY_EXEC);

@@ -1485,7 +1485,43 @@ fn memory_help(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// ROLE: a master's offset and [ip, port, ack offset] per online replica;
+/// a replica's master, link state and offset.
 fn role(c: &mut Ctx) -> CmdResult {
-    crate::repl::feed::role_reply(c);
+    use crate::repl::master::SlaveState;
+    use crate::repl::replica::LinkState;
+    if let Some(l) = c.eng.link.as_ref() {
+        let (host, port, state) = (l.host.clone(), l.port, l.state);
+        let off = c.eng.repl.master_repl_offset;
+        c.array(5);
+        c.bulk(b"slave");
+        c.bulk(host.as_bytes());
+        c.int(port as i64);
+        c.bulk(state.role_name().as_bytes());
+        c.int(if state == LinkState::Connected {
+            off
+        } else {
+            -1
+        });
+        return Ok(());
+    }
+    c.array(3);
+    c.bulk(b"master");
+    let off = c.eng.repl.master_repl_offset;
+    c.int(off);
+    let online: Vec<(String, u16, i64)> = c
+        .eng
+        .replicas
+        .iter()
+        .filter(|r| r.state == SlaveState::Online)
+        .map(|r| (r.ip.clone(), r.port, r.ack_offset))
+        .collect();
+    c.array(online.len());
+    for (ip, port, ack) in online {
+        c.array(3);
+        c.bulk(ip.as_bytes());
+        c.bulk(port.to_string().as_bytes());
+        c.bulk(ack.to_string().as_bytes());
+    }
     Ok(())
 }

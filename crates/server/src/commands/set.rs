@@ -854,7 +854,7 @@ pub(crate) mod tests {
             .iter()
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))
             .collect();
-        crate::commands::execute(eng, cl, argv, &mut out);
+        crate::commands::dispatch::execute(eng, cl, argv, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
 

@@ -49,7 +49,7 @@ impl Harness {
         let mut cl = self.eng.clients.remove(&id).expect("client");
         let mut batch = VecDeque::from([args(cmd)]);
         let mut out = Vec::new();
-        self.eng.run_batch(&mut cl, &mut batch, &mut out);
+        super::dispatch::run_batch(&mut self.eng, &mut cl, &mut batch, &mut out);
         self.eng.clients.insert(id, cl);
         String::from_utf8_lossy(&out).into_owned()
     }

@@ -10,7 +10,6 @@
 
 use std::fmt::Write as _;
 
-use crate::commands::Ctx;
 use crate::engine::Engine;
 
 /// Propagate one command.
@@ -145,32 +144,6 @@ pub fn change_replid(eng: &mut Engine) {
     eng.repl.replid = super::random_replid();
     eng.repl.replid2 = "0".repeat(40);
     eng.repl.second_replid_offset = -1;
-}
-
-/// ROLE for a master: offset and [ip, port, ack offset] per online replica.
-pub fn role_reply(c: &mut Ctx) {
-    if c.eng.link.is_some() {
-        super::replica::role_reply(c);
-        return;
-    }
-    c.array(3);
-    c.bulk(b"master");
-    let off = c.eng.repl.master_repl_offset;
-    c.int(off);
-    let online: Vec<(String, u16, i64)> = c
-        .eng
-        .replicas
-        .iter()
-        .filter(|r| r.state == super::master::SlaveState::Online)
-        .map(|r| (r.ip.clone(), r.port, r.ack_offset))
-        .collect();
-    c.array(online.len());
-    for (ip, port, ack) in online {
-        c.array(3);
-        c.bulk(ip.as_bytes());
-        c.bulk(port.to_string().as_bytes());
-        c.bulk(ack.to_string().as_bytes());
-    }
 }
 
 /// INFO replication fields for a master.

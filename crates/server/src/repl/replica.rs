@@ -1011,7 +1011,7 @@ fn apply(
             acks.push(eng.repl.master_repl_offset);
         } else {
             let mut out = Vec::new();
-            crate::commands::execute_from(&mut eng, &mut cl, args, &mut out, true);
+            crate::commands::dispatch::execute_from(&mut eng, &mut cl, args, &mut out, true);
             crate::blocking::handle_ready(&mut eng);
         }
         held.extend_from_slice(&raw);
@@ -1037,29 +1037,6 @@ struct Applied {
     acks: Vec<i64>,
     /// It stopped at a command CLIENT PAUSE holds.
     paused: bool,
-}
-
-/// ROLE for a replica.
-pub fn role_reply(c: &mut crate::commands::Ctx) {
-    let Some((host, port, state)) = c
-        .eng
-        .link
-        .as_ref()
-        .map(|l| (l.host.clone(), l.port, l.state))
-    else {
-        return;
-    };
-    let off = c.eng.repl.master_repl_offset;
-    c.array(5);
-    c.bulk(b"slave");
-    c.bulk(host.as_bytes());
-    c.int(port as i64);
-    c.bulk(state.role_name().as_bytes());
-    c.int(if state == LinkState::Connected {
-        off
-    } else {
-        -1
-    });
 }
 
 /// INFO replication's replica part.

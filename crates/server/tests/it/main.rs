@@ -8,6 +8,7 @@ mod core;
 mod hashes_sets;
 mod hashes_sets_ext;
 mod incrfloat;
+mod layers;
 mod lists;
 mod persistence;
 mod protocol;

@@ -1,0 +1,408 @@
+//! Dispatch: a client's commands from the connection (or the master's
+//! stream, or a blocked client's retry) to their handlers — Redis's
+//! `processInputBuffer`, `processCommand` and `call`. It sits above the
+//! engine and the command families: the engine never calls up into it.
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use resp::encode::{self as enc, Proto};
+
+use super::{eq, f, full_name, lookup, lookup_sub, server, write_error, CommandSpec, Ctx};
+use crate::client::{flag, Client, ReplyMode};
+use crate::config::P;
+use crate::engine::Engine;
+use crate::error::{CmdError, NOAUTH};
+
+/// Run a batch of commands for one client. Returns how many commands
+/// were consumed: fewer than `batch.len()` when the client blocked (the
+/// rest wait until it is served).
+pub fn run_batch(
+    eng: &mut Engine,
+    cl: &mut Client,
+    batch: &mut std::collections::VecDeque<Vec<Bytes>>,
+    out: &mut Vec<u8>,
+) -> usize {
+    let mut n = 0;
+    // One time for the batch, as Redis caches its clock per event-loop
+    // iteration.
+    eng.now = crate::clock::now_ms();
+    eng.flush_timing();
+    cl.last_interaction = eng.now;
+    if batch.len() > 1 {
+        eng.warm_keys(cl.db, batch);
+    }
+    while let Some(args) = batch.pop_front() {
+        n += 1;
+        let start = out.len();
+        let mode = cl.reply_mode;
+        let was_replica = cl.flags & crate::client::flag::REPLICA != 0;
+        execute(eng, cl, args, out);
+        if was_replica && out.len() > start {
+            replica_replied(eng, cl, &out[start..]);
+            out.truncate(start);
+            break;
+        }
+        cl.outbox.resp3.store(
+            cl.proto == resp::encode::Proto::Resp3,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if !eng.ready_keys.is_empty() {
+            crate::blocking::handle_ready(eng);
+        }
+        // CLIENT REPLY ON answers even though replies were off.
+        if matches!(mode, ReplyMode::Off | ReplyMode::Skip) && cl.reply_mode != ReplyMode::On {
+            out.truncate(start);
+            out.append(&mut cl.unmuted);
+        }
+        // SKIP applies to the command after CLIENT REPLY SKIP.
+        cl.reply_mode = match (mode, cl.reply_mode) {
+            (ReplyMode::Skip, ReplyMode::Skip) => ReplyMode::On,
+            (_, ReplyMode::SkipNext) => ReplyMode::Skip,
+            (_, m) => m,
+        };
+        if cl.block.is_some() || cl.flags & flag::CLOSE_AFTER_REPLY != 0 {
+            break;
+        }
+    }
+    eng.flush_timing();
+    n
+}
+
+/// A replica's link carries the stream and nothing else: a command a
+/// replica sends that produces a reply gets it disconnected, with
+/// Redis's log lines (an error reply is logged as critical first).
+fn replica_replied(eng: &Engine, cl: &mut Client, reply: &[u8]) {
+    if let Some(err) = reply.strip_prefix(b"-") {
+        let end = err.iter().position(|&b| b == b'\r').unwrap_or(err.len());
+        tracing::warn!(
+            "== CRITICAL == This master is sending an error to its replica: '{}' after processing the command '{}'",
+            String::from_utf8_lossy(&err[..end]),
+            cl.last_cmd
+        );
+    }
+    tracing::warn!(
+        "Replica generated a reply to command '{}', disconnecting it: {}",
+        cl.last_cmd,
+        super::conn::client_line(cl, eng.now)
+    );
+    cl.outbox.kill();
+}
+
+fn arity_ok(arity: i32, argc: usize) -> bool {
+    let argc = argc as i32;
+    (arity > 0 && arity == argc) || (arity < 0 && argc >= -arity)
+}
+
+/// Commands allowed in RESP2 subscribed mode.
+fn allowed_in_subscribed_mode(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
+    )
+}
+
+/// Run one command for a client: Redis's `processCommand` then `call`.
+pub fn execute(eng: &mut Engine, cl: &mut Client, args: Vec<Bytes>, out: &mut Vec<u8>) {
+    execute_from(eng, cl, args, out, false)
+}
+
+/// `execute`, marking commands that come from our master.
+pub fn execute_from(
+    eng: &mut Engine,
+    cl: &mut Client,
+    args: Vec<Bytes>,
+    out: &mut Vec<u8>,
+    from_master: bool,
+) {
+    let Some(name) = args.first() else { return };
+    let Some(mut spec) = lookup(name) else {
+        flag_transaction(cl);
+        let e = CmdError::unknown_command(name, &args[1..]);
+        write_error(eng, out, &e);
+        return;
+    };
+    let mut parent = None;
+    if spec.flags & f::CONTAINER != 0 {
+        if args.len() < 2 && spec.name == "command" {
+            // Bare COMMAND lists everything.
+            call(eng, cl, spec, None, args, out, from_master);
+            return;
+        }
+        if args.len() < 2 {
+            flag_transaction(cl);
+            write_error(eng, out, &CmdError::arity(spec.name));
+            return;
+        }
+        match lookup_sub(spec, &args[1]) {
+            Some(sub) => {
+                parent = Some(spec);
+                spec = sub;
+            }
+            None => {
+                flag_transaction(cl);
+                let e = CmdError::unknown_subcommand(spec.name, &args[1]);
+                write_error(eng, out, &e);
+                return;
+            }
+        }
+    }
+    if parent.is_some_and(|p| p.name == "debug") && !eng.cfg.debug_allowed(cl.local) {
+        write_error(eng, out, &CmdError::fixed("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+        return;
+    }
+    if !arity_ok(spec.arity, args.len()) {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::arity(&full_name(parent, spec)));
+        return;
+    }
+    let requirepass = !eng.cfg.str(P::requirepass).is_empty();
+    if requirepass && !cl.authenticated && spec.flags & f::NO_AUTH == 0 {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::fixed(NOAUTH));
+        return;
+    }
+    if cl.in_multi() && spec.flags & f::NO_MULTI != 0 {
+        flag_transaction(cl);
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("ERR Command not allowed inside a transaction"),
+        );
+        return;
+    }
+    if cl.proto == Proto::Resp2 && cl.subscriptions() > 0 && !allowed_in_subscribed_mode(spec.name)
+    {
+        let e = CmdError::msg(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            full_name(parent, spec)
+        ));
+        write_error(eng, out, &e);
+        return;
+    }
+    let is_write = spec.flags & f::WRITE != 0;
+    if cl.flags & flag::REPLICA != 0
+        && spec.flags & (f::WRITE | f::READONLY | f::MAY_REPLICATE) != 0
+    {
+        cl.last_cmd = match parent {
+            Some(_) => leak_full_name(parent, spec),
+            None => spec.name,
+        };
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("ERR Replica can't interact with the keyspace"),
+        );
+        return;
+    }
+    if is_write && !from_master && eng.is_replica() && eng.cfg.bool(P::replica_read_only) {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::fixed(crate::error::READONLY_REPLICA));
+        return;
+    }
+    if !from_master
+        && (is_write || spec.name == "ping")
+        && !eng.is_replica()
+        && crate::persist::writes_denied(eng)
+    {
+        flag_transaction(cl);
+        write_error(eng, out, &CmdError::fixed(crate::persist::MISCONF));
+        return;
+    }
+    if is_write && !from_master && crate::repl::master::not_enough_replicas(eng) {
+        flag_transaction(cl);
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("NOREPLICAS Not enough good replicas to write."),
+        );
+        return;
+    }
+    if !from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
+        flag_transaction(cl);
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            ),
+        );
+        return;
+    }
+    if eng.loading && spec.flags & f::LOADING == 0 {
+        write_error(
+            eng,
+            out,
+            &CmdError::fixed("LOADING Redis is loading the dataset in memory"),
+        );
+        return;
+    }
+    if cl.in_multi()
+        && !matches!(
+            spec.name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        )
+    {
+        cl.multi.push(args);
+        enc::simple(out, b"QUEUED");
+        return;
+    }
+    call(eng, cl, spec, parent, args, out, from_master);
+}
+
+/// Mark the open transaction as failed (a queued command was refused).
+fn flag_transaction(cl: &mut Client) {
+    if cl.in_multi() {
+        cl.flags |= flag::DIRTY_EXEC;
+    }
+}
+
+/// Run a command whose checks passed: MONITOR feed, handler, stats,
+/// propagation, then serve clients blocked on keys it made ready.
+pub fn call(
+    eng: &mut Engine,
+    cl: &mut Client,
+    spec: &'static CommandSpec,
+    parent: Option<&'static CommandSpec>,
+    args: Vec<Bytes>,
+    out: &mut Vec<u8>,
+    from_master: bool,
+) {
+    if !eng.monitors.is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
+        server::feed_monitors(eng, cl, &args);
+    }
+    let dirty_before = eng.dirty;
+    let db_before = cl.db;
+    let name = spec.name;
+    let mut ctx = Ctx {
+        eng,
+        cl,
+        args,
+        out,
+        cmd: spec,
+        parent,
+        propagate_as: None,
+        from_master,
+    };
+    let res = (spec.handler)(&mut ctx);
+    let Ctx {
+        eng,
+        cl,
+        args,
+        out,
+        propagate_as,
+        ..
+    } = ctx;
+    let failed = res.is_err();
+    if let Err(e) = res {
+        write_error(eng, out, &e);
+    }
+    eng.stats.commands += 1;
+    let (_, st) = eng
+        .stats
+        .cmd
+        .entry(spec as *const CommandSpec as usize)
+        .or_insert_with(|| {
+            let n = if parent.is_some() {
+                leak_full_name(parent, spec)
+            } else {
+                name
+            };
+            (n, Default::default())
+        });
+    st.calls += 1;
+    if failed {
+        st.failed += 1;
+    }
+    // Time is shared out per batch (Engine::flush_timing): a clock read per
+    // command cost a few percent of a pipelined batch.
+    eng.timing.push(spec as *const CommandSpec as usize);
+    if eng.timing.len() >= 256 {
+        eng.flush_timing();
+    }
+    cl.last_cmd = if parent.is_some() {
+        leak_full_name(parent, spec)
+    } else {
+        name
+    };
+    if eng.link.is_some() && !from_master && eng.dirty != dirty_before {
+        remember_replica_ttls(eng, spec, db_before, &args);
+    }
+    // Commands from our master reach our own replicas as the master's
+    // bytes (repl::replica proxies them), not as our propagation.
+    // A writable replica's own writes stay local, as in Redis: its stream
+    // is its master's.
+    let forced = std::mem::take(&mut eng.force_propagation);
+    if (eng.dirty != dirty_before || forced)
+        && spec.flags & f::WRITE != 0
+        && !from_master
+        && eng.link.is_none()
+        && eng.propagating()
+    {
+        match propagate_as {
+            Some(cmds) => {
+                // Several writes from one command reach replicas as one
+                // MULTI/EXEC, as Redis 7.0's propagatePendingCommands.
+                let nested = (cmds.len() > 1).then(|| crate::repl::feed::begin_unit(eng));
+                for c in cmds {
+                    let v: Vec<&[u8]> = c.iter().map(|a| a.as_slice()).collect();
+                    eng.propagate(db_before, &v);
+                }
+                if let Some(n) = nested {
+                    crate::repl::feed::end_unit(eng, n);
+                }
+            }
+            None => {
+                let v: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+                eng.propagate(db_before, &v);
+            }
+        }
+    }
+}
+
+/// A writable replica's own write: remember the keys it left with a TTL
+/// (in its db, or the target db of MOVE and COPY ... DB), which only the
+/// replica itself will expire (`keyspace::replica_expire`).
+fn remember_replica_ttls(eng: &mut Engine, spec: &CommandSpec, db: usize, args: &[Bytes]) {
+    let Ok(keys) = server::command_keys(args) else {
+        return;
+    };
+    let mut dbs = vec![db];
+    let target = match spec.name {
+        "move" => args.get(2),
+        "copy" => args
+            .iter()
+            .position(|a| eq(a, "db"))
+            .and_then(|i| args.get(i + 1)),
+        _ => None,
+    };
+    if let Some(t) = target.and_then(|t| crate::util::num::parse_i64(t)) {
+        dbs.extend(usize::try_from(t).ok().filter(|&t| t < eng.dbs.len()));
+    }
+    for key in &keys {
+        for &d in &dbs {
+            if eng.dbs[d].get(key).is_some_and(|e| e.expire() >= 0) {
+                eng.replica_expires.remember(d, key);
+            }
+        }
+    }
+}
+
+/// Subcommand stat names are static strings, built once per subcommand.
+fn leak_full_name(parent: Option<&CommandSpec>, spec: &'static CommandSpec) -> &'static str {
+    static NAMES: LazyLock<std::sync::Mutex<HashMap<usize, &'static str>>> =
+        LazyLock::new(Default::default);
+    let key = spec as *const CommandSpec as usize;
+    let mut m = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    m.entry(key)
+        .or_insert_with(|| Box::leak(full_name(parent, spec).into_boxed_str()))
+}
