@@ -141,8 +141,6 @@ pub struct Engine {
     pub cfg: Config,
     /// An LFU maxmemory-policy is set (cached: read on every key access).
     pub lfu_mode: bool,
-    /// notify-keyspace-events, parsed (cached: read on every write).
-    pub notify_flags: u32,
     /// client-output-buffer-limit, parsed (cached: read on every write fed
     /// to replicas and every message published): normal, replica, pubsub.
     pub buf_limits: [crate::config::BufLimit; 3],
@@ -208,10 +206,8 @@ pub struct Engine {
     pub ready_keys: Vec<(usize, Key)>,
     /// Clients blocked on each key, in blocking order.
     pub blocked_on: HashMap<(usize, Key), std::collections::VecDeque<u64>>,
-    /// Pub/sub channels → subscriber ids.
-    pub channels: HashMap<Vec<u8>, Vec<u64>>,
-    /// Pub/sub patterns → subscriber ids.
-    pub patterns: HashMap<Vec<u8>, Vec<u64>>,
+    /// Pub/sub subscriptions and keyspace-event classes.
+    pub pubsub: crate::pubsub::PubSub,
     /// Whether we are loading a dataset (answers -LOADING).
     pub loading: bool,
     /// Next client id.
@@ -253,8 +249,9 @@ impl Engine {
             clock_mark: std::time::Instant::now(),
             timing: Vec::new(),
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
-            notify_flags: crate::config::notify_flags(cfg.str(P::notify_keyspace_events))
-                .unwrap_or(0),
+            pubsub: crate::pubsub::PubSub::new(
+                crate::config::notify_flags(cfg.str(P::notify_keyspace_events)).unwrap_or(0),
+            ),
             buf_limits: crate::config::buffer_limits(cfg.str(P::client_output_buffer_limit)),
             backlog: None,
             replicas: Vec::new(),
@@ -285,8 +282,6 @@ impl Engine {
             now,
             ready_keys: Vec::new(),
             blocked_on: HashMap::new(),
-            channels: HashMap::new(),
-            patterns: HashMap::new(),
             loading: false,
             next_client_id: 1,
             connected: 0,
@@ -559,9 +554,16 @@ impl Engine {
         self.repl.backlog_active || self.prop_unit.is_some()
     }
 
+    /// Deliver a pub/sub message; returns how many subscribers got it.
+    pub fn publish(&mut self, channel: &[u8], msg: &[u8]) -> usize {
+        let limit = self.buf_limits[2];
+        self.pubsub
+            .publish(&self.outboxes, limit, self.now, channel, msg)
+    }
+
     /// Publish a keyspace notification when enabled.
     pub fn notify_keyspace(&mut self, class: u32, event: &str, db: usize, key: &[u8]) {
-        let flags = self.notify_flags;
+        let flags = self.pubsub.notify_flags();
         if flags & class == 0 {
             return;
         }
@@ -569,11 +571,11 @@ impl Engine {
         if flags & KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{db}__:").into_bytes();
             ch.extend_from_slice(key);
-            crate::pubsub::publish(self, &ch, event.as_bytes());
+            self.publish(&ch, event.as_bytes());
         }
         if flags & KEYEVENT != 0 {
             let ch = format!("__keyevent@{db}__:{event}").into_bytes();
-            crate::pubsub::publish(self, &ch, key);
+            self.publish(&ch, key);
         }
     }
 

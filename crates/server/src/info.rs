@@ -373,8 +373,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("current_eviction_exceeded_time:0");
             f!("keyspace_hits:{}", st.hits);
             f!("keyspace_misses:{}", st.misses);
-            f!("pubsub_channels:{}", eng.channels.len());
-            f!("pubsub_patterns:{}", eng.patterns.len());
+            f!("pubsub_channels:{}", eng.pubsub.channel_count());
+            f!("pubsub_patterns:{}", eng.pubsub.pattern_count());
             f!("pubsubshard_channels:0");
             f!("latest_fork_usec:0");
             f!("total_forks:0");

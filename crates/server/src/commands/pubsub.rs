@@ -112,7 +112,7 @@ static PUBSUB_SUBS: &[CommandSpec] = &[
     ),
 ];
 
-use crate::pubsub::{msg_header, publish};
+use crate::pubsub::msg_header;
 
 fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
     let p = c.proto();
@@ -142,7 +142,7 @@ fn subscribe(c: &mut Ctx) -> CmdResult {
     }
     for ch in c.args[1..].to_vec() {
         if c.cl.channels.insert(ch.to_vec()) {
-            c.eng.channels.entry(ch.to_vec()).or_default().push(c.cl.id);
+            c.eng.pubsub.subscribe(&ch, c.cl.id);
         }
         sub_reply(c, b"subscribe", Some(&ch));
     }
@@ -155,24 +155,11 @@ fn psubscribe(c: &mut Ctx) -> CmdResult {
     }
     for pat in c.args[1..].to_vec() {
         if c.cl.patterns.insert(pat.to_vec()) {
-            c.eng
-                .patterns
-                .entry(pat.to_vec())
-                .or_default()
-                .push(c.cl.id);
+            c.eng.pubsub.psubscribe(&pat, c.cl.id);
         }
         sub_reply(c, b"psubscribe", Some(&pat));
     }
     Ok(())
-}
-
-fn remove_sub(map: &mut std::collections::HashMap<Vec<u8>, Vec<u64>>, name: &[u8], id: u64) {
-    if let Some(ids) = map.get_mut(name) {
-        ids.retain(|&x| x != id);
-        if ids.is_empty() {
-            map.remove(name);
-        }
-    }
 }
 
 fn unsubscribe_generic(c: &mut Ctx, patterns: bool) {
@@ -199,16 +186,10 @@ fn unsubscribe_generic(c: &mut Ctx, patterns: bool) {
         } else {
             c.cl.channels.remove(&n)
         };
-        if removed {
-            remove_sub(
-                if patterns {
-                    &mut c.eng.patterns
-                } else {
-                    &mut c.eng.channels
-                },
-                &n,
-                id,
-            );
+        if removed && patterns {
+            c.eng.pubsub.punsubscribe(&n, id);
+        } else if removed {
+            c.eng.pubsub.unsubscribe(&n, id);
         }
         sub_reply(c, kind, Some(&n));
     }
@@ -227,16 +208,16 @@ fn punsubscribe(c: &mut Ctx) -> CmdResult {
 /// Drop every subscription of a client (RESET, disconnect).
 pub fn unsubscribe_all(eng: &mut Engine, cl: &mut Client) {
     for ch in cl.channels.drain() {
-        remove_sub(&mut eng.channels, &ch, cl.id);
+        eng.pubsub.unsubscribe(&ch, cl.id);
     }
     for p in cl.patterns.drain() {
-        remove_sub(&mut eng.patterns, &p, cl.id);
+        eng.pubsub.punsubscribe(&p, cl.id);
     }
 }
 
 fn publish_cmd(c: &mut Ctx) -> CmdResult {
     let (ch, msg) = (c.args[1].clone(), c.args[2].clone());
-    let n = publish(c.eng, &ch, &msg);
+    let n = c.eng.publish(&ch, &msg);
     // PUBLISH reaches replicas too, as in Redis.
     let db = c.cl.db;
     c.eng.propagate(db, &[b"PUBLISH", &ch, &msg]);
@@ -251,13 +232,13 @@ fn pubsub_channels(c: &mut Ctx) -> CmdResult {
     let pat = c.args.get(2).cloned();
     let mut chans: Vec<Vec<u8>> = c
         .eng
-        .channels
-        .keys()
+        .pubsub
+        .channel_names()
         .filter(|ch| {
             pat.as_ref()
                 .is_none_or(|p| crate::util::glob::glob_match(p, ch, false))
         })
-        .cloned()
+        .map(<[u8]>::to_vec)
         .collect();
     chans.sort();
     c.array(chans.len());
@@ -271,7 +252,7 @@ fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
     let names = c.args[2..].to_vec();
     c.map(names.len());
     for n in names {
-        let cnt = c.eng.channels.get(n.as_ref()).map(|v| v.len()).unwrap_or(0);
+        let cnt = c.eng.pubsub.subscribers(&n);
         c.bulk(&n);
         c.int(cnt as i64);
     }
@@ -279,7 +260,7 @@ fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
 }
 
 fn pubsub_numpat(c: &mut Ctx) -> CmdResult {
-    let n = c.eng.patterns.len();
+    let n = c.eng.pubsub.pattern_count();
     c.int(n as i64);
     Ok(())
 }

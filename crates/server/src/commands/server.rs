@@ -569,8 +569,8 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "maxmemory-policy" => eng.lfu_mode = eng.cfg.str(P::maxmemory_policy).contains("lfu"),
         "notify-keyspace-events" => {
-            eng.notify_flags =
-                config::notify_flags(eng.cfg.str(P::notify_keyspace_events)).unwrap_or(0)
+            let flags = config::notify_flags(eng.cfg.str(P::notify_keyspace_events)).unwrap_or(0);
+            eng.pubsub.set_notify_flags(flags)
         }
         "client-output-buffer-limit" => {
             eng.buf_limits = config::buffer_limits(eng.cfg.str(P::client_output_buffer_limit))
