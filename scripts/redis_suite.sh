@@ -11,7 +11,7 @@
 # by default; it is read-only, so it is copied to a temporary directory, with
 # relica (release build) linked there as src/redis-server and Debian's
 # redis-cli, redis-benchmark, redis-check-rdb and redis-check-aof beside it.
-# Each unit runs whole, in its own runtest (no --skiptest, no --only: a
+# Each unit runs whole, in its own runtest (nothing skipped, no --only: a
 # skipped test counts as failed), so that one unit stopping does not stop
 # the others. Prints a line per unit; the full output is kept in the printed
 # directory. scripts/redis_suite_units.txt lists the units that pass whole:
