@@ -555,19 +555,18 @@ async fn full_sync(
             .map_err(|e| {
                 format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
             })?;
-        let res = receive(shared, generation, mc, sink, len, mark.as_deref()).await;
-        if let Err(e) = res {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
+        // Removed however the transfer ends, also when REPLICAOF aborts
+        // this task (Redis's replicationAbortSyncTransfer).
+        let mut guard = TempFile(Some(tmp.clone()));
+        receive(shared, generation, mc, sink, len, mark.as_deref()).await?;
         // Load it: the old dataset is replaced only once the new one is in.
         let file = dir.join(&dbfilename);
         if let Err(e) = std::fs::rename(&tmp, &file) {
-            let _ = std::fs::remove_file(&tmp);
             return Err(format!(
                 "Failed trying to rename the temp DB into {dbfilename} in MASTER <-> REPLICA synchronization: {e}"
             ));
         }
+        guard.0 = None;
         let sh = shared.clone();
         let loaded = tokio::task::spawn_blocking(move || {
             let f = std::fs::File::open(&file).map_err(|e| {
@@ -597,6 +596,17 @@ async fn full_sync(
     }
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
     Ok(())
+}
+
+/// A temp file deleted when dropped, unless taken out first.
+struct TempFile(Option<std::path::PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Where received RDB bytes go: a temp file, or a loader thread parsing

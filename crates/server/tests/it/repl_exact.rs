@@ -436,3 +436,35 @@ fn snapshot_nobody_waits_for_is_abandoned() {
         }
     }
 }
+
+/// REPLICAOF NO ONE in the middle of a transfer to disk closes the link at
+/// once and leaves no temp file behind.
+#[test]
+fn transfer_aborted_by_replicaof_leaves_no_temp_file() {
+    let top = Server::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--rdb-key-save-delay",
+        "10000",
+    ]);
+    let mut t = top.raw();
+    t.call(&["DEBUG", "POPULATE", "1000", "key", "1000"]);
+    let replica = Server::start(&["--repl-diskless-load", "disabled"]);
+    let mut r = replica.raw();
+    replicaof(&mut r, &top);
+    let temp_files = || {
+        std::fs::read_dir(replica.dir.path())
+            .expect("replica dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+            .count()
+    };
+    wait_for("transfer into a temp file", T, || {
+        r.info_field("master_sync_in_progress") == "1" && temp_files() == 1
+    });
+    assert_eq!(r.call(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    wait_for("temp file removed", T, || temp_files() == 0);
+    wait_for("master sees the replica leave", T, || {
+        t.info_field("connected_slaves") == "0"
+    });
+}
