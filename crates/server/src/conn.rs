@@ -78,10 +78,10 @@ where
     }
     let admit = {
         let mut eng = lock(&shared);
-        eng.stats.connections += 1;
+        eng.stats_mut().add(crate::stats::Counter::Connections, 1);
         let maxclients = eng.cfg.int(P::maxclients) as usize;
         if eng.connected >= maxclients {
-            eng.stats.rejected += 1;
+            eng.stats_mut().add(crate::stats::Counter::Rejected, 1);
             Admit::Refuse(b"-ERR max number of clients reached\r\n")
         } else if eng.cfg.bool(P::protected_mode)
             && eng.cfg.str(P::requirepass).is_empty()
@@ -248,7 +248,7 @@ where
                     return Ok(());
                 };
                 cl.qbuf = rbuf.len();
-                eng.stats.reads += 1;
+                eng.stats_mut().add(crate::stats::Counter::Reads, 1);
                 crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out);
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
@@ -256,8 +256,9 @@ where
                 became_replica = now_replica && !is_replica;
                 is_replica = now_replica;
                 eng.clients.insert(id, cl);
-                eng.stats.net_out += out.len() as u64;
-                eng.stats.writes += 1;
+                eng.stats_mut()
+                    .add(crate::stats::Counter::NetOut, out.len() as u64);
+                eng.stats_mut().add(crate::stats::Counter::Writes, 1);
             }
             nagle = became_replica && eng.cfg.bool(P::repl_disable_tcp_nodelay);
             refresh_limits(&eng, id, &mut limits, &mut qbuf_limit, &mut idle_timeout);

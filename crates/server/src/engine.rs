@@ -35,94 +35,6 @@ pub fn lock(shared: &Shared) -> parking_lot::MutexGuard<'_, Engine> {
     shared.lock()
 }
 
-/// Counters reported by INFO stats.
-#[derive(Default)]
-pub struct Stats {
-    /// total_connections_received
-    pub connections: u64,
-    /// total_commands_processed
-    pub commands: u64,
-    /// expired_keys
-    pub expired_keys: u64,
-    /// evicted_keys
-    pub evicted_keys: u64,
-    /// keyspace_hits
-    pub hits: u64,
-    /// keyspace_misses
-    pub misses: u64,
-    /// rejected_connections
-    pub rejected: u64,
-    /// total_net_input_bytes
-    pub net_in: u64,
-    /// total_net_output_bytes
-    pub net_out: u64,
-    /// total_error_replies
-    pub error_replies: u64,
-    /// unexpected_error_replies
-    pub unexpected_errors: u64,
-    /// sync_full
-    pub sync_full: u64,
-    /// sync_partial_ok
-    pub sync_partial_ok: u64,
-    /// sync_partial_err
-    pub sync_partial_err: u64,
-    /// expired_stale_perc numerator, active-expire cycles, etc.
-    pub expire_cycle_cpu_ms: u64,
-    /// total_reads_processed
-    pub reads: u64,
-    /// total_writes_processed
-    pub writes: u64,
-    /// Per-command calls, usec, rejected, failed, keyed by the command
-    /// table row's address (hashed by a multiply, not by its name: this is
-    /// updated for every command).
-    pub cmd: HashMap<usize, (&'static str, CmdStat), PtrHash>,
-    /// Per error prefix counts.
-    pub errors: HashMap<String, u64>,
-}
-
-/// A hasher for keys that are already well-spread integers (addresses).
-#[derive(Default, Clone, Copy)]
-pub struct PtrHash;
-
-/// The hasher `PtrHash` builds.
-#[derive(Default)]
-pub struct PtrHasher(u64);
-
-impl std::hash::BuildHasher for PtrHash {
-    type Hasher = PtrHasher;
-    fn build_hasher(&self) -> PtrHasher {
-        PtrHasher(0)
-    }
-}
-
-impl std::hash::Hasher for PtrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        // Fibonacci hashing: the high bits hashbrown uses are well mixed.
-        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-/// Per-command counters (INFO commandstats).
-#[derive(Default, Clone, Copy)]
-pub struct CmdStat {
-    /// calls
-    pub calls: u64,
-    /// usec
-    pub usec: u64,
-    /// rejected_calls
-    pub rejected: u64,
-    /// failed_calls
-    pub failed: u64,
-}
-
 /// CLIENT PAUSE state.
 #[derive(Default, Clone, Copy)]
 pub struct Pause {
@@ -144,10 +56,6 @@ pub struct Engine {
     /// client-output-buffer-limit, parsed (cached: read on every write fed
     /// to replicas and every message published): normal, replica, pubsub.
     pub buf_limits: [crate::config::BufLimit; 3],
-    /// When the commands in `timing` started (commandstats timing).
-    pub clock_mark: std::time::Instant,
-    /// Commands run since `clock_mark`, to share its time among.
-    pub timing: Vec<usize>,
     /// The shared replication buffer (the backlog and every replica's
     /// output), once a replica attached (`repl::buffer`).
     pub backlog: Option<std::sync::Arc<crate::repl::buffer::ReplBuffer>>,
@@ -168,16 +76,12 @@ pub struct Engine {
     /// Clients not currently running a batch.
     pub clients: HashMap<u64, Box<Client>>,
     /// Statistics.
-    pub stats: Stats,
-    /// Changes since the last save (rdb_changes_since_last_save).
-    pub dirty: u64,
+    stats: crate::stats::Stats,
     /// The running command propagates even if `dirty` did not move
     /// (Redis's forceCommandPropagation: FLUSHALL saves and zeroes it).
     pub force_propagation: bool,
     /// Server start (ms).
     pub start_ms: i64,
-    /// Last successful save (s).
-    pub lastsave: i64,
     /// Replication ids and offsets.
     pub repl: ReplState,
     /// Keys under WATCH: (db, key) → client ids.
@@ -208,8 +112,6 @@ pub struct Engine {
     pub blocked_on: HashMap<(usize, Key), std::collections::VecDeque<u64>>,
     /// Pub/sub subscriptions and keyspace-event classes.
     pub pubsub: crate::pubsub::PubSub,
-    /// Whether we are loading a dataset (answers -LOADING).
-    pub loading: bool,
     /// Next client id.
     pub next_client_id: u64,
     /// Number of connected clients (for maxclients).
@@ -222,14 +124,10 @@ pub struct Engine {
     /// Set while re-running a blocked client's command: Some(true) once the
     /// command asked to block again.
     pub reexec: Option<bool>,
-    /// Save bookkeeping (INFO persistence).
-    pub save: crate::persist::SaveState,
+    /// Persistence: saves, loads, the dirty counter.
+    persist: crate::persist::Persistence,
     /// Writes of the running unit (EXEC), emitted together at its end.
     pub prop_unit: Option<Vec<(usize, Vec<Vec<u8>>)>>,
-    /// instantaneous_ops_per_sec samples, one per 100 ms.
-    ops_samples: [u64; 16],
-    ops_idx: usize,
-    ops_last: (i64, u64),
 }
 
 /// A shutdown request from SHUTDOWN or a signal.
@@ -246,8 +144,6 @@ impl Engine {
         let now = crate::clock::now_ms();
         Engine {
             me: std::sync::Weak::new(),
-            clock_mark: std::time::Instant::now(),
-            timing: Vec::new(),
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
             pubsub: crate::pubsub::PubSub::new(
                 crate::config::notify_flags(cfg.str(P::notify_keyspace_events)).unwrap_or(0),
@@ -263,11 +159,9 @@ impl Engine {
             dbs: (0..ndb).map(|_| Db::new()).collect(),
             cfg,
             clients: HashMap::new(),
-            stats: Stats::default(),
-            dirty: 0,
+            stats: crate::stats::Stats::new(now),
             force_propagation: false,
             start_ms: now,
-            lastsave: now / 1000,
             repl: ReplState::default(),
             watched: HashMap::new(),
             dirty_cas: HashSet::new(),
@@ -282,17 +176,13 @@ impl Engine {
             now,
             ready_keys: Vec::new(),
             blocked_on: HashMap::new(),
-            loading: false,
             next_client_id: 1,
             connected: 0,
             outboxes: HashMap::new(),
             pause_changed: Arc::new(tokio::sync::Notify::new()),
             reexec: None,
             prop_unit: None,
-            save: Default::default(),
-            ops_samples: [0; 16],
-            ops_idx: 0,
-            ops_last: (now, 0),
+            persist: crate::persist::Persistence::new(now / 1000),
         }
     }
 
@@ -387,24 +277,6 @@ impl Engine {
         std::hint::black_box(found);
     }
 
-    /// Share the time since `clock_mark` among the commands run since, in
-    /// INFO commandstats, and start a new period.
-    pub fn flush_timing(&mut self) {
-        let now = std::time::Instant::now();
-        if !self.timing.is_empty() {
-            let us = now.saturating_duration_since(self.clock_mark).as_micros() as u64;
-            let per = us / self.timing.len() as u64;
-            let mut rest = us % self.timing.len() as u64;
-            for key in std::mem::take(&mut self.timing) {
-                if let Some((_, st)) = self.stats.cmd.get_mut(&key) {
-                    st.usec += per + u64::from(rest > 0);
-                    rest = rest.saturating_sub(1);
-                }
-            }
-        }
-        self.clock_mark = now;
-    }
-
     /// Allocate a client id.
     pub fn new_client_id(&mut self) -> u64 {
         let id = self.next_client_id;
@@ -412,19 +284,24 @@ impl Engine {
         id
     }
 
-    /// Take an ops/sec sample (the cron calls this every 100 ms).
-    pub fn sample_ops(&mut self, now: i64) {
-        let (t, n) = self.ops_last;
-        let dt = (now - t).max(1) as u64;
-        let ops = (self.stats.commands - n) * 1000 / dt;
-        self.ops_samples[self.ops_idx] = ops;
-        self.ops_idx = (self.ops_idx + 1) % self.ops_samples.len();
-        self.ops_last = (now, self.stats.commands);
+    /// Persistence.
+    pub fn persist(&self) -> &crate::persist::Persistence {
+        &self.persist
     }
 
-    /// instantaneous_ops_per_sec.
-    pub fn ops_per_sec(&self) -> u64 {
-        self.ops_samples.iter().sum::<u64>() / self.ops_samples.len() as u64
+    /// Persistence, to change.
+    pub fn persist_mut(&mut self) -> &mut crate::persist::Persistence {
+        &mut self.persist
+    }
+
+    /// Statistics.
+    pub fn stats(&self) -> &crate::stats::Stats {
+        &self.stats
+    }
+
+    /// Statistics, to count in.
+    pub fn stats_mut(&mut self) -> &mut crate::stats::Stats {
+        &mut self.stats
     }
 
     /// Ask the server to shut down, unless it already is; wakes the task
@@ -509,7 +386,7 @@ impl Engine {
         if self.dbs[db].remove(key).is_none() {
             return;
         }
-        self.stats.expired_keys += 1;
+        self.stats_mut().add(crate::stats::Counter::ExpiredKeys, 1);
         let cmd: &[u8] = if self.cfg.bool(P::lazyfree_lazy_expire) {
             b"UNLINK"
         } else {

@@ -307,8 +307,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         }
         "persistence" => {
             s.push_str("# Persistence\r\n");
-            f!("loading:{}", eng.loading as u8);
-            f!("async_loading:{}", eng.save.async_loading as u8);
+            f!("loading:{}", eng.persist().loading() as u8);
+            f!("async_loading:{}", eng.persist().async_loading() as u8);
             crate::persist::info_fields(eng, s);
             f!("aof_enabled:0");
             f!("aof_rewrite_in_progress:0");
@@ -322,8 +322,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("aof_last_cow_size:0");
             f!("module_fork_in_progress:0");
             f!("module_fork_last_cow_size:0");
-            if eng.loading {
-                let p = &eng.save.progress;
+            if eng.persist().loading() {
+                let p = eng.persist().progress();
                 let loaded = p.loaded.load(std::sync::atomic::Ordering::Relaxed);
                 let elapsed = (crate::clock::now_secs() - p.start).max(0);
                 let perc = if p.total > 0 {
@@ -347,10 +347,10 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         }
         "stats" => {
             s.push_str("# Stats\r\n");
-            let st = &eng.stats;
+            let st = eng.stats().counters();
             f!("total_connections_received:{}", st.connections);
             f!("total_commands_processed:{}", st.commands);
-            f!("instantaneous_ops_per_sec:{}", eng.ops_per_sec());
+            f!("instantaneous_ops_per_sec:{}", eng.stats().ops_per_sec());
             f!("total_net_input_bytes:{}", st.net_in);
             f!("total_net_output_bytes:{}", st.net_out);
             f!("total_net_repl_input_bytes:0");
@@ -417,7 +417,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         "modules" => s.push_str("# Modules\r\n"),
         "errorstats" => {
             s.push_str("# Errorstats\r\n");
-            let mut v: Vec<_> = eng.stats.errors.iter().collect();
+            let mut v: Vec<_> = eng.stats().errors().collect();
             v.sort();
             for (k, n) in v {
                 f!("errorstat_{k}:count={n}");
@@ -425,7 +425,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         }
         "commandstats" => {
             s.push_str("# Commandstats\r\n");
-            let mut v: Vec<_> = eng.stats.cmd.values().collect();
+            let mut v: Vec<_> = eng.stats().commands().collect();
             v.sort_by_key(|(k, _)| *k);
             for (k, st) in v {
                 f!(

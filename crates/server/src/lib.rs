@@ -33,5 +33,6 @@ pub mod persist;
 pub mod pubsub;
 pub mod repl;
 pub mod server;
+pub mod stats;
 pub mod types;
 pub mod util;

@@ -194,7 +194,7 @@ fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
         Some(s) => s,
         None => !crate::config::save_points(e.cfg.str(P::save)).is_empty(),
     };
-    if e.save.job.is_some() {
+    if e.persist().saving() {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
         crate::persist::snapshot::cancel_bgsave(&mut e);
     }
@@ -228,7 +228,7 @@ async fn cron(shared: Shared) {
             let mut e = lock(&shared);
             e.now = now;
             if now - last_sample >= 100 {
-                e.sample_ops(now);
+                e.stats_mut().sample_ops(now);
                 last_sample = now;
             }
             crate::persist::cron(&mut e);
@@ -329,7 +329,10 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
         }
         e.expire_cursor = (db, seg);
         let elapsed = start.elapsed();
-        e.stats.expire_cycle_cpu_ms += elapsed.as_millis() as u64;
+        e.stats_mut().add(
+            crate::stats::Counter::ExpireCycleCpuMs,
+            elapsed.as_millis() as u64,
+        );
         drop(e);
         // Like Redis, keep going only while more than 10% of what we look
         // at is expired and the time budget lasts.

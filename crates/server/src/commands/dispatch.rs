@@ -28,7 +28,7 @@ pub fn run_batch(
     // One time for the batch, as Redis caches its clock per event-loop
     // iteration.
     eng.now = crate::clock::now_ms();
-    eng.flush_timing();
+    eng.stats_mut().flush_timing();
     cl.last_interaction = eng.now;
     if batch.len() > 1 {
         eng.warm_keys(cl.db, batch);
@@ -66,7 +66,7 @@ pub fn run_batch(
             break;
         }
     }
-    eng.flush_timing();
+    eng.stats_mut().flush_timing();
     n
 }
 
@@ -238,7 +238,7 @@ pub fn execute_from(
         );
         return;
     }
-    if eng.loading && spec.flags & f::LOADING == 0 {
+    if eng.persist().loading() && spec.flags & f::LOADING == 0 {
         write_error(
             eng,
             out,
@@ -280,7 +280,7 @@ pub fn call(
     if !eng.monitors.is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
         server::feed_monitors(eng, cl, &args);
     }
-    let dirty_before = eng.dirty;
+    let dirty_before = eng.persist().dirty();
     let db_before = cl.db;
     let name = spec.name;
     let mut ctx = Ctx {
@@ -306,35 +306,23 @@ pub fn call(
     if let Err(e) = res {
         write_error(eng, out, &e);
     }
-    eng.stats.commands += 1;
-    let (_, st) = eng
-        .stats
-        .cmd
-        .entry(spec as *const CommandSpec as usize)
-        .or_insert_with(|| {
-            let n = if parent.is_some() {
+    eng.stats_mut().command_ran(
+        spec as *const CommandSpec as usize,
+        || {
+            if parent.is_some() {
                 leak_full_name(parent, spec)
             } else {
                 name
-            };
-            (n, Default::default())
-        });
-    st.calls += 1;
-    if failed {
-        st.failed += 1;
-    }
-    // Time is shared out per batch (Engine::flush_timing): a clock read per
-    // command cost a few percent of a pipelined batch.
-    eng.timing.push(spec as *const CommandSpec as usize);
-    if eng.timing.len() >= 256 {
-        eng.flush_timing();
-    }
+            }
+        },
+        failed,
+    );
     cl.last_cmd = if parent.is_some() {
         leak_full_name(parent, spec)
     } else {
         name
     };
-    if eng.link.is_some() && !from_master && eng.dirty != dirty_before {
+    if eng.link.is_some() && !from_master && eng.persist().dirty() != dirty_before {
         remember_replica_ttls(eng, spec, db_before, &args);
     }
     // Commands from our master reach our own replicas as the master's
@@ -342,7 +330,7 @@ pub fn call(
     // A writable replica's own writes stay local, as in Redis: its stream
     // is its master's.
     let forced = std::mem::take(&mut eng.force_propagation);
-    if (eng.dirty != dirty_before || forced)
+    if (eng.persist().dirty() != dirty_before || forced)
         && spec.flags & f::WRITE != 0
         && !from_master
         && eng.link.is_none()

@@ -662,7 +662,7 @@ fn expire_generic(c: &mut Ctx, basetime: i64, unit_secs: bool) -> CmdResult {
         return Ok(());
     }
     let db = c.cl.db;
-    if when <= c.now() && !c.eng.loading && !c.from_master {
+    if when <= c.now() && !c.eng.persist().loading() && !c.from_master {
         // Already expired: delete now and propagate the deletion.
         c.eng.dbs[db].remove(&k);
         let verb: &[u8] = if c.eng.cfg.bool(P::lazyfree_lazy_expire) {

@@ -441,7 +441,7 @@ impl<'a> Ctx<'a> {
 
     /// Count a change for save points and propagation.
     pub fn dirty(&mut self, n: u64) {
-        self.eng.dirty += n;
+        self.eng.persist_mut().add_dirty(n);
     }
 
     /// Keyspace notification for a key in the selected db.
@@ -518,18 +518,18 @@ fn lookup_read_touch<'e>(
     let now = eng.now;
     match eng.dbs[db].get(key).map(|e| e.is_expired(now)) {
         None => {
-            eng.stats.misses += 1;
+            eng.stats_mut().add(crate::stats::Counter::Misses, 1);
             return None;
         }
         Some(true) => {
             if eng.expire_if_needed(db, key, from_master) {
-                eng.stats.misses += 1;
+                eng.stats_mut().add(crate::stats::Counter::Misses, 1);
                 return None;
             }
         }
         Some(false) => {}
     }
-    eng.stats.hits += 1;
+    eng.stats_mut().add(crate::stats::Counter::Hits, 1);
     if !touch {
         return eng.dbs[db].get(key);
     }
@@ -576,9 +576,8 @@ pub fn write_string_value(out: &mut Vec<u8>, v: &Value) {
 /// Write an error reply and count it.
 pub fn write_error(eng: &mut Engine, out: &mut Vec<u8>, e: &CmdError) {
     enc::error(out, e.0.as_bytes());
-    eng.stats.error_replies += 1;
-    let prefix = e.0.split(' ').next().unwrap_or("ERR").to_string();
-    *eng.stats.errors.entry(prefix).or_insert(0) += 1;
+    let prefix = e.0.split(' ').next().unwrap_or("ERR");
+    eng.stats_mut().error_replied(prefix);
 }
 
 /// `numkeys key [key ...] <side> [COUNT count]` of LMPOP/BLMPOP/ZMPOP/BZMPOP.

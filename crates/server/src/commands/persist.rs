@@ -144,7 +144,7 @@ fn restore(c: &mut Ctx) -> CmdResult {
 }
 
 fn save(c: &mut Ctx) -> CmdResult {
-    if c.eng.save.job.is_some() {
+    if c.eng.persist().saving() {
         return Err("ERR Background save already in progress".into());
     }
     crate::persist::save_blocking(c.eng).map_err(|_| crate::error::CmdError::fixed("ERR"))?;
@@ -160,12 +160,12 @@ fn bgsave(c: &mut Ctx) -> CmdResult {
         2 if eq(&c.args[1], "schedule") => {}
         _ => return Err(SYNTAX.into()),
     }
-    if c.eng.save.job.is_some() {
+    if c.eng.persist().saving() {
         return Err("ERR Background save already in progress".into());
     }
     if c.eng.prop_unit.is_some() {
         // Inside EXEC Redis defers the fork to the cron; so do we.
-        c.eng.save.scheduled = true;
+        c.eng.persist_mut().schedule();
         c.simple("Background saving scheduled");
         return Ok(());
     }

@@ -588,7 +588,8 @@ fn config_rewrite(c: &mut Ctx) -> CmdResult {
 }
 
 fn config_resetstat(c: &mut Ctx) -> CmdResult {
-    c.eng.stats = Default::default();
+    let now = c.eng.now;
+    c.eng.stats_mut().reset(now);
     c.ok();
     Ok(())
 }
@@ -1048,7 +1049,7 @@ fn debug_reload(c: &mut Ctx) -> CmdResult {
         return Err("ERR".into());
     }
     if flush {
-        if c.eng.save.job.is_some() {
+        if c.eng.persist().saving() {
             crate::persist::snapshot::cancel_bgsave(c.eng);
         }
         for db in &mut c.eng.dbs {
@@ -1250,7 +1251,7 @@ fn flushdb(c: &mut Ctx) -> CmdResult {
     let db = c.cl.db;
     c.eng.touch_all_watched(Some(db));
     let n = empty_db(&mut c.eng.dbs[db], lazy);
-    c.eng.dirty += n as u64;
+    c.eng.persist_mut().add_dirty(n as u64);
     c.dirty(1);
     c.ok();
     Ok(())
@@ -1266,7 +1267,7 @@ fn flushall(c: &mut Ctx) -> CmdResult {
     for db in c.eng.dbs.iter_mut() {
         n += empty_db(db, lazy);
     }
-    c.eng.dirty += n as u64;
+    c.eng.persist_mut().add_dirty(n as u64);
     crate::persist::after_flushall(c.eng);
     c.ok();
     Ok(())
@@ -1306,7 +1307,7 @@ fn time(c: &mut Ctx) -> CmdResult {
 }
 
 fn lastsave(c: &mut Ctx) -> CmdResult {
-    let t = c.eng.lastsave;
+    let t = c.eng.persist().lastsave();
     c.int(t);
     Ok(())
 }

@@ -169,8 +169,8 @@ pub fn open_startup(shared: &Shared) -> Result<Option<StartupLoad>, LoadFailed> 
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     {
         let mut e = lock(shared);
-        e.loading = true;
-        e.save.progress = Progress {
+        e.persist_mut().loading = true;
+        e.persist_mut().progress = Progress {
             start: crate::clock::now_secs(),
             total,
             loaded: counter.clone(),
@@ -207,7 +207,7 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
         }
     });
     let mut e = lock(shared);
-    e.loading = false;
+    e.persist_mut().loading = false;
     match res {
         Ok((loaded, expired)) => {
             tracing::info!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.");
@@ -215,9 +215,9 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
                 "DB loaded from disk: {:.3} seconds",
                 started.elapsed().as_secs_f64()
             );
-            e.save.last_load_keys = loaded;
-            e.save.last_load_expired = expired;
-            e.dirty = 0;
+            e.persist_mut().last_load_keys = loaded;
+            e.persist_mut().last_load_expired = expired;
+            e.persist_mut().dirty = 0;
             restore_replication_info(&mut e, expired_keys);
             Ok(())
         }
@@ -325,7 +325,10 @@ pub fn load_records<R: Read>(
 /// the file's offset. A file without replication information gives no
 /// backlog, and the expired keys' deletions are not kept either.
 fn restore_replication_info(e: &mut Engine, expired: Vec<(usize, crate::keyspace::Key)>) {
-    let (Some(id), Some(off)) = (e.save.loaded_replid.clone(), e.save.loaded_repl_offset) else {
+    let (Some(id), Some(off)) = (
+        e.persist().loaded_replid.clone(),
+        e.persist().loaded_repl_offset,
+    ) else {
         return;
     };
     if id.len() != 40 {
@@ -490,14 +493,14 @@ pub fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
     match key {
         b"used-mem" => {
             if let Ok(m) = v.parse::<u64>() {
-                lock(shared).save.progress.rdb_used_mem = m;
+                lock(shared).persist_mut().progress.rdb_used_mem = m;
             }
         }
-        b"repl-id" => lock(shared).save.loaded_replid = Some(v.into_owned()),
-        b"repl-stream-db" => lock(shared).save.loaded_stream_db = v.parse().ok(),
+        b"repl-id" => lock(shared).persist_mut().loaded_replid = Some(v.into_owned()),
+        b"repl-stream-db" => lock(shared).persist_mut().loaded_stream_db = v.parse().ok(),
         b"repl-offset" => {
             if let Ok(o) = v.parse::<i64>() {
-                lock(shared).save.loaded_repl_offset = Some(o);
+                lock(shared).persist_mut().loaded_repl_offset = Some(o);
             }
         }
         _ => {}

@@ -15,41 +15,167 @@ pub mod digest;
 pub mod load;
 pub mod snapshot;
 
-/// Save bookkeeping.
+/// The persistence subsystem: the background save in progress, the load
+/// in progress, and the bookkeeping INFO persistence reports. Invariants:
+/// at most one save job at a time; `dirty` counts the changes since the
+/// last successful save (a failed save keeps them); `loading` is set only
+/// while a dataset is being loaded, when commands without the `loading`
+/// flag answer -LOADING.
 #[derive(Default)]
-pub struct SaveState {
+pub struct Persistence {
+    /// Changes since the last save (rdb_changes_since_last_save).
+    dirty: u64,
+    /// Last successful save (s).
+    lastsave: i64,
+    /// Whether we are loading a dataset (answers -LOADING).
+    loading: bool,
     /// The background save in progress.
-    pub job: Option<snapshot::BgJob>,
+    job: Option<snapshot::BgJob>,
     /// Progress of the load in progress.
-    pub progress: load::Progress,
+    progress: load::Progress,
     /// The replication id the loaded file recorded.
-    pub loaded_replid: Option<String>,
+    loaded_replid: Option<String>,
     /// The replication offset the loaded file recorded.
-    pub loaded_repl_offset: Option<i64>,
+    loaded_repl_offset: Option<i64>,
     /// A replica loads its master's snapshot aside while the old data
     /// answers reads (INFO async_loading).
-    pub async_loading: bool,
+    async_loading: bool,
     /// The db the replication stream had selected when the loaded file was
     /// written (`repl-stream-db`): where a replica's MASTER client starts.
-    pub loaded_stream_db: Option<usize>,
+    loaded_stream_db: Option<usize>,
     /// BGSAVE SCHEDULE asked for one after the running save.
-    pub scheduled: bool,
+    scheduled: bool,
     /// The RDB on disk was written only for replication and may be
     /// deleted once sent (rdb-del-sync-files).
-    pub rdb_for_replication: bool,
+    rdb_for_replication: bool,
     /// When the last background save was attempted (s).
-    pub last_try: i64,
+    last_try: i64,
     /// Duration of the last background save (s).
-    pub last_bgsave_secs: Option<i64>,
+    last_bgsave_secs: Option<i64>,
     /// rdb_saves
-    pub saves: u64,
+    saves: u64,
     /// The last background save to disk failed (rdb_last_bgsave_status:err);
     /// false at start, as Redis. A diskless transfer does not set it.
-    pub last_failed: bool,
+    last_failed: bool,
     /// rdb_last_load_keys_loaded
-    pub last_load_keys: u64,
+    last_load_keys: u64,
     /// rdb_last_load_keys_expired
-    pub last_load_expired: u64,
+    last_load_expired: u64,
+}
+
+impl Persistence {
+    /// Nothing saved yet; `now_secs` is the start-up time.
+    pub fn new(now_secs: i64) -> Persistence {
+        Persistence {
+            lastsave: now_secs,
+            ..Persistence::default()
+        }
+    }
+
+    /// rdb_changes_since_last_save.
+    pub fn dirty(&self) -> u64 {
+        self.dirty
+    }
+
+    /// `n` more changes to the dataset.
+    #[inline]
+    pub fn add_dirty(&mut self, n: u64) {
+        self.dirty += n;
+    }
+
+    /// The dataset now equals what is saved (a full sync loaded it, or
+    /// FLUSHALL saved it).
+    pub fn clear_dirty(&mut self) {
+        self.dirty = 0;
+    }
+
+    /// When the last successful save ended (s).
+    pub fn lastsave(&self) -> i64 {
+        self.lastsave
+    }
+
+    /// Whether a dataset is being loaded.
+    pub fn loading(&self) -> bool {
+        self.loading
+    }
+
+    /// A load starts or ends.
+    pub fn set_loading(&mut self, on: bool) {
+        self.loading = on;
+    }
+
+    /// The background save in progress.
+    pub fn job(&self) -> Option<&snapshot::BgJob> {
+        self.job.as_ref()
+    }
+
+    /// The background save in progress, to drive.
+    pub fn job_mut(&mut self) -> Option<&mut snapshot::BgJob> {
+        self.job.as_mut()
+    }
+
+    /// Whether a background save is in progress.
+    pub fn saving(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// BGSAVE SCHEDULE: start one once the running save ends.
+    pub fn schedule(&mut self) {
+        self.scheduled = true;
+    }
+
+    /// Progress of the load in progress.
+    pub fn progress(&self) -> &load::Progress {
+        &self.progress
+    }
+
+    /// INFO async_loading: a replica loads aside while old data answers.
+    pub fn async_loading(&self) -> bool {
+        self.async_loading
+    }
+
+    /// A replica's aside load starts or ends.
+    pub fn set_async_loading(&mut self, on: bool) {
+        self.async_loading = on;
+    }
+
+    /// The replication id and offset the loaded file recorded, when it
+    /// recorded both.
+    pub fn loaded_repl(&self) -> Option<(String, i64)> {
+        self.loaded_replid.clone().zip(self.loaded_repl_offset)
+    }
+
+    /// The db the loaded file's stream had selected (`repl-stream-db`).
+    pub fn loaded_stream_db(&self) -> Option<usize> {
+        self.loaded_stream_db
+    }
+
+    /// The loaded file's `repl-stream-db`, taken once by the MASTER client
+    /// that resumes from it.
+    pub fn take_loaded_stream_db(&mut self) -> Option<usize> {
+        self.loaded_stream_db.take()
+    }
+
+    /// Forget or set the loaded file's `repl-stream-db`.
+    pub fn set_loaded_stream_db(&mut self, db: Option<usize>) {
+        self.loaded_stream_db = db;
+    }
+
+    /// A replica loaded its master's snapshot of `keys` keys.
+    pub fn loaded_from_master(&mut self, keys: u64) {
+        self.last_load_keys = keys;
+    }
+
+    /// Whether the RDB on disk was written only for replication
+    /// (rdb-del-sync-files may delete it once sent).
+    pub fn rdb_for_replication(&self) -> bool {
+        self.rdb_for_replication
+    }
+
+    /// Mark the RDB on disk as written for replication, or not.
+    pub fn set_rdb_for_replication(&mut self, on: bool) {
+        self.rdb_for_replication = on;
+    }
 }
 
 /// Convert a value to the `rdb` crate's model (for DUMP sizes and saves).
@@ -83,10 +209,10 @@ pub fn save_blocking(eng: &mut Engine) -> std::io::Result<()> {
     match &res {
         Ok(()) => {
             tracing::info!("DB saved on disk");
-            eng.dirty = 0;
-            eng.lastsave = crate::clock::now_secs();
-            eng.save.saves += 1;
-            eng.save.last_failed = false;
+            eng.persist_mut().dirty = 0;
+            eng.persist_mut().lastsave = crate::clock::now_secs();
+            eng.persist_mut().saves += 1;
+            eng.persist_mut().last_failed = false;
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -95,7 +221,7 @@ pub fn save_blocking(eng: &mut Engine) -> std::io::Result<()> {
                 tmp.display(),
                 dir.display()
             );
-            eng.save.last_failed = true;
+            eng.persist_mut().last_failed = true;
         }
     }
     res
@@ -194,7 +320,7 @@ pub fn write_entry<W: std::io::Write>(
 /// FLUSHALL resets the dirty counter and saves when save points exist, as
 /// Redis does.
 pub fn after_flushall(eng: &mut Engine) {
-    if eng.save.job.is_some() {
+    if eng.persist().job.is_some() {
         snapshot::cancel_bgsave(eng);
     }
     if !crate::config::save_points(eng.cfg.str(P::save)).is_empty() {
@@ -208,7 +334,7 @@ pub fn after_flushall(eng: &mut Engine) {
 /// INFO persistence fields about RDB. Copy-on-write is always 0: there is
 /// no fork.
 pub fn info_fields(eng: &Engine, s: &mut String) {
-    let job = eng.save.job.as_ref();
+    let job = eng.persist().job.as_ref();
     let (done, total) = job.map_or((0, 0), |j| (j.keys_done, j.keys_total));
     let current = job.map_or(-1, |j| (crate::clock::now_ms() - j.started_ms) / 1000);
     let perc = if total > 0 {
@@ -219,14 +345,14 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
     let _ = write!(
         s,
         "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:{perc:.2}\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
-        eng.dirty,
+        eng.persist().dirty,
         job.is_some() as u8,
-        eng.lastsave,
-        if eng.save.last_failed { "err" } else { "ok" },
-        eng.save.last_bgsave_secs.unwrap_or(-1),
-        eng.save.saves,
-        eng.save.last_load_expired,
-        eng.save.last_load_keys,
+        eng.persist().lastsave,
+        if eng.persist().last_failed { "err" } else { "ok" },
+        eng.persist().last_bgsave_secs.unwrap_or(-1),
+        eng.persist().saves,
+        eng.persist().last_load_expired,
+        eng.persist().last_load_keys,
     );
 }
 
@@ -234,19 +360,20 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
 /// background save when a `save <seconds> <changes>` point is reached (after
 /// a failed save, retry only every 5 seconds), or when one was scheduled.
 pub fn cron(eng: &mut Engine) {
-    if eng.save.job.is_some() || eng.loading {
+    if eng.persist().job.is_some() || eng.persist().loading {
         return;
     }
-    if std::mem::take(&mut eng.save.scheduled) {
+    if std::mem::take(&mut eng.persist_mut().scheduled) {
         if let Err(e) = snapshot::start_bgsave(eng) {
             tracing::warn!("Scheduled background save failed to start: {e}");
         }
         return;
     }
     let now = crate::clock::now_secs();
-    let retry_ok = !eng.save.last_failed || now - eng.save.last_try > 5;
+    let retry_ok = !eng.persist().last_failed || now - eng.persist().last_try > 5;
     for (secs, changes) in crate::config::save_points(eng.cfg.str(P::save)) {
-        if eng.dirty >= changes as u64 && now - eng.lastsave > secs && retry_ok {
+        if eng.persist().dirty >= changes as u64 && now - eng.persist().lastsave > secs && retry_ok
+        {
             tracing::info!("{changes} changes in {secs} seconds. Saving...");
             if let Err(e) = snapshot::start_bgsave(eng) {
                 tracing::warn!("Background save failed to start: {e}");
@@ -261,7 +388,7 @@ pub fn cron(eng: &mut Engine) {
 /// writeCommandsDeniedByDiskError.
 pub fn writes_denied(eng: &Engine) -> bool {
     eng.cfg.bool(P::stop_writes_on_bgsave_error)
-        && eng.save.last_failed
+        && eng.persist().last_failed
         && !crate::config::save_points(eng.cfg.str(P::save)).is_empty()
 }
 

@@ -315,7 +315,7 @@ pub fn start_bgsave(eng: &mut Engine) -> Result<(), String> {
 
 /// Start a snapshot to disk or to replicas' pipes.
 pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
-    if eng.save.job.is_some() {
+    if eng.persist().job.is_some() {
         return Err("ERR Background save already in progress".into());
     }
     let Some(shared) = eng.me.upgrade() else {
@@ -327,16 +327,16 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         keys_total += db.len() as u64;
         db.begin_snapshot(|nseg| SegSaver::new(i, nseg, opts.clone()));
     }
-    eng.save.job = Some(BgJob {
+    eng.persist_mut().job = Some(BgJob {
         started_ms: crate::clock::now_ms(),
-        dirty_before: eng.dirty,
+        dirty_before: eng.persist().dirty,
         keys_total,
         keys_done: 0,
         cancel: false,
         socket_target: matches!(target, Target::Sockets(_)),
     });
-    eng.save.last_try = crate::clock::now_secs();
-    eng.save.saves += 1;
+    eng.persist_mut().last_try = crate::clock::now_secs();
+    eng.persist_mut().saves += 1;
     let dir = PathBuf::from(eng.cfg.str(P::dir));
     let file = dir.join(eng.cfg.str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
@@ -354,7 +354,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         .spawn(move || run_bgsave(shared, opts, aux, target, tmp, file));
     if let Err(e) = spawned {
         end_snapshot(eng);
-        eng.save.job = None;
+        eng.persist_mut().job = None;
         return Err(format!("ERR Can't start the background save: {e}"));
     }
     // Redis names its fork child here; the snapshot runs in a thread of
@@ -397,7 +397,7 @@ fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>) -> Step {
         keys: 0,
         done: true,
         error: None,
-        cancel: eng.save.job.as_ref().is_none_or(|j| j.cancel),
+        cancel: eng.persist().job.as_ref().is_none_or(|j| j.cancel),
     };
     if st.cancel {
         return st;
@@ -423,7 +423,7 @@ fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>) -> Step {
         }
         st.done &= s.finished();
     }
-    if let Some(j) = eng.save.job.as_mut() {
+    if let Some(j) = eng.persist_mut().job.as_mut() {
         j.keys_done = st.keys;
     }
     if st.done || st.error.is_some() {
@@ -469,32 +469,32 @@ fn run_bgsave(
     }
     let mut eng = lock(&shared);
     end_snapshot(&mut eng);
-    let Some(job) = eng.save.job.take() else {
+    let Some(job) = eng.persist_mut().job.take() else {
         return;
     };
     let now_ms = crate::clock::now_ms();
     let ok = res.is_ok();
     if !job.socket_target {
-        eng.save.last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
+        eng.persist_mut().last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
         match res {
             Ok(()) => {
                 tracing::info!("DB saved on disk");
                 tracing::info!("Background saving terminated with success");
-                eng.dirty = eng.dirty.saturating_sub(job.dirty_before);
-                eng.lastsave = now_ms / 1000;
-                eng.save.last_failed = false;
+                eng.persist_mut().dirty = eng.persist_mut().dirty.saturating_sub(job.dirty_before);
+                eng.persist_mut().lastsave = now_ms / 1000;
+                eng.persist_mut().last_failed = false;
             }
             Err(e) if job.cancel => {
                 tracing::warn!("Background saving was canceled: {e}");
             }
             Err(e) => {
                 tracing::warn!("Background saving error: {e}");
-                eng.save.last_failed = true;
+                eng.persist_mut().last_failed = true;
             }
         }
     }
     crate::repl::master::snapshot_done(&mut eng, ok, job.socket_target, &file);
-    if std::mem::take(&mut eng.save.scheduled) && eng.save.job.is_none() {
+    if std::mem::take(&mut eng.persist_mut().scheduled) && eng.persist_mut().job.is_none() {
         if let Err(e) = start_bgsave(&mut eng) {
             tracing::warn!("Scheduled background save failed to start: {e}");
         }
@@ -536,7 +536,7 @@ fn write_stream<W: std::io::Write>(
         let max_keys = if delay_us != 0 { 1 } else { u64::MAX };
         let (st, before) = {
             let mut eng = lock(shared);
-            let before = eng.save.job.as_ref().map_or(0, |j| j.keys_done);
+            let before = eng.persist().job.as_ref().map_or(0, |j| j.keys_done);
             (step(&mut eng, max_keys, &mut spare), before)
         };
         if st.cancel {
@@ -587,7 +587,7 @@ fn sleep_unless_canceled(shared: &crate::engine::Shared, d: Duration) -> std::io
             return Ok(());
         }
         std::thread::sleep((until - now).min(Duration::from_millis(10)));
-        if lock(shared).save.job.as_ref().is_none_or(|j| j.cancel) {
+        if lock(shared).persist().job.as_ref().is_none_or(|j| j.cancel) {
             return Err(std::io::Error::other("canceled"));
         }
     }
@@ -595,7 +595,7 @@ fn sleep_unless_canceled(shared: &crate::engine::Shared, d: Duration) -> std::io
 
 /// Abandon a running background save (SHUTDOWN, FLUSHALL).
 pub fn cancel_bgsave(eng: &mut Engine) {
-    if let Some(j) = eng.save.job.as_mut() {
+    if let Some(j) = eng.persist_mut().job.as_mut() {
         j.cancel = true;
         tracing::warn!("Background saving canceled");
     }

@@ -265,7 +265,7 @@ pub fn sync(
             }
         }
         if let PsyncDecision::Continue(offset) = d {
-            eng.stats.sync_partial_ok += 1;
+            eng.stats_mut().add(crate::stats::Counter::SyncPartialOk, 1);
             let line = if r.capa_psync2 {
                 format!("+CONTINUE {}\r\n", eng.repl.replid)
             } else {
@@ -284,14 +284,15 @@ pub fn sync(
             return Ok(());
         }
         if !replid.starts_with('?') {
-            eng.stats.sync_partial_err += 1;
+            eng.stats_mut()
+                .add(crate::stats::Counter::SyncPartialErr, 1);
         }
     }
-    eng.stats.sync_full += 1;
+    eng.stats_mut().add(crate::stats::Counter::SyncFull, 1);
     eng.replicas.push(r);
     ensure_backlog(eng);
     let diskless = eng.cfg.bool(P::repl_diskless_sync);
-    match eng.save.job.as_ref().map(|j| j.socket_target) {
+    match eng.persist().job().map(|j| j.socket_target) {
         Some(false) => {
             // A disk snapshot runs: attach when a replica already waits on it
             // with capabilities this one has too.
@@ -386,7 +387,7 @@ pub fn start_for_replication(eng: &mut Engine) {
     let waiting: Vec<usize> = (0..eng.replicas.len())
         .filter(|&i| eng.replicas[i].state == SlaveState::WaitBgsaveStart)
         .collect();
-    if waiting.is_empty() || eng.save.job.is_some() {
+    if waiting.is_empty() || eng.persist().saving() {
         return;
     }
     let socket =
@@ -419,7 +420,7 @@ pub fn start_for_replication(eng: &mut Engine) {
                 && eng.cfg.bool(P::rdb_del_sync_files)
                 && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
             {
-                eng.save.rdb_for_replication = true;
+                eng.persist_mut().set_rdb_for_replication(true);
             }
             for &i in &waiting {
                 setup_full_resync(eng, i, offset);
@@ -516,7 +517,7 @@ pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
 /// rdb-del-sync-files: delete the RDB a replication snapshot wrote once no
 /// replica still needs it.
 fn remove_sync_file_if_unused(eng: &mut Engine) {
-    if !eng.save.rdb_for_replication || eng.save.job.is_some() {
+    if !eng.persist().rdb_for_replication() || eng.persist().saving() {
         return;
     }
     let busy = eng.replicas.iter().any(|r| {
@@ -525,7 +526,7 @@ fn remove_sync_file_if_unused(eng: &mut Engine) {
     if busy {
         return;
     }
-    eng.save.rdb_for_replication = false;
+    eng.persist_mut().set_rdb_for_replication(false);
     let file = Path::new(eng.cfg.str(P::dir)).join(eng.cfg.str(P::dbfilename));
     tracing::info!("Removing the RDB file used for replication since persistence is disabled.");
     let _ = std::fs::remove_file(file);
@@ -539,7 +540,7 @@ pub fn forget(eng: &mut Engine, id: u64) {
         remove_sync_file_if_unused(eng);
         // A disk snapshot nobody waits for any more is abandoned, unless
         // save points make it worth keeping (Redis's freeClient).
-        let disk_snapshot = eng.save.job.as_ref().is_some_and(|j| !j.socket_target);
+        let disk_snapshot = eng.persist().job().is_some_and(|j| !j.socket_target);
         if disk_snapshot
             && r.state == SlaveState::WaitBgsaveEnd
             && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
@@ -711,7 +712,7 @@ pub fn cron(eng: &mut Engine) {
         }
     }
     // Diskless: start when the delay passed or enough replicas wait.
-    if eng.save.job.is_none() && eng.cfg.bool(P::repl_diskless_sync) {
+    if !eng.persist().saving() && eng.cfg.bool(P::repl_diskless_sync) {
         let waiting: Vec<&Replica> = eng
             .replicas
             .iter()
@@ -724,7 +725,7 @@ pub fn cron(eng: &mut Engine) {
                 start_for_replication(eng);
             }
         }
-    } else if eng.save.job.is_none() {
+    } else if !eng.persist().saving() {
         start_for_replication(eng);
     }
     // Free the backlog after repl-backlog-ttl without replicas.

@@ -114,9 +114,8 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         let own = (eng.repl.replid.clone(), eng.repl.master_repl_offset);
         (Some(own), eng.link.as_ref().map_or(0, |l| l.db))
     } else {
-        let loaded = eng.save.loaded_replid.clone();
-        let db = eng.save.loaded_stream_db.unwrap_or(0);
-        (loaded.zip(eng.save.loaded_repl_offset), db)
+        let db = eng.persist().loaded_stream_db().unwrap_or(0);
+        (eng.persist().loaded_repl(), db)
     };
     retire_link(eng);
     eng.link_generation += 1;
@@ -257,7 +256,7 @@ pub async fn run_link(shared: Shared, generation: u64) {
                 eng.outboxes.remove(&id);
             }
             eng.repl.master_link_up = false;
-            eng.loading = false;
+            eng.persist_mut().set_loading(false);
         });
         if was_up {
             // An established link that drops reconnects at once (Redis
@@ -464,7 +463,7 @@ async fn full_sync(
     offset: i64,
 ) -> LinkResult<()> {
     let head = mc.line().await?;
-    lock(shared).save.loaded_stream_db = None;
+    lock(shared).persist_mut().set_loaded_stream_db(None);
     let (dir, dbfilename, swapdb) = {
         let eng = lock(shared);
         let swapdb = (eng.cfg.str(P::repl_diskless_load) == "swapdb").then(|| {
@@ -586,11 +585,11 @@ async fn full_sync(
     eng.repl.master_repl_offset = offset;
     super::start_backlog(&mut eng, offset);
     eng.repl.stream_db = -1;
-    eng.dirty = 0;
+    eng.persist_mut().clear_dirty();
     eng.replica_expires.clear();
     // The stream goes on in the db the snapshot recorded (Redis's
     // replicationCreateMasterClient with rsi.repl_stream_db).
-    let db = eng.save.loaded_stream_db.take().unwrap_or(0);
+    let db = eng.persist_mut().take_loaded_stream_db().unwrap_or(0);
     if let Some(l) = eng.link.as_mut() {
         l.db = db;
     }
@@ -740,8 +739,8 @@ fn load_synced(
         let (opts, ndb) = {
             let mut eng = lock(shared);
             match aside_mode {
-                Aside::Async => eng.save.async_loading = true,
-                Aside::Loading => eng.loading = true,
+                Aside::Async => eng.persist_mut().set_async_loading(true),
+                Aside::Loading => eng.persist_mut().set_loading(true),
             }
             (crate::persist::load::LoadOpts::of(&eng), eng.dbs.len())
         };
@@ -769,10 +768,10 @@ fn load_synced(
                     // with us (Redis's replicationAttachToNewMaster).
                     disconnect_replicas(&mut eng);
                     let old = std::mem::replace(&mut eng.dbs, dbs);
-                    eng.loading = false;
-                    eng.save.async_loading = false;
+                    eng.persist_mut().set_loading(false);
+                    eng.persist_mut().set_async_loading(false);
                     eng.touch_all_watched(None);
-                    eng.save.last_load_keys = n;
+                    eng.persist_mut().loaded_from_master(n);
                     old
                 };
                 // The old dataset is freed off the critical path, as a
@@ -790,8 +789,8 @@ fn load_synced(
             Err(e) => {
                 // The old data stays, and serves again.
                 let mut eng = lock(shared);
-                eng.loading = false;
-                eng.save.async_loading = false;
+                eng.persist_mut().set_loading(false);
+                eng.persist_mut().set_async_loading(false);
                 Err(format!(
                     "Failed trying to load the MASTER synchronization DB from socket, check server logs. ({})",
                     e.0
@@ -805,22 +804,22 @@ fn load_synced(
             // (Redis's replicationAttachToNewMaster).
             disconnect_replicas(&mut eng);
             tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-            if eng.save.job.is_some() {
+            if eng.persist().saving() {
                 crate::persist::snapshot::cancel_bgsave(&mut eng);
             }
             for db in &mut eng.dbs {
                 db.clear();
             }
             eng.touch_all_watched(None);
-            eng.loading = true;
+            eng.persist_mut().set_loading(true);
         }
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         let res = crate::persist::load::load_from(shared, reader, |_, _| {});
         let mut eng = lock(shared);
-        eng.loading = false;
+        eng.persist_mut().set_loading(false);
         match res {
             Ok((n, _)) => {
-                eng.save.last_load_keys = n;
+                eng.persist_mut().loaded_from_master(n);
                 Ok(())
             }
             Err(e) => {
