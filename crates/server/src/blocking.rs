@@ -119,7 +119,7 @@ pub fn handle_ready(eng: &mut Engine) {
 
 /// Re-run a blocked client's command; if it got an answer, unblock it.
 fn serve(eng: &mut Engine, id: u64) {
-    let Some(mut cl) = eng.clients.remove(&id) else {
+    let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return;
     };
     let Some(args) = cl
@@ -128,7 +128,7 @@ fn serve(eng: &mut Engine, id: u64) {
         .filter(|b| !b.done)
         .map(|b| b.args.clone())
     else {
-        eng.clients.insert(id, cl);
+        eng.clients_mut().check_in(cl);
         return;
     };
     let mut out = Vec::new();
@@ -139,7 +139,7 @@ fn serve(eng: &mut Engine, id: u64) {
     eng.reexec = None;
     cl.block = saved_block;
     if still_blocked {
-        eng.clients.insert(id, cl);
+        eng.clients_mut().check_in(cl);
         return;
     }
     unregister(eng, &cl);
@@ -147,7 +147,7 @@ fn serve(eng: &mut Engine, id: u64) {
         b.done = true;
     }
     cl.outbox.push(&out);
-    eng.clients.insert(id, cl);
+    eng.clients_mut().check_in(cl);
 }
 
 fn write_timeout_reply(eng: &Engine, cl: &Client, out: &mut Vec<u8>) {
@@ -168,7 +168,7 @@ fn write_timeout_reply(eng: &Engine, cl: &Client, out: &mut Vec<u8>) {
 /// The deadline passed: answer as a timeout. Returns false when the client
 /// was already served.
 pub fn timeout(eng: &mut Engine, id: u64) -> bool {
-    let Some(cl) = eng.clients.get(&id) else {
+    let Some(cl) = eng.clients().get(id) else {
         return false;
     };
     if cl.block.as_ref().is_none_or(|b| b.done) {
@@ -176,7 +176,7 @@ pub fn timeout(eng: &mut Engine, id: u64) -> bool {
     }
     let mut out = Vec::new();
     write_timeout_reply(eng, cl, &mut out);
-    let Some(mut cl) = eng.clients.remove(&id) else {
+    let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return false;
     };
     unregister(eng, &cl);
@@ -184,15 +184,15 @@ pub fn timeout(eng: &mut Engine, id: u64) -> bool {
         b.done = true;
     }
     cl.outbox.push(&out);
-    eng.clients.insert(id, cl);
+    eng.clients_mut().check_in(cl);
     true
 }
 
 /// CLIENT UNBLOCK: returns 1 when the client was blocked.
 pub fn unblock_client(eng: &mut Engine, id: u64, error: bool) -> usize {
     let blocked = eng
-        .clients
-        .get(&id)
+        .clients()
+        .get(id)
         .is_some_and(|cl| cl.block.as_ref().is_some_and(|b| !b.done));
     if !blocked {
         return 0;
@@ -200,7 +200,7 @@ pub fn unblock_client(eng: &mut Engine, id: u64, error: bool) -> usize {
     if !error {
         return timeout(eng, id) as usize;
     }
-    let Some(mut cl) = eng.clients.remove(&id) else {
+    let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return 0;
     };
     unregister(eng, &cl);
@@ -210,7 +210,7 @@ pub fn unblock_client(eng: &mut Engine, id: u64, error: bool) -> usize {
     let mut out = Vec::new();
     resp::encode::error(&mut out, b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
     cl.outbox.push(&out);
-    eng.clients.insert(id, cl);
+    eng.clients_mut().check_in(cl);
     1
 }
 
@@ -236,8 +236,8 @@ pub fn signal_db_swapped(eng: &mut Engine, a: usize, b: usize) {
 
 /// Clients blocked on keys or WAIT, or held by CLIENT PAUSE.
 pub fn blocked_clients(eng: &Engine) -> usize {
-    eng.clients
-        .values()
+    eng.clients()
+        .iter()
         .filter(|c| c.paused || c.block.as_ref().is_some_and(|b| !b.done))
         .count()
 }

@@ -36,10 +36,10 @@ pub struct Peer {
 pub(crate) fn paused_for(eng: &Engine, args: &[Bytes]) -> bool {
     // No clock read while no pause was ever asked (the replica's stream
     // asks for every command it applies).
-    if eng.pause.until == 0 || eng.pause.until <= crate::clock::now_ms() {
+    if eng.clients().pause().until == 0 || eng.clients().pause().until <= crate::clock::now_ms() {
         return false;
     }
-    if !eng.pause.write_only {
+    if !eng.clients().pause().write_only {
         return true;
     }
     match crate::commands::lookup(&args[0]) {
@@ -80,7 +80,7 @@ where
         let mut eng = lock(&shared);
         eng.stats_mut().add(crate::stats::Counter::Connections, 1);
         let maxclients = eng.cfg.int(P::maxclients) as usize;
-        if eng.connected >= maxclients {
+        if eng.clients().connected() >= maxclients {
             eng.stats_mut().add(crate::stats::Counter::Rejected, 1);
             Admit::Refuse(b"-ERR max number of clients reached\r\n")
         } else if eng.cfg.bool(P::protected_mode)
@@ -89,8 +89,8 @@ where
         {
             Admit::Refuse(DENIED)
         } else {
-            eng.connected += 1;
-            let id = eng.new_client_id();
+            eng.clients_mut().connection_opened();
+            let id = eng.clients_mut().new_id();
             let now = crate::clock::now_ms();
             let mut cl = Client::new(
                 id,
@@ -102,8 +102,8 @@ where
             );
             cl.authenticated = eng.cfg.str(P::requirepass).is_empty();
             let ob = cl.outbox.clone();
-            eng.outboxes.insert(id, ob.clone());
-            eng.clients.insert(id, Box::new(cl));
+
+            eng.clients_mut().insert(Box::new(cl));
             Admit::Ok(id, ob)
         }
     };
@@ -116,15 +116,14 @@ where
     };
     let _ = run(&shared, &mut sock, id, &outbox).await;
     let mut eng = lock(&shared);
-    if let Some(mut cl) = eng.clients.remove(&id) {
+    if let Some(mut cl) = eng.clients_mut().check_out(id) {
         crate::blocking::forget(&mut eng, &cl);
         crate::commands::pubsub::unsubscribe_all(&mut eng, &mut cl);
         crate::commands::multi::unwatch_all(&mut eng, &mut cl);
-        eng.monitors.retain(|&m| m != id);
     }
     crate::repl::master::forget(&mut eng, id);
-    eng.outboxes.remove(&id);
-    eng.connected -= 1;
+    eng.clients_mut().remove(id);
+    eng.clients_mut().connection_closed();
 }
 
 async fn run<S>(
@@ -202,7 +201,7 @@ where
                 _ = idle_sleep => {
                     let exempt = {
                         let eng = lock(shared);
-                        eng.clients.get(&id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
+                        eng.clients().get(id).is_some_and(|c| c.subscriptions() > 0 || c.flags & (flag::REPLICA | flag::MASTER | flag::MONITOR) != 0)
                     };
                     if !exempt {
                         tracing::debug!("Closing idle client");
@@ -232,19 +231,19 @@ where
             if let Some(first) = pending.front() {
                 if paused_for(&eng, first)
                     && !eng
-                        .clients
-                        .get(&id)
+                        .clients()
+                        .get(id)
                         .is_some_and(|c| c.flags & (flag::REPLICA | flag::MASTER) != 0)
                 {
-                    pause_until = eng.pause.until;
-                    pause_notify = Some(eng.pause_changed.clone());
+                    pause_until = eng.clients().pause().until;
+                    pause_notify = Some(eng.clients().pause_changed());
                 }
             }
-            if let Some(c) = eng.clients.get_mut(&id) {
+            if let Some(c) = eng.clients_mut().get_mut(id) {
                 c.paused = pause_notify.is_some();
             }
             if pause_notify.is_none() && !pending.is_empty() {
-                let Some(mut cl) = eng.clients.remove(&id) else {
+                let Some(mut cl) = eng.clients_mut().check_out(id) else {
                     return Ok(());
                 };
                 cl.qbuf = rbuf.len();
@@ -255,7 +254,7 @@ where
                 let now_replica = cl.flags & flag::REPLICA != 0;
                 became_replica = now_replica && !is_replica;
                 is_replica = now_replica;
-                eng.clients.insert(id, cl);
+                eng.clients_mut().check_in(cl);
                 eng.stats_mut()
                     .add(crate::stats::Counter::NetOut, out.len() as u64);
                 eng.stats_mut().add(crate::stats::Counter::Writes, 1);
@@ -451,7 +450,7 @@ fn refresh_limits(
 ) {
     limits.max_bulk_len = eng.cfg.int(P::proto_max_bulk_len) as u64;
     limits.auth_required = !eng.cfg.str(P::requirepass).is_empty()
-        && !eng.clients.get(&id).is_some_and(|c| c.authenticated);
+        && !eng.clients().get(id).is_some_and(|c| c.authenticated);
     *qbuf_limit = eng.cfg.int(P::client_query_buffer_limit) as usize;
     *idle_timeout = eng.cfg.int(P::timeout) as u64;
 }
@@ -496,13 +495,13 @@ where
     loop {
         let (done, deadline) = {
             let eng = lock(shared);
-            match eng.clients.get(&id).and_then(|c| c.block.as_ref()) {
+            match eng.clients().get(id).and_then(|c| c.block.as_ref()) {
                 Some(b) => (b.done, b.deadline),
                 None => (true, None),
             }
         };
         if done {
-            if let Some(cl) = lock(shared).clients.get_mut(&id) {
+            if let Some(cl) = lock(shared).clients_mut().get_mut(id) {
                 cl.block = None;
             }
             let pushed = outbox.take();

@@ -15,7 +15,6 @@ use bytes::Bytes;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
-use crate::client::Client;
 use crate::config::{Config, P};
 use crate::keyspace::{Db, Key};
 use crate::repl::ReplState;
@@ -33,15 +32,6 @@ pub type Shared = Arc<EngineLock>;
 #[inline]
 pub fn lock(shared: &Shared) -> parking_lot::MutexGuard<'_, Engine> {
     shared.lock()
-}
-
-/// CLIENT PAUSE state.
-#[derive(Default, Clone, Copy)]
-pub struct Pause {
-    /// Until when (ms); 0 = not paused.
-    pub until: i64,
-    /// Only writes are paused.
-    pub write_only: bool,
 }
 
 /// Everything behind the lock.
@@ -73,10 +63,10 @@ pub struct Engine {
     pub last_replica_ping: i64,
     /// The databases.
     pub dbs: Vec<Db>,
-    /// Clients not currently running a batch.
-    pub clients: HashMap<u64, Box<Client>>,
     /// Statistics.
     stats: crate::stats::Stats,
+    /// Connected clients.
+    clients: crate::clients::Clients,
     /// The running command propagates even if `dirty` did not move
     /// (Redis's forceCommandPropagation: FLUSHALL saves and zeroes it).
     pub force_propagation: bool,
@@ -88,10 +78,6 @@ pub struct Engine {
     pub watched: HashMap<(usize, Key), Vec<u64>>,
     /// Clients whose WATCHed keys were touched.
     pub dirty_cas: HashSet<u64>,
-    /// MONITOR clients.
-    pub monitors: Vec<u64>,
-    /// CLIENT PAUSE.
-    pub pause: Pause,
     /// Random source for RANDOMKEY, SPOP, …
     pub rng: SmallRng,
     /// Set (by [`Engine::request_shutdown`]) to ask the server to shut down.
@@ -112,15 +98,6 @@ pub struct Engine {
     pub blocked_on: HashMap<(usize, Key), std::collections::VecDeque<u64>>,
     /// Pub/sub subscriptions and keyspace-event classes.
     pub pubsub: crate::pubsub::PubSub,
-    /// Next client id.
-    pub next_client_id: u64,
-    /// Number of connected clients (for maxclients).
-    pub connected: usize,
-    /// Every connected client's outbox, for delivery to clients that are
-    /// running a batch (and so are out of `clients`).
-    pub outboxes: HashMap<u64, Arc<crate::client::Outbox>>,
-    /// Woken when CLIENT PAUSE ends early.
-    pub pause_changed: Arc<tokio::sync::Notify>,
     /// Set while re-running a blocked client's command: Some(true) once the
     /// command asked to block again.
     pub reexec: Option<bool>,
@@ -158,15 +135,12 @@ impl Engine {
             last_replica_ping: now / 1000,
             dbs: (0..ndb).map(|_| Db::new()).collect(),
             cfg,
-            clients: HashMap::new(),
             stats: crate::stats::Stats::new(now),
             force_propagation: false,
             start_ms: now,
             repl: ReplState::default(),
             watched: HashMap::new(),
             dirty_cas: HashSet::new(),
-            monitors: Vec::new(),
-            pause: Pause::default(),
             rng: SmallRng::from_entropy(),
             shutdown: None,
             shutdown_wake: Arc::default(),
@@ -176,13 +150,10 @@ impl Engine {
             now,
             ready_keys: Vec::new(),
             blocked_on: HashMap::new(),
-            next_client_id: 1,
-            connected: 0,
-            outboxes: HashMap::new(),
-            pause_changed: Arc::new(tokio::sync::Notify::new()),
             reexec: None,
             prop_unit: None,
             persist: crate::persist::Persistence::new(now / 1000),
+            clients: Default::default(),
         }
     }
 
@@ -277,11 +248,14 @@ impl Engine {
         std::hint::black_box(found);
     }
 
-    /// Allocate a client id.
-    pub fn new_client_id(&mut self) -> u64 {
-        let id = self.next_client_id;
-        self.next_client_id += 1;
-        id
+    /// Connected clients.
+    pub fn clients(&self) -> &crate::clients::Clients {
+        &self.clients
+    }
+
+    /// Connected clients, to change.
+    pub fn clients_mut(&mut self) -> &mut crate::clients::Clients {
+        &mut self.clients
     }
 
     /// Persistence.
@@ -377,7 +351,7 @@ impl Engine {
     /// CLIENT PAUSE (WRITE or ALL) also holds expiry, active and passive,
     /// as Redis's checkClientPauseTimeoutAndReturnIfPaused.
     pub fn expiry_paused(&self) -> bool {
-        self.pause.until > self.now
+        self.clients.pause().until > self.now
     }
 
     /// Remove an expired key and propagate its deletion, as Redis's
@@ -435,7 +409,7 @@ impl Engine {
     pub fn publish(&mut self, channel: &[u8], msg: &[u8]) -> usize {
         let limit = self.buf_limits[2];
         self.pubsub
-            .publish(&self.outboxes, limit, self.now, channel, msg)
+            .publish(self.clients.outboxes(), limit, self.now, channel, msg)
     }
 
     /// Publish a keyspace notification when enabled.

@@ -36,8 +36,8 @@ pub fn rss_bytes() -> usize {
 /// `me`, the client asking, is out of the table while its command runs.
 fn client_memory(eng: &Engine, me: &Client) -> u64 {
     let mut normal = 0u64;
-    let asking = (!eng.clients.contains_key(&me.id)).then_some(me);
-    for cl in eng.clients.values().map(|c| &**c).chain(asking) {
+    let asking = (!eng.clients().contains(me.id)).then_some(me);
+    for cl in eng.clients().iter().chain(asking) {
         let is_replica = cl.flags & crate::client::flag::REPLICA != 0
             && cl.flags & crate::client::flag::MONITOR == 0;
         if !is_replica {
@@ -196,14 +196,14 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         }
         "clients" => {
             s.push_str("# Clients\r\n");
-            f!("connected_clients:{}", eng.connected);
+            f!("connected_clients:{}", eng.clients().connected());
             f!("cluster_connections:0");
             f!("maxclients:{}", eng.cfg.int(P::maxclients));
             f!("client_recent_max_input_buffer:{}", me.qbuf);
             f!(
                 "client_recent_max_output_buffer:{}",
-                eng.clients
-                    .values()
+                eng.clients()
+                    .iter()
                     .map(|c| c.outbox.held())
                     .chain([me.outbox.held()])
                     .max()
@@ -213,8 +213,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("tracking_clients:0");
             f!(
                 "clients_in_timeout_table:{}",
-                eng.clients
-                    .values()
+                eng.clients()
+                    .iter()
                     .filter(|c| c
                         .block
                         .as_ref()
@@ -488,11 +488,26 @@ mod tests {
     fn client_memory_is_split_by_client_type() {
         let mut h = Harness::new();
         let (normal, replica, monitor) = (h.client(), h.client(), h.client());
-        h.eng.clients.get_mut(&replica).unwrap().flags |= flag::REPLICA;
-        h.eng.clients.get_mut(&monitor).unwrap().flags |= flag::REPLICA | flag::MONITOR;
-        h.eng.clients[&normal].outbox.push(&[b'a'; 100]);
-        h.eng.clients[&replica].outbox.push(&[b'r'; 1000]);
-        h.eng.clients[&monitor].outbox.push(&[b'm'; 10]);
+        h.eng.clients_mut().get_mut(replica).unwrap().flags |= flag::REPLICA;
+        h.eng.clients_mut().get_mut(monitor).unwrap().flags |= flag::REPLICA | flag::MONITOR;
+        h.eng
+            .clients()
+            .get(normal)
+            .unwrap()
+            .outbox
+            .push(&[b'a'; 100]);
+        h.eng
+            .clients()
+            .get(replica)
+            .unwrap()
+            .outbox
+            .push(&[b'r'; 1000]);
+        h.eng
+            .clients()
+            .get(monitor)
+            .unwrap()
+            .outbox
+            .push(&[b'm'; 10]);
         let info = h.run(normal, &["INFO", "memory"]);
         // Redis 7.0: a replica's output is the shared replication buffer,
         // not client memory; there is no buffer without a backlog.

@@ -20,6 +20,7 @@
 pub mod alloc;
 pub mod blocking;
 pub mod client;
+pub mod clients;
 pub mod clock;
 pub mod commands;
 pub mod config;

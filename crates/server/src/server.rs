@@ -255,7 +255,7 @@ async fn cron(shared: Shared) {
 fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
     use crate::client::flag;
     let replica_limit = crate::repl::master::replica_buf_limit(e);
-    for (id, c) in &e.clients {
+    for c in e.clients().iter() {
         if c.flags & flag::MASTER != 0 {
             continue;
         }
@@ -270,11 +270,12 @@ fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
         if c.outbox.enforce_limit(limit, now) {
             if replica {
                 tracing::warn!(
-                    "Client id={id} addr={} closed for overcoming of output buffer limits.",
+                    "Client id={} addr={} closed for overcoming of output buffer limits.",
+                    c.id,
                     c.addr
                 );
             } else {
-                crate::pubsub::log_overflow(*id);
+                crate::pubsub::log_overflow(c.id);
             }
         }
     }

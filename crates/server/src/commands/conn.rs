@@ -262,7 +262,7 @@ fn reset(c: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(c.eng, c.cl);
     super::multi::unwatch_all(c.eng, c.cl);
     super::pubsub::unsubscribe_all(c.eng, c.cl);
-    c.eng.monitors.retain(|&id| id != c.cl.id);
+    c.eng.clients_mut().remove_monitor(c.cl.id);
     c.cl.flags &= !(flag::MONITOR | flag::NO_EVICT);
     c.cl.reply_mode = ReplyMode::On;
     c.cl.proto = Proto::Resp2;
@@ -513,7 +513,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
             return Err(SYNTAX.into());
         }
     }
-    let mut all: Vec<&Client> = c.eng.clients.values().map(|b| &**b).collect();
+    let mut all: Vec<&Client> = c.eng.clients().iter().collect();
     all.push(c.cl);
     all.sort_by_key(|cl| cl.id);
     let mut text = String::new();
@@ -549,8 +549,8 @@ fn client_kill(c: &mut Ctx) -> CmdResult {
         let me = c.cl.addr.as_bytes() == addr.as_ref();
         let victim = c
             .eng
-            .clients
-            .values()
+            .clients()
+            .iter()
             .find(|cl| cl.addr.as_bytes() == addr.as_ref())
             .map(|cl| cl.outbox.clone());
         if me {
@@ -635,7 +635,7 @@ fn client_kill(c: &mut Ctx) -> CmdResult {
         Ok(true)
     };
     let mut killed = 0;
-    for cl in c.eng.clients.values() {
+    for cl in c.eng.clients().iter() {
         if matches(cl)? {
             cl.outbox.kill();
             killed += 1;
@@ -666,22 +666,14 @@ fn client_pause(c: &mut Ctx) -> CmdResult {
     }
     let until = c.now() + ms;
     // A longer or stricter pause wins, as Redis's pauseClients.
-    let p = &mut c.eng.pause;
-    if p.until < c.eng.now || until > p.until {
-        p.until = until;
-    }
-    p.write_only = if p.until == until {
-        write_only
-    } else {
-        p.write_only && write_only
-    };
+    let now = c.eng.now;
+    c.eng.clients_mut().pause_until(until, write_only, now);
     c.ok();
     Ok(())
 }
 
 fn client_unpause(c: &mut Ctx) -> CmdResult {
-    c.eng.pause = Default::default();
-    c.eng.pause_changed.notify_waiters();
+    c.eng.clients_mut().unpause();
     c.ok();
     Ok(())
 }

@@ -277,7 +277,7 @@ pub fn call(
     out: &mut Vec<u8>,
     from_master: bool,
 ) {
-    if !eng.monitors.is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
+    if !eng.clients().monitors().is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
         server::feed_monitors(eng, cl, &args);
     }
     let dirty_before = eng.persist().dirty();

@@ -1006,7 +1006,14 @@ mod tests {
         t.run(w, &["SET", "tmp", "v"]);
         t.run(w, &["RENAME", "tmp", "k"]);
         assert_eq!(t.outbox(a), "");
-        assert!(t.eng.clients[&a].block.as_ref().is_some_and(|b| !b.done));
+        assert!(t
+            .eng
+            .clients()
+            .get(a)
+            .unwrap()
+            .block
+            .as_ref()
+            .is_some_and(|b| !b.done));
         t.run(w, &["DEL", "k"]);
         t.run(w, &["RPUSH", "k", "v"]);
         assert_eq!(t.outbox(a), "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");

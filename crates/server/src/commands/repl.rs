@@ -180,10 +180,7 @@ fn failover(c: &mut Ctx) -> CmdResult {
         state: FailoverState::WaitForSync,
     });
     // Stop writes so the replica can catch up, and ask where it is.
-    c.eng.pause = crate::engine::Pause {
-        until: i64::MAX,
-        write_only: true,
-    };
+    c.eng.clients_mut().pause_writes_indefinitely();
     c.eng.propagate_raw(&[b"REPLCONF", b"GETACK", b"*"]);
     c.ok();
     Ok(())

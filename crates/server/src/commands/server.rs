@@ -1353,7 +1353,7 @@ fn monitor(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     c.cl.flags |= flag::MONITOR;
-    c.eng.monitors.push(c.cl.id);
+    c.eng.clients_mut().add_monitor(c.cl.id);
     c.ok();
     Ok(())
 }
@@ -1388,12 +1388,12 @@ pub fn feed_monitors(eng: &mut Engine, cl: &Client, args: &[Bytes]) {
         line.push(b'"');
     }
     line.extend_from_slice(b"\r\n");
-    let ids = eng.monitors.clone();
+    let ids = eng.clients().monitors().to_vec();
     for id in ids {
         if id == cl.id {
             continue;
         }
-        if let Some(m) = eng.clients.get(&id) {
+        if let Some(m) = eng.clients().get(id) {
             m.outbox.push(&line);
         }
     }

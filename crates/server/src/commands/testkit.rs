@@ -31,7 +31,7 @@ impl Harness {
 
     /// Connect a client; returns its id.
     pub fn client(&mut self) -> u64 {
-        let id = self.eng.new_client_id();
+        let id = self.eng.clients_mut().new_id();
         let cl = Client::new(
             id,
             "127.0.0.1:1".into(),
@@ -40,23 +40,23 @@ impl Harness {
             false,
             0,
         );
-        self.eng.clients.insert(id, Box::new(cl));
+        self.eng.clients_mut().insert(Box::new(cl));
         id
     }
 
     /// Run one command for a client; returns its reply.
     pub fn run(&mut self, id: u64, cmd: &[&str]) -> String {
-        let mut cl = self.eng.clients.remove(&id).expect("client");
+        let mut cl = self.eng.clients_mut().check_out(id).expect("client");
         let mut batch = VecDeque::from([args(cmd)]);
         let mut out = Vec::new();
         super::dispatch::run_batch(&mut self.eng, &mut cl, &mut batch, &mut out);
-        self.eng.clients.insert(id, cl);
+        self.eng.clients_mut().check_in(cl);
         String::from_utf8_lossy(&out).into_owned()
     }
 
     /// What was pushed to a client asynchronously (blocked replies).
     pub fn outbox(&mut self, id: u64) -> String {
-        let cl = self.eng.clients.get(&id).expect("client");
+        let cl = self.eng.clients().get(id).expect("client");
         let mut out = Vec::new();
         while !cl.outbox.is_empty() {
             out.extend(cl.outbox.take());

@@ -749,17 +749,17 @@ pub fn cron(eng: &mut Engine) {
 /// Answer the WAIT clients whose condition is now met.
 pub fn serve_waiters(eng: &mut Engine) {
     let ready: Vec<(u64, usize)> = eng
-        .clients
+        .clients()
         .iter()
-        .filter_map(|(&id, cl)| {
+        .filter_map(|cl| {
             let b = cl.block.as_ref().filter(|b| !b.done)?;
             let (n, off) = b.wait?;
             let acked = replicas_acked(eng, off);
-            (acked >= n).then_some((id, acked))
+            (acked >= n).then_some((cl.id, acked))
         })
         .collect();
     for (id, acked) in ready {
-        if let Some(cl) = eng.clients.get_mut(&id) {
+        if let Some(cl) = eng.clients_mut().get_mut(id) {
             if let Some(b) = cl.block.as_mut() {
                 b.done = true;
             }
@@ -871,8 +871,7 @@ pub fn failover_state_name(eng: &Engine) -> &'static str {
 /// End the failover: resume writes.
 pub fn clear_failover(eng: &mut Engine) {
     if eng.failover.take().is_some() {
-        eng.pause = Default::default();
-        eng.pause_changed.notify_waiters();
+        eng.clients_mut().unpause();
     }
 }
 

@@ -195,10 +195,9 @@ fn retire_link(eng: &mut Engine) {
         task.abort();
     }
     if let Some(id) = old.client_id {
-        if let Some(cl) = eng.clients.remove(&id) {
+        if let Some(cl) = eng.clients_mut().remove(id) {
             cl.outbox.kill();
         }
-        eng.outboxes.remove(&id);
     }
 }
 
@@ -252,8 +251,7 @@ pub async fn run_link(shared: Shared, generation: u64) {
             // Resume from what we have: Redis's cached master.
             l.cached = Some((eng.repl.replid.clone(), eng.repl.master_repl_offset));
             if let Some(id) = l.client_id.take() {
-                eng.clients.remove(&id);
-                eng.outboxes.remove(&id);
+                eng.clients_mut().remove(id);
             }
             eng.repl.master_link_up = false;
             eng.persist_mut().set_loading(false);
@@ -839,7 +837,7 @@ fn load_synced(
 async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkResult<()> {
     let outbox = {
         let mut eng = lock(shared);
-        let id = eng.new_client_id();
+        let id = eng.clients_mut().new_id();
         let addr = mc
             .sock
             .peer_addr()
@@ -855,8 +853,7 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
         cl.db = eng.link.as_ref().map_or(0, |l| l.db);
         cl.authenticated = true;
         let ob = cl.outbox.clone();
-        eng.clients.insert(id, Box::new(cl));
-        eng.outboxes.insert(id, ob.clone());
+        eng.clients_mut().insert(Box::new(cl));
         let now = eng.now;
         if let Some(l) = eng.link.as_mut() {
             l.client_id = Some(id);
@@ -875,7 +872,7 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
     let mut ack = tokio::time::interval(Duration::from_secs(1));
     // Applied bytes of an open MULTI block, counted at its EXEC.
     let mut held: Vec<u8> = Vec::new();
-    let pause_changed = lock(shared).pause_changed.clone();
+    let pause_changed = lock(shared).clients().pause_changed();
     // Held by CLIENT PAUSE: nothing is applied until the pause changes.
     let mut paused = false;
     loop {
@@ -905,7 +902,7 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
             if !held_by_pause {
                 return std::future::pending::<()>().await;
             }
-            let until = lock(shared).pause.until;
+            let until = lock(shared).clients().pause().until;
             let left = (until - crate::clock::now_ms()).max(1) as u64;
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(left)) => {}
@@ -978,7 +975,7 @@ fn apply(
     let Some(id) = eng.link.as_ref().and_then(|l| l.client_id) else {
         return Ok(None);
     };
-    let Some(mut cl) = eng.clients.remove(&id) else {
+    let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return Err("Master client gone".into());
     };
     eng.now = crate::clock::now_ms();
@@ -1031,7 +1028,7 @@ fn apply(
         }
     }
     let db = cl.db;
-    eng.clients.insert(id, cl);
+    eng.clients_mut().check_in(cl);
     if let Some(l) = eng.link.as_mut() {
         l.unapplied = (buf.len() + held.len()) as i64;
         l.db = db;
@@ -1133,10 +1130,10 @@ mod tests {
 
     fn setup() -> Shared {
         let mut eng = Engine::new(crate::config::Config::default());
-        let id = eng.new_client_id();
+        let id = eng.clients_mut().new_id();
         let mut cl = Client::new(id, "m".into(), "l".into(), false, false, 0);
         cl.flags |= flag::MASTER;
-        eng.clients.insert(id, Box::new(cl));
+        eng.clients_mut().insert(Box::new(cl));
         eng.link = Some(Link {
             host: "127.0.0.1".into(),
             port: 1,
