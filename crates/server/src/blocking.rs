@@ -60,11 +60,8 @@ pub fn block(c: &mut Ctx, keys: Vec<Key>, deadline: Option<i64>, reply: TimeoutR
     }
     let db = c.cl.db;
     let keys: Vec<(usize, Key)> = keys.into_iter().map(|k| (db, k)).collect();
-    for k in &keys {
-        let q = c.eng.blocked_on.entry(k.clone()).or_default();
-        if !q.contains(&c.cl.id) {
-            q.push_back(c.cl.id);
-        }
+    for (db, k) in &keys {
+        c.eng.keyspace_mut().block_on(*db, k.clone(), c.cl.id);
     }
     c.cl.block = Some(BlockState {
         args: c.args.clone(),
@@ -84,31 +81,22 @@ pub fn may_block(c: &Ctx) -> bool {
 fn unregister(eng: &mut Engine, cl: &Client) {
     if let Some(b) = &cl.block {
         for k in &b.keys {
-            if let Some(q) = eng.blocked_on.get_mut(k) {
-                q.retain(|&id| id != cl.id);
-                if q.is_empty() {
-                    eng.blocked_on.remove(k);
-                }
-            }
+            eng.keyspace_mut().unblock_on(k, cl.id);
         }
     }
 }
 
 /// Serve clients blocked on keys made ready by the last command.
 pub fn handle_ready(eng: &mut Engine) {
-    while !eng.ready_keys.is_empty() {
-        let ready = std::mem::take(&mut eng.ready_keys);
+    while eng.keyspace().has_ready() {
+        let ready = eng.keyspace_mut().take_ready();
         for key in ready {
-            let Some(ids) = eng
-                .blocked_on
-                .get(&key)
-                .map(|q| q.iter().copied().collect::<Vec<u64>>())
-            else {
+            let Some(ids) = eng.keyspace().waiters(&key) else {
                 continue;
             };
             for id in ids {
                 // Stop once the key is gone: nobody else can be served.
-                if eng.dbs[key.0].get(&key.1).is_none() {
+                if eng.keyspace().db(key.0).get(&key.1).is_none() {
                     break;
                 }
                 serve(eng, id);
@@ -221,15 +209,10 @@ pub fn forget(eng: &mut Engine, cl: &Client) {
 
 /// After SWAPDB, keys that now exist in a swapped db may serve waiters.
 pub fn signal_db_swapped(eng: &mut Engine, a: usize, b: usize) {
-    let keys: Vec<(usize, Key)> = eng
-        .blocked_on
-        .keys()
-        .filter(|(d, _)| *d == a || *d == b)
-        .cloned()
-        .collect();
+    let keys = eng.keyspace().blocked_keys_in(a, b);
     for (d, k) in keys {
-        if eng.dbs[d].get(&k).is_some() {
-            eng.signal_ready(d, &k);
+        if eng.keyspace().db(d).get(&k).is_some() {
+            eng.keyspace_mut().signal_ready(d, &k);
         }
     }
 }

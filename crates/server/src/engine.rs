@@ -8,7 +8,6 @@
 //! Because every write appends its propagated form to the stream while the
 //! lock is held, the stream's order is the execution order by construction.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,7 +15,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::config::{Config, P};
-use crate::keyspace::{Db, Key};
+use crate::keyspace::Keyspace;
 use crate::repl::ReplState;
 
 /// The engine lock. parking_lot's mutex spins briefly before it parks,
@@ -61,8 +60,8 @@ pub struct Engine {
     pub no_replicas_since: i64,
     /// When (s) replicas were last pinged.
     pub last_replica_ping: i64,
-    /// The databases.
-    pub dbs: Vec<Db>,
+    /// The databases and their WATCH, blocking and expiry registries.
+    keyspace: Keyspace,
     /// Statistics.
     stats: crate::stats::Stats,
     /// Connected clients.
@@ -74,28 +73,14 @@ pub struct Engine {
     pub start_ms: i64,
     /// Replication ids and offsets.
     pub repl: ReplState,
-    /// Keys under WATCH: (db, key) → client ids.
-    pub watched: HashMap<(usize, Key), Vec<u64>>,
-    /// Clients whose WATCHed keys were touched.
-    pub dirty_cas: HashSet<u64>,
     /// Random source for RANDOMKEY, SPOP, …
     pub rng: SmallRng,
     /// Set (by [`Engine::request_shutdown`]) to ask the server to shut down.
     pub shutdown: Option<ShutdownReq>,
     /// Woken when `shutdown` is set.
     pub shutdown_wake: Arc<tokio::sync::Notify>,
-    /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
-    pub active_expire: bool,
-    /// Active expire cursor: (db, segment).
-    pub expire_cursor: (usize, usize),
-    /// Keys a writable replica's own clients gave a TTL.
-    pub replica_expires: crate::keyspace::replica_expire::ReplicaExpires,
     /// The `now` of the command being run, in ms.
     pub now: i64,
-    /// Keys signalled ready for blocked clients during the current command.
-    pub ready_keys: Vec<(usize, Key)>,
-    /// Clients blocked on each key, in blocking order.
-    pub blocked_on: HashMap<(usize, Key), std::collections::VecDeque<u64>>,
     /// Pub/sub subscriptions and keyspace-event classes.
     pub pubsub: crate::pubsub::PubSub,
     /// Set while re-running a blocked client's command: Some(true) once the
@@ -133,25 +118,18 @@ impl Engine {
             failover: None,
             no_replicas_since: now / 1000,
             last_replica_ping: now / 1000,
-            dbs: (0..ndb).map(|_| Db::new()).collect(),
             cfg,
             stats: crate::stats::Stats::new(now),
             force_propagation: false,
             start_ms: now,
             repl: ReplState::default(),
-            watched: HashMap::new(),
-            dirty_cas: HashSet::new(),
             rng: SmallRng::from_entropy(),
             shutdown: None,
             shutdown_wake: Arc::default(),
-            active_expire: true,
-            expire_cursor: (0, 0),
-            replica_expires: Default::default(),
             now,
-            ready_keys: Vec::new(),
-            blocked_on: HashMap::new(),
             reexec: None,
             prop_unit: None,
+            keyspace: Keyspace::new(ndb),
             persist: crate::persist::Persistence::new(now / 1000),
             clients: Default::default(),
         }
@@ -236,7 +214,7 @@ impl Engine {
     /// the commands then find their keys' table lines and entries in the
     /// cache. A lookup of something that is not a key costs only itself.
     pub fn warm_keys(&self, db: usize, batch: &std::collections::VecDeque<Vec<Bytes>>) {
-        let Some(d) = self.dbs.get(db) else {
+        let Some(d) = self.keyspace.dbs().get(db) else {
             return;
         };
         let mut found = 0usize;
@@ -246,6 +224,24 @@ impl Engine {
             }
         }
         std::hint::black_box(found);
+    }
+
+    /// The keyspace.
+    #[inline]
+    pub fn keyspace(&self) -> &Keyspace {
+        &self.keyspace
+    }
+
+    /// The keyspace, to change.
+    #[inline]
+    pub fn keyspace_mut(&mut self) -> &mut Keyspace {
+        &mut self.keyspace
+    }
+
+    /// The databases and the random source together, for commands that
+    /// pick at random from a value they borrow (SPOP, RANDOMKEY, …).
+    pub fn dbs_and_rng(&mut self) -> (&mut [crate::keyspace::Db], &mut SmallRng) {
+        (self.keyspace.dbs_mut(), &mut self.rng)
     }
 
     /// Connected clients.
@@ -311,7 +307,7 @@ impl Engine {
     /// link, which must see it).
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], from_master: bool) -> bool {
         let now = self.now;
-        let Some(e) = self.dbs[db].get(key) else {
+        let Some(e) = self.keyspace.db(db).get(key) else {
             return true;
         };
         if !e.is_expired(now) {
@@ -333,17 +329,8 @@ impl Engine {
     /// passed (Redis's expireSlaveKeys, run from the cron): the master
     /// knows nothing of them.
     pub fn expire_replica_keys(&mut self) {
-        if self.replica_expires.is_empty() {
-            return;
-        }
-        let (dbs, now) = (&self.dbs, self.now);
-        let expired = self.replica_expires.collect_expired(|db, key| {
-            dbs.get(db)?
-                .get(key)
-                .filter(|e| e.expire() >= 0)
-                .map(|e| e.is_expired(now))
-        });
-        for (db, key) in expired {
+        let now = self.now;
+        for (db, key) in self.keyspace.expired_replica_keys(now) {
             self.delete_expired(db, &key);
         }
     }
@@ -357,7 +344,7 @@ impl Engine {
     /// Remove an expired key and propagate its deletion, as Redis's
     /// `deleteExpiredKeyAndPropagate`.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
-        if self.dbs[db].remove(key).is_none() {
+        if self.keyspace.db_mut(db).remove(key).is_none() {
             return;
         }
         self.stats_mut().add(crate::stats::Counter::ExpiredKeys, 1);
@@ -368,27 +355,7 @@ impl Engine {
         };
         self.propagate(db, &[cmd, key]);
         self.notify_keyspace(crate::config::notify::EXPIRED, "expired", db, key);
-        self.touch_watched(db, key);
-    }
-
-    /// Mark clients WATCHing a key as dirty (Redis's `touchWatchedKey`).
-    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
-        if self.watched.is_empty() {
-            return;
-        }
-        if let Some(ids) = self.watched.get(&(db, Key::from(key))) {
-            self.dirty_cas.extend(ids.iter().copied());
-        }
-    }
-
-    /// Mark every watcher of keys in `db` (or all dbs) dirty: FLUSHDB,
-    /// FLUSHALL, SWAPDB.
-    pub fn touch_all_watched(&mut self, db: Option<usize>) {
-        for ((d, _), ids) in &self.watched {
-            if db.is_none_or(|x| x == *d) {
-                self.dirty_cas.extend(ids.iter().copied());
-            }
-        }
+        self.keyspace.touch_watched(db, key);
     }
 
     /// Append a command to the replication stream (and MONITORs see it
@@ -427,18 +394,6 @@ impl Engine {
         if flags & KEYEVENT != 0 {
             let ch = format!("__keyevent@{db}__:{event}").into_bytes();
             self.publish(&ch, key);
-        }
-    }
-
-    /// Signal that a key may now satisfy blocked clients (a push to a list
-    /// or zset).
-    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
-        if self.blocked_on.is_empty() {
-            return;
-        }
-        let k = (db, Key::from(key));
-        if self.blocked_on.contains_key(&k) && !self.ready_keys.contains(&k) {
-            self.ready_keys.push(k);
         }
     }
 }

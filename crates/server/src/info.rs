@@ -444,7 +444,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
         }
         "keyspace" => {
             s.push_str("# Keyspace\r\n");
-            for (i, db) in eng.dbs.iter().enumerate() {
+            for (i, db) in eng.keyspace().dbs().iter().enumerate() {
                 if db.is_empty() {
                     continue;
                 }

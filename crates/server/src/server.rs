@@ -234,7 +234,7 @@ async fn cron(shared: Shared) {
             crate::persist::cron(&mut e);
             // Redis's databasesCron: a master expires keys actively (below),
             // a replica only those its own clients gave a TTL.
-            if e.active_expire && e.is_replica() {
+            if e.keyspace().active_expire() && e.is_replica() {
                 e.expire_replica_keys();
             }
             crate::repl::master::trim_backlog(&e);
@@ -292,11 +292,11 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
         let mut e = lock(shared);
         let now = crate::clock::now_ms();
         e.now = now;
-        if !e.active_expire || e.is_replica() || e.expiry_paused() {
+        if !e.keyspace().active_expire() || e.is_replica() || e.expiry_paused() {
             return;
         }
-        let ndb = e.dbs.len();
-        let (mut db, mut seg) = e.expire_cursor;
+        let ndb = e.keyspace().num_dbs();
+        let (mut db, mut seg) = e.keyspace().expire_cursor();
         let mut visited = 0;
         let mut work = 0;
         let mut expired = 0;
@@ -305,18 +305,18 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
             if db >= ndb {
                 db = 0;
             }
-            if e.dbs[db].volatile_len() == 0 {
+            if e.keyspace().db(db).volatile_len() == 0 {
                 db += 1;
                 seg = 0;
                 visited += 1;
-                if visited > ndb && e.dbs.iter().all(|d| d.volatile_len() == 0) {
+                if visited > ndb && e.keyspace().dbs().iter().all(|d| d.volatile_len() == 0) {
                     break;
                 }
                 continue;
             }
-            work += e.dbs[db].seg_volatile(seg) as usize;
+            work += e.keyspace().db(db).seg_volatile(seg) as usize;
             keys.clear();
-            e.dbs[db].expired_in_segment(seg, now, &mut keys);
+            e.keyspace().db(db).expired_in_segment(seg, now, &mut keys);
             expired += keys.len();
             for k in &keys {
                 e.delete_expired(db, k);
@@ -328,7 +328,7 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
             }
             visited += 1;
         }
-        e.expire_cursor = (db, seg);
+        e.keyspace_mut().set_expire_cursor((db, seg));
         let elapsed = start.elapsed();
         e.stats_mut().add(
             crate::stats::Counter::ExpireCycleCpuMs,

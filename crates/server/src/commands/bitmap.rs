@@ -121,7 +121,7 @@ fn string_bytes(v: &Value) -> CmdResult<Cow<'_, [u8]>> {
 fn add_key(c: &mut Ctx, key: &[u8], value: Value) {
     let db = c.cl.db;
     let lru = c.eng.lru_clock();
-    c.eng.dbs[db].insert(key, value, -1, lru);
+    c.eng.keyspace_mut().db_mut(db).insert(key, value, -1, lru);
 }
 
 fn setbit(c: &mut Ctx) -> CmdResult {
@@ -207,7 +207,7 @@ fn bitop(c: &mut Ctx) -> CmdResult {
     }
     let db = c.cl.db;
     let result = {
-        let table = &c.eng.dbs[db];
+        let table = c.eng.keyspace().db(db);
         let values: Vec<Cow<'_, [u8]>> = srcs
             .iter()
             .zip(&present)
@@ -364,7 +364,12 @@ pub(crate) mod harness {
         pub(crate) fn plant_list(&mut self, key: &str) {
             let mut l = List::new();
             l.push_back(b"x");
-            self.eng.dbs[0].insert(key.as_bytes(), Value::List(Box::new(l)), -1, 0);
+            self.eng.keyspace_mut().db_mut(0).insert(
+                key.as_bytes(),
+                Value::List(Box::new(l)),
+                -1,
+                0,
+            );
         }
     }
 }

@@ -368,7 +368,7 @@ fn hello(c: &mut Ctx) -> CmdResult {
 
 fn select(c: &mut Ctx) -> CmdResult {
     let n = parse_int(&c.args[1])?;
-    if n < 0 || n as usize >= c.eng.dbs.len() {
+    if n < 0 || n as usize >= c.eng.keyspace().num_dbs() {
         return Err(DB_RANGE.into());
     }
     c.cl.db = n as usize;

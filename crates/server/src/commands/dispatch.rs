@@ -48,7 +48,7 @@ pub fn run_batch(
             cl.proto == resp::encode::Proto::Resp3,
             std::sync::atomic::Ordering::Relaxed,
         );
-        if !eng.ready_keys.is_empty() {
+        if eng.keyspace().has_ready() {
             crate::blocking::handle_ready(eng);
         }
         // CLIENT REPLY ON answers even though replies were off.
@@ -374,12 +374,21 @@ fn remember_replica_ttls(eng: &mut Engine, spec: &CommandSpec, db: usize, args: 
         _ => None,
     };
     if let Some(t) = target.and_then(|t| crate::util::num::parse_i64(t)) {
-        dbs.extend(usize::try_from(t).ok().filter(|&t| t < eng.dbs.len()));
+        dbs.extend(
+            usize::try_from(t)
+                .ok()
+                .filter(|&t| t < eng.keyspace().num_dbs()),
+        );
     }
     for key in &keys {
         for &d in &dbs {
-            if eng.dbs[d].get(key).is_some_and(|e| e.expire() >= 0) {
-                eng.replica_expires.remember(d, key);
+            if eng
+                .keyspace()
+                .db(d)
+                .get(key)
+                .is_some_and(|e| e.expire() >= 0)
+            {
+                eng.keyspace_mut().remember_replica_ttl(d, key);
             }
         }
     }

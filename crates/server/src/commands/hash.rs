@@ -251,7 +251,13 @@ fn hash_or_create<'c>(c: &'c mut Ctx, key: &[u8]) -> CmdResult<&'c mut Hash> {
         c.set_key(key, Value::Hash(Hash::default()), -1);
     }
     let db = c.cl.db;
-    match c.eng.dbs[db].get_mut(key).map(|e| &mut e.value) {
+    match c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(key)
+        .map(|e| &mut e.value)
+    {
         Some(Value::Hash(h)) => Ok(h),
         _ => Err(NO_SUCH_KEY.into()),
     }
@@ -484,7 +490,7 @@ fn hrandfield(c: &mut Ctx) -> CmdResult {
             enc::null(c.out, proto);
             return Ok(());
         }
-        let Engine { dbs, rng, .. } = &mut *c.eng;
+        let (dbs, rng) = c.eng.dbs_and_rng();
         match hash_in(dbs, db, &key).and_then(|h| h.random_pair(rng)) {
             Some((f, _)) => enc::bulk(c.out, f),
             None => enc::null(c.out, proto),
@@ -504,7 +510,7 @@ fn hrandfield(c: &mut Ctx) -> CmdResult {
         enc::array_len(c.out, 0);
         return Ok(());
     }
-    let Engine { dbs, rng, .. } = &mut *c.eng;
+    let (dbs, rng) = c.eng.dbs_and_rng();
     let Some(h) = hash_in(dbs, db, &key) else {
         enc::array_len(c.out, 0);
         return Ok(());
@@ -591,7 +597,7 @@ fn hscan(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let o = parse_scan_opts(c, 3, false)?;
-    let Some(h) = hash_in(&c.eng.dbs, db, &key) else {
+    let Some(h) = hash_in(c.eng.keyspace().dbs(), db, &key) else {
         empty_scan(c.out);
         return Ok(());
     };

@@ -160,7 +160,7 @@ fn pfcount(c: &mut Ctx) -> CmdResult {
         }
     }
     let db = c.cl.db;
-    let Some(e) = c.eng.dbs[db].get_mut(k) else {
+    let Some(e) = c.eng.keyspace_mut().db_mut(db).get_mut(k) else {
         c.int(0);
         return Ok(());
     };

@@ -338,16 +338,22 @@ fn rename_generic(c: &mut Ctx, nx: bool) -> CmdResult {
         c.delete(&dst);
     }
     let db = c.cl.db;
-    let e = c.eng.dbs[db]
+    let e = c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
         .remove(&src)
         .ok_or(CmdError::fixed(NO_SUCH_KEY))?;
     let (lru, expire) = (e.lru, e.expire());
-    c.eng.dbs[db].insert(&dst, e.value, expire, lru);
+    c.eng
+        .keyspace_mut()
+        .db_mut(db)
+        .insert(&dst, e.value, expire, lru);
     c.modified(&src);
     c.modified(&dst);
     c.notify(notify::GENERIC, "rename_from", &src);
     c.notify(notify::GENERIC, "rename_to", &dst);
-    c.eng.signal_ready(db, &dst);
+    c.eng.keyspace_mut().signal_ready(db, &dst);
     c.dirty(1);
     if nx {
         c.int(1);
@@ -369,7 +375,7 @@ fn parse_db(c: &Ctx, b: &[u8]) -> CmdResult<usize> {
     let n = crate::util::num::parse_i64(b).ok_or(CmdError::fixed(
         "ERR value is not an integer or out of range",
     ))?;
-    if n < 0 || n as usize >= c.eng.dbs.len() {
+    if n < 0 || n as usize >= c.eng.keyspace().num_dbs() {
         return Err(DB_RANGE.into());
     }
     Ok(n as usize)
@@ -406,14 +412,17 @@ fn copy(c: &mut Ctx) -> CmdResult {
             c.int(0);
             return Ok(());
         }
-        c.eng.dbs[dstdb].remove(&dst);
+        c.eng.keyspace_mut().db_mut(dstdb).remove(&dst);
     }
     let lru = c.eng.lru_clock();
-    c.eng.dbs[dstdb].insert(&dst, value, expire, lru);
-    c.eng.touch_watched(dstdb, &dst);
+    c.eng
+        .keyspace_mut()
+        .db_mut(dstdb)
+        .insert(&dst, value, expire, lru);
+    c.eng.keyspace_mut().touch_watched(dstdb, &dst);
     c.eng
         .notify_keyspace(notify::GENERIC, "copy_to", dstdb, &dst);
-    c.eng.signal_ready(dstdb, &dst);
+    c.eng.keyspace_mut().signal_ready(dstdb, &dst);
     c.dirty(1);
     c.int(1);
     Ok(())
@@ -434,18 +443,24 @@ fn move_(c: &mut Ctx) -> CmdResult {
         c.int(0);
         return Ok(());
     }
-    let e = c.eng.dbs[srcdb]
+    let e = c
+        .eng
+        .keyspace_mut()
+        .db_mut(srcdb)
         .remove(&k)
         .ok_or(CmdError::fixed(NO_SUCH_KEY))?;
     let lru = e.lru;
     let expire = e.expire();
-    c.eng.dbs[dstdb].insert(&k, e.value, expire, lru);
-    c.eng.touch_watched(srcdb, &k);
-    c.eng.touch_watched(dstdb, &k);
+    c.eng
+        .keyspace_mut()
+        .db_mut(dstdb)
+        .insert(&k, e.value, expire, lru);
+    c.eng.keyspace_mut().touch_watched(srcdb, &k);
+    c.eng.keyspace_mut().touch_watched(dstdb, &k);
     c.eng
         .notify_keyspace(notify::GENERIC, "move_from", srcdb, &k);
     c.eng.notify_keyspace(notify::GENERIC, "move_to", dstdb, &k);
-    c.eng.signal_ready(dstdb, &k);
+    c.eng.keyspace_mut().signal_ready(dstdb, &k);
     c.dirty(1);
     c.int(1);
     Ok(())
@@ -455,7 +470,10 @@ fn keys(c: &mut Ctx) -> CmdResult {
     let pat = c.args[1].clone();
     let now = c.now();
     let all = pat.as_ref() == b"*";
-    let found: Vec<Key> = c.eng.dbs[c.cl.db]
+    let found: Vec<Key> = c
+        .eng
+        .keyspace()
+        .db(c.cl.db)
         .iter()
         .filter(|e| {
             !e.is_expired(now) && (all || crate::util::glob::glob_match(&pat, &e.key, false))
@@ -536,7 +554,7 @@ fn scan(c: &mut Ctx) -> CmdResult {
     let o = parse_scan_opts(c, 2, true)?;
     let db = c.cl.db;
     let mut keys = Vec::new();
-    let next = c.eng.dbs[db].scan(cursor, o.count, &mut keys);
+    let next = c.eng.keyspace().db(db).scan(cursor, o.count, &mut keys);
     let mut res = Vec::with_capacity(keys.len());
     for k in keys {
         if let Some(p) = &o.pattern {
@@ -548,7 +566,7 @@ fn scan(c: &mut Ctx) -> CmdResult {
             continue;
         }
         if let Some(t) = o.kind {
-            let kt = c.eng.dbs[db].get(&k).map(|e| e.value.kind());
+            let kt = c.eng.keyspace().db(db).get(&k).map(|e| e.value.kind());
             if t.is_none() || kt != t {
                 continue;
             }
@@ -569,7 +587,7 @@ fn randomkey(c: &mut Ctx) -> CmdResult {
     let now = c.now();
     let mut tries = 0;
     loop {
-        let Engine { dbs, rng, .. } = &mut *c.eng;
+        let (dbs, rng) = c.eng.dbs_and_rng();
         let Some(e) = dbs[db].random_key(rng) else {
             c.null();
             return Ok(());
@@ -595,8 +613,6 @@ fn randomkey(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
 }
-
-use crate::engine::Engine;
 
 fn touch(c: &mut Ctx) -> CmdResult {
     let mut n = 0;
@@ -664,7 +680,7 @@ fn expire_generic(c: &mut Ctx, basetime: i64, unit_secs: bool) -> CmdResult {
     let db = c.cl.db;
     if when <= c.now() && !c.eng.persist().loading() && !c.from_master {
         // Already expired: delete now and propagate the deletion.
-        c.eng.dbs[db].remove(&k);
+        c.eng.keyspace_mut().db_mut(db).remove(&k);
         let verb: &[u8] = if c.eng.cfg.bool(P::lazyfree_lazy_expire) {
             b"UNLINK"
         } else {
@@ -677,7 +693,7 @@ fn expire_generic(c: &mut Ctx, basetime: i64, unit_secs: bool) -> CmdResult {
         c.int(1);
         return Ok(());
     }
-    c.eng.dbs[db].set_expire(&k, when);
+    c.eng.keyspace_mut().db_mut(db).set_expire(&k, when);
     if !eq(&c.args[0], "pexpireat") || unit_secs {
         c.propagate_instead(vec![vec![
             b"PEXPIREAT".to_vec(),
@@ -759,7 +775,7 @@ fn persist(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let db = c.cl.db;
-    c.eng.dbs[db].set_expire(&k, -1);
+    c.eng.keyspace_mut().db_mut(db).set_expire(&k, -1);
     c.modified(&k);
     c.notify(notify::GENERIC, "persist", &k);
     c.dirty(1);
@@ -791,7 +807,7 @@ fn object_freq(c: &mut Ctx) -> CmdResult {
     if !lfu_policy(c) {
         return Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into());
     }
-    let field = c.eng.dbs[db].get(&k).map(|e| e.lru).unwrap_or(0);
+    let field = c.eng.keyspace().db(db).get(&k).map(|e| e.lru).unwrap_or(0);
     let n = c.eng.lfu_counter(field);
     c.int(n as i64);
     Ok(())
@@ -809,7 +825,13 @@ fn object_idletime(c: &mut Ctx) -> CmdResult {
         return Err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into());
     }
     let now = c.eng.lru_seconds();
-    let lru = c.eng.dbs[db].get(&k).map(|e| e.lru).unwrap_or(now);
+    let lru = c
+        .eng
+        .keyspace()
+        .db(db)
+        .get(&k)
+        .map(|e| e.lru)
+        .unwrap_or(now);
     let idle = if now >= lru {
         now - lru
     } else {

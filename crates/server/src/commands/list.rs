@@ -382,7 +382,13 @@ fn poppable_len(c: &mut Ctx, key: &[u8], skip_wrong_type: bool) -> CmdResult<Opt
 fn pop_n(c: &mut Ctx, key: &[u8], end: End, n: usize) -> Vec<Vec<u8>> {
     let db = c.cl.db;
     let mut vals = Vec::new();
-    if let Some(Value::List(l)) = c.eng.dbs[db].get_mut(key).map(|e| &mut e.value) {
+    if let Some(Value::List(l)) = c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(key)
+        .map(|e| &mut e.value)
+    {
         let n = n.min(l.len());
         if n == 1 {
             vals.extend(pop_at(l, end));
@@ -486,7 +492,7 @@ fn push(c: &mut Ctx, end: End, xx: bool) -> CmdResult {
     c.modified(&key);
     c.notify(notify::LIST, end.push_event(), &key);
     let db = c.cl.db;
-    c.eng.signal_ready(db, &key);
+    c.eng.keyspace_mut().signal_ready(db, &key);
     Ok(())
 }
 
@@ -793,14 +799,26 @@ fn move_or_null(c: &mut Ctx, from: End, to: End) -> CmdResult {
 fn move_one(c: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult<Vec<u8>> {
     list_mut(c, dst)?;
     let db = c.cl.db;
-    let v = match c.eng.dbs[db].get_mut(src).map(|e| &mut e.value) {
+    let v = match c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(src)
+        .map(|e| &mut e.value)
+    {
         Some(Value::List(l)) => pop_at(l, from),
         _ => None,
     }
     .ok_or(CmdError::fixed(NO_SUCH_KEY))?;
     // With src == dst the source is still there (maybe empty for a
     // moment), so the first arm also covers rotation.
-    match c.eng.dbs[db].get_mut(dst).map(|e| &mut e.value) {
+    match c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(dst)
+        .map(|e| &mut e.value)
+    {
         Some(Value::List(l)) => push_at(l, to, &v),
         _ => {
             let mut l = List::new();
@@ -810,7 +828,7 @@ fn move_one(c: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResul
     }
     c.modified(dst);
     c.notify(notify::LIST, to.push_event(), dst);
-    c.eng.signal_ready(db, dst);
+    c.eng.keyspace_mut().signal_ready(db, dst);
     c.notify(notify::LIST, from.pop_event(), src);
     if c.delete_if_empty(src) {
         c.notify(notify::GENERIC, "del", src);
@@ -993,7 +1011,7 @@ mod tests {
             t.propagated(),
             ["LPUSH s x", "LMOVE s d right left", "RPOPLPUSH d e"]
         );
-        assert!(t.eng.blocked_on.is_empty());
+        assert!(t.eng.keyspace().none_blocked());
     }
 
     #[test]

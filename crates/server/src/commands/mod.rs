@@ -305,7 +305,7 @@ impl<'a> Ctx<'a> {
     /// The selected database.
     #[inline]
     pub fn db(&mut self) -> &mut Db {
-        &mut self.eng.dbs[self.cl.db]
+        self.eng.keyspace_mut().db_mut(self.cl.db)
     }
 
     // ---- replies ---------------------------------------------------------
@@ -383,7 +383,10 @@ impl<'a> Ctx<'a> {
             // A writable replica's own write deletes the expired key it
             // found (Redis's force_delete_expired for LOOKUP_WRITE); a
             // read-only replica's (PFCOUNT's cache) only reads it as gone.
-            let expired = self.eng.dbs[db]
+            let expired = self
+                .eng
+                .keyspace()
+                .db(db)
                 .get(key)
                 .is_some_and(|e| e.is_expired(self.eng.now));
             if expired && !self.eng.cfg.bool(P::replica_read_only) {
@@ -391,7 +394,7 @@ impl<'a> Ctx<'a> {
             }
             return None;
         }
-        self.eng.dbs[db].get_mut(key)
+        self.eng.keyspace_mut().db_mut(db).get_mut(key)
     }
 
     /// Whether a key exists (with lazy expiry, no stats).
@@ -416,7 +419,10 @@ impl<'a> Ctx<'a> {
     pub fn set_key(&mut self, key: &[u8], value: Value, expire: i64) {
         let db = self.cl.db;
         let lru = self.eng.lru_clock();
-        self.eng.dbs[db].insert(key, value, expire, lru);
+        self.eng
+            .keyspace_mut()
+            .db_mut(db)
+            .insert(key, value, expire, lru);
         self.modified(key);
     }
 
@@ -426,7 +432,7 @@ impl<'a> Ctx<'a> {
             return false;
         }
         let db = self.cl.db;
-        let removed = self.eng.dbs[db].remove(key).is_some();
+        let removed = self.eng.keyspace_mut().db_mut(db).remove(key).is_some();
         if removed {
             self.modified(key);
         }
@@ -436,7 +442,7 @@ impl<'a> Ctx<'a> {
     /// A key's value changed: WATCH invalidation (Redis's signalModifiedKey).
     pub fn modified(&mut self, key: &[u8]) {
         let db = self.cl.db;
-        self.eng.touch_watched(db, key);
+        self.eng.keyspace_mut().touch_watched(db, key);
     }
 
     /// Count a change for save points and propagation.
@@ -455,11 +461,14 @@ impl<'a> Ctx<'a> {
     /// deleted; the caller sends the `del` notification after its own event.
     pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
         let db = self.cl.db;
-        if self.eng.dbs[db]
+        if self
+            .eng
+            .keyspace()
+            .db(db)
             .get(key)
             .is_some_and(|e| e.value.is_empty_collection())
         {
-            self.eng.dbs[db].remove(key);
+            self.eng.keyspace_mut().db_mut(db).remove(key);
             return true;
         }
         false
@@ -516,7 +525,7 @@ fn lookup_read_touch<'e>(
     touch: bool,
 ) -> Option<&'e Entry> {
     let now = eng.now;
-    match eng.dbs[db].get(key).map(|e| e.is_expired(now)) {
+    match eng.keyspace().db(db).get(key).map(|e| e.is_expired(now)) {
         None => {
             eng.stats_mut().add(crate::stats::Counter::Misses, 1);
             return None;
@@ -531,11 +540,11 @@ fn lookup_read_touch<'e>(
     }
     eng.stats_mut().add(crate::stats::Counter::Hits, 1);
     if !touch {
-        return eng.dbs[db].get(key);
+        return eng.keyspace().db(db).get(key);
     }
-    let old = eng.dbs[db].get(key).map(|e| e.lru).unwrap_or(0);
+    let old = eng.keyspace().db(db).get(key).map(|e| e.lru).unwrap_or(0);
     let lru = eng.access(old);
-    eng.dbs[db].get_touch(key, lru)
+    eng.keyspace_mut().db_mut(db).get_touch(key, lru)
 }
 
 /// Read the value at `key` as one type: `pick` says whether the value is of

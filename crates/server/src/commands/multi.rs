@@ -87,15 +87,9 @@ pub fn discard_transaction(eng: &mut Engine, cl: &mut Client) {
 /// Forget every WATCHed key of a client.
 pub fn unwatch_all(eng: &mut Engine, cl: &mut Client) {
     for (db, key, _) in cl.watched.drain(..) {
-        let k = (db, key);
-        if let Some(ids) = eng.watched.get_mut(&k) {
-            ids.retain(|&id| id != cl.id);
-            if ids.is_empty() {
-                eng.watched.remove(&k);
-            }
-        }
+        eng.keyspace_mut().unwatch(db, key, cl.id);
     }
-    eng.dirty_cas.remove(&cl.id);
+    eng.keyspace_mut().forget_cas(cl.id);
 }
 
 fn discard(c: &mut Ctx) -> CmdResult {
@@ -121,13 +115,14 @@ fn watch(c: &mut Ctx) -> CmdResult {
         {
             continue;
         }
-        let expired = c.eng.dbs[db].get(&k).is_some_and(|e| e.is_expired(now));
+        let expired = c
+            .eng
+            .keyspace()
+            .db(db)
+            .get(&k)
+            .is_some_and(|e| e.is_expired(now));
         let key: Key = k.as_ref().into();
-        c.eng
-            .watched
-            .entry((db, key.clone()))
-            .or_default()
-            .push(c.cl.id);
+        c.eng.keyspace_mut().watch(db, key.clone(), c.cl.id);
         c.cl.watched.push((db, key, expired));
     }
     c.ok();
@@ -143,7 +138,12 @@ fn unwatch(c: &mut Ctx) -> CmdResult {
 /// Whether a WATCHed key that existed at WATCH time has since expired.
 fn watched_key_expired(eng: &Engine, cl: &Client) -> bool {
     cl.watched.iter().any(|(db, k, was_expired)| {
-        !was_expired && eng.dbs[*db].get(k).is_some_and(|e| e.is_expired(eng.now))
+        !was_expired
+            && eng
+                .keyspace()
+                .db(*db)
+                .get(k)
+                .is_some_and(|e| e.is_expired(eng.now))
     })
 }
 
@@ -155,7 +155,7 @@ fn exec(c: &mut Ctx) -> CmdResult {
         discard_transaction(c.eng, c.cl);
         return Err("EXECABORT Transaction discarded because of previous errors.".into());
     }
-    if c.eng.dirty_cas.contains(&c.cl.id) || watched_key_expired(c.eng, c.cl) {
+    if c.eng.keyspace().cas_failed(c.cl.id) || watched_key_expired(c.eng, c.cl) {
         discard_transaction(c.eng, c.cl);
         c.null_array();
         return Ok(());

@@ -128,7 +128,10 @@ fn restore(c: &mut Ctx) -> CmdResult {
     }
     let db = c.cl.db;
     let field = c.eng.access_field(idle, freq.map(|f| f as u32));
-    c.eng.dbs[db].insert(&k, value, if ttl != 0 { ttl } else { -1 }, field);
+    c.eng
+        .keyspace_mut()
+        .db_mut(db)
+        .insert(&k, value, if ttl != 0 { ttl } else { -1 }, field);
     c.modified(&k);
     if ttl != 0 && !absttl {
         // Propagate the TTL as an absolute time.

@@ -950,7 +950,9 @@ fn debug_sleep(c: &mut Ctx) -> CmdResult {
 }
 
 fn debug_set_active_expire(c: &mut Ctx) -> CmdResult {
-    c.eng.active_expire = parse_int(&c.args[2])? != 0;
+    c.eng
+        .keyspace_mut()
+        .set_active_expire(parse_int(&c.args[2])? != 0);
     c.ok();
     Ok(())
 }
@@ -959,7 +961,7 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
     let db = c.cl.db;
     let lru_now = c.eng.lru_seconds();
-    let Some(e) = c.eng.dbs[db].get(&k) else {
+    let Some(e) = c.eng.keyspace().db(db).get(&k) else {
         return Err(NO_SUCH_KEY.into());
     };
     let refcount = match e.value {
@@ -1011,7 +1013,7 @@ fn debug_error(c: &mut Ctx) -> CmdResult {
 }
 
 fn debug_digest(c: &mut Ctx) -> CmdResult {
-    let d = crate::persist::digest::dataset_digest(&c.eng.dbs);
+    let d = crate::persist::digest::dataset_digest(c.eng.keyspace().dbs());
     c.simple(&crate::persist::digest::hex(&d));
     Ok(())
 }
@@ -1022,7 +1024,7 @@ fn debug_digest_value(c: &mut Ctx) -> CmdResult {
     for i in 2..c.args.len() {
         let mut d = [0u8; 20];
         // No lookup: logically expired keys count, as in Redis.
-        if let Some(e) = c.eng.dbs[db].get(&c.args[i]) {
+        if let Some(e) = c.eng.keyspace().db(db).get(&c.args[i]) {
             crate::persist::digest::value_digest(&mut d, e);
         }
         c.simple(&crate::persist::digest::hex(&d));
@@ -1052,10 +1054,10 @@ fn debug_reload(c: &mut Ctx) -> CmdResult {
         if c.eng.persist().saving() {
             crate::persist::snapshot::cancel_bgsave(c.eng);
         }
-        for db in &mut c.eng.dbs {
+        for db in c.eng.keyspace_mut().dbs_mut() {
             db.clear();
         }
-        c.eng.touch_all_watched(None);
+        c.eng.keyspace_mut().touch_all_watched(None);
     }
     let path = std::path::Path::new(c.eng.cfg.str(P::dir)).join(c.eng.cfg.str(P::dbfilename));
     let loaded = std::fs::File::open(&path)
@@ -1101,7 +1103,7 @@ fn debug_populate(c: &mut Ctx) -> CmdResult {
         key.extend_from_slice(&prefix);
         key.push(b':');
         key.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
-        if c.eng.dbs[db].get(&key).is_some() {
+        if c.eng.keyspace().db(db).get(&key).is_some() {
             continue;
         }
         let v = format!("value:{j}");
@@ -1114,7 +1116,7 @@ fn debug_populate(c: &mut Ctx) -> CmdResult {
                 Value::from_vec(buf)
             }
         };
-        c.eng.dbs[db].insert(&key, value, -1, lru);
+        c.eng.keyspace_mut().db_mut(db).insert(&key, value, -1, lru);
     }
     c.ok();
     Ok(())
@@ -1249,8 +1251,8 @@ fn flushdb(c: &mut Ctx) -> CmdResult {
     }
     let lazy = flush_mode(c, 1)? || c.eng.cfg.bool(P::lazyfree_lazy_user_flush);
     let db = c.cl.db;
-    c.eng.touch_all_watched(Some(db));
-    let n = empty_db(&mut c.eng.dbs[db], lazy);
+    c.eng.keyspace_mut().touch_all_watched(Some(db));
+    let n = empty_db(c.eng.keyspace_mut().db_mut(db), lazy);
     c.eng.persist_mut().add_dirty(n as u64);
     c.dirty(1);
     c.ok();
@@ -1262,9 +1264,9 @@ fn flushall(c: &mut Ctx) -> CmdResult {
         return Err(SYNTAX.into());
     }
     let lazy = flush_mode(c, 1)? || c.eng.cfg.bool(P::lazyfree_lazy_user_flush);
-    c.eng.touch_all_watched(None);
+    c.eng.keyspace_mut().touch_all_watched(None);
     let mut n = 0;
-    for db in c.eng.dbs.iter_mut() {
+    for db in c.eng.keyspace_mut().dbs_mut().iter_mut() {
         n += empty_db(db, lazy);
     }
     c.eng.persist_mut().add_dirty(n as u64);
@@ -1282,15 +1284,15 @@ fn dbsize(c: &mut Ctx) -> CmdResult {
 fn swapdb(c: &mut Ctx) -> CmdResult {
     let a = parse_int(&c.args[1]).map_err(|_| CmdError::fixed("ERR invalid first DB index"))?;
     let b = parse_int(&c.args[2]).map_err(|_| CmdError::fixed("ERR invalid second DB index"))?;
-    let n = c.eng.dbs.len() as i64;
+    let n = c.eng.keyspace().num_dbs() as i64;
     if a < 0 || a >= n || b < 0 || b >= n {
         return Err(DB_RANGE.into());
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
-        c.eng.dbs.swap(a, b);
-        c.eng.touch_all_watched(Some(a));
-        c.eng.touch_all_watched(Some(b));
+        c.eng.keyspace_mut().dbs_mut().swap(a, b);
+        c.eng.keyspace_mut().touch_all_watched(Some(a));
+        c.eng.keyspace_mut().touch_all_watched(Some(b));
         crate::blocking::signal_db_swapped(c.eng, a, b);
     }
     c.dirty(1);
@@ -1422,7 +1424,7 @@ fn memory_usage(c: &mut Ctx) -> CmdResult {
 fn memory_stats(c: &mut Ctx) -> CmdResult {
     let used = crate::alloc::allocated();
     let rss = crate::info::rss_bytes();
-    let keys: usize = c.eng.dbs.iter().map(|d| d.len()).sum();
+    let keys: usize = c.eng.keyspace().dbs().iter().map(|d| d.len()).sum();
     let startup = crate::alloc::startup_allocated();
     let repl = crate::repl::feed::replication_memory(c.eng);
     let fields: Vec<(&str, i64)> = vec![

@@ -391,11 +391,11 @@ fn smove(c: &mut Ctx) -> CmdResult {
     }
     let db = c.cl.db;
     if src == dst {
-        let yes = set_in(&c.eng.dbs, db, &src).is_some_and(|s| s.contains(&m));
+        let yes = set_in(c.eng.keyspace().dbs(), db, &src).is_some_and(|s| s.contains(&m));
         c.int(yes as i64);
         return Ok(());
     }
-    if !set_in_mut(&mut c.eng.dbs, db, &src).is_some_and(|s| s.remove(&m)) {
+    if !set_in_mut(c.eng.keyspace_mut().dbs_mut(), db, &src).is_some_and(|s| s.remove(&m)) {
         c.int(0);
         return Ok(());
     }
@@ -404,7 +404,7 @@ fn smove(c: &mut Ctx) -> CmdResult {
         c.notify(notify::GENERIC, "del", &src);
     }
     let limits = c.set_limits();
-    let added = match set_in_mut(&mut c.eng.dbs, db, &dst) {
+    let added = match set_in_mut(c.eng.keyspace_mut().dbs_mut(), db, &dst) {
         Some(s) => s.add(&m, &limits),
         None => {
             let mut s = Set::new();
@@ -463,7 +463,7 @@ fn spop_one(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let db = c.cl.db;
-    let Engine { dbs, rng, .. } = &mut *c.eng;
+    let (dbs, rng) = c.eng.dbs_and_rng();
     let Some(m) = set_in_mut(dbs, db, &key).and_then(|s| s.pop_random(rng)) else {
         c.null();
         return Ok(());
@@ -500,13 +500,13 @@ fn spop_count(c: &mut Ctx) -> CmdResult {
     let db = c.cl.db;
     if count >= size {
         // The whole set: reply with it, delete the key, propagate DEL.
-        if let Some(s) = set_in(&c.eng.dbs, db, &key) {
+        if let Some(s) = set_in(c.eng.keyspace().dbs(), db, &key) {
             enc::set_len(c.out, proto, s.len());
             for m in s.iter() {
                 enc::bulk(c.out, &m);
             }
         }
-        c.eng.dbs[db].remove(&key);
+        c.eng.keyspace_mut().db_mut(db).remove(&key);
         c.notify(notify::GENERIC, "del", &key);
         c.propagate_instead(vec![vec![b"DEL".to_vec(), key.to_vec()]]);
         c.modified(&key);
@@ -514,7 +514,7 @@ fn spop_count(c: &mut Ctx) -> CmdResult {
     }
     let limits = c.set_limits();
     let remaining = size - count;
-    let Engine { dbs, rng, .. } = &mut *c.eng;
+    let (dbs, rng) = c.eng.dbs_and_rng();
     let Some(s) = set_in_mut(dbs, db, &key) else {
         c.set_header(0);
         return Ok(());
@@ -566,7 +566,7 @@ fn srandmember(c: &mut Ctx) -> CmdResult {
                 c.null();
                 return Ok(());
             }
-            let Engine { dbs, rng, .. } = &mut *c.eng;
+            let (dbs, rng) = c.eng.dbs_and_rng();
             match set_in(dbs, db, &key).and_then(|s| s.random_member(rng)) {
                 Some(m) => enc::bulk(c.out, &m),
                 None => enc::null(c.out, c.cl.proto),
@@ -579,7 +579,7 @@ fn srandmember(c: &mut Ctx) -> CmdResult {
                 c.array(0);
                 return Ok(());
             }
-            let Engine { dbs, rng, .. } = &mut *c.eng;
+            let (dbs, rng) = c.eng.dbs_and_rng();
             let Some(s) = set_in(dbs, db, &key) else {
                 enc::array_len(c.out, 0);
                 return Ok(());
@@ -628,7 +628,7 @@ fn inter_generic(
     }
     let (db, proto) = (c.cl.db, c.cl.proto);
     let limits = c.set_limits();
-    let mut sets: Vec<&Set> = sets_of(&c.eng.dbs, db, keys, &present)
+    let mut sets: Vec<&Set> = sets_of(c.eng.keyspace().dbs(), db, keys, &present)
         .into_iter()
         .flatten()
         .collect();
@@ -719,7 +719,7 @@ fn union_diff_generic(c: &mut Ctx, keys: &[Bytes], dst: Option<&[u8]>, op: Op) -
     let present = check_sets(c, keys)?;
     let (db, proto) = (c.cl.db, c.cl.proto);
     let limits = c.set_limits();
-    let sets = sets_of(&c.eng.dbs, db, keys, &present);
+    let sets = sets_of(c.eng.keyspace().dbs(), db, keys, &present);
     let result = match op {
         Op::Union => {
             let mut r = Set::new();
@@ -815,7 +815,7 @@ fn sscan(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let o = parse_scan_opts(c, 3, false)?;
-    let Some(s) = set_in(&c.eng.dbs, db, &key) else {
+    let Some(s) = set_in(c.eng.keyspace().dbs(), db, &key) else {
         empty_scan(c.out);
         return Ok(());
     };
@@ -937,6 +937,6 @@ pub(crate) mod tests {
         let p = propagated(&mut eng, &mut cl, &["SINTERSTORE", "d", "a", "nokey"]);
         assert_eq!(p, vec![vec!["SINTERSTORE", "d", "a", "nokey"]]);
         assert_eq!(run(&mut eng, &mut cl, &["EXISTS", "d"]), ":0\r\n");
-        assert_eq!(eng.dbs[0].len(), 2);
+        assert_eq!(eng.keyspace().db(0).len(), 2);
     }
 }

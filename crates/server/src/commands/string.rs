@@ -352,7 +352,12 @@ fn set_generic(c: &mut Ctx, o: SetOpts, key: &[u8], val: &[u8]) -> CmdResult<boo
     }
     let db = c.cl.db;
     let keep = if o.keepttl {
-        c.eng.dbs[db].get(key).map(|e| e.expire()).unwrap_or(-1)
+        c.eng
+            .keyspace()
+            .db(db)
+            .get(key)
+            .map(|e| e.expire())
+            .unwrap_or(-1)
     } else {
         -1
     };
@@ -503,7 +508,7 @@ fn getex(c: &mut Ctx) -> CmdResult {
             c.propagate_instead(vec![vec![b"DEL".to_vec(), k.to_vec()]]);
             c.notify(notify::GENERIC, "del", &k);
         } else {
-            c.eng.dbs[db].set_expire(&k, ms);
+            c.eng.keyspace_mut().db_mut(db).set_expire(&k, ms);
             c.modified(&k);
             c.propagate_instead(vec![vec![
                 b"PEXPIREAT".to_vec(),
@@ -514,8 +519,13 @@ fn getex(c: &mut Ctx) -> CmdResult {
         }
         c.dirty(1);
     } else if persist {
-        if c.eng.dbs[db].get(&k).is_some_and(|e| e.expire() >= 0) {
-            c.eng.dbs[db].set_expire(&k, -1);
+        if c.eng
+            .keyspace()
+            .db(db)
+            .get(&k)
+            .is_some_and(|e| e.expire() >= 0)
+        {
+            c.eng.keyspace_mut().db_mut(db).set_expire(&k, -1);
             c.modified(&k);
             c.propagate_instead(vec![vec![b"PERSIST".to_vec(), k.to_vec()]]);
             c.notify(notify::GENERIC, "persist", &k);
@@ -602,7 +612,10 @@ fn append(c: &mut Ctx) -> CmdResult {
             let cur = e.value.str_len();
             check_len(c, (cur + v.len()) as u64)?;
             let db = c.cl.db;
-            let e = c.eng.dbs[db]
+            let e = c
+                .eng
+                .keyspace_mut()
+                .db_mut(db)
                 .get_mut(&k)
                 .ok_or(CmdError::fixed(NO_SUCH_KEY))?;
             let buf = e.value.make_raw().ok_or(CmdError::fixed(WRONGTYPE))?;
@@ -656,7 +669,10 @@ fn setrange(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     let db = c.cl.db;
-    let cur = c.eng.dbs[db]
+    let cur = c
+        .eng
+        .keyspace()
+        .db(db)
         .get(&k)
         .map(|e| e.value.str_len())
         .unwrap_or(0);
@@ -665,7 +681,10 @@ fn setrange(c: &mut Ctx) -> CmdResult {
         return Ok(());
     }
     check_len(c, (off + v.len()) as u64)?;
-    let e = c.eng.dbs[db]
+    let e = c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
         .get_mut(&k)
         .ok_or(CmdError::fixed(NO_SUCH_KEY))?;
     let buf = e.value.make_raw().ok_or(CmdError::fixed(WRONGTYPE))?;
@@ -734,7 +753,10 @@ fn incr_generic(c: &mut Ctx, by: i64) -> CmdResult {
     let new = old.checked_add(by).ok_or(CmdError::fixed(OVERFLOW))?;
     match cur {
         Some(_) => {
-            c.eng.dbs[db].overwrite(&k, Value::Int(new));
+            c.eng
+                .keyspace_mut()
+                .db_mut(db)
+                .overwrite(&k, Value::Int(new));
             c.modified(&k);
         }
         None => c.set_key(&k, Value::Int(new), -1),
@@ -784,7 +806,10 @@ fn incrbyfloat(c: &mut Ctx) -> CmdResult {
     })?;
     match cur {
         Some(_) => {
-            c.eng.dbs[db].overwrite(&k, Value::from_bytes(s.as_bytes()));
+            c.eng
+                .keyspace_mut()
+                .db_mut(db)
+                .overwrite(&k, Value::from_bytes(s.as_bytes()));
             c.modified(&k);
         }
         None => c.set_key(&k, Value::from_bytes(s.as_bytes()), -1),

@@ -237,7 +237,7 @@ fn store_result(c: &mut Ctx, dst: &[u8], z: ZSet, event: &str) {
     c.notify(notify::ZSET, event, dst);
     c.dirty(1);
     let db = c.cl.db;
-    c.eng.signal_ready(db, dst);
+    c.eng.keyspace_mut().signal_ready(db, dst);
 }
 
 // ---- ZADD / ZINCRBY / ZREM --------------------------------------------------
@@ -322,7 +322,13 @@ fn zadd_generic(c: &mut Ctx, incr_cmd: bool) -> CmdResult {
     let mut last = 0.0;
     let mut nan = false;
     let db = c.cl.db;
-    if let Some(Value::ZSet(z)) = c.eng.dbs[db].get_mut(&key).map(|e| &mut e.value) {
+    if let Some(Value::ZSet(z)) = c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(&key)
+        .map(|e| &mut e.value)
+    {
         for (j, score) in scores.iter().enumerate() {
             let member = &c.args[idx + 1 + 2 * j];
             match z.add(member, *score, fl, &limits) {
@@ -362,7 +368,7 @@ fn zadd_generic(c: &mut Ctx, incr_cmd: bool) -> CmdResult {
         c.notify(notify::ZSET, if fl.incr { "zincr" } else { "zadd" }, &key);
     }
     if added > 0 {
-        c.eng.signal_ready(db, &key);
+        c.eng.keyspace_mut().signal_ready(db, &key);
     }
     if nan {
         return Err(NAN_SCORE.into());
@@ -744,7 +750,13 @@ fn poppable_len(c: &mut Ctx, key: &[u8], skip_wrong_type: bool) -> CmdResult<Opt
 /// with Redis's genericZpopCommand housekeeping.
 fn pop_n(c: &mut Ctx, key: &[u8], max: bool, n: usize) -> Vec<(Vec<u8>, f64)> {
     let db = c.cl.db;
-    let vals = match c.eng.dbs[db].get_mut(key).map(|e| &mut e.value) {
+    let vals = match c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(key)
+        .map(|e| &mut e.value)
+    {
         Some(Value::ZSet(z)) if max => z.pop_max(n),
         Some(Value::ZSet(z)) => z.pop_min(n),
         _ => Vec::new(),
@@ -1084,7 +1096,7 @@ fn zsetop(c: &mut Ctx, dst: Option<Bytes>, nk_idx: usize, op: SetOp, card_only: 
         }
     }
 
-    let dbref = &c.eng.dbs[db];
+    let dbref = c.eng.keyspace().db(db);
     let srcs: Vec<Src> = keys
         .iter()
         .zip(&present)
@@ -1216,10 +1228,10 @@ fn zrandmember(c: &mut Ctx) -> CmdResult {
         c.null();
         return Ok(());
     }
-    let eng = &mut *c.eng;
+    let (dbs, rng) = c.eng.dbs_and_rng();
     let out = &mut *c.out;
-    if let Some(Value::ZSet(z)) = eng.dbs[db].get(&key).map(|e| &e.value) {
-        match z.random_pair(&mut eng.rng) {
+    if let Some(Value::ZSet(z)) = dbs[db].get(&key).map(|e| &e.value) {
+        match z.random_pair(rng) {
             Some((m, _)) => enc::bulk(out, m),
             None => enc::null(out, c.cl.proto),
         }
@@ -1233,13 +1245,12 @@ fn zrandmember_count(c: &mut Ctx, key: &[u8], l: i64, withscores: bool) -> CmdRe
         return Ok(());
     }
     let (db, proto) = (c.cl.db, c.cl.proto);
-    let eng = &mut *c.eng;
+    let (dbs, rng) = c.eng.dbs_and_rng();
     let out = &mut *c.out;
-    let Some(Value::ZSet(z)) = eng.dbs[db].get(key).map(|e| &e.value) else {
+    let Some(Value::ZSet(z)) = dbs[db].get(key).map(|e| &e.value) else {
         enc::array_len(out, 0);
         return Ok(());
     };
-    let rng = &mut eng.rng;
     let (count, uniq) = if l >= 0 {
         (l.unsigned_abs(), true)
     } else {
@@ -1307,7 +1318,7 @@ fn zscan(c: &mut Ctx) -> CmdResult {
     let o = parse_scan_opts(c, 3, false)?;
     let db = c.cl.db;
     let out = &mut *c.out;
-    let Some(Value::ZSet(z)) = c.eng.dbs[db].get(&key).map(|e| &e.value) else {
+    let Some(Value::ZSet(z)) = c.eng.keyspace().db(db).get(&key).map(|e| &e.value) else {
         return Ok(());
     };
     let pattern = o.pattern.as_deref().filter(|p| *p != b"*");
@@ -1393,7 +1404,7 @@ mod tests {
             t.propagated(),
             ["ZADD k 1 x 2 y 3 z 4 q", "ZPOPMAX k", "ZPOPMIN k 2"]
         );
-        assert!(t.eng.blocked_on.is_empty());
+        assert!(t.eng.keyspace().none_blocked());
     }
 
     #[test]

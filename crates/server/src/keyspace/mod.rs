@@ -15,9 +15,11 @@
 //! Expiry times live in the entry (`-1` = none); each segment counts its
 //! volatile keys so the active expiry cycle skips segments without any.
 
-pub mod replica_expire;
+mod replica_expire;
+mod space;
 mod value;
 
+pub use space::Keyspace;
 pub use value::{Value, ValueType};
 
 use std::sync::OnceLock;

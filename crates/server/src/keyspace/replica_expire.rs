@@ -29,6 +29,7 @@ impl ReplicaExpires {
     }
 
     /// How many keys are remembered.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.keys.len()
     }

@@ -223,7 +223,7 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
         }
         Err(err) => {
             // Start-up stops: drop whatever part was loaded.
-            for db in &mut e.dbs {
+            for db in e.keyspace_mut().dbs_mut() {
                 db.clear();
             }
             tracing::warn!("{}", err.0);
@@ -253,7 +253,7 @@ impl LoadOpts {
     pub fn of(eng: &Engine) -> LoadOpts {
         LoadOpts {
             lim: Limits::of(eng),
-            ndb: eng.dbs.len(),
+            ndb: eng.keyspace().num_dbs(),
             keep_expired: eng.is_replica(),
             delay: eng.cfg.int(P::key_load_delay),
         }
@@ -371,7 +371,7 @@ pub fn load_from<R: Read>(
         r,
         &o,
         |k, v| aux(shared, k, v),
-        |db, n| lock(shared).dbs[db].reserve(n),
+        |db, n| lock(shared).keyspace_mut().db_mut(db).reserve(n),
         |b| insert_batch(&mut lock(shared), b),
         on_expired,
     )
@@ -425,7 +425,7 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFail
         |_, _| {},
     );
     for (db, n) in hints {
-        eng.dbs[db].reserve(n);
+        eng.keyspace_mut().db_mut(db).reserve(n);
     }
     insert_batch(eng, &mut items);
     res
@@ -442,7 +442,7 @@ fn insert_batch(e: &mut Engine, batch: &mut Vec<Item>) {
         return;
     }
     let lru = e.lru_clock();
-    insert_items(&mut e.dbs, batch, lru);
+    insert_items(e.keyspace_mut().dbs_mut(), batch, lru);
 }
 
 /// Insert a batch of loaded keys. The whole batch is looked up first: the

@@ -239,7 +239,7 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     for (k, v) in aux_fields(eng) {
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io_err)?;
     }
-    for (i, db) in eng.dbs.iter().enumerate() {
+    for (i, db) in eng.keyspace().dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
         }

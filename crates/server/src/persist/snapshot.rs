@@ -323,7 +323,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     };
     let opts = write_options(eng);
     let mut keys_total = 0;
-    for (i, db) in eng.dbs.iter_mut().enumerate() {
+    for (i, db) in eng.keyspace_mut().dbs_mut().iter_mut().enumerate() {
         keys_total += db.len() as u64;
         db.begin_snapshot(|nseg| SegSaver::new(i, nseg, opts.clone()));
     }
@@ -343,7 +343,8 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     let aux = Head {
         aux: super::aux_fields(eng),
         sizes: eng
-            .dbs
+            .keyspace()
+            .dbs()
             .iter()
             .map(|d| (d.len() as u64, d.volatile_len() as u64))
             .collect(),
@@ -370,7 +371,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
 
 /// Drop every saver (the snapshot ended or was abandoned).
 fn end_snapshot(eng: &mut Engine) {
-    for db in &mut eng.dbs {
+    for db in eng.keyspace_mut().dbs_mut() {
         db.snap = None;
     }
 }
@@ -404,7 +405,7 @@ fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>) -> Step {
     }
     let mut budget = STEP_BYTES;
     let mut key_budget = max_keys;
-    for db in &mut eng.dbs {
+    for db in eng.keyspace_mut().dbs_mut() {
         let (segs, snap) = db.snapshot_parts();
         let Some(s) = snap else { continue };
         if budget > 0 && key_budget > 0 {

@@ -173,7 +173,7 @@ pub fn set_master_none(eng: &mut Engine) {
     }
     eng.repl.stream_db = -1;
     // A master expires every key itself.
-    eng.replica_expires.clear();
+    eng.keyspace_mut().forget_replica_ttls();
     tracing::info!(
         "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
         eng.repl.replid2,
@@ -501,7 +501,7 @@ async fn full_sync(
     // data serves reads until the swap); on-empty-db only when we hold
     // nothing; disabled goes through a file, as Redis.
     let mode = lock(shared).cfg.str(P::repl_diskless_load).to_string();
-    let empty = lock(shared).dbs.iter().all(|d| d.is_empty());
+    let empty = lock(shared).keyspace().dbs().iter().all(|d| d.is_empty());
     let from_socket = swapdb.is_some() || (mode == "on-empty-db" && empty);
     let target = if from_socket { "parser" } else { "disk" };
     if mark.is_some() {
@@ -584,7 +584,7 @@ async fn full_sync(
     super::start_backlog(&mut eng, offset);
     eng.repl.stream_db = -1;
     eng.persist_mut().clear_dirty();
-    eng.replica_expires.clear();
+    eng.keyspace_mut().forget_replica_ttls();
     // The stream goes on in the db the snapshot recorded (Redis's
     // replicationCreateMasterClient with rsi.repl_stream_db).
     let db = eng.persist_mut().take_loaded_stream_db().unwrap_or(0);
@@ -740,7 +740,10 @@ fn load_synced(
                 Aside::Async => eng.persist_mut().set_async_loading(true),
                 Aside::Loading => eng.persist_mut().set_loading(true),
             }
-            (crate::persist::load::LoadOpts::of(&eng), eng.dbs.len())
+            (
+                crate::persist::load::LoadOpts::of(&eng),
+                eng.keyspace().num_dbs(),
+            )
         };
         let mut dbs: Vec<crate::keyspace::Db> = (0..ndb).map(|_| Default::default()).collect();
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
@@ -765,10 +768,10 @@ fn load_synced(
                     // Our replicas' history ends here: they must resync
                     // with us (Redis's replicationAttachToNewMaster).
                     disconnect_replicas(&mut eng);
-                    let old = std::mem::replace(&mut eng.dbs, dbs);
+                    let old = eng.keyspace_mut().replace_dbs(dbs);
                     eng.persist_mut().set_loading(false);
                     eng.persist_mut().set_async_loading(false);
-                    eng.touch_all_watched(None);
+                    eng.keyspace_mut().touch_all_watched(None);
                     eng.persist_mut().loaded_from_master(n);
                     old
                 };
@@ -805,10 +808,10 @@ fn load_synced(
             if eng.persist().saving() {
                 crate::persist::snapshot::cancel_bgsave(&mut eng);
             }
-            for db in &mut eng.dbs {
+            for db in eng.keyspace_mut().dbs_mut() {
                 db.clear();
             }
-            eng.touch_all_watched(None);
+            eng.keyspace_mut().touch_all_watched(None);
             eng.persist_mut().set_loading(true);
         }
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
@@ -821,7 +824,7 @@ fn load_synced(
                 Ok(())
             }
             Err(e) => {
-                for db in &mut eng.dbs {
+                for db in eng.keyspace_mut().dbs_mut() {
                     db.clear();
                 }
                 Err(format!(
@@ -1198,7 +1201,7 @@ mod tests {
         assert!(held.is_empty());
         let eng = lock(&shared);
         assert!(
-            eng.dbs[0].get(b"b").is_some(),
+            eng.keyspace().db(0).get(b"b").is_some(),
             "the transaction was applied"
         );
     }
@@ -1217,6 +1220,6 @@ mod tests {
             &mut held,
         );
         assert_eq!(r, Ok(None));
-        assert!(lock(&shared).dbs[0].get(b"a").is_none());
+        assert!(lock(&shared).keyspace().db(0).get(b"a").is_none());
     }
 }
