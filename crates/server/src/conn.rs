@@ -327,7 +327,8 @@ where
     use crate::repl::master::{SlaveState, Transfer};
     let transfer = {
         let eng = lock(shared);
-        eng.replicas
+        eng.repl()
+            .replicas()
             .iter()
             .find(|r| r.id == id && r.state == SlaveState::SendBulk)
             .and_then(|r| r.transfer.clone())

@@ -16,7 +16,6 @@ use rand::SeedableRng;
 
 use crate::config::{Config, P};
 use crate::keyspace::Keyspace;
-use crate::repl::ReplState;
 
 /// The engine lock. parking_lot's mutex spins briefly before it parks,
 /// which suits a lock held for microseconds by a few worker threads: with
@@ -45,34 +44,16 @@ pub struct Engine {
     /// client-output-buffer-limit, parsed (cached: read on every write fed
     /// to replicas and every message published): normal, replica, pubsub.
     pub buf_limits: [crate::config::BufLimit; 3],
-    /// The shared replication buffer (the backlog and every replica's
-    /// output), once a replica attached (`repl::buffer`).
-    pub backlog: Option<std::sync::Arc<crate::repl::buffer::ReplBuffer>>,
-    /// Attached replicas.
-    pub replicas: Vec<crate::repl::master::Replica>,
-    /// The link with our master, when we are a replica.
-    pub link: Option<crate::repl::replica::Link>,
-    /// Bumped by every REPLICAOF, to retire old link tasks.
-    pub link_generation: u64,
-    /// A FAILOVER in progress.
-    pub failover: Option<crate::repl::master::Failover>,
-    /// Since when (s) no replica is attached, for repl-backlog-ttl.
-    pub no_replicas_since: i64,
-    /// When (s) replicas were last pinged.
-    pub last_replica_ping: i64,
     /// The databases and their WATCH, blocking and expiry registries.
     keyspace: Keyspace,
+    /// Replication: ids, offsets, the stream, replicas, the master link.
+    repl: crate::repl::Replication,
     /// Statistics.
     stats: crate::stats::Stats,
     /// Connected clients.
     clients: crate::clients::Clients,
-    /// The running command propagates even if `dirty` did not move
-    /// (Redis's forceCommandPropagation: FLUSHALL saves and zeroes it).
-    pub force_propagation: bool,
     /// Server start (ms).
     pub start_ms: i64,
-    /// Replication ids and offsets.
-    pub repl: ReplState,
     /// Random source for RANDOMKEY, SPOP, …
     pub rng: SmallRng,
     /// Set (by [`Engine::request_shutdown`]) to ask the server to shut down.
@@ -88,8 +69,6 @@ pub struct Engine {
     pub reexec: Option<bool>,
     /// Persistence: saves, loads, the dirty counter.
     persist: crate::persist::Persistence,
-    /// Writes of the running unit (EXEC), emitted together at its end.
-    pub prop_unit: Option<Vec<(usize, Vec<Vec<u8>>)>>,
 }
 
 /// A shutdown request from SHUTDOWN or a signal.
@@ -111,25 +90,16 @@ impl Engine {
                 crate::config::notify_flags(cfg.str(P::notify_keyspace_events)).unwrap_or(0),
             ),
             buf_limits: crate::config::buffer_limits(cfg.str(P::client_output_buffer_limit)),
-            backlog: None,
-            replicas: Vec::new(),
-            link: None,
-            link_generation: 0,
-            failover: None,
-            no_replicas_since: now / 1000,
-            last_replica_ping: now / 1000,
             cfg,
             stats: crate::stats::Stats::new(now),
-            force_propagation: false,
             start_ms: now,
-            repl: ReplState::default(),
             rng: SmallRng::from_entropy(),
             shutdown: None,
             shutdown_wake: Arc::default(),
             now,
             reexec: None,
-            prop_unit: None,
             keyspace: Keyspace::new(ndb),
+            repl: crate::repl::Replication::new(now / 1000),
             persist: crate::persist::Persistence::new(now / 1000),
             clients: Default::default(),
         }
@@ -244,6 +214,16 @@ impl Engine {
         (self.keyspace.dbs_mut(), &mut self.rng)
     }
 
+    /// Replication.
+    pub fn repl(&self) -> &crate::repl::Replication {
+        &self.repl
+    }
+
+    /// Replication, to change.
+    pub fn repl_mut(&mut self) -> &mut crate::repl::Replication {
+        &mut self.repl
+    }
+
     /// Connected clients.
     pub fn clients(&self) -> &crate::clients::Clients {
         &self.clients
@@ -290,7 +270,7 @@ impl Engine {
 
     /// As a replica, whether the link with the master is up.
     pub fn master_link_up(&self) -> bool {
-        self.repl.master_link_up
+        self.repl.master_link_up()
     }
 
     /// Write a command to the replication stream as it is, with no SELECT
@@ -369,7 +349,7 @@ impl Engine {
     /// an open EXEC unit collecting them).
     #[inline]
     pub fn propagating(&self) -> bool {
-        self.repl.backlog_active || self.prop_unit.is_some()
+        self.repl.backlog_active() || self.repl.in_unit()
     }
 
     /// Deliver a pub/sub message; returns how many subscribers got it.

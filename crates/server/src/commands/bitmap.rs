@@ -345,9 +345,9 @@ pub(crate) mod harness {
 
         /// Runs a command and returns its reply and what it propagated.
         pub(crate) fn run_propagated(&mut self, args: &[&str]) -> (String, Vec<String>) {
-            self.eng.prop_unit = Some(Vec::new());
+            self.eng.repl_mut().capture();
             let reply = self.run(args);
-            let cmds = self.eng.prop_unit.take().unwrap_or_default();
+            let cmds = self.eng.repl_mut().end_capture();
             let cmds = cmds
                 .into_iter()
                 .map(|(_, argv)| {

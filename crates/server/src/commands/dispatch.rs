@@ -322,18 +322,18 @@ pub fn call(
     } else {
         name
     };
-    if eng.link.is_some() && !from_master && eng.persist().dirty() != dirty_before {
+    if eng.repl().link().is_some() && !from_master && eng.persist().dirty() != dirty_before {
         remember_replica_ttls(eng, spec, db_before, &args);
     }
     // Commands from our master reach our own replicas as the master's
     // bytes (repl::replica proxies them), not as our propagation.
     // A writable replica's own writes stay local, as in Redis: its stream
     // is its master's.
-    let forced = std::mem::take(&mut eng.force_propagation);
+    let forced = eng.repl_mut().take_forced();
     if (eng.persist().dirty() != dirty_before || forced)
         && spec.flags & f::WRITE != 0
         && !from_master
-        && eng.link.is_none()
+        && eng.repl().link().is_none()
         && eng.propagating()
     {
         match propagate_as {

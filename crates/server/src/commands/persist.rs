@@ -166,7 +166,7 @@ fn bgsave(c: &mut Ctx) -> CmdResult {
     if c.eng.persist().saving() {
         return Err("ERR Background save already in progress".into());
     }
-    if c.eng.prop_unit.is_some() {
+    if c.eng.repl().in_unit() {
         // Inside EXEC Redis defers the fork to the cron; so do we.
         c.eng.persist_mut().schedule();
         c.simple("Background saving scheduled");

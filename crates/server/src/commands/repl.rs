@@ -86,7 +86,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 fn replicaof(c: &mut Ctx) -> CmdResult {
     let who = format!("id={} addr={}", c.cl.id, c.cl.addr);
     if eq(&c.args[1], "no") && eq(&c.args[2], "one") {
-        if c.eng.link.is_some() {
+        if c.eng.repl().link().is_some() {
             crate::repl::replica::set_master_none(c.eng);
             tracing::info!("MASTER MODE enabled (user request from '{who}')");
         }
@@ -100,8 +100,8 @@ fn replicaof(c: &mut Ctx) -> CmdResult {
     let port = parse_int(&c.args[2])?;
     let port = u16::try_from(port).map_err(|_| CmdError::fixed("ERR Invalid master port"))?;
     if c.eng
-        .link
-        .as_ref()
+        .repl()
+        .link()
         .is_some_and(|l| l.host.eq_ignore_ascii_case(&host) && l.port == port)
     {
         tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
@@ -117,7 +117,7 @@ fn replicaof(c: &mut Ctx) -> CmdResult {
 fn failover(c: &mut Ctx) -> CmdResult {
     use crate::repl::master::{Failover, FailoverState};
     if c.args.len() == 2 && eq(&c.args[1], "abort") {
-        if c.eng.failover.is_none() {
+        if c.eng.repl().failover().is_none() {
             return Err("ERR No failover in progress.".into());
         }
         master::abort_failover(c.eng, "Failover manually aborted");
@@ -146,13 +146,13 @@ fn failover(c: &mut Ctx) -> CmdResult {
             return Err(SYNTAX.into());
         }
     }
-    if c.eng.failover.is_some() {
+    if c.eng.repl().failover().is_some() {
         return Err("ERR FAILOVER already in progress.".into());
     }
-    if c.eng.link.is_some() {
+    if c.eng.repl().link().is_some() {
         return Err("ERR FAILOVER is not valid when server is a replica.".into());
     }
-    if c.eng.replicas.is_empty() {
+    if c.eng.repl().replicas().is_empty() {
         return Err("ERR FAILOVER requires connected replicas.".into());
     }
     if force && (timeout == 0 || target.is_none()) {
@@ -162,7 +162,12 @@ fn failover(c: &mut Ctx) -> CmdResult {
     }
     match &target {
         Some((h, p)) => {
-            let r = c.eng.replicas.iter().find(|r| r.ip == *h && r.port == *p);
+            let r = c
+                .eng
+                .repl()
+                .replicas()
+                .iter()
+                .find(|r| r.ip == *h && r.port == *p);
             let Some(r) = r else {
                 return Err("ERR FAILOVER target HOST and PORT is not a replica.".into());
             };
@@ -173,7 +178,7 @@ fn failover(c: &mut Ctx) -> CmdResult {
         }
         None => tracing::info!("FAILOVER requested to any replica."),
     }
-    c.eng.failover = Some(Failover {
+    c.eng.repl_mut().start_failover(Failover {
         target,
         end: (timeout > 0).then(|| crate::clock::now_ms() + timeout),
         force,
@@ -196,10 +201,10 @@ fn sync(c: &mut Ctx) -> CmdResult {
             "Failover request received for replid {}.",
             String::from_utf8_lossy(&c.args[1])
         );
-        if c.eng.link.is_none() {
+        if c.eng.repl().link().is_none() {
             return Err("ERR PSYNC FAILOVER can't be sent to a master.".into());
         }
-        if !c.args[1].eq_ignore_ascii_case(c.eng.repl.replid.as_bytes()) {
+        if !c.args[1].eq_ignore_ascii_case(c.eng.repl().replid().as_bytes()) {
             return Err("ERR PSYNC FAILOVER replid must match my replid.".into());
         }
         crate::repl::replica::set_master_none(c.eng);
@@ -309,7 +314,7 @@ fn wait(c: &mut Ctx) -> CmdResult {
         }
         (ms > 0).then(|| (crate::clock::now_us() + ms * 1000 + 999) / 1000)
     };
-    let offset = c.eng.repl.master_repl_offset;
+    let offset = c.eng.repl().offset();
     let acked = master::replicas_acked(c.eng, offset) as i64;
     if acked >= n || c.cl.in_multi() {
         c.int(acked);

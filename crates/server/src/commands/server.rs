@@ -1493,9 +1493,9 @@ fn memory_help(c: &mut Ctx) -> CmdResult {
 fn role(c: &mut Ctx) -> CmdResult {
     use crate::repl::master::SlaveState;
     use crate::repl::replica::LinkState;
-    if let Some(l) = c.eng.link.as_ref() {
+    if let Some(l) = c.eng.repl().link() {
         let (host, port, state) = (l.host.clone(), l.port, l.state);
-        let off = c.eng.repl.master_repl_offset;
+        let off = c.eng.repl().offset();
         c.array(5);
         c.bulk(b"slave");
         c.bulk(host.as_bytes());
@@ -1510,11 +1510,12 @@ fn role(c: &mut Ctx) -> CmdResult {
     }
     c.array(3);
     c.bulk(b"master");
-    let off = c.eng.repl.master_repl_offset;
+    let off = c.eng.repl().offset();
     c.int(off);
     let online: Vec<(String, u16, i64)> = c
         .eng
-        .replicas
+        .repl()
+        .replicas()
         .iter()
         .filter(|r| r.state == SlaveState::Online)
         .map(|r| (r.ip.clone(), r.port, r.ack_offset))

@@ -862,9 +862,8 @@ pub(crate) mod tests {
     pub(crate) fn propagated(eng: &mut Engine, cl: &mut Client, args: &[&str]) -> Vec<Vec<String>> {
         assert!(!crate::repl::feed::begin_unit(eng));
         run(eng, cl, args);
-        eng.prop_unit
-            .take()
-            .unwrap_or_default()
+        eng.repl_mut()
+            .end_capture()
             .into_iter()
             .map(|(_, argv)| {
                 argv.iter()

@@ -25,7 +25,7 @@ impl Harness {
     /// A fresh engine that records what it propagates.
     pub fn new() -> Harness {
         let mut eng = Engine::new(Config::default());
-        eng.prop_unit = Some(Vec::new());
+        eng.repl_mut().capture();
         Harness { eng }
     }
 
@@ -66,7 +66,7 @@ impl Harness {
 
     /// The commands propagated since the last call, space-joined.
     pub fn propagated(&mut self) -> Vec<String> {
-        let unit = self.eng.prop_unit.replace(Vec::new()).unwrap_or_default();
+        let unit = self.eng.repl_mut().capture();
         unit.into_iter()
             .map(|(_, argv)| {
                 argv.iter()

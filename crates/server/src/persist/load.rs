@@ -316,47 +316,12 @@ pub fn load_records<R: Read>(
     Ok((loaded, expired))
 }
 
-/// After a start-up load, take the replication id and offset the file
-/// recorded (Redis 7.0's loadDataFromDisk). A replica offers that history
-/// to its master. A restarted master starts a new history (its fresh
-/// replid) whose past, up to the file's offset, is the file's id (replid2),
-/// so its replicas continue partially; the deletions of keys that expired
-/// while it was down are the first bytes of its backlog, numbered after
-/// the file's offset. A file without replication information gives no
-/// backlog, and the expired keys' deletions are not kept either.
+/// After a start-up load, resume the replication history the file
+/// recorded (`repl::resume_from_file`).
 fn restore_replication_info(e: &mut Engine, expired: Vec<(usize, crate::keyspace::Key)>) {
-    let (Some(id), Some(off)) = (
-        e.persist().loaded_replid.clone(),
-        e.persist().loaded_repl_offset,
-    ) else {
-        return;
-    };
-    if id.len() != 40 {
-        return;
+    if let Some((id, off)) = e.persist().loaded_repl() {
+        crate::repl::resume_from_file(e, id, off, expired);
     }
-    if e.is_replica() {
-        e.repl.replid = id;
-        e.repl.master_repl_offset = off;
-        return;
-    }
-    e.repl.master_repl_offset = 0;
-    crate::repl::start_backlog(e, 0);
-    e.repl.stream_db = -1;
-    let del: &[u8] = if e.cfg.bool(P::lazyfree_lazy_expire) {
-        b"UNLINK"
-    } else {
-        b"DEL"
-    };
-    for (db, key) in expired {
-        e.propagate(db, &[del, &key]);
-    }
-    e.repl.replid2 = id;
-    e.repl.second_replid_offset = off + 1;
-    e.repl.master_repl_offset += off;
-    if let Some(b) = e.backlog.as_ref() {
-        b.rebase(off);
-    }
-    e.no_replicas_since = crate::clock::now_secs();
 }
 
 /// Load an RDB stream into a shared engine, taking the lock per batch.

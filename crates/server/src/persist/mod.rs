@@ -268,19 +268,16 @@ pub fn aux_fields(eng: &Engine) -> Vec<(String, String)> {
         ("ctime".into(), crate::clock::now_secs().to_string()),
         ("used-mem".into(), crate::alloc::allocated().to_string()),
     ];
-    if eng.repl.backlog_active || eng.is_replica() {
+    if eng.repl().backlog_active() || eng.is_replica() {
         // A replica records its master's stream's db (Redis's
         // rdbPopulateSaveInfo: the master client's db), a master its own.
-        let db = match eng.link.as_ref() {
+        let db = match eng.repl().link() {
             Some(l) => l.db as i64,
-            None => eng.repl.stream_db.max(0),
+            None => eng.repl().stream_db().max(0),
         };
         v.push(("repl-stream-db".into(), db.to_string()));
-        v.push(("repl-id".into(), eng.repl.replid.clone()));
-        v.push((
-            "repl-offset".into(),
-            eng.repl.master_repl_offset.to_string(),
-        ));
+        v.push(("repl-id".into(), eng.repl().replid().to_string()));
+        v.push(("repl-offset".into(), eng.repl().offset().to_string()));
     }
     v.push(("aof-base".into(), "0".into()));
     v
@@ -328,7 +325,7 @@ pub fn after_flushall(eng: &mut Engine) {
         // dirty); FLUSHALL still reaches the replicas.
         let _ = save_blocking(eng);
     }
-    eng.force_propagation = true;
+    eng.repl_mut().force_propagation();
 }
 
 /// INFO persistence fields about RDB. Copy-on-write is always 0: there is

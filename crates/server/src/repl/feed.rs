@@ -14,7 +14,7 @@ use crate::engine::Engine;
 
 /// Propagate one command.
 pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
-    if let Some(unit) = eng.prop_unit.as_mut() {
+    if let Some(unit) = eng.repl_mut().prop_unit.as_mut() {
         unit.push((db, argv.iter().map(|a| a.to_vec()).collect()));
         return;
     }
@@ -28,7 +28,7 @@ pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
 /// as Redis's `replicationFeedSlaves` returns at once when `masterhost` is
 /// set.
 fn stream_active(eng: &Engine) -> bool {
-    eng.repl.backlog_active && eng.link.is_none()
+    eng.repl().backlog_active && eng.repl().link.is_none()
 }
 
 fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
@@ -36,13 +36,13 @@ fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
         return;
     }
     let mut buf = Vec::new();
-    if eng.repl.stream_db != db as i64 {
+    if eng.repl().stream_db != db as i64 {
         let d = db.to_string();
         resp::encode::command(&mut buf, &[b"SELECT", d.as_bytes()]);
-        eng.repl.stream_db = db as i64;
+        eng.repl_mut().stream_db = db as i64;
     }
     resp::encode::command(&mut buf, argv);
-    eng.repl.master_repl_offset += buf.len() as i64;
+    eng.repl_mut().master_repl_offset += buf.len() as i64;
     super::master::feed_replicas(eng, &buf);
 }
 
@@ -53,17 +53,17 @@ pub fn feed_raw(eng: &mut Engine, argv: &[&[u8]]) {
     }
     let mut buf = Vec::new();
     resp::encode::command(&mut buf, argv);
-    eng.repl.master_repl_offset += buf.len() as i64;
+    eng.repl_mut().master_repl_offset += buf.len() as i64;
     super::master::feed_replicas(eng, &buf);
 }
 
 /// Start collecting a unit's writes. Returns whether a unit was already
 /// open (nested units are part of the outer one).
 pub fn begin_unit(eng: &mut Engine) -> bool {
-    if eng.prop_unit.is_some() {
+    if eng.repl().prop_unit.is_some() {
         return true;
     }
-    eng.prop_unit = Some(Vec::new());
+    eng.repl_mut().prop_unit = Some(Vec::new());
     false
 }
 
@@ -72,7 +72,7 @@ pub fn end_unit(eng: &mut Engine, nested: bool) {
     if nested {
         return;
     }
-    let Some(cmds) = eng.prop_unit.take() else {
+    let Some(cmds) = eng.repl_mut().prop_unit.take() else {
         return;
     };
     let wrap = cmds.len() > 1;
@@ -94,7 +94,7 @@ pub fn end_unit(eng: &mut Engine, nested: bool) {
 /// resizeReplicationBacklog; nothing is copied).
 pub fn resize_backlog(eng: &mut Engine) {
     let size = super::backlog_size(eng);
-    if let Some(b) = eng.backlog.as_ref() {
+    if let Some(b) = eng.repl().backlog.as_ref() {
         b.set_backlog_size(size);
     }
 }
@@ -117,11 +117,11 @@ pub struct ReplMemory {
 
 /// The replication buffer's memory now.
 pub fn replication_memory(eng: &Engine) -> ReplMemory {
-    let total = eng.backlog.as_ref().map_or(0, |b| b.stats().mem) as u64;
+    let total = eng.repl().backlog.as_ref().map_or(0, |b| b.stats().mem) as u64;
     let size = super::backlog_size(eng) as u64;
     let counted =
         size + (size / super::buffer::MIN_BLOCK as u64 + 1) * super::buffer::BLOCK_OVERHEAD as u64;
-    let (backlog, replicas) = if !eng.replicas.is_empty() && total > size {
+    let (backlog, replicas) = if !eng.repl().replicas.is_empty() && total > size {
         (size, total - size)
     } else {
         (total, 0)
@@ -141,20 +141,20 @@ pub fn replicas_acked(eng: &Engine, offset: i64) -> usize {
 
 /// DEBUG CHANGE-REPL-ID: a new history.
 pub fn change_replid(eng: &mut Engine) {
-    eng.repl.replid = super::random_replid();
-    eng.repl.replid2 = "0".repeat(40);
-    eng.repl.second_replid_offset = -1;
+    eng.repl_mut().replid = super::random_replid();
+    eng.repl_mut().replid2 = "0".repeat(40);
+    eng.repl_mut().second_replid_offset = -1;
 }
 
 /// INFO replication fields for a master.
 pub fn info_fields(eng: &Engine, s: &mut String) {
-    let r = &eng.repl;
-    if eng.link.is_some() {
+    let r = eng.repl();
+    if eng.repl().link.is_some() {
         super::replica::info_fields(eng, s);
     } else {
         s.push_str("role:master\r\n");
     }
-    let _ = write!(s, "connected_slaves:{}\r\n", eng.replicas.len());
+    let _ = write!(s, "connected_slaves:{}\r\n", eng.repl().replicas.len());
     if eng.cfg.int(crate::config::P::min_replicas_to_write) > 0
         && eng.cfg.int(crate::config::P::min_replicas_max_lag) > 0
     {
@@ -164,7 +164,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
             super::master::good_replicas(eng)
         );
     }
-    for (i, rep) in eng.replicas.iter().enumerate() {
+    for (i, rep) in eng.repl().replicas.iter().enumerate() {
         let lag = (eng.now - rep.ack_time) / 1000;
         let _ = write!(
             s,
@@ -176,7 +176,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
             lag
         );
     }
-    let (first, hist) = eng.backlog.as_ref().map_or((0, 0), |b| {
+    let (first, hist) = eng.repl().backlog.as_ref().map_or((0, 0), |b| {
         let st = b.stats();
         (st.first_offset, st.histlen)
     });
@@ -188,7 +188,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         r.replid2,
         r.master_repl_offset,
         r.second_replid_offset,
-        eng.backlog.is_some() as u8,
+        eng.repl().backlog.is_some() as u8,
         eng.cfg.int(crate::config::P::repl_backlog_size),
         first,
         hist,

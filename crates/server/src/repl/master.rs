@@ -156,7 +156,7 @@ pub enum PsyncDecision {
 pub fn psync_decision(
     replid: &str,
     offset_arg: &[u8],
-    ids: &super::ReplState,
+    ids: &super::Replication,
     backlog: Option<std::ops::RangeInclusive<i64>>,
     who: &str,
 ) -> (PsyncDecision, Option<String>) {
@@ -200,18 +200,18 @@ pub fn psync_decision(
 /// Create the backlog for the first replica, with a new history as Redis
 /// does when there is no valid past.
 fn ensure_backlog(eng: &mut Engine) {
-    if eng.backlog.is_some() {
+    if eng.repl().backlog.is_some() {
         return;
     }
-    eng.repl.replid = super::random_replid();
-    eng.repl.replid2 = "0".repeat(40);
-    eng.repl.second_replid_offset = -1;
-    let offset = eng.repl.master_repl_offset;
+    eng.repl_mut().replid = super::random_replid();
+    eng.repl_mut().replid2 = "0".repeat(40);
+    eng.repl_mut().second_replid_offset = -1;
+    let offset = eng.repl().master_repl_offset;
     super::start_backlog(eng, offset);
     tracing::info!(
         "Replication backlog created, my new replication IDs are '{}' and '{}'",
-        eng.repl.replid,
-        eng.repl.replid2
+        eng.repl().replid,
+        eng.repl().replid2
     );
 }
 
@@ -254,11 +254,11 @@ pub fn sync(
         return Err("ERR value is not an integer or out of range");
     }
     if let Some((replid, off)) = psync {
-        let held = eng.backlog.as_ref().map(|b| {
+        let held = eng.repl().backlog.as_ref().map(|b| {
             let st = b.stats();
             st.first_offset..=st.first_offset + st.histlen as i64
         });
-        let (d, msg) = psync_decision(replid, off, &eng.repl, held, &who);
+        let (d, msg) = psync_decision(replid, off, eng.repl(), held, &who);
         if let Some(m) = msg {
             for line in m.lines() {
                 tracing::info!("{line}");
@@ -267,17 +267,17 @@ pub fn sync(
         if let PsyncDecision::Continue(offset) = d {
             eng.stats_mut().add(crate::stats::Counter::SyncPartialOk, 1);
             let line = if r.capa_psync2 {
-                format!("+CONTINUE {}\r\n", eng.repl.replid)
+                format!("+CONTINUE {}\r\n", eng.repl().replid)
             } else {
                 "+CONTINUE\r\n".to_string()
             };
             r.outbox.push(line.as_bytes());
             r.state = SlaveState::Online;
             // The decision saw `offset` held, under the same engine lock.
-            let sending = eng.repl.master_repl_offset + 1 - offset;
-            eng.replicas.push(r);
-            let me = eng.replicas.len() - 1;
-            attach(eng, me, offset, !eng.replicas[me].rdb_only);
+            let sending = eng.repl().master_repl_offset + 1 - offset;
+            eng.repl_mut().replicas.push(r);
+            let me = eng.repl().replicas.len() - 1;
+            attach(eng, me, offset, !eng.repl().replicas[me].rdb_only);
             tracing::info!(
                 "Partial resynchronization request from {who} accepted. Sending {sending} bytes of backlog starting from offset {offset}."
             );
@@ -289,25 +289,25 @@ pub fn sync(
         }
     }
     eng.stats_mut().add(crate::stats::Counter::SyncFull, 1);
-    eng.replicas.push(r);
+    eng.repl_mut().replicas.push(r);
     ensure_backlog(eng);
     let diskless = eng.cfg.bool(P::repl_diskless_sync);
     match eng.persist().job().map(|j| j.socket_target) {
         Some(false) => {
             // A disk snapshot runs: attach when a replica already waits on it
             // with capabilities this one has too.
-            let me = eng.replicas.len() - 1;
-            let other = eng.replicas.iter().position(|o| {
+            let me = eng.repl().replicas.len() - 1;
+            let other = eng.repl().replicas.iter().position(|o| {
                 o.id != id && o.state == SlaveState::WaitBgsaveEnd && !o.socket_target
             });
             match other {
                 Some(o)
-                    if (hs.eof || !eng.replicas[o].capa_eof)
-                        && (hs.psync2 || !eng.replicas[o].capa_psync2) =>
+                    if (hs.eof || !eng.repl().replicas[o].capa_eof)
+                        && (hs.psync2 || !eng.repl().replicas[o].capa_psync2) =>
                 {
                     // Redis's copyReplicaOutputBuffer: the same place in
                     // the shared buffer (the other replica holds it there).
-                    let off = eng.replicas[o].initial_offset;
+                    let off = eng.repl().replicas[o].initial_offset;
                     setup_full_resync(eng, me, off);
                     tracing::info!("Waiting for end of BGSAVE for SYNC");
                 }
@@ -338,8 +338,8 @@ pub fn sync(
 /// +FULLRESYNC and start keeping its stream (a reader from `offset + 1`
 /// that does not stream yet).
 fn setup_full_resync(eng: &mut Engine, idx: usize, offset: i64) {
-    let replid = eng.repl.replid.clone();
-    let r = &mut eng.replicas[idx];
+    let replid = eng.repl().replid.clone();
+    let r = &mut eng.repl_mut().replicas[idx];
     r.state = SlaveState::WaitBgsaveEnd;
     r.initial_offset = offset;
     if !r.pre_psync {
@@ -353,20 +353,20 @@ fn setup_full_resync(eng: &mut Engine, idx: usize, offset: i64) {
 
 /// Give replica `idx` a reader of the shared buffer from `offset`.
 fn attach(eng: &mut Engine, idx: usize, offset: i64, streaming: bool) {
-    let Some(buf) = eng.backlog.clone() else {
+    let Some(buf) = eng.repl().backlog.clone() else {
         return;
     };
     match buf.add_reader(offset, streaming) {
-        Some(id) => eng.replicas[idx].outbox.set_stream(buf, id),
+        Some(id) => eng.repl().replicas[idx].outbox.set_stream(buf, id),
         None => {
             // Unreachable while the invariants hold (the offset comes from
             // the backlog or from a replica that holds it): a replica with
             // a hole in its stream must not go on.
             tracing::warn!(
                 "Replica {} asked for offset {offset} that the replication buffer lost; disconnecting it",
-                eng.replicas[idx].name()
+                eng.repl().replicas[idx].name()
             );
-            eng.replicas[idx].outbox.kill();
+            eng.repl().replicas[idx].outbox.kill();
         }
     }
 }
@@ -384,27 +384,27 @@ fn detach(r: &Replica) {
 /// startBgsaveForReplication): to their sockets when diskless sync is on
 /// and all of them can take it, otherwise to disk.
 pub fn start_for_replication(eng: &mut Engine) {
-    let waiting: Vec<usize> = (0..eng.replicas.len())
-        .filter(|&i| eng.replicas[i].state == SlaveState::WaitBgsaveStart)
+    let waiting: Vec<usize> = (0..eng.repl().replicas.len())
+        .filter(|&i| eng.repl().replicas[i].state == SlaveState::WaitBgsaveStart)
         .collect();
     if waiting.is_empty() || eng.persist().saving() {
         return;
     }
-    let socket =
-        eng.cfg.bool(P::repl_diskless_sync) && waiting.iter().all(|&i| eng.replicas[i].capa_eof);
+    let socket = eng.cfg.bool(P::repl_diskless_sync)
+        && waiting.iter().all(|&i| eng.repl().replicas[i].capa_eof);
     tracing::info!(
         "Starting BGSAVE for SYNC with target: {}",
         if socket { "replicas sockets" } else { "disk" }
     );
     // The stream after the snapshot must select its db again.
-    eng.repl.stream_db = -1;
-    let offset = eng.repl.master_repl_offset;
+    eng.repl_mut().stream_db = -1;
+    let offset = eng.repl().master_repl_offset;
     let target = if socket {
         let mut pipes = Vec::new();
         for &i in &waiting {
             let p = Arc::new(RdbPipe::default());
-            eng.replicas[i].socket_target = true;
-            eng.replicas[i].transfer = Some(Transfer::Pipe(p.clone()));
+            eng.repl_mut().replicas[i].socket_target = true;
+            eng.repl_mut().replicas[i].transfer = Some(Transfer::Pipe(p.clone()));
             pipes.push(p);
         }
         Target::Sockets(pipes)
@@ -426,15 +426,15 @@ pub fn start_for_replication(eng: &mut Engine) {
                 setup_full_resync(eng, i, offset);
                 if socket {
                     // The connection sends the pipe as the snapshot fills it.
-                    eng.replicas[i].state = SlaveState::SendBulk;
-                    eng.replicas[i].outbox.notify.notify_one();
+                    eng.repl_mut().replicas[i].state = SlaveState::SendBulk;
+                    eng.repl().replicas[i].outbox.notify.notify_one();
                 }
             }
         }
         Err(e) => {
             tracing::warn!("BGSAVE for replication failed: {e}");
             for &i in waiting.iter().rev() {
-                let r = eng.replicas.remove(i);
+                let r = eng.repl_mut().replicas.remove(i);
                 detach(&r);
                 r.outbox
                     .push(b"-ERR BGSAVE failed, replication can't continue\r\n");
@@ -449,12 +449,12 @@ pub fn start_for_replication(eng: &mut Engine) {
 /// replicas still waiting for a snapshot get the next one.
 pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Path) {
     let mut i = 0;
-    while i < eng.replicas.len() {
-        let r = &mut eng.replicas[i];
+    while i < eng.repl().replicas.len() {
+        let r = &mut eng.repl_mut().replicas[i];
         let mine = r.state == SlaveState::WaitBgsaveEnd && r.socket_target == socket_target;
         if mine && !ok {
             tracing::warn!("SYNC failed. BGSAVE child returned an error");
-            let r = eng.replicas.remove(i);
+            let r = eng.repl_mut().replicas.remove(i);
             detach(&r);
             r.outbox.kill();
             continue;
@@ -467,6 +467,7 @@ pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Pat
         i += 1;
     }
     if eng
+        .repl()
         .replicas
         .iter()
         .any(|r| r.state == SlaveState::WaitBgsaveStart)
@@ -488,12 +489,13 @@ pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Pat
 /// loaded (a real redis-server replica otherwise waits for the mark until
 /// it times out).
 pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
-    let Some(r) = eng.replicas.iter_mut().find(|r| r.id == id) else {
+    let now = eng.now;
+    let Some(r) = eng.repl_mut().replicas.iter_mut().find(|r| r.id == id) else {
         return;
     };
     r.transfer = None;
     r.state = SlaveState::Online;
-    r.ack_time = eng.now;
+    r.ack_time = now;
     if r.rdb_only {
         tracing::info!(
             "RDB transfer completed, rdb only replica ({}) should be disconnected asap",
@@ -520,7 +522,7 @@ fn remove_sync_file_if_unused(eng: &mut Engine) {
     if !eng.persist().rdb_for_replication() || eng.persist().saving() {
         return;
     }
-    let busy = eng.replicas.iter().any(|r| {
+    let busy = eng.repl().replicas.iter().any(|r| {
         matches!(r.transfer, Some(Transfer::File(_))) || r.state == SlaveState::WaitBgsaveEnd
     });
     if busy {
@@ -534,8 +536,8 @@ fn remove_sync_file_if_unused(eng: &mut Engine) {
 
 /// The replica's connection closed.
 pub fn forget(eng: &mut Engine, id: u64) {
-    if let Some(pos) = eng.replicas.iter().position(|r| r.id == id) {
-        let r = eng.replicas.remove(pos);
+    if let Some(pos) = eng.repl().replicas.iter().position(|r| r.id == id) {
+        let r = eng.repl_mut().replicas.remove(pos);
         detach(&r);
         remove_sync_file_if_unused(eng);
         // A disk snapshot nobody waits for any more is abandoned, unless
@@ -545,6 +547,7 @@ pub fn forget(eng: &mut Engine, id: u64) {
             && r.state == SlaveState::WaitBgsaveEnd
             && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
             && !eng
+                .repl()
                 .replicas
                 .iter()
                 .any(|o| o.state == SlaveState::WaitBgsaveEnd)
@@ -555,8 +558,8 @@ pub fn forget(eng: &mut Engine, id: u64) {
             p.close();
         }
         tracing::info!("Connection with replica {} lost.", r.name());
-        if eng.replicas.is_empty() {
-            eng.no_replicas_since = crate::clock::now_secs();
+        if eng.repl().replicas.is_empty() {
+            eng.repl_mut().no_replicas_since = crate::clock::now_secs();
         }
     }
 }
@@ -567,14 +570,14 @@ pub fn forget(eng: &mut Engine, id: u64) {
 /// every replica that keeps the stream is checked against its output
 /// buffer limits, as in Redis.
 pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
-    let Some(buf) = eng.backlog.as_ref() else {
+    let Some(buf) = eng.repl().backlog.as_ref() else {
         return;
     };
     let added = buf.feed(bytes);
-    if eng.replicas.is_empty() {
+    if eng.repl().replicas.is_empty() {
         return;
     }
-    for r in &eng.replicas {
+    for r in &eng.repl().replicas {
         if r.state == SlaveState::Online && !r.stream_on_ack && !r.rdb_only {
             r.outbox.notify.notify_one();
         }
@@ -585,6 +588,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
     let limit = replica_buf_limit(eng);
     let now = eng.now;
     let dropped: Vec<u64> = eng
+        .repl()
         .replicas
         .iter()
         .filter(|r| r.state != SlaveState::WaitBgsaveStart && !r.rdb_only)
@@ -592,7 +596,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
         .map(|r| r.id)
         .collect();
     for id in dropped {
-        if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+        if let Some(r) = eng.repl().replicas.iter().find(|r| r.id == id) {
             tracing::warn!(
                 "Client id={id} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
                 r.name()
@@ -618,7 +622,7 @@ pub fn replica_buf_limit(eng: &Engine) -> crate::config::BufLimit {
 /// Free what the backlog no longer needs, ten times the usual step, as
 /// Redis's beforeSleep (called from the server cron).
 pub fn trim_backlog(eng: &Engine) {
-    if let Some(b) = eng.backlog.as_ref() {
+    if let Some(b) = eng.repl().backlog.as_ref() {
         b.trim(10 * super::buffer::TRIM_BLOCKS_PER_CALL);
     }
 }
@@ -626,7 +630,7 @@ pub fn trim_backlog(eng: &Engine) {
 /// REPLCONF ACK from a replica.
 pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
     let now = eng.now;
-    if let Some(r) = eng.replicas.iter_mut().find(|r| r.id == id) {
+    if let Some(r) = eng.repl_mut().replicas.iter_mut().find(|r| r.id == id) {
         if offset > r.ack_offset {
             r.ack_offset = offset;
         }
@@ -642,7 +646,8 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
 
 /// Replicas whose acknowledged offset reached `offset` (WAIT).
 pub fn replicas_acked(eng: &Engine, offset: i64) -> usize {
-    eng.replicas
+    eng.repl()
+        .replicas
         .iter()
         .filter(|r| r.state == SlaveState::Online && r.ack_offset >= offset)
         .count()
@@ -653,7 +658,8 @@ pub fn replicas_acked(eng: &Engine, offset: i64) -> usize {
 pub fn good_replicas(eng: &Engine) -> usize {
     let max_lag = eng.cfg.int(P::min_replicas_max_lag);
     let now = eng.now;
-    eng.replicas
+    eng.repl()
+        .replicas
         .iter()
         .filter(|r| r.state == SlaveState::Online && (now - r.ack_time) / 1000 <= max_lag)
         .count()
@@ -678,14 +684,15 @@ pub fn cron(eng: &mut Engine) {
     // from start-up whether or not replicas are attached: a replica that
     // just attached is not pinged at once (tests read the stream).
     let secs = now / 1000;
-    if secs - eng.last_replica_ping >= period {
-        eng.last_replica_ping = secs;
-        if !eng.replicas.is_empty() && !eng.is_replica() {
+    if secs - eng.repl().last_replica_ping >= period {
+        eng.repl_mut().last_replica_ping = secs;
+        if !eng.repl().replicas.is_empty() && !eng.is_replica() {
             eng.propagate_raw(&[b"PING"]);
         }
     }
     let timeout_ms = eng.cfg.int(P::repl_timeout) * 1000;
     let timed_out: Vec<u64> = eng
+        .repl()
         .replicas
         .iter()
         .filter(|r| r.state == SlaveState::Online && !r.pre_psync && now - r.ack_time > timeout_ms)
@@ -694,6 +701,7 @@ pub fn cron(eng: &mut Engine) {
     // A diskless transfer that stopped moving (Redis's
     // repl_last_partial_write): the snapshot must not wait for it.
     let stalled: Vec<u64> = eng
+        .repl()
         .replicas
         .iter()
         .filter(|r| match &r.transfer {
@@ -704,7 +712,7 @@ pub fn cron(eng: &mut Engine) {
         .collect();
     for (ids, kind) in [(timed_out, "streaming sync"), (stalled, "full sync")] {
         for id in ids {
-            if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+            if let Some(r) = eng.repl().replicas.iter().find(|r| r.id == id) {
                 tracing::warn!("Disconnecting timedout replica ({kind}): {}", r.name());
                 r.outbox.kill();
             }
@@ -714,6 +722,7 @@ pub fn cron(eng: &mut Engine) {
     // Diskless: start when the delay passed or enough replicas wait.
     if !eng.persist().saving() && eng.cfg.bool(P::repl_diskless_sync) {
         let waiting: Vec<&Replica> = eng
+            .repl()
             .replicas
             .iter()
             .filter(|r| r.state == SlaveState::WaitBgsaveStart)
@@ -730,18 +739,18 @@ pub fn cron(eng: &mut Engine) {
     }
     // Free the backlog after repl-backlog-ttl without replicas.
     let ttl = eng.cfg.int(P::repl_backlog_ttl);
-    if eng.backlog.is_some()
-        && eng.replicas.is_empty()
+    if eng.repl().backlog.is_some()
+        && eng.repl().replicas.is_empty()
         && !eng.is_replica()
         && ttl > 0
-        && crate::clock::now_secs() - eng.no_replicas_since > ttl
+        && crate::clock::now_secs() - eng.repl().no_replicas_since > ttl
     {
         // A new id, so that replicas of the old history can't continue.
-        eng.repl.replid2 = "0".repeat(40);
-        eng.repl.second_replid_offset = -1;
-        eng.repl.replid = super::random_replid();
-        eng.backlog = None;
-        eng.repl.backlog_active = false;
+        eng.repl_mut().replid2 = "0".repeat(40);
+        eng.repl_mut().second_replid_offset = -1;
+        eng.repl_mut().replid = super::random_replid();
+        eng.repl_mut().backlog = None;
+        eng.repl_mut().backlog_active = false;
         tracing::info!("Replication backlog freed after {ttl} seconds without connected replicas.");
     }
 }
@@ -773,15 +782,15 @@ pub fn serve_waiters(eng: &mut Engine) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repl::ReplState;
+    use crate::repl::Replication;
 
-    fn ids() -> ReplState {
-        ReplState {
+    fn ids() -> Replication {
+        Replication {
             replid: "a".repeat(40),
             replid2: "b".repeat(40),
             second_replid_offset: 100,
             master_repl_offset: 300,
-            ..ReplState::default()
+            ..Replication::new(0)
         }
     }
 
@@ -861,7 +870,7 @@ pub struct Failover {
 
 /// INFO's master_failover_state.
 pub fn failover_state_name(eng: &Engine) -> &'static str {
-    match eng.failover.as_ref().map(|f| f.state) {
+    match eng.repl().failover.as_ref().map(|f| f.state) {
         None => "no-failover",
         Some(FailoverState::WaitForSync) => "waiting-for-sync",
         Some(FailoverState::InProgress) => "failover-in-progress",
@@ -870,14 +879,14 @@ pub fn failover_state_name(eng: &Engine) -> &'static str {
 
 /// End the failover: resume writes.
 pub fn clear_failover(eng: &mut Engine) {
-    if eng.failover.take().is_some() {
+    if eng.repl_mut().failover.take().is_some() {
         eng.clients_mut().unpause();
     }
 }
 
 /// Redis's abortFailover.
 pub fn abort_failover(eng: &mut Engine, why: &str) {
-    let Some(f) = eng.failover.as_ref() else {
+    let Some(f) = eng.repl().failover.as_ref() else {
         return;
     };
     match &f.target {
@@ -894,7 +903,7 @@ pub fn abort_failover(eng: &mut Engine, why: &str) {
 /// once the target (or any replica) acknowledged our whole stream, become
 /// its replica with a failover PSYNC.
 pub fn update_failover(eng: &mut Engine) {
-    let Some(f) = eng.failover.as_ref() else {
+    let Some(f) = eng.repl().failover.as_ref() else {
         return;
     };
     if f.state != FailoverState::WaitForSync {
@@ -910,8 +919,8 @@ pub fn update_failover(eng: &mut Engine) {
         }
         return;
     }
-    let off = eng.repl.master_repl_offset;
-    let synced = eng.replicas.iter().find(|r| {
+    let off = eng.repl().master_repl_offset;
+    let synced = eng.repl().replicas.iter().find(|r| {
         r.state == SlaveState::Online
             && r.ack_offset == off
             && f.target
@@ -926,7 +935,7 @@ pub fn update_failover(eng: &mut Engine) {
 }
 
 fn start_failover(eng: &mut Engine, host: &str, port: u16) {
-    if let Some(f) = eng.failover.as_mut() {
+    if let Some(f) = eng.repl_mut().failover.as_mut() {
         f.state = FailoverState::InProgress;
         f.target = Some((host.to_string(), port));
     }

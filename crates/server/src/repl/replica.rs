@@ -111,19 +111,19 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         // continues the stream with no new SELECT. A former master's new
         // master starts its stream with a SELECT (a promoted replica
         // forgets its stream's db), so any db does.
-        let own = (eng.repl.replid.clone(), eng.repl.master_repl_offset);
-        (Some(own), eng.link.as_ref().map_or(0, |l| l.db))
+        let own = (eng.repl().replid.clone(), eng.repl().master_repl_offset);
+        (Some(own), eng.repl().link.as_ref().map_or(0, |l| l.db))
     } else {
         let db = eng.persist().loaded_stream_db().unwrap_or(0);
         (eng.persist().loaded_repl(), db)
     };
     retire_link(eng);
-    eng.link_generation += 1;
+    eng.repl_mut().link_generation += 1;
     crate::log::set_role_replica(true);
-    eng.link = Some(Link {
+    eng.repl_mut().link = Some(Link {
         host: host.to_string(),
         port,
-        generation: eng.link_generation,
+        generation: eng.repl().link_generation,
         state: LinkState::Connect,
         last_io: 0,
         down_since: 0,
@@ -134,7 +134,7 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         task: None,
         db,
     });
-    eng.repl.master_link_up = false;
+    eng.repl_mut().master_link_up = false;
     let _ = eng.cfg.set_from_words(
         "replicaof",
         &[host.as_bytes().to_vec(), port.to_string().into_bytes()],
@@ -144,10 +144,10 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
     // replid or by a full resync about to load (Redis 7.0's
     // replicationSetMaster).
     if let Some(shared) = eng.me.upgrade() {
-        let generation = eng.link_generation;
+        let generation = eng.repl().link_generation;
         if let Ok(h) = tokio::runtime::Handle::try_current() {
             let task = h.spawn(run_link(shared, generation)).abort_handle();
-            if let Some(l) = eng.link.as_mut() {
+            if let Some(l) = eng.repl_mut().link.as_mut() {
                 l.task = Some(task);
             }
         }
@@ -158,27 +158,27 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
 /// REPLICAOF NO ONE: keep the data and the backlog, start a new history
 /// whose past (replid2) is the old one, as Redis's shiftReplicationId.
 pub fn set_master_none(eng: &mut Engine) {
-    if eng.link.is_none() {
+    if eng.repl().link.is_none() {
         return;
     }
-    eng.link_generation += 1;
+    eng.repl_mut().link_generation += 1;
     retire_link(eng);
-    eng.repl.master_link_up = false;
+    eng.repl_mut().master_link_up = false;
     let _ = eng.cfg.set_from_words("replicaof", &[]);
-    eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, super::random_replid());
-    eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
-    if eng.backlog.is_none() {
-        let offset = eng.repl.master_repl_offset;
+    eng.repl_mut().replid2 = std::mem::replace(&mut eng.repl_mut().replid, super::random_replid());
+    eng.repl_mut().second_replid_offset = eng.repl_mut().master_repl_offset + 1;
+    if eng.repl().backlog.is_none() {
+        let offset = eng.repl().master_repl_offset;
         super::start_backlog(eng, offset);
     }
-    eng.repl.stream_db = -1;
+    eng.repl_mut().stream_db = -1;
     // A master expires every key itself.
     eng.keyspace_mut().forget_replica_ttls();
     tracing::info!(
         "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
-        eng.repl.replid2,
-        eng.repl.second_replid_offset,
-        eng.repl.replid
+        eng.repl().replid2,
+        eng.repl().second_replid_offset,
+        eng.repl().replid
     );
     // Our replicas reconnect and continue with replid2.
     disconnect_replicas(eng);
@@ -188,7 +188,7 @@ pub fn set_master_none(eng: &mut Engine) {
 /// End the current link: its task stops (closing its socket) and its
 /// MASTER client goes.
 fn retire_link(eng: &mut Engine) {
-    let Some(old) = eng.link.take() else {
+    let Some(old) = eng.repl_mut().link.take() else {
         return;
     };
     if let Some(task) = old.task {
@@ -202,9 +202,9 @@ fn retire_link(eng: &mut Engine) {
 }
 
 fn disconnect_replicas(eng: &mut Engine) {
-    let ids: Vec<u64> = eng.replicas.iter().map(|r| r.id).collect();
+    let ids: Vec<u64> = eng.repl().replicas.iter().map(|r| r.id).collect();
     for id in ids {
-        if let Some(r) = eng.replicas.iter().find(|r| r.id == id) {
+        if let Some(r) = eng.repl().replicas.iter().find(|r| r.id == id) {
             r.outbox.kill();
         }
         super::master::forget(eng, id);
@@ -213,6 +213,7 @@ fn disconnect_replicas(eng: &mut Engine) {
 
 fn current(shared: &Shared, generation: u64) -> bool {
     lock(shared)
+        .repl()
         .link
         .as_ref()
         .is_some_and(|l| l.generation == generation)
@@ -220,11 +221,11 @@ fn current(shared: &Shared, generation: u64) -> bool {
 
 fn with_link(shared: &Shared, generation: u64, f: impl FnOnce(&mut Engine, &mut Link)) {
     let mut eng = lock(shared);
-    if let Some(mut link) = eng.link.take() {
+    if let Some(mut link) = eng.repl_mut().link.take() {
         if link.generation == generation {
             f(&mut eng, &mut link);
         }
-        eng.link = Some(link);
+        eng.repl_mut().link = Some(link);
     }
 }
 
@@ -236,7 +237,7 @@ pub async fn run_link(shared: Shared, generation: u64) {
         if !current(&shared, generation) {
             return;
         }
-        let was_up = lock(&shared).repl.master_link_up;
+        let was_up = lock(&shared).repl().master_link_up;
         if let Err(e) = res {
             if was_up {
                 tracing::warn!("Connection with master lost.");
@@ -249,11 +250,11 @@ pub async fn run_link(shared: Shared, generation: u64) {
             }
             l.state = LinkState::Connect;
             // Resume from what we have: Redis's cached master.
-            l.cached = Some((eng.repl.replid.clone(), eng.repl.master_repl_offset));
+            l.cached = Some((eng.repl().replid.clone(), eng.repl().master_repl_offset));
             if let Some(id) = l.client_id.take() {
                 eng.clients_mut().remove(id);
             }
-            eng.repl.master_link_up = false;
+            eng.repl_mut().master_link_up = false;
             eng.persist_mut().set_loading(false);
         });
         if was_up {
@@ -261,6 +262,7 @@ pub async fn run_link(shared: Shared, generation: u64) {
             // 7.0's replicationHandleMasterDisconnection: waiting risks the
             // master's backlog moving past us).
             let (host, port) = lock(&shared)
+                .repl()
                 .link
                 .as_ref()
                 .map_or((String::new(), 0), |l| (l.host.clone(), l.port));
@@ -353,8 +355,13 @@ struct Settings {
 
 async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
     let st = {
-        let eng = lock(shared);
-        let Some(l) = eng.link.as_ref().filter(|l| l.generation == generation) else {
+        let mut eng = lock(shared);
+        let Some(l) = eng
+            .repl()
+            .link
+            .as_ref()
+            .filter(|l| l.generation == generation)
+        else {
             return Ok(());
         };
         let announce_port = eng.cfg.int(P::replica_announce_port);
@@ -380,6 +387,7 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
                 announce_ip: (!announce_ip.is_empty()).then(|| announce_ip.to_string()),
                 cached: l.cached.clone(),
                 failing_over: eng
+                    .repl()
                     .failover
                     .as_ref()
                     .is_some_and(|f| f.state == super::master::FailoverState::InProgress),
@@ -435,14 +443,15 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
         }
         Outcome::Continue { new_replid } => {
             let mut eng = lock(shared);
-            if let Some(new_id) = new_replid.filter(|id| *id != eng.repl.replid) {
-                eng.repl.replid2 = std::mem::replace(&mut eng.repl.replid, new_id.clone());
-                eng.repl.second_replid_offset = eng.repl.master_repl_offset + 1;
+            if let Some(new_id) = new_replid.filter(|id| *id != eng.repl().replid) {
+                eng.repl_mut().replid2 =
+                    std::mem::replace(&mut eng.repl_mut().replid, new_id.clone());
+                eng.repl_mut().second_replid_offset = eng.repl_mut().master_repl_offset + 1;
                 tracing::info!("Master replication ID changed to {new_id}");
                 disconnect_replicas(&mut eng);
             }
-            if eng.backlog.is_none() {
-                let offset = eng.repl.master_repl_offset;
+            if eng.repl().backlog.is_none() {
+                let offset = eng.repl().master_repl_offset;
                 super::start_backlog(&mut eng, offset);
             }
             tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
@@ -463,13 +472,13 @@ async fn full_sync(
     let head = mc.line().await?;
     lock(shared).persist_mut().set_loaded_stream_db(None);
     let (dir, dbfilename, swapdb) = {
-        let eng = lock(shared);
+        let mut eng = lock(shared);
         let swapdb = (eng.cfg.str(P::repl_diskless_load) == "swapdb").then(|| {
             // Redis 7.0 serves the old data while loading (async_loading)
             // only when the master's history is ours: the old data is then
             // an earlier point of the same dataset. Otherwise it answers
             // -LOADING, and keeps the old data only in case the load fails.
-            if eng.repl.replid == replid {
+            if eng.repl().replid == replid {
                 Aside::Async
             } else {
                 Aside::Loading
@@ -577,18 +586,18 @@ async fn full_sync(
     }
     let replid = replid.to_string();
     let mut eng = lock(shared);
-    eng.repl.replid = replid;
-    eng.repl.replid2 = "0".repeat(40);
-    eng.repl.second_replid_offset = -1;
-    eng.repl.master_repl_offset = offset;
+    eng.repl_mut().replid = replid;
+    eng.repl_mut().replid2 = "0".repeat(40);
+    eng.repl_mut().second_replid_offset = -1;
+    eng.repl_mut().master_repl_offset = offset;
     super::start_backlog(&mut eng, offset);
-    eng.repl.stream_db = -1;
+    eng.repl_mut().stream_db = -1;
     eng.persist_mut().clear_dirty();
     eng.keyspace_mut().forget_replica_ttls();
     // The stream goes on in the db the snapshot recorded (Redis's
     // replicationCreateMasterClient with rsi.repl_stream_db).
     let db = eng.persist_mut().take_loaded_stream_db().unwrap_or(0);
-    if let Some(l) = eng.link.as_mut() {
+    if let Some(l) = eng.repl_mut().link.as_mut() {
         l.db = db;
     }
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
@@ -853,18 +862,18 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
             .unwrap_or_default();
         let mut cl = Client::new(id, addr, laddr, false, false, eng.now);
         cl.flags |= flag::MASTER;
-        cl.db = eng.link.as_ref().map_or(0, |l| l.db);
+        cl.db = eng.repl().link.as_ref().map_or(0, |l| l.db);
         cl.authenticated = true;
         let ob = cl.outbox.clone();
         eng.clients_mut().insert(Box::new(cl));
         let now = eng.now;
-        if let Some(l) = eng.link.as_mut() {
+        if let Some(l) = eng.repl_mut().link.as_mut() {
             l.client_id = Some(id);
             l.state = LinkState::Connected;
             l.last_io = now;
             l.down_since = 0;
         }
-        eng.repl.master_link_up = true;
+        eng.repl_mut().master_link_up = true;
         ob
     };
     let mut dec = resp::RequestDecoder::new();
@@ -925,7 +934,7 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
                 if paused {
                     let mut eng = lock(shared);
                     let now = crate::clock::now_ms();
-                    if let Some(l) = eng.link.as_mut() {
+                    if let Some(l) = eng.repl_mut().link.as_mut() {
                         l.unapplied = (mc.buf.len() + held.len()) as i64;
                         l.last_io = now;
                     }
@@ -934,13 +943,13 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
             _ = pause_wait => paused = false,
             _ = ack.tick() => {
                 let (off, silent, cur) = {
-                    let eng = lock(shared);
-                    let last = eng.link.as_ref().map_or(0, |l| l.last_io);
+                    let mut eng = lock(shared);
+                    let last = eng.repl().link.as_ref().map_or(0, |l| l.last_io);
                     let timeout = eng.cfg.int(P::repl_timeout) * 1000;
                     (
-                        eng.repl.master_repl_offset,
+                        eng.repl().master_repl_offset,
                         crate::clock::now_ms() - last > timeout,
-                        eng.link.as_ref().is_some_and(|l| l.generation == generation),
+                        eng.repl().link.as_ref().is_some_and(|l| l.generation == generation),
                     )
                 };
                 if !cur {
@@ -969,13 +978,14 @@ fn apply(
     let mut acks: Vec<i64> = Vec::new();
     let mut eng = lock(shared);
     if !eng
+        .repl()
         .link
         .as_ref()
         .is_some_and(|l| l.generation == generation)
     {
         return Ok(None);
     }
-    let Some(id) = eng.link.as_ref().and_then(|l| l.client_id) else {
+    let Some(id) = eng.repl().link.as_ref().and_then(|l| l.client_id) else {
         return Ok(None);
     };
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
@@ -983,7 +993,7 @@ fn apply(
     };
     eng.now = crate::clock::now_ms();
     let now = eng.now;
-    if let Some(l) = eng.link.as_mut() {
+    if let Some(l) = eng.repl_mut().link.as_mut() {
         l.last_io = now;
     }
     let mut result = Ok(Some(()));
@@ -1017,7 +1027,7 @@ fn apply(
         }
         if is_getack {
             // The ACK excludes the GETACK itself, as in Redis.
-            acks.push(eng.repl.master_repl_offset);
+            acks.push(eng.repl().master_repl_offset);
         } else {
             let mut out = Vec::new();
             crate::commands::dispatch::execute_from(&mut eng, &mut cl, args, &mut out, true);
@@ -1025,14 +1035,14 @@ fn apply(
         }
         held.extend_from_slice(&raw);
         if !cl.in_multi() {
-            eng.repl.master_repl_offset += held.len() as i64;
+            eng.repl_mut().master_repl_offset += held.len() as i64;
             let bytes = std::mem::take(held);
             super::master::feed_replicas(&mut eng, &bytes);
         }
     }
     let db = cl.db;
     eng.clients_mut().check_in(cl);
-    if let Some(l) = eng.link.as_mut() {
+    if let Some(l) = eng.repl_mut().link.as_mut() {
         l.unapplied = (buf.len() + held.len()) as i64;
         l.db = db;
     }
@@ -1051,7 +1061,7 @@ struct Applied {
 /// INFO replication's replica part.
 pub fn info_fields(eng: &Engine, s: &mut String) {
     use std::fmt::Write as _;
-    let Some(l) = eng.link.as_ref() else {
+    let Some(l) = eng.repl().link.as_ref() else {
         return;
     };
     let up = l.state == LinkState::Connected;
@@ -1064,8 +1074,8 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         if up { "up" } else { "down" },
         if l.last_io > 0 { (now - l.last_io) / 1000 } else { -1 },
         (l.state == LinkState::Transfer) as u8,
-        eng.repl.master_repl_offset + l.unapplied,
-        eng.repl.master_repl_offset,
+        eng.repl().master_repl_offset + l.unapplied,
+        eng.repl().master_repl_offset,
     );
     if l.state == LinkState::Transfer {
         let _ = write!(
@@ -1098,7 +1108,8 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
 /// Whether stale data may not be served now (replica-serve-stale-data no
 /// and the link is down): Redis answers -MASTERDOWN.
 pub fn deny_stale(eng: &Engine) -> bool {
-    eng.link
+    eng.repl()
+        .link
         .as_ref()
         .is_some_and(|l| l.state != LinkState::Connected)
         && !eng.cfg.bool(P::replica_serve_stale_data)
@@ -1137,7 +1148,7 @@ mod tests {
         let mut cl = Client::new(id, "m".into(), "l".into(), false, false, 0);
         cl.flags |= flag::MASTER;
         eng.clients_mut().insert(Box::new(cl));
-        eng.link = Some(Link {
+        eng.repl_mut().link = Some(Link {
             host: "127.0.0.1".into(),
             port: 1,
             generation: 1,
@@ -1151,7 +1162,7 @@ mod tests {
             task: None,
             db: 0,
         });
-        eng.repl.master_repl_offset = 100;
+        eng.repl_mut().master_repl_offset = 100;
         std::sync::Arc::new(crate::engine::EngineLock::new(eng))
     }
 
@@ -1178,7 +1189,7 @@ mod tests {
         assert!(acks.is_empty());
         // SET counted; MULTI and SET b held until EXEC.
         assert_eq!(
-            lock(&shared).repl.master_repl_offset,
+            lock(&shared).repl().master_repl_offset,
             100 + set.len() as i64
         );
         assert_eq!(held.len(), multi.len() + set_b.len());
@@ -1195,7 +1206,7 @@ mod tests {
             "GETACK answers the offset before it"
         );
         assert_eq!(
-            lock(&shared).repl.master_repl_offset,
+            lock(&shared).repl().master_repl_offset,
             after_exec + getack.len() as i64
         );
         assert!(held.is_empty());
