@@ -4,6 +4,7 @@
 #
 #   bash bench/compare.sh [quick]
 #   SECTIONS="throughput memory" RELICA_ARGS="--io-threads 2" bash bench/compare.sh
+#   RELICA=/path/to/old/relica-server bash bench/compare.sh   (a given binary, no build)
 #
 # Needs redis-server, redis-cli and redis-benchmark (Debian: redis-server,
 # redis-tools). Builds relica in release mode first. Run it by hand on a quiet
@@ -15,8 +16,10 @@ N=1000000
 KEYS=1000000
 if [ "${1:-}" = quick ]; then N=100000; KEYS=100000; fi
 
-cargo build --release -q -p relica-server
-RELICA=target/release/relica-server
+if [ -z "${RELICA:-}" ]; then
+  cargo build --release -q -p relica-server
+  RELICA=target/release/relica-server
+fi
 for b in redis-server redis-cli redis-benchmark; do
   command -v "$b" >/dev/null || { echo "missing $b" >&2; exit 1; }
 done

@@ -1,8 +1,12 @@
 # Shared by the replication benchmarks (source it): builds relica, and
 # starts and stops servers on free 127.0.0.1 ports, stopped by PID on exit.
 # Sets RELICA, PROBE, WORK; launch sets LPORT and LPID.
-cargo build --release -q -p relica-server
-RELICA=${CARGO_TARGET_DIR:-target}/release/relica-server
+# RELICA=/path/to/relica-server runs a given binary (an older build, to
+# compare before and after a change) instead of building this tree.
+if [ -z "${RELICA:-}" ]; then
+  cargo build --release -q -p relica-server
+  RELICA=${CARGO_TARGET_DIR:-target}/release/relica-server
+fi
 PROBE=bench/repl_probe.py
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 WORK=$(mktemp -d)

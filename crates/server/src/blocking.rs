@@ -20,16 +20,7 @@ use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
 use crate::keyspace::Key;
 
-/// What a blocked command answers when its time runs out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimeoutReply {
-    /// Null array (BLPOP, BZPOPMIN, BLMPOP, …).
-    NullArray,
-    /// Null bulk (BLMOVE, BRPOPLPUSH).
-    Null,
-    /// WAIT: the number of replicas that acknowledged.
-    WaitCount,
-}
+pub use crate::client::TimeoutReply;
 
 /// Parse a blocking timeout in seconds (a double, as Redis 7.0) into an
 /// absolute deadline in ms, or None for "forever" (0).
@@ -52,10 +43,10 @@ pub fn parse_timeout(arg: &[u8]) -> CmdResult<Option<i64>> {
 /// being re-run for an already blocked client) this does not register
 /// anything new: the caller then answers as on a timeout.
 pub fn block(c: &mut Ctx, keys: Vec<Key>, deadline: Option<i64>, reply: TimeoutReply) {
-    if c.eng.reexec.is_some() {
+    if c.eng.rerunning() {
         // Re-running for a blocked client that still finds nothing: it keeps
         // its place and its original deadline.
-        c.eng.reexec = Some(true);
+        c.eng.block_again();
         return;
     }
     let db = c.cl.db;
@@ -120,11 +111,11 @@ fn serve(eng: &mut Engine, id: u64) {
         return;
     };
     let mut out = Vec::new();
-    eng.reexec = Some(false);
+    eng.begin_rerun();
     let saved_block = cl.block.take();
     commands::dispatch::execute(eng, &mut cl, args, &mut out);
-    let still_blocked = eng.reexec == Some(true);
-    eng.reexec = None;
+    let still_blocked = eng.blocked_again();
+    eng.end_rerun();
     cl.block = saved_block;
     if still_blocked {
         eng.clients_mut().check_in(cl);

@@ -259,6 +259,32 @@ impl Outbox {
     }
 }
 
+/// Capabilities a replica announced before PSYNC (kept on the client).
+#[derive(Clone, Debug, Default)]
+pub struct Handshake {
+    /// listening-port.
+    pub port: u16,
+    /// ip-address.
+    pub ip: Option<String>,
+    /// capa eof.
+    pub eof: bool,
+    /// capa psync2.
+    pub psync2: bool,
+    /// rdb-only.
+    pub rdb_only: bool,
+}
+
+/// What a blocked command answers when its time runs out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// Null array (BLPOP, BZPOPMIN, BLMPOP, …).
+    NullArray,
+    /// Null bulk (BLMOVE, BRPOPLPUSH).
+    Null,
+    /// WAIT: the number of replicas that acknowledged.
+    WaitCount,
+}
+
 /// What a blocked client waits for.
 pub struct BlockState {
     /// The command to run again when a key is ready.
@@ -273,7 +299,7 @@ pub struct BlockState {
     /// picks up the outbox and resumes.
     pub done: bool,
     /// What to answer on timeout.
-    pub reply: crate::blocking::TimeoutReply,
+    pub reply: TimeoutReply,
 }
 
 /// One client.
@@ -326,7 +352,7 @@ pub struct Client {
     /// When the client first went over the soft output limit (ms), or 0.
     pub soft_limit_since: i64,
     /// What a replica announced with REPLCONF before its SYNC/PSYNC.
-    pub replica: Option<Box<crate::repl::master::Handshake>>,
+    pub replica: Option<Box<Handshake>>,
 }
 
 impl Client {
@@ -368,6 +394,74 @@ impl Client {
     /// Subscribed to anything (RESP2 subscribed mode).
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
+    }
+}
+
+/// The `flags=` letters of CLIENT LIST.
+fn flags_string(cl: &Client) -> String {
+    let mut s = String::new();
+    if cl.flags & flag::REPLICA != 0 {
+        if cl.flags & flag::MONITOR != 0 {
+            s.push('O');
+        } else {
+            s.push('S');
+        }
+    }
+    if cl.flags & flag::MASTER != 0 {
+        s.push('M');
+    }
+    if cl.subscriptions() > 0 {
+        s.push('P');
+    }
+    if cl.in_multi() {
+        s.push('x');
+    }
+    if cl.block.is_some() {
+        s.push('b');
+    }
+    if cl.flags & flag::DIRTY_EXEC != 0 {
+        s.push('d');
+    }
+    if cl.flags & flag::CLOSE_AFTER_REPLY != 0 {
+        s.push('c');
+    }
+    if cl.flags & flag::UNIX != 0 {
+        s.push('U');
+    }
+    if cl.flags & flag::NO_EVICT != 0 {
+        s.push('e');
+    }
+    if s.is_empty() {
+        s.push('N');
+    }
+    s
+}
+
+impl Client {
+    /// Its CLIENT LIST line, with Redis 7.0's fields.
+    pub fn info_line(&self, now: i64) -> String {
+        let cl = self;
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            cl.id,
+            cl.addr,
+            cl.laddr,
+            cl.id + 7,
+            String::from_utf8_lossy(cl.name.as_deref().unwrap_or(b"")),
+            (now - cl.created) / 1000,
+            (now - cl.last_interaction) / 1000,
+            flags_string(cl),
+            cl.db,
+            cl.channels.len(),
+            cl.patterns.len(),
+            if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
+            cl.qbuf,
+            1024usize.saturating_sub(cl.qbuf),
+            cl.outbox.held(),
+            cl.qbuf + cl.outbox.held() + 1024,
+            cl.last_cmd,
+            if cl.proto == Proto::Resp3 { 3 } else { 2 }
+        )
     }
 }
 

@@ -79,12 +79,12 @@ where
     let admit = {
         let mut eng = lock(&shared);
         eng.stats_mut().add(crate::stats::Counter::Connections, 1);
-        let maxclients = eng.cfg.int(P::maxclients) as usize;
+        let maxclients = eng.cfg().int(P::maxclients) as usize;
         if eng.clients().connected() >= maxclients {
             eng.stats_mut().add(crate::stats::Counter::Rejected, 1);
             Admit::Refuse(b"-ERR max number of clients reached\r\n")
-        } else if eng.cfg.bool(P::protected_mode)
-            && eng.cfg.str(P::requirepass).is_empty()
+        } else if eng.cfg().bool(P::protected_mode)
+            && eng.cfg().str(P::requirepass).is_empty()
             && !peer.local
         {
             Admit::Refuse(DENIED)
@@ -100,7 +100,7 @@ where
                 peer.unix,
                 now,
             );
-            cl.authenticated = eng.cfg.str(P::requirepass).is_empty();
+            cl.authenticated = eng.cfg().str(P::requirepass).is_empty();
             let ob = cl.outbox.clone();
 
             eng.clients_mut().insert(Box::new(cl));
@@ -259,7 +259,7 @@ where
                     .add(crate::stats::Counter::NetOut, out.len() as u64);
                 eng.stats_mut().add(crate::stats::Counter::Writes, 1);
             }
-            nagle = became_replica && eng.cfg.bool(P::repl_disable_tcp_nodelay);
+            nagle = became_replica && eng.cfg().bool(P::repl_disable_tcp_nodelay);
             refresh_limits(&eng, id, &mut limits, &mut qbuf_limit, &mut idle_timeout);
         }
         if nagle {
@@ -449,11 +449,11 @@ fn refresh_limits(
     qbuf_limit: &mut usize,
     idle_timeout: &mut u64,
 ) {
-    limits.max_bulk_len = eng.cfg.int(P::proto_max_bulk_len) as u64;
-    limits.auth_required = !eng.cfg.str(P::requirepass).is_empty()
+    limits.max_bulk_len = eng.cfg().int(P::proto_max_bulk_len) as u64;
+    limits.auth_required = !eng.cfg().str(P::requirepass).is_empty()
         && !eng.clients().get(id).is_some_and(|c| c.authenticated);
-    *qbuf_limit = eng.cfg.int(P::client_query_buffer_limit) as usize;
-    *idle_timeout = eng.cfg.int(P::timeout) as u64;
+    *qbuf_limit = eng.cfg().int(P::client_query_buffer_limit) as usize;
+    *idle_timeout = eng.cfg().int(P::timeout) as u64;
 }
 
 fn decode_all(

@@ -1,12 +1,18 @@
 //! The engine: everything behind the one lock.
 //!
-//! All databases, the client table, the replication stream, the blocking
-//! and pub/sub registries and the statistics live in one `Engine` behind one
-//! `std::sync::Mutex` (DESIGN.md, "Execution model"). A connection takes the
-//! lock once per batch of pipelined commands and runs them with
-//! `commands::dispatch::run_batch`; nothing awaits, and no socket I/O happens, under it.
-//! Because every write appends its propagated form to the stream while the
-//! lock is held, the stream's order is the execution order by construction.
+//! `Engine` composes the subsystems — the keyspace, the client table,
+//! pub/sub, replication, persistence, statistics — one private field each,
+//! with the configuration and the little that belongs to no subsystem (the
+//! command clock, the random source, the shutdown request). It has no
+//! public fields: callers reach a subsystem through its accessor and change
+//! it through the subsystem's methods (docs/DESIGN.md, "Layers").
+//!
+//! The engine sits behind one `parking_lot` mutex (DESIGN.md, "Execution
+//! model"). A connection takes the lock once per batch of pipelined
+//! commands and runs them with `commands::dispatch::run_batch`; nothing
+//! awaits, and no socket I/O happens, under it. Because every write appends
+//! its propagated form to the stream while the lock is held, the stream's
+//! order is the execution order by construction.
 
 use std::sync::Arc;
 
@@ -36,14 +42,14 @@ pub fn lock(shared: &Shared) -> parking_lot::MutexGuard<'_, Engine> {
 pub struct Engine {
     /// The engine's own handle, for work that runs outside the lock
     /// (background saves). Dangling in unit tests.
-    pub me: std::sync::Weak<EngineLock>,
+    me: std::sync::Weak<EngineLock>,
     /// Live configuration.
-    pub cfg: Config,
+    cfg: Config,
     /// An LFU maxmemory-policy is set (cached: read on every key access).
-    pub lfu_mode: bool,
+    lfu_mode: bool,
     /// client-output-buffer-limit, parsed (cached: read on every write fed
     /// to replicas and every message published): normal, replica, pubsub.
-    pub buf_limits: [crate::config::BufLimit; 3],
+    buf_limits: [crate::config::BufLimit; 3],
     /// The databases and their WATCH, blocking and expiry registries.
     keyspace: Keyspace,
     /// Replication: ids, offsets, the stream, replicas, the master link.
@@ -53,23 +59,31 @@ pub struct Engine {
     /// Connected clients.
     clients: crate::clients::Clients,
     /// Server start (ms).
-    pub start_ms: i64,
+    start_ms: i64,
     /// Random source for RANDOMKEY, SPOP, …
-    pub rng: SmallRng,
+    rng: SmallRng,
     /// Set (by [`Engine::request_shutdown`]) to ask the server to shut down.
-    pub shutdown: Option<ShutdownReq>,
+    shutdown: Option<ShutdownReq>,
     /// Woken when `shutdown` is set.
-    pub shutdown_wake: Arc<tokio::sync::Notify>,
+    shutdown_wake: Arc<tokio::sync::Notify>,
     /// The `now` of the command being run, in ms.
-    pub now: i64,
+    now: i64,
     /// Pub/sub subscriptions and keyspace-event classes.
-    pub pubsub: crate::pubsub::PubSub,
+    pubsub: crate::pubsub::PubSub,
     /// Set while re-running a blocked client's command: Some(true) once the
     /// command asked to block again.
-    pub reexec: Option<bool>,
+    reexec: Option<bool>,
+    /// Starts the task that drives a new link with a master
+    /// (`crate::link::start`, installed by the server at start-up; none in
+    /// unit tests).
+    link_driver: Option<LinkDriver>,
     /// Persistence: saves, loads, the dirty counter.
-    persist: crate::persist::Persistence,
+    persist: crate::persist::state::Persistence,
 }
+
+/// Starts the task driving the link with our master of a given
+/// generation; returns its handle, to abort it when the link is retired.
+pub type LinkDriver = fn(Shared, u64) -> Option<tokio::task::AbortHandle>;
 
 /// A shutdown request from SHUTDOWN or a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,8 +114,9 @@ impl Engine {
             reexec: None,
             keyspace: Keyspace::new(ndb),
             repl: crate::repl::Replication::new(now / 1000),
-            persist: crate::persist::Persistence::new(now / 1000),
+            persist: crate::persist::state::Persistence::new(now / 1000),
             clients: Default::default(),
+            link_driver: None,
         }
     }
 
@@ -196,6 +211,138 @@ impl Engine {
         std::hint::black_box(found);
     }
 
+    /// The engine's own handle, for work that runs outside the lock
+    /// (background saves, the replica's link task); None in unit tests.
+    pub fn handle(&self) -> Option<Shared> {
+        self.me.upgrade()
+    }
+
+    /// Give the engine its own handle, once it is shared.
+    pub fn set_handle(&mut self, me: std::sync::Weak<EngineLock>) {
+        self.me = me;
+    }
+
+    /// Install what starts a link's task when this node becomes a replica.
+    pub fn set_link_driver(&mut self, start: LinkDriver) {
+        self.link_driver = Some(start);
+    }
+
+    /// What starts a link's task, once the server installed it.
+    pub fn link_driver(&self) -> Option<LinkDriver> {
+        self.link_driver
+    }
+
+    /// The live configuration.
+    #[inline]
+    pub fn cfg(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The live configuration, to change; the caller then reports each
+    /// changed directive with [`Engine::config_changed`].
+    pub fn cfg_mut(&mut self) -> &mut Config {
+        &mut self.cfg
+    }
+
+    /// A directive changed: refresh what is cached from it (read on hot
+    /// paths: the LFU switch, output-buffer limits, keyspace-event flags).
+    pub fn config_changed(&mut self, name: &str) {
+        match name {
+            "maxmemory-policy" => {
+                self.lfu_mode = self.cfg.str(P::maxmemory_policy).contains("lfu");
+            }
+            "client-output-buffer-limit" => {
+                self.buf_limits =
+                    crate::config::buffer_limits(self.cfg.str(P::client_output_buffer_limit));
+            }
+            "notify-keyspace-events" => {
+                let flags = crate::config::notify_flags(self.cfg.str(P::notify_keyspace_events))
+                    .unwrap_or(0);
+                self.pubsub.set_notify_flags(flags);
+            }
+            _ => {}
+        }
+    }
+
+    /// client-output-buffer-limit for a class: 0 normal, 1 replica,
+    /// 2 pubsub.
+    #[inline]
+    pub fn buf_limit(&self, class: usize) -> crate::config::BufLimit {
+        self.buf_limits[class]
+    }
+
+    /// When the server started (ms).
+    pub fn start_ms(&self) -> i64 {
+        self.start_ms
+    }
+
+    /// The time of the command being run (ms): one clock read per batch.
+    #[inline]
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Read the clock for what runs next.
+    #[inline]
+    pub fn set_now(&mut self, ms: i64) {
+        self.now = ms;
+    }
+
+    /// The random source (RANDOMKEY, SPOP, LFU counters, …).
+    pub fn rng(&mut self) -> &mut SmallRng {
+        &mut self.rng
+    }
+
+    /// Pub/sub.
+    pub fn pubsub(&self) -> &crate::pubsub::PubSub {
+        &self.pubsub
+    }
+
+    /// Pub/sub, to change.
+    pub fn pubsub_mut(&mut self) -> &mut crate::pubsub::PubSub {
+        &mut self.pubsub
+    }
+
+    /// A blocked client's command is about to be re-run.
+    pub fn begin_rerun(&mut self) {
+        self.reexec = Some(false);
+    }
+
+    /// Whether a blocked client's command is being re-run.
+    pub fn rerunning(&self) -> bool {
+        self.reexec.is_some()
+    }
+
+    /// The re-run command found nothing and blocks again.
+    pub fn block_again(&mut self) {
+        self.reexec = Some(true);
+    }
+
+    /// Whether the re-run command blocked again.
+    pub fn blocked_again(&self) -> bool {
+        self.reexec == Some(true)
+    }
+
+    /// The re-run is over.
+    pub fn end_rerun(&mut self) {
+        self.reexec = None;
+    }
+
+    /// The shutdown asked for, if any.
+    pub fn shutdown_requested(&self) -> Option<ShutdownReq> {
+        self.shutdown
+    }
+
+    /// SHUTDOWN ABORT.
+    pub fn cancel_shutdown(&mut self) {
+        self.shutdown = None;
+    }
+
+    /// Woken when a shutdown is requested.
+    pub fn shutdown_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.shutdown_wake.clone()
+    }
+
     /// The keyspace.
     #[inline]
     pub fn keyspace(&self) -> &Keyspace {
@@ -235,12 +382,12 @@ impl Engine {
     }
 
     /// Persistence.
-    pub fn persist(&self) -> &crate::persist::Persistence {
+    pub fn persist(&self) -> &crate::persist::state::Persistence {
         &self.persist
     }
 
     /// Persistence, to change.
-    pub fn persist_mut(&mut self) -> &mut crate::persist::Persistence {
+    pub fn persist_mut(&mut self) -> &mut crate::persist::state::Persistence {
         &mut self.persist
     }
 
@@ -273,76 +420,10 @@ impl Engine {
         self.repl.master_link_up()
     }
 
-    /// Write a command to the replication stream as it is, with no SELECT
-    /// (the master's PING to its replicas).
-    pub fn propagate_raw(&mut self, argv: &[&[u8]]) {
-        crate::repl::feed::feed_raw(self, argv);
-    }
-
-    // ---- keyspace access with expiry -------------------------------------
-
-    /// Delete a key if it is logically expired. Returns true when the key is
-    /// (now) absent for the caller. On a replica the key is never deleted
-    /// by our own clock; it just reads as missing (except for the master
-    /// link, which must see it).
-    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], from_master: bool) -> bool {
-        let now = self.now;
-        let Some(e) = self.keyspace.db(db).get(key) else {
-            return true;
-        };
-        if !e.is_expired(now) {
-            return false;
-        }
-        if self.is_replica() {
-            return !from_master;
-        }
-        if self.expiry_paused() {
-            // Logically expired, deleted once the pause is over (a
-            // deletion would be a write).
-            return true;
-        }
-        self.delete_expired(db, key);
-        true
-    }
-
-    /// As a replica, delete the keys its own clients gave a TTL that has
-    /// passed (Redis's expireSlaveKeys, run from the cron): the master
-    /// knows nothing of them.
-    pub fn expire_replica_keys(&mut self) {
-        let now = self.now;
-        for (db, key) in self.keyspace.expired_replica_keys(now) {
-            self.delete_expired(db, &key);
-        }
-    }
-
     /// CLIENT PAUSE (WRITE or ALL) also holds expiry, active and passive,
     /// as Redis's checkClientPauseTimeoutAndReturnIfPaused.
     pub fn expiry_paused(&self) -> bool {
         self.clients.pause().until > self.now
-    }
-
-    /// Remove an expired key and propagate its deletion, as Redis's
-    /// `deleteExpiredKeyAndPropagate`.
-    pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
-        if self.keyspace.db_mut(db).remove(key).is_none() {
-            return;
-        }
-        self.stats_mut().add(crate::stats::Counter::ExpiredKeys, 1);
-        let cmd: &[u8] = if self.cfg.bool(P::lazyfree_lazy_expire) {
-            b"UNLINK"
-        } else {
-            b"DEL"
-        };
-        self.propagate(db, &[cmd, key]);
-        self.notify_keyspace(crate::config::notify::EXPIRED, "expired", db, key);
-        self.keyspace.touch_watched(db, key);
-    }
-
-    /// Append a command to the replication stream (and MONITORs see it
-    /// before execution, elsewhere). Without a backlog or replicas nothing is
-    /// kept, as in Redis.
-    pub fn propagate(&mut self, db: usize, argv: &[&[u8]]) {
-        crate::repl::feed::feed(self, db, argv);
     }
 
     /// Whether anything would receive propagated writes now (a backlog, or

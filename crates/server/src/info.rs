@@ -9,8 +9,7 @@ use crate::config::P;
 use crate::engine::Engine;
 use crate::keyspace::{Entry, Value};
 
-/// The Redis version whose behaviour we follow, reported as redis_version.
-pub const REDIS_VERSION: &str = "7.0.15";
+pub use crate::REDIS_VERSION;
 
 /// This server's run id (40 hex digits, new at each start).
 pub fn run_id() -> &'static str {
@@ -148,14 +147,14 @@ pub fn render(eng: &Engine, me: &Client, req: &[String]) -> String {
 }
 
 fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
-    let now = eng.now.max(crate::clock::now_ms());
+    let now = eng.now().max(crate::clock::now_ms());
     macro_rules! f {
         ($($arg:tt)*) => {{ let _ = write!(s, $($arg)*); s.push_str("\r\n"); }};
     }
     match name {
         "server" => {
             s.push_str("# Server\r\n");
-            let uptime = (now - eng.start_ms) / 1000;
+            let uptime = (now - eng.start_ms()) / 1000;
             f!("redis_version:{REDIS_VERSION}");
             f!("redis_git_sha1:00000000");
             f!("redis_git_dirty:0");
@@ -170,12 +169,12 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("process_id:{}", std::process::id());
             f!("process_supervised:no");
             f!("run_id:{}", run_id());
-            f!("tcp_port:{}", eng.cfg.int(P::port));
+            f!("tcp_port:{}", eng.cfg().int(P::port));
             f!("server_time_usec:{}", crate::clock::now_us());
             f!("uptime_in_seconds:{uptime}");
             f!("uptime_in_days:{}", uptime / 86400);
-            f!("hz:{}", eng.cfg.int(P::hz));
-            f!("configured_hz:{}", eng.cfg.int(P::hz));
+            f!("hz:{}", eng.cfg().int(P::hz));
+            f!("configured_hz:{}", eng.cfg().int(P::hz));
             f!("lru_clock:{}", eng.lru_seconds());
             f!(
                 "executable:{}",
@@ -185,7 +184,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             );
             f!(
                 "config_file:{}",
-                eng.cfg
+                eng.cfg()
                     .file
                     .as_ref()
                     .map(|p| p.display().to_string())
@@ -198,7 +197,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             s.push_str("# Clients\r\n");
             f!("connected_clients:{}", eng.clients().connected());
             f!("cluster_connections:0");
-            f!("maxclients:{}", eng.cfg.int(P::maxclients));
+            f!("maxclients:{}", eng.cfg().int(P::maxclients));
             f!("client_recent_max_input_buffer:{}", me.qbuf);
             f!(
                 "client_recent_max_output_buffer:{}",
@@ -228,7 +227,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             let peak = crate::alloc::peak() as u64;
             let rss = rss_bytes() as u64;
             let startup = crate::alloc::startup_allocated() as u64;
-            let maxmem = eng.cfg.int(P::maxmemory) as u64;
+            let maxmem = eng.cfg().int(P::maxmemory) as u64;
             let repl = crate::repl::feed::replication_memory(eng);
             let clients_normal = client_memory(eng, me);
             let overhead = startup + repl.backlog + repl.replicas + clients_normal;
@@ -277,7 +276,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("used_memory_scripts_human:184B");
             f!("maxmemory:{maxmem}");
             f!("maxmemory_human:{}", human(maxmem));
-            f!("maxmemory_policy:{}", eng.cfg.str(P::maxmemory_policy));
+            f!("maxmemory_policy:{}", eng.cfg().str(P::maxmemory_policy));
             f!("allocator_frag_ratio:1.00");
             f!("allocator_frag_bytes:0");
             f!("allocator_rss_ratio:1.00");
@@ -373,8 +372,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("current_eviction_exceeded_time:0");
             f!("keyspace_hits:{}", st.hits);
             f!("keyspace_misses:{}", st.misses);
-            f!("pubsub_channels:{}", eng.pubsub.channel_count());
-            f!("pubsub_patterns:{}", eng.pubsub.pattern_count());
+            f!("pubsub_channels:{}", eng.pubsub().channel_count());
+            f!("pubsub_patterns:{}", eng.pubsub().pattern_count());
             f!("pubsubshard_channels:0");
             f!("latest_fork_usec:0");
             f!("total_forks:0");
@@ -522,8 +521,8 @@ mod tests {
     fn replication_buffer_memory_is_the_backlog_without_replicas() {
         let mut h = Harness::new();
         let c = h.client();
-        let size = crate::repl::backlog_size(&h.eng) as u64;
-        crate::repl::start_backlog(&mut h.eng, 0);
+        let size = crate::repl::master::backlog_size(&h.eng) as u64;
+        crate::repl::master::start_backlog(&mut h.eng, 0);
         for _ in 0..64 {
             crate::repl::master::feed_replicas(&mut h.eng, &[b'x'; 50_000]);
         }

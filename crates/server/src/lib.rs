@@ -1,9 +1,11 @@
 //! relica: a Redis-compatible data server built around Redis replication.
 //!
-//! The binary (`main.rs`) is a thin shell around this library; the modules
-//! follow the plan in STYLE.md ("Layout"). Pure data structures live in
-//! `types`, the keyspace in `keyspace`, command handlers in `commands`, and
-//! everything behind the one lock in `engine`.
+//! The binary (`main.rs`) is a thin shell around this library. The modules
+//! are layered (docs/DESIGN.md, "Layers"): connections (`server`, `conn`,
+//! `link`) → dispatch (`commands::dispatch`, `blocking`) → command families
+//! (`commands`) → the engine (`engine`, one lock) and its subsystems
+//! (`keyspace`, `clients`, `pubsub`, `repl`, `persist`, `stats`) → data
+//! types (`types`, `util`, `config`). `tests/it/layers.rs` keeps it so.
 
 // Style lints that fight Redis-shaped code (parity checks on argument
 // counts, DEBUG PROTOCOL's literal 3.141); correctness lints stay on.
@@ -17,6 +19,10 @@
     clippy::unnecessary_to_owned
 )]
 
+/// The Redis version whose behaviour we follow, reported as redis_version
+/// (INFO, HELLO, LOLWUT) and written as the RDB's `redis-ver`.
+pub const REDIS_VERSION: &str = "7.0.15";
+
 pub mod alloc;
 pub mod blocking;
 pub mod client;
@@ -29,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod info;
 pub mod keyspace;
+pub mod link;
 pub mod log;
 pub mod persist;
 pub mod pubsub;

@@ -108,7 +108,7 @@ fn main() -> anyhow::Result<()> {
     let engine = engine::Engine::new(cfg);
     tracing::info!("Server initialized");
     let shared = Arc::new(engine::EngineLock::new(engine));
-    shared.lock().me = Arc::downgrade(&shared);
+    shared.lock().set_handle(Arc::downgrade(&shared));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
         .on_thread_park(relica_server::util::park::before_park)

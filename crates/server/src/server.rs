@@ -48,14 +48,15 @@ async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
 
 /// Run the server until shutdown. Returns the exit code.
 pub async fn run(shared: Shared) -> i32 {
+    lock(&shared).set_link_driver(crate::link::start);
     let (bind, port, unixsocket, perm, pidfile) = {
         let e = lock(&shared);
         (
-            e.cfg.str(P::bind).to_string(),
-            e.cfg.int(P::port) as u16,
-            e.cfg.str(P::unixsocket).to_string(),
-            e.cfg.str(P::unixsocketperm).to_string(),
-            e.cfg.str(P::pidfile).to_string(),
+            e.cfg().str(P::bind).to_string(),
+            e.cfg().int(P::port) as u16,
+            e.cfg().str(P::unixsocket).to_string(),
+            e.cfg().str(P::unixsocketperm).to_string(),
+            e.cfg().str(P::pidfile).to_string(),
         )
     };
     let startup_load = match crate::persist::load::open_startup(&shared) {
@@ -163,7 +164,7 @@ async fn wait_for_shutdown(shared: &Shared) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();
-    let wake = lock(shared).shutdown_wake.clone();
+    let wake = lock(shared).shutdown_wake();
     loop {
         tokio::select! {
             _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
@@ -177,7 +178,7 @@ async fn wait_for_shutdown(shared: &Shared) {
                 return;
             }
             _ = wake.notified() => {
-                if lock(shared).shutdown.is_some() {
+                if lock(shared).shutdown_requested().is_some() {
                     return;
                 }
             }
@@ -188,11 +189,11 @@ async fn wait_for_shutdown(shared: &Shared) {
 fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
     let mut e = lock(shared);
     let req = e
-        .shutdown
+        .shutdown_requested()
         .unwrap_or(crate::engine::ShutdownReq { save: None });
     let want_save = match req.save {
         Some(s) => s,
-        None => !crate::config::save_points(e.cfg.str(P::save)).is_empty(),
+        None => !crate::config::save_points(e.cfg().str(P::save)).is_empty(),
     };
     if e.persist().saving() {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
@@ -221,12 +222,12 @@ async fn cron(shared: Shared) {
     let mut last_sample = 0i64;
     let mut last_repl_cron = 0i64;
     loop {
-        let hz = lock(&shared).cfg.int(P::hz).clamp(1, 500);
+        let hz = lock(&shared).cfg().int(P::hz).clamp(1, 500);
         tokio::time::sleep(Duration::from_millis((1000 / hz) as u64)).await;
         let now = crate::clock::now_ms();
         {
             let mut e = lock(&shared);
-            e.now = now;
+            e.set_now(now);
             if now - last_sample >= 100 {
                 e.stats_mut().sample_ops(now);
                 last_sample = now;
@@ -235,11 +236,12 @@ async fn cron(shared: Shared) {
             // Redis's databasesCron: a master expires keys actively (below),
             // a replica only those its own clients gave a TTL.
             if e.keyspace().active_expire() && e.is_replica() {
-                e.expire_replica_keys();
+                crate::keyspace::expire::expire_replica_keys(&mut e);
             }
             crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;
+                crate::repl::failover::update_failover(&mut e);
                 crate::repl::master::cron(&mut e);
                 enforce_output_limits(&e, now);
             }
@@ -263,9 +265,9 @@ fn enforce_output_limits(e: &crate::engine::Engine, now: i64) {
         let limit = if replica {
             replica_limit
         } else if c.subscriptions() > 0 {
-            e.buf_limits[2]
+            e.buf_limit(2)
         } else {
-            e.buf_limits[0]
+            e.buf_limit(0)
         };
         if c.outbox.enforce_limit(limit, now) {
             if replica {
@@ -291,7 +293,7 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
     loop {
         let mut e = lock(shared);
         let now = crate::clock::now_ms();
-        e.now = now;
+        e.set_now(now);
         if !e.keyspace().active_expire() || e.is_replica() || e.expiry_paused() {
             return;
         }
@@ -319,7 +321,7 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
             e.keyspace().db(db).expired_in_segment(seg, now, &mut keys);
             expired += keys.len();
             for k in &keys {
-                e.delete_expired(db, k);
+                crate::keyspace::expire::delete_expired(&mut e, db, k);
             }
             seg += 1;
             if seg >= NSEG {

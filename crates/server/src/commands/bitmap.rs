@@ -106,7 +106,7 @@ fn max_bytes(c: &Ctx) -> Option<u64> {
     if c.from_master {
         None
     } else {
-        Some(c.eng.cfg.int(P::proto_max_bulk_len).max(0) as u64)
+        Some(c.eng.cfg().int(P::proto_max_bulk_len).max(0) as u64)
     }
 }
 

@@ -268,14 +268,14 @@ fn reset(c: &mut Ctx) -> CmdResult {
     c.cl.proto = Proto::Resp2;
     c.cl.db = 0;
     c.cl.name = None;
-    c.cl.authenticated = c.eng.cfg.str(P::requirepass).is_empty();
+    c.cl.authenticated = c.eng.cfg().str(P::requirepass).is_empty();
     c.simple("RESET");
     Ok(())
 }
 
 /// Check credentials against `requirepass` for the `default` user.
 fn check_auth(eng: &Engine, user: &[u8], pass: &[u8]) -> CmdResult {
-    let rp = eng.cfg.str(P::requirepass);
+    let rp = eng.cfg().str(P::requirepass);
     if user == b"default" && (rp.is_empty() || rp.as_bytes() == pass) {
         Ok(())
     } else {
@@ -290,7 +290,7 @@ fn auth(c: &mut Ctx) -> CmdResult {
     let (user, pass) = if c.args.len() == 3 {
         (c.args[1].clone(), c.args[2].clone())
     } else {
-        if c.eng.cfg.str(P::requirepass).is_empty() {
+        if c.eng.cfg().str(P::requirepass).is_empty() {
             return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
         }
         (bytes::Bytes::from_static(b"default"), c.args[1].clone())
@@ -335,7 +335,7 @@ fn hello(c: &mut Ctx) -> CmdResult {
             )));
         }
     }
-    if !c.cl.authenticated && !c.eng.cfg.str(P::requirepass).is_empty() {
+    if !c.cl.authenticated && !c.eng.cfg().str(P::requirepass).is_empty() {
         return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
     }
     if let Some(n) = setname {
@@ -407,71 +407,6 @@ fn client_getname(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// The `flags=` letters of CLIENT LIST.
-fn flags_string(cl: &Client) -> String {
-    let mut s = String::new();
-    if cl.flags & flag::REPLICA != 0 {
-        if cl.flags & flag::MONITOR != 0 {
-            s.push('O');
-        } else {
-            s.push('S');
-        }
-    }
-    if cl.flags & flag::MASTER != 0 {
-        s.push('M');
-    }
-    if cl.subscriptions() > 0 {
-        s.push('P');
-    }
-    if cl.in_multi() {
-        s.push('x');
-    }
-    if cl.block.is_some() {
-        s.push('b');
-    }
-    if cl.flags & flag::DIRTY_EXEC != 0 {
-        s.push('d');
-    }
-    if cl.flags & flag::CLOSE_AFTER_REPLY != 0 {
-        s.push('c');
-    }
-    if cl.flags & flag::UNIX != 0 {
-        s.push('U');
-    }
-    if cl.flags & flag::NO_EVICT != 0 {
-        s.push('e');
-    }
-    if s.is_empty() {
-        s.push('N');
-    }
-    s
-}
-
-/// One CLIENT LIST line, with Redis 7.0's fields.
-pub fn client_line(cl: &Client, now: i64) -> String {
-    format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
-        cl.id,
-        cl.addr,
-        cl.laddr,
-        cl.id + 7,
-        String::from_utf8_lossy(cl.name.as_deref().unwrap_or(b"")),
-        (now - cl.created) / 1000,
-        (now - cl.last_interaction) / 1000,
-        flags_string(cl),
-        cl.db,
-        cl.channels.len(),
-        cl.patterns.len(),
-        if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
-        cl.qbuf,
-        1024usize.saturating_sub(cl.qbuf),
-        cl.outbox.held(),
-        cl.qbuf + cl.outbox.held() + 1024,
-        cl.last_cmd,
-        if cl.proto == Proto::Resp3 { 3 } else { 2 }
-    )
-}
-
 fn client_type_matches(cl: &Client, t: &[u8]) -> CmdResult<bool> {
     Ok(if eq(t, "normal") {
         cl.flags & (flag::REPLICA | flag::MASTER) == 0 && cl.subscriptions() == 0
@@ -528,7 +463,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
                 continue;
             }
         }
-        text.push_str(&client_line(cl, now));
+        text.push_str(&cl.info_line(now));
         text.push('\n');
     }
     c.verbatim(text.as_bytes());
@@ -536,7 +471,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
 }
 
 fn client_info(c: &mut Ctx) -> CmdResult {
-    let mut line = client_line(c.cl, c.now());
+    let mut line = c.cl.info_line(c.now());
     line.push('\n');
     c.verbatim(line.as_bytes());
     Ok(())
@@ -666,7 +601,7 @@ fn client_pause(c: &mut Ctx) -> CmdResult {
     }
     let until = c.now() + ms;
     // A longer or stricter pause wins, as Redis's pauseClients.
-    let now = c.eng.now;
+    let now = c.eng.now();
     c.eng.clients_mut().pause_until(until, write_only, now);
     c.ok();
     Ok(())

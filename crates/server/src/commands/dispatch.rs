@@ -27,9 +27,9 @@ pub fn run_batch(
     let mut n = 0;
     // One time for the batch, as Redis caches its clock per event-loop
     // iteration.
-    eng.now = crate::clock::now_ms();
+    eng.set_now(crate::clock::now_ms());
     eng.stats_mut().flush_timing();
-    cl.last_interaction = eng.now;
+    cl.last_interaction = eng.now();
     if batch.len() > 1 {
         eng.warm_keys(cl.db, batch);
     }
@@ -85,7 +85,7 @@ fn replica_replied(eng: &Engine, cl: &mut Client, reply: &[u8]) {
     tracing::warn!(
         "Replica generated a reply to command '{}', disconnecting it: {}",
         cl.last_cmd,
-        super::conn::client_line(cl, eng.now)
+        cl.info_line(eng.now())
     );
     cl.outbox.kill();
 }
@@ -156,7 +156,7 @@ pub fn execute_from(
             }
         }
     }
-    if parent.is_some_and(|p| p.name == "debug") && !eng.cfg.debug_allowed(cl.local) {
+    if parent.is_some_and(|p| p.name == "debug") && !eng.cfg().debug_allowed(cl.local) {
         write_error(eng, out, &CmdError::fixed("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
         return;
     }
@@ -165,7 +165,7 @@ pub fn execute_from(
         write_error(eng, out, &CmdError::arity(&full_name(parent, spec)));
         return;
     }
-    let requirepass = !eng.cfg.str(P::requirepass).is_empty();
+    let requirepass = !eng.cfg().str(P::requirepass).is_empty();
     if requirepass && !cl.authenticated && spec.flags & f::NO_AUTH == 0 {
         flag_transaction(cl);
         write_error(eng, out, &CmdError::fixed(NOAUTH));
@@ -204,7 +204,7 @@ pub fn execute_from(
         );
         return;
     }
-    if is_write && !from_master && eng.is_replica() && eng.cfg.bool(P::replica_read_only) {
+    if is_write && !from_master && eng.is_replica() && eng.cfg().bool(P::replica_read_only) {
         flag_transaction(cl);
         write_error(eng, out, &CmdError::fixed(crate::error::READONLY_REPLICA));
         return;
@@ -343,7 +343,7 @@ pub fn call(
                 let nested = (cmds.len() > 1).then(|| crate::repl::feed::begin_unit(eng));
                 for c in cmds {
                     let v: Vec<&[u8]> = c.iter().map(|a| a.as_slice()).collect();
-                    eng.propagate(db_before, &v);
+                    crate::repl::feed::feed(eng, db_before, &v);
                 }
                 if let Some(n) = nested {
                     crate::repl::feed::end_unit(eng, n);
@@ -351,7 +351,7 @@ pub fn call(
             }
             None => {
                 let v: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
-                eng.propagate(db_before, &v);
+                crate::repl::feed::feed(eng, db_before, &v);
             }
         }
     }

@@ -453,10 +453,10 @@ fn hincrbyfloat(c: &mut Ctx) -> CmdResult {
         Some(_) => {}
     }
     let cur = current_value(c, &key, &field)?;
-    let text = num::incr_by_float(cur.as_deref(), &incr).map_err(|e| match e {
-        num::IncrFloatError::BadCurrent => CmdError::fixed(HASH_NOT_FLOAT),
-        num::IncrFloatError::BadIncrement => CmdError::fixed(NOT_FLOAT),
-        num::IncrFloatError::NanOrInf => CmdError::fixed(RESULT_NAN_INF),
+    let text = crate::util::ldouble::incr_by_float(cur.as_deref(), &incr).map_err(|e| match e {
+        crate::util::ldouble::IncrFloatError::BadCurrent => CmdError::fixed(HASH_NOT_FLOAT),
+        crate::util::ldouble::IncrFloatError::BadIncrement => CmdError::fixed(NOT_FLOAT),
+        crate::util::ldouble::IncrFloatError::NanOrInf => CmdError::fixed(RESULT_NAN_INF),
     })?;
     let limits = c.hash_limits();
     hash_or_create(c, &key)?.set(&field, text.as_bytes(), &limits);

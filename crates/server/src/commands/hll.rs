@@ -84,7 +84,7 @@ fn hll_err(e: HllError) -> CmdError {
 }
 
 fn sparse_max_bytes(c: &Ctx) -> usize {
-    c.eng.cfg.int(P::hll_sparse_max_bytes).max(0) as usize
+    c.eng.cfg().int(P::hll_sparse_max_bytes).max(0) as usize
 }
 
 /// Redis's `isHLLObjectOrReply`: WRONGTYPE for other types, the HLL
@@ -170,7 +170,7 @@ fn pfcount(c: &mut Ctx) -> CmdResult {
         c.dirty(1);
         if !c.eng.is_replica() {
             let argv: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
-            c.eng.propagate(db, &argv);
+            crate::repl::feed::feed(c.eng, db, &argv);
         }
     }
     c.int(count.cardinality as i64);
@@ -425,7 +425,7 @@ mod tests {
         h.run(&["PFADD", "h", "a"]);
         // On a replica the local cache update is not fed to sub-replicas.
         h.eng
-            .cfg
+            .cfg_mut()
             .set_from_words("replicaof", &[b"127.0.0.1".to_vec(), b"1".to_vec()])
             .expect("replicaof");
         assert!(h.eng.is_replica());

@@ -406,7 +406,7 @@ fn copy(c: &mut Ctx) -> CmdResult {
         return Ok(());
     };
     let (value, expire) = (e.value.clone(), e.expire());
-    let dst_exists = !c.eng.expire_if_needed(dstdb, &dst, c.from_master);
+    let dst_exists = !crate::keyspace::expire::expire_if_needed(c.eng, dstdb, &dst, c.from_master);
     if dst_exists {
         if !replace {
             c.int(0);
@@ -439,7 +439,7 @@ fn move_(c: &mut Ctx) -> CmdResult {
         c.int(0);
         return Ok(());
     }
-    if !c.eng.expire_if_needed(dstdb, &k, c.from_master) {
+    if !crate::keyspace::expire::expire_if_needed(c.eng, dstdb, &k, c.from_master) {
         c.int(0);
         return Ok(());
     }
@@ -562,7 +562,7 @@ fn scan(c: &mut Ctx) -> CmdResult {
                 continue;
             }
         }
-        if c.eng.expire_if_needed(db, &k, c.from_master) {
+        if crate::keyspace::expire::expire_if_needed(c.eng, db, &k, c.from_master) {
             continue;
         }
         if let Some(t) = o.kind {
@@ -606,7 +606,7 @@ fn randomkey(c: &mut Ctx) -> CmdResult {
                 }
                 continue;
             }
-            c.eng.delete_expired(db, &k);
+            crate::keyspace::expire::delete_expired(c.eng, db, &k);
             continue;
         }
         c.bulk(&k);
@@ -681,7 +681,7 @@ fn expire_generic(c: &mut Ctx, basetime: i64, unit_secs: bool) -> CmdResult {
     if when <= c.now() && !c.eng.persist().loading() && !c.from_master {
         // Already expired: delete now and propagate the deletion.
         c.eng.keyspace_mut().db_mut(db).remove(&k);
-        let verb: &[u8] = if c.eng.cfg.bool(P::lazyfree_lazy_expire) {
+        let verb: &[u8] = if c.eng.cfg().bool(P::lazyfree_lazy_expire) {
             b"UNLINK"
         } else {
             b"DEL"
@@ -784,7 +784,7 @@ fn persist(c: &mut Ctx) -> CmdResult {
 }
 
 fn lfu_policy(c: &Ctx) -> bool {
-    c.eng.cfg.str(P::maxmemory_policy).contains("lfu")
+    c.eng.cfg().str(P::maxmemory_policy).contains("lfu")
 }
 
 fn object_encoding(c: &mut Ctx) -> CmdResult {
@@ -800,7 +800,7 @@ fn object_freq(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
     let db = c.cl.db;
     // FREQ must not count its own access.
-    if c.eng.expire_if_needed(db, &k, c.from_master) {
+    if crate::keyspace::expire::expire_if_needed(c.eng, db, &k, c.from_master) {
         c.null();
         return Ok(());
     }
@@ -817,7 +817,7 @@ fn object_idletime(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
     let db = c.cl.db;
     // IDLETIME must not refresh the access time it reports.
-    if c.eng.expire_if_needed(db, &k, c.from_master) {
+    if crate::keyspace::expire::expire_if_needed(c.eng, db, &k, c.from_master) {
         c.null();
         return Ok(());
     }

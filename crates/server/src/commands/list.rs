@@ -555,7 +555,7 @@ fn lmpop(c: &mut Ctx) -> CmdResult {
 /// (`[key, [elements]]`, propagated as LPOP/RPOP key n). Returns false when
 /// every key was empty.
 fn pop_first_ready(c: &mut Ctx, keys: &[Bytes], end: End, count: Option<usize>) -> CmdResult<bool> {
-    let rerun = c.eng.reexec.is_some();
+    let rerun = c.eng.rerunning();
     for key in keys {
         match poppable_len(c, key, rerun)? {
             None | Some(0) => continue,
@@ -893,7 +893,7 @@ fn blocking_move(
     rpoplpush: bool,
 ) -> CmdResult {
     let (src, dst) = (c.args[1].clone(), c.args[2].clone());
-    let rerun = c.eng.reexec.is_some();
+    let rerun = c.eng.rerunning();
     match poppable_len(c, &src, rerun)? {
         None | Some(0) => {
             // Inside MULTI a null bulk, but a timeout answers with a null

@@ -299,7 +299,7 @@ impl<'a> Ctx<'a> {
     /// Current time of the command (ms).
     #[inline]
     pub fn now(&self) -> i64 {
-        self.eng.now
+        self.eng.now()
     }
 
     /// The selected database.
@@ -379,7 +379,7 @@ impl<'a> Ctx<'a> {
     /// Look a key up for writing: lazy expiry, no stats.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.cl.db;
-        if self.eng.expire_if_needed(db, key, self.from_master) {
+        if crate::keyspace::expire::expire_if_needed(self.eng, db, key, self.from_master) {
             // A writable replica's own write deletes the expired key it
             // found (Redis's force_delete_expired for LOOKUP_WRITE); a
             // read-only replica's (PFCOUNT's cache) only reads it as gone.
@@ -388,9 +388,9 @@ impl<'a> Ctx<'a> {
                 .keyspace()
                 .db(db)
                 .get(key)
-                .is_some_and(|e| e.is_expired(self.eng.now));
-            if expired && !self.eng.cfg.bool(P::replica_read_only) {
-                self.eng.delete_expired(db, key);
+                .is_some_and(|e| e.is_expired(self.eng.now()));
+            if expired && !self.eng.cfg().bool(P::replica_read_only) {
+                crate::keyspace::expire::delete_expired(self.eng, db, key);
             }
             return None;
         }
@@ -400,7 +400,7 @@ impl<'a> Ctx<'a> {
     /// Whether a key exists (with lazy expiry, no stats).
     pub fn exists(&mut self, key: &[u8]) -> bool {
         let db = self.cl.db;
-        !self.eng.expire_if_needed(db, key, self.from_master)
+        !crate::keyspace::expire::expire_if_needed(self.eng, db, key, self.from_master)
     }
 
     /// Read a string value: None when missing, WRONGTYPE for other types.
@@ -477,23 +477,23 @@ impl<'a> Ctx<'a> {
     /// `hash-max-listpack-*` as they are now.
     pub fn hash_limits(&self) -> crate::types::hash::HashLimits {
         crate::types::hash::HashLimits {
-            max_listpack_entries: self.eng.cfg.int(P::hash_max_listpack_entries) as usize,
-            max_listpack_value: self.eng.cfg.int(P::hash_max_listpack_value) as usize,
+            max_listpack_entries: self.eng.cfg().int(P::hash_max_listpack_entries) as usize,
+            max_listpack_value: self.eng.cfg().int(P::hash_max_listpack_value) as usize,
         }
     }
 
     /// `set-max-intset-entries` as it is now.
     pub fn set_limits(&self) -> crate::types::set::SetLimits {
         crate::types::set::SetLimits {
-            max_intset_entries: self.eng.cfg.int(P::set_max_intset_entries) as usize,
+            max_intset_entries: self.eng.cfg().int(P::set_max_intset_entries) as usize,
         }
     }
 
     /// `zset-max-listpack-*` as they are now.
     pub fn zset_limits(&self) -> crate::types::zset::ZSetLimits {
         crate::types::zset::ZSetLimits {
-            max_listpack_entries: self.eng.cfg.int(P::zset_max_listpack_entries) as usize,
-            max_listpack_value: self.eng.cfg.int(P::zset_max_listpack_value) as usize,
+            max_listpack_entries: self.eng.cfg().int(P::zset_max_listpack_entries) as usize,
+            max_listpack_value: self.eng.cfg().int(P::zset_max_listpack_value) as usize,
         }
     }
 
@@ -524,14 +524,14 @@ fn lookup_read_touch<'e>(
     from_master: bool,
     touch: bool,
 ) -> Option<&'e Entry> {
-    let now = eng.now;
+    let now = eng.now();
     match eng.keyspace().db(db).get(key).map(|e| e.is_expired(now)) {
         None => {
             eng.stats_mut().add(crate::stats::Counter::Misses, 1);
             return None;
         }
         Some(true) => {
-            if eng.expire_if_needed(db, key, from_master) {
+            if crate::keyspace::expire::expire_if_needed(eng, db, key, from_master) {
                 eng.stats_mut().add(crate::stats::Counter::Misses, 1);
                 return None;
             }

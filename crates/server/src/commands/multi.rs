@@ -143,7 +143,7 @@ fn watched_key_expired(eng: &Engine, cl: &Client) -> bool {
                 .keyspace()
                 .db(*db)
                 .get(k)
-                .is_some_and(|e| e.is_expired(eng.now))
+                .is_some_and(|e| e.is_expired(eng.now()))
     })
 }
 
@@ -179,7 +179,7 @@ fn exec(c: &mut Ctx) -> CmdResult {
         if spec.flags & WRITE != 0
             && !c.from_master
             && c.eng.is_replica()
-            && c.eng.cfg.bool(crate::config::P::replica_read_only)
+            && c.eng.cfg().bool(crate::config::P::replica_read_only)
         {
             c.error(&CmdError::fixed(READONLY_REPLICA));
             continue;

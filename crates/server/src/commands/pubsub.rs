@@ -142,7 +142,7 @@ fn subscribe(c: &mut Ctx) -> CmdResult {
     }
     for ch in c.args[1..].to_vec() {
         if c.cl.channels.insert(ch.to_vec()) {
-            c.eng.pubsub.subscribe(&ch, c.cl.id);
+            c.eng.pubsub_mut().subscribe(&ch, c.cl.id);
         }
         sub_reply(c, b"subscribe", Some(&ch));
     }
@@ -155,7 +155,7 @@ fn psubscribe(c: &mut Ctx) -> CmdResult {
     }
     for pat in c.args[1..].to_vec() {
         if c.cl.patterns.insert(pat.to_vec()) {
-            c.eng.pubsub.psubscribe(&pat, c.cl.id);
+            c.eng.pubsub_mut().psubscribe(&pat, c.cl.id);
         }
         sub_reply(c, b"psubscribe", Some(&pat));
     }
@@ -187,9 +187,9 @@ fn unsubscribe_generic(c: &mut Ctx, patterns: bool) {
             c.cl.channels.remove(&n)
         };
         if removed && patterns {
-            c.eng.pubsub.punsubscribe(&n, id);
+            c.eng.pubsub_mut().punsubscribe(&n, id);
         } else if removed {
-            c.eng.pubsub.unsubscribe(&n, id);
+            c.eng.pubsub_mut().unsubscribe(&n, id);
         }
         sub_reply(c, kind, Some(&n));
     }
@@ -208,10 +208,10 @@ fn punsubscribe(c: &mut Ctx) -> CmdResult {
 /// Drop every subscription of a client (RESET, disconnect).
 pub fn unsubscribe_all(eng: &mut Engine, cl: &mut Client) {
     for ch in cl.channels.drain() {
-        eng.pubsub.unsubscribe(&ch, cl.id);
+        eng.pubsub_mut().unsubscribe(&ch, cl.id);
     }
     for p in cl.patterns.drain() {
-        eng.pubsub.punsubscribe(&p, cl.id);
+        eng.pubsub_mut().punsubscribe(&p, cl.id);
     }
 }
 
@@ -220,7 +220,7 @@ fn publish_cmd(c: &mut Ctx) -> CmdResult {
     let n = c.eng.publish(&ch, &msg);
     // PUBLISH reaches replicas too, as in Redis.
     let db = c.cl.db;
-    c.eng.propagate(db, &[b"PUBLISH", &ch, &msg]);
+    crate::repl::feed::feed(c.eng, db, &[b"PUBLISH", &ch, &msg]);
     c.int(n as i64);
     Ok(())
 }
@@ -232,7 +232,7 @@ fn pubsub_channels(c: &mut Ctx) -> CmdResult {
     let pat = c.args.get(2).cloned();
     let mut chans: Vec<Vec<u8>> = c
         .eng
-        .pubsub
+        .pubsub()
         .channel_names()
         .filter(|ch| {
             pat.as_ref()
@@ -252,7 +252,7 @@ fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
     let names = c.args[2..].to_vec();
     c.map(names.len());
     for n in names {
-        let cnt = c.eng.pubsub.subscribers(&n);
+        let cnt = c.eng.pubsub().subscribers(&n);
         c.bulk(&n);
         c.int(cnt as i64);
     }
@@ -260,7 +260,7 @@ fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
 }
 
 fn pubsub_numpat(c: &mut Ctx) -> CmdResult {
-    let n = c.eng.pubsub.pattern_count();
+    let n = c.eng.pubsub().pattern_count();
     c.int(n as i64);
     Ok(())
 }

@@ -120,7 +120,7 @@ fn failover(c: &mut Ctx) -> CmdResult {
         if c.eng.repl().failover().is_none() {
             return Err("ERR No failover in progress.".into());
         }
-        master::abort_failover(c.eng, "Failover manually aborted");
+        crate::repl::failover::abort_failover(c.eng, "Failover manually aborted");
         c.ok();
         return Ok(());
     }
@@ -186,7 +186,7 @@ fn failover(c: &mut Ctx) -> CmdResult {
     });
     // Stop writes so the replica can catch up, and ask where it is.
     c.eng.clients_mut().pause_writes_indefinitely();
-    c.eng.propagate_raw(&[b"REPLCONF", b"GETACK", b"*"]);
+    crate::repl::master::feed_raw(c.eng, &[b"REPLCONF", b"GETACK", b"*"]);
     c.ok();
     Ok(())
 }
@@ -276,6 +276,7 @@ fn replconf(c: &mut Ctx) -> CmdResult {
             if eq(&opt, "ack") {
                 if let Some(off) = crate::util::num::parse_i64(&val) {
                     master::ack(c.eng, c.cl.id, off);
+                    crate::repl::failover::update_failover(c.eng);
                     master::serve_waiters(c.eng);
                 }
             }
@@ -329,6 +330,6 @@ fn wait(c: &mut Ctx) -> CmdResult {
         reply: TimeoutReply::WaitCount,
     });
     // Ask the replicas where they are.
-    c.eng.propagate_raw(&[b"REPLCONF", b"GETACK", b"*"]);
+    crate::repl::master::feed_raw(c.eng, &[b"REPLCONF", b"GETACK", b"*"]);
     Ok(())
 }

@@ -491,7 +491,7 @@ fn config_get(c: &mut Ctx) -> CmdResult {
                 if crate::util::glob::glob_match(pat, name.as_bytes(), true)
                     && !pairs.iter().any(|(n, _)| *n == name)
                 {
-                    pairs.push((name, c.eng.cfg.show(idx)));
+                    pairs.push((name, c.eng.cfg().show(idx)));
                 }
             }
         }
@@ -532,13 +532,13 @@ fn config_set(c: &mut Ctx) -> CmdResult {
             })?;
         staged.push((idx, v));
     }
-    let old = c.eng.cfg.clone();
+    let old = c.eng.cfg().clone();
     for (idx, v) in staged.iter().cloned() {
-        c.eng.cfg.set_parsed(idx, v);
+        c.eng.cfg_mut().set_parsed(idx, v);
     }
     for (idx, _) in &staged {
         if let Err(e) = apply_config(c.eng, config::TABLE[*idx].name) {
-            c.eng.cfg = old;
+            *c.eng.cfg_mut() = old;
             return Err(CmdError::msg(format!(
                 "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
                 config::TABLE[*idx].name
@@ -564,31 +564,23 @@ fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), Strin
 /// Side effects of a changed directive.
 fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
     match name {
-        "loglevel" => crate::log::set_level(eng.cfg.log_level()),
-        "dir" => eng.cfg.enter_dir().map_err(|e| e.to_string())?,
+        "loglevel" => crate::log::set_level(eng.cfg().log_level()),
+        "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
-        "maxmemory-policy" => eng.lfu_mode = eng.cfg.str(P::maxmemory_policy).contains("lfu"),
-        "notify-keyspace-events" => {
-            let flags = config::notify_flags(eng.cfg.str(P::notify_keyspace_events)).unwrap_or(0);
-            eng.pubsub.set_notify_flags(flags)
-        }
-        "client-output-buffer-limit" => {
-            eng.buf_limits = config::buffer_limits(eng.cfg.str(P::client_output_buffer_limit))
-        }
-        _ => {}
+        _ => eng.config_changed(name),
     }
     Ok(())
 }
 
 fn config_rewrite(c: &mut Ctx) -> CmdResult {
-    config::rewrite::rewrite(&c.eng.cfg).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    config::rewrite::rewrite(c.eng.cfg()).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
     tracing::info!("CONFIG REWRITE executed with success.");
     c.ok();
     Ok(())
 }
 
 fn config_resetstat(c: &mut Ctx) -> CmdResult {
-    let now = c.eng.now;
+    let now = c.eng.now();
     c.eng.stats_mut().reset(now);
     c.ok();
     Ok(())
@@ -970,7 +962,7 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
     };
     let ser = crate::persist::serialized_len(&e.value);
     let extra = match &e.value {
-        Value::List(l) => format!(" ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}", l.len().div_ceil(128).max(1), l.len() as f64 / (l.len().div_ceil(128).max(1)) as f64, c.eng.cfg.int(P::list_max_listpack_size), ser),
+        Value::List(l) => format!(" ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}", l.len().div_ceil(128).max(1), l.len() as f64 / (l.len().div_ceil(128).max(1)) as f64, c.eng.cfg().int(P::list_max_listpack_size), ser),
         _ => String::new(),
     };
     let idle = if lru_now >= e.lru {
@@ -996,7 +988,7 @@ fn debug_replicate(c: &mut Ctx) -> CmdResult {
     // Into the stream as it is, in the stream's current db (Redis feeds
     // server.slaveseldb): tests use it to make replicas diverge.
     let argv: Vec<&[u8]> = c.args[2..].iter().map(|a| a.as_ref()).collect();
-    c.eng.propagate_raw(&argv);
+    crate::repl::master::feed_raw(c.eng, &argv);
     c.ok();
     Ok(())
 }
@@ -1059,7 +1051,7 @@ fn debug_reload(c: &mut Ctx) -> CmdResult {
         }
         c.eng.keyspace_mut().touch_all_watched(None);
     }
-    let path = std::path::Path::new(c.eng.cfg.str(P::dir)).join(c.eng.cfg.str(P::dbfilename));
+    let path = std::path::Path::new(c.eng.cfg().str(P::dir)).join(c.eng.cfg().str(P::dbfilename));
     let loaded = std::fs::File::open(&path)
         .map_err(|e| crate::persist::load::LoadFailed(e.to_string()))
         .and_then(|f| crate::persist::load::load_into(c.eng, std::io::BufReader::new(f)));
@@ -1249,7 +1241,7 @@ fn flushdb(c: &mut Ctx) -> CmdResult {
     if c.args.len() > 2 {
         return Err(SYNTAX.into());
     }
-    let lazy = flush_mode(c, 1)? || c.eng.cfg.bool(P::lazyfree_lazy_user_flush);
+    let lazy = flush_mode(c, 1)? || c.eng.cfg().bool(P::lazyfree_lazy_user_flush);
     let db = c.cl.db;
     c.eng.keyspace_mut().touch_all_watched(Some(db));
     let n = empty_db(c.eng.keyspace_mut().db_mut(db), lazy);
@@ -1263,7 +1255,7 @@ fn flushall(c: &mut Ctx) -> CmdResult {
     if c.args.len() > 2 {
         return Err(SYNTAX.into());
     }
-    let lazy = flush_mode(c, 1)? || c.eng.cfg.bool(P::lazyfree_lazy_user_flush);
+    let lazy = flush_mode(c, 1)? || c.eng.cfg().bool(P::lazyfree_lazy_user_flush);
     c.eng.keyspace_mut().touch_all_watched(None);
     let mut n = 0;
     for db in c.eng.keyspace_mut().dbs_mut().iter_mut() {
@@ -1323,10 +1315,10 @@ fn shutdown(c: &mut Ctx) -> CmdResult {
             save = Some(true);
         } else if eq(a, "now") || eq(a, "force") {
         } else if eq(a, "abort") {
-            if c.eng.shutdown.is_none() {
+            if c.eng.shutdown_requested().is_none() {
                 return Err("ERR No shutdown in progress.".into());
             }
-            c.eng.shutdown = None;
+            c.eng.cancel_shutdown();
             c.ok();
             return Ok(());
         } else {
@@ -1334,7 +1326,7 @@ fn shutdown(c: &mut Ctx) -> CmdResult {
         }
     }
     if save == Some(true)
-        || (save.is_none() && !crate::config::save_points(c.eng.cfg.str(P::save)).is_empty())
+        || (save.is_none() && !crate::config::save_points(c.eng.cfg().str(P::save)).is_empty())
     {
         // Save now, under the lock, as Redis's prepareForShutdown does; a
         // failure refuses the shutdown.

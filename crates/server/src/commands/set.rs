@@ -294,7 +294,7 @@ fn propagate_unit(c: &mut Ctx, cmds: Vec<Vec<Vec<u8>>>) {
     let nested = crate::repl::feed::begin_unit(c.eng);
     for argv in &cmds {
         let v: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        c.eng.propagate(db, &v);
+        crate::repl::feed::feed(c.eng, db, &v);
     }
     crate::repl::feed::end_unit(c.eng, nested);
     c.propagate_instead(Vec::new());

@@ -455,7 +455,7 @@ fn getdel(c: &mut Ctx) -> CmdResult {
         }
     }
     c.delete(&k);
-    let verb: &[u8] = if c.eng.cfg.bool(crate::config::P::lazyfree_lazy_user_del) {
+    let verb: &[u8] = if c.eng.cfg().bool(crate::config::P::lazyfree_lazy_user_del) {
         b"UNLINK"
     } else {
         b"DEL"
@@ -591,7 +591,7 @@ fn msetnx(c: &mut Ctx) -> CmdResult {
 
 /// Largest string a write may produce (proto-max-bulk-len).
 fn check_len(c: &Ctx, total: u64) -> CmdResult {
-    if total > c.eng.cfg.int(crate::config::P::proto_max_bulk_len) as u64 {
+    if total > c.eng.cfg().int(crate::config::P::proto_max_bulk_len) as u64 {
         return Err(STRING_TOO_LONG.into());
     }
     Ok(())
@@ -798,12 +798,13 @@ fn incrbyfloat(c: &mut Ctx) -> CmdResult {
             None => return Err(WRONGTYPE.into()),
         },
     };
-    let s = num::incr_by_float(cur.as_deref(), &c.args[2]).map_err(|e| match e {
-        num::IncrFloatError::NanOrInf => {
-            CmdError::fixed("ERR increment would produce NaN or Infinity")
-        }
-        _ => CmdError::fixed(NOT_FLOAT),
-    })?;
+    let s =
+        crate::util::ldouble::incr_by_float(cur.as_deref(), &c.args[2]).map_err(|e| match e {
+            crate::util::ldouble::IncrFloatError::NanOrInf => {
+                CmdError::fixed("ERR increment would produce NaN or Infinity")
+            }
+            _ => CmdError::fixed(NOT_FLOAT),
+        })?;
     match cur {
         Some(_) => {
             c.eng
@@ -865,7 +866,7 @@ fn lcs(c: &mut Ctx) -> CmdResult {
     }
     let (al, bl) = (a.len(), b.len());
     let cells = (al as u64 + 1) * (bl as u64 + 1) * 4;
-    if cells > c.eng.cfg.int(crate::config::P::proto_max_bulk_len) as u64 {
+    if cells > c.eng.cfg().int(crate::config::P::proto_max_bulk_len) as u64 {
         return Err(
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len".into(),
         );

@@ -847,7 +847,7 @@ fn pop_first_ready(
     max: bool,
     count: Option<usize>,
 ) -> CmdResult<bool> {
-    let rerun = c.eng.reexec.is_some();
+    let rerun = c.eng.rerunning();
     for key in keys {
         match poppable_len(c, key, rerun)? {
             None | Some(0) => continue,

@@ -15,6 +15,7 @@
 //! Expiry times live in the entry (`-1` = none); each segment counts its
 //! volatile keys so the active expiry cycle skips segments without any.
 
+pub mod expire;
 mod replica_expire;
 mod space;
 mod value;
@@ -26,7 +27,18 @@ use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 
-use crate::persist::snapshot::SegSaver;
+/// A running snapshot's copy-before-write hook on one database (the
+/// saver of `persist::snapshot`): it is handed every segment it has not
+/// saved yet just before a write changes it, and every segment before the
+/// database's content is dropped.
+pub trait SnapshotHook: Send {
+    /// Save segment `idx` as it is now, unless it already was.
+    fn save_segment(&mut self, idx: usize, seg: &Segment);
+    /// Save every segment not saved yet.
+    fn save_all(&mut self, segs: &[Segment]);
+    /// The hook as `Any`, for its owner to find its own type again.
+    fn as_any(&mut self) -> &mut dyn std::any::Any;
+}
 
 /// Segments per database (a power of two).
 pub const NSEG: usize = 4096;
@@ -129,7 +141,7 @@ pub struct Db {
     /// Global write counter used as the next segment version.
     clock: u64,
     /// The running snapshot's record of this database's unsaved segments.
-    pub snap: Option<Box<SegSaver>>,
+    snap: Option<Box<dyn SnapshotHook>>,
 }
 
 impl Db {
@@ -174,13 +186,22 @@ impl Db {
     /// Start a snapshot of this database: `make` builds the saver for its
     /// segment count. A database that never had segments has nothing to
     /// save (segments created later hold only post-snapshot writes).
-    pub fn begin_snapshot(&mut self, make: impl FnOnce(usize) -> SegSaver) {
-        self.snap = (!self.segs.is_empty()).then(|| Box::new(make(self.segs.len())));
+    pub fn begin_snapshot(&mut self, make: impl FnOnce(usize) -> Box<dyn SnapshotHook>) {
+        self.snap = (!self.segs.is_empty()).then(|| make(self.segs.len()));
+    }
+
+    /// The snapshot ended or was abandoned: drop its hook.
+    pub fn end_snapshot(&mut self) {
+        self.snap = None;
     }
 
     /// The segments and the snapshot saver, borrowed together.
-    pub fn snapshot_parts(&mut self) -> (&[Segment], Option<&mut SegSaver>) {
-        (&self.segs, self.snap.as_deref_mut())
+    pub fn snapshot_parts<T: 'static>(&mut self) -> (&[Segment], Option<&mut T>) {
+        let hook = self.snap.as_deref_mut();
+        (
+            &self.segs,
+            hook.and_then(|h| h.as_any().downcast_mut::<T>()),
+        )
     }
 
     /// The one gate for mutation: bumps the segment's version, and first

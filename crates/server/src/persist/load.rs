@@ -16,6 +16,8 @@ use crate::engine::{Engine, Shared};
 use crate::keyspace::Value;
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 
+pub use super::state::Progress;
+
 /// Keys inserted per lock acquisition.
 const BATCH: usize = 1024;
 
@@ -39,15 +41,15 @@ impl Limits {
     pub fn of(eng: &Engine) -> Limits {
         Limits {
             hash: crate::types::hash::HashLimits {
-                max_listpack_entries: eng.cfg.int(P::hash_max_listpack_entries) as usize,
-                max_listpack_value: eng.cfg.int(P::hash_max_listpack_value) as usize,
+                max_listpack_entries: eng.cfg().int(P::hash_max_listpack_entries) as usize,
+                max_listpack_value: eng.cfg().int(P::hash_max_listpack_value) as usize,
             },
             set: crate::types::set::SetLimits {
-                max_intset_entries: eng.cfg.int(P::set_max_intset_entries) as usize,
+                max_intset_entries: eng.cfg().int(P::set_max_intset_entries) as usize,
             },
             zset: crate::types::zset::ZSetLimits {
-                max_listpack_entries: eng.cfg.int(P::zset_max_listpack_entries) as usize,
-                max_listpack_value: eng.cfg.int(P::zset_max_listpack_value) as usize,
+                max_listpack_entries: eng.cfg().int(P::zset_max_listpack_entries) as usize,
+                max_listpack_value: eng.cfg().int(P::zset_max_listpack_value) as usize,
             },
         }
     }
@@ -127,19 +129,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Progress of the load in progress, for INFO.
-#[derive(Default)]
-pub struct Progress {
-    /// loading_start_time (s).
-    pub start: i64,
-    /// loading_total_bytes.
-    pub total: u64,
-    /// Bytes read so far.
-    pub loaded: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// loading_rdb_used_mem.
-    pub rdb_used_mem: u64,
-}
-
 /// The start-up load, opened: the file is open and the server is marked
 /// loading, so that a client accepted from now on gets `-LOADING` (in Redis
 /// the listeners exist before the load, but no client is served until
@@ -155,7 +144,7 @@ pub struct StartupLoad {
 pub fn open_startup(shared: &Shared) -> Result<Option<StartupLoad>, LoadFailed> {
     let path = {
         let e = lock(shared);
-        Path::new(e.cfg.str(P::dir)).join(e.cfg.str(P::dbfilename))
+        Path::new(e.cfg().str(P::dir)).join(e.cfg().str(P::dbfilename))
     };
     let file = match std::fs::File::open(&path) {
         Ok(f) => f,
@@ -255,7 +244,7 @@ impl LoadOpts {
             lim: Limits::of(eng),
             ndb: eng.keyspace().num_dbs(),
             keep_expired: eng.is_replica(),
-            delay: eng.cfg.int(P::key_load_delay),
+            delay: eng.cfg().int(P::key_load_delay),
         }
     }
 }
@@ -320,7 +309,7 @@ pub fn load_records<R: Read>(
 /// recorded (`repl::resume_from_file`).
 fn restore_replication_info(e: &mut Engine, expired: Vec<(usize, crate::keyspace::Key)>) {
     if let Some((id, off)) = e.persist().loaded_repl() {
-        crate::repl::resume_from_file(e, id, off, expired);
+        crate::repl::feed::resume_from_file(e, id, off, expired);
     }
 }
 

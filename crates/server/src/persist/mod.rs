@@ -13,170 +13,11 @@ use crate::keyspace::Value;
 
 pub mod digest;
 pub mod load;
+pub mod pipe;
 pub mod snapshot;
+pub mod state;
 
-/// The persistence subsystem: the background save in progress, the load
-/// in progress, and the bookkeeping INFO persistence reports. Invariants:
-/// at most one save job at a time; `dirty` counts the changes since the
-/// last successful save (a failed save keeps them); `loading` is set only
-/// while a dataset is being loaded, when commands without the `loading`
-/// flag answer -LOADING.
-#[derive(Default)]
-pub struct Persistence {
-    /// Changes since the last save (rdb_changes_since_last_save).
-    dirty: u64,
-    /// Last successful save (s).
-    lastsave: i64,
-    /// Whether we are loading a dataset (answers -LOADING).
-    loading: bool,
-    /// The background save in progress.
-    job: Option<snapshot::BgJob>,
-    /// Progress of the load in progress.
-    progress: load::Progress,
-    /// The replication id the loaded file recorded.
-    loaded_replid: Option<String>,
-    /// The replication offset the loaded file recorded.
-    loaded_repl_offset: Option<i64>,
-    /// A replica loads its master's snapshot aside while the old data
-    /// answers reads (INFO async_loading).
-    async_loading: bool,
-    /// The db the replication stream had selected when the loaded file was
-    /// written (`repl-stream-db`): where a replica's MASTER client starts.
-    loaded_stream_db: Option<usize>,
-    /// BGSAVE SCHEDULE asked for one after the running save.
-    scheduled: bool,
-    /// The RDB on disk was written only for replication and may be
-    /// deleted once sent (rdb-del-sync-files).
-    rdb_for_replication: bool,
-    /// When the last background save was attempted (s).
-    last_try: i64,
-    /// Duration of the last background save (s).
-    last_bgsave_secs: Option<i64>,
-    /// rdb_saves
-    saves: u64,
-    /// The last background save to disk failed (rdb_last_bgsave_status:err);
-    /// false at start, as Redis. A diskless transfer does not set it.
-    last_failed: bool,
-    /// rdb_last_load_keys_loaded
-    last_load_keys: u64,
-    /// rdb_last_load_keys_expired
-    last_load_expired: u64,
-}
-
-impl Persistence {
-    /// Nothing saved yet; `now_secs` is the start-up time.
-    pub fn new(now_secs: i64) -> Persistence {
-        Persistence {
-            lastsave: now_secs,
-            ..Persistence::default()
-        }
-    }
-
-    /// rdb_changes_since_last_save.
-    pub fn dirty(&self) -> u64 {
-        self.dirty
-    }
-
-    /// `n` more changes to the dataset.
-    #[inline]
-    pub fn add_dirty(&mut self, n: u64) {
-        self.dirty += n;
-    }
-
-    /// The dataset now equals what is saved (a full sync loaded it, or
-    /// FLUSHALL saved it).
-    pub fn clear_dirty(&mut self) {
-        self.dirty = 0;
-    }
-
-    /// When the last successful save ended (s).
-    pub fn lastsave(&self) -> i64 {
-        self.lastsave
-    }
-
-    /// Whether a dataset is being loaded.
-    pub fn loading(&self) -> bool {
-        self.loading
-    }
-
-    /// A load starts or ends.
-    pub fn set_loading(&mut self, on: bool) {
-        self.loading = on;
-    }
-
-    /// The background save in progress.
-    pub fn job(&self) -> Option<&snapshot::BgJob> {
-        self.job.as_ref()
-    }
-
-    /// The background save in progress, to drive.
-    pub fn job_mut(&mut self) -> Option<&mut snapshot::BgJob> {
-        self.job.as_mut()
-    }
-
-    /// Whether a background save is in progress.
-    pub fn saving(&self) -> bool {
-        self.job.is_some()
-    }
-
-    /// BGSAVE SCHEDULE: start one once the running save ends.
-    pub fn schedule(&mut self) {
-        self.scheduled = true;
-    }
-
-    /// Progress of the load in progress.
-    pub fn progress(&self) -> &load::Progress {
-        &self.progress
-    }
-
-    /// INFO async_loading: a replica loads aside while old data answers.
-    pub fn async_loading(&self) -> bool {
-        self.async_loading
-    }
-
-    /// A replica's aside load starts or ends.
-    pub fn set_async_loading(&mut self, on: bool) {
-        self.async_loading = on;
-    }
-
-    /// The replication id and offset the loaded file recorded, when it
-    /// recorded both.
-    pub fn loaded_repl(&self) -> Option<(String, i64)> {
-        self.loaded_replid.clone().zip(self.loaded_repl_offset)
-    }
-
-    /// The db the loaded file's stream had selected (`repl-stream-db`).
-    pub fn loaded_stream_db(&self) -> Option<usize> {
-        self.loaded_stream_db
-    }
-
-    /// The loaded file's `repl-stream-db`, taken once by the MASTER client
-    /// that resumes from it.
-    pub fn take_loaded_stream_db(&mut self) -> Option<usize> {
-        self.loaded_stream_db.take()
-    }
-
-    /// Forget or set the loaded file's `repl-stream-db`.
-    pub fn set_loaded_stream_db(&mut self, db: Option<usize>) {
-        self.loaded_stream_db = db;
-    }
-
-    /// A replica loaded its master's snapshot of `keys` keys.
-    pub fn loaded_from_master(&mut self, keys: u64) {
-        self.last_load_keys = keys;
-    }
-
-    /// Whether the RDB on disk was written only for replication
-    /// (rdb-del-sync-files may delete it once sent).
-    pub fn rdb_for_replication(&self) -> bool {
-        self.rdb_for_replication
-    }
-
-    /// Mark the RDB on disk as written for replication, or not.
-    pub fn set_rdb_for_replication(&mut self, on: bool) {
-        self.rdb_for_replication = on;
-    }
-}
+pub use state::Persistence;
 
 /// Convert a value to the `rdb` crate's model (for DUMP sizes and saves).
 pub fn to_rdb(v: &Value) -> rdb::Value {
@@ -202,8 +43,8 @@ pub fn serialized_len(v: &Value) -> usize {
 /// Write the whole dataset to `dir/dbfilename` through a temp file and an
 /// atomic rename, as Redis's rdbSave.
 pub fn save_blocking(eng: &mut Engine) -> std::io::Result<()> {
-    let dir = std::path::PathBuf::from(eng.cfg.str(P::dir));
-    let file = dir.join(eng.cfg.str(P::dbfilename));
+    let dir = std::path::PathBuf::from(eng.cfg().str(P::dir));
+    let file = dir.join(eng.cfg().str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
     let res = write_rdb(eng, &tmp).and_then(|_| std::fs::rename(&tmp, &file));
     match &res {
@@ -263,7 +104,7 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
 /// stream, the replication id and offset a restarted node resumes from.
 pub fn aux_fields(eng: &Engine) -> Vec<(String, String)> {
     let mut v = vec![
-        ("redis-ver".into(), crate::info::REDIS_VERSION.into()),
+        ("redis-ver".into(), crate::REDIS_VERSION.into()),
         ("redis-bits".into(), "64".into()),
         ("ctime".into(), crate::clock::now_secs().to_string()),
         ("used-mem".into(), crate::alloc::allocated().to_string()),
@@ -320,7 +161,7 @@ pub fn after_flushall(eng: &mut Engine) {
     if eng.persist().job.is_some() {
         snapshot::cancel_bgsave(eng);
     }
-    if !crate::config::save_points(eng.cfg.str(P::save)).is_empty() {
+    if !crate::config::save_points(eng.cfg().str(P::save)).is_empty() {
         // The save leaves no changes to save (Redis's rdbSave zeroes
         // dirty); FLUSHALL still reaches the replicas.
         let _ = save_blocking(eng);
@@ -368,7 +209,7 @@ pub fn cron(eng: &mut Engine) {
     }
     let now = crate::clock::now_secs();
     let retry_ok = !eng.persist().last_failed || now - eng.persist().last_try > 5;
-    for (secs, changes) in crate::config::save_points(eng.cfg.str(P::save)) {
+    for (secs, changes) in crate::config::save_points(eng.cfg().str(P::save)) {
         if eng.persist().dirty >= changes as u64 && now - eng.persist().lastsave > secs && retry_ok
         {
             tracing::info!("{changes} changes in {secs} seconds. Saving...");
@@ -384,9 +225,9 @@ pub fn cron(eng: &mut Engine) {
 /// (`stop-writes-on-bgsave-error` with save points), as Redis's
 /// writeCommandsDeniedByDiskError.
 pub fn writes_denied(eng: &Engine) -> bool {
-    eng.cfg.bool(P::stop_writes_on_bgsave_error)
+    eng.cfg().bool(P::stop_writes_on_bgsave_error)
         && eng.persist().last_failed
-        && !crate::config::save_points(eng.cfg.str(P::save)).is_empty()
+        && !crate::config::save_points(eng.cfg().str(P::save)).is_empty()
 }
 
 /// The MISCONF error text.

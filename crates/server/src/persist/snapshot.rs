@@ -24,14 +24,16 @@
 use crate::engine::lock;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::P;
 use crate::engine::Engine;
-use crate::keyspace::Entry;
-use crate::keyspace::Segment;
+use crate::keyspace::{Entry, Segment, SnapshotHook};
 use crate::util::prefetch::prefetch;
+
+pub use super::pipe::{PipeRead, RdbPipe};
+pub use super::state::BgJob;
 
 /// Bytes buffered per background step before the lock is released.
 const STEP_BYTES: usize = 256 * 1024;
@@ -61,46 +63,6 @@ impl SegSaver {
             frag: rdb::Writer::fragment(Vec::new(), opts),
             keys: 0,
             error: None,
-        }
-    }
-
-    /// Save segment `idx` unless it already was.
-    pub fn save_segment(&mut self, idx: usize, seg: &Segment) {
-        match self.done.get_mut(idx) {
-            Some(d) if !*d => *d = true,
-            _ => return,
-        }
-        self.pending -= 1;
-        // Each key is a walk through three allocations (entry, key,
-        // value); prefetching them a few keys ahead keeps the misses in
-        // flight together. This was most of a snapshot's time.
-        const AHEAD: usize = 4;
-        let entries: Vec<&Entry> = seg.iter().collect();
-        for (i, e) in entries.iter().enumerate() {
-            if let Some(next) = entries.get(i + 2 * AHEAD) {
-                prefetch(*next as *const Entry);
-            }
-            if let Some(next) = entries.get(i + AHEAD) {
-                prefetch(next.key.as_ptr());
-                if let Some(p) = next.value.heap_ptr() {
-                    prefetch(p);
-                }
-            }
-            // Keys whose TTL passed are saved too, as Redis 7.0 does: whoever
-            // loads the file decides (a restarted master deletes them and
-            // tells its replicas, a replica keeps them for its master's DEL).
-            let exp = (e.expire() >= 0).then_some(e.expire());
-            if let Err(err) = super::write_entry(&mut self.frag, &e.key, &e.value, exp) {
-                self.error.get_or_insert_with(|| err.to_string());
-            }
-            self.keys += 1;
-        }
-    }
-
-    /// Save every unsaved segment (before the content is dropped).
-    pub fn save_all(&mut self, segs: &[Segment]) {
-        for (i, s) in segs.iter().enumerate() {
-            self.save_segment(i, s);
         }
     }
 
@@ -135,21 +97,48 @@ impl SegSaver {
     }
 }
 
-/// The background save in progress.
-pub struct BgJob {
-    /// When it started (ms).
-    pub started_ms: i64,
-    /// `dirty` when it started: what remains after it is the new dirty.
-    pub dirty_before: u64,
-    /// Keys in the dataset when it started.
-    pub keys_total: u64,
-    /// Keys written so far.
-    pub keys_done: u64,
-    /// Set by SHUTDOWN/FLUSHALL to abandon the file.
-    pub cancel: bool,
-    /// Written to replicas' sockets rather than to disk (Redis's
-    /// RDB_CHILD_TYPE_SOCKET).
-    pub socket_target: bool,
+impl crate::keyspace::SnapshotHook for SegSaver {
+    fn save_segment(&mut self, idx: usize, seg: &Segment) {
+        match self.done.get_mut(idx) {
+            Some(d) if !*d => *d = true,
+            _ => return,
+        }
+        self.pending -= 1;
+        // Each key is a walk through three allocations (entry, key,
+        // value); prefetching them a few keys ahead keeps the misses in
+        // flight together. This was most of a snapshot's time.
+        const AHEAD: usize = 4;
+        let entries: Vec<&Entry> = seg.iter().collect();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(next) = entries.get(i + 2 * AHEAD) {
+                prefetch(*next as *const Entry);
+            }
+            if let Some(next) = entries.get(i + AHEAD) {
+                prefetch(next.key.as_ptr());
+                if let Some(p) = next.value.heap_ptr() {
+                    prefetch(p);
+                }
+            }
+            // Keys whose TTL passed are saved too, as Redis 7.0 does: whoever
+            // loads the file decides (a restarted master deletes them and
+            // tells its replicas, a replica keeps them for its master's DEL).
+            let exp = (e.expire() >= 0).then_some(e.expire());
+            if let Err(err) = super::write_entry(&mut self.frag, &e.key, &e.value, exp) {
+                self.error.get_or_insert_with(|| err.to_string());
+            }
+            self.keys += 1;
+        }
+    }
+
+    fn save_all(&mut self, segs: &[Segment]) {
+        for (i, s) in segs.iter().enumerate() {
+            self.save_segment(i, s);
+        }
+    }
+
+    fn as_any(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
 }
 
 /// Where a snapshot goes.
@@ -158,115 +147,6 @@ pub enum Target {
     Disk,
     /// Straight to replicas (diskless replication), one pipe each.
     Sockets(Vec<Arc<RdbPipe>>),
-}
-
-/// Bytes a pipe may hold before the snapshot waits for the replica to
-/// catch up.
-const PIPE_LIMIT: usize = 8 << 20;
-
-#[derive(Default)]
-struct PipeState {
-    chunks: std::collections::VecDeque<Vec<u8>>,
-    bytes: usize,
-    /// Some(ok) once the snapshot ended.
-    done: Option<bool>,
-    /// The replica is gone: drop what is written.
-    dead: bool,
-    /// Since when (ms) the oldest queued bytes wait for the replica's
-    /// task, for repl-timeout (Redis's repl_last_partial_write).
-    waiting_since: i64,
-}
-
-/// A diskless transfer to one replica: the snapshot thread writes RDB
-/// chunks, the replica's connection task sends them. Bounded: the writer
-/// waits while the replica is slow, so memory stays at `PIPE_LIMIT`.
-#[derive(Default)]
-pub struct RdbPipe {
-    st: Mutex<PipeState>,
-    cv: std::sync::Condvar,
-    /// Wakes the connection task.
-    pub notify: tokio::sync::Notify,
-}
-
-/// What the reading side got.
-pub enum PipeRead {
-    /// RDB bytes to send, in order.
-    Data(Vec<Vec<u8>>),
-    /// Nothing yet.
-    Empty,
-    /// The snapshot ended: true when it succeeded.
-    Done(bool),
-}
-
-impl RdbPipe {
-    fn lock(&self) -> std::sync::MutexGuard<'_, PipeState> {
-        self.st.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn write(&self, chunk: &[u8]) {
-        let mut st = self.lock();
-        while st.bytes > PIPE_LIMIT && !st.dead {
-            st = self
-                .cv
-                .wait_timeout(st, Duration::from_millis(100))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        if st.dead {
-            return;
-        }
-        if st.chunks.is_empty() {
-            st.waiting_since = crate::clock::now_ms();
-        }
-        st.bytes += chunk.len();
-        st.chunks.push_back(chunk.to_vec());
-        drop(st);
-        self.notify.notify_one();
-    }
-
-    fn finish(&self, ok: bool) {
-        self.lock().done = Some(ok);
-        self.notify.notify_one();
-    }
-
-    /// Take what is queued.
-    pub fn read(&self) -> PipeRead {
-        let mut st = self.lock();
-        if st.chunks.is_empty() {
-            return match st.done {
-                Some(ok) => PipeRead::Done(ok),
-                None => PipeRead::Empty,
-            };
-        }
-        let out: Vec<Vec<u8>> = st.chunks.drain(..).collect();
-        st.bytes = 0;
-        drop(st);
-        self.cv.notify_all();
-        PipeRead::Data(out)
-    }
-
-    /// Whether the replica went away.
-    pub fn is_dead(&self) -> bool {
-        self.lock().dead
-    }
-
-    /// Whether bytes have waited for the replica longer than `timeout_ms`:
-    /// it stopped reading. (A replica with nothing queued is not stalled:
-    /// it may be waiting for a slower one, as the snapshot writes to all.)
-    pub fn stalled(&self, now: i64, timeout_ms: i64) -> bool {
-        let st = self.lock();
-        !st.chunks.is_empty() && !st.dead && now - st.waiting_since > timeout_ms
-    }
-
-    /// The replica went away.
-    pub fn close(&self) {
-        let mut st = self.lock();
-        st.dead = true;
-        st.chunks.clear();
-        st.bytes = 0;
-        drop(st);
-        self.cv.notify_all();
-    }
 }
 
 /// `Write` into every pipe of a socket-target snapshot.
@@ -298,11 +178,11 @@ impl std::io::Write for PipesWriter {
 /// Write options for snapshots from the live configuration.
 pub fn write_options(eng: &Engine) -> rdb::WriteOptions {
     rdb::WriteOptions {
-        compression: eng.cfg.bool(P::rdbcompression),
-        checksum: eng.cfg.bool(P::rdbchecksum),
-        listpack_max_entries: eng.cfg.int(P::hash_max_listpack_entries) as usize,
-        listpack_max_value: eng.cfg.int(P::hash_max_listpack_value) as usize,
-        intset_max_entries: eng.cfg.int(P::set_max_intset_entries) as usize,
+        compression: eng.cfg().bool(P::rdbcompression),
+        checksum: eng.cfg().bool(P::rdbchecksum),
+        listpack_max_entries: eng.cfg().int(P::hash_max_listpack_entries) as usize,
+        listpack_max_value: eng.cfg().int(P::hash_max_listpack_value) as usize,
+        intset_max_entries: eng.cfg().int(P::set_max_intset_entries) as usize,
         ..Default::default()
     }
 }
@@ -318,14 +198,14 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     if eng.persist().job.is_some() {
         return Err("ERR Background save already in progress".into());
     }
-    let Some(shared) = eng.me.upgrade() else {
+    let Some(shared) = eng.handle() else {
         return Err("ERR Background save not possible: engine not running".into());
     };
     let opts = write_options(eng);
     let mut keys_total = 0;
     for (i, db) in eng.keyspace_mut().dbs_mut().iter_mut().enumerate() {
         keys_total += db.len() as u64;
-        db.begin_snapshot(|nseg| SegSaver::new(i, nseg, opts.clone()));
+        db.begin_snapshot(|nseg| Box::new(SegSaver::new(i, nseg, opts.clone())));
     }
     eng.persist_mut().job = Some(BgJob {
         started_ms: crate::clock::now_ms(),
@@ -337,8 +217,8 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     });
     eng.persist_mut().last_try = crate::clock::now_secs();
     eng.persist_mut().saves += 1;
-    let dir = PathBuf::from(eng.cfg.str(P::dir));
-    let file = dir.join(eng.cfg.str(P::dbfilename));
+    let dir = PathBuf::from(eng.cfg().str(P::dir));
+    let file = dir.join(eng.cfg().str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
     let aux = Head {
         aux: super::aux_fields(eng),
@@ -372,7 +252,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
 /// Drop every saver (the snapshot ended or was abandoned).
 fn end_snapshot(eng: &mut Engine) {
     for db in eng.keyspace_mut().dbs_mut() {
-        db.snap = None;
+        db.end_snapshot();
     }
 }
 
@@ -406,7 +286,7 @@ fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>) -> Step {
     let mut budget = STEP_BYTES;
     let mut key_budget = max_keys;
     for db in eng.keyspace_mut().dbs_mut() {
-        let (segs, snap) = db.snapshot_parts();
+        let (segs, snap) = db.snapshot_parts::<SegSaver>();
         let Some(s) = snap else { continue };
         if budget > 0 && key_budget > 0 {
             let before = s.keys;
@@ -531,7 +411,7 @@ fn write_stream<W: std::io::Write>(
     let mut sized = vec![false; head.sizes.len()];
     let mut spare: Vec<Vec<u8>> = Vec::new();
     loop {
-        let delay_us = lock(shared).cfg.int(P::rdb_key_save_delay);
+        let delay_us = lock(shared).cfg().int(P::rdb_key_save_delay);
         // The test knob rdb-key-save-delay slows saving per key, as in
         // Redis's child; steps then carry one segment's worth of keys.
         let max_keys = if delay_us != 0 { 1 } else { u64::MAX };

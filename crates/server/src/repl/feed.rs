@@ -21,18 +21,8 @@ pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
     write_stream(eng, db, argv);
 }
 
-/// Whether this node writes a stream of its own: it keeps a backlog and is
-/// not a replica. A replica's stream is its master's, proxied byte for byte
-/// (`replica::apply`): nothing it runs itself (a client's PUBLISH, a
-/// writable replica's writes, DEBUG REPLICATE, a PING) may move its offset,
-/// as Redis's `replicationFeedSlaves` returns at once when `masterhost` is
-/// set.
-fn stream_active(eng: &Engine) -> bool {
-    eng.repl().backlog_active && eng.repl().link.is_none()
-}
-
 fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
-    if !stream_active(eng) {
+    if !eng.repl().stream_active() {
         return;
     }
     let mut buf = Vec::new();
@@ -41,17 +31,6 @@ fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
         resp::encode::command(&mut buf, &[b"SELECT", d.as_bytes()]);
         eng.repl_mut().stream_db = db as i64;
     }
-    resp::encode::command(&mut buf, argv);
-    eng.repl_mut().master_repl_offset += buf.len() as i64;
-    super::master::feed_replicas(eng, &buf);
-}
-
-/// Write a command to the stream without a SELECT (PING to replicas).
-pub fn feed_raw(eng: &mut Engine, argv: &[&[u8]]) {
-    if !stream_active(eng) {
-        return;
-    }
-    let mut buf = Vec::new();
     resp::encode::command(&mut buf, argv);
     eng.repl_mut().master_repl_offset += buf.len() as i64;
     super::master::feed_replicas(eng, &buf);
@@ -93,7 +72,7 @@ pub fn end_unit(eng: &mut Engine, nested: bool) {
 /// CONFIG SET repl-backlog-size: later trims keep the new size (Redis's
 /// resizeReplicationBacklog; nothing is copied).
 pub fn resize_backlog(eng: &mut Engine) {
-    let size = super::backlog_size(eng);
+    let size = super::master::backlog_size(eng);
     if let Some(b) = eng.repl().backlog.as_ref() {
         b.set_backlog_size(size);
     }
@@ -118,7 +97,7 @@ pub struct ReplMemory {
 /// The replication buffer's memory now.
 pub fn replication_memory(eng: &Engine) -> ReplMemory {
     let total = eng.repl().backlog.as_ref().map_or(0, |b| b.stats().mem) as u64;
-    let size = super::backlog_size(eng) as u64;
+    let size = super::master::backlog_size(eng) as u64;
     let counted =
         size + (size / super::buffer::MIN_BLOCK as u64 + 1) * super::buffer::BLOCK_OVERHEAD as u64;
     let (backlog, replicas) = if !eng.repl().replicas.is_empty() && total > size {
@@ -155,8 +134,8 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         s.push_str("role:master\r\n");
     }
     let _ = write!(s, "connected_slaves:{}\r\n", eng.repl().replicas.len());
-    if eng.cfg.int(crate::config::P::min_replicas_to_write) > 0
-        && eng.cfg.int(crate::config::P::min_replicas_max_lag) > 0
+    if eng.cfg().int(crate::config::P::min_replicas_to_write) > 0
+        && eng.cfg().int(crate::config::P::min_replicas_max_lag) > 0
     {
         let _ = write!(
             s,
@@ -165,7 +144,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         );
     }
     for (i, rep) in eng.repl().replicas.iter().enumerate() {
-        let lag = (eng.now - rep.ack_time) / 1000;
+        let lag = (eng.now() - rep.ack_time) / 1000;
         let _ = write!(
             s,
             "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
@@ -183,14 +162,58 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
     let _ = write!(
         s,
         "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
-        super::master::failover_state_name(eng),
+        eng.repl().failover_state_name(),
         r.replid,
         r.replid2,
         r.master_repl_offset,
         r.second_replid_offset,
         eng.repl().backlog.is_some() as u8,
-        eng.cfg.int(crate::config::P::repl_backlog_size),
+        eng.cfg().int(crate::config::P::repl_backlog_size),
         first,
         hist,
     );
+}
+
+/// After a start-up load, take the replication id and offset the file
+/// recorded (Redis 7.0's loadDataFromDisk). A replica offers that history
+/// to its master. A restarted master starts a new history (its fresh
+/// replid) whose past, up to the file's offset, is the file's id (replid2),
+/// so its replicas continue partially; the deletions of keys that expired
+/// while it was down are the first bytes of its backlog, numbered after
+/// the file's offset. A file without replication information gives no
+/// backlog, and the expired keys' deletions are not kept either.
+pub fn resume_from_file(
+    e: &mut crate::engine::Engine,
+    id: String,
+    off: i64,
+    expired: Vec<(usize, crate::keyspace::Key)>,
+) {
+    if id.len() != 40 {
+        return;
+    }
+    if e.is_replica() {
+        let r = e.repl_mut();
+        r.replid = id;
+        r.master_repl_offset = off;
+        return;
+    }
+    e.repl_mut().master_repl_offset = 0;
+    super::master::start_backlog(e, 0);
+    e.repl_mut().stream_db = -1;
+    let del: &[u8] = if e.cfg().bool(crate::config::P::lazyfree_lazy_expire) {
+        b"UNLINK"
+    } else {
+        b"DEL"
+    };
+    for (db, key) in expired {
+        feed(e, db, &[del, &key]);
+    }
+    let r = e.repl_mut();
+    r.replid2 = id;
+    r.second_replid_offset = off + 1;
+    r.master_repl_offset += off;
+    if let Some(b) = r.backlog.as_ref() {
+        b.rebase(off);
+    }
+    r.no_replicas_since = crate::clock::now_secs();
 }

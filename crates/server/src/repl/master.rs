@@ -27,7 +27,7 @@
 //! outbox. Replicas live in `Engine::replicas`, outside the client table, so
 //! the stream reaches them even while their connection runs a command.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::client::Outbox;
@@ -35,111 +35,8 @@ use crate::config::P;
 use crate::engine::Engine;
 use crate::persist::snapshot::{self, RdbPipe, Target};
 
-/// Redis's SLAVE_STATE_*.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlaveState {
-    /// Waiting for a snapshot it can use.
-    WaitBgsaveStart,
-    /// A snapshot for it is being taken.
-    WaitBgsaveEnd,
-    /// Its connection is sending the RDB.
-    SendBulk,
-    /// Receiving the live stream.
-    Online,
-}
-
-impl SlaveState {
-    /// The name INFO shows.
-    pub fn name(self) -> &'static str {
-        match self {
-            SlaveState::WaitBgsaveStart | SlaveState::WaitBgsaveEnd => "wait_bgsave",
-            SlaveState::SendBulk => "send_bulk",
-            SlaveState::Online => "online",
-        }
-    }
-}
-
-/// What the connection task sends for a full resync.
-#[derive(Clone)]
-pub enum Transfer {
-    /// The RDB file a disk snapshot wrote.
-    File(PathBuf),
-    /// A diskless transfer.
-    Pipe(Arc<RdbPipe>),
-}
-
-/// One attached replica.
-pub struct Replica {
-    /// Its client id.
-    pub id: u64,
-    /// Where its stream goes once online.
-    pub outbox: Arc<Outbox>,
-    /// State.
-    pub state: SlaveState,
-    /// REPLCONF capa eof.
-    pub capa_eof: bool,
-    /// REPLCONF capa psync2.
-    pub capa_psync2: bool,
-    /// Came with SYNC: no +FULLRESYNC line, no ACKs expected.
-    pub pre_psync: bool,
-    /// Offset its snapshot was taken at.
-    pub initial_offset: i64,
-    /// The RDB to send, in SendBulk.
-    pub transfer: Option<Transfer>,
-    /// Waiting for a socket-target snapshot (it set up a pipe).
-    pub socket_target: bool,
-    /// Last REPLCONF ACK offset.
-    pub ack_offset: i64,
-    /// When the last ACK (or any traffic) arrived (ms).
-    pub ack_time: i64,
-    /// When it attached (ms), for the diskless delay.
-    pub since: i64,
-    /// REPLCONF listening-port.
-    pub port: u16,
-    /// Its address for INFO (announced ip or peer ip).
-    pub ip: String,
-    /// REPLCONF rdb-only: it wants the RDB and no stream.
-    pub rdb_only: bool,
-    /// Online after a diskless transfer, but its reader waits for its
-    /// first REPLCONF ACK (Redis's repl_start_cmd_stream_on_ack).
-    pub stream_on_ack: bool,
-}
-
-impl Replica {
-    /// Its state as INFO shows it: a diskless transfer is Redis's
-    /// WAIT_BGSAVE_END (the fork child writes to the sockets), so it reads
-    /// wait_bgsave, not send_bulk.
-    pub fn state_name(&self) -> &'static str {
-        match self.state {
-            SlaveState::SendBulk if self.socket_target => "wait_bgsave",
-            s => s.name(),
-        }
-    }
-
-    /// Redis's replicationGetSlaveName.
-    pub fn name(&self) -> String {
-        if self.port > 0 {
-            format!("{}:{}", self.ip, self.port)
-        } else {
-            format!("client id #{}", self.id)
-        }
-    }
-}
-
-/// Capabilities a replica announced before PSYNC (kept on the client).
-#[derive(Clone, Debug, Default)]
-pub struct Handshake {
-    /// listening-port.
-    pub port: u16,
-    /// ip-address.
-    pub ip: Option<String>,
-    /// capa eof.
-    pub eof: bool,
-    /// capa psync2.
-    pub psync2: bool,
-    /// rdb-only.
-    pub rdb_only: bool,
-}
+pub use super::peers::{Failover, FailoverState, Replica, SlaveState, Transfer};
+pub use crate::client::Handshake;
 
 /// Why PSYNC could not continue (for the log).
 #[derive(Debug, PartialEq, Eq)]
@@ -207,7 +104,7 @@ fn ensure_backlog(eng: &mut Engine) {
     eng.repl_mut().replid2 = "0".repeat(40);
     eng.repl_mut().second_replid_offset = -1;
     let offset = eng.repl().master_repl_offset;
-    super::start_backlog(eng, offset);
+    start_backlog(eng, offset);
     tracing::info!(
         "Replication backlog created, my new replication IDs are '{}' and '{}'",
         eng.repl().replid,
@@ -240,8 +137,8 @@ pub fn sync(
         transfer: None,
         socket_target: false,
         ack_offset: 0,
-        ack_time: eng.now,
-        since: eng.now,
+        ack_time: eng.now(),
+        since: eng.now(),
         port: hs.port,
         ip: hs.ip.clone().unwrap_or_else(|| peer_ip.to_string()),
         rdb_only: hs.rdb_only,
@@ -291,7 +188,7 @@ pub fn sync(
     eng.stats_mut().add(crate::stats::Counter::SyncFull, 1);
     eng.repl_mut().replicas.push(r);
     ensure_backlog(eng);
-    let diskless = eng.cfg.bool(P::repl_diskless_sync);
+    let diskless = eng.cfg().bool(P::repl_diskless_sync);
     match eng.persist().job().map(|j| j.socket_target) {
         Some(false) => {
             // A disk snapshot runs: attach when a replica already waits on it
@@ -321,7 +218,7 @@ pub fn sync(
         }
         None => {
             if diskless && hs.eof {
-                if eng.cfg.int(P::repl_diskless_sync_delay) > 0 {
+                if eng.cfg().int(P::repl_diskless_sync_delay) > 0 {
                     tracing::info!("Delay next BGSAVE for diskless SYNC");
                 } else {
                     start_for_replication(eng);
@@ -390,7 +287,7 @@ pub fn start_for_replication(eng: &mut Engine) {
     if waiting.is_empty() || eng.persist().saving() {
         return;
     }
-    let socket = eng.cfg.bool(P::repl_diskless_sync)
+    let socket = eng.cfg().bool(P::repl_diskless_sync)
         && waiting.iter().all(|&i| eng.repl().replicas[i].capa_eof);
     tracing::info!(
         "Starting BGSAVE for SYNC with target: {}",
@@ -417,8 +314,8 @@ pub fn start_for_replication(eng: &mut Engine) {
             // replication, so it can go once sent (only without save
             // points, as Redis).
             if !socket
-                && eng.cfg.bool(P::rdb_del_sync_files)
-                && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
+                && eng.cfg().bool(P::rdb_del_sync_files)
+                && crate::config::save_points(eng.cfg().str(P::save)).is_empty()
             {
                 eng.persist_mut().set_rdb_for_replication(true);
             }
@@ -473,7 +370,7 @@ pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Pat
         .any(|r| r.state == SlaveState::WaitBgsaveStart)
     {
         let diskless_wait =
-            eng.cfg.bool(P::repl_diskless_sync) && eng.cfg.int(P::repl_diskless_sync_delay) > 0;
+            eng.cfg().bool(P::repl_diskless_sync) && eng.cfg().int(P::repl_diskless_sync_delay) > 0;
         if !diskless_wait {
             start_for_replication(eng);
         }
@@ -489,7 +386,7 @@ pub fn snapshot_done(eng: &mut Engine, ok: bool, socket_target: bool, file: &Pat
 /// loaded (a real redis-server replica otherwise waits for the mark until
 /// it times out).
 pub fn transfer_done(eng: &mut Engine, id: u64, diskless: bool) {
-    let now = eng.now;
+    let now = eng.now();
     let Some(r) = eng.repl_mut().replicas.iter_mut().find(|r| r.id == id) else {
         return;
     };
@@ -529,7 +426,7 @@ fn remove_sync_file_if_unused(eng: &mut Engine) {
         return;
     }
     eng.persist_mut().set_rdb_for_replication(false);
-    let file = Path::new(eng.cfg.str(P::dir)).join(eng.cfg.str(P::dbfilename));
+    let file = Path::new(eng.cfg().str(P::dir)).join(eng.cfg().str(P::dbfilename));
     tracing::info!("Removing the RDB file used for replication since persistence is disabled.");
     let _ = std::fs::remove_file(file);
 }
@@ -545,7 +442,7 @@ pub fn forget(eng: &mut Engine, id: u64) {
         let disk_snapshot = eng.persist().job().is_some_and(|j| !j.socket_target);
         if disk_snapshot
             && r.state == SlaveState::WaitBgsaveEnd
-            && crate::config::save_points(eng.cfg.str(P::save)).is_empty()
+            && crate::config::save_points(eng.cfg().str(P::save)).is_empty()
             && !eng
                 .repl()
                 .replicas
@@ -586,7 +483,7 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
         return;
     }
     let limit = replica_buf_limit(eng);
-    let now = eng.now;
+    let now = eng.now();
     let dropped: Vec<u64> = eng
         .repl()
         .replicas
@@ -611,8 +508,8 @@ pub fn feed_replicas(eng: &mut Engine, bytes: &[u8]) {
 /// shares the backlog's memory, and a partial resync would otherwise be
 /// followed by a disconnection).
 pub fn replica_buf_limit(eng: &Engine) -> crate::config::BufLimit {
-    let mut limit = eng.buf_limits[1];
-    let backlog = super::backlog_size(eng) as u64;
+    let mut limit = eng.buf_limit(1);
+    let backlog = backlog_size(eng) as u64;
     if limit.hard > 0 && limit.hard < backlog {
         limit.hard = backlog;
     }
@@ -629,7 +526,7 @@ pub fn trim_backlog(eng: &Engine) {
 
 /// REPLCONF ACK from a replica.
 pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
-    let now = eng.now;
+    let now = eng.now();
     if let Some(r) = eng.repl_mut().replicas.iter_mut().find(|r| r.id == id) {
         if offset > r.ack_offset {
             r.ack_offset = offset;
@@ -641,7 +538,6 @@ pub fn ack(eng: &mut Engine, id: u64, offset: i64) {
             r.outbox.start_stream();
         }
     }
-    update_failover(eng);
 }
 
 /// Replicas whose acknowledged offset reached `offset` (WAIT).
@@ -656,8 +552,8 @@ pub fn replicas_acked(eng: &Engine, offset: i64) -> usize {
 /// Online replicas with a lag within min-replicas-max-lag
 /// (repl_good_slaves_count).
 pub fn good_replicas(eng: &Engine) -> usize {
-    let max_lag = eng.cfg.int(P::min_replicas_max_lag);
-    let now = eng.now;
+    let max_lag = eng.cfg().int(P::min_replicas_max_lag);
+    let now = eng.now();
     eng.repl()
         .replicas
         .iter()
@@ -667,8 +563,8 @@ pub fn good_replicas(eng: &Engine) -> usize {
 
 /// Whether min-replicas-to-write refuses writes now.
 pub fn not_enough_replicas(eng: &Engine) -> bool {
-    let min = eng.cfg.int(P::min_replicas_to_write);
-    let max_lag = eng.cfg.int(P::min_replicas_max_lag);
+    let min = eng.cfg().int(P::min_replicas_to_write);
+    let max_lag = eng.cfg().int(P::min_replicas_max_lag);
     min > 0 && max_lag > 0 && !eng.is_replica() && (good_replicas(eng) as i64) < min
 }
 
@@ -677,9 +573,8 @@ pub fn not_enough_replicas(eng: &Engine) -> bool {
 /// start a delayed diskless sync, free the backlog after repl-backlog-ttl
 /// without replicas, and ask for ACKs for pending WAITs.
 pub fn cron(eng: &mut Engine) {
-    update_failover(eng);
-    let now = eng.now;
-    let period = eng.cfg.int(P::repl_ping_replica_period).max(1);
+    let now = eng.now();
+    let period = eng.cfg().int(P::repl_ping_replica_period).max(1);
     // As Redis's `replication_cron_loops % period`, the ping ticks run
     // from start-up whether or not replicas are attached: a replica that
     // just attached is not pinged at once (tests read the stream).
@@ -687,10 +582,10 @@ pub fn cron(eng: &mut Engine) {
     if secs - eng.repl().last_replica_ping >= period {
         eng.repl_mut().last_replica_ping = secs;
         if !eng.repl().replicas.is_empty() && !eng.is_replica() {
-            eng.propagate_raw(&[b"PING"]);
+            feed_raw(eng, &[b"PING"]);
         }
     }
-    let timeout_ms = eng.cfg.int(P::repl_timeout) * 1000;
+    let timeout_ms = eng.cfg().int(P::repl_timeout) * 1000;
     let timed_out: Vec<u64> = eng
         .repl()
         .replicas
@@ -720,7 +615,7 @@ pub fn cron(eng: &mut Engine) {
         }
     }
     // Diskless: start when the delay passed or enough replicas wait.
-    if !eng.persist().saving() && eng.cfg.bool(P::repl_diskless_sync) {
+    if !eng.persist().saving() && eng.cfg().bool(P::repl_diskless_sync) {
         let waiting: Vec<&Replica> = eng
             .repl()
             .replicas
@@ -728,8 +623,8 @@ pub fn cron(eng: &mut Engine) {
             .filter(|r| r.state == SlaveState::WaitBgsaveStart)
             .collect();
         if let Some(oldest) = waiting.iter().map(|r| r.since).min() {
-            let delay = eng.cfg.int(P::repl_diskless_sync_delay) * 1000;
-            let max = eng.cfg.int(P::repl_diskless_sync_max_replicas);
+            let delay = eng.cfg().int(P::repl_diskless_sync_delay) * 1000;
+            let max = eng.cfg().int(P::repl_diskless_sync_max_replicas);
             if now - oldest >= delay || (max > 0 && waiting.len() as i64 >= max) {
                 start_for_replication(eng);
             }
@@ -738,7 +633,7 @@ pub fn cron(eng: &mut Engine) {
         start_for_replication(eng);
     }
     // Free the backlog after repl-backlog-ttl without replicas.
-    let ttl = eng.cfg.int(P::repl_backlog_ttl);
+    let ttl = eng.cfg().int(P::repl_backlog_ttl);
     if eng.repl().backlog.is_some()
         && eng.repl().replicas.is_empty()
         && !eng.is_replica()
@@ -777,6 +672,34 @@ pub fn serve_waiters(eng: &mut Engine) {
             cl.outbox.push(&out);
         }
     }
+}
+
+/// Write a command to the stream without a SELECT (PING to replicas).
+pub fn feed_raw(eng: &mut Engine, argv: &[&[u8]]) {
+    if !eng.repl().stream_active() {
+        return;
+    }
+    let mut buf = Vec::new();
+    resp::encode::command(&mut buf, argv);
+    eng.repl_mut().master_repl_offset += buf.len() as i64;
+    feed_replicas(eng, &buf);
+}
+
+/// A new backlog (`repl-backlog-size`) whose history starts after
+/// `offset`, the offset of the last byte we hold.
+pub fn start_backlog(eng: &mut Engine, offset: i64) {
+    let size = backlog_size(eng);
+    let r = eng.repl_mut();
+    r.backlog = Some(std::sync::Arc::new(super::buffer::ReplBuffer::new(
+        size, offset,
+    )));
+    r.backlog_active = true;
+}
+
+/// The backlog size in effect: `repl-backlog-size`, at least 16 kB as in
+/// Redis (CONFIG_REPL_BACKLOG_MIN_SIZE).
+pub fn backlog_size(eng: &crate::engine::Engine) -> usize {
+    (eng.cfg().int(crate::config::P::repl_backlog_size) as usize).max(super::buffer::MIN_BACKLOG)
 }
 
 #[cfg(test)]
@@ -844,100 +767,4 @@ mod tests {
         // An offset that is not a number: full, silently.
         assert_eq!(d(&a, "x", Some(&b)), (PsyncDecision::Full, None));
     }
-}
-
-/// FAILOVER's state (Redis's failover_state).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailoverState {
-    /// Writes paused, waiting for the target to reach our offset.
-    WaitForSync,
-    /// We turned into a replica of the target and asked it, with
-    /// `PSYNC … FAILOVER`, to become the master.
-    InProgress,
-}
-
-/// A coordinated failover in progress.
-pub struct Failover {
-    /// The chosen replica, once known.
-    pub target: Option<(String, u16)>,
-    /// Deadline (ms), if a TIMEOUT was given.
-    pub end: Option<i64>,
-    /// FORCE: fail over at the deadline even if not caught up.
-    pub force: bool,
-    /// State.
-    pub state: FailoverState,
-}
-
-/// INFO's master_failover_state.
-pub fn failover_state_name(eng: &Engine) -> &'static str {
-    match eng.repl().failover.as_ref().map(|f| f.state) {
-        None => "no-failover",
-        Some(FailoverState::WaitForSync) => "waiting-for-sync",
-        Some(FailoverState::InProgress) => "failover-in-progress",
-    }
-}
-
-/// End the failover: resume writes.
-pub fn clear_failover(eng: &mut Engine) {
-    if eng.repl_mut().failover.take().is_some() {
-        eng.clients_mut().unpause();
-    }
-}
-
-/// Redis's abortFailover.
-pub fn abort_failover(eng: &mut Engine, why: &str) {
-    let Some(f) = eng.repl().failover.as_ref() else {
-        return;
-    };
-    match &f.target {
-        Some((h, p)) => tracing::info!("FAILOVER to {h}:{p} aborted: {why}"),
-        None => tracing::info!("FAILOVER to any replica aborted: {why}"),
-    }
-    if f.state == FailoverState::InProgress {
-        super::replica::set_master_none(eng);
-    }
-    clear_failover(eng);
-}
-
-/// Redis's updateFailoverStatus: on timeout fail over (FORCE) or abort;
-/// once the target (or any replica) acknowledged our whole stream, become
-/// its replica with a failover PSYNC.
-pub fn update_failover(eng: &mut Engine) {
-    let Some(f) = eng.repl().failover.as_ref() else {
-        return;
-    };
-    if f.state != FailoverState::WaitForSync {
-        return;
-    }
-    let now = crate::clock::now_ms();
-    if f.end.is_some_and(|e| e <= now) {
-        if let (true, Some((h, p))) = (f.force, f.target.clone()) {
-            tracing::info!("FAILOVER to {h}:{p} time out exceeded, failing over.");
-            start_failover(eng, &h, p);
-        } else {
-            abort_failover(eng, "Replica never caught up before timeout");
-        }
-        return;
-    }
-    let off = eng.repl().master_repl_offset;
-    let synced = eng.repl().replicas.iter().find(|r| {
-        r.state == SlaveState::Online
-            && r.ack_offset == off
-            && f.target
-                .as_ref()
-                .is_none_or(|(h, p)| r.ip == *h && r.port == *p)
-    });
-    if let Some(r) = synced {
-        let (h, p) = (r.ip.clone(), r.port);
-        tracing::info!("Failover target {h}:{p} is synced, failing over.");
-        start_failover(eng, &h, p);
-    }
-}
-
-fn start_failover(eng: &mut Engine, host: &str, port: u16) {
-    if let Some(f) = eng.repl_mut().failover.as_mut() {
-        f.state = FailoverState::InProgress;
-        f.target = Some((host.to_string(), port));
-    }
-    super::replica::set_master(eng, host, port);
 }

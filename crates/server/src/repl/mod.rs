@@ -8,9 +8,11 @@
 //! while there is a backlog, as in Redis.
 
 pub mod buffer;
+pub mod failover;
 pub mod feed;
 pub mod handshake;
 pub mod master;
+pub mod peers;
 pub mod replica;
 
 use rand::RngCore;
@@ -52,13 +54,13 @@ pub struct Replication {
     /// output), once a replica attached (`buffer`).
     backlog: Option<std::sync::Arc<buffer::ReplBuffer>>,
     /// Attached replicas.
-    replicas: Vec<master::Replica>,
+    replicas: Vec<peers::Replica>,
     /// The link with our master, when we are a replica.
-    link: Option<replica::Link>,
+    link: Option<peers::Link>,
     /// Bumped by every REPLICAOF, to retire old link tasks.
     link_generation: u64,
     /// A FAILOVER in progress.
-    failover: Option<master::Failover>,
+    failover: Option<peers::Failover>,
     /// Since when (s) no replica is attached, for repl-backlog-ttl.
     no_replicas_since: i64,
     /// When (s) replicas were last pinged.
@@ -99,6 +101,16 @@ impl Replication {
         &self.replid
     }
 
+    /// Whether this node writes a stream of its own: it keeps a backlog
+    /// and is not a replica. A replica's stream is its master's, proxied
+    /// byte for byte (`crate::link`): nothing it runs itself (a client's
+    /// PUBLISH, a writable replica's writes, DEBUG REPLICATE, a PING) may
+    /// move its offset, as Redis's `replicationFeedSlaves` returns at once
+    /// when `masterhost` is set.
+    pub fn stream_active(&self) -> bool {
+        self.backlog_active && self.link.is_none()
+    }
+
     /// master_repl_offset.
     pub fn offset(&self) -> i64 {
         self.master_repl_offset
@@ -120,22 +132,57 @@ impl Replication {
     }
 
     /// The link with our master, when we are a replica.
-    pub fn link(&self) -> Option<&replica::Link> {
+    pub fn link(&self) -> Option<&peers::Link> {
         self.link.as_ref()
     }
 
+    /// The link with our master, to update its progress.
+    pub fn link_mut(&mut self) -> Option<&mut peers::Link> {
+        self.link.as_mut()
+    }
+
+    /// Bytes of our master's stream were applied (and fed on to our own
+    /// replicas): our offset moves by as much.
+    pub fn applied_from_master(&mut self, bytes: i64) {
+        self.master_repl_offset += bytes;
+    }
+
+    /// INFO's master_failover_state.
+    pub fn failover_state_name(&self) -> &'static str {
+        match self.failover.as_ref().map(|f| f.state) {
+            None => "no-failover",
+            Some(peers::FailoverState::WaitForSync) => "waiting-for-sync",
+            Some(peers::FailoverState::InProgress) => "failover-in-progress",
+        }
+    }
+
+    /// Whether a FAILOVER is handing over to its target (PSYNC FAILOVER).
+    pub fn failing_over(&self) -> bool {
+        self.failover
+            .as_ref()
+            .is_some_and(|f| f.state == peers::FailoverState::InProgress)
+    }
+
+    /// Become a replica with `link` at `offset`, without a task (tests of
+    /// the stream applier).
+    #[cfg(test)]
+    pub fn set_link_for_test(&mut self, link: peers::Link, offset: i64) {
+        self.link = Some(link);
+        self.master_repl_offset = offset;
+    }
+
     /// Attached replicas.
-    pub fn replicas(&self) -> &[master::Replica] {
+    pub fn replicas(&self) -> &[peers::Replica] {
         &self.replicas
     }
 
     /// A FAILOVER in progress.
-    pub fn failover(&self) -> Option<&master::Failover> {
+    pub fn failover(&self) -> Option<&peers::Failover> {
         self.failover.as_ref()
     }
 
     /// Start a FAILOVER (the caller checked none is in progress).
-    pub fn start_failover(&mut self, f: master::Failover) {
+    pub fn start_failover(&mut self, f: peers::Failover) {
         self.failover = Some(f);
     }
 
@@ -167,63 +214,4 @@ impl Replication {
     pub fn end_capture(&mut self) -> Vec<(usize, Vec<Vec<u8>>)> {
         self.prop_unit.take().unwrap_or_default()
     }
-}
-
-/// A new backlog (`repl-backlog-size`) whose history starts after
-/// `offset`, the offset of the last byte we hold.
-pub fn start_backlog(eng: &mut crate::engine::Engine, offset: i64) {
-    let size = backlog_size(eng);
-    let r = eng.repl_mut();
-    r.backlog = Some(std::sync::Arc::new(buffer::ReplBuffer::new(size, offset)));
-    r.backlog_active = true;
-}
-
-/// The backlog size in effect: `repl-backlog-size`, at least 16 kB as in
-/// Redis (CONFIG_REPL_BACKLOG_MIN_SIZE).
-pub fn backlog_size(eng: &crate::engine::Engine) -> usize {
-    (eng.cfg.int(crate::config::P::repl_backlog_size) as usize).max(buffer::MIN_BACKLOG)
-}
-
-/// After a start-up load, take the replication id and offset the file
-/// recorded (Redis 7.0's loadDataFromDisk). A replica offers that history
-/// to its master. A restarted master starts a new history (its fresh
-/// replid) whose past, up to the file's offset, is the file's id (replid2),
-/// so its replicas continue partially; the deletions of keys that expired
-/// while it was down are the first bytes of its backlog, numbered after
-/// the file's offset. A file without replication information gives no
-/// backlog, and the expired keys' deletions are not kept either.
-pub fn resume_from_file(
-    e: &mut crate::engine::Engine,
-    id: String,
-    off: i64,
-    expired: Vec<(usize, crate::keyspace::Key)>,
-) {
-    if id.len() != 40 {
-        return;
-    }
-    if e.is_replica() {
-        let r = e.repl_mut();
-        r.replid = id;
-        r.master_repl_offset = off;
-        return;
-    }
-    e.repl_mut().master_repl_offset = 0;
-    start_backlog(e, 0);
-    e.repl_mut().stream_db = -1;
-    let del: &[u8] = if e.cfg.bool(crate::config::P::lazyfree_lazy_expire) {
-        b"UNLINK"
-    } else {
-        b"DEL"
-    };
-    for (db, key) in expired {
-        e.propagate(db, &[del, &key]);
-    }
-    let r = e.repl_mut();
-    r.replid2 = id;
-    r.second_replid_offset = off + 1;
-    r.master_repl_offset += off;
-    if let Some(b) = r.backlog.as_ref() {
-        b.rebase(off);
-    }
-    r.no_replicas_since = crate::clock::now_secs();
 }

@@ -194,6 +194,35 @@ impl BigDec {
     }
 }
 
+/// Why an INCRBYFLOAT-style increment failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncrFloatError {
+    /// The stored value is not a number (Redis: "value is not a valid
+    /// float" for strings, "hash value is not a float" for hashes).
+    BadCurrent,
+    /// The increment argument is not a number.
+    BadIncrement,
+    /// The result would be NaN or infinite.
+    NanOrInf,
+}
+
+/// INCRBYFLOAT / HINCRBYFLOAT: `current` (None = missing, i.e. 0) plus
+/// `incr`, both as their stored/argument text, returning the text that is
+/// both stored and replied. Computed as Redis does, in x87 `long double`
+/// (see [`LDouble`]).
+pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, IncrFloatError> {
+    let cur = match current {
+        None => LDouble::parse(b"0").ok_or(IncrFloatError::BadCurrent)?,
+        Some(b) => LDouble::parse(b).ok_or(IncrFloatError::BadCurrent)?,
+    };
+    let by = LDouble::parse(incr).ok_or(IncrFloatError::BadIncrement)?;
+    let new = cur + by;
+    if new.is_nan_or_inf() {
+        return Err(IncrFloatError::NanOrInf);
+    }
+    Ok(new.to_human())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
