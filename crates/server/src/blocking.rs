@@ -66,7 +66,7 @@ pub fn block(c: &mut Ctx, keys: Vec<Key>, deadline: Option<i64>, reply: TimeoutR
 
 /// Whether the running command may block (not inside MULTI/EXEC).
 pub fn may_block(c: &Ctx) -> bool {
-    !c.cl.in_multi() && !c.from_master
+    !c.cl.in_multi() && !c.from_master && c.cl.flags & crate::client::flag::SCRIPT == 0
 }
 
 fn unregister(eng: &mut Engine, cl: &Client) {

@@ -46,6 +46,8 @@ pub mod flag {
     pub const NO_EVICT: u32 = 1 << 8;
     /// Old SYNC protocol replica: does not send REPLCONF ACK.
     pub const PRE_PSYNC: u32 = 1 << 9;
+    /// The Lua scripts' client: never blocks (Redis's CLIENT_DENY_BLOCKING).
+    pub const SCRIPT: u32 = 1 << 10;
 }
 
 /// CLIENT REPLY state.

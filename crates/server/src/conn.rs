@@ -9,6 +9,7 @@
 
 use crate::engine::lock;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -68,10 +69,21 @@ impl NoDelay for tokio::net::UnixStream {
 }
 
 /// Serve one connection until it closes.
-pub async fn serve<S>(shared: Shared, mut sock: S, peer: Peer)
+pub async fn serve<S>(shared: Shared, mut sock: S, peer: Peer, busy: Arc<crate::script::Busy>)
 where
     S: AsyncRead + AsyncWrite + Unpin + NoDelay,
 {
+    let mut early = Early::default();
+    if busy.running() {
+        // A script holds the engine (and so admission): answer as Redis
+        // does while busy until it ends.
+        if serve_before_admission(&mut sock, &busy, &mut early)
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
     enum Admit {
         Ok(u64, std::sync::Arc<crate::client::Outbox>),
         Refuse(&'static [u8]),
@@ -114,7 +126,7 @@ where
             return;
         }
     };
-    let _ = run(&shared, &mut sock, id, &outbox).await;
+    let _ = run(&shared, &mut sock, id, &outbox, &busy, early).await;
     let mut eng = lock(&shared);
     if let Some(mut cl) = eng.clients_mut().check_out(id) {
         crate::blocking::forget(&mut eng, &cl);
@@ -131,15 +143,19 @@ async fn run<S>(
     sock: &mut S,
     id: u64,
     outbox: &crate::client::Outbox,
+    busy: &crate::script::Busy,
+    early: Early,
 ) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin + NoDelay,
 {
-    let mut rbuf = BytesMut::with_capacity(16 * 1024);
-    let mut dec = RequestDecoder::new();
-    let mut pending: VecDeque<Vec<Bytes>> = VecDeque::new();
+    let Early {
+        mut rbuf,
+        mut dec,
+        mut pending,
+        mut proto_err,
+    } = early;
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
-    let mut proto_err: Option<resp::ProtocolError> = None;
     let mut limits = Limits::default();
     let mut qbuf_limit = 1usize << 30;
     let mut idle_timeout = 0u64;
@@ -217,6 +233,25 @@ where
                     rbuf.len()
                 );
                 return Ok(());
+            }
+        }
+        // While a script holds the engine, answer as Redis does when busy.
+        if !pending.is_empty() && busy.running() {
+            let authenticated = !limits.auth_required;
+            let served = crate::commands::scripting::serve_while_busy(
+                busy,
+                authenticated,
+                &mut pending,
+                &mut out,
+            )
+            .await;
+            if served == crate::commands::scripting::Served::Answered {
+                if !out.is_empty() {
+                    write_or_killed(sock, &out, outbox).await?;
+                    outbox.written();
+                    out.clear();
+                }
+                continue;
             }
         }
         // Run the batch under the lock.
@@ -299,15 +334,97 @@ where
         }
         if pending.is_empty() {
             if let Some(e) = proto_err.take() {
-                let mut msg = b"-ERR ".to_vec();
-                msg.extend_from_slice(&e.message());
-                msg.extend_from_slice(b"\r\n");
                 tracing::debug!("Protocol error ({}) from client: id={id}", e);
-                sock.write_all(&msg).await?;
+                sock.write_all(&protocol_error_reply(&e)).await?;
                 return Ok(());
             }
         }
     }
+}
+
+/// What a connection read before it was admitted (while a script ran).
+struct Early {
+    rbuf: BytesMut,
+    dec: RequestDecoder,
+    pending: VecDeque<Vec<Bytes>>,
+    /// A protocol error after `pending`: answered once they are.
+    proto_err: Option<resp::ProtocolError>,
+}
+
+impl Default for Early {
+    fn default() -> Self {
+        Early {
+            rbuf: BytesMut::with_capacity(16 * 1024),
+            dec: RequestDecoder::new(),
+            pending: VecDeque::new(),
+            proto_err: None,
+        }
+    }
+}
+
+/// `-ERR Protocol error: …`, the last reply before the connection closes.
+fn protocol_error_reply(e: &resp::ProtocolError) -> Vec<u8> {
+    let mut msg = b"-ERR ".to_vec();
+    msg.extend_from_slice(&e.message());
+    msg.extend_from_slice(b"\r\n");
+    msg
+}
+
+/// A new connection while a script runs: read and answer its commands
+/// without the engine lock (`commands::scripting::serve_while_busy`) until
+/// the script ends; what is left runs once the connection is admitted.
+/// It is not authenticated yet: with `requirepass` set it is bounded as
+/// Redis bounds unauthenticated clients, and answered -NOAUTH.
+async fn serve_before_admission<S>(
+    sock: &mut S,
+    busy: &crate::script::Busy,
+    early: &mut Early,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use crate::commands::scripting::{serve_while_busy, Served};
+    let mut out = Vec::new();
+    while busy.running() {
+        let limits = Limits {
+            auth_required: busy.auth_required(),
+            ..Limits::default()
+        };
+        if early.proto_err.is_none() {
+            tokio::select! {
+                r = sock.read_buf(&mut early.rbuf) => {
+                    if r? == 0 {
+                        return Err(std::io::Error::other("closed"));
+                    }
+                }
+                _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+            decode_all(
+                &mut early.dec,
+                &mut early.rbuf,
+                &limits,
+                &mut early.pending,
+                &mut early.proto_err,
+            );
+        }
+        if early.pending.is_empty() {
+            if let Some(e) = early.proto_err.take() {
+                sock.write_all(&protocol_error_reply(&e)).await?;
+                return Err(std::io::Error::other("protocol error"));
+            }
+            continue;
+        }
+        let authenticated = !limits.auth_required;
+        let served = serve_while_busy(busy, authenticated, &mut early.pending, &mut out).await;
+        if !out.is_empty() {
+            sock.write_all(&out).await?;
+            out.clear();
+        }
+        if served == Served::Proceed {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// For a replica whose full resync is ready to send (SendBulk), write the

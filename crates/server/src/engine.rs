@@ -35,7 +35,22 @@ pub type Shared = Arc<EngineLock>;
 /// Take the engine lock.
 #[inline]
 pub fn lock(shared: &Shared) -> parking_lot::MutexGuard<'_, Engine> {
-    shared.lock()
+    if let Some(g) = shared.try_lock() {
+        return g;
+    }
+    // While a script runs it holds the lock for its whole run: a waiter
+    // then gives its runtime worker's place to another thread before it
+    // waits, so that connection tasks can still answer -BUSY
+    // (`script::busy`). Looking again every millisecond catches a script
+    // that starts while we wait.
+    loop {
+        if crate::script::busy::any_running() {
+            return crate::script::busy::blocking(|| shared.lock());
+        }
+        if let Some(g) = shared.try_lock_for(std::time::Duration::from_millis(1)) {
+            return g;
+        }
+    }
 }
 
 /// Everything behind the lock.
@@ -77,6 +92,8 @@ pub struct Engine {
     /// (`crate::link::start`, installed by the server at start-up; none in
     /// unit tests).
     link_driver: Option<LinkDriver>,
+    /// Lua scripting: the interpreter, the script cache, the busy state.
+    scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
     persist: crate::persist::state::Persistence,
 }
@@ -117,6 +134,7 @@ impl Engine {
             persist: crate::persist::state::Persistence::new(now / 1000),
             clients: Default::default(),
             link_driver: None,
+            scripting: crate::script::Scripting::new(),
         }
     }
 
@@ -379,6 +397,16 @@ impl Engine {
     /// Connected clients, to change.
     pub fn clients_mut(&mut self) -> &mut crate::clients::Clients {
         &mut self.clients
+    }
+
+    /// Scripting.
+    pub fn scripting(&self) -> &crate::script::Scripting {
+        &self.scripting
+    }
+
+    /// Scripting, to change.
+    pub fn scripting_mut(&mut self) -> &mut crate::script::Scripting {
+        &mut self.scripting
     }
 
     /// Persistence.

@@ -261,19 +261,30 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("allocator_resident:{rss}");
             f!("total_system_memory:{}", total_system_memory());
             f!("total_system_memory_human:{}", human(total_system_memory()));
-            f!("used_memory_lua:31744");
-            f!("used_memory_vm_eval:31744");
-            f!("used_memory_lua_human:31.00K");
-            f!("used_memory_scripts_eval:0");
-            f!("number_of_cached_scripts:0");
+            // Functions are not built yet: their fields are an empty
+            // engine's, as Redis 7.0 shows them.
+            let vm_eval = eng.scripting().vm_memory();
+            let scripts_eval = eng.scripting().scripts_memory();
+            let (vm_functions, functions_mem) = (32768usize, 184usize);
+            f!("used_memory_lua:{vm_eval}");
+            f!("used_memory_vm_eval:{vm_eval}");
+            f!("used_memory_lua_human:{}", human(vm_eval as u64));
+            f!("used_memory_scripts_eval:{scripts_eval}");
+            f!("number_of_cached_scripts:{}", eng.scripting().len());
             f!("number_of_functions:0");
             f!("number_of_libraries:0");
-            f!("used_memory_vm_functions:32768");
-            f!("used_memory_vm_total:64512");
-            f!("used_memory_vm_total_human:63.00K");
-            f!("used_memory_functions:184");
-            f!("used_memory_scripts:184");
-            f!("used_memory_scripts_human:184B");
+            f!("used_memory_vm_functions:{vm_functions}");
+            f!("used_memory_vm_total:{}", vm_eval + vm_functions);
+            f!(
+                "used_memory_vm_total_human:{}",
+                human((vm_eval + vm_functions) as u64)
+            );
+            f!("used_memory_functions:{functions_mem}");
+            f!("used_memory_scripts:{}", scripts_eval + functions_mem);
+            f!(
+                "used_memory_scripts_human:{}",
+                human((scripts_eval + functions_mem) as u64)
+            );
             f!("maxmemory:{maxmem}");
             f!("maxmemory_human:{}", human(maxmem));
             f!("maxmemory_policy:{}", eng.cfg().str(P::maxmemory_policy));

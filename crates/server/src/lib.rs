@@ -40,6 +40,7 @@ pub mod log;
 pub mod persist;
 pub mod pubsub;
 pub mod repl;
+pub mod script;
 pub mod server;
 pub mod stats;
 pub mod types;

@@ -78,6 +78,7 @@ pub async fn run(shared: Shared) -> i32 {
     };
     for l in listeners {
         let sh = shared.clone();
+        let bz = lock(&shared).scripting().busy();
         tokio::spawn(async move {
             loop {
                 match l.accept().await {
@@ -90,7 +91,7 @@ pub async fn run(shared: Shared) -> i32 {
                             local: addr.ip().is_loopback(),
                             unix: false,
                         };
-                        tokio::spawn(serve(sh.clone(), sock, peer));
+                        tokio::spawn(serve(sh.clone(), sock, peer, bz.clone()));
                     }
                     Err(e) => {
                         tracing::warn!("Accepting client connection: {e}");
@@ -114,6 +115,7 @@ pub async fn run(shared: Shared) -> i32 {
                     }
                 }
                 let sh = shared.clone();
+                let bz = lock(&shared).scripting().busy();
                 let path = unixsocket.clone();
                 tokio::spawn(async move {
                     loop {
@@ -124,7 +126,7 @@ pub async fn run(shared: Shared) -> i32 {
                                 local: true,
                                 unix: true,
                             };
-                            tokio::spawn(serve(sh.clone(), sock, peer));
+                            tokio::spawn(serve(sh.clone(), sock, peer, bz.clone()));
                         }
                     }
                 });

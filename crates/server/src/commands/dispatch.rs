@@ -189,7 +189,14 @@ pub fn execute_from(
         write_error(eng, out, &e);
         return;
     }
-    let is_write = spec.flags & f::WRITE != 0;
+    // A script that declared its flags is checked as them (Redis's
+    // evalGetCommandFlags).
+    let flags = if spec.group == "scripting" && spec.name.starts_with("eval") {
+        super::scripting::command_flags(eng, spec.name, spec.flags, &args)
+    } else {
+        spec.flags
+    };
+    let is_write = flags & f::WRITE != 0;
     if cl.flags & flag::REPLICA != 0
         && spec.flags & (f::WRITE | f::READONLY | f::MAY_REPLICATE) != 0
     {
@@ -227,7 +234,7 @@ pub fn execute_from(
         );
         return;
     }
-    if !from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
+    if !from_master && flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
         flag_transaction(cl);
         write_error(
             eng,

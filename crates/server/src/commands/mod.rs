@@ -18,6 +18,8 @@ pub mod multi;
 pub mod persist;
 pub mod pubsub;
 pub mod repl;
+pub mod script_call;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -201,7 +203,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 14] {
+fn families() -> [&'static [CommandSpec]; 15] {
     [
         string::COMMANDS,
         list::COMMANDS,
@@ -217,6 +219,7 @@ fn families() -> [&'static [CommandSpec]; 14] {
         pubsub::COMMANDS,
         persist::COMMANDS,
         repl::COMMANDS,
+        scripting::COMMANDS,
     ]
 }
 

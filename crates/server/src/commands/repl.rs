@@ -317,7 +317,7 @@ fn wait(c: &mut Ctx) -> CmdResult {
     };
     let offset = c.eng.repl().offset();
     let acked = master::replicas_acked(c.eng, offset) as i64;
-    if acked >= n || c.cl.in_multi() {
+    if acked >= n || c.cl.in_multi() || c.cl.flags & crate::client::flag::SCRIPT != 0 {
         c.int(acked);
         return Ok(());
     }

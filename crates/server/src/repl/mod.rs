@@ -186,6 +186,19 @@ impl Replication {
         self.failover = Some(f);
     }
 
+    /// How many writes the open unit collected so far (0 without one).
+    pub fn unit_len(&self) -> usize {
+        self.prop_unit.as_ref().map_or(0, |u| u.len())
+    }
+
+    /// Drop the open unit's writes after the first `len` (a script's
+    /// `redis.set_repl` kept them from replicas).
+    pub fn truncate_unit(&mut self, len: usize) {
+        if let Some(u) = self.prop_unit.as_mut() {
+            u.truncate(len);
+        }
+    }
+
     /// Whether writes are being collected into a unit (EXEC).
     pub fn in_unit(&self) -> bool {
         self.prop_unit.is_some()

@@ -28,6 +28,7 @@ const LOWER: &[&str] = &[
     "util/",
     "persist/",
     "repl/",
+    "script/",
     "config/",
 ];
 

@@ -15,6 +15,7 @@ mod protocol;
 mod repl_exact;
 mod replica;
 mod replication;
+mod scripting;
 mod sentinel;
 mod strings_keys;
 mod tx_pubsub;

@@ -1,0 +1,503 @@
+//! Calls from Lua into the server and the conversions between Lua values
+//! and RESP, as Redis 7.0's `script_lua.c` does them: a command's reply is
+//! parsed from the RESP the command wrote (RESP2 or RESP3 as the script
+//! chose with `redis.setresp`), and a script's return value is written as
+//! the caller's protocol.
+
+use bytes::Bytes;
+use mlua::{Lua, MultiValue, Table, Value};
+use resp::encode::{self as enc, Proto};
+use resp::Frame;
+
+use crate::client::Client;
+use crate::commands::{self, f};
+use crate::config::P;
+use crate::engine::Engine;
+use crate::script::error_table;
+use crate::script::Busy;
+
+/// A run's side of the bridge: the engine, the script client and what
+/// the run decided (Redis's scriptRunCtx).
+pub struct Run<'a> {
+    /// The engine, borrowed for the run.
+    pub eng: &'a mut Engine,
+    /// The script client the script's commands run as.
+    pub cl: &'a mut Client,
+    /// The busy state, told when the script writes.
+    pub busy: &'a Busy,
+    /// EVAL_RO, or a `no-writes` script.
+    pub read_only: bool,
+    /// A write command ran (the script can no longer be killed).
+    pub wrote: bool,
+    /// `redis.set_repl` flags (REPL_ALL = 3).
+    pub repl: u8,
+    /// The caller is our master.
+    pub from_master: bool,
+}
+
+impl crate::script::Bridge for Run<'_> {
+    fn op(&mut self, lua: &Lua, args: mlua::MultiValue) -> mlua::Result<mlua::MultiValue> {
+        op(lua, self, args)
+    }
+
+    fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+        call(lua, self, args)
+    }
+}
+
+/// Deepest table a reply may nest (Redis stops at its Lua stack limit).
+const MAX_DEPTH: usize = 1000;
+
+/// The per-run operation behind `redis.setresp` (3), `redis.set_repl` (4) and `redis.acl_check_cmd` (5).
+pub fn op(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<MultiValue> {
+    let mut it = args.into_iter();
+    let kind = match it.next() {
+        Some(Value::Integer(n)) => n,
+        Some(Value::Number(n)) => n as i64,
+        _ => 0,
+    };
+    let rest: Vec<Value> = it.collect();
+    match kind {
+        3 => {
+            run.cl.proto = if num(rest.first()) == 3 {
+                Proto::Resp3
+            } else {
+                Proto::Resp2
+            };
+            Ok(MultiValue::new())
+        }
+        4 => {
+            run.repl = num(rest.first()) as u8;
+            Ok(MultiValue::new())
+        }
+        5 => {
+            let argv = match argv(lua, rest)? {
+                Ok(a) => a,
+                Err(t) => {
+                    return Ok(MultiValue::from_iter([
+                        Value::Table(t),
+                        Value::Boolean(true),
+                    ]))
+                }
+            };
+            if lookup(&argv).is_none() {
+                let t = error_table(lua, b"ERR Invalid command passed to redis.acl_check_cmd()")?;
+                return Ok(MultiValue::from_iter([
+                    Value::Table(t),
+                    Value::Boolean(true),
+                ]));
+            }
+            // One user with every permission (no ACL yet): allowed.
+            Ok(MultiValue::from_iter([
+                Value::Boolean(true),
+                Value::Boolean(false),
+            ]))
+        }
+        _ => Ok(MultiValue::new()),
+    }
+}
+
+fn num(v: Option<&Value>) -> i64 {
+    match v {
+        Some(Value::Integer(n)) => *n,
+        Some(Value::Number(n)) => *n as i64,
+        _ => 0,
+    }
+}
+
+/// Lua arguments to a command's argv (Redis's luaArgsToRedisArgv), or the
+/// error table.
+fn argv(lua: &Lua, args: Vec<Value>) -> mlua::Result<Result<Vec<Bytes>, Table>> {
+    if args.is_empty() {
+        return Ok(Err(error_table(
+            lua,
+            b"Please specify at least one argument for this redis lib call",
+        )?));
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        match a {
+            Value::Number(n) => out.push(Bytes::from(crate::util::num::fmt_g17(n))),
+            Value::Integer(n) => out.push(Bytes::from(n.to_string())),
+            Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
+            _ => {
+                return Ok(Err(error_table(
+                    lua,
+                    b"Lua redis lib command arguments must be strings or integers",
+                )?))
+            }
+        }
+    }
+    Ok(Ok(out))
+}
+
+fn lookup(
+    argv: &[Bytes],
+) -> Option<(
+    &'static commands::CommandSpec,
+    Option<&'static commands::CommandSpec>,
+)> {
+    let spec = commands::lookup(&argv[0])?;
+    if spec.flags & f::CONTAINER != 0 && argv.len() >= 2 {
+        let sub = commands::lookup_sub(spec, &argv[1])?;
+        return Some((sub, Some(spec)));
+    }
+    Some((spec, None))
+}
+
+fn arity_ok(arity: i32, argc: usize) -> bool {
+    let argc = argc as i32;
+    (arity > 0 && arity == argc) || (arity < 0 && argc >= -arity)
+}
+
+/// Run a command for the script (Redis's scriptCall): the reply as a Lua
+/// value, and whether it is an error reply.
+pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+    let argv = match argv(lua, args)? {
+        Ok(a) => a,
+        Err(t) => return Ok((Value::Table(t), true)),
+    };
+    let (spec, parent) = match lookup(&argv) {
+        Some(s) => s,
+        None => return refuse(lua, run, "Unknown Redis command called from script"),
+    };
+    if !arity_ok(spec.arity, argv.len()) {
+        return refuse(
+            lua,
+            run,
+            "Wrong number of args calling Redis command from script",
+        );
+    }
+    if spec.flags & f::NOSCRIPT != 0 {
+        return refuse(lua, run, "This Redis command is not allowed from script");
+    }
+    let eng = &mut *run.eng;
+    if !run.from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
+        return refuse(lua, run, "Can not execute the command on a stale replica");
+    }
+    if run.read_only && spec.flags & (f::WRITE | f::MAY_REPLICATE) != 0 {
+        return refuse(
+            lua,
+            run,
+            "Write commands are not allowed from read-only scripts.",
+        );
+    }
+    let is_write = spec.flags & f::WRITE != 0;
+    if is_write && !run.wrote {
+        if eng.is_replica() && eng.cfg().bool(P::replica_read_only) && !run.from_master {
+            return refuse(lua, run, &format!("-{}", crate::error::READONLY_REPLICA));
+        }
+        if !run.from_master && !eng.is_replica() && crate::persist::writes_denied(eng) {
+            return refuse(lua, run, &format!("-{}", crate::persist::MISCONF));
+        }
+        if !run.from_master && crate::repl::master::not_enough_replicas(eng) {
+            return refuse(lua, run, "-NOREPLICAS Not enough good replicas to write.");
+        }
+    }
+    if is_write {
+        run.wrote = true;
+        run.busy.set_wrote();
+    }
+    let before = run.eng.repl().unit_len();
+    let mut out = Vec::new();
+    commands::dispatch::call(
+        run.eng,
+        run.cl,
+        spec,
+        parent,
+        argv,
+        &mut out,
+        run.from_master,
+    );
+    if run.repl & 2 == 0 {
+        run.eng.repl_mut().truncate_unit(before);
+    }
+    let limits = resp::Limits {
+        max_bulk_len: u64::MAX,
+        ..Default::default()
+    };
+    let is_err = out.first() == Some(&b'-');
+    let v = match resp::decode_frame(&out, &limits) {
+        Ok(Some((frame, _))) => frame_to_lua(lua, frame, 0)?,
+        _ => Value::Nil,
+    };
+    Ok((v, is_err))
+}
+
+/// A command refused before it ran: counted as Redis's afterErrorReply
+/// does, and returned as an error table.
+fn refuse(lua: &Lua, run: &mut Run, msg: &str) -> mlua::Result<(Value, bool)> {
+    let t = error_table(lua, msg.as_bytes())?;
+    if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+        let s = s.as_bytes();
+        let code = s.split(|&b| b == b' ').next().unwrap_or(b"ERR");
+        let code = String::from_utf8_lossy(code).into_owned();
+        run.eng.stats_mut().error_replied(&code);
+    }
+    t.raw_set("ignore_error_stats_update", true)?;
+    Ok((Value::Table(t), true))
+}
+
+/// A command's reply as Lua sees it (redisProtocolToLuaType).
+fn frame_to_lua(lua: &Lua, f: Frame, depth: usize) -> mlua::Result<Value> {
+    if depth > MAX_DEPTH {
+        return Ok(Value::Nil);
+    }
+    Ok(match f {
+        Frame::Simple(s) => {
+            let t = lua.create_table()?;
+            t.raw_set("ok", lua.create_string(&s)?)?;
+            Value::Table(t)
+        }
+        Frame::Error(s) | Frame::BulkError(s) => {
+            let mut e = b"-".to_vec();
+            e.extend_from_slice(&s);
+            let t = error_table(lua, &e)?;
+            t.raw_set("ignore_error_stats_update", true)?;
+            Value::Table(t)
+        }
+        Frame::Integer(n) => Value::Number(n as f64),
+        Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
+        Frame::NullBulk | Frame::NullArray => Value::Boolean(false),
+        Frame::Null => Value::Nil,
+        Frame::Array(v) | Frame::Push(v) => {
+            let t = lua.create_table_with_capacity(v.len(), 0)?;
+            for (i, x) in v.into_iter().enumerate() {
+                t.raw_set(i + 1, frame_to_lua(lua, x, depth + 1)?)?;
+            }
+            Value::Table(t)
+        }
+        Frame::Map(pairs) => {
+            let inner = lua.create_table()?;
+            for (k, v) in pairs {
+                let k = frame_to_lua(lua, k, depth + 1)?;
+                let v = frame_to_lua(lua, v, depth + 1)?;
+                if !k.is_nil() {
+                    inner.raw_set(k, v)?;
+                }
+            }
+            let t = lua.create_table()?;
+            t.raw_set("map", inner)?;
+            Value::Table(t)
+        }
+        Frame::Set(v) => {
+            let inner = lua.create_table()?;
+            for x in v {
+                let k = frame_to_lua(lua, x, depth + 1)?;
+                if !k.is_nil() {
+                    inner.raw_set(k, true)?;
+                }
+            }
+            let t = lua.create_table()?;
+            t.raw_set("set", inner)?;
+            Value::Table(t)
+        }
+        Frame::Attribute { value, .. } => frame_to_lua(lua, *value, depth)?,
+        Frame::Double(d) => {
+            let t = lua.create_table()?;
+            t.raw_set("double", d)?;
+            Value::Table(t)
+        }
+        Frame::Boolean(b) => Value::Boolean(b),
+        Frame::BigNumber(s) => {
+            let t = lua.create_table()?;
+            t.raw_set("big_number", lua.create_string(&s)?)?;
+            Value::Table(t)
+        }
+        Frame::Verbatim { format, text } => {
+            let inner = lua.create_table()?;
+            inner.raw_set("string", lua.create_string(&text)?)?;
+            inner.raw_set("format", lua.create_string(format)?)?;
+            let t = lua.create_table()?;
+            t.raw_set("verbatim_string", inner)?;
+            Value::Table(t)
+        }
+    })
+}
+
+/// C's `(long long)` of a double on x86-64: out of range and NaN give
+/// i64::MIN.
+fn trunc(d: f64) -> i64 {
+    if d.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&d) {
+        i64::MIN
+    } else {
+        d as i64
+    }
+}
+
+fn bytes_of(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+fn map_crlf(mut b: Vec<u8>) -> Vec<u8> {
+    for c in b.iter_mut() {
+        if *c == b'\r' || *c == b'\n' {
+            *c = b' ';
+        }
+    }
+    b
+}
+
+/// A script's return value as a reply (luaReplyToRedisReply). `proto` is
+/// the caller's, `script_proto` what the script set with redis.setresp.
+pub fn reply(
+    eng: &mut Engine,
+    out: &mut Vec<u8>,
+    proto: Proto,
+    script_proto: Proto,
+    v: &Value,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        commands::write_error(
+            eng,
+            out,
+            &crate::error::CmdError::fixed("ERR reached lua stack limit"),
+        );
+        return;
+    }
+    match v {
+        Value::String(s) => enc::bulk(out, &s.as_bytes()),
+        Value::Boolean(b) => match (script_proto, b) {
+            (Proto::Resp2, true) => enc::integer(out, 1),
+            (Proto::Resp2, false) => enc::null(out, proto),
+            (Proto::Resp3, b) => enc::boolean(out, proto, *b),
+        },
+        Value::Number(n) => enc::integer(out, trunc(*n)),
+        Value::Integer(n) => enc::integer(out, *n),
+        Value::Table(t) => table_reply(eng, out, proto, script_proto, t, depth),
+        _ => enc::null(out, proto),
+    }
+}
+
+fn table_reply(
+    eng: &mut Engine,
+    out: &mut Vec<u8>,
+    proto: Proto,
+    script_proto: Proto,
+    t: &Table,
+    depth: usize,
+) {
+    let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
+    if let Some(e) = bytes_of(&get("err")) {
+        let ignore = matches!(get("ignore_error_stats_update"), Value::Boolean(true));
+        write_err(eng, out, &e, ignore);
+        return;
+    }
+    if let Some(s) = bytes_of(&get("ok")) {
+        enc::simple(out, &map_crlf(s));
+        return;
+    }
+    if let Value::Number(d) = get("double") {
+        enc::double(out, proto, crate::util::num::fmt_g17(d).as_bytes());
+        return;
+    }
+    if let Value::Integer(d) = get("double") {
+        enc::double(out, proto, crate::util::num::fmt_g17(d as f64).as_bytes());
+        return;
+    }
+    if let Some(s) = bytes_of(&get("big_number")) {
+        enc::big_number(out, proto, &map_crlf(s));
+        return;
+    }
+    if let Value::Table(v) = get("verbatim_string") {
+        let fmt = bytes_of(&v.raw_get::<Value>("format").unwrap_or(Value::Nil));
+        let text = bytes_of(&v.raw_get::<Value>("string").unwrap_or(Value::Nil));
+        if let (Some(fmt), Some(text)) = (fmt, text) {
+            let mut f3 = [0u8; 3];
+            for (d, s) in f3.iter_mut().zip(fmt.iter()) {
+                *d = *s;
+            }
+            enc::verbatim(out, proto, &f3, &text);
+            return;
+        }
+    }
+    if let Value::Table(m) = get("map") {
+        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
+        enc::map_len(out, proto, pairs.len());
+        for (k, v) in &pairs {
+            reply(eng, out, proto, script_proto, k, depth + 1);
+            reply(eng, out, proto, script_proto, v, depth + 1);
+        }
+        return;
+    }
+    if let Value::Table(s) = get("set") {
+        let keys: Vec<Value> = s
+            .pairs::<Value, Value>()
+            .filter_map(Result::ok)
+            .map(|(k, _)| k)
+            .collect();
+        enc::set_len(out, proto, keys.len());
+        for k in &keys {
+            reply(eng, out, proto, script_proto, k, depth + 1);
+        }
+        return;
+    }
+    let mut items = Vec::new();
+    let mut j = 1usize;
+    loop {
+        match t.raw_get::<Value>(j) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(v),
+        }
+        j += 1;
+    }
+    enc::array_len(out, items.len());
+    for v in &items {
+        reply(eng, out, proto, script_proto, v, depth + 1);
+    }
+}
+
+/// An error reply built from an error table's message: counted unless the
+/// command that produced it was counted already.
+fn write_err(eng: &mut Engine, out: &mut Vec<u8>, msg: &[u8], ignore_stats: bool) {
+    if ignore_stats {
+        enc::error(out, msg);
+    } else {
+        let s = String::from_utf8_lossy(msg).into_owned();
+        commands::write_error(eng, out, &crate::error::CmdError::msg(s));
+    }
+}
+
+/// The reply for a script that raised an error (luaCallFunction's error
+/// path): the message, then where it was raised.
+pub fn error_reply(eng: &mut Engine, out: &mut Vec<u8>, sha: &str, v: &Value) {
+    let Value::Table(t) = v else {
+        let msg = format!("ERR Error running script {sha}, execution failure");
+        commands::write_error(eng, out, &crate::error::CmdError::msg(msg));
+        return;
+    };
+    let text = |k: &str| match t.raw_get::<Value>(k) {
+        Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
+        Ok(Value::Number(n)) => Some(format_num(n).into_bytes()),
+        Ok(Value::Integer(n)) => Some(n.to_string().into_bytes()),
+        _ => None,
+    };
+    let mut msg = text("err").unwrap_or_else(|| b"ERR (null)".to_vec());
+    if let (Some(src), Some(line)) = (text("source"), text("line")) {
+        msg.extend_from_slice(b" script: ");
+        msg.extend_from_slice(sha.as_bytes());
+        msg.extend_from_slice(b", on ");
+        msg.extend_from_slice(&src);
+        msg.push(b':');
+        msg.extend_from_slice(&line);
+        msg.push(b'.');
+    }
+    let ignore = matches!(
+        t.raw_get::<Value>("ignore_error_stats_update"),
+        Ok(Value::Boolean(true))
+    );
+    write_err(eng, out, &msg, ignore);
+}
+
+/// Lua 5.1's number to string ("%.14g").
+fn format_num(n: f64) -> String {
+    if n == n.trunc() && n.abs() < 1e14 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}

@@ -1,0 +1,183 @@
+//! The "busy script" state, readable without the engine lock.
+//!
+//! A script runs under the engine lock, so nothing that needs the engine can
+//! run beside it. What Redis still does while a script is slow (answer other
+//! clients `-BUSY`, accept SCRIPT KILL and SHUTDOWN NOSAVE) is done here from
+//! atomics that connection tasks read without the lock:
+//!
+//! - the script's run sets `running` and its start time, and clears them
+//!   when it ends (waking `done`);
+//! - the Lua hook (every 100,000 instructions) marks the run timed out once
+//!   `busy-reply-threshold` passed, and aborts it when `kill` is set;
+//! - a connection task with commands to run first looks at `running`: while
+//!   the run is young it waits for `done`; once timed out it answers each
+//!   command itself (`commands::scripting::serve_while_busy`): -BUSY, or
+//!   SCRIPT KILL (sets `kill` unless the script wrote), or SHUTDOWN NOSAVE
+//!   (sets `kill` and `shutdown`).
+//!
+//! While any script runs, `engine::lock` hands the waiting worker thread's
+//! place in the runtime to another thread (`block_in_place`), and the run
+//! itself does the same, so a one-thread runtime keeps serving connections.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::*};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// Scripts running in this process (any engine): a hint for `engine::lock`.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether some script runs now.
+pub fn any_running() -> bool {
+    RUNNING.load(Relaxed) > 0
+}
+
+/// Run `f`, which may wait a long time, letting the runtime move its other
+/// tasks to another thread when called on a multi-thread runtime's worker.
+pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// `-BUSY` for EVAL scripts (Redis's shared.slowevalerr).
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// SCRIPT KILL with nothing running.
+pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+/// SCRIPT KILL after the script wrote.
+pub const UNKILLABLE_WROTE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+/// SCRIPT KILL of a script sent by our master.
+pub const UNKILLABLE_MASTER: &str = "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.";
+
+/// The state of the script running now, if any.
+#[derive(Default)]
+pub struct Busy {
+    running: AtomicBool,
+    /// Start of the run (ms, `clock::now_ms`).
+    start: AtomicI64,
+    /// busy-reply-threshold for this run (ms; 0 = never times out).
+    threshold: AtomicI64,
+    timedout: AtomicBool,
+    wrote: AtomicBool,
+    from_master: AtomicBool,
+    kill: AtomicBool,
+    shutdown: AtomicBool,
+    /// `requirepass` was set when the run started: connections admitted
+    /// meanwhile are bounded and answered as unauthenticated.
+    auth_required: AtomicBool,
+    done: Notify,
+}
+
+impl Busy {
+    /// A run starts.
+    pub fn start(&self, threshold_ms: i64, from_master: bool, auth_required: bool) {
+        self.auth_required.store(auth_required, Relaxed);
+        self.start.store(crate::clock::now_ms(), Relaxed);
+        self.threshold.store(threshold_ms, Relaxed);
+        self.timedout.store(false, Relaxed);
+        self.wrote.store(false, Relaxed);
+        self.kill.store(false, Relaxed);
+        self.from_master.store(from_master, Relaxed);
+        RUNNING.fetch_add(1, Relaxed);
+        self.running.store(true, Release);
+    }
+
+    /// The run ended.
+    pub fn end(&self) {
+        self.running.store(false, Release);
+        self.timedout.store(false, Relaxed);
+        RUNNING.fetch_sub(1, Relaxed);
+        self.done.notify_waiters();
+    }
+
+    /// Whether clients must authenticate (as when the run started).
+    pub fn auth_required(&self) -> bool {
+        self.auth_required.load(Relaxed)
+    }
+
+    /// Whether a script runs now.
+    pub fn running(&self) -> bool {
+        self.running.load(Acquire)
+    }
+
+    /// Whether the running script passed busy-reply-threshold (seen by
+    /// the hook, or by the clock: a script busy in long commands may not
+    /// reach its next hook soon).
+    pub fn timed_out(&self) -> bool {
+        if !self.running() {
+            return false;
+        }
+        let t = self.threshold.load(Relaxed);
+        self.timedout.load(Relaxed) || (t > 0 && self.elapsed_ms() >= t)
+    }
+
+    /// Milliseconds the current run has lasted.
+    pub fn elapsed_ms(&self) -> i64 {
+        crate::clock::now_ms() - self.start.load(Relaxed)
+    }
+
+    /// From the Lua hook: mark the run timed out when its time has come.
+    /// Returns true when it just did (to log it once).
+    pub fn check_timeout(&self) -> bool {
+        if self.timedout.load(Relaxed) {
+            return false;
+        }
+        let t = self.threshold.load(Relaxed);
+        if t > 0 && self.elapsed_ms() >= t {
+            self.timedout.store(true, Relaxed);
+            return true;
+        }
+        false
+    }
+
+    /// The script ran a write command: it cannot be killed any more.
+    pub fn set_wrote(&self) {
+        self.wrote.store(true, Relaxed);
+    }
+
+    /// Whether SCRIPT KILL (or SHUTDOWN NOSAVE) asked the run to stop.
+    pub fn kill_requested(&self) -> bool {
+        self.kill.load(Relaxed)
+    }
+
+    /// Whether SHUTDOWN NOSAVE arrived while the script ran.
+    pub fn take_shutdown(&self) -> bool {
+        self.shutdown.swap(false, Relaxed)
+    }
+
+    /// SHUTDOWN NOSAVE while the script runs: stop it, then the server.
+    pub fn request_shutdown_nosave(&self) {
+        self.shutdown.store(true, Relaxed);
+        self.kill.store(true, Relaxed);
+    }
+
+    /// SCRIPT KILL: the error to answer, or None when the kill is on.
+    pub fn kill(&self) -> Option<&'static str> {
+        if !self.running() {
+            return Some(NOTBUSY);
+        }
+        if self.from_master.load(Relaxed) {
+            return Some(UNKILLABLE_MASTER);
+        }
+        if self.wrote.load(Relaxed) {
+            return Some(UNKILLABLE_WROTE);
+        }
+        self.kill.store(true, Relaxed);
+        None
+    }
+
+    /// Wait until the run ends or `ms` pass.
+    pub async fn wait(&self, ms: u64) {
+        let n = self.done.notified();
+        if !self.running() {
+            return;
+        }
+        tokio::select! {
+            _ = n => {}
+            _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! Lua scripting: EVAL's interpreter, its script cache and a run's context
+//! (Redis's `eval.c`, `script.c` and `script_lua.c`).
+//!
+//! One Lua 5.1 interpreter (mlua, vendored) runs EVAL scripts. It is built
+//! as Redis builds its own: the base, table, string and math libraries,
+//! the `redis` API, Redis's `pcall`, `math.random` on Redis's lrand48, the
+//! allowed globals only, and every library table read-only (`prelude.lua`;
+//! vanilla Lua has no read-only tables, so the sandbox gives read-only views
+//! and guards `setmetatable`/`rawset`). Scripts are compiled once, named
+//! `@user_script` as Redis names them, and kept in a registry table by SHA1.
+//!
+//! This is the scripting subsystem's state; it runs nothing against the
+//! server. A run (`commands::scripting::run`, at the dispatch layer)
+//! happens under the engine lock: it takes the interpreter and the script
+//! client out of [`Scripting`] for its length ([`Scripting::take_runner`])
+//! and binds the functions that need the engine (`redis.call`, `pcall`,
+//! `setresp`, `set_repl`, `acl_check_cmd`) for the run only
+//! ([`Vm::run`]); they call commands through dispatch, as Redis's
+//! `scriptCall` does. Writes are collected in one propagation unit, so
+//! replicas get the script's effects wrapped in MULTI/EXEC, as Redis 7.0
+//! replicates scripts.
+//!
+//! Busy scripts: see [`busy`]. A hook every 100,000 instructions marks the
+//! run timed out after `busy-reply-threshold` and aborts it on SCRIPT KILL
+//! (then on every line, so that `pcall` cannot swallow the kill).
+
+pub mod busy;
+mod rand48;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mlua::chunk::ChunkMode;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
+
+use crate::client::{flag, Client};
+use crate::error::CmdError;
+
+pub use busy::Busy;
+
+/// Shebang flags (Redis's SCRIPT_FLAG_*).
+pub mod sflag {
+    /// `no-writes`.
+    pub const NO_WRITES: u32 = 1 << 0;
+    /// `allow-oom`.
+    pub const ALLOW_OOM: u32 = 1 << 1;
+    /// `allow-stale`.
+    pub const ALLOW_STALE: u32 = 1 << 2;
+    /// `no-cluster`.
+    pub const NO_CLUSTER: u32 = 1 << 3;
+    /// `allow-cross-slot-keys`.
+    pub const ALLOW_CROSS_SLOT: u32 = 1 << 4;
+    /// No shebang: EVAL's backwards-compatible mode.
+    pub const EVAL_COMPAT: u32 = 1 << 5;
+}
+
+const SHEBANG_FLAGS: &[(&str, u32)] = &[
+    ("no-writes", sflag::NO_WRITES),
+    ("allow-oom", sflag::ALLOW_OOM),
+    ("allow-stale", sflag::ALLOW_STALE),
+    ("no-cluster", sflag::NO_CLUSTER),
+    ("allow-cross-slot-keys", sflag::ALLOW_CROSS_SLOT),
+];
+
+/// `-NOSCRIPT`.
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+/// The name Redis gives every script's chunk.
+const CHUNK_NAME: &str = "@user_script";
+/// The name of our own Lua code, which error locations skip.
+const INTERNAL_CHUNK: &str = "=[relica]";
+/// Instructions between two looks at the clock and the kill flag.
+const HOOK_EVERY: u32 = 100_000;
+
+/// A cached script.
+struct Script {
+    flags: u32,
+}
+
+/// The interpreter and the handles into it that Rust uses.
+pub struct Vm {
+    lua: Lua,
+    /// sha → compiled function.
+    funcs: Table,
+    /// The real globals (the globals table itself is a guarded view).
+    globals: Table,
+    /// Per-run functions (`op`) and a raised error table (`err`).
+    ctx: Table,
+    /// The real `redis` table (scripts see a read-only view).
+    api: Table,
+    /// `function(f) return xpcall(f, handler) end`.
+    runner: Function,
+    /// Runs since the last collector step.
+    runs: std::cell::Cell<u32>,
+}
+
+/// The scripting subsystem: interpreter, script cache, busy state.
+pub struct Scripting {
+    vm: Option<Vm>,
+    scripts: HashMap<String, Script>,
+    /// Bytes of cached script bodies and their SHAs.
+    scripts_mem: usize,
+    busy: Arc<Busy>,
+    rand: Arc<AtomicU64>,
+    client: Option<Box<Client>>,
+}
+
+impl Default for Scripting {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scripting {
+    /// A fresh interpreter and an empty cache.
+    pub fn new() -> Scripting {
+        let busy = Arc::new(Busy::default());
+        let rand = Arc::new(AtomicU64::new(rand48::INITIAL));
+        let vm = new_vm(&busy, &rand).expect("the Lua interpreter initializes");
+        let mut client = Client::new(0, "lua".into(), String::new(), true, false, 0);
+        client.flags |= flag::SCRIPT;
+        client.authenticated = true;
+        Scripting {
+            vm: Some(vm),
+            scripts: HashMap::new(),
+            scripts_mem: 0,
+            busy,
+            rand,
+            client: Some(Box::new(client)),
+        }
+    }
+
+    /// The busy state, for connection tasks (read without the engine lock).
+    pub fn busy(&self) -> Arc<Busy> {
+        self.busy.clone()
+    }
+
+    /// Whether a script with this SHA (lower-case hex) is cached.
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        std::str::from_utf8(sha).is_ok_and(|s| self.scripts.contains_key(s))
+    }
+
+    /// Number of cached scripts.
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// Whether no script is cached.
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// used_memory_lua / used_memory_vm_eval.
+    pub fn vm_memory(&self) -> usize {
+        self.vm.as_ref().map_or(0, |v| v.lua.used_memory())
+    }
+
+    /// used_memory_scripts_eval: bodies, SHAs and the table's overhead.
+    pub fn scripts_memory(&self) -> usize {
+        let per = std::mem::size_of::<Script>() + std::mem::size_of::<String>() + 16;
+        self.scripts_mem + self.scripts.len() * per + self.scripts.capacity() * 8
+    }
+
+    /// SCRIPT FLUSH: a new interpreter, an empty cache. `lazy` drops the
+    /// old one on another thread.
+    pub fn flush(&mut self, lazy: bool) {
+        let old = self.vm.take();
+        self.scripts = HashMap::new();
+        self.scripts_mem = 0;
+        self.vm = Some(new_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
+        if let Some(old) = old {
+            if lazy {
+                std::thread::spawn(move || drop(old));
+            } else {
+                drop(old);
+            }
+        }
+    }
+
+    /// The flags of a cached script, or of `body`'s shebang (None when
+    /// neither is known or the shebang is bad): processCommand's view of
+    /// EVAL's flags.
+    pub fn flags_for(&self, arg: &[u8], by_sha: bool) -> Option<u32> {
+        if by_sha {
+            if arg.len() != 40 {
+                return None;
+            }
+            let sha = std::str::from_utf8(arg).ok()?.to_ascii_lowercase();
+            return self.scripts.get(&sha).map(|s| s.flags);
+        }
+        let sha = sha1_hex(arg);
+        if let Some(s) = self.scripts.get(&sha) {
+            return Some(s.flags);
+        }
+        shebang(arg).ok().map(|(f, _)| f)
+    }
+
+    /// The flags of the cached script `sha`.
+    pub fn script_flags(&self, sha: &str) -> Option<u32> {
+        self.scripts.get(sha).map(|s| s.flags)
+    }
+
+    /// Take the interpreter and the script client for a run; None while
+    /// a run has them (a script cannot run a script).
+    pub fn take_runner(&mut self) -> Option<(Vm, Box<Client>)> {
+        match (self.vm.take(), self.client.take()) {
+            (Some(vm), Some(cl)) => Some((vm, cl)),
+            (vm, cl) => {
+                self.vm = vm;
+                self.client = cl;
+                None
+            }
+        }
+    }
+
+    /// Give back what [`Scripting::take_runner`] took.
+    pub fn put_runner(&mut self, vm: Vm, cl: Box<Client>) {
+        self.vm = Some(vm);
+        self.client = Some(cl);
+    }
+
+    /// Compile and cache a script (SCRIPT LOAD, EVAL of a new body).
+    /// Returns its SHA, or the error reply.
+    pub fn load(&mut self, body: &Bytes) -> Result<String, CmdError> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, skip) = shebang(body).map_err(CmdError::msg)?;
+        let vm = self.vm.as_ref().expect("the interpreter is in place");
+        let func = vm
+            .lua
+            .load(&body[skip..])
+            .set_name(CHUNK_NAME)
+            .set_mode(ChunkMode::Text)
+            .into_function()
+            .map_err(|e| {
+                let msg = match e {
+                    mlua::Error::SyntaxError { message, .. } => message,
+                    other => other.to_string(),
+                };
+                CmdError::msg(format!("ERR Error compiling script (new function): {msg}"))
+            })?;
+        vm.funcs
+            .raw_set(sha.as_str(), func)
+            .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+        self.scripts_mem += sha.len() + body.len();
+        self.scripts.insert(sha.clone(), Script { flags });
+        Ok(sha)
+    }
+}
+
+/// SHA1 of `data` in lower-case hex.
+pub fn sha1_hex(data: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let d = Sha1::digest(data);
+    let mut s = String::with_capacity(40);
+    for b in d {
+        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Parse a `#!lua flags=...` first line (Redis's evalExtractShebangFlags):
+/// the flags and the length of the shebang (the newline is kept, so line
+/// numbers stay the user's).
+fn shebang(body: &[u8]) -> Result<(u32, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((sflag::EVAL_COMPAT, 0));
+    }
+    let Some(end) = memchr::memchr(b'\n', body) else {
+        return Err("ERR Invalid script shebang".into());
+    };
+    let parts = match resp::inline::split_args(&body[..end]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err("ERR Invalid engine in script shebang".into()),
+    };
+    if parts[0] != b"#!lua" {
+        return Err(format!(
+            "ERR Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(&parts[0])
+        ));
+    }
+    let mut flags = 0;
+    for p in &parts[1..] {
+        let Some(list) = p.strip_prefix(b"flags=") else {
+            return Err(format!(
+                "ERR Unknown lua shebang option: {}",
+                String::from_utf8_lossy(p)
+            ));
+        };
+        // sdssplitlen of an empty string gives no elements.
+        if list.is_empty() {
+            continue;
+        }
+        for f in list.split(|&b| b == b',') {
+            match SHEBANG_FLAGS.iter().find(|(n, _)| n.as_bytes() == f) {
+                Some((_, bit)) => flags |= bit,
+                None => {
+                    return Err(format!(
+                        "ERR Unexpected flag in script shebang: {}",
+                        String::from_utf8_lossy(f)
+                    ))
+                }
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+// ---- the interpreter -------------------------------------------------------
+
+fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
+    let lua = Lua::new_with(
+        StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+        LuaOptions::default(),
+    )?;
+    let globals = lua.create_table()?;
+    let ctx = lua.create_table()?;
+    let funcs = lua.create_table()?;
+    let raw = lua.create_table()?;
+    // A Rust function, so that its error points at the caller's line even
+    // in a tail call (as Redis's C function does).
+    let c = ctx.clone();
+    raw.set(
+        "sha1hex",
+        lua.create_function(move |lua, args: mlua::MultiValue| {
+            if args.len() != 1 {
+                c.raw_set("err", error_table(lua, b"wrong number of arguments")?)?;
+                return Err(mlua::Error::runtime("wrong number of arguments"));
+            }
+            let s = match args.into_iter().next() {
+                Some(Value::String(s)) => s.as_bytes().to_vec(),
+                Some(Value::Number(n)) => lua_number_string(n).into_bytes(),
+                Some(Value::Integer(n)) => n.to_string().into_bytes(),
+                _ => Vec::new(),
+            };
+            Ok(sha1_hex(&s))
+        })?,
+    )?;
+    raw.set(
+        "log",
+        lua.create_function(|_, (level, msg): (u8, mlua::LuaString)| {
+            let msg = String::from_utf8_lossy(&msg.as_bytes()).into_owned();
+            match level {
+                0 => tracing::trace!("{msg}"),
+                1 => tracing::debug!("{msg}"),
+                2 => tracing::info!("{msg}"),
+                _ => tracing::warn!("{msg}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    let r = rand.clone();
+    raw.set(
+        "rand",
+        lua.create_function(move |_, ()| Ok(rand48::random(&r)))?,
+    )?;
+    let r = rand.clone();
+    raw.set(
+        "srand",
+        lua.create_function(move |_, seed: i64| {
+            rand48::seed(&r, seed as i32);
+            Ok(())
+        })?,
+    )?;
+    raw.set("version", crate::REDIS_VERSION)?;
+    raw.set("version_num", version_num(crate::REDIS_VERSION))?;
+    let b = busy.clone();
+    let c = ctx.clone();
+    let handler = lua.create_function(move |lua, err: Value| error_handler(lua, &b, &c, err))?;
+    let runner: Function = lua
+        .load("local xpcall, h = ... return function(f) return xpcall(f, h) end")
+        .set_name(INTERNAL_CHUNK)
+        .call((lua.globals().get::<Function>("xpcall")?, handler))?;
+    let api: Table = lua
+        .load(include_str!("prelude.lua"))
+        .set_name(INTERNAL_CHUNK)
+        .call((globals.clone(), raw, ctx.clone()))?;
+    Ok(Vm {
+        lua,
+        funcs,
+        globals,
+        ctx,
+        api,
+        runner,
+        runs: Default::default(),
+    })
+}
+
+/// Lua 5.1's `tostring` of a number ("%.14g").
+fn lua_number_string(n: f64) -> String {
+    if n == n.trunc() && n.abs() < 1e14 {
+        format!("{}", n as i64)
+    } else {
+        let s = format!("{:.13e}", n);
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let e: i32 = e.parse().unwrap_or(0);
+        if (-5..14).contains(&e) {
+            let v: f64 = s.parse().unwrap_or(n);
+            let mut t = format!("{:.*}", (13 - e).max(0) as usize, v);
+            if t.contains('.') {
+                t = t.trim_end_matches('0').trim_end_matches('.').to_string();
+            }
+            t
+        } else {
+            let m = m.trim_end_matches('0').trim_end_matches('.');
+            format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+        }
+    }
+}
+
+/// "7.0.15" → 0x00070f.
+fn version_num(v: &str) -> i64 {
+    let mut n = 0i64;
+    for part in v.split('.').take(3) {
+        n = (n << 8) | part.parse::<i64>().unwrap_or(0);
+    }
+    n
+}
+
+/// The message handler of a run (Redis's `__redis__err__handler`): the
+/// error as a table `{err=...}`, with the source and line of the user code
+/// that raised it.
+fn error_handler(lua: &Lua, busy: &Busy, ctx: &Table, err: Value) -> mlua::Result<Table> {
+    // An error table raised by redis.call waits in ctx.err.
+    let pending = match &err {
+        Value::Error(_) | Value::UserData(_) => match ctx.raw_get::<Value>("err")? {
+            Value::Table(t) => {
+                ctx.raw_set("err", Value::Nil)?;
+                Some(t)
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let t = match err {
+        _ if pending.is_some() => pending.expect("checked"),
+        Value::Table(t) => t,
+        Value::Error(_) | Value::UserData(_) if busy.kill_requested() => {
+            let t = lua.create_table()?;
+            t.set("err", "ERR Script killed by user with SCRIPT KILL...")?;
+            t
+        }
+        other => {
+            let s = match &other {
+                Value::Error(e) => e.to_string(),
+                v => lua
+                    .coerce_string(v.clone())
+                    .ok()
+                    .flatten()
+                    .map(|s| String::from_utf8_lossy(&s.as_bytes()).into_owned())
+                    .unwrap_or_else(|| format!("{}: {:p}", v.type_name(), v.to_pointer())),
+            };
+            let t = lua.create_table()?;
+            t.set("err", format!("ERR {s}"))?;
+            t
+        }
+    };
+    // Level 0 is this handler; the first user frame above it gets the blame
+    // (Redis skips the C function that raised; we also skip our own Lua).
+    let mut level = 1;
+    while let Some((c, src, line)) = lua.inspect_stack(level, |d| {
+        let s = d.source();
+        (
+            s.what == "C",
+            s.source.map(|x| x.into_owned()),
+            d.current_line(),
+        )
+    }) {
+        if c || src.as_deref() == Some(INTERNAL_CHUNK) {
+            level += 1;
+            continue;
+        }
+        if let Some(src) = src {
+            t.set("source", src)?;
+        }
+        if let Some(line) = line {
+            t.set("line", line as i64)?;
+        }
+        break;
+    }
+    Ok(t)
+}
+
+fn install_hook_with(lua: &Lua, busy: &Arc<Busy>, triggers: HookTriggers) -> mlua::Result<()> {
+    let b = busy.clone();
+    lua.set_hook(triggers, move |lua, _| {
+        if b.check_timeout() {
+            tracing::warn!(
+                "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the SCRIPT KILL command.",
+                b.elapsed_ms()
+            );
+        }
+        if b.kill_requested() {
+            tracing::warn!("Lua script killed by user with SCRIPT KILL.");
+            // From now on on every line, so pcall cannot keep it alive.
+            install_hook_with(lua, &b, HookTriggers::EVERY_LINE)?;
+            return Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."));
+        }
+        Ok(VmState::Continue)
+    })
+}
+
+/// Redis's luaPushErrorBuff: `-CODE msg` or `msg` to `{err = "CODE msg"}`.
+pub fn error_table(lua: &Lua, s: &[u8]) -> mlua::Result<Table> {
+    let (code, msg): (&[u8], &[u8]) = match s.strip_prefix(b"-") {
+        Some(rest) => match memchr::memchr(b' ', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (b"ERR", rest),
+        },
+        None => (b"ERR", s),
+    };
+    let trim = |b: &u8| *b == b'\r' || *b == b'\n';
+    let start = msg.iter().position(|b| !trim(b)).unwrap_or(msg.len());
+    let end = msg.iter().rposition(|b| !trim(b)).map_or(start, |i| i + 1);
+    let mut full = code.to_vec();
+    full.push(b' ');
+    full.extend_from_slice(&msg[start..end.max(start)]);
+    let t = lua.create_table()?;
+    t.raw_set("err", lua.create_string(&full)?)?;
+    Ok(t)
+}
+
+/// The side of a run that reaches the server (the dispatch layer's):
+/// what `redis.call`, `redis.pcall` and the per-run operations do.
+pub trait Bridge {
+    /// `redis.setresp` (3), `redis.set_repl` (4), `redis.acl_check_cmd` (5).
+    fn op(&mut self, lua: &Lua, args: mlua::MultiValue) -> mlua::Result<mlua::MultiValue>;
+    /// Run a command: its reply as a Lua value, and whether it is an error.
+    fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)>;
+}
+
+impl Vm {
+    /// The interpreter.
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Run the cached script `sha` with KEYS and ARGV, `bridge` serving
+    /// its calls into the server; `threshold` (ms, 0 = none) arms the
+    /// busy hook. Returns whether it succeeded and its value (or error
+    /// table).
+    pub fn run(
+        &self,
+        sha: &str,
+        keys: &[Bytes],
+        args: &[Bytes],
+        threshold: i64,
+        busy: &Arc<Busy>,
+        bridge: &mut dyn Bridge,
+    ) -> mlua::Result<(bool, Value)> {
+        let lua = &self.lua;
+        let func: Function = self.funcs.raw_get(sha)?;
+        let seq = |v: &[Bytes]| -> mlua::Result<Table> {
+            lua.create_sequence_from(
+                v.iter()
+                    .map(|k| lua.create_string(k))
+                    .collect::<mlua::Result<Vec<_>>>()?,
+            )
+        };
+        self.globals.raw_set("KEYS", seq(keys)?)?;
+        self.globals.raw_set("ARGV", seq(args)?)?;
+        if threshold > 0 {
+            install_hook_with(
+                lua,
+                busy,
+                HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+            )?;
+        }
+        let bridge = std::cell::RefCell::new(bridge);
+        let res = lua.scope(|scope| {
+            let op = scope
+                .create_function(|lua, args: mlua::MultiValue| bridge.borrow_mut().op(lua, args))?;
+            let call = scope.create_function(|lua, args: mlua::MultiValue| {
+                let (v, err) = bridge.borrow_mut().call(lua, args.into_vec())?;
+                if err {
+                    // Raised as an error table, which mlua cannot raise from
+                    // Rust: the handler (or pcall) picks it up from ctx.err.
+                    self.ctx.raw_set("err", v)?;
+                    return Err(mlua::Error::runtime("redis.call failed"));
+                }
+                Ok(v)
+            })?;
+            let pcall = scope.create_function(|lua, args: mlua::MultiValue| {
+                Ok(bridge.borrow_mut().call(lua, args.into_vec())?.0)
+            })?;
+            self.ctx.raw_set("op", op)?;
+            self.ctx.raw_set("err", Value::Nil)?;
+            self.api.raw_set("call", call)?;
+            self.api.raw_set("pcall", pcall)?;
+            let res = self.runner.call::<mlua::MultiValue>(func);
+            self.ctx.raw_set("op", Value::Nil)?;
+            self.ctx.raw_set("err", Value::Nil)?;
+            self.api.raw_set("call", Value::Nil)?;
+            self.api.raw_set("pcall", Value::Nil)?;
+            res
+        });
+        lua.remove_hook();
+        let mut vals = res?.into_iter();
+        let ok = matches!(vals.next(), Some(Value::Boolean(true)));
+        let v = vals.next().unwrap_or(Value::Nil);
+        // Redis steps the collector every 50 runs (LUA_GC_CYCLE_PERIOD).
+        let n = self.runs.get() + 1;
+        self.runs.set(n % 50);
+        if n == 50 {
+            let _ = lua.gc_step();
+        }
+        Ok((ok, v))
+    }
+}

@@ -1,0 +1,233 @@
+-- The Redis API and sandbox, built once per interpreter (relica's own code).
+-- Arguments: R (the table that holds the real globals), raw (Rust helpers),
+-- ctx (per-run functions, set by Rust for the length of a run).
+local R, raw, ctx = ...
+local G = _G
+local ipairs, error, type, select, tostring, tonumber, rawget, rawset, next, unpack =
+  ipairs, error, type, select, tostring, tonumber, rawget, rawset, next, unpack
+local raw_setmetatable, raw_pcall, floor, ceil = setmetatable, pcall, math.floor, math.ceil
+
+local RO = 'Attempt to modify a readonly table'
+local protected = raw_setmetatable({}, {__mode = 'k'})
+local function ro_newindex() error(RO, 2) end
+
+-- A read-only view of t: reads go to t, writes fail as on Redis's
+-- read-only tables, and its metatable (as getmetatable shows it) is
+-- read-only too.
+local function readonly(t)
+  local mt = {__index = t, __newindex = ro_newindex}
+  local mt_view = {}
+  raw_setmetatable(mt_view, {__index = mt, __newindex = ro_newindex, __metatable = false})
+  mt.__metatable = mt_view
+  local p = raw_setmetatable({}, mt)
+  protected[p] = true
+  protected[mt_view] = true
+  return p
+end
+
+local function toint(x)
+  if x >= 0 then return floor(x) end
+  return ceil(x)
+end
+
+local function op(...)
+  local f = rawget(ctx, 'op')
+  if f == nil then
+    error({err = 'ERR redis.call/pcall can only be called inside a script invocation'})
+  end
+  return f(...)
+end
+
+local function trim(s)
+  return (s:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', ''))
+end
+
+-- Redis's luaPushErrorBuff: "-CODE msg" or "msg" to {err = "CODE msg"}.
+local function error_table(s)
+  local code, msg
+  if s:sub(1, 1) == '-' then
+    local sp = s:find(' ', 1, true)
+    if sp then
+      code, msg = s:sub(2, sp - 1), s:sub(sp + 1)
+    else
+      code, msg = 'ERR', s:sub(2)
+    end
+  else
+    code, msg = 'ERR', s
+  end
+  return {err = code .. ' ' .. trim(msg)}
+end
+
+local redis = {}
+
+-- redis.call and redis.pcall are Rust functions set for each run: a
+-- C function keeps its caller's frame even in a tail call, so errors
+-- point at the user's line as in Redis.
+
+function redis.setresp(...)
+  if select('#', ...) ~= 1 then error({err = 'ERR redis.setresp() requires one argument.'}) end
+  local n = toint(tonumber((...)) or 0)
+  if n ~= 2 and n ~= 3 then error({err = 'ERR RESP version must be 2 or 3.'}) end
+  op(3, n)
+end
+
+function redis.set_repl(...)
+  if select('#', ...) ~= 1 then error({err = 'ERR redis.set_repl() requires two arguments.'}) end
+  local n = toint(tonumber((...)) or 0)
+  if n < 0 or n > 3 then
+    error({err = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'})
+  end
+  op(4, n)
+end
+
+function redis.acl_check_cmd(...)
+  local r, raise = op(5, ...)
+  if raise then error(r, 0) end
+  return r
+end
+
+function redis.replicate_commands() return true end
+function redis.breakpoint() return false end
+function redis.debug() end
+
+redis.sha1hex = raw.sha1hex
+
+function redis.error_reply(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  if s:sub(1, 1) ~= '-' then s = '-' .. s end
+  return error_table(s)
+end
+
+function redis.status_reply(...)
+  local s = ...
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  return {ok = s}
+end
+
+function redis.log(...)
+  local argc = select('#', ...)
+  if argc < 2 then error({err = 'ERR redis.log() requires two arguments or more.'}) end
+  local level = tonumber((...))
+  if level == nil then error({err = 'ERR First argument must be a number (log level).'}) end
+  level = toint(level)
+  if level < 0 or level > 3 then error({err = 'ERR Invalid debug level.'}) end
+  local parts = {}
+  for i = 2, argc do
+    local v = select(i, ...)
+    if type(v) == 'string' or type(v) == 'number' then parts[#parts + 1] = tostring(v) end
+  end
+  raw.log(level, table.concat(parts, ' '))
+end
+
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.REDIS_VERSION = raw.version
+redis.REDIS_VERSION_NUM = raw.version_num
+
+-- Redis 7.0's pcall: an error table with an 'err' string comes back as that
+-- string, as in earlier versions.
+local function pack(...) return select('#', ...), {...} end
+G.pcall = function(...)
+  local n, r = pack(raw_pcall(...))
+  if r[1] then return unpack(r, 1, n) end
+  local e = r[2]
+  if type(e) == 'userdata' then
+    -- An error table raised from Rust waits in ctx.err.
+    local t = rawget(ctx, 'err')
+    if t ~= nil then
+      rawset(ctx, 'err', nil)
+      e = t
+    end
+  end
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+
+-- math.random and math.randomseed on Redis's own generator (redisLrand48).
+local function checkint(n, v, fname, present)
+  local x = tonumber(v)
+  if x == nil then
+    local got = present and type(v) or 'no value'
+    error(("bad argument #%d to '%s' (number expected, got %s)"):format(n, fname, got), 3)
+  end
+  return toint(x)
+end
+math.random = function(...)
+  local r = raw.rand()
+  local n = select('#', ...)
+  if n == 0 then return r end
+  if n == 1 then
+    local u = checkint(1, (...), 'random', true)
+    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
+    return floor(r * u) + 1
+  end
+  if n == 2 then
+    local l = checkint(1, (...), 'random', true)
+    local u = checkint(2, (select(2, ...)), 'random', true)
+    if l > u then error("bad argument #2 to 'random' (interval is empty)", 2) end
+    return floor(r * (u - l + 1)) + l
+  end
+  error('wrong number of arguments', 2)
+end
+math.randomseed = function(...)
+  raw.srand(checkint(1, (...), 'randomseed', select('#', ...) > 0))
+end
+
+G.redis = redis
+local api = redis
+
+-- setmetatable and rawset refuse the read-only tables, with Redis's text.
+G.setmetatable = function(t, m)
+  if protected[t] then error(RO, 0) end
+  return raw_setmetatable(t, m)
+end
+G.rawset = function(t, k, v)
+  if protected[t] then error(RO, 0) end
+  return rawset(t, k, v)
+end
+
+-- Keep only Redis's allowed globals.
+local allowed = {}
+for _, k in ipairs({'string', 'cjson', 'bit', 'cmsgpack', 'math', 'table', 'struct',
+    'redis', 'xpcall', 'tostring', 'getfenv', 'setmetatable', 'next', 'assert',
+    'tonumber', 'rawequal', 'collectgarbage', 'getmetatable', 'rawset', 'pcall',
+    'coroutine', 'type', '_G', 'select', 'unpack', 'gcinfo', 'pairs', 'rawget',
+    'loadstring', 'ipairs', '_VERSION', 'setfenv', 'load', 'error', 'newproxy'}) do
+  allowed[k] = true
+end
+local names = {}
+for k in next, G do names[#names + 1] = k end
+for _, k in ipairs(names) do
+  if allowed[k] then R[k] = rawget(G, k) end
+  rawset(G, k, nil)
+end
+for _, lib in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit',
+    'cmsgpack', 'struct'}) do
+  if type(R[lib]) == 'table' then R[lib] = readonly(R[lib]) end
+end
+R._G = G
+
+local gmt = {
+  __index = function(_, k)
+    local v = R[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = ro_newindex,
+}
+local gmt_view = raw_setmetatable({}, {__index = gmt, __newindex = ro_newindex, __metatable = false})
+protected[gmt_view] = true
+gmt.__metatable = gmt_view
+raw_setmetatable(G, gmt)
+protected[G] = true
+return api

@@ -1,0 +1,316 @@
+//! Lua scripting against a real redis-server: replies and error texts in
+//! RESP2 and RESP3, the sandbox, a busy script and SCRIPT KILL, and the
+//! effects of scripts replicated to a redis-server replica.
+
+use std::time::Duration;
+
+use crate::util::{wait_for, wait_same_digest, wait_up, Diff, Raw, Server};
+
+/// A command's reply without its final CRLF.
+fn line(r: &mut Raw, args: &[&str]) -> String {
+    r.call(args).trim_end().to_string()
+}
+
+fn eval(d: &mut Diff, script: &str, keys: &[&str], args: &[&str]) -> String {
+    let n = keys.len().to_string();
+    let mut v = vec!["EVAL", script, n.as_str()];
+    v.extend_from_slice(keys);
+    v.extend_from_slice(args);
+    d.same_str(&v)
+}
+
+/// Conversions both ways, for each protocol the caller and the script use.
+#[test]
+fn replies_match_redis_in_resp2_and_resp3() {
+    let mut d = Diff::start(&[]);
+    d.same_str(&["RPUSH", "l", "a", "b", "c"]);
+    d.same_str(&["HSET", "h", "f", "v"]);
+    d.same_str(&["SADD", "s", "m"]);
+    d.same_str(&["ZADD", "z", "1.5", "m"]);
+    for proto in ["2", "3"] {
+        // The client ids in HELLO's reply differ: only switch.
+        d.both(&[b"HELLO", proto.as_bytes()]);
+        for s in [
+            "return 1",
+            "return 3.99",
+            "return -3.99",
+            "return 'str'",
+            "return true",
+            "return false",
+            "return nil",
+            "return {1, 2, {3, 'x'}, nil, 5}",
+            "return {1, false, 3}",
+            "return {ok='FINE'}",
+            "return {err='My Error'}",
+            "return redis.error_reply('MY_ERR oops')",
+            "return redis.error_reply('plain')",
+            "return redis.status_reply('DONE')",
+            "return redis.call('lrange', 'l', 0, -1)",
+            "return redis.call('get', 'missing')",
+            "return redis.call('incr', 'counter')",
+            "return redis.call('set', 'k', 'v')",
+            "return redis.pcall('incr', 'l')",
+            "return redis.sha1hex('abc')",
+            "return {double=3.5}",
+            "return {big_number='123456789012345678901234567890'}",
+            "return {map={a=1}}",
+            "return {set={a=true}}",
+            "return {verbatim_string={format='txt', string='hi'}}",
+            "return redis.REDIS_VERSION_NUM >= 0x00070000",
+            "return redis.replicate_commands()",
+            "redis.setresp(3); return redis.call('hgetall', 'h')",
+            "redis.setresp(3); return redis.call('smembers', 's')",
+            "redis.setresp(3); return redis.call('zscore', 'z', 'm')",
+            "redis.setresp(3); return redis.call('get', 'missing')",
+            "redis.setresp(3); return {redis.call('exists', 'l') == 1, true, false}",
+            "redis.setresp(3); return redis.call('hgetall', 'h')['map']['f']",
+            "redis.setresp(2); return redis.call('hgetall', 'h')",
+            "return tostring(redis.call('zscore', 'z', 'm'))",
+        ] {
+            eval(&mut d, s, &[], &[]);
+        }
+        eval(
+            &mut d,
+            "return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
+            &["k1"],
+            &["a1", "a2"],
+        );
+        eval(
+            &mut d,
+            "return redis.call('set', KEYS[1], ARGV[1])",
+            &["x"],
+            &["7"],
+        );
+        eval(
+            &mut d,
+            "return redis.call('incrbyfloat', 'f', 1.5)",
+            &[],
+            &[],
+        );
+    }
+}
+
+/// Error replies and their texts (the `script: ..., on @user_script:N.`
+/// suffix included), argument errors, flags and the sandbox.
+#[test]
+fn errors_match_redis() {
+    let mut d = Diff::start(&[]);
+    d.same_str(&["SET", "str", "x"]);
+    for s in [
+        "return redis.call('nosuch')",
+        "redis.call('nosuch')",
+        "return redis.call('get')",
+        "return redis.call()",
+        "return redis.call('get', {})",
+        "return redis.call('incr', 'str')",
+        "return redis.call('eval', 'return 1', 0)",
+        "return redis.call('multi')",
+        "return redis.pcall('nosuch')",
+        "local ok, e = pcall(function() redis.call('nosuch') end) return e",
+        "return pcall(function() error('x') end)",
+        "error('boom')",
+        "error({err='CUSTOM failure'})",
+        "return nil + 1",
+        "return a",
+        "a = 10",
+        "setmetatable(_G, {})",
+        "local g = getmetatable(_G); g.__index = {}",
+        "redis = function() return 1 end",
+        "_G = {}",
+        "redis.call = function() return 1 end",
+        "math.foo = 1",
+        "string.rep = nil",
+        "return loadfile",
+        "return dofile",
+        "return print",
+        "return os",
+        "return io",
+        "return debug",
+        "retur 1",
+        "return 'unterminated",
+        "redis.setresp(4)",
+        "redis.set_repl(9)",
+        "redis.log(9, 'x')",
+        "redis.log(redis.LOG_WARNING)",
+        "return redis.sha1hex()",
+        "return redis.error_reply(1)",
+        "return redis.status_reply()",
+        "#!lua flags=no-writes\nreturn redis.call('set', 'x', 1)",
+        "#!lua flags=bad-flag\nreturn 1",
+        "#!lua name=foo\nreturn 1",
+        "#!python\nreturn 1",
+        "#!lua",
+        "#!lua flags=no-writes,allow-oom\nreturn redis.call('get', 'str')",
+        "return redis.call('blpop', 'empty', 0)",
+        "local r = math.random(0) return r",
+        "local r = math.random(1, 2, 3) return r",
+    ] {
+        eval(&mut d, s, &[], &[]);
+    }
+    d.same_str(&["EVAL", "return 1", "x"]);
+    d.same_str(&["EVAL", "return 1", "2", "a"]);
+    d.same_str(&["EVAL", "return 1", "-1"]);
+    d.same_str(&["EVAL_RO", "return redis.call('set', 'x', 1)", "0"]);
+    d.same_str(&["EVAL_RO", "#!lua\nreturn 1", "0"]);
+    d.same_str(&["EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"]);
+    d.same_str(&["EVALSHA", "abc", "0"]);
+    d.same_str(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]);
+    d.same_str(&["SCRIPT", "KILL"]);
+    d.same_str(&["SCRIPT", "FLUSH", "LATER"]);
+    d.same_str(&["SCRIPT", "NOSUCH"]);
+    d.same_str(&["SCRIPT", "HELP"]);
+}
+
+/// SCRIPT LOAD / EXISTS / FLUSH, EVALSHA in any case, and Redis's random
+/// generator: the same sequence after the same seed.
+#[test]
+fn cache_and_random_match_redis() {
+    let mut d = Diff::start(&[]);
+    let sha = d.same_str(&["SCRIPT", "LOAD", "return ARGV[1]"]);
+    let sha = sha.lines().nth(1).unwrap_or_default().to_string();
+    d.same_str(&["EVALSHA", &sha, "0", "hello"]);
+    d.same_str(&["EVALSHA", &sha.to_uppercase(), "0", "hello"]);
+    d.same_str(&["EVALSHA_RO", &sha, "0", "hello"]);
+    d.same_str(&["SCRIPT", "EXISTS", &sha, &sha.to_uppercase(), "nope"]);
+    d.same_str(&["SCRIPT", "FLUSH"]);
+    d.same_str(&["SCRIPT", "EXISTS", &sha]);
+    d.same_str(&["EVALSHA", &sha, "0", "hello"]);
+    d.same_str(&["SCRIPT", "FLUSH", "ASYNC"]);
+    eval(
+        &mut d,
+        "math.randomseed(ARGV[1]); return {math.random(), math.random(10), math.random(5, 50)}",
+        &[],
+        &["42"],
+    );
+    eval(&mut d, "return tostring(math.random())", &[], &[]);
+    let sha = d.same_str(&["SCRIPT", "LOAD", "#!lua flags=no-writes\nreturn 1"]);
+    assert!(sha.contains("$40"));
+}
+
+/// A slow script: -BUSY for others after the threshold, SCRIPT KILL stops
+/// it while it has not written, and refuses once it has.
+#[test]
+fn busy_script_and_script_kill() {
+    let s = Server::start(&["--busy-reply-threshold", "100"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(
+        line(&mut b, &["SCRIPT", "KILL"]),
+        "-NOTBUSY No scripts in execution right now."
+    );
+    a.cmd(&[b"EVAL", b"local i = 0 while true do i = i + 1 end", b"0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        line(&mut b, &["PING"]),
+        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    );
+    // A connection opened while the script runs is answered too.
+    let mut c = s.raw();
+    assert!(line(&mut c, &["GET", "x"]).starts_with("-BUSY"));
+    assert_eq!(line(&mut b, &["SCRIPT", "KILL"]), "+OK");
+    let r = a.reply_str().trim_end().to_string();
+    assert!(
+        r.starts_with("-ERR Script killed by user with SCRIPT KILL... script: "),
+        "{r}"
+    );
+    assert_eq!(line(&mut b, &["PING"]), "+PONG");
+    // pcall cannot keep a killed script alive.
+    a.cmd(&[
+        b"EVAL",
+        b"local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end",
+        b"0",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(line(&mut b, &["SCRIPT", "KILL"]), "+OK");
+    assert!(a
+        .reply_str()
+        .trim_end()
+        .to_string()
+        .contains("killed by user"));
+    // A script that wrote cannot be killed.
+    a.cmd(&[
+        b"EVAL",
+        b"redis.call('set', 'x', 'y') local t = redis.call('time')[1] + 1 while tonumber(redis.call('time')[1]) < t + 0 do end return 1",
+        b"0",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let k = line(&mut b, &["SCRIPT", "KILL"]);
+    assert!(
+        k.starts_with("-UNKILLABLE Sorry the script already executed write commands"),
+        "{k}"
+    );
+    assert_eq!(a.reply_str().trim_end().to_string(), ":1");
+    assert_eq!(line(&mut b, &["GET", "x"]), "$1\r\ny");
+}
+
+/// Scripts replicate as their effects, in MULTI/EXEC, to a real
+/// redis-server replica; read-only scripts and set_repl(REPL_NONE) writes
+/// send nothing.
+#[test]
+fn effects_replicate_to_redis_replica() {
+    let m = Server::start(&[]);
+    let port = m.port.to_string();
+    let r = Server::redis(&["--replicaof", "127.0.0.1", port.as_str()]);
+    let mut mc = m.raw();
+    let mut rc = r.raw();
+    wait_up(&mut rc);
+    for i in 0..20 {
+        let n = i.to_string();
+        line(&mut mc, &[
+            "EVAL",
+            "redis.call('incr', KEYS[1]); redis.call('rpush', KEYS[2], ARGV[1]); redis.call('sadd', 'set', math.random(1000)); return redis.call('hset', 'h', ARGV[1], redis.call('time')[1])",
+            "2",
+            "counter",
+            "list",
+            &n,
+        ]);
+    }
+    line(
+        &mut mc,
+        &[
+            "EVAL",
+            "redis.call('select', 3); redis.call('set', 'in3', 'v')",
+            "0",
+        ],
+    );
+    line(
+        &mut mc,
+        &[
+            "EVAL",
+            "redis.set_repl(redis.REPL_NONE); redis.call('set', 'local-only', 'v')",
+            "0",
+        ],
+    );
+    line(
+        &mut mc,
+        &["EVAL_RO", "return redis.call('get', 'counter')", "0"],
+    );
+    line(&mut mc, &["DEL", "local-only"]);
+    line(&mut mc, &["SET", "last", "1"]);
+    wait_for("replica has the last key", Duration::from_secs(60), || {
+        line(&mut rc, &["EXISTS", "last"]) == ":1"
+    });
+    wait_same_digest(&mut mc, &mut rc);
+    assert_eq!(line(&mut rc, &["GET", "counter"]), "$2\r\n20");
+}
+
+/// INFO reports the cache and the interpreter.
+#[test]
+fn info_counts_cached_scripts() {
+    let s = Server::start(&[]);
+    let mut c: Raw = s.raw();
+    assert_eq!(c.info_field("number_of_cached_scripts"), "0");
+    line(&mut c, &["SCRIPT", "LOAD", "return 1"]);
+    line(&mut c, &["EVAL", "return 2", "0"]);
+    assert_eq!(c.info_field("number_of_cached_scripts"), "2");
+    let lua: i64 = c.info_field("used_memory_lua").parse().unwrap_or(0);
+    assert!(lua > 0);
+    let scripts: i64 = c
+        .info_field("used_memory_scripts_eval")
+        .parse()
+        .unwrap_or(0);
+    assert!(scripts > 80, "{scripts}");
+    line(&mut c, &["SCRIPT", "FLUSH"]);
+    assert_eq!(c.info_field("number_of_cached_scripts"), "0");
+    assert_eq!(c.info_field("used_memory_scripts_eval"), "0");
+}
