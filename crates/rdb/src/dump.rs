@@ -48,6 +48,20 @@ pub fn restore_payload(payload: &[u8]) -> Result<Value, Error> {
 
 /// Like [`restore_payload`], also returning the RDB type byte.
 pub fn restore_payload_typed(payload: &[u8]) -> Result<(u8, Value), Error> {
+    let (body, version) = verify_footer(payload)?;
+    let mut p = Parser::new(body, u32::from(version));
+    p.ctx.what = "DUMP payload type";
+    let t = p.read_u8()?;
+    if !matches!(t, 0..=7 | 9..=25) {
+        return Err(p.corrupt(format!("unknown RDB value type {t}")));
+    }
+    let v = p.read_value(t)?;
+    Ok((t, v))
+}
+
+/// Redis's verifyDumpPayload: the body before the footer and the RDB
+/// version the footer names, once the version and the CRC64 check out.
+fn verify_footer(payload: &[u8]) -> Result<(&[u8], u16), Error> {
     let body_len = payload.len().checked_sub(10).ok_or(Error::BadDumpPayload)?;
     let (body, footer) = payload.split_at(body_len);
     let (ver, crc) = footer.split_at(2);
@@ -64,14 +78,65 @@ pub fn restore_payload_typed(payload: &[u8]) -> Result<(u8, Value), Error> {
     if crc64::crc64(0, covered) != u64::from_le_bytes(stored) {
         return Err(Error::BadDumpPayload);
     }
-    let mut p = Parser::new(body, u32::from(version));
-    p.ctx.what = "DUMP payload type";
-    let t = p.read_u8()?;
-    if !matches!(t, 0..=7 | 9..=25) {
-        return Err(p.corrupt(format!("unknown RDB value type {t}")));
+    Ok((body, version))
+}
+
+/// FUNCTION DUMP's payload: each library as a `FUNCTION2` record, then the
+/// footer of a DUMP payload (`rdb_version`, CRC64).
+pub fn dump_functions<'a>(codes: impl IntoIterator<Item = &'a [u8]>, rdb_version: u16) -> Vec<u8> {
+    let opts = WriteOptions {
+        version: u32::from(rdb_version),
+        checksum: false,
+        ..WriteOptions::default()
+    };
+    let mut w = Writer::raw(Vec::new(), opts);
+    for code in codes {
+        // Writing to a Vec cannot fail.
+        let _ = w.function(code);
     }
-    let v = p.read_value(t)?;
-    Ok((t, v))
+    let mut out = w.into_inner();
+    out.extend_from_slice(&rdb_version.to_le_bytes());
+    let crc = crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Why a FUNCTION RESTORE payload was refused, with Redis's texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionsPayloadError {
+    /// The footer's version or checksum is wrong.
+    BadFooter,
+    /// A record is not a function ("given type is not a function").
+    NotAFunction,
+    /// A record could not be read.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for FunctionsPayloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadFooter => f.write_str("DUMP payload version or checksum are wrong"),
+            Self::NotAFunction => f.write_str("given type is not a function"),
+            Self::Unreadable(_) => f.write_str("can not read data type"),
+        }
+    }
+}
+
+/// The library payloads of a FUNCTION DUMP payload (`FUNCTION2` records,
+/// and the `FUNCTION` records of 7.0 release candidates, rewritten with
+/// their shebang line as Redis does).
+pub fn restore_functions(payload: &[u8]) -> Result<Vec<Vec<u8>>, FunctionsPayloadError> {
+    let (body, version) = verify_footer(payload).map_err(|_| FunctionsPayloadError::BadFooter)?;
+    let mut r = crate::Reader::fragment(body, u32::from(version));
+    let mut out = Vec::new();
+    while r.offset() < body.len() as u64 {
+        match r.next_function() {
+            Ok(Some(p)) => out.push(p),
+            Ok(None) => return Err(FunctionsPayloadError::NotAFunction),
+            Err(e) => return Err(FunctionsPayloadError::Unreadable(e.to_string())),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -57,7 +57,10 @@ pub mod opcode;
 mod reader;
 mod writer;
 
-pub use dump::{dump_payload, restore_payload, restore_payload_typed};
+pub use dump::{
+    dump_functions, dump_payload, restore_functions, restore_payload, restore_payload_typed,
+    FunctionsPayloadError,
+};
 pub use error::{Context, Error};
 pub use opcode::describe_type;
 pub use reader::{module_name, Reader, MAX_VERSION};

@@ -500,6 +500,54 @@ impl<R: Read> Reader<R> {
         })
     }
 
+    /// A reader of records with no header (the body of a FUNCTION DUMP
+    /// payload), as RDB version `version` writes them.
+    pub fn fragment(r: R, version: u32) -> Self {
+        Reader {
+            p: Parser::new(r, version),
+            db: 0,
+            expire_ms: None,
+            lru_idle: None,
+            lfu_freq: None,
+            done: false,
+            verify_checksum: true,
+        }
+    }
+
+    /// Reads one record that must be a function library: its payload, or
+    /// `None` when the record is of another type (nothing more is read).
+    pub fn next_function(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        self.p.ctx.what = "function";
+        let t = self.p.read_u8()?;
+        match t {
+            OP_FUNCTION2 | OP_FUNCTION_PRE_GA => self.read_function(t).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The payload of a function record of type `t`. 7.0 release
+    /// candidates wrote name, engine, optional description and code;
+    /// Redis rewrites that into the GA form with a shebang line, and so do
+    /// we.
+    fn read_function(&mut self, t: u8) -> Result<Vec<u8>, Error> {
+        if t == OP_FUNCTION2 {
+            return self.p.read_string();
+        }
+        let name = self.p.read_string()?;
+        let engine = self.p.read_string()?;
+        if self.p.read_length()? != 0 {
+            self.p.read_string()?;
+        }
+        let code = self.p.read_string()?;
+        let mut payload = b"#!".to_vec();
+        payload.extend_from_slice(&engine);
+        payload.extend_from_slice(b" name=");
+        payload.extend_from_slice(&name);
+        payload.push(b'\n');
+        payload.extend_from_slice(&code);
+        Ok(payload)
+    }
+
     /// The RDB version from the header.
     pub fn version(&self) -> u32 {
         self.p.version
@@ -587,26 +635,8 @@ impl<R: Read> Reader<R> {
                         when,
                     }));
                 }
-                OP_FUNCTION2 => {
-                    let payload = self.p.read_string()?;
-                    return Ok(Some(Record::Function { payload }));
-                }
-                OP_FUNCTION_PRE_GA => {
-                    // 7.0 release candidates: name, engine, optional
-                    // description, code; Redis rewrites it into the GA form
-                    // with a shebang line, and so do we.
-                    let name = self.p.read_string()?;
-                    let engine = self.p.read_string()?;
-                    if self.p.read_length()? != 0 {
-                        self.p.read_string()?;
-                    }
-                    let code = self.p.read_string()?;
-                    let mut payload = b"#!".to_vec();
-                    payload.extend_from_slice(&engine);
-                    payload.extend_from_slice(b" name=");
-                    payload.extend_from_slice(&name);
-                    payload.push(b'\n');
-                    payload.extend_from_slice(&code);
+                OP_FUNCTION2 | OP_FUNCTION_PRE_GA => {
+                    let payload = self.read_function(t)?;
                     return Ok(Some(Record::Function { payload }));
                 }
                 0..=7 | 9..=25 => return self.read_key(t).map(Some),

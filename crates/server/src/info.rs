@@ -261,18 +261,17 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("allocator_resident:{rss}");
             f!("total_system_memory:{}", total_system_memory());
             f!("total_system_memory_human:{}", human(total_system_memory()));
-            // Functions are not built yet: their fields are an empty
-            // engine's, as Redis 7.0 shows them.
             let vm_eval = eng.scripting().vm_memory();
             let scripts_eval = eng.scripting().scripts_memory();
-            let (vm_functions, functions_mem) = (32768usize, 184usize);
+            let funcs = eng.scripting().functions();
+            let (vm_functions, functions_mem) = (funcs.vm_memory(), funcs.memory());
             f!("used_memory_lua:{vm_eval}");
             f!("used_memory_vm_eval:{vm_eval}");
             f!("used_memory_lua_human:{}", human(vm_eval as u64));
             f!("used_memory_scripts_eval:{scripts_eval}");
             f!("number_of_cached_scripts:{}", eng.scripting().len());
-            f!("number_of_functions:0");
-            f!("number_of_libraries:0");
+            f!("number_of_functions:{}", funcs.function_count());
+            f!("number_of_libraries:{}", funcs.library_count());
             f!("used_memory_vm_functions:{vm_functions}");
             f!("used_memory_vm_total:{}", vm_eval + vm_functions);
             f!(

@@ -530,10 +530,17 @@ fn load_synced(
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         let lru = lock(shared).lru_clock();
         let aside = std::sync::Mutex::new(std::mem::take(&mut dbs));
+        // The master's libraries replace ours once its data does (Redis
+        // loads them into a temporary context and swaps it in).
+        let mut libs = Vec::new();
         let res = crate::persist::load::load_pipelined(
             reader,
             &opts,
             |k, v| crate::persist::load::aux(shared, k, v),
+            |code| {
+                libs.push(code);
+                Ok(())
+            },
             |db, n| aside.lock().unwrap_or_else(|p| p.into_inner())[db].reserve(n),
             |batch| {
                 let mut dbs = aside.lock().unwrap_or_else(|p| p.into_inner());
@@ -550,6 +557,13 @@ fn load_synced(
                     // with us (Redis's replicationAttachToNewMaster).
                     crate::repl::replica::disconnect_replicas(&mut eng);
                     let old = eng.keyspace_mut().replace_dbs(dbs);
+                    eng.scripting_mut().functions_mut().flush(true);
+                    for code in &libs {
+                        if let Err(e) = crate::persist::load::install_function(&mut eng, code, true)
+                        {
+                            tracing::warn!("Failed loading library, {e}");
+                        }
+                    }
                     eng.persist_mut().set_loading(false);
                     eng.persist_mut().set_async_loading(false);
                     eng.keyspace_mut().touch_all_watched(None);
@@ -592,6 +606,7 @@ fn load_synced(
             for db in eng.keyspace_mut().dbs_mut() {
                 db.clear();
             }
+            eng.scripting_mut().functions_mut().flush(true);
             eng.keyspace_mut().touch_all_watched(None);
             eng.persist_mut().set_loading(true);
         }

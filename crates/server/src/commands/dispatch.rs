@@ -191,7 +191,9 @@ pub fn execute_from(
     }
     // A script that declared its flags is checked as them (Redis's
     // evalGetCommandFlags).
-    let flags = if spec.group == "scripting" && spec.name.starts_with("eval") {
+    let flags = if spec.group == "scripting"
+        && (spec.name.starts_with("eval") || spec.name.starts_with("fcall"))
+    {
         super::scripting::command_flags(eng, spec.name, spec.flags, &args)
     } else {
         spec.flags

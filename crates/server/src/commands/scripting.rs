@@ -70,6 +70,128 @@ pub static COMMANDS: &[CommandSpec] = &[
         "A container for Lua scripts management commands",
         SCRIPT,
     ),
+    cmd(
+        "fcall",
+        -3,
+        NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Invoke a function",
+        fcall,
+    )
+    .numkeys_at(2),
+    cmd(
+        "fcall_ro",
+        -3,
+        NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Invoke a read-only function",
+        fcall_ro,
+    )
+    .numkeys_at(2),
+    container(
+        "function",
+        "scripting",
+        "7.0.0",
+        "A container for function commands",
+        FUNCTION,
+    ),
+];
+
+static FUNCTION: &[CommandSpec] = &[
+    cmd(
+        "delete",
+        3,
+        NOSCRIPT | WRITE,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Delete a function by name",
+        function_delete,
+    ),
+    cmd(
+        "dump",
+        2,
+        NOSCRIPT,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Dump all functions into a serialized binary payload",
+        function_dump,
+    ),
+    cmd(
+        "flush",
+        -2,
+        NOSCRIPT | WRITE,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Deleting all functions",
+        function_flush,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Show helpful text about the different subcommands",
+        function_help,
+    ),
+    cmd(
+        "kill",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Kill the function currently in execution.",
+        function_kill,
+    ),
+    cmd(
+        "list",
+        -2,
+        NOSCRIPT,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "List information about all the functions",
+        function_list,
+    ),
+    cmd(
+        "load",
+        -3,
+        NOSCRIPT | WRITE | DENYOOM,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Create a function with the given arguments (name, code, description)",
+        function_load,
+    ),
+    cmd(
+        "restore",
+        -3,
+        NOSCRIPT | WRITE | DENYOOM,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Restore all the functions on the given payload",
+        function_restore,
+    ),
+    cmd(
+        "stats",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        NOKEYS,
+        "scripting",
+        "7.0.0",
+        "Return information about the function currently running (name, description, duration)",
+        function_stats,
+    ),
 ];
 
 static SCRIPT: &[CommandSpec] = &[
@@ -224,7 +346,7 @@ fn script_flush(c: &mut Ctx) -> CmdResult {
 fn script_kill(c: &mut Ctx) -> CmdResult {
     // Under the engine lock no script runs; while one does, connections
     // answer SCRIPT KILL without the lock (script::busy).
-    match c.eng.scripting_mut().busy().kill() {
+    match c.eng.scripting_mut().busy().kill(true) {
         Some(e) => Err(CmdError::fixed(e)),
         None => {
             c.ok();
@@ -266,15 +388,426 @@ fn script_help(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// The flags processCommand checks for EVAL and friends: a script that
-/// declared flags gets them (Redis's evalGetCommandFlags).
+fn fcall(c: &mut Ctx) -> CmdResult {
+    fcall_generic(c, false)
+}
+
+fn fcall_ro(c: &mut Ctx) -> CmdResult {
+    fcall_generic(c, true)
+}
+
+/// Redis's fcallCommandGeneric.
+fn fcall_generic(c: &mut Ctx, ro: bool) -> CmdResult {
+    // Functions are fed to MONITORs before the commands they run.
+    if !c.eng.clients().monitors().is_empty() {
+        super::server::feed_monitors(c.eng, c.cl, &c.args);
+    }
+    let name = String::from_utf8_lossy(c.arg(1)).into_owned();
+    if c.eng.scripting().functions().function(&name).is_none() {
+        return Err("ERR Function not found".into());
+    }
+    let numkeys = crate::util::num::parse_i64(c.arg(2))
+        .ok_or_else(|| CmdError::fixed("ERR Bad number of keys provided"))?;
+    let nargs = c.args.len() as i64 - 3;
+    if numkeys > nargs {
+        return Err("ERR Number of keys can't be greater than number of args".into());
+    }
+    if numkeys < 0 {
+        return Err("ERR Number of keys can't be negative".into());
+    }
+    let split = 3 + numkeys as usize;
+    let args = c.args.clone();
+    run_function(c.eng, c.cl, &name, &args, split, ro, c.from_master, c.out);
+    Ok(())
+}
+
+/// Run function `name` for `caller` (`argv` its FCALL, keys up to `split`).
+#[allow(clippy::too_many_arguments)]
+fn run_function(
+    eng: &mut Engine,
+    caller: &Client,
+    name: &str,
+    argv: &[Bytes],
+    split: usize,
+    ro: bool,
+    from_master: bool,
+    out: &mut Vec<u8>,
+) {
+    let Some((callback, flags)) = eng
+        .scripting()
+        .functions()
+        .function(name)
+        .map(|(f, fl)| (f.clone(), fl))
+    else {
+        super::write_error(eng, out, &CmdError::fixed("ERR Function not found"));
+        return;
+    };
+    if let Err(e) = prepare(eng, flags, ro, from_master) {
+        super::write_error(eng, out, &e);
+        return;
+    }
+    let read_only = ro || flags & sflag::NO_WRITES != 0;
+    let vm = eng.scripting_mut().functions_mut().take_vm();
+    let cl = eng.scripting_mut().take_client();
+    let (Some(vm), Some(mut cl)) = (vm, cl) else {
+        super::write_error(eng, out, &CmdError::fixed("ERR script engine busy"));
+        return;
+    };
+    cl.db = caller.db;
+    cl.proto = resp::encode::Proto::Resp2;
+    let busy = eng.scripting().busy();
+    let threshold = eng.cfg().int(P::lua_time_limit);
+    let auth = !eng.cfg().str(P::requirepass).is_empty();
+    busy.start(threshold, from_master, auth);
+    let f = eng.scripting().functions();
+    busy.set_function(script::busy::FunctionRun {
+        name: name.to_string(),
+        argv: argv.to_vec(),
+        libraries: f.library_count(),
+        functions: f.function_count(),
+    });
+    let unit = crate::repl::feed::begin_unit(eng);
+    let result = script::busy::blocking(|| {
+        let mut bridge = super::script_call::Run {
+            eng: &mut *eng,
+            cl: &mut cl,
+            busy: &busy,
+            read_only,
+            wrote: false,
+            repl: 3,
+            from_master,
+        };
+        vm.run(
+            script::Target::Function(&callback),
+            &argv[3..split],
+            &argv[split..],
+            threshold,
+            &busy,
+            &mut bridge,
+        )
+    });
+    crate::repl::feed::end_unit(eng, unit);
+    busy.end();
+    match result {
+        Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
+        Ok((false, v)) => super::script_call::error_reply(eng, out, name, &v),
+        Err(e) => super::write_error(eng, out, &CmdError::msg(format!("ERR {e}"))),
+    }
+    eng.scripting_mut().functions_mut().put_vm(vm);
+    eng.scripting_mut().put_client(cl);
+    if busy.take_shutdown() {
+        eng.request_shutdown(crate::engine::ShutdownReq { save: Some(false) });
+    }
+}
+
+fn function_load(c: &mut Ctx) -> CmdResult {
+    let mut replace = false;
+    let mut i = 2;
+    while i < c.args.len() - 1 {
+        if eq(c.arg(i), "replace") {
+            replace = true;
+            i += 1;
+            continue;
+        }
+        return Err(CmdError::msg(format!(
+            "ERR Unknown option given: {}",
+            String::from_utf8_lossy(c.arg(i))
+        )));
+    }
+    if i >= c.args.len() {
+        return Err("ERR Function code is missing".into());
+    }
+    let code = c.args[i].clone();
+    // Our master's libraries load without the time limit (mustObeyClient).
+    let timeout = if c.from_master {
+        0
+    } else {
+        script::functions::LOAD_TIMEOUT_MS
+    };
+    let name = c
+        .eng
+        .scripting_mut()
+        .functions_mut()
+        .load(&code, replace, timeout)
+        .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    c.dirty(1);
+    c.bulk(name.as_bytes());
+    Ok(())
+}
+
+fn function_delete(c: &mut Ctx) -> CmdResult {
+    let name = String::from_utf8_lossy(c.arg(2)).into_owned();
+    c.eng
+        .scripting_mut()
+        .functions_mut()
+        .delete(&name)
+        .map_err(CmdError::fixed)?;
+    c.dirty(1);
+    c.ok();
+    Ok(())
+}
+
+fn function_flush(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 3 {
+        return Err(CmdError::msg(subcommand_syntax(c)));
+    }
+    let lazy = match c.args.len() {
+        2 => c.eng.cfg().bool(P::lazyfree_lazy_user_flush),
+        _ if eq(c.arg(2), "sync") => false,
+        _ if eq(c.arg(2), "async") => true,
+        _ => return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
+    };
+    c.eng.scripting_mut().functions_mut().flush(lazy);
+    c.dirty(1);
+    c.ok();
+    Ok(())
+}
+
+/// Redis's addReplySubcommandSyntaxError.
+fn subcommand_syntax(c: &Ctx) -> String {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(c.arg(1)),
+        String::from_utf8_lossy(c.arg(0)).to_uppercase()
+    )
+}
+
+fn function_kill(c: &mut Ctx) -> CmdResult {
+    match c.eng.scripting().busy().kill(false) {
+        Some(e) => Err(CmdError::fixed(e)),
+        None => {
+            c.ok();
+            Ok(())
+        }
+    }
+}
+
+fn function_stats(c: &mut Ctx) -> CmdResult {
+    let f = c.eng.scripting().functions();
+    let counts = (f.library_count(), f.function_count());
+    let busy = c.eng.scripting().busy();
+    let proto = c.proto();
+    function_stats_reply(c.out, proto, &busy, Some(counts));
+    Ok(())
+}
+
+/// FUNCTION STATS (functionStatsCommand): the running function, if any,
+/// and the engines' counts. While a script is busy the counts are the
+/// ones taken when it started (the connection answers without the lock).
+fn function_stats_reply(
+    out: &mut Vec<u8>,
+    p: resp::encode::Proto,
+    busy: &Busy,
+    counts: Option<(usize, usize)>,
+) {
+    use resp::encode as enc;
+    let running = busy.running_function();
+    if busy.running() && running.is_none() {
+        enc::error(out, script::busy::BUSY_EVAL.as_bytes());
+        return;
+    }
+    let counts = counts
+        .or_else(|| running.as_ref().map(|r| (r.libraries, r.functions)))
+        .unwrap_or((0, 0));
+    enc::map_len(out, p, 2);
+    enc::bulk(out, b"running_script");
+    match &running {
+        None => enc::null(out, p),
+        Some(r) => {
+            enc::map_len(out, p, 3);
+            enc::bulk(out, b"name");
+            enc::bulk(out, r.name.as_bytes());
+            enc::bulk(out, b"command");
+            enc::array_len(out, r.argv.len());
+            for a in &r.argv {
+                enc::bulk(out, a);
+            }
+            enc::bulk(out, b"duration_ms");
+            enc::integer(out, busy.elapsed_ms());
+        }
+    }
+    enc::bulk(out, b"engines");
+    enc::map_len(out, p, 1);
+    enc::bulk(out, script::functions::ENGINE.as_bytes());
+    enc::map_len(out, p, 2);
+    enc::bulk(out, b"libraries_count");
+    enc::integer(out, counts.0 as i64);
+    enc::bulk(out, b"functions_count");
+    enc::integer(out, counts.1 as i64);
+}
+
+fn function_list(c: &mut Ctx) -> CmdResult {
+    let mut with_code = false;
+    let mut pattern: Option<Bytes> = None;
+    let mut i = 2;
+    while i < c.args.len() {
+        let a = c.args[i].clone();
+        i += 1;
+        if !with_code && eq(&a, "withcode") {
+            with_code = true;
+            continue;
+        }
+        if pattern.is_none() && eq(&a, "libraryname") {
+            if i >= c.args.len() {
+                return Err("ERR library name argument was not given".into());
+            }
+            pattern = Some(c.args[i].clone());
+            i += 1;
+            continue;
+        }
+        return Err(CmdError::msg(format!(
+            "ERR Unknown argument {}",
+            String::from_utf8_lossy(&a)
+        )));
+    }
+    let proto = c.proto();
+    let libs: Vec<&script::functions::Library> = c
+        .eng
+        .scripting()
+        .functions()
+        .libraries()
+        .filter(|l| {
+            pattern
+                .as_ref()
+                .is_none_or(|p| crate::util::glob::glob_match(p, l.name.as_bytes(), true))
+        })
+        .collect();
+    let out = &mut *c.out;
+    use resp::encode as enc;
+    enc::array_len(out, libs.len());
+    for l in libs {
+        enc::map_len(out, proto, if with_code { 4 } else { 3 });
+        enc::bulk(out, b"library_name");
+        enc::bulk(out, l.name.as_bytes());
+        enc::bulk(out, b"engine");
+        enc::bulk(out, script::functions::ENGINE.as_bytes());
+        enc::bulk(out, b"functions");
+        enc::array_len(out, l.functions.len());
+        for (name, f) in &l.functions {
+            enc::map_len(out, proto, 3);
+            enc::bulk(out, b"name");
+            enc::bulk(out, name.as_bytes());
+            enc::bulk(out, b"description");
+            match &f.desc {
+                Some(d) => enc::bulk(out, d),
+                None => enc::null(out, proto),
+            }
+            enc::bulk(out, b"flags");
+            let names = script::flag_names(f.flags);
+            enc::set_len(out, proto, names.len());
+            for n in names {
+                enc::simple(out, n.as_bytes());
+            }
+        }
+        if with_code {
+            enc::bulk(out, b"library_code");
+            enc::bulk(out, &l.code);
+        }
+    }
+    Ok(())
+}
+
+fn function_dump(c: &mut Ctx) -> CmdResult {
+    let payload = c.eng.scripting().functions().dump();
+    c.bulk(&payload);
+    Ok(())
+}
+
+fn function_restore(c: &mut Ctx) -> CmdResult {
+    use script::functions::RestorePolicy;
+    if c.args.len() > 4 {
+        return Err(CmdError::msg(subcommand_syntax(c)));
+    }
+    let policy =
+        match c.args.get(3) {
+            None => RestorePolicy::Append,
+            Some(a) if eq(a, "append") => RestorePolicy::Append,
+            Some(a) if eq(a, "replace") => RestorePolicy::Replace,
+            Some(a) if eq(a, "flush") => RestorePolicy::Flush,
+            Some(_) => return Err(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+                    .into(),
+            ),
+        };
+    let payload = c.args[2].clone();
+    c.eng
+        .scripting_mut()
+        .functions_mut()
+        .restore(&payload, policy)
+        .map_err(CmdError::msg)?;
+    c.dirty(1);
+    c.ok();
+    Ok(())
+}
+
+fn function_help(c: &mut Ctx) -> CmdResult {
+    let lines: &[&str] = &[
+        "LOAD [REPLACE] <FUNCTION CODE>",
+        "    Create a new library with the given library name and code.",
+        "DELETE <LIBRARY NAME>",
+        "    Delete the given library.",
+        "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+        "    Return general information on all the libraries:",
+        "    * Library name",
+        "    * The engine used to run the Library",
+        "    * Library description",
+        "    * Functions list",
+        "    * Library code (if WITHCODE is given)",
+        "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+        "STATS",
+        "    Return information about the current function running:",
+        "    * Function name",
+        "    * Command used to run the function",
+        "    * Duration in MS that the function is running",
+        "    If no function is running, return nil",
+        "    In addition, returns a list of available engines.",
+        "KILL",
+        "    Kill the current running function.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Delete all the libraries.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the libraries.",
+        "    * SYNC: Synchronously flush the libraries.",
+        "DUMP",
+        "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+        "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+        "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+        "    control how to handle existing libraries (default APPEND):",
+        "    * FLUSH: delete all existing libraries.",
+        "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+        "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+        "      in case of functions name collision with another library).",
+    ];
+    c.array(lines.len() + 3);
+    c.simple("FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    for l in lines {
+        c.simple(l);
+    }
+    c.simple("HELP");
+    c.simple("    Prints this help.");
+    Ok(())
+}
+
+/// The flags processCommand checks for EVAL, FCALL and friends: a script
+/// that declared flags, and every function, gets them (Redis's
+/// evalGetCommandFlags, fcallGetCommandFlags, scriptFlagsToCmdFlags).
 pub fn command_flags(eng: &Engine, name: &str, flags: u32, args: &[Bytes]) -> u32 {
     use crate::commands::f;
     let Some(arg) = args.get(1) else {
         return flags;
     };
-    let by_sha = name.starts_with("evalsha");
-    let Some(sf) = eng.scripting().flags_for(arg, by_sha) else {
+    let sf = if name.starts_with("fcall") {
+        let name = String::from_utf8_lossy(arg);
+        eng.scripting()
+            .functions()
+            .function(&name)
+            .map(|(_, fl)| fl)
+    } else {
+        eng.scripting().flags_for(arg, name.starts_with("evalsha"))
+    };
+    let Some(sf) = sf else {
         return flags;
     };
     if sf & sflag::EVAL_COMPAT != 0 {
@@ -379,7 +912,7 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
             from_master: call.from_master,
         };
         vm.run(
-            call.sha,
+            script::Target::Eval(call.sha),
             call.keys,
             call.args,
             threshold,
@@ -434,7 +967,12 @@ pub async fn serve_while_busy(
                     break;
                 }
                 Kind::Error(e) => resp::encode::error(out, e.as_bytes()),
-                Kind::Kill => match busy.kill() {
+                // The connection's protocol is not known without the
+                // lock: RESP2, as most clients speak.
+                Kind::FunctionStats => {
+                    function_stats_reply(out, resp::encode::Proto::Resp2, busy, None)
+                }
+                Kind::Kill(eval) => match busy.kill(eval) {
                     Some(e) => resp::encode::error(out, e.as_bytes()),
                     None => resp::encode::simple(out, b"OK"),
                 },
@@ -447,7 +985,7 @@ pub async fn serve_while_busy(
                 Kind::ShutdownSave => {
                     resp::encode::error(out, b"ERR Errors trying to SHUTDOWN. Check logs.")
                 }
-                Kind::Busy => resp::encode::error(out, script::busy::BUSY_EVAL.as_bytes()),
+                Kind::Busy => resp::encode::error(out, busy.busy_error().as_bytes()),
             }
             pending.pop_front();
         }
@@ -459,7 +997,9 @@ pub async fn serve_while_busy(
 
 enum Kind {
     Busy,
-    Kill,
+    /// SCRIPT KILL (true) or FUNCTION KILL.
+    Kill(bool),
+    FunctionStats,
     ShutdownNoSave,
     ShutdownSave,
     Wait,
@@ -483,7 +1023,13 @@ fn classify(args: &[Bytes], authenticated: bool) -> Kind {
         return Kind::Error(crate::error::NOAUTH.to_string());
     }
     if spec.name == "script" && args.len() == 2 && eq(&args[1], "kill") {
-        return Kind::Kill;
+        return Kind::Kill(true);
+    }
+    if spec.name == "function" && args.len() == 2 && eq(&args[1], "kill") {
+        return Kind::Kill(false);
+    }
+    if spec.name == "function" && args.len() == 2 && eq(&args[1], "stats") {
+        return Kind::FunctionStats;
     }
     if spec.name == "shutdown" {
         if args[1..].iter().any(|a| eq(a, "nosave")) {

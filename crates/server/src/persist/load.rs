@@ -255,6 +255,7 @@ pub fn load_records<R: Read>(
     r: R,
     o: &LoadOpts,
     mut on_aux: impl FnMut(&[u8], &[u8]),
+    mut on_function: impl FnMut(Vec<u8>) -> Result<(), String>,
     mut on_resize: impl FnMut(usize, usize),
     mut on_batch: impl FnMut(&mut Vec<Item>),
     mut on_expired: impl FnMut(usize, crate::keyspace::Key),
@@ -297,6 +298,10 @@ pub fn load_records<R: Read>(
                     on_batch(&mut batch);
                 }
             }
+            rdb::Record::Function { payload } => {
+                on_function(payload)
+                    .map_err(|e| LoadFailed(format!("Failed loading library, {e}")))?;
+            }
             rdb::Record::Eof { .. } => break,
             _ => {}
         }
@@ -325,6 +330,7 @@ pub fn load_from<R: Read>(
         r,
         &o,
         |k, v| aux(shared, k, v),
+        |code| install_function(&mut lock(shared), &code, false),
         |db, n| lock(shared).keyspace_mut().db_mut(db).reserve(n),
         |b| insert_batch(&mut lock(shared), b),
         on_expired,
@@ -337,6 +343,7 @@ pub fn load_pipelined<R: Read>(
     r: R,
     o: &LoadOpts,
     on_aux: impl FnMut(&[u8], &[u8]),
+    on_function: impl FnMut(Vec<u8>) -> Result<(), String>,
     on_resize: impl FnMut(usize, usize),
     mut insert: impl FnMut(&mut Vec<Item>) + Send,
     on_expired: impl FnMut(usize, crate::keyspace::Key),
@@ -352,6 +359,7 @@ pub fn load_pipelined<R: Read>(
             r,
             o,
             on_aux,
+            on_function,
             on_resize,
             |b| {
                 // The inserter only stops when this side does.
@@ -370,10 +378,15 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFail
     let o = LoadOpts::of(eng);
     let mut items = Vec::new();
     let mut hints = Vec::new();
+    let mut libs = Vec::new();
     let res = load_records(
         r,
         &o,
         log_aux,
+        |code| {
+            libs.push(code);
+            Ok(())
+        },
         |db, n| hints.push((db, n)),
         |b| items.append(b),
         |_, _| {},
@@ -382,7 +395,22 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFail
         eng.keyspace_mut().db_mut(db).reserve(n);
     }
     insert_batch(eng, &mut items);
+    // DEBUG RELOAD replaces the libraries of the same name (Redis's
+    // RDBFLAGS_ALLOW_DUP).
+    for code in libs {
+        install_function(eng, &code, true)
+            .map_err(|e| LoadFailed(format!("Failed loading library, {e}")))?;
+    }
     res
+}
+
+/// Load a function library a file (or a master) holds. No time limit:
+/// the file's libraries are trusted as a master's are.
+pub fn install_function(eng: &mut Engine, code: &[u8], replace: bool) -> Result<(), String> {
+    eng.scripting_mut()
+        .functions_mut()
+        .load(code, replace, 0)
+        .map(|_| ())
 }
 
 fn too_many_dbs(ndb: usize) -> LoadFailed {

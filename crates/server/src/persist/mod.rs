@@ -80,6 +80,9 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     for (k, v) in aux_fields(eng) {
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io_err)?;
     }
+    for code in function_libraries(eng) {
+        w.function(&code).map_err(io_err)?;
+    }
     for (i, db) in eng.keyspace().dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -97,6 +100,16 @@ fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     bw.flush()?;
     let f = bw.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()
+}
+
+/// The function libraries an RDB file holds, after its AUX fields (Redis's
+/// rdbSaveFunctions), as each library's payload.
+pub fn function_libraries(eng: &Engine) -> Vec<bytes::Bytes> {
+    eng.scripting()
+        .functions()
+        .libraries()
+        .map(|l| l.code.clone())
+        .collect()
 }
 
 /// The AUX fields Redis 7.0 writes at the head of an RDB file: version,

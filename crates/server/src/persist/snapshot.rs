@@ -222,6 +222,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
     let aux = Head {
         aux: super::aux_fields(eng),
+        functions: super::function_libraries(eng),
         sizes: eng
             .keyspace()
             .dbs()
@@ -260,6 +261,8 @@ fn end_snapshot(eng: &mut Engine) {
 /// expire counts at the start (RESIZEDB, so loaders size their tables once).
 struct Head {
     aux: Vec<(String, String)>,
+    /// Function libraries at the start.
+    functions: Vec<bytes::Bytes>,
     sizes: Vec<(u64, u64)>,
 }
 
@@ -406,6 +409,9 @@ fn write_stream<W: std::io::Write>(
     let mut w = rdb::Writer::new(out, opts).map_err(io)?;
     for (k, v) in &head.aux {
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io)?;
+    }
+    for code in &head.functions {
+        w.function(code).map_err(io)?;
     }
     let mut cur_db = None;
     let mut sized = vec![false; head.sizes.len()];

@@ -45,12 +45,28 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
 /// `-BUSY` for EVAL scripts (Redis's shared.slowevalerr).
 pub const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+/// `-BUSY` for functions (Redis's shared.slowscripterr).
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 /// SCRIPT KILL with nothing running.
 pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 /// SCRIPT KILL after the script wrote.
 pub const UNKILLABLE_WROTE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
 /// SCRIPT KILL of a script sent by our master.
 pub const UNKILLABLE_MASTER: &str = "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.";
+
+/// A function's run, as FUNCTION STATS shows it while it runs.
+#[derive(Clone, Debug)]
+pub struct FunctionRun {
+    /// The function's name.
+    pub name: String,
+    /// The caller's command (FCALL …).
+    pub argv: Vec<bytes::Bytes>,
+    /// Libraries loaded when it started.
+    pub libraries: usize,
+    /// Functions loaded when it started.
+    pub functions: usize,
+}
 
 /// The state of the script running now, if any.
 #[derive(Default)]
@@ -68,6 +84,9 @@ pub struct Busy {
     /// `requirepass` was set when the run started: connections admitted
     /// meanwhile are bounded and answered as unauthenticated.
     auth_required: AtomicBool,
+    /// The run is a function's (FCALL): its name and the caller's command,
+    /// for FUNCTION STATS; None for EVAL.
+    function: std::sync::Mutex<Option<FunctionRun>>,
     done: Notify,
 }
 
@@ -75,6 +94,7 @@ impl Busy {
     /// A run starts.
     pub fn start(&self, threshold_ms: i64, from_master: bool, auth_required: bool) {
         self.auth_required.store(auth_required, Relaxed);
+        *self.function_slot() = None;
         self.start.store(crate::clock::now_ms(), Relaxed);
         self.threshold.store(threshold_ms, Relaxed);
         self.timedout.store(false, Relaxed);
@@ -91,6 +111,33 @@ impl Busy {
         self.timedout.store(false, Relaxed);
         RUNNING.fetch_sub(1, Relaxed);
         self.done.notify_waiters();
+    }
+
+    fn function_slot(&self) -> std::sync::MutexGuard<'_, Option<FunctionRun>> {
+        self.function.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The run that just started is a function's.
+    pub fn set_function(&self, run: FunctionRun) {
+        *self.function_slot() = Some(run);
+    }
+
+    /// What FUNCTION STATS shows of the running function, if a function
+    /// (not an EVAL script) runs.
+    pub fn running_function(&self) -> Option<FunctionRun> {
+        if !self.running() {
+            return None;
+        }
+        self.function_slot().clone()
+    }
+
+    /// The -BUSY text for the script running now.
+    pub fn busy_error(&self) -> &'static str {
+        if self.function_slot().is_some() {
+            BUSY_FUNCTION
+        } else {
+            BUSY_EVAL
+        }
     }
 
     /// Whether clients must authenticate (as when the run started).
@@ -154,8 +201,10 @@ impl Busy {
         self.kill.store(true, Relaxed);
     }
 
-    /// SCRIPT KILL: the error to answer, or None when the kill is on.
-    pub fn kill(&self) -> Option<&'static str> {
+    /// SCRIPT KILL (`eval`) or FUNCTION KILL: the error to answer, or
+    /// None when the kill is on (Redis's scriptKill). Each kills only its
+    /// own kind of script.
+    pub fn kill(&self, eval: bool) -> Option<&'static str> {
         if !self.running() {
             return Some(NOTBUSY);
         }
@@ -164,6 +213,13 @@ impl Busy {
         }
         if self.wrote.load(Relaxed) {
             return Some(UNKILLABLE_WROTE);
+        }
+        let function = self.function_slot().is_some();
+        if eval && function {
+            return Some(BUSY_FUNCTION);
+        }
+        if !eval && !function {
+            return Some(BUSY_EVAL);
         }
         self.kill.store(true, Relaxed);
         None

@@ -25,6 +25,7 @@
 //! (then on every line, so that `pcall` cannot swallow the kill).
 
 pub mod busy;
+pub mod functions;
 mod rand48;
 
 use std::collections::HashMap;
@@ -64,6 +65,15 @@ const SHEBANG_FLAGS: &[(&str, u32)] = &[
     ("allow-cross-slot-keys", sflag::ALLOW_CROSS_SLOT),
 ];
 
+/// The names of script flags, in Redis's order (scripts_flags_def).
+pub fn flag_names(flags: u32) -> Vec<&'static str> {
+    SHEBANG_FLAGS
+        .iter()
+        .filter(|(_, bit)| flags & bit != 0)
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 /// `-NOSCRIPT`.
 pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
@@ -90,8 +100,18 @@ pub struct Vm {
     ctx: Table,
     /// The real `redis` table (scripts see a read-only view).
     api: Table,
-    /// `function(f) return xpcall(f, handler) end`.
+    /// `function(f, ...) return xpcall(f, handler) end` (with the
+    /// callback's arguments for functions).
     runner: Function,
+    /// Points global reads at a table (a library's load API) or, with
+    /// nil, back at the real globals.
+    set_source: Function,
+    /// Builds the globals a function library sees while it loads, from
+    /// the Rust side of its `register_function`.
+    load_api: Function,
+    /// `function(f) return pcall(f) end` with Lua's own pcall: runs a
+    /// library's top-level code and returns its raw error value.
+    loader: Function,
     /// Runs since the last collector step.
     runs: std::cell::Cell<u32>,
 }
@@ -105,6 +125,8 @@ pub struct Scripting {
     busy: Arc<Busy>,
     rand: Arc<AtomicU64>,
     client: Option<Box<Client>>,
+    /// FUNCTION libraries, with their own interpreter.
+    functions: functions::Functions,
 }
 
 impl Default for Scripting {
@@ -122,14 +144,36 @@ impl Scripting {
         let mut client = Client::new(0, "lua".into(), String::new(), true, false, 0);
         client.flags |= flag::SCRIPT;
         client.authenticated = true;
+        let functions = functions::Functions::new(busy.clone(), rand.clone());
         Scripting {
             vm: Some(vm),
             scripts: HashMap::new(),
             scripts_mem: 0,
             busy,
+            functions,
             rand,
             client: Some(Box::new(client)),
         }
+    }
+
+    /// The function libraries.
+    pub fn functions(&self) -> &functions::Functions {
+        &self.functions
+    }
+
+    /// The function libraries, to change.
+    pub fn functions_mut(&mut self) -> &mut functions::Functions {
+        &mut self.functions
+    }
+
+    /// Take the script client for a run; None while a run has it.
+    pub fn take_client(&mut self) -> Option<Box<Client>> {
+        self.client.take()
+    }
+
+    /// Give back what [`Scripting::take_client`] took.
+    pub fn put_client(&mut self, cl: Box<Client>) {
+        self.client = Some(cl);
     }
 
     /// The busy state, for connection tasks (read without the engine lock).
@@ -373,10 +417,18 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     let c = ctx.clone();
     let handler = lua.create_function(move |lua, err: Value| error_handler(lua, &b, &c, err))?;
     let runner: Function = lua
-        .load("local xpcall, h = ... return function(f) return xpcall(f, h) end")
+        .load(
+            "local xpcall, h = ... return function(f, k, a) \
+             if k == nil then return xpcall(f, h) end \
+             return xpcall(function() return f(k, a) end, h) end",
+        )
         .set_name(INTERNAL_CHUNK)
         .call((lua.globals().get::<Function>("xpcall")?, handler))?;
-    let api: Table = lua
+    let loader: Function = lua
+        .load("local pcall = ... return function(f) return pcall(f) end")
+        .set_name(INTERNAL_CHUNK)
+        .call(lua.globals().get::<Function>("pcall")?)?;
+    let (api, set_source, load_api): (Table, Function, Function) = lua
         .load(include_str!("prelude.lua"))
         .set_name(INTERNAL_CHUNK)
         .call((globals.clone(), raw, ctx.clone()))?;
@@ -385,6 +437,9 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         funcs,
         globals,
         ctx,
+        set_source,
+        load_api,
+        loader,
         api,
         runner,
         runs: Default::default(),
@@ -525,6 +580,14 @@ pub fn error_table(lua: &Lua, s: &[u8]) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// What a run runs.
+pub enum Target<'a> {
+    /// The cached EVAL script with this SHA.
+    Eval(&'a str),
+    /// A function's callback (FCALL).
+    Function(&'a Function),
+}
+
 /// The side of a run that reaches the server (the dispatch layer's):
 /// what `redis.call`, `redis.pcall` and the per-run operations do.
 pub trait Bridge {
@@ -546,7 +609,7 @@ impl Vm {
     /// table).
     pub fn run(
         &self,
-        sha: &str,
+        target: Target,
         keys: &[Bytes],
         args: &[Bytes],
         threshold: i64,
@@ -554,7 +617,6 @@ impl Vm {
         bridge: &mut dyn Bridge,
     ) -> mlua::Result<(bool, Value)> {
         let lua = &self.lua;
-        let func: Function = self.funcs.raw_get(sha)?;
         let seq = |v: &[Bytes]| -> mlua::Result<Table> {
             lua.create_sequence_from(
                 v.iter()
@@ -562,8 +624,16 @@ impl Vm {
                     .collect::<mlua::Result<Vec<_>>>()?,
             )
         };
-        self.globals.raw_set("KEYS", seq(keys)?)?;
-        self.globals.raw_set("ARGV", seq(args)?)?;
+        // EVAL: KEYS and ARGV are globals; a function gets them as its
+        // two arguments.
+        let (func, fargs) = match target {
+            Target::Eval(sha) => {
+                self.globals.raw_set("KEYS", seq(keys)?)?;
+                self.globals.raw_set("ARGV", seq(args)?)?;
+                (self.funcs.raw_get::<Function>(sha)?, None)
+            }
+            Target::Function(f) => (f.clone(), Some((seq(keys)?, seq(args)?))),
+        };
         if threshold > 0 {
             install_hook_with(
                 lua,
@@ -592,7 +662,10 @@ impl Vm {
             self.ctx.raw_set("err", Value::Nil)?;
             self.api.raw_set("call", call)?;
             self.api.raw_set("pcall", pcall)?;
-            let res = self.runner.call::<mlua::MultiValue>(func);
+            let res = match &fargs {
+                None => self.runner.call::<mlua::MultiValue>(func),
+                Some((k, a)) => self.runner.call::<mlua::MultiValue>((func, k, a)),
+            };
             self.ctx.raw_set("op", Value::Nil)?;
             self.ctx.raw_set("err", Value::Nil)?;
             self.api.raw_set("call", Value::Nil)?;

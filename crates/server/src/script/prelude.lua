@@ -215,9 +215,15 @@ for _, lib in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 
 end
 R._G = G
 
+-- Where global reads go: R, or while a function library loads, the
+-- library-load API (set_source below), as Redis's function engine swaps
+-- its globals' __index between GLOBALS_API and LIBRARY_API.
+local source = R
+local function set_source(t) source = t or R end
+
 local gmt = {
   __index = function(_, k)
-    local v = R[k]
+    local v = source[k]
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
@@ -230,4 +236,77 @@ protected[gmt_view] = true
 gmt.__metatable = gmt_view
 raw_setmetatable(G, gmt)
 protected[G] = true
-return api
+
+-- The `redis` table a function library sees while it loads: only
+-- register_function, log and the constants (Redis's LIBRARY_API); other
+-- names raise as nonexistent globals do. `collect(name, callback,
+-- description, flags)` registers a function and returns nil, or the
+-- error ("ERR ...") to raise.
+local lower = string.lower
+local function load_api(collect)
+  local function fail(msg) error({err = 'ERR ' .. msg}) end
+  local function is_str(v) return type(v) == 'string' or type(v) == 'number' end
+  local function register_function(...)
+    local argc = select('#', ...)
+    if argc < 1 or argc > 2 then fail('wrong number of arguments to redis.register_function') end
+    local name, callback, desc, flags
+    if argc == 1 then
+      local t = ...
+      if type(t) ~= 'table' then
+        fail('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+      end
+      for k, v in next, t do
+        if not is_str(k) then fail('named argument key given to redis.register_function is not a string') end
+        local key = lower(tostring(k))
+        if key == 'function_name' then
+          if not is_str(v) then fail('function_name argument given to redis.register_function must be a string') end
+          name = tostring(v)
+        elseif key == 'description' then
+          if not is_str(v) then fail('description argument given to redis.register_function must be a string') end
+          desc = tostring(v)
+        elseif key == 'callback' then
+          if type(v) ~= 'function' then fail('callback argument given to redis.register_function must be a function') end
+          callback = v
+        elseif key == 'flags' then
+          if type(v) ~= 'table' then fail('flags argument to redis.register_function must be a table representing function flags') end
+          flags = {}
+          local i = 1
+          while true do
+            local f = v[i]
+            if f == nil then break end
+            if not is_str(f) then fail('unknown flag given') end
+            flags[i] = tostring(f)
+            i = i + 1
+          end
+        else
+          fail('unknown argument given to redis.register_function')
+        end
+      end
+      if name == nil then fail('redis.register_function must get a function name argument') end
+      if callback == nil then fail('redis.register_function must get a callback argument') end
+    else
+      name, callback = ...
+      if not is_str(name) then fail('first argument to redis.register_function must be a string') end
+      name = tostring(name)
+      if type(callback) ~= 'function' then fail('second argument to redis.register_function must be a function') end
+    end
+    local e = collect(name, callback, desc, flags)
+    if e ~= nil then error({err = e}) end
+  end
+  local r = {register_function = register_function, log = redis.log,
+    LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+    LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
+    REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM}
+  local mt = {__index = function(_, k)
+    local v = r[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end, __newindex = ro_newindex, __metatable = false}
+  local p = raw_setmetatable({}, mt)
+  protected[p] = true
+  return {redis = p}
+end
+
+return api, set_source, load_api
