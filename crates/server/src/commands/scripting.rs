@@ -683,10 +683,10 @@ fn function_list(c: &mut Ctx) -> CmdResult {
         enc::bulk(out, script::functions::ENGINE.as_bytes());
         enc::bulk(out, b"functions");
         enc::array_len(out, l.functions.len());
-        for (name, f) in &l.functions {
+        for f in l.functions.values() {
             enc::map_len(out, proto, 3);
             enc::bulk(out, b"name");
-            enc::bulk(out, name.as_bytes());
+            enc::bulk(out, f.name.as_bytes());
             enc::bulk(out, b"description");
             match &f.desc {
                 Some(d) => enc::bulk(out, d),

@@ -33,6 +33,8 @@ const BAD_NAME: &str = "Library names can only contain letters, numbers, or unde
 
 /// One registered function.
 pub struct FuncInfo {
+    /// Its name, as registered (lookups ignore case, as Redis's dict).
+    pub name: String,
     /// Its description, if it gave one.
     pub desc: Option<Bytes>,
     /// Script flags (`script::sflag`).
@@ -46,7 +48,7 @@ pub struct Library {
     pub name: String,
     /// The whole payload FUNCTION LOAD got, shebang included.
     pub code: Bytes,
-    /// Its functions, by name.
+    /// Its functions, by lower-cased name.
     pub functions: BTreeMap<String, FuncInfo>,
 }
 
@@ -64,8 +66,9 @@ pub enum RestorePolicy {
 /// The libraries and their interpreter.
 pub struct Functions {
     vm: Option<Vm>,
+    /// Libraries by lower-cased name (Redis compares names ignoring case).
     libs: BTreeMap<String, Library>,
-    /// Function name → library name.
+    /// Lower-cased function name → lower-cased library name.
     index: HashMap<String, String>,
     busy: Arc<Busy>,
     rand: Arc<AtomicU64>,
@@ -165,8 +168,9 @@ impl Functions {
 
     /// A function's callback and flags.
     pub fn function(&self, name: &str) -> Option<(&Function, u32)> {
-        let lib = self.libs.get(self.index.get(name)?)?;
-        let f = lib.functions.get(name)?;
+        let key = name.to_ascii_lowercase();
+        let lib = self.libs.get(self.index.get(&key)?)?;
+        let f = lib.functions.get(&key)?;
         Some((&f.callback, f.flags))
     }
 
@@ -196,7 +200,10 @@ impl Functions {
 
     /// FUNCTION DELETE.
     pub fn delete(&mut self, name: &str) -> Result<(), &'static str> {
-        let lib = self.libs.remove(name).ok_or("ERR Library not found")?;
+        let lib = self
+            .libs
+            .remove(&name.to_ascii_lowercase())
+            .ok_or("ERR Library not found")?;
         for f in lib.functions.keys() {
             self.index.remove(f);
         }
@@ -210,14 +217,15 @@ impl Functions {
     pub fn load(&mut self, code: &[u8], replace: bool, timeout_ms: u64) -> Result<String, String> {
         let taken: Vec<String> = self.libs.keys().cloned().collect();
         let lib = self.compile(code, timeout_ms, |name| {
-            if !replace && taken.iter().any(|n| n == name) {
+            if !replace && taken.iter().any(|n| n.eq_ignore_ascii_case(name)) {
                 return Err(format!("Library '{name}' already exists"));
             }
             Ok(())
         })?;
-        for f in lib.functions.keys() {
-            if self.index.get(f).is_some_and(|l| *l != lib.name) {
-                return Err(format!("Function {f} already exists"));
+        let key = lib.name.to_ascii_lowercase();
+        for (k, f) in &lib.functions {
+            if self.index.get(k).is_some_and(|l| *l != key) {
+                return Err(format!("Function {} already exists", f.name));
             }
         }
         let name = lib.name.clone();
@@ -227,10 +235,11 @@ impl Functions {
 
     fn link(&mut self, lib: Library) {
         let _ = self.delete(&lib.name);
+        let key = lib.name.to_ascii_lowercase();
         for f in lib.functions.keys() {
-            self.index.insert(f.clone(), lib.name.clone());
+            self.index.insert(f.clone(), key.clone());
         }
-        self.libs.insert(lib.name.clone(), lib);
+        self.libs.insert(key, lib);
     }
 
     /// Build a library from its payload: metadata, compile, run its
@@ -295,14 +304,16 @@ impl Functions {
                         }
                     }
                     let mut reg = registered.borrow_mut();
-                    if reg.contains_key(&name) {
+                    let key = name.to_ascii_lowercase();
+                    if reg.contains_key(&key) {
                         return Ok(Some(
                             "ERR Function already exists in the library".to_string(),
                         ));
                     }
                     reg.insert(
-                        name,
+                        key,
                         FuncInfo {
+                            name,
                             desc: desc.map(|d| Bytes::copy_from_slice(&d.as_bytes())),
                             flags: fl,
                             callback: cb,
@@ -366,7 +377,7 @@ impl Functions {
             let lib = self
                 .compile(&code, 0, |_| Ok(()))
                 .map_err(|e| format!("ERR {e}"))?;
-            if fresh.iter().any(|l| l.name == lib.name) {
+            if fresh.iter().any(|l| l.name.eq_ignore_ascii_case(&lib.name)) {
                 return Err(format!("ERR Library '{}' already exists", lib.name));
             }
             fresh.push(lib);
@@ -377,21 +388,22 @@ impl Functions {
         }
         // libraryJoin: existing names collide unless replacing; then no
         // function may collide with a library that stays.
-        let replaced: Vec<&str> = fresh
+        let replaced: Vec<String> = fresh
             .iter()
-            .filter(|l| self.libs.contains_key(&l.name))
-            .map(|l| l.name.as_str())
+            .map(|l| l.name.to_ascii_lowercase())
+            .filter(|k| self.libs.contains_key(k))
             .collect();
         if policy == RestorePolicy::Append {
-            if let Some(n) = replaced.first() {
+            if let Some(k) = replaced.first() {
+                let n = self.libs.get(k).map_or(k.as_str(), |l| l.name.as_str());
                 return Err(format!("ERR Library {n} already exists"));
             }
         }
         for lib in &fresh {
-            for f in lib.functions.keys() {
-                if let Some(owner) = self.index.get(f) {
-                    if !replaced.contains(&owner.as_str()) {
-                        return Err(format!("ERR Function {f} already exists"));
+            for (k, f) in &lib.functions {
+                if let Some(owner) = self.index.get(k) {
+                    if !replaced.contains(owner) {
+                        return Err(format!("ERR Function {} already exists", f.name));
                     }
                 }
             }

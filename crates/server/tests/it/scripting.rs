@@ -314,3 +314,161 @@ fn info_counts_cached_scripts() {
     assert_eq!(c.info_field("number_of_cached_scripts"), "0");
     assert_eq!(c.info_field("used_memory_scripts_eval"), "0");
 }
+
+/// FUNCTION LOAD/LIST/DELETE/FLUSH and FCALL against redis-server: replies
+/// and error texts, in RESP2 and RESP3.
+#[test]
+fn functions_match_redis() {
+    let mut d = Diff::start(&[]);
+    let lib = "#!lua name=mylib\n\
+        redis.register_function('setk', function(keys, args) return redis.call('set', keys[1], args[1]) end)\n\
+        redis.register_function{function_name='count', callback=function(keys, args) return #keys + #args end, flags={'no-writes'}, description='counts'}";
+    assert_eq!(d.same_str(&["FUNCTION", "LOAD", lib]), "$5\r\nmylib\r\n");
+    for proto in ["2", "3"] {
+        d.both(&[b"HELLO", proto.as_bytes()]);
+        d.same_str(&["FCALL", "setk", "1", "k", "v"]);
+        d.same_str(&["FCALL_RO", "count", "2", "a", "b", "c"]);
+        d.same_str(&["FCALL_RO", "setk", "1", "k", "v"]);
+        d.same_unordered(&[b"FUNCTION", b"LIST", b"LIBRARYNAME", b"my*", b"WITHCODE"]);
+        d.same_str(&["FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"]);
+        d.same_str(&["FUNCTION", "STATS"]);
+    }
+    d.both(&[b"HELLO", b"2"]);
+    for bad in [
+        "redis.register_function('x', function() return 1 end)",
+        "#!lua\nredis.register_function('x', function() return 1 end)",
+        "#!lua name=mylib\nredis.register_function('x', function() return 1 end)",
+        "#!lua name=bad-name\nredis.register_function('x', function() return 1 end)",
+        "#!nosuch name=l2\nredis.register_function('x', function() return 1 end)",
+        "#!lua name=l2 foo=bar\nreturn 1",
+        "#!lua name=l2\nreturn 1",
+        "#!lua name=l2\nredis.call('ping')",
+        "#!lua name=l2\nredis.register_function('x')",
+        "#!lua name=l2\nredis.register_function('x', 5)",
+        "#!lua name=l2\nredis.register_function{function_name='x'}",
+        "#!lua name=l2\nredis.register_function{callback=function() end}",
+        "#!lua name=l2\nredis.register_function{function_name='x', callback=function() end, flags={'bad'}}",
+        "#!lua name=l2\nredis.register_function{function_name='x', callback=function() end, other=1}",
+        "#!lua name=l2\nredis.register_function('bad name', function() end)",
+        "#!lua name=l2\nredis.register_function('x', function() end) redis.register_function('x', function() end)",
+        "#!lua name=l2\nredis.register_function('setk', function() end)",
+        "#!lua name=l2\nlocal a =",
+        "#!lua name=l2\nerror('top level')",
+        "#!lua name=l2\nreturn string.len('x')",
+    ] {
+        d.same_str(&["FUNCTION", "LOAD", bad]);
+    }
+    d.same_str(&["FUNCTION", "LOAD", "BADOPT", "x"]);
+    d.same_str(&["FCALL", "nosuch", "0"]);
+    d.same_str(&["FCALL", "setk", "x"]);
+    d.same_str(&["FCALL", "setk", "-1"]);
+    d.same_str(&["FCALL", "setk", "5", "a"]);
+    let errs = "#!lua name=errs\n\
+        redis.register_function('e1', function() return redis.call('incr', 'k') end)\n\
+        redis.register_function('e2', function() error('boom') end)\n\
+        redis.register_function('e3', function() return KEYS end)";
+    d.same_str(&["FUNCTION", "LOAD", errs]);
+    d.same_str(&["FCALL", "e1", "0"]);
+    d.same_str(&["FCALL", "e2", "0"]);
+    d.same_str(&["FCALL", "e3", "0"]);
+    d.same_str(&["FUNCTION", "LOAD", "REPLACE", lib]);
+    d.same_str(&["FUNCTION", "DELETE", "nosuch"]);
+    d.same_str(&["FUNCTION", "DELETE", "errs"]);
+    d.same_str(&["FCALL", "e1", "0"]);
+    d.same_str(&["FUNCTION", "FLUSH", "BAD"]);
+    d.same_str(&["FUNCTION", "FLUSH"]);
+    d.same_str(&["FUNCTION", "LIST"]);
+    d.same_str(&["FCALL", "setk", "1", "k", "v"]);
+}
+
+/// FUNCTION DUMP gives redis-server's bytes (one library: with more,
+/// Redis orders them by its seeded dict hash), and each side restores the
+/// other's payload with every policy.
+#[test]
+fn function_dump_and_restore_interchange_with_redis() {
+    let mut d = Diff::start(&[]);
+    let a = "#!lua name=liba\nredis.register_function('fa', function() return 'a' end)";
+    let b = "#!lua name=libb\nredis.register_function('fb', function() return 'b' end)";
+    d.same_str(&["FUNCTION", "LOAD", a]);
+    d.same(&[b"FUNCTION", b"DUMP"]);
+    d.same_str(&["FUNCTION", "LOAD", b]);
+    // Each side's payload of both libraries, restored on the other side.
+    let payload = |r: &mut Raw| {
+        r.cmd(&[b"FUNCTION", b"DUMP"]);
+        let dump = r.reply();
+        let start = dump.iter().position(|&c| c == b'\n').map_or(0, |i| i + 1);
+        dump[start..dump.len() - 2].to_vec()
+    };
+    let ours = payload(&mut d.ours);
+    let theirs = payload(&mut d.theirs);
+    assert_eq!(ours.len(), theirs.len());
+    for (x, y) in [(&ours, &theirs), (&theirs, &ours)] {
+        // Which library collides first follows the payload's order.
+        d.ours.cmd(&[b"FUNCTION", b"RESTORE", x]);
+        d.theirs.cmd(&[b"FUNCTION", b"RESTORE", y]);
+        for r in [d.ours.reply_str(), d.theirs.reply_str()] {
+            assert!(
+                r.starts_with("-ERR Library lib") && r.ends_with(" already exists\r\n"),
+                "{r}"
+            );
+        }
+        d.ours.cmd(&[b"FUNCTION", b"RESTORE", x, b"REPLACE"]);
+        d.theirs.cmd(&[b"FUNCTION", b"RESTORE", y, b"REPLACE"]);
+        assert_eq!(d.ours.reply(), d.theirs.reply());
+        d.same_str(&["FUNCTION", "FLUSH"]);
+        d.ours.cmd(&[b"FUNCTION", b"RESTORE", x, b"FLUSH"]);
+        d.theirs.cmd(&[b"FUNCTION", b"RESTORE", y, b"FLUSH"]);
+        assert_eq!(d.ours.reply(), d.theirs.reply());
+        d.same_str(&["FCALL", "fb", "0"]);
+        d.same_str(&["FCALL", "fa", "0"]);
+    }
+    d.same(&[b"FUNCTION", b"RESTORE", &theirs, b"BADPOLICY"]);
+    let mut bad = theirs.clone();
+    bad[3] ^= 1;
+    d.same(&[b"FUNCTION", b"RESTORE", &bad]);
+    d.same(&[b"FUNCTION", b"RESTORE", b"short"]);
+}
+
+/// Libraries go through RDB files and full syncs both ways: a redis-server
+/// replica of relica gets them, relica loads what redis-server saved, and
+/// FUNCTION LOAD/DELETE propagate.
+#[test]
+fn functions_replicate_and_persist_with_redis() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mut mc = m.raw();
+    let lib = "#!lua name=lib1\nredis.register_function{function_name='f', callback=function(keys) return redis.call('incr', keys[1]) end}\nredis.register_function{function_name='r', callback=function() return 'r' end, flags={'no-writes'}}";
+    assert_eq!(line(&mut mc, &["FUNCTION", "LOAD", lib]), "$4\r\nlib1");
+    let port = m.port.to_string();
+    let r = Server::redis(&["--replicaof", "127.0.0.1", port.as_str()]);
+    let mut rc = r.raw();
+    wait_up(&mut rc);
+    assert_eq!(line(&mut rc, &["FCALL_RO", "r", "0"]), "$1\r\nr");
+    line(&mut mc, &["FCALL", "f", "1", "cnt"]);
+    line(
+        &mut mc,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=lib2\nredis.register_function{function_name='g', callback=function() return 2 end, flags={'no-writes'}}",
+        ],
+    );
+    wait_for("the replica has lib2", Duration::from_secs(30), || {
+        line(&mut rc, &["FCALL_RO", "g", "0"]) == ":2"
+    });
+    line(&mut mc, &["FUNCTION", "DELETE", "lib2"]);
+    wait_for("the replica lost lib2", Duration::from_secs(30), || {
+        line(&mut rc, &["FCALL_RO", "g", "0"]) == "-ERR Function not found"
+    });
+    wait_same_digest(&mut mc, &mut rc);
+    // relica loads the file redis-server saves.
+    assert_eq!(line(&mut rc, &["SAVE"]), "+OK");
+    drop(rc);
+    let copy = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(r.dir.path().join("dump.rdb"), copy.path().join("dump.rdb"))
+        .expect("copy the RDB");
+    let copy_s = copy.path().to_string_lossy().to_string();
+    let n = Server::start(&["--dir", copy_s.as_str()]);
+    let mut nc = n.raw();
+    assert_eq!(line(&mut nc, &["FCALL_RO", "r", "0"]), "$1\r\nr");
+    assert_eq!(line(&mut nc, &["FCALL", "f", "1", "cnt"]), ":2");
+}
