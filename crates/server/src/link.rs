@@ -809,7 +809,12 @@ fn apply(
             acks.push(eng.repl().offset());
         } else {
             let mut out = Vec::new();
+            let known = crate::commands::lookup(&args[0]).is_some();
             crate::commands::dispatch::execute_from(&mut eng, &mut cl, args, &mut out, true);
+            if out.first() == Some(&b'-') {
+                let cmd = if known { cl.last_cmd } else { "<unknown>" };
+                master_error(&mut eng, &out, cmd);
+            }
             crate::blocking::handle_ready(&mut eng);
         }
         held.extend_from_slice(&raw);
@@ -826,6 +831,33 @@ fn apply(
         l.db = db;
     }
     result.map(|r| r.map(|_| Applied { acks, paused }))
+}
+
+/// A command from our master failed here (Redis's afterErrorReply for the
+/// MASTER client): the error never reaches the master, so it is logged as
+/// critical, counted, and with `propagation-error-behavior panic` (or
+/// `panic-on-replicas`) on a read-only replica, the server stops: the
+/// data may have diverged.
+fn master_error(eng: &mut Engine, reply: &[u8], cmd: &str) {
+    let body = &reply[1..];
+    let end = body
+        .iter()
+        .position(|&b| b == b'\r')
+        .unwrap_or(body.len())
+        .min(4096);
+    tracing::warn!(
+        "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{cmd}'",
+        String::from_utf8_lossy(&body[..end])
+    );
+    eng.stats_mut()
+        .add(crate::stats::Counter::UnexpectedErrors, 1);
+    let behavior = eng.cfg().str(P::propagation_error_behavior);
+    if eng.cfg().bool(P::replica_read_only) && behavior.starts_with("panic") {
+        tracing::error!(
+            "This replica panicked sending an error to its master after processing the command '{cmd}'"
+        );
+        std::process::abort();
+    }
 }
 
 /// What `apply` did.

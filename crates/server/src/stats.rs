@@ -75,6 +75,8 @@ pub enum Counter {
     Reads,
     /// total_writes_processed
     Writes,
+    /// unexpected_error_replies
+    UnexpectedErrors,
 }
 
 /// Per-command counters (INFO commandstats).
@@ -181,6 +183,7 @@ impl Stats {
             Counter::ExpireCycleCpuMs => &mut f.expire_cycle_cpu_ms,
             Counter::Reads => &mut f.reads,
             Counter::Writes => &mut f.writes,
+            Counter::UnexpectedErrors => &mut f.unexpected_errors,
         };
         *slot += n;
     }

@@ -255,6 +255,26 @@ pub fn execute_from(
         );
         return;
     }
+    // While a replica loads its master's data aside, commands that would
+    // change replication or persistence wait (Redis's CMD_NO_ASYNC_LOADING,
+    // for EXEC the flags of what it queued).
+    if eng.persist().async_loading() && !from_master {
+        let queued_denied = spec.name == "exec"
+            && cl.multi.iter().any(|a| {
+                a.first()
+                    .and_then(|n| lookup(n))
+                    .is_some_and(|s| s.flags & f::NO_ASYNC_LOADING != 0)
+            });
+        if spec.flags & f::NO_ASYNC_LOADING != 0 || queued_denied {
+            flag_transaction(cl);
+            write_error(
+                eng,
+                out,
+                &CmdError::fixed("LOADING Redis is loading the dataset in memory"),
+            );
+            return;
+        }
+    }
     if cl.in_multi()
         && !matches!(
             spec.name,

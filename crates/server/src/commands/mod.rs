@@ -80,6 +80,9 @@ pub mod f {
     /// Keys found through a `numkeys` argument (set by
     /// [`super::CommandSpec::numkeys_at`]).
     pub const MOVABLE_KEYS: u32 = 1 << 18;
+    /// Refused with -LOADING while a replica loads its master's data aside
+    /// (Redis's CMD_NO_ASYNC_LOADING).
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
 
     /// Names for COMMAND INFO, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -97,6 +100,7 @@ pub mod f {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         // MAY_REPLICATE is hidden from COMMAND INFO, as in Redis 7.0.
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),

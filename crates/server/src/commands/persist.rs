@@ -14,7 +14,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "save",
         1,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
         NOKEYS,
         "server",
         "1.0.0",
@@ -24,7 +24,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "bgsave",
         -1,
-        ADMIN | NOSCRIPT,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         NOKEYS,
         "server",
         "1.0.0",

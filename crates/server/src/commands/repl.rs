@@ -14,7 +14,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "sync",
         1,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
         NOKEYS,
         "server",
         "1.0.0",
@@ -24,7 +24,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "psync",
         -3,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
         NOKEYS,
         "server",
         "2.8.0",
@@ -44,7 +44,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "replicaof",
         3,
-        ADMIN | NOSCRIPT | STALE,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         NOKEYS,
         "server",
         "5.0.0",
@@ -54,7 +54,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "slaveof",
         3,
-        ADMIN | NOSCRIPT | STALE,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         NOKEYS,
         "server",
         "1.0.0",

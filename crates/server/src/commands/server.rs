@@ -520,6 +520,13 @@ fn config_set(c: &mut Ctx) -> CmdResult {
         if !d.mutable {
             return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")));
         }
+        // Directives that must not change under a load (Redis's
+        // DENY_LOADING_CONFIG) answer -LOADING, before any other error.
+        if (c.eng.persist().loading() || c.eng.persist().async_loading())
+            && matches!(d.name, "appendonly" | "repl-diskless-load" | "dir")
+        {
+            return Err("LOADING Redis is loading the dataset in memory".into());
+        }
         if staged.iter().any(|(i, _)| *i == idx) {
             return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")));
         }
@@ -1025,10 +1032,10 @@ fn debug_digest_value(c: &mut Ctx) -> CmdResult {
 }
 
 fn debug_reload(c: &mut Ctx) -> CmdResult {
-    let (mut flush, mut save) = (true, true);
+    let (mut flush, mut save, mut merge) = (true, true, false);
     for a in &c.args[2..] {
         if eq(a, "merge") {
-            // Our loader replaces duplicates anyway.
+            merge = true;
         } else if eq(a, "noflush") {
             flush = false;
         } else if eq(a, "nosave") {
@@ -1046,15 +1053,17 @@ fn debug_reload(c: &mut Ctx) -> CmdResult {
         if c.eng.persist().saving() {
             crate::persist::snapshot::cancel_bgsave(c.eng);
         }
+        c.eng.keyspace_mut().touch_all_watched(None);
         for db in c.eng.keyspace_mut().dbs_mut() {
             db.clear();
         }
-        c.eng.keyspace_mut().touch_all_watched(None);
+        // emptyData takes the function libraries too.
+        c.eng.scripting_mut().functions_mut().flush(false);
     }
     let path = std::path::Path::new(c.eng.cfg().str(P::dir)).join(c.eng.cfg().str(P::dbfilename));
     let loaded = std::fs::File::open(&path)
         .map_err(|e| crate::persist::load::LoadFailed(e.to_string()))
-        .and_then(|f| crate::persist::load::load_into(c.eng, std::io::BufReader::new(f)));
+        .and_then(|f| crate::persist::load::load_into(c.eng, std::io::BufReader::new(f), merge));
     if let Err(e) = loaded {
         tracing::warn!("{}", e.0);
         return Err("ERR Error trying to load the RDB dump, check server logs.".into());

@@ -373,8 +373,10 @@ pub fn load_pipelined<R: Read>(
     })
 }
 
-/// Load an RDB stream into an engine we already hold (DEBUG RELOAD).
-pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFailed> {
+/// Load an RDB stream into an engine we already hold (DEBUG RELOAD). A
+/// key or library that is already there is an error unless `merge`
+/// (Redis's RDBFLAGS_ALLOW_DUP), when the file's replaces it.
+pub fn load_into<R: Read>(eng: &mut Engine, r: R, merge: bool) -> Result<(u64, u64), LoadFailed> {
     let o = LoadOpts::of(eng);
     let mut items = Vec::new();
     let mut hints = Vec::new();
@@ -391,17 +393,27 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R) -> Result<(u64, u64), LoadFail
         |b| items.append(b),
         |_, _| {},
     );
+    let res = res?;
+    if !merge {
+        if let Some((db, key, ..)) = items
+            .iter()
+            .find(|(db, key, ..)| eng.keyspace().db(*db).get(key).is_some())
+        {
+            return Err(LoadFailed(format!(
+                "RDB has duplicated key '{}' in DB {db}",
+                String::from_utf8_lossy(key)
+            )));
+        }
+    }
     for (db, n) in hints {
         eng.keyspace_mut().db_mut(db).reserve(n);
     }
     insert_batch(eng, &mut items);
-    // DEBUG RELOAD replaces the libraries of the same name (Redis's
-    // RDBFLAGS_ALLOW_DUP).
     for code in libs {
-        install_function(eng, &code, true)
+        install_function(eng, &code, merge)
             .map_err(|e| LoadFailed(format!("Failed loading library, {e}")))?;
     }
-    res
+    Ok(res)
 }
 
 /// Load a function library a file (or a master) holds. No time limit:
