@@ -17,9 +17,8 @@ use resp::{Limits, RequestDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::client::{flag, Client};
-use crate::commands::f;
 use crate::config::P;
-use crate::engine::{Engine, Shared};
+use crate::engine::Shared;
 
 /// Peer description.
 pub struct Peer {
@@ -31,22 +30,6 @@ pub struct Peer {
     pub local: bool,
     /// Unix socket.
     pub unix: bool,
-}
-
-/// Whether the pause blocks this command (CLIENT PAUSE WRITE lets reads go).
-pub(crate) fn paused_for(eng: &Engine, args: &[Bytes]) -> bool {
-    // No clock read while no pause was ever asked (the replica's stream
-    // asks for every command it applies).
-    if eng.clients().pause().until == 0 || eng.clients().pause().until <= crate::clock::now_ms() {
-        return false;
-    }
-    if !eng.clients().pause().write_only {
-        return true;
-    }
-    match crate::commands::lookup(&args[0]) {
-        Some(s) => s.flags & (f::WRITE | f::MAY_REPLICATE) != 0 || s.name == "exec",
-        None => false,
-    }
 }
 
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -264,11 +247,14 @@ where
         {
             let mut eng = lock(shared);
             if let Some(first) = pending.front() {
-                if paused_for(&eng, first)
-                    && !eng
-                        .clients()
-                        .get(id)
-                        .is_some_and(|c| c.flags & (flag::REPLICA | flag::MASTER) != 0)
+                if crate::commands::dispatch::paused_for(
+                    &eng,
+                    first,
+                    eng.clients().get(id).map_or(&[][..], |c| &c.multi[..]),
+                ) && !eng
+                    .clients()
+                    .get(id)
+                    .is_some_and(|c| c.flags & (flag::REPLICA | flag::MASTER) != 0)
                 {
                     pause_until = eng.clients().pause().until;
                     pause_notify = Some(eng.clients().pause_changed());

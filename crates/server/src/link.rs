@@ -794,7 +794,7 @@ fn apply(
         let is_getack = args.len() >= 2
             && crate::commands::eq(&args[0], "replconf")
             && crate::commands::eq(&args[1], "getack");
-        if !is_getack && crate::conn::paused_for(&eng, &args) {
+        if !is_getack && crate::commands::dispatch::paused_for(&eng, &args, &cl.multi) {
             // CLIENT PAUSE holds our master's writes too, as in Redis: put
             // the command back and wait for the pause to end.
             let mut back = BytesMut::with_capacity(raw.len() + buf.len());

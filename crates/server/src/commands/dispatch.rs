@@ -90,6 +90,45 @@ fn replica_replied(eng: &Engine, cl: &mut Client, reply: &[u8]) {
     cl.outbox.kill();
 }
 
+/// The flags processCommand checks for a command (Redis's
+/// getCommandFlags): a script that declared its flags, and a function, are
+/// checked as them; other commands as their table row.
+fn command_flags(eng: &Engine, spec: &CommandSpec, args: &[Bytes]) -> u32 {
+    if spec.group == "scripting"
+        && (spec.name.starts_with("eval") || spec.name.starts_with("fcall"))
+    {
+        super::scripting::command_flags(eng, spec.name, spec.flags, args)
+    } else {
+        spec.flags
+    }
+}
+
+/// Whether CLIENT PAUSE holds this command now (Redis's
+/// blockPostponeClient checks in processCommand): everything under PAUSE
+/// ALL; under PAUSE WRITE, writes and commands that may replicate, and an
+/// EXEC whose `queued` commands include one.
+pub fn paused_for(eng: &Engine, args: &[Bytes], queued: &[Vec<Bytes>]) -> bool {
+    // No clock read while no pause was ever asked (the replica's stream
+    // asks for every command it applies).
+    let pause = eng.clients().pause();
+    if pause.until == 0 || pause.until <= crate::clock::now_ms() {
+        return false;
+    }
+    if !pause.write_only {
+        return true;
+    }
+    let holds = |a: &[Bytes]| {
+        a.first()
+            .and_then(|n| lookup(n))
+            .is_some_and(|s| command_flags(eng, s, a) & (f::WRITE | f::MAY_REPLICATE) != 0)
+    };
+    match args.first().and_then(|n| lookup(n)) {
+        Some(s) if s.name == "exec" => queued.iter().any(|q| holds(q)),
+        Some(_) => holds(args),
+        None => false,
+    }
+}
+
 fn arity_ok(arity: i32, argc: usize) -> bool {
     let argc = argc as i32;
     (arity > 0 && arity == argc) || (arity < 0 && argc >= -arity)
@@ -189,15 +228,7 @@ pub fn execute_from(
         write_error(eng, out, &e);
         return;
     }
-    // A script that declared its flags is checked as them (Redis's
-    // evalGetCommandFlags).
-    let flags = if spec.group == "scripting"
-        && (spec.name.starts_with("eval") || spec.name.starts_with("fcall"))
-    {
-        super::scripting::command_flags(eng, spec.name, spec.flags, &args)
-    } else {
-        spec.flags
-    };
+    let flags = command_flags(eng, spec, &args);
     let is_write = flags & f::WRITE != 0;
     if cl.flags & flag::REPLICA != 0
         && spec.flags & (f::WRITE | f::READONLY | f::MAY_REPLICATE) != 0
