@@ -123,6 +123,9 @@ pub fn paused_for(eng: &Engine, args: &[Bytes], queued: &[Vec<Bytes>]) -> bool {
             .is_some_and(|s| command_flags(eng, s, a) & (f::WRITE | f::MAY_REPLICATE) != 0)
     };
     match args.first().and_then(|n| lookup(n)) {
+        // A wrong number of arguments is answered at once, as
+        // processCommand checks arity before the pause.
+        Some(s) if !arity_ok(s.arity, args.len()) => false,
         Some(s) if s.name == "exec" => queued.iter().any(|q| holds(q)),
         Some(_) => holds(args),
         None => false,
