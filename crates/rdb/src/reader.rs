@@ -489,7 +489,11 @@ impl<R: Read> Reader<R> {
             return Err(Error::UnsupportedVersion(version));
         }
         p.version = version;
-        Ok(Reader {
+        Ok(Self::with_parser(p))
+    }
+
+    fn with_parser(p: Parser<R>) -> Self {
+        Reader {
             p,
             db: 0,
             expire_ms: None,
@@ -497,21 +501,13 @@ impl<R: Read> Reader<R> {
             lfu_freq: None,
             done: false,
             verify_checksum: true,
-        })
+        }
     }
 
     /// A reader of records with no header (the body of a FUNCTION DUMP
     /// payload), as RDB version `version` writes them.
     pub fn fragment(r: R, version: u32) -> Self {
-        Reader {
-            p: Parser::new(r, version),
-            db: 0,
-            expire_ms: None,
-            lru_idle: None,
-            lfu_freq: None,
-            done: false,
-            verify_checksum: true,
-        }
+        Self::with_parser(Parser::new(r, version))
     }
 
     /// Reads one record that must be a function library: its payload, or

@@ -446,58 +446,31 @@ fn run_function(
         super::write_error(eng, out, &e);
         return;
     }
-    let read_only = ro || flags & sflag::NO_WRITES != 0;
     let vm = eng.scripting_mut().functions_mut().take_vm();
     let cl = eng.scripting_mut().take_client();
     let (Some(vm), Some(mut cl)) = (vm, cl) else {
         super::write_error(eng, out, &CmdError::fixed("ERR script engine busy"));
         return;
     };
-    cl.db = caller.db;
-    cl.proto = resp::encode::Proto::Resp2;
-    let busy = eng.scripting().busy();
-    let threshold = eng.cfg().int(P::lua_time_limit);
-    let auth = !eng.cfg().str(P::requirepass).is_empty();
-    busy.start(threshold, from_master, auth);
     let f = eng.scripting().functions();
-    busy.set_function(script::busy::FunctionRun {
+    let function = Some(script::busy::FunctionRun {
         name: name.to_string(),
         argv: argv.to_vec(),
         libraries: f.library_count(),
         functions: f.function_count(),
     });
-    let unit = crate::repl::feed::begin_unit(eng);
-    let result = script::busy::blocking(|| {
-        let mut bridge = super::script_call::Run {
-            eng: &mut *eng,
-            cl: &mut cl,
-            busy: &busy,
-            read_only,
-            wrote: false,
-            repl: 3,
-            from_master,
-        };
-        vm.run(
-            script::Target::Function(&callback),
-            &argv[3..split],
-            &argv[split..],
-            threshold,
-            &busy,
-            &mut bridge,
-        )
-    });
-    crate::repl::feed::end_unit(eng, unit);
-    busy.end();
-    match result {
-        Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
-        Ok((false, v)) => super::script_call::error_reply(eng, out, name, &v),
-        Err(e) => super::write_error(eng, out, &CmdError::msg(format!("ERR {e}"))),
-    }
+    let req = RunReq {
+        target: script::Target::Function(&callback),
+        name,
+        keys: &argv[3..split],
+        args: &argv[split..],
+        read_only: ro || flags & sflag::NO_WRITES != 0,
+        from_master,
+        function,
+    };
+    execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().functions_mut().put_vm(vm);
     eng.scripting_mut().put_client(cl);
-    if busy.take_shutdown() {
-        eng.request_shutdown(crate::engine::ShutdownReq { save: Some(false) });
-    }
 }
 
 fn function_load(c: &mut Ctx) -> CmdResult {
@@ -889,32 +862,74 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
         super::write_error(eng, out, &e);
         return;
     }
-    let read_only = call.ro || (flags & sflag::EVAL_COMPAT == 0 && flags & sflag::NO_WRITES != 0);
     let Some((vm, mut cl)) = eng.scripting_mut().take_runner() else {
         super::write_error(eng, out, &CmdError::fixed("ERR script engine busy"));
         return;
     };
+    let req = RunReq {
+        target: script::Target::Eval(call.sha),
+        name: call.sha,
+        keys: call.keys,
+        args: call.args,
+        read_only: call.ro || (flags & sflag::EVAL_COMPAT == 0 && flags & sflag::NO_WRITES != 0),
+        from_master: call.from_master,
+        function: None,
+    };
+    execute(eng, caller, &vm, &mut cl, req, out);
+    eng.scripting_mut().put_runner(vm, cl);
+}
+
+/// A run, apart from its interpreter and script client.
+struct RunReq<'a> {
+    target: script::Target<'a>,
+    /// The script's SHA or the function's name, for error replies.
+    name: &'a str,
+    keys: &'a [Bytes],
+    args: &'a [Bytes],
+    /// EVAL_RO/FCALL_RO, or a `no-writes` script.
+    read_only: bool,
+    from_master: bool,
+    /// For a function, what FUNCTION STATS shows while it runs.
+    function: Option<script::busy::FunctionRun>,
+}
+
+/// Run `req` on `vm` as the script client `cl` for `caller` (Redis's
+/// scriptPrepareForRun done, then luaCallFunction and scriptResetRun):
+/// the busy state is on for the run, its writes form one propagation
+/// unit, and its value or error is written to `out` in the caller's
+/// protocol.
+fn execute(
+    eng: &mut Engine,
+    caller: &Client,
+    vm: &script::Vm,
+    cl: &mut Client,
+    req: RunReq,
+    out: &mut Vec<u8>,
+) {
     cl.db = caller.db;
     cl.proto = resp::encode::Proto::Resp2;
     let busy = eng.scripting().busy();
     let threshold = eng.cfg().int(P::lua_time_limit);
     let auth = !eng.cfg().str(P::requirepass).is_empty();
-    busy.start(threshold, call.from_master, auth);
+    busy.start(threshold, req.from_master, auth);
+    if let Some(f) = req.function {
+        busy.set_function(f);
+    }
     let unit = crate::repl::feed::begin_unit(eng);
     let result = script::busy::blocking(|| {
         let mut bridge = super::script_call::Run {
             eng: &mut *eng,
-            cl: &mut cl,
+            cl: &mut *cl,
             busy: &busy,
-            read_only,
+            read_only: req.read_only,
             wrote: false,
             repl: 3,
-            from_master: call.from_master,
+            from_master: req.from_master,
         };
         vm.run(
-            script::Target::Eval(call.sha),
-            call.keys,
-            call.args,
+            req.target,
+            req.keys,
+            req.args,
             threshold,
             &busy,
             &mut bridge,
@@ -924,10 +939,9 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
     busy.end();
     match result {
         Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
-        Ok((false, v)) => super::script_call::error_reply(eng, out, call.sha, &v),
+        Ok((false, v)) => super::script_call::error_reply(eng, out, req.name, &v),
         Err(e) => super::write_error(eng, out, &CmdError::msg(format!("ERR {e}"))),
     }
-    eng.scripting_mut().put_runner(vm, cl);
     if busy.take_shutdown() {
         eng.request_shutdown(crate::engine::ShutdownReq { save: Some(false) });
     }

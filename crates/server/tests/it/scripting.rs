@@ -194,12 +194,18 @@ fn busy_script_and_script_kill() {
     let s = Server::start(&["--busy-reply-threshold", "100"]);
     let mut a = s.raw();
     let mut b = s.raw();
+    // Until the script is busy, b's PING waits for it; once busy, -BUSY.
+    let wait_busy = |b: &mut Raw| {
+        wait_for("the script to be busy", Duration::from_secs(30), || {
+            line(b, &["PING"]).starts_with("-BUSY")
+        })
+    };
     assert_eq!(
         line(&mut b, &["SCRIPT", "KILL"]),
         "-NOTBUSY No scripts in execution right now."
     );
     a.cmd(&[b"EVAL", b"local i = 0 while true do i = i + 1 end", b"0"]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_busy(&mut b);
     assert_eq!(
         line(&mut b, &["PING"]),
         "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -207,6 +213,10 @@ fn busy_script_and_script_kill() {
     // A connection opened while the script runs is answered too.
     let mut c = s.raw();
     assert!(line(&mut c, &["GET", "x"]).starts_with("-BUSY"));
+    assert_eq!(
+        line(&mut b, &["FUNCTION", "KILL"]),
+        "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    );
     assert_eq!(line(&mut b, &["SCRIPT", "KILL"]), "+OK");
     let r = a.reply_str().trim_end().to_string();
     assert!(
@@ -220,20 +230,20 @@ fn busy_script_and_script_kill() {
         b"local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end",
         b"0",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_busy(&mut b);
     assert_eq!(line(&mut b, &["SCRIPT", "KILL"]), "+OK");
     assert!(a
         .reply_str()
         .trim_end()
         .to_string()
         .contains("killed by user"));
-    // A script that wrote cannot be killed.
+    // A script that wrote cannot be killed: it runs its 3 seconds.
     a.cmd(&[
         b"EVAL",
-        b"redis.call('set', 'x', 'y') local t = redis.call('time')[1] + 1 while tonumber(redis.call('time')[1]) < t + 0 do end return 1",
+        b"redis.call('set', 'x', 'y') local t = redis.call('time')[1] + 3 while tonumber(redis.call('time')[1]) < t do end return 1",
         b"0",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_busy(&mut b);
     let k = line(&mut b, &["SCRIPT", "KILL"]);
     assert!(
         k.starts_with("-UNKILLABLE Sorry the script already executed write commands"),
@@ -241,6 +251,44 @@ fn busy_script_and_script_kill() {
     );
     assert_eq!(a.reply_str().trim_end().to_string(), ":1");
     assert_eq!(line(&mut b, &["GET", "x"]), "$1\r\ny");
+}
+
+/// A slow function: FUNCTION STATS shows it, SCRIPT KILL refuses it with
+/// the functions' -BUSY text, FUNCTION KILL stops it.
+#[test]
+fn busy_function_and_function_kill() {
+    let s = Server::start(&["--busy-reply-threshold", "100"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    line(
+        &mut a,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=slow\nredis.register_function('spin', function() local i = 0 while true do i = i + 1 end end)",
+        ],
+    );
+    a.cmd(&[b"FCALL", b"spin", b"0"]);
+    wait_for("the function to be busy", Duration::from_secs(30), || {
+        line(&mut b, &["PING"]).starts_with("-BUSY")
+    });
+    assert_eq!(
+        line(&mut b, &["PING"]),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    );
+    let stats = line(&mut b, &["FUNCTION", "STATS"]);
+    assert!(
+        stats.contains("$4\r\nname\r\n$4\r\nspin") && stats.contains("$5\r\nFCALL"),
+        "{stats}"
+    );
+    assert_eq!(
+        line(&mut b, &["SCRIPT", "KILL"]),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    );
+    assert_eq!(line(&mut b, &["FUNCTION", "KILL"]), "+OK");
+    let r = a.reply_str().trim_end().to_string();
+    assert!(r.contains("killed by user"), "{r}");
+    assert_eq!(line(&mut b, &["PING"]), "+PONG");
 }
 
 /// Scripts replicate as their effects, in MULTI/EXEC, to a real
