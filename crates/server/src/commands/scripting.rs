@@ -916,25 +916,31 @@ fn execute(
         busy.set_function(f);
     }
     let unit = crate::repl::feed::begin_unit(eng);
-    // The run stays on this thread; a long one hands the runtime worker's
-    // other tasks to another thread from its hook (Busy::maybe_hand_off).
-    let mut bridge = super::script_call::Run {
-        eng: &mut *eng,
-        cl: &mut *cl,
-        busy: &busy,
-        read_only: req.read_only,
-        wrote: false,
-        repl: 3,
-        from_master: req.from_master,
-    };
-    let result = vm.run(
-        req.target,
-        req.keys,
-        req.args,
-        threshold,
-        &busy,
-        &mut bridge,
-    );
+    // The run gives its runtime worker's other tasks to another thread
+    // first (block_in_place), so that connections go on answering -BUSY,
+    // SCRIPT KILL and SHUTDOWN NOSAVE while it holds the engine. It costs
+    // most of a short script's time (issue 14's benchmark): doing it only
+    // once a run proves long, from the Lua hook, was tried and left other
+    // connections unserved under load.
+    let result = script::busy::blocking(|| {
+        let mut bridge = super::script_call::Run {
+            eng: &mut *eng,
+            cl: &mut *cl,
+            busy: &busy,
+            read_only: req.read_only,
+            wrote: false,
+            repl: 3,
+            from_master: req.from_master,
+        };
+        vm.run(
+            req.target,
+            req.keys,
+            req.args,
+            threshold,
+            &busy,
+            &mut bridge,
+        )
+    });
     crate::repl::feed::end_unit(eng, unit);
     busy.end();
     match result {

@@ -47,10 +47,6 @@ fn on_worker() -> bool {
     Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
 }
 
-/// How long a run goes before it hands its runtime worker's other tasks
-/// to another thread (ms).
-const HAND_OFF_MS: i64 = 10;
-
 /// `-BUSY` for EVAL scripts (Redis's shared.slowevalerr).
 pub const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
@@ -90,8 +86,6 @@ pub struct Busy {
     from_master: AtomicBool,
     kill: AtomicBool,
     shutdown: AtomicBool,
-    /// Times this run tried to give its worker's other tasks away.
-    hand_offs: std::sync::atomic::AtomicU32,
     /// `requirepass` was set when the run started: connections admitted
     /// meanwhile are bounded and answered as unauthenticated.
     auth_required: AtomicBool,
@@ -111,7 +105,6 @@ impl Busy {
         self.timedout.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
         self.kill.store(false, Relaxed);
-        self.hand_offs.store(0, Relaxed);
         self.from_master.store(from_master, Relaxed);
         RUNNING.fetch_add(1, Relaxed);
         self.running.store(true, Release);
@@ -149,31 +142,6 @@ impl Busy {
             BUSY_FUNCTION
         } else {
             BUSY_EVAL
-        }
-    }
-
-    /// From the Lua hook: once the run has lasted a little, give the
-    /// runtime worker's other tasks to another thread, so that connections
-    /// go on answering -BUSY, SCRIPT KILL and SHUTDOWN NOSAVE while the
-    /// script holds the engine. Short runs, the common case, never pay for
-    /// it.
-    ///
-    /// tokio's block_in_place sends the worker's core to a new thread and
-    /// takes it back when its closure returns if that thread has not
-    /// picked it up yet; the closure waits a little so that it has, and
-    /// the first few hooks of a long run try again in case it had not.
-    /// Once the core is gone, this thread finishes the run without it
-    /// (block_in_place is then a no-op).
-    pub fn maybe_hand_off(&self) {
-        const ATTEMPTS: u32 = 20;
-        if self.elapsed_ms() < HAND_OFF_MS || self.hand_offs.load(Relaxed) >= ATTEMPTS {
-            return;
-        }
-        self.hand_offs.fetch_add(1, Relaxed);
-        if on_worker() {
-            tokio::task::block_in_place(|| {
-                std::thread::sleep(std::time::Duration::from_micros(100))
-            });
         }
     }
 

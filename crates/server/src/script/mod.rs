@@ -544,7 +544,6 @@ fn error_handler(lua: &Lua, busy: &Busy, ctx: &Table, err: Value) -> mlua::Resul
 fn install_hook_with(lua: &Lua, busy: &Arc<Busy>, triggers: HookTriggers) -> mlua::Result<()> {
     let b = busy.clone();
     lua.set_hook(triggers, move |lua, _| {
-        b.maybe_hand_off();
         if b.check_timeout() {
             tracing::warn!(
                 "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the SCRIPT KILL command.",
