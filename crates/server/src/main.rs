@@ -42,6 +42,9 @@ fn daemonize() {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As redis-server: SORT ... ALPHA and Lua compare strings with the
+    // environment's collation. Before any thread starts.
+    relica_server::util::collate::init_from_env();
     alloc::use_large_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(a) = args.first() {

@@ -22,6 +22,7 @@ pub mod script_call;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 #[cfg(test)]
 pub mod testkit;
@@ -78,7 +79,8 @@ pub mod f {
     /// Container of subcommands.
     pub const CONTAINER: u32 = 1 << 17;
     /// Keys found through a `numkeys` argument (set by
-    /// [`super::CommandSpec::numkeys_at`]).
+    /// [`super::CommandSpec::numkeys_at`]) or by the command's own key
+    /// finder ([`super::CommandSpec::keys_found_by`]).
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     /// Refused with -LOADING while a replica loads its master's data aside
     /// (Redis's CMD_NO_ASYNC_LOADING).
@@ -110,6 +112,10 @@ pub mod f {
 /// A command handler.
 pub type Handler = fn(&mut Ctx) -> CmdResult;
 
+/// A command's own key finder (Redis's `getkeys_proc`): the positions of
+/// the keys in its arguments (0 is the name).
+pub type KeyFinder = fn(&[Bytes]) -> Vec<usize>;
+
 /// One row of the command table.
 pub struct CommandSpec {
     /// Lower-case name (`config|get` style for subcommands is built from
@@ -129,6 +135,9 @@ pub struct CommandSpec {
     /// none): Redis's "movablekeys" commands, which the (first, last,
     /// step) triple cannot describe.
     pub numkeys: i32,
+    /// The command's own key finder, for keys that neither the triple nor
+    /// `numkeys` describe (SORT's STORE destination).
+    pub key_finder: Option<KeyFinder>,
     /// Documentation group (`string`, `generic`, …).
     pub group: &'static str,
     /// Version that introduced it.
@@ -161,6 +170,7 @@ pub const fn cmd(
         last_key: keys.1,
         step: keys.2,
         numkeys: 0,
+        key_finder: None,
         group,
         since,
         summary,
@@ -173,6 +183,14 @@ impl CommandSpec {
     /// The keys are counted by a `numkeys` argument at `pos` and follow it.
     pub const fn numkeys_at(mut self, pos: i32) -> CommandSpec {
         self.numkeys = pos;
+        self.flags |= f::MOVABLE_KEYS;
+        self
+    }
+
+    /// The keys are where `finder` says (Redis's "movablekeys" commands
+    /// whose key specs leave some keys "unknown").
+    pub const fn keys_found_by(mut self, finder: KeyFinder) -> CommandSpec {
+        self.key_finder = Some(finder);
         self.flags |= f::MOVABLE_KEYS;
         self
     }
@@ -194,6 +212,7 @@ pub const fn container(
         last_key: 0,
         step: 0,
         numkeys: 0,
+        key_finder: None,
         group,
         since,
         summary,
@@ -207,7 +226,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 15] {
+fn families() -> [&'static [CommandSpec]; 16] {
     [
         string::COMMANDS,
         list::COMMANDS,
@@ -218,6 +237,7 @@ fn families() -> [&'static [CommandSpec]; 15] {
         hll::COMMANDS,
         multi::COMMANDS,
         keys::COMMANDS,
+        sort::COMMANDS,
         server::COMMANDS,
         conn::COMMANDS,
         pubsub::COMMANDS,

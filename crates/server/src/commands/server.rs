@@ -795,8 +795,9 @@ fn command_docs(c: &mut Ctx) -> CmdResult {
 }
 
 /// Keys of a command, from the table's key positions and, for the
-/// movablekeys commands, their `numkeys` argument; as Redis's COMMAND
-/// GETKEYS finds them (`getKeysFromCommandWithSpecs`).
+/// movablekeys commands, their `numkeys` argument or their own key finder
+/// (SORT's); as Redis's COMMAND GETKEYS finds them
+/// (`getKeysFromCommandWithSpecs`).
 pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
     let Some(mut spec) = super::lookup(&args[0]) else {
         return Err("ERR Invalid command specified".into());
@@ -813,6 +814,11 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
     }
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
         return Err("ERR Invalid number of arguments specified for command".into());
+    }
+    if let Some(finder) = spec.key_finder {
+        // Redis turns to the command's own finder when a key spec is
+        // "unknown", and then takes all the keys from it.
+        return Ok(finder(args).into_iter().map(|i| args[i].clone()).collect());
     }
     let last = if spec.last_key < 0 {
         argc + spec.last_key

@@ -7,11 +7,15 @@
 //! - [`glob`]: `stringmatchlen`, used by KEYS, SCAN MATCH and PSUBSCRIBE;
 //! - [`prefetch`]: a cache hint for walks over the keyspace;
 //! - [`park`]: a short spin before a busy runtime thread sleeps;
-//! - [`chunks`]: a byte queue that grows by chunks, not by reallocation.
+//! - [`chunks`]: a byte queue that grows by chunks, not by reallocation;
+//! - [`collate`]: `strcoll` under the environment's `LC_COLLATE`, as Redis;
+//! - [`pqsort`]: Redis's partial quicksort, for SORT ... BY ... LIMIT.
 
 pub mod chunks;
+pub mod collate;
 pub mod glob;
 pub mod ldouble;
 pub mod num;
 pub mod park;
+pub mod pqsort;
 pub mod prefetch;

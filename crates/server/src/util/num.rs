@@ -67,6 +67,10 @@ pub(crate) struct Strtod {
     /// `errno == ERANGE` with a result of ±HUGE_VAL or zero: the literal
     /// overflowed to infinity or underflowed to zero.
     range_error: bool,
+    /// A non-zero result below the normal range that is not exactly the
+    /// literal: glibc sets `errno = ERANGE` for it too (SORT refuses it;
+    /// `string2d` does not look).
+    tiny: bool,
 }
 
 /// Emulates glibc's `strtod`: leading white space, an optional sign, then
@@ -78,6 +82,7 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
         value: 0.0,
         consumed: 0,
         range_error: false,
+        tiny: false,
     };
     let mut i = 0;
     while s.get(i).copied().is_some_and(is_c_space) {
@@ -108,6 +113,7 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
             value: signed(f64::INFINITY),
             consumed: i + 8,
             range_error: false,
+            tiny: false,
         };
     }
     if starts_with_ci(b"inf") {
@@ -115,6 +121,7 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
             value: signed(f64::INFINITY),
             consumed: i + 3,
             range_error: false,
+            tiny: false,
         };
     }
     if starts_with_ci(b"nan") {
@@ -136,14 +143,16 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
             value: f64::NAN,
             consumed: end,
             range_error: false,
+            tiny: false,
         };
     }
     if rest.len() >= 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' {
-        if let Some((value, len, range_error)) = hex_float(&rest[2..]) {
+        if let Some((value, len, range_error, tiny)) = hex_float(&rest[2..]) {
             return Strtod {
                 value: signed(value),
                 consumed: i + 2 + len,
                 range_error,
+                tiny,
             };
         }
         // "0x" without hex digits: only the "0" is a number.
@@ -151,6 +160,7 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
             value: signed(0.0),
             consumed: i + 1,
             range_error: false,
+            tiny: false,
         };
     }
     // Decimal: digits [. digits] [e [sign] digits], at least one digit.
@@ -197,13 +207,17 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
         value: signed(value),
         consumed: j,
         range_error,
+        // A decimal literal is exactly a subnormal double only when it
+        // spells all of its (hundreds of) digits; taken as inexact.
+        tiny: value != 0.0 && !value.is_normal() && value.is_finite(),
     }
 }
 
 /// Parses the part of a hexadecimal float after "0x": hex digits with an
 /// optional point, then an optional binary exponent `p[+-]digits`. Returns
-/// (magnitude, bytes consumed, range error), or `None` without any digit.
-fn hex_float(s: &[u8]) -> Option<(f64, usize, bool)> {
+/// (magnitude, bytes consumed, range error, inexact subnormal), or `None`
+/// without any digit.
+fn hex_float(s: &[u8]) -> Option<(f64, usize, bool, bool)> {
     let mut mantissa: u64 = 0;
     let mut exp: i64 = 0;
     let mut sticky = false;
@@ -267,7 +281,15 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize, bool)> {
     }
     let value = scale_by_pow2(mantissa, exp);
     let range_error = value.is_infinite() || (value == 0.0 && mantissa != 0);
-    Some((value, j, range_error))
+    // Below the normal range the last place is 2^-1074: bits under it
+    // are lost.
+    let lost_bits = match u32::try_from(-(exp + 1074)) {
+        Ok(0) | Err(_) => false,
+        Ok(n) if n >= 64 => mantissa != 0,
+        Ok(n) => mantissa & ((1u64 << n) - 1) != 0,
+    };
+    let tiny = value != 0.0 && !value.is_normal() && value.is_finite() && (sticky || lost_bits);
+    Some((value, j, range_error, tiny))
 }
 
 /// `m * 2^exp`, rounded once to nearest-even for normal results (a
@@ -345,6 +367,19 @@ pub fn parse_strtod_bound(s: &[u8]) -> Option<(f64, bool)> {
         return None;
     }
     Some((r.value, exclusive))
+}
+
+/// Parses a weight the way SORT does (`strtod` then `eptr[0] != '\0' ||
+/// errno == ERANGE || isnan`): C sees the string up to its first NUL,
+/// leading white space is skipped, an empty string is 0, and NaN and every
+/// range error (overflow, underflow, an inexact subnormal) are refused.
+pub fn parse_sort_weight(s: &[u8]) -> Option<f64> {
+    let body = crate::util::collate::c_str(s);
+    let r = strtod(body);
+    if r.consumed != body.len() || r.range_error || r.tiny || r.value.is_nan() {
+        return None;
+    }
+    Some(r.value)
 }
 
 /// Formats like C's `printf("%.17g", x)`, which Redis 7.0's
@@ -466,6 +501,50 @@ pub fn d2string(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SORT's weights, against glibc's strtod and errno (checked with a C
+    /// program on glibc 2.36).
+    #[test]
+    fn sort_weights_follow_strtod_and_erange() {
+        let ok: &[(&[u8], f64)] = &[
+            (b"", 0.0),
+            (b"  5", 5.0),
+            (b"0x10", 16.0),
+            (b"1e5", 1e5),
+            (b"-inf", f64::NEG_INFINITY),
+            (b"1\0junk", 1.0),
+            (b"0x1p-1074", f64::from_bits(1)),
+            (b"2.2250738585072014e-308", f64::MIN_POSITIVE),
+        ];
+        for (s, v) in ok {
+            assert_eq!(
+                parse_sort_weight(s),
+                Some(*v),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+        }
+        let bad: &[&[u8]] = &[
+            b"x",
+            b"1x",
+            b"5 ",
+            b"  ",
+            b"nan",
+            b"1e400",
+            b"1e-400",
+            b"1e-310",
+            b"4.9406564584124654e-324",
+            b"0x1.8p-1074",
+        ];
+        for s in bad {
+            assert_eq!(
+                parse_sort_weight(s),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+        }
+    }
 
     #[test]
     fn parse_i64_follows_string2ll() {

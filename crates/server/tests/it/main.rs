@@ -17,6 +17,7 @@ mod replica;
 mod replication;
 mod scripting;
 mod sentinel;
+mod sort;
 mod strings_keys;
 mod tx_pubsub;
 mod zsets;
