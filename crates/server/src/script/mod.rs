@@ -378,7 +378,8 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
             }
             let s = match args.into_iter().next() {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
-                Some(Value::Number(n)) => lua_number_string(n).into_bytes(),
+                // lua_tolstring: "%.14g".
+                Some(Value::Number(n)) => crate::util::num::fmt_g(n, 14).into_bytes(),
                 Some(Value::Integer(n)) => n.to_string().into_bytes(),
                 _ => Vec::new(),
             };
@@ -444,28 +445,6 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         runner,
         runs: Default::default(),
     })
-}
-
-/// Lua 5.1's `tostring` of a number ("%.14g").
-fn lua_number_string(n: f64) -> String {
-    if n == n.trunc() && n.abs() < 1e14 {
-        format!("{}", n as i64)
-    } else {
-        let s = format!("{:.13e}", n);
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let e: i32 = e.parse().unwrap_or(0);
-        if (-5..14).contains(&e) {
-            let v: f64 = s.parse().unwrap_or(n);
-            let mut t = format!("{:.*}", (13 - e).max(0) as usize, v);
-            if t.contains('.') {
-                t = t.trim_end_matches('0').trim_end_matches('.').to_string();
-            }
-            t
-        } else {
-            let m = m.trim_end_matches('0').trim_end_matches('.');
-            format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-        }
-    }
 }
 
 /// "7.0.15" → 0x00070f.

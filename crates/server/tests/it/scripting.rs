@@ -51,6 +51,7 @@ fn replies_match_redis_in_resp2_and_resp3() {
             "return redis.call('set', 'k', 'v')",
             "return redis.pcall('incr', 'l')",
             "return redis.sha1hex('abc')",
+            "return {redis.sha1hex(-0), redis.sha1hex(0/0), redis.sha1hex(1/3), redis.sha1hex(1e100)}",
             "return {double=3.5}",
             "return {big_number='123456789012345678901234567890'}",
             "return {map={a=1}}",
