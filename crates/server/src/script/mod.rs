@@ -3,6 +3,7 @@
 //!
 //! One Lua 5.1 interpreter (mlua, vendored) runs EVAL scripts. It is built
 //! as Redis builds its own: the base, table, string and math libraries,
+//! the `cjson`, `struct`, `cmsgpack` and `bit` libraries (`lib/`),
 //! the `redis` API, Redis's `pcall`, `math.random` on Redis's lrand48, the
 //! allowed globals only, and every library table read-only (`prelude.lua`;
 //! vanilla Lua has no read-only tables, so the sandbox gives read-only views
@@ -26,6 +27,7 @@
 
 pub mod busy;
 pub mod functions;
+mod lib;
 mod rand48;
 
 use std::collections::HashMap;
@@ -362,6 +364,9 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         LuaOptions::default(),
     )?;
+    // As Redis's luaLoadLibraries: the libraries are globals before the
+    // sandbox (prelude.lua) keeps the allowed ones and makes them read-only.
+    lib::load_libraries(&lua)?;
     let globals = lua.create_table()?;
     let ctx = lua.create_table()?;
     let funcs = lua.create_table()?;
