@@ -102,6 +102,8 @@ pub struct Vm {
     ctx: Table,
     /// The real `redis` table (scripts see a read-only view).
     api: Table,
+    /// The message handler of a run ([`error_handler`]).
+    handler: Function,
     /// `function(f, ...) return xpcall(f, handler) end` (with the
     /// callback's arguments for functions).
     runner: Function,
@@ -142,7 +144,7 @@ impl Scripting {
     pub fn new() -> Scripting {
         let busy = Arc::new(Busy::default());
         let rand = Arc::new(AtomicU64::new(rand48::INITIAL));
-        let vm = new_vm(&busy, &rand).expect("the Lua interpreter initializes");
+        let vm = new_eval_vm(&busy, &rand).expect("the Lua interpreter initializes");
         let mut client = Client::new(0, "lua".into(), String::new(), true, false, 0);
         client.flags |= flag::SCRIPT;
         client.authenticated = true;
@@ -215,7 +217,8 @@ impl Scripting {
         let old = self.vm.take();
         self.scripts = HashMap::new();
         self.scripts_mem = 0;
-        self.vm = Some(new_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
+        self.vm =
+            Some(new_eval_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
         if let Some(old) = old {
             if lazy {
                 std::thread::spawn(move || drop(old));
@@ -359,6 +362,16 @@ fn shebang(body: &[u8]) -> Result<(u32, usize), String> {
 
 // ---- the interpreter -------------------------------------------------------
 
+/// EVAL's interpreter: [`new_vm`]'s, with the message handler also the
+/// global `__redis__err__handler`, as Redis's eval.c defines it (functions
+/// keep theirs out of sight, in the registry).
+fn new_eval_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
+    let vm = new_vm(busy, rand)?;
+    vm.globals
+        .raw_set("__redis__err__handler", vm.handler.clone())?;
+    Ok(vm)
+}
+
 fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     let lua = Lua::new_with(
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
@@ -429,7 +442,7 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
              return xpcall(function() return f(k, a) end, h) end",
         )
         .set_name(INTERNAL_CHUNK)
-        .call((lua.globals().get::<Function>("xpcall")?, handler))?;
+        .call((lua.globals().get::<Function>("xpcall")?, handler.clone()))?;
     let loader: Function = lua
         .load("local pcall = ... return function(f) return pcall(f) end")
         .set_name(INTERNAL_CHUNK)
@@ -447,6 +460,7 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         load_api,
         loader,
         api,
+        handler,
         runner,
         runs: Default::default(),
     })
@@ -485,8 +499,11 @@ fn error_handler(lua: &Lua, busy: &Busy, ctx: &Table, err: Value) -> mlua::Resul
             t
         }
         other => {
+            // 'ERR ' .. tostring(err)
             let s = match &other {
                 Value::Error(e) => e.to_string(),
+                Value::Nil => "nil".to_string(),
+                Value::Boolean(b) => b.to_string(),
                 v => lua
                     .coerce_string(v.clone())
                     .ok()

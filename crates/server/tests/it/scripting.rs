@@ -111,6 +111,9 @@ fn errors_match_redis() {
         "return pcall(function() error('x') end)",
         "error('boom')",
         "error({err='CUSTOM failure'})",
+        "error()",
+        "error(true)",
+        "error(12.5)",
         "return nil + 1",
         "return a",
         "a = 10",
@@ -472,4 +475,37 @@ fn functions_replicate_and_persist_with_redis() {
     let mut nc = n.raw();
     assert_eq!(line(&mut nc, &["FCALL_RO", "r", "0"]), "$1\r\nr");
     assert_eq!(line(&mut nc, &["FCALL", "f", "1", "cnt"]), ":2");
+}
+
+/// The globals a script can read: Redis's allow lists (script_lua.c), and
+/// "Script attempted to access nonexistent global variable" for the rest
+/// (`print`, `dofile` and `loadfile` are on its deny list; `getfenv`,
+/// `setfenv` and `newproxy` need `lua-enable-deprecated-api` since the fix
+/// for CVE-2025-46818), in EVAL and in a function; and EVAL's
+/// `__redis__err__handler`, which a script may call too.
+#[test]
+fn lua_globals_match_redis() {
+    let mut d = Diff::start(&[]);
+    let names = "string cjson bit cmsgpack math table struct redis __redis__err__handler \
+        xpcall tostring setmetatable next assert tonumber rawequal collectgarbage getmetatable \
+        rawset pcall coroutine type _G select unpack gcinfo pairs rawget loadstring ipairs \
+        _VERSION load error getfenv setfenv newproxy print dofile loadfile module require \
+        package debug os io bit32 utf8 jit ffi loadlib KEYS ARGV";
+    let lib = "#!lua name=globals\n\
+        redis.register_function('global_type', function(keys, args) return type(_G[args[1]]) end)";
+    d.same_str(&["FUNCTION", "LOAD", lib]);
+    for name in names.split_whitespace() {
+        eval(&mut d, &format!("return type({name})"), &[], &[]);
+        d.same_str(&["FCALL", "global_type", "0", name]);
+    }
+    for script in [
+        "return {type(cjson.null), _VERSION}",
+        "local t = __redis__err__handler('boom') return {t.err, t.source, t.line}",
+        "local t = __redis__err__handler({err = 'x'}) return {t.err, t.source, t.line}",
+        "return __redis__err__handler(nil)",
+        "return __redis__err__handler(false)",
+        "__redis__err__handler = 1",
+    ] {
+        eval(&mut d, script, &[], &[]);
+    }
 }
