@@ -3,6 +3,7 @@
 //!
 //! One Lua 5.1 interpreter (mlua, vendored) runs EVAL scripts. It is built
 //! as Redis builds its own: the base, table, string and math libraries,
+//! the `cjson`, `struct`, `cmsgpack` and `bit` libraries (`lib/`),
 //! the `redis` API, Redis's `pcall`, `math.random` on Redis's lrand48, the
 //! allowed globals only, and every library table read-only (`prelude.lua`;
 //! vanilla Lua has no read-only tables, so the sandbox gives read-only views
@@ -26,6 +27,7 @@
 
 pub mod busy;
 pub mod functions;
+mod lib;
 mod rand48;
 
 use std::collections::HashMap;
@@ -100,6 +102,8 @@ pub struct Vm {
     ctx: Table,
     /// The real `redis` table (scripts see a read-only view).
     api: Table,
+    /// The message handler of a run ([`error_handler`]).
+    handler: Function,
     /// `function(f, ...) return xpcall(f, handler) end` (with the
     /// callback's arguments for functions).
     runner: Function,
@@ -140,7 +144,7 @@ impl Scripting {
     pub fn new() -> Scripting {
         let busy = Arc::new(Busy::default());
         let rand = Arc::new(AtomicU64::new(rand48::INITIAL));
-        let vm = new_vm(&busy, &rand).expect("the Lua interpreter initializes");
+        let vm = new_eval_vm(&busy, &rand).expect("the Lua interpreter initializes");
         let mut client = Client::new(0, "lua".into(), String::new(), true, false, 0);
         client.flags |= flag::SCRIPT;
         client.authenticated = true;
@@ -213,7 +217,8 @@ impl Scripting {
         let old = self.vm.take();
         self.scripts = HashMap::new();
         self.scripts_mem = 0;
-        self.vm = Some(new_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
+        self.vm =
+            Some(new_eval_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
         if let Some(old) = old {
             if lazy {
                 std::thread::spawn(move || drop(old));
@@ -357,11 +362,24 @@ fn shebang(body: &[u8]) -> Result<(u32, usize), String> {
 
 // ---- the interpreter -------------------------------------------------------
 
+/// EVAL's interpreter: [`new_vm`]'s, with the message handler also the
+/// global `__redis__err__handler`, as Redis's eval.c defines it (functions
+/// keep theirs out of sight, in the registry).
+fn new_eval_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
+    let vm = new_vm(busy, rand)?;
+    vm.globals
+        .raw_set("__redis__err__handler", vm.handler.clone())?;
+    Ok(vm)
+}
+
 fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     let lua = Lua::new_with(
         StdLib::TABLE | StdLib::STRING | StdLib::MATH,
         LuaOptions::default(),
     )?;
+    // As Redis's luaLoadLibraries: the libraries are globals before the
+    // sandbox (prelude.lua) keeps the allowed ones and makes them read-only.
+    lib::load_libraries(&lua)?;
     let globals = lua.create_table()?;
     let ctx = lua.create_table()?;
     let funcs = lua.create_table()?;
@@ -378,7 +396,8 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
             }
             let s = match args.into_iter().next() {
                 Some(Value::String(s)) => s.as_bytes().to_vec(),
-                Some(Value::Number(n)) => lua_number_string(n).into_bytes(),
+                // lua_tolstring: "%.14g".
+                Some(Value::Number(n)) => crate::util::num::fmt_g(n, 14).into_bytes(),
                 Some(Value::Integer(n)) => n.to_string().into_bytes(),
                 _ => Vec::new(),
             };
@@ -423,7 +442,7 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
              return xpcall(function() return f(k, a) end, h) end",
         )
         .set_name(INTERNAL_CHUNK)
-        .call((lua.globals().get::<Function>("xpcall")?, handler))?;
+        .call((lua.globals().get::<Function>("xpcall")?, handler.clone()))?;
     let loader: Function = lua
         .load("local pcall = ... return function(f) return pcall(f) end")
         .set_name(INTERNAL_CHUNK)
@@ -441,31 +460,10 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         load_api,
         loader,
         api,
+        handler,
         runner,
         runs: Default::default(),
     })
-}
-
-/// Lua 5.1's `tostring` of a number ("%.14g").
-fn lua_number_string(n: f64) -> String {
-    if n == n.trunc() && n.abs() < 1e14 {
-        format!("{}", n as i64)
-    } else {
-        let s = format!("{:.13e}", n);
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let e: i32 = e.parse().unwrap_or(0);
-        if (-5..14).contains(&e) {
-            let v: f64 = s.parse().unwrap_or(n);
-            let mut t = format!("{:.*}", (13 - e).max(0) as usize, v);
-            if t.contains('.') {
-                t = t.trim_end_matches('0').trim_end_matches('.').to_string();
-            }
-            t
-        } else {
-            let m = m.trim_end_matches('0').trim_end_matches('.');
-            format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-        }
-    }
 }
 
 /// "7.0.15" → 0x00070f.
@@ -501,8 +499,11 @@ fn error_handler(lua: &Lua, busy: &Busy, ctx: &Table, err: Value) -> mlua::Resul
             t
         }
         other => {
+            // 'ERR ' .. tostring(err)
             let s = match &other {
                 Value::Error(e) => e.to_string(),
+                Value::Nil => "nil".to_string(),
+                Value::Boolean(b) => b.to_string(),
                 v => lua
                     .coerce_string(v.clone())
                     .ok()

@@ -194,13 +194,20 @@ G.rawset = function(t, k, v)
   return rawset(t, k, v)
 end
 
--- Keep only Redis's allowed globals.
+-- Keep only Redis's allowed globals (script_lua.c's allow lists): the
+-- libraries, `redis`, and the base library's functions but `print`,
+-- `dofile` and `loadfile` (its deny list) and `getfenv`, `setfenv` and
+-- `newproxy`, which Redis's fix for CVE-2025-46818 (7.2.11, 7.4.6, 8.2.2,
+-- and the 7.0.15 of Debian's security updates that the tests run) leaves
+-- out unless `lua-enable-deprecated-api` is set, which relica does not
+-- have. Scripts that read the others get "Script attempted to access
+-- nonexistent global variable".
 local allowed = {}
 for _, k in ipairs({'string', 'cjson', 'bit', 'cmsgpack', 'math', 'table', 'struct',
-    'redis', 'xpcall', 'tostring', 'getfenv', 'setmetatable', 'next', 'assert',
+    'redis', 'xpcall', 'tostring', 'setmetatable', 'next', 'assert',
     'tonumber', 'rawequal', 'collectgarbage', 'getmetatable', 'rawset', 'pcall',
     'coroutine', 'type', '_G', 'select', 'unpack', 'gcinfo', 'pairs', 'rawget',
-    'loadstring', 'ipairs', '_VERSION', 'setfenv', 'load', 'error', 'newproxy'}) do
+    'loadstring', 'ipairs', '_VERSION', 'load', 'error'}) do
   allowed[k] = true
 end
 local names = {}

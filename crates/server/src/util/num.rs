@@ -74,9 +74,11 @@ pub(crate) struct Strtod {
 }
 
 /// Emulates glibc's `strtod`: leading white space, an optional sign, then
-/// `inf`/`infinity`/`nan[(…)]` (any case), a hexadecimal float (`0x1.8p3`)
-/// or a decimal one (`1.5e-3`, `.5`, `5.`). Stops at the first byte that
-/// cannot continue the number; a NUL byte therefore ends the string, as in C.
+/// `inf`/`infinity`/`nan[(…)]` (any case; `-nan` is a NaN with the sign
+/// bit), a hexadecimal float (`0x1.8p3`) or a decimal one (`1.5e-3`, `.5`,
+/// `5.`). Results are correctly rounded, subnormals included. Stops at the
+/// first byte that cannot continue the number; a NUL byte therefore ends
+/// the string, as in C.
 pub(crate) fn strtod(s: &[u8]) -> Strtod {
     let none = Strtod {
         value: 0.0,
@@ -140,7 +142,7 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
             }
         }
         return Strtod {
-            value: f64::NAN,
+            value: signed(f64::NAN),
             consumed: end,
             range_error: false,
             tiny: false,
@@ -218,25 +220,32 @@ pub(crate) fn strtod(s: &[u8]) -> Strtod {
 /// (magnitude, bytes consumed, range error, inexact subnormal), or `None`
 /// without any digit.
 fn hex_float(s: &[u8]) -> Option<(f64, usize, bool, bool)> {
+    // The first 16 significant hex digits, exactly; any non-zero digit after
+    // them only matters for rounding (`sticky`).
     let mut mantissa: u64 = 0;
-    let mut exp: i64 = 0;
+    let mut kept = 0;
     let mut sticky = false;
+    let mut exp: i64 = 0;
     let mut ndigits = 0;
-    let mut j = 0;
     let mut seen_point = false;
+    let mut j = 0;
     loop {
         match s.get(j) {
             Some(&c) if c.is_ascii_hexdigit() => {
                 let d = u64::from(char::from(c).to_digit(16).unwrap_or(0));
                 ndigits += 1;
-                if mantissa < (1 << 56) {
-                    mantissa = mantissa * 16 + d;
+                if mantissa == 0 && d == 0 {
+                    // Leading zeros only move the point.
+                    if seen_point {
+                        exp -= 4;
+                    }
+                } else if kept < 16 {
+                    mantissa = (mantissa << 4) | d;
+                    kept += 1;
                     if seen_point {
                         exp -= 4;
                     }
                 } else {
-                    // Beyond 56 bits only "something non-zero follows"
-                    // matters for rounding.
                     sticky |= d != 0;
                     if !seen_point {
                         exp += 4;
@@ -267,19 +276,14 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize, bool, bool)> {
         if s.get(k).is_some_and(u8::is_ascii_digit) {
             let mut e: i64 = 0;
             while let Some(c) = s.get(k).filter(|c| c.is_ascii_digit()) {
-                e = (e * 10 + i64::from(c - b'0')).min(1 << 20);
+                e = (e * 10 + i64::from(c - b'0')).min(1 << 40);
                 k += 1;
             }
             exp += if neg { -e } else { e };
             j = k;
         }
     }
-    if sticky {
-        // At least 57 significant bits are held, so a set lowest bit is
-        // below the rounding position and acts as the sticky bit.
-        mantissa |= 1;
-    }
-    let value = scale_by_pow2(mantissa, exp);
+    let value = scale_binary(mantissa, sticky, exp);
     let range_error = value.is_infinite() || (value == 0.0 && mantissa != 0);
     // Below the normal range the last place is 2^-1074: bits under it
     // are lost.
@@ -292,35 +296,51 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize, bool, bool)> {
     Some((value, j, range_error, tiny))
 }
 
-/// `m * 2^exp`, rounded once to nearest-even for normal results (a
-/// subnormal result may round twice; glibc rounds once).
-fn scale_by_pow2(m: u64, exp: i64) -> f64 {
-    if m == 0 {
+/// `mantissa` (plus a sticky bit for less significant non-zero digits)
+/// times 2^`exp`, rounded once to the nearest double, ties to even, as
+/// glibc rounds (subnormal results included).
+fn scale_binary(mantissa: u64, sticky: bool, exp: i64) -> f64 {
+    if mantissa == 0 {
         return 0.0;
     }
-    // Bring the (rounded) mantissa into [1, 2) exactly.
-    let k = i64::from(63 - m.leading_zeros());
-    let x = m as f64 * pow2(-k);
-    let e = exp + k;
-    if e > 1023 {
-        f64::INFINITY
-    } else if e >= -1022 {
-        x * pow2(e)
-    } else if e >= -1074 {
-        // x * 2^(e + 1074) is exact and normal; the multiplication by the
-        // smallest subnormal is the one rounding.
-        x * pow2(e + 1074) * f64::from_bits(1)
-    } else if e == -1075 && x > 1.0 {
-        f64::from_bits(1)
-    } else {
-        0.0
+    let shift = mantissa.leading_zeros();
+    let mantissa = mantissa << shift;
+    // The value is mantissa * 2^(exp - shift) with the top bit set, so the
+    // leading bit is worth 2^top.
+    let top = exp - i64::from(shift) + 63;
+    if top > 1023 {
+        return f64::INFINITY;
     }
-}
-
-/// 2^e for e within the normal exponent range [-1022, 1023].
-fn pow2(e: i64) -> f64 {
-    let e = e.clamp(-1022, 1023);
-    f64::from_bits(((e + 1023) as u64) << 52)
+    // Bits the double can hold at this magnitude: 53, fewer when subnormal.
+    let bits = if top >= -1022 { 53 } else { 53 - (-1022 - top) };
+    if bits <= 0 {
+        // Below half the smallest subnormal, or exactly half of it (a tie,
+        // to even: zero) unless something lies beyond.
+        let above_half = bits == 0 && (mantissa > 1 << 63 || sticky);
+        return if above_half { f64::from_bits(1) } else { 0.0 };
+    }
+    let drop = 64 - bits as u32;
+    let mut kept = mantissa >> drop;
+    let rest = mantissa & ((1u64 << drop) - 1);
+    let half = 1u64 << (drop - 1);
+    if rest > half || (rest == half && (sticky || kept & 1 == 1)) {
+        kept += 1;
+    }
+    if top >= -1022 {
+        let mut top = top;
+        if kept == 1 << 53 {
+            kept >>= 1;
+            top += 1;
+            if top > 1023 {
+                return f64::INFINITY;
+            }
+        }
+        f64::from_bits((((top + 1023) as u64) << 52) | (kept & ((1 << 52) - 1)))
+    } else {
+        // Subnormal: the kept bits are the representation (a carry into
+        // bit 52 is the smallest normal, as it should be).
+        f64::from_bits(kept)
+    }
 }
 
 /// Parses a double exactly like Redis's `string2d` (used by
@@ -388,59 +408,49 @@ pub fn parse_sort_weight(s: &[u8]) -> Option<f64> {
 /// `1.1` → `1.1000000000000001`, `3.0` → `3`, `1e20` → `1e+20`,
 /// `-0.0` → `-0`; infinities are `inf`/`-inf` as Redis writes them itself.
 pub fn fmt_g17(x: f64) -> String {
-    if x.is_nan() {
-        return if x.is_sign_negative() { "-nan" } else { "nan" }.to_owned();
-    }
-    if x.is_infinite() {
-        return if x < 0.0 { "-inf" } else { "inf" }.to_owned();
-    }
-    // Rust's `{:.16e}` rounds the exact binary value to 17 significant
-    // digits, ties to even, exactly as glibc does.
-    let sci = format!("{:.16e}", x);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let mut out = String::with_capacity(24);
-    out.push_str(sign);
-    if !(-4..17).contains(&exp) {
-        let kept = trim_zeros(&digits[1..]);
-        out.push(char::from(digits[0]));
-        if !kept.is_empty() {
-            out.push('.');
-            out.extend(kept.iter().map(|&c| char::from(c)));
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        let e = exp.unsigned_abs();
-        if e < 10 {
-            out.push('0');
-        }
-        out.push_str(&e.to_string());
-    } else if exp >= 0 {
-        let point = exp as usize + 1;
-        out.extend(digits[..point].iter().map(|&c| char::from(c)));
-        let frac = trim_zeros(&digits[point..]);
-        if !frac.is_empty() {
-            out.push('.');
-            out.extend(frac.iter().map(|&c| char::from(c)));
-        }
-    } else {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.extend(trim_zeros(&digits).iter().map(|&c| char::from(c)));
-    }
-    out
+    fmt_g(x, 17)
 }
 
-fn trim_zeros(digits: &[u8]) -> &[u8] {
-    let end = digits.iter().rposition(|&c| c != b'0').map_or(0, |p| p + 1);
-    &digits[..end]
+/// C's `printf("%.<precision>g", x)` (glibc): `precision` significant
+/// digits (at least 1), trailing zeros of the fraction dropped, the
+/// exponent form (`1e+15`, `1e-05`) below 1e-4 or from 10^precision up;
+/// `inf`, `-inf`, `nan` and `-nan` (a NaN with the sign bit). Lua prints
+/// numbers with `%.14g` (`tostring`, `lua_tolstring`), lua-cjson with
+/// `%.<encode_number_precision>g`.
+pub fn fmt_g(x: f64, precision: usize) -> String {
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_nan() {
+        return format!("{sign}nan");
+    }
+    if x.is_infinite() {
+        return format!("{sign}inf");
+    }
+    if x == 0.0 {
+        return format!("{sign}0");
+    }
+    let precision = precision.max(1);
+    // The exponent %e would print decides the style. Rust rounds the exact
+    // binary value, ties to even, as glibc does.
+    let sci = format!("{:.*e}", precision - 1, x);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= precision as i32 {
+        let mantissa = trim_fraction(mantissa);
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{exp_sign}{:02}", exp.unsigned_abs())
+    } else {
+        let decimals = (precision as i32 - 1 - exp) as usize;
+        trim_fraction(&format!("{x:.decimals$}")).to_string()
+    }
+}
+
+/// `%g` drops trailing zeros of the fraction, and the point with them.
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
 }
 
 /// Formats the result of INCRBYFLOAT / HINCRBYFLOAT, as both reply and
@@ -707,6 +717,100 @@ mod tests {
         // C stops at NUL: "1\0junk" is 1.
         assert_eq!(parse_strtod_bound(b"1\0junk"), Some((1.0, false)));
         assert_eq!(parse_f64(b"1\0junk"), None);
+    }
+
+    #[test]
+    fn fmt_g_matches_printf() {
+        // Expected values from glibc's printf("%.14g") / ("%.3g") etc.
+        let cases: &[(f64, usize, &str)] = &[
+            (0.1, 14, "0.1"),
+            (1e15, 14, "1e+15"),
+            (1e14, 14, "1e+14"),
+            (12345678901234.0, 14, "12345678901234"),
+            (123456789012345.0, 14, "1.2345678901234e+14"),
+            (-0.0, 14, "-0"),
+            (1e-5, 14, "1e-05"),
+            (0.0001, 14, "0.0001"),
+            (std::f64::consts::E, 14, "2.718281828459"),
+            (1234.5, 3, "1.23e+03"),
+            (1.23456, 3, "1.23"),
+            (0.5, 1, "0.5"),
+            (2.5, 1, "2"),
+            (99.96, 3, "100"),
+            (999999.5, 6, "1e+06"),
+            (1e300, 14, "1e+300"),
+            (5e-324, 14, "4.9406564584125e-324"),
+            (f64::INFINITY, 14, "inf"),
+            (f64::NEG_INFINITY, 14, "-inf"),
+            (f64::NAN, 14, "nan"),
+            (-f64::NAN, 14, "-nan"),
+            (-123.456, 14, "-123.456"),
+            (100.0, 2, "1e+02"),
+        ];
+        for &(x, p, expected) in cases {
+            assert_eq!(fmt_g(x, p), expected, "%.{p}g of {x:e}");
+        }
+    }
+
+    #[test]
+    fn strtod_matches_glibc() {
+        // Expected values and lengths from glibc's strtod.
+        let cases: &[(&str, f64, usize)] = &[
+            ("1", 1.0, 1),
+            ("-1.5e3x", -1500.0, 6),
+            ("1.", 1.0, 2),
+            ("1e", 1.0, 1),
+            ("1e+", 1.0, 1),
+            ("-.5", -0.5, 3),
+            ("0x10", 16.0, 4),
+            ("0X1f", 31.0, 4),
+            ("0x", 0.0, 1),
+            ("0xg", 0.0, 1),
+            ("0x.8", 0.5, 4),
+            ("0x1.8p1", 3.0, 7),
+            ("0x1p-1074", 5e-324, 9),
+            ("0x1p-1075", 0.0, 9),
+            ("0x1.0000000000001p-1075", 5e-324, 23),
+            ("0x1p1024", f64::INFINITY, 8),
+            ("0x1.fffffffffffff8p1023", f64::INFINITY, 23),
+            ("0x1.fffffffffffff7p1023", f64::MAX, 23),
+            ("0x123456789abcdef01", 2.0988295479420645e19, 19),
+            ("0x10000000000000800", 18446744073709551616.0, 19),
+            ("0x10000000000001800", 1.844674407370956e19, 19),
+            ("0x10000000000000801", 1.8446744073709556e19, 19),
+            ("0x100000000000000801", 2.9514790517935283e20, 20),
+            ("0x0.0000000000000000000001p0", 3.2311742677852644e-27, 28),
+            ("0x00000000000000000000001", 1.0, 25),
+            ("0x1.00000000000008p0", 1.0, 20),
+            ("0x1.00000000000018p0", 1.0000000000000004, 20),
+            ("0x1.000000000000080000000001p0", 1.0000000000000002, 30),
+            ("0x3p-1076", 5e-324, 9),
+            ("0x1p-1076", 0.0, 9),
+            ("0x1.8p-1075", 5e-324, 11),
+            ("+7", 7.0, 2),
+            ("inf", f64::INFINITY, 3),
+            ("-Infinity", f64::NEG_INFINITY, 9),
+            ("infinit", f64::INFINITY, 3),
+            ("1e400", f64::INFINITY, 5),
+            ("1e-400", 0.0, 6),
+            ("2.2250738585072011e-308", 2.225073858507201e-308, 23),
+            ("0.1", 0.1, 3),
+            ("01", 1.0, 2),
+        ];
+        for &(text, value, used) in cases {
+            let r = strtod(text.as_bytes());
+            assert_eq!(
+                (r.value.to_bits(), r.consumed),
+                (value.to_bits(), used),
+                "strtod({text:?})"
+            );
+        }
+        let r = strtod(b"-nan(abc)x");
+        assert!(r.value.is_nan() && r.value.is_sign_negative() && r.consumed == 9);
+        assert_eq!(strtod(b"nan(").consumed, 3);
+        for bad in ["", "-", "+", ".", "-.", "x", "e5", "- 1"] {
+            assert_eq!(strtod(bad.as_bytes()).consumed, 0, "strtod({bad:?})");
+        }
     }
 
     #[test]
