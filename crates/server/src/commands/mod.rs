@@ -10,6 +10,7 @@
 pub mod bitmap;
 pub mod conn;
 pub mod dispatch;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
@@ -77,8 +78,9 @@ pub mod f {
     pub const SUBCTX: u32 = 1 << 16;
     /// Container of subcommands.
     pub const CONTAINER: u32 = 1 << 17;
-    /// Keys found through a `numkeys` argument (set by
-    /// [`super::CommandSpec::numkeys_at`]).
+    /// Keys found through a `numkeys` argument or after a keyword (set by
+    /// [`super::CommandSpec::numkeys_at`] and
+    /// [`super::CommandSpec::keys_after`]).
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     /// Refused with -LOADING while a replica loads its master's data aside
     /// (Redis's CMD_NO_ASYNC_LOADING).
@@ -129,6 +131,9 @@ pub struct CommandSpec {
     /// none): Redis's "movablekeys" commands, which the (first, last,
     /// step) triple cannot describe.
     pub numkeys: i32,
+    /// Keys that follow a keyword (Redis's `keyword` key specs, as
+    /// GEORADIUS's `STORE key`), found after the fixed ones.
+    pub keyword_keys: &'static [KeywordKey],
     /// Documentation group (`string`, `generic`, …).
     pub group: &'static str,
     /// Version that introduced it.
@@ -139,6 +144,29 @@ pub struct CommandSpec {
     pub handler: Handler,
     /// Subcommands of a container.
     pub subs: &'static [CommandSpec],
+}
+
+/// A key found after a keyword: the argument that follows the first
+/// `keyword` (case-insensitive) at or after argument `from`. As in Redis's
+/// key-spec search, the last argument is never taken for the keyword, as
+/// no key could follow it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeywordKey {
+    /// The keyword, as COMMAND INFO shows it.
+    pub keyword: &'static str,
+    /// First argument searched.
+    pub from: i32,
+}
+
+impl KeywordKey {
+    /// The key this rule finds in `args` (the command name first).
+    pub fn find<'a>(&self, args: &'a [Bytes]) -> Option<&'a Bytes> {
+        let from = usize::try_from(self.from).ok()?;
+        let last = args.len().checked_sub(1)?;
+        (from.max(1)..last)
+            .find(|&i| eq(&args[i], self.keyword))
+            .map(|i| &args[i + 1])
+    }
 }
 
 /// Shorthand to build a table row.
@@ -161,6 +189,7 @@ pub const fn cmd(
         last_key: keys.1,
         step: keys.2,
         numkeys: 0,
+        keyword_keys: &[],
         group,
         since,
         summary,
@@ -173,6 +202,13 @@ impl CommandSpec {
     /// The keys are counted by a `numkeys` argument at `pos` and follow it.
     pub const fn numkeys_at(mut self, pos: i32) -> CommandSpec {
         self.numkeys = pos;
+        self.flags |= f::MOVABLE_KEYS;
+        self
+    }
+
+    /// Further keys follow keywords (see [`KeywordKey`]).
+    pub const fn keys_after(mut self, rules: &'static [KeywordKey]) -> CommandSpec {
+        self.keyword_keys = rules;
         self.flags |= f::MOVABLE_KEYS;
         self
     }
@@ -194,6 +230,7 @@ pub const fn container(
         last_key: 0,
         step: 0,
         numkeys: 0,
+        keyword_keys: &[],
         group,
         since,
         summary,
@@ -207,13 +244,14 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 15] {
+fn families() -> [&'static [CommandSpec]; 16] {
     [
         string::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        geo::COMMANDS,
         bitmap::COMMANDS,
         hll::COMMANDS,
         multi::COMMANDS,
