@@ -10,6 +10,7 @@
 pub mod bitmap;
 pub mod conn;
 pub mod dispatch;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
@@ -78,9 +79,10 @@ pub mod f {
     pub const SUBCTX: u32 = 1 << 16;
     /// Container of subcommands.
     pub const CONTAINER: u32 = 1 << 17;
-    /// Keys found through a `numkeys` argument (set by
-    /// [`super::CommandSpec::numkeys_at`]) or by the command's own key
-    /// finder ([`super::CommandSpec::keys_found_by`]).
+    /// Keys found through a `numkeys` argument, after a keyword, or by the
+    /// command's own key finder (set by [`super::CommandSpec::numkeys_at`],
+    /// [`super::CommandSpec::keys_after`] and
+    /// [`super::CommandSpec::keys_found_by`]).
     pub const MOVABLE_KEYS: u32 = 1 << 18;
     /// Refused with -LOADING while a replica loads its master's data aside
     /// (Redis's CMD_NO_ASYNC_LOADING).
@@ -138,6 +140,9 @@ pub struct CommandSpec {
     /// The command's own key finder, for keys that neither the triple nor
     /// `numkeys` describe (SORT's STORE destination).
     pub key_finder: Option<KeyFinder>,
+    /// Keys that follow a keyword (Redis's `keyword` key specs, as
+    /// GEORADIUS's `STORE key`), found after the fixed ones.
+    pub keyword_keys: &'static [KeywordKey],
     /// Documentation group (`string`, `generic`, …).
     pub group: &'static str,
     /// Version that introduced it.
@@ -148,6 +153,29 @@ pub struct CommandSpec {
     pub handler: Handler,
     /// Subcommands of a container.
     pub subs: &'static [CommandSpec],
+}
+
+/// A key found after a keyword: the argument that follows the first
+/// `keyword` (case-insensitive) at or after argument `from`. As in Redis's
+/// key-spec search, the last argument is never taken for the keyword, as
+/// no key could follow it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeywordKey {
+    /// The keyword, as COMMAND INFO shows it.
+    pub keyword: &'static str,
+    /// First argument searched.
+    pub from: i32,
+}
+
+impl KeywordKey {
+    /// The key this rule finds in `args` (the command name first).
+    pub fn find<'a>(&self, args: &'a [Bytes]) -> Option<&'a Bytes> {
+        let from = usize::try_from(self.from).ok()?;
+        let last = args.len().checked_sub(1)?;
+        (from.max(1)..last)
+            .find(|&i| eq(&args[i], self.keyword))
+            .map(|i| &args[i + 1])
+    }
 }
 
 /// Shorthand to build a table row.
@@ -171,6 +199,7 @@ pub const fn cmd(
         step: keys.2,
         numkeys: 0,
         key_finder: None,
+        keyword_keys: &[],
         group,
         since,
         summary,
@@ -194,6 +223,13 @@ impl CommandSpec {
         self.flags |= f::MOVABLE_KEYS;
         self
     }
+
+    /// Further keys follow keywords (see [`KeywordKey`]).
+    pub const fn keys_after(mut self, rules: &'static [KeywordKey]) -> CommandSpec {
+        self.keyword_keys = rules;
+        self.flags |= f::MOVABLE_KEYS;
+        self
+    }
 }
 
 /// A container command (CONFIG, CLIENT, …) with subcommands.
@@ -213,6 +249,7 @@ pub const fn container(
         step: 0,
         numkeys: 0,
         key_finder: None,
+        keyword_keys: &[],
         group,
         since,
         summary,
@@ -226,13 +263,14 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 16] {
+fn families() -> [&'static [CommandSpec]; 17] {
     [
         string::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        geo::COMMANDS,
         bitmap::COMMANDS,
         hll::COMMANDS,
         multi::COMMANDS,

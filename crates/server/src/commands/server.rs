@@ -4,7 +4,9 @@
 use bytes::Bytes;
 
 use super::f::*;
-use super::{cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, NOKEYS, TABLE};
+use super::{
+    cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, KeywordKey, NOKEYS, TABLE,
+};
 use crate::client::{flag, Client};
 use crate::config::{self, P};
 use crate::engine::{Engine, ShutdownReq};
@@ -662,7 +664,7 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     // Tips, key specs (without their access flags, which relica's table
     // does not record).
     c.array(0);
-    c.array(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0));
+    c.array(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0) + s.keyword_keys.len());
     if s.first_key > 0 {
         let lastkey = if s.last_key < 0 {
             s.last_key
@@ -671,7 +673,7 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
         };
         write_key_spec(
             c,
-            s.first_key,
+            BeginSearch::Index(s.first_key),
             "range",
             [("lastkey", lastkey), ("keystep", s.step), ("limit", 0)],
         );
@@ -679,9 +681,17 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     if s.numkeys > 0 {
         write_key_spec(
             c,
-            s.numkeys,
+            BeginSearch::Index(s.numkeys),
             "keynum",
             [("keynumidx", 0), ("firstkey", 1), ("keystep", 1)],
+        );
+    }
+    for k in s.keyword_keys {
+        write_key_spec(
+            c,
+            BeginSearch::Keyword(k),
+            "range",
+            [("lastkey", 0), ("keystep", 1), ("limit", 0)],
         );
     }
     c.array(s.subs.len());
@@ -690,20 +700,39 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     }
 }
 
-/// One key spec of COMMAND INFO: found from argument `index` by a
-/// `range` or `keynum` rule with these parameters.
-fn write_key_spec(c: &mut Ctx, index: i32, find: &str, params: [(&str, i32); 3]) {
+/// Where a key spec starts looking: at an argument, or after a keyword.
+enum BeginSearch<'a> {
+    Index(i32),
+    Keyword(&'a KeywordKey),
+}
+
+/// One key spec of COMMAND INFO: found from `begin` by a `range` or
+/// `keynum` rule with these parameters.
+fn write_key_spec(c: &mut Ctx, begin: BeginSearch, find: &str, params: [(&str, i32); 3]) {
     c.map(3);
     c.bulk(b"flags");
     c.array(0);
     c.bulk(b"begin_search");
     c.map(2);
     c.bulk(b"type");
-    c.bulk(b"index");
-    c.bulk(b"spec");
-    c.map(1);
-    c.bulk(b"index");
-    c.int(index as i64);
+    match begin {
+        BeginSearch::Index(index) => {
+            c.bulk(b"index");
+            c.bulk(b"spec");
+            c.map(1);
+            c.bulk(b"index");
+            c.int(index as i64);
+        }
+        BeginSearch::Keyword(k) => {
+            c.bulk(b"keyword");
+            c.bulk(b"spec");
+            c.map(2);
+            c.bulk(b"keyword");
+            c.bulk(k.keyword.as_bytes());
+            c.bulk(b"startfrom");
+            c.int(k.from as i64);
+        }
+    }
     c.bulk(b"find_keys");
     c.map(2);
     c.bulk(b"type");
@@ -849,6 +878,12 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
             },
         }
     }
+    keys.extend(
+        spec.keyword_keys
+            .iter()
+            .filter_map(|k| k.find(args))
+            .cloned(),
+    );
     Ok(keys)
 }
 

@@ -155,7 +155,7 @@ fn zset_mut<'c>(c: &'c mut Ctx<'_>, key: &[u8]) -> CmdResult<Option<&'c mut ZSet
 
 /// The sorted set at `key` for reading (hit/miss stats, LRU), with the
 /// reply buffer beside it so that members go out without copies.
-fn zset_read<'c>(
+pub(super) fn zset_read<'c>(
     c: &'c mut Ctx<'_>,
     key: &[u8],
 ) -> CmdResult<(Option<&'c ZSet>, &'c mut Vec<u8>, Proto)> {
@@ -221,8 +221,9 @@ fn cmp_pair(a: &(Vec<u8>, f64), b: &(Vec<u8>, f64)) -> Ordering {
 
 /// Stores a computed result at `dst` as Redis's *STORE commands do: the
 /// value (replacing anything, TTL included) and its event when there is
-/// one, otherwise deleting `dst`. Replies with the result's size.
-fn store_result(c: &mut Ctx, dst: &[u8], z: ZSet, event: &str) {
+/// one, counting `dirty` changes, otherwise deleting `dst` (one change if
+/// it existed). Replies with the result's size.
+pub(super) fn store_result(c: &mut Ctx, dst: &[u8], z: ZSet, event: &str, dirty: u64) {
     if z.is_empty() {
         c.int(0);
         if c.delete(dst) {
@@ -235,14 +236,14 @@ fn store_result(c: &mut Ctx, dst: &[u8], z: ZSet, event: &str) {
     c.set_key(dst, Value::ZSet(z), -1);
     c.int(len as i64);
     c.notify(notify::ZSET, event, dst);
-    c.dirty(1);
+    c.dirty(dirty);
     let db = c.cl.db;
     c.eng.keyspace_mut().signal_ready(db, dst);
 }
 
 // ---- ZADD / ZINCRBY / ZREM --------------------------------------------------
 
-fn zadd(c: &mut Ctx) -> CmdResult {
+pub(super) fn zadd(c: &mut Ctx) -> CmdResult {
     zadd_generic(c, false)
 }
 
@@ -419,14 +420,25 @@ fn zscore(c: &mut Ctx) -> CmdResult {
 }
 
 fn zmscore(c: &mut Ctx) -> CmdResult {
+    reply_per_member(c, put_double, enc::null)
+}
+
+/// ZMSCORE's reply shape, which GEOPOS and GEOHASH share: an array with,
+/// for each member after the key, `found` given its score, or `missing`
+/// when the member (or the key) is absent.
+pub(super) fn reply_per_member(
+    c: &mut Ctx,
+    found: impl Fn(&mut Vec<u8>, Proto, f64),
+    missing: fn(&mut Vec<u8>, Proto),
+) -> CmdResult {
     let key = c.args[1].clone();
     let members: Vec<Bytes> = c.args[2..].to_vec();
     let (z, out, proto) = zset_read(c, &key)?;
     enc::array_len(out, members.len());
     for m in &members {
         match z.and_then(|z| z.score(m)) {
-            Some(s) => put_double(out, proto, s),
-            None => enc::null(out, proto),
+            Some(s) => found(out, proto, s),
+            None => missing(out, proto),
         }
     }
     Ok(())
@@ -667,7 +679,7 @@ fn zrangestore(c: &mut Ctx) -> CmdResult {
     for (m, s) in &items {
         let _ = out.add(m, *s, ZAddFlags::default(), &limits);
     }
-    store_result(c, &dst, out, "zrangestore");
+    store_result(c, &dst, out, "zrangestore", 1);
     Ok(())
 }
 
@@ -1192,7 +1204,7 @@ fn zsetop(c: &mut Ctx, dst: Option<Bytes>, nk_idx: usize, op: SetOp, card_only: 
             SetOp::Inter => "zinterstore",
             SetOp::Diff => "zdiffstore",
         };
-        store_result(c, &dst, z, event);
+        store_result(c, &dst, z, event, 1);
     } else if card_only {
         c.int(card as i64);
     } else {

@@ -14,6 +14,7 @@
 //! [`listpack::Listpack`].
 
 pub mod bitops;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;

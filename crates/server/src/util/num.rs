@@ -484,6 +484,58 @@ pub fn fmt_incr_float(x: f64) -> String {
     s
 }
 
+/// Redis's `ld2string(…, LD_STR_HUMAN)` of a double (`addReplyHumanLongDouble`,
+/// which GEOPOS and WITHCOORD use): `%.17Lf` with trailing zeros and a bare
+/// point trimmed, and `-0` written `0`.
+///
+/// A double widens to `long double` exactly, so `%.17Lf` is the double's
+/// exact decimal value rounded to 17 places, which Rust's `{:.17}` also
+/// prints (ties to even, as glibc).
+pub fn fmt_human(x: f64) -> String {
+    if x.is_infinite() {
+        return if x < 0.0 { "-inf" } else { "inf" }.to_owned();
+    }
+    if x.is_nan() {
+        return if x.is_sign_negative() { "-nan" } else { "nan" }.to_owned();
+    }
+    let mut s = format!("{x:.17}");
+    let trimmed = s.trim_end_matches('0').trim_end_matches('.').len();
+    s.truncate(trimmed);
+    if s == "-0" {
+        s.truncate(0);
+        s.push('0');
+    }
+    s
+}
+
+/// C's `llrint` on x86-64: round to nearest, ties to even; NaN and values
+/// outside `i64` give `i64::MIN` (the instruction's "integer indefinite").
+pub fn llrint(x: f64) -> i64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    let r = x.round_ties_even();
+    if r.is_nan() || !(-LIMIT..LIMIT).contains(&r) {
+        i64::MIN
+    } else {
+        r as i64
+    }
+}
+
+/// Redis's `fixedpoint_d2string`: `x` with exactly `digits` (1 to 17)
+/// decimals, rounded by [`llrint`] of `x * 10^digits`. Distances in GEODIST
+/// and WITHDIST are written this way with 4 decimals (`0.7750`).
+pub fn fmt_fixed(x: f64, digits: usize) -> String {
+    const POW10: [f64; 18] = [
+        1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17,
+    ];
+    let digits = digits.clamp(1, 17);
+    let scaled = llrint(x * POW10[digits]);
+    let mag = scaled.unsigned_abs();
+    let unit = 10u64.pow(digits as u32);
+    let sign = if scaled < 0 { "-" } else { "" };
+    format!("{sign}{}.{:0digits$}", mag / unit, mag % unit)
+}
+
 /// Redis's `d2string`: how a zset score is written into a listpack and into
 /// non-`_2` ZSET RDB records.
 ///
@@ -1140,6 +1192,35 @@ mod tests {
         assert_eq!(fmt_incr_float(1.234_567e-15), "0.00000000000000123");
         assert_eq!(fmt_incr_float(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(fmt_incr_float(1e-17), "0.00000000000000001");
+    }
+
+    #[test]
+    fn human_examples() {
+        // Checked against Redis 7.0's GEOPOS and glibc's "%.17Lf".
+        assert_eq!(fmt_human(13.361389338970184), "13.36138933897018433");
+        assert_eq!(fmt_human(-0.0), "0");
+        assert_eq!(fmt_human(-1e-30), "0");
+        assert_eq!(fmt_human(3.0), "3");
+        assert_eq!(fmt_human(-180.0), "-180");
+        assert_eq!(fmt_human(0.5), "0.5");
+        assert_eq!(fmt_human(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn fixed_examples() {
+        assert_eq!(fmt_fixed(0.0, 4), "0.0000");
+        assert_eq!(fmt_fixed(-0.0, 4), "0.0000");
+        assert_eq!(fmt_fixed(0.775, 4), "0.7750");
+        assert_eq!(fmt_fixed(166274.1516, 4), "166274.1516");
+        assert_eq!(fmt_fixed(0.00049, 4), "0.0005");
+        assert_eq!(fmt_fixed(-1.5, 4), "-1.5000");
+        // llrint's ties go to even.
+        assert_eq!(fmt_fixed(0.5, 1), "0.5");
+        assert_eq!(llrint(2.5), 2);
+        assert_eq!(llrint(3.5), 4);
+        // NaN and overflow come out as i64::MIN, as on x86-64.
+        assert_eq!(fmt_fixed(f64::NAN, 4), "-922337203685477.5808");
+        assert_eq!(fmt_fixed(1e300, 4), "-922337203685477.5808");
     }
 
     #[test]
