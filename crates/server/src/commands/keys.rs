@@ -866,7 +866,8 @@ pub fn help_reply(c: &mut Ctx, cmd: &str, lines: &[&str]) {
         c.simple(l);
     }
     c.simple("HELP");
-    c.simple("    Print this help.");
+    // Redis 7.0's addReplyHelp.
+    c.simple("    Prints this help.");
 }
 
 fn object_help(c: &mut Ctx) -> CmdResult {

@@ -344,9 +344,14 @@ fn script_flush(c: &mut Ctx) -> CmdResult {
 }
 
 fn script_kill(c: &mut Ctx) -> CmdResult {
-    // Under the engine lock no script runs; while one does, connections
-    // answer SCRIPT KILL without the lock (script::busy).
-    match c.eng.scripting_mut().busy().kill(true) {
+    kill(c, true)
+}
+
+/// SCRIPT KILL (`eval`) or FUNCTION KILL under the engine lock, where no
+/// script runs; while one does, connections answer them without the lock
+/// (`serve_while_busy`).
+fn kill(c: &mut Ctx, eval: bool) -> CmdResult {
+    match c.eng.scripting().busy().kill(eval) {
         Some(e) => Err(CmdError::fixed(e)),
         None => {
             c.ok();
@@ -360,8 +365,6 @@ fn script_debug(_c: &mut Ctx) -> CmdResult {
 }
 
 fn script_help(c: &mut Ctx) -> CmdResult {
-    // Redis 7.0's addReplyHelp ends with "Prints this help." (the shared
-    // help_reply writes "Print", which OBJECT and others may need checked).
     let lines: &[&str] = &[
         "DEBUG (YES|SYNC|NO)",
         "    Set the debug mode for subsequent scripts executed.",
@@ -378,13 +381,7 @@ fn script_help(c: &mut Ctx) -> CmdResult {
         "LOAD <script>",
         "    Load a script into the scripts cache without executing it.",
     ];
-    c.array(lines.len() + 3);
-    c.simple("SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for l in lines {
-        c.simple(l);
-    }
-    c.simple("HELP");
-    c.simple("    Prints this help.");
+    super::keys::help_reply(c, "SCRIPT", lines);
     Ok(())
 }
 
@@ -546,13 +543,7 @@ fn subcommand_syntax(c: &Ctx) -> String {
 }
 
 fn function_kill(c: &mut Ctx) -> CmdResult {
-    match c.eng.scripting().busy().kill(false) {
-        Some(e) => Err(CmdError::fixed(e)),
-        None => {
-            c.ok();
-            Ok(())
-        }
-    }
+    kill(c, false)
 }
 
 fn function_stats(c: &mut Ctx) -> CmdResult {
@@ -753,13 +744,7 @@ fn function_help(c: &mut Ctx) -> CmdResult {
         "      libraries with the new libraries (notice that even on this option there is a chance of failure",
         "      in case of functions name collision with another library).",
     ];
-    c.array(lines.len() + 3);
-    c.simple("FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for l in lines {
-        c.simple(l);
-    }
-    c.simple("HELP");
-    c.simple("    Prints this help.");
+    super::keys::help_reply(c, "FUNCTION", lines);
     Ok(())
 }
 

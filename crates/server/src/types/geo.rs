@@ -622,7 +622,7 @@ pub fn sort_found(found: &mut [Found], order: Order, keep: usize) {
         let mut tmp = Vec::with_capacity(found.len());
         merge_sort(found, &mut tmp, &cmp);
     } else if keep > 0 {
-        partial_quicksort(found, 0, 0, keep - 1, &cmp);
+        crate::util::pqsort::pqsort(found, 0, keep as i64 - 1, cmp);
     }
 }
 
@@ -651,126 +651,6 @@ fn merge_sort<T: Copy>(v: &mut [T], tmp: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> O
     tmp.extend_from_slice(&a[i..]);
     // What is left of `b` is already in place at the end.
     v[..tmp.len()].copy_from_slice(tmp);
-}
-
-/// The median of three positions, as Bentley and McIlroy pick pivots.
-fn median3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
-    use Ordering::{Greater, Less};
-    if cmp(&v[a], &v[b]) == Less {
-        if cmp(&v[b], &v[c]) == Less {
-            b
-        } else if cmp(&v[a], &v[c]) == Less {
-            c
-        } else {
-            a
-        }
-    } else if cmp(&v[b], &v[c]) == Greater {
-        b
-    } else if cmp(&v[a], &v[c]) == Less {
-        a
-    } else {
-        c
-    }
-}
-
-/// Swaps the `n` elements from `a` with the `n` from `b`, pairwise.
-fn swap_runs<T>(v: &mut [T], a: usize, b: usize, n: usize) {
-    for k in 0..n {
-        v.swap(a + k, b + k);
-    }
-}
-
-/// Bentley–McIlroy's three-way quicksort ("Engineering a Sort Function"),
-/// pruned to the partitions that overlap positions `lo..=hi` of the whole
-/// array (`v` starts at position `at`): Redis's `pqsort`, which puts the
-/// right elements at `lo..=hi` without sorting the rest.
-fn partial_quicksort<T>(
-    v: &mut [T],
-    at: usize,
-    lo: usize,
-    hi: usize,
-    cmp: &impl Fn(&T, &T) -> Ordering,
-) {
-    use Ordering::{Equal, Greater, Less};
-    let overlaps = |start: usize, len: usize| {
-        !((lo < start && hi < start) || (lo >= start + len && hi >= start + len))
-    };
-    let (mut v, mut at) = (v, at);
-    loop {
-        let n = v.len();
-        if n < 7 {
-            for m in 1..n {
-                let mut l = m;
-                while l > 0 && cmp(&v[l - 1], &v[l]) == Greater {
-                    v.swap(l, l - 1);
-                    l -= 1;
-                }
-            }
-            return;
-        }
-        let mut pm = n / 2;
-        if n > 7 {
-            let (mut pl, mut pn) = (0, n - 1);
-            if n > 40 {
-                let d = n / 8;
-                pl = median3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = median3(v, pm - d, pm, pm + d, cmp);
-                pn = median3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = median3(v, pl, pm, pn, cmp);
-        }
-        v.swap(0, pm);
-        // [0] pivot, [1, pa) equal, [pa, pb) less, (pc, pd] greater,
-        // (pd, n) equal.
-        let (mut pa, mut pb, mut pc, mut pd) = (1, 1, n - 1, n - 1);
-        loop {
-            while pb <= pc {
-                let r = cmp(&v[pb], &v[0]);
-                if r == Greater {
-                    break;
-                }
-                if r == Equal {
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let r = cmp(&v[pc], &v[0]);
-                if r == Less {
-                    break;
-                }
-                if r == Equal {
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            pb += 1;
-            pc -= 1;
-        }
-        // Move the equal runs to the middle.
-        let r = pa.min(pb - pa);
-        swap_runs(v, 0, pb - r, r);
-        let r = (pd - pc).min(n - pd - 1);
-        swap_runs(v, pb, n - r, r);
-        let less = pb - pa;
-        let greater = pd - pc;
-        let rest = v;
-        if less > 1 && overlaps(at, less) {
-            partial_quicksort(&mut rest[..less], at, lo, hi, cmp);
-        }
-        if greater > 1 && overlaps(at + n - greater, greater) {
-            at += n - greater;
-            v = &mut rest[n - greater..];
-        } else {
-            return;
-        }
-    }
 }
 
 #[cfg(test)]
