@@ -57,22 +57,26 @@ where
     S: AsyncRead + AsyncWrite + Unpin + NoDelay,
 {
     let mut early = Early::default();
-    if busy.running() {
-        // A script holds the engine (and so admission): answer as Redis
-        // does while busy until it ends.
-        if serve_before_admission(&mut sock, &busy, &mut early)
-            .await
-            .is_err()
-        {
-            return;
-        }
-    }
     enum Admit {
         Ok(u64, std::sync::Arc<crate::client::Outbox>),
         Refuse(&'static [u8]),
     }
     let admit = {
-        let mut eng = lock(&shared);
+        let mut eng = loop {
+            if busy.running() {
+                // A script holds the engine (and so admission): answer as
+                // Redis does while busy until it ends.
+                if serve_before_admission(&mut sock, &busy, &mut early)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            if let Some(g) = crate::engine::lock_unless_script(&shared, &busy) {
+                break g;
+            }
+        };
         eng.stats_mut().add(crate::stats::Counter::Connections, 1);
         let maxclients = eng.cfg().int(P::maxclients) as usize;
         if eng.clients().connected() >= maxclients {
@@ -152,7 +156,7 @@ where
         &mut idle_timeout,
     );
     let mut is_replica = false;
-    loop {
+    'conn: loop {
         // Read what is there unless commands are still waiting to run.
         if pending.is_empty() && proto_err.is_none() && !rbuf.is_empty() {
             decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
@@ -218,25 +222,6 @@ where
                 return Ok(());
             }
         }
-        // While a script holds the engine, answer as Redis does when busy.
-        if !pending.is_empty() && busy.running() {
-            let authenticated = !limits.auth_required;
-            let served = crate::commands::scripting::serve_while_busy(
-                busy,
-                authenticated,
-                &mut pending,
-                &mut out,
-            )
-            .await;
-            if served == crate::commands::scripting::Served::Answered {
-                if !out.is_empty() {
-                    write_or_killed(sock, &out, outbox).await?;
-                    outbox.written();
-                    out.clear();
-                }
-                continue;
-            }
-        }
         // Run the batch under the lock.
         let mut blocked = false;
         let mut close = false;
@@ -245,7 +230,34 @@ where
         let mut pause_until = 0i64;
         let mut pause_notify = None;
         {
-            let mut eng = lock(shared);
+            let mut eng = loop {
+                // While a script holds the engine, answer as Redis does
+                // when busy, also when it started while we waited.
+                if !pending.is_empty() && busy.running() {
+                    let authenticated = !limits.auth_required;
+                    let served = crate::commands::scripting::serve_while_busy(
+                        busy,
+                        authenticated,
+                        &mut pending,
+                        &mut out,
+                    )
+                    .await;
+                    if served == crate::commands::scripting::Served::Answered {
+                        if !out.is_empty() {
+                            write_or_killed(sock, &out, outbox).await?;
+                            outbox.written();
+                            out.clear();
+                        }
+                        continue 'conn;
+                    }
+                }
+                if pending.is_empty() {
+                    break lock(shared);
+                }
+                if let Some(g) = crate::engine::lock_unless_script(shared, busy) {
+                    break g;
+                }
+            };
             if let Some(first) = pending.front() {
                 if crate::commands::dispatch::paused_for(
                     &eng,

@@ -53,6 +53,24 @@ pub fn lock(shared: &Shared) -> parking_lot::MutexGuard<'_, Engine> {
     }
 }
 
+/// Take the engine lock for a connection's commands, unless a script of
+/// this engine runs (or starts while we wait): then None, and the caller
+/// answers as Redis does while busy (`commands::scripting::serve_while_busy`)
+/// instead of waiting out the whole script.
+pub fn lock_unless_script<'a>(
+    shared: &'a Shared,
+    busy: &crate::script::Busy,
+) -> Option<parking_lot::MutexGuard<'a, Engine>> {
+    loop {
+        if busy.running() {
+            return None;
+        }
+        if let Some(g) = shared.try_lock_for(std::time::Duration::from_millis(1)) {
+            return Some(g);
+        }
+    }
+}
+
 /// Everything behind the lock.
 pub struct Engine {
     /// The engine's own handle, for work that runs outside the lock
