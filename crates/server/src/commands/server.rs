@@ -490,8 +490,12 @@ fn config_get(c: &mut Ctx) -> CmdResult {
         for (idx, d) in config::TABLE.iter().enumerate() {
             let names = std::iter::once(d.name).chain(d.aliases.iter().copied());
             for name in names {
-                if crate::util::glob::glob_match(pat, name.as_bytes(), true)
-                    && !pairs.iter().any(|(n, _)| *n == name)
+                let hit = if config::hidden(name) {
+                    pat.eq_ignore_ascii_case(name.as_bytes())
+                } else {
+                    crate::util::glob::glob_match(pat, name.as_bytes(), true)
+                };
+                if hit && !pairs.iter().any(|(n, _)| *n == name)
                 {
                     pairs.push((name, c.eng.cfg().show(idx)));
                 }

@@ -133,6 +133,10 @@ directives! {
     latency_tracking = "latency-tracking": Kind::Bool, "yes", YES;
     slowlog_log_slower_than = "slowlog-log-slower-than": Kind::Int(-1, LL), "10000", YES;
     slowlog_max_len = "slowlog-max-len": Kind::Int(0, LL), "128", YES;
+    latency_tracking_info_percentiles = "latency-tracking-info-percentiles": Kind::Special(norm_percentiles), "50 99 99.9", YES;
+    ignore_warnings = "ignore-warnings": Kind::Str, "", YES;
+    use_exit_on_panic = "use-exit-on-panic": Kind::Bool, "no", YES;
+    watchdog_period = "watchdog-period": Kind::Int(0, I32), "0", YES;
     notify_keyspace_events = "notify-keyspace-events": Kind::Special(norm_notify), "", YES;
     activerehashing = "activerehashing": Kind::Bool, "yes", YES;
     active_expire_effort = "active-expire-effort": Kind::Int(1, 10), "1", YES;
@@ -148,8 +152,31 @@ directives! {
     disable_thp = "disable-thp": Kind::Bool, "yes", NO;
     jemalloc_bg_thread = "jemalloc-bg-thread": Kind::Bool, "yes", YES;
     activedefrag = "activedefrag": Kind::Bool, "no", YES;
+    active_defrag_cycle_min = "active-defrag-cycle-min": Kind::Int(1, 99), "1", YES;
+    active_defrag_cycle_max = "active-defrag-cycle-max": Kind::Int(1, 99), "25", YES;
+    active_defrag_threshold_lower = "active-defrag-threshold-lower": Kind::Int(0, 1000), "10", YES;
+    active_defrag_threshold_upper = "active-defrag-threshold-upper": Kind::Int(0, 1000), "100", YES;
+    active_defrag_ignore_bytes = "active-defrag-ignore-bytes": Kind::Mem(1, LL), "104857600", YES;
+    active_defrag_max_scan_fields = "active-defrag-max-scan-fields": Kind::Int(1, LL), "1000", YES;
     lua_time_limit = "lua-time-limit" ["busy-reply-threshold"]: Kind::Int(0, LL), "5000", YES;
     cluster_enabled = "cluster-enabled": Kind::Bool, "no", NO;
+    cluster_config_file = "cluster-config-file": Kind::Str, "nodes.conf", NO;
+    cluster_port = "cluster-port": Kind::Int(0, 65535), "0", NO;
+    cluster_node_timeout = "cluster-node-timeout": Kind::Int(0, LL), "15000", YES;
+    cluster_migration_barrier = "cluster-migration-barrier": Kind::Int(0, I32), "1", YES;
+    cluster_replica_validity_factor = "cluster-replica-validity-factor" ["cluster-slave-validity-factor"]: Kind::Int(0, I32), "10", YES;
+    cluster_require_full_coverage = "cluster-require-full-coverage": Kind::Bool, "yes", YES;
+    cluster_replica_no_failover = "cluster-replica-no-failover" ["cluster-slave-no-failover"]: Kind::Bool, "no", YES;
+    cluster_allow_reads_when_down = "cluster-allow-reads-when-down": Kind::Bool, "no", YES;
+    cluster_allow_pubsubshard_when_down = "cluster-allow-pubsubshard-when-down": Kind::Bool, "yes", YES;
+    cluster_allow_replica_migration = "cluster-allow-replica-migration": Kind::Bool, "yes", YES;
+    cluster_announce_ip = "cluster-announce-ip": Kind::Str, "", YES;
+    cluster_announce_hostname = "cluster-announce-hostname": Kind::Str, "", YES;
+    cluster_announce_port = "cluster-announce-port": Kind::Int(0, 65535), "0", YES;
+    cluster_announce_bus_port = "cluster-announce-bus-port": Kind::Int(0, 65535), "0", YES;
+    cluster_announce_tls_port = "cluster-announce-tls-port": Kind::Int(0, 65535), "0", YES;
+    cluster_preferred_endpoint_type = "cluster-preferred-endpoint-type": Kind::Enum(&["ip", "hostname", "unknown-endpoint"]), "ip", YES;
+    cluster_link_sendbuf_limit = "cluster-link-sendbuf-limit": Kind::Mem(0, LL), "0", YES;
     tracking_table_max_keys = "tracking-table-max-keys": Kind::Int(0, LL), "1000000", YES;
     propagation_error_behavior = "propagation-error-behavior": Kind::Enum(&["ignore", "panic", "panic-on-replicas"]), "ignore", YES;
     shutdown_on_sigterm = "shutdown-on-sigterm": Kind::Special(norm_words), "default", YES;
@@ -218,6 +245,7 @@ directives! {
     replica_announce_ip = "replica-announce-ip" ["slave-announce-ip"]: Kind::Str, "", YES;
     replica_announce_port = "replica-announce-port" ["slave-announce-port"]: Kind::Int(0, 65535), "0", YES;
     replica_lazy_flush = "replica-lazy-flush" ["slave-lazy-flush"]: Kind::Bool, "no", YES;
+    replica_ignore_disk_write_errors = "replica-ignore-disk-write-errors": Kind::Bool, "no", YES;
     replica_ignore_maxmemory = "replica-ignore-maxmemory" ["slave-ignore-maxmemory"]: Kind::Bool, "yes", YES;
     min_replicas_to_write = "min-replicas-to-write" ["min-slaves-to-write"]: Kind::Int(0, I32), "0", YES;
     min_replicas_max_lag = "min-replicas-max-lag" ["min-slaves-max-lag"]: Kind::Int(0, I32), "10", YES;
@@ -236,6 +264,49 @@ fn words(args: &[Vec<u8>]) -> Vec<String> {
 
 fn norm_words(args: &[Vec<u8>]) -> Result<String, String> {
     Ok(words(args).join(" "))
+}
+
+/// latency-tracking-info-percentiles: numbers in 0..=100, shown as
+/// Redis's `%f` with trailing zeros trimmed; `""` means none.
+fn norm_percentiles(args: &[Vec<u8>]) -> Result<String, String> {
+    let mut out = Vec::new();
+    for w in words(args) {
+        let v = crate::util::num::parse_f64(w.as_bytes())
+            .filter(|v| !v.is_nan())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&v) {
+            return Err(
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into(),
+            );
+        }
+        let mut t = format!("{v:.6}");
+        while t.ends_with('0') {
+            t.pop();
+        }
+        if t.ends_with('.') {
+            t.pop();
+        }
+        out.push(t);
+    }
+    Ok(out.join(" "))
+}
+
+/// The percentiles of latency-tracking-info-percentiles, parsed.
+pub fn percentiles(shown: &str) -> Vec<f64> {
+    shown.split(' ').filter_map(|w| w.parse().ok()).collect()
+}
+
+/// Redis's HIDDEN_CONFIG directives: CONFIG GET shows them only when asked
+/// by exact name, never for a pattern.
+pub fn hidden(name: &str) -> bool {
+    matches!(
+        name,
+        "use-exit-on-panic"
+            | "rdb-key-save-delay"
+            | "key-load-delay"
+            | "watchdog-period"
+            | "loading-process-events-interval-bytes"
+    )
 }
 
 fn norm_octal(args: &[Vec<u8>]) -> Result<String, String> {
