@@ -156,10 +156,14 @@ where
         &mut idle_timeout,
     );
     let mut is_replica = false;
+    // Bytes of the commands decoded since the last batch ran: Redis trims
+    // its query buffer only after running what it parsed, so CLIENT LIST
+    // counts them in `qbuf` while they run.
+    let mut batch_bytes = 0usize;
     'conn: loop {
         // Read what is there unless commands are still waiting to run.
         if pending.is_empty() && proto_err.is_none() && !rbuf.is_empty() {
-            decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
+            batch_bytes += decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
         }
         if pending.is_empty() && proto_err.is_none() {
             // No timer at all without `timeout`: arming one per read costs
@@ -213,7 +217,7 @@ where
                     continue;
                 }
             }
-            decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
+            batch_bytes += decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
             if rbuf.len() + dec.pending_arg_bytes() > qbuf_limit {
                 tracing::warn!(
                     "Closing client that reached max query buffer length (qbuf initial bytes: {})",
@@ -279,7 +283,8 @@ where
                 let Some(mut cl) = eng.clients_mut().check_out(id) else {
                     return Ok(());
                 };
-                cl.qbuf = rbuf.len();
+                cl.qbuf = batch_bytes + rbuf.len() + dec.pending_arg_bytes();
+                batch_bytes = 0;
                 eng.stats_mut().add(crate::stats::Counter::Reads, 1);
                 crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out);
                 blocked = cl.block.is_some();
@@ -577,7 +582,8 @@ fn decode_all(
     limits: &Limits,
     pending: &mut VecDeque<Vec<Bytes>>,
     err: &mut Option<resp::ProtocolError>,
-) {
+) -> usize {
+    let before = rbuf.len() + dec.pending_arg_bytes();
     while pending.len() < 4096 {
         // Until it authenticates, a client's commands are decoded one at a
         // time: Redis runs each (an AUTH lifts the limits) before it parses
@@ -594,6 +600,7 @@ fn decode_all(
             }
         }
     }
+    before.saturating_sub(rbuf.len() + dec.pending_arg_bytes())
 }
 
 /// Wait until the engine serves or times out a blocked client, reading (and

@@ -114,6 +114,12 @@ pub struct Engine {
     scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
     persist: crate::persist::state::Persistence,
+    /// The slow log.
+    slowlog: crate::slowlog::SlowLog,
+    /// The latency monitor's events.
+    latency: crate::latency::LatencyMonitor,
+    /// MIGRATE's connections.
+    migrate_links: crate::migrate::MigrateLinks,
 }
 
 /// Starts the task driving the link with our master of a given
@@ -153,6 +159,9 @@ impl Engine {
             clients: Default::default(),
             link_driver: None,
             scripting: crate::script::Scripting::new(),
+            slowlog: Default::default(),
+            latency: Default::default(),
+            migrate_links: Default::default(),
         }
     }
 
@@ -327,6 +336,44 @@ impl Engine {
     /// The random source (RANDOMKEY, SPOP, LFU counters, …).
     pub fn rng(&mut self) -> &mut SmallRng {
         &mut self.rng
+    }
+
+    /// The slow log.
+    pub fn slowlog(&self) -> &crate::slowlog::SlowLog {
+        &self.slowlog
+    }
+
+    /// The slow log, to change.
+    pub fn slowlog_mut(&mut self) -> &mut crate::slowlog::SlowLog {
+        &mut self.slowlog
+    }
+
+    /// MIGRATE's cached connections.
+    pub fn migrate_links(&self) -> &crate::migrate::MigrateLinks {
+        &self.migrate_links
+    }
+
+    /// MIGRATE's cached connections, to use.
+    pub fn migrate_links_mut(&mut self) -> &mut crate::migrate::MigrateLinks {
+        &mut self.migrate_links
+    }
+
+    /// The latency monitor.
+    pub fn latency(&self) -> &crate::latency::LatencyMonitor {
+        &self.latency
+    }
+
+    /// The latency monitor, to change.
+    pub fn latency_mut(&mut self) -> &mut crate::latency::LatencyMonitor {
+        &mut self.latency
+    }
+
+    /// Record `ms` of latency for `event` if `latency-monitor-threshold`
+    /// asks for it (Redis's latencyAddSampleIfNeeded).
+    pub fn latency_sample(&mut self, event: &str, ms: u64) {
+        let threshold = self.cfg.int(P::latency_monitor_threshold);
+        self.latency
+            .add_if_needed(event, ms, threshold, crate::clock::now_ms() / 1000);
     }
 
     /// Pub/sub.

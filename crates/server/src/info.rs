@@ -387,7 +387,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("pubsubshard_channels:0");
             f!("latest_fork_usec:0");
             f!("total_forks:0");
-            f!("migrate_cached_sockets:0");
+            f!("migrate_cached_sockets:{}", eng.migrate_links().len());
             f!("slave_expires_tracked_keys:0");
             f!("active_defrag_hits:0");
             f!("active_defrag_misses:0");
@@ -440,8 +440,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                 f!(
                     "cmdstat_{k}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}",
                     st.calls,
-                    st.usec,
-                    if st.calls > 0 { st.usec as f64 / st.calls as f64 } else { 0.0 },
+                    st.nsec / 1000,
+                    if st.calls > 0 { (st.nsec / 1000) as f64 / st.calls as f64 } else { 0.0 },
                     st.rejected,
                     st.failed
                 );
@@ -465,7 +465,32 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                 );
             }
         }
-        "latencystats" => s.push_str("# Latencystats\r\n"),
+        "latencystats" => {
+            s.push_str("# Latencystats\r\n");
+            if eng.cfg().bool(P::latency_tracking) {
+                let shown = eng
+                    .cfg()
+                    .show(P::latency_tracking_info_percentiles as usize);
+                let pcts = crate::config::percentiles(&shown);
+                let mut v: Vec<_> = eng
+                    .stats()
+                    .commands()
+                    .filter_map(|(k, st)| st.hist.as_ref().map(|h| (*k, h)))
+                    .collect();
+                v.sort_by_key(|(k, _)| *k);
+                for (k, h) in v {
+                    let parts: Vec<String> = pcts
+                        .iter()
+                        .zip(shown.split(' '))
+                        .map(|(p, text)| {
+                            let us = crate::stats::value_at_percentile(h, *p) as f64 / 1000.0;
+                            format!("p{text}={us:.3}")
+                        })
+                        .collect();
+                    f!("latency_percentiles_usec_{k}:{}", parts.join(","));
+                }
+            }
+        }
         _ => {}
     }
 }

@@ -246,6 +246,7 @@ async fn cron(shared: Shared) {
                 crate::repl::failover::update_failover(&mut e);
                 crate::repl::master::cron(&mut e);
                 enforce_output_limits(&e, now);
+                e.migrate_links_mut().close_idle(now / 1000);
             }
         }
         active_expire_cycle(&shared, hz);
@@ -338,6 +339,7 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
             crate::stats::Counter::ExpireCycleCpuMs,
             elapsed.as_millis() as u64,
         );
+        e.latency_sample("expire-cycle", elapsed.as_millis() as u64);
         drop(e);
         // Like Redis, keep going only while more than 10% of what we look
         // at is expired and the time budget lasts.

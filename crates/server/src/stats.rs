@@ -1,8 +1,8 @@
 //! Statistics (INFO stats, commandstats, errorstats): the counters every
 //! subsystem adds to and INFO reads. The counters only grow, except that
-//! CONFIG RESETSTAT zeroes them all at once ([`Stats::reset`]); the
-//! per-command time is shared out per batch rather than clocked per
-//! command ([`Stats::flush_timing`]).
+//! CONFIG RESETSTAT zeroes them all at once ([`Stats::reset`]). Each
+//! command's time also goes to a latency histogram of its own (LATENCY
+//! HISTOGRAM, INFO latencystats) while `latency-tracking` is on.
 
 use std::collections::HashMap;
 
@@ -79,17 +79,79 @@ pub enum Counter {
     UnexpectedErrors,
 }
 
-/// Per-command counters (INFO commandstats).
-#[derive(Default, Clone, Copy)]
+/// Per-command counters (INFO commandstats) and latency histogram.
+#[derive(Default, Clone)]
 pub struct CmdStat {
     /// calls
     pub calls: u64,
-    /// usec
-    pub usec: u64,
+    /// Time run (ns; INFO shows it as usec).
+    pub nsec: u64,
     /// rejected_calls
     pub rejected: u64,
     /// failed_calls
     pub failed: u64,
+    /// Latencies in nanoseconds (1 ns to 1 s, two significant digits, as
+    /// Redis's hdr_histogram), made at the first tracked run.
+    pub hist: Option<Box<Histogram>>,
+}
+
+/// A command's latency histogram.
+pub type Histogram = hdrhistogram::Histogram<u64>;
+
+/// Lowest latency tracked (ns; Redis's LATENCY_HISTOGRAM_MIN_VALUE).
+const HIST_MIN: u64 = 1;
+/// Highest latency tracked (ns; Redis's LATENCY_HISTOGRAM_MAX_VALUE).
+const HIST_MAX: u64 = 1_000_000_000;
+
+impl CmdStat {
+    /// Record a run of `ns` nanoseconds in the histogram, clamped to its
+    /// range as Redis clamps it.
+    pub fn record_latency(&mut self, ns: u64) {
+        let h = self.hist.get_or_insert_with(|| {
+            Box::new(Histogram::new_with_bounds(HIST_MIN, HIST_MAX, 2).expect("valid bounds"))
+        });
+        h.saturating_record(ns.clamp(HIST_MIN, HIST_MAX));
+    }
+}
+
+/// The value at `percentile` of `h`, computed as Redis's
+/// hdr_value_at_percentile (which rounds the target count to nearest, where
+/// the crate's own rounds up): the highest value equivalent to the one
+/// reached, or the lowest for percentile 0.
+pub fn value_at_percentile(h: &Histogram, percentile: f64) -> u64 {
+    let p = percentile.min(100.0);
+    let target = (((p / 100.0) * h.len() as f64) + 0.5) as u64;
+    let target = target.max(1);
+    let mut seen = 0u64;
+    for v in h.iter_recorded() {
+        seen += v.count_at_value();
+        if seen >= target {
+            let at = v.value_iterated_to();
+            return if percentile == 0.0 {
+                h.lowest_equivalent(at)
+            } else {
+                h.highest_equivalent(at)
+            };
+        }
+    }
+    0
+}
+
+/// LATENCY HISTOGRAM's buckets for `h`: (upper bound in µs, cumulative
+/// count) at power-of-two steps from 1024 ns, the empty steps left out
+/// (Redis's fillCommandCDF).
+pub fn cdf(h: &Histogram) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut cumulative = 0u64;
+    let mut previous = 0u64;
+    for v in h.iter_log(1024, 2.0) {
+        cumulative += v.count_since_last_iteration();
+        if cumulative > previous {
+            out.push((v.value_iterated_to() / 1000, cumulative));
+        }
+        previous = cumulative;
+    }
+    out
 }
 
 /// A hasher for keys that are already well-spread integers (addresses).
@@ -122,10 +184,6 @@ impl std::hash::Hasher for PtrHasher {
     }
 }
 
-/// Commands run in a period are timed together: a clock read per command
-/// cost a few percent of a pipelined batch.
-const TIMING_BATCH: usize = 256;
-
 /// Counters reported by INFO stats, commandstats and errorstats.
 pub struct Stats {
     counters: Counters,
@@ -135,10 +193,6 @@ pub struct Stats {
     cmd: HashMap<usize, (&'static str, CmdStat), PtrHash>,
     /// Per error prefix counts.
     errors: HashMap<String, u64>,
-    /// When the commands in `timing` started.
-    clock_mark: std::time::Instant,
-    /// Commands run since `clock_mark`, to share its time among.
-    timing: Vec<usize>,
     /// instantaneous_ops_per_sec samples, one per 100 ms.
     ops_samples: [u64; 16],
     ops_idx: usize,
@@ -152,8 +206,6 @@ impl Stats {
             counters: Counters::default(),
             cmd: HashMap::default(),
             errors: HashMap::new(),
-            clock_mark: std::time::Instant::now(),
-            timing: Vec::new(),
             ops_samples: [0; 16],
             ops_idx: 0,
             ops_last: (now_ms, 0),
@@ -188,10 +240,18 @@ impl Stats {
         *slot += n;
     }
 
-    /// A command ran: `key` is its table row's address, `name` the name
-    /// INFO commandstats shows (made only the first time).
+    /// A command ran for `ns` nanoseconds: `key` is its table row's
+    /// address, `name` the name INFO commandstats shows (made only the first
+    /// time); `track` records the run in its latency histogram.
     #[inline]
-    pub fn command_ran(&mut self, key: usize, name: impl FnOnce() -> &'static str, failed: bool) {
+    pub fn command_ran(
+        &mut self,
+        key: usize,
+        name: impl FnOnce() -> &'static str,
+        failed: bool,
+        ns: u64,
+        track: bool,
+    ) {
         self.counters.commands += 1;
         let (_, st) = self
             .cmd
@@ -201,9 +261,9 @@ impl Stats {
         if failed {
             st.failed += 1;
         }
-        self.timing.push(key);
-        if self.timing.len() >= TIMING_BATCH {
-            self.flush_timing();
+        st.nsec += ns;
+        if track {
+            st.record_latency(ns);
         }
     }
 
@@ -216,6 +276,11 @@ impl Stats {
                 self.errors.insert(prefix.to_string(), 1);
             }
         }
+    }
+
+    /// The statistics of the command whose table row is at `key`.
+    pub fn command(&self, key: usize) -> Option<&CmdStat> {
+        self.cmd.get(&key).map(|(_, st)| st)
     }
 
     /// Per-command statistics, in no order.
@@ -231,24 +296,6 @@ impl Stats {
     /// CONFIG RESETSTAT: every counter back to zero.
     pub fn reset(&mut self, now_ms: i64) {
         *self = Stats::new(now_ms);
-    }
-
-    /// Share the time since the period started among the commands run
-    /// since, in INFO commandstats, and start a new period.
-    pub fn flush_timing(&mut self) {
-        let now = std::time::Instant::now();
-        if !self.timing.is_empty() {
-            let us = now.saturating_duration_since(self.clock_mark).as_micros() as u64;
-            let per = us / self.timing.len() as u64;
-            let mut rest = us % self.timing.len() as u64;
-            for key in std::mem::take(&mut self.timing) {
-                if let Some((_, st)) = self.cmd.get_mut(&key) {
-                    st.usec += per + u64::from(rest > 0);
-                    rest = rest.saturating_sub(1);
-                }
-            }
-        }
-        self.clock_mark = now;
     }
 
     /// Take an ops/sec sample (the cron calls this every 100 ms).

@@ -55,7 +55,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "auth",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SKIP_MONITOR | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         NOKEYS,
         "connection",
         "1.0.0",
@@ -65,7 +65,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "hello",
         -1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SKIP_MONITOR | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         NOKEYS,
         "connection",
         "6.0.0",
@@ -287,6 +287,10 @@ fn auth(c: &mut Ctx) -> CmdResult {
     if c.args.len() > 3 {
         return Err(SYNTAX.into());
     }
+    c.redact(1);
+    if c.args.len() == 3 {
+        c.redact(2);
+    }
     let (user, pass) = if c.args.len() == 3 {
         (c.args[1].clone(), c.args[2].clone())
     } else {
@@ -319,6 +323,8 @@ fn hello(c: &mut Ctx) -> CmdResult {
     while i < c.args.len() {
         let more = c.args.len() - i - 1;
         if eq(&c.args[i], "auth") && more >= 2 {
+            c.redact(i + 1);
+            c.redact(i + 2);
             let (u, p) = (c.args[i + 1].clone(), c.args[i + 2].clone());
             check_auth(c.eng, &u, &p)?;
             c.cl.authenticated = true;

@@ -28,7 +28,6 @@ pub fn run_batch(
     // One time for the batch, as Redis caches its clock per event-loop
     // iteration.
     eng.set_now(crate::clock::now_ms());
-    eng.stats_mut().flush_timing();
     cl.last_interaction = eng.now();
     if batch.len() > 1 {
         eng.warm_keys(cl.db, batch);
@@ -66,7 +65,6 @@ pub fn run_batch(
             break;
         }
     }
-    eng.stats_mut().flush_timing();
     n
 }
 
@@ -340,12 +338,15 @@ pub fn call(
     out: &mut Vec<u8>,
     from_master: bool,
 ) {
-    if !eng.clients().monitors().is_empty() && spec.flags & (f::SKIP_MONITOR | f::ADMIN) == 0 {
-        server::feed_monitors(eng, cl, &args);
-    }
     let dirty_before = eng.persist().dirty();
     let db_before = cl.db;
     let name = spec.name;
+    // CLIENT LIST shows the command being run as the client's last.
+    cl.last_cmd = if parent.is_some() {
+        leak_full_name(parent, spec)
+    } else {
+        name
+    };
     let mut ctx = Ctx {
         eng,
         cl,
@@ -355,22 +356,34 @@ pub fn call(
         parent,
         propagate_as: None,
         from_master,
+        redacted: Vec::new(),
     };
+    let start = std::time::Instant::now();
     let res = (spec.handler)(&mut ctx);
+    let ns = start.elapsed().as_nanos() as u64;
     let Ctx {
         eng,
         cl,
         args,
         out,
         propagate_as,
+        redacted,
         ..
     } = ctx;
     let failed = res.is_err();
     if let Err(e) = res {
         write_error(eng, out, &e);
     }
+    // A command that blocked is logged and tracked when it is served.
+    let blocked = cl.block.is_some() || (eng.rerunning() && eng.blocked_again());
+    let track = !blocked && eng.cfg().bool(crate::config::P::latency_tracking);
+    // An opaque container's subcommands count as the container.
+    let stat_spec = match parent {
+        Some(p) if p.flags & f::OPAQUE != 0 => p,
+        _ => spec,
+    };
     eng.stats_mut().command_ran(
-        spec as *const CommandSpec as usize,
+        stat_spec as *const CommandSpec as usize,
         || {
             if parent.is_some() {
                 leak_full_name(parent, spec)
@@ -379,12 +392,37 @@ pub fn call(
             }
         },
         failed,
+        ns,
+        track,
     );
-    cl.last_cmd = if parent.is_some() {
-        leak_full_name(parent, spec)
+    let event = if spec.flags & f::FAST != 0 {
+        "fast-command"
     } else {
-        name
+        "command"
     };
+    eng.latency_sample(event, ns / 1_000_000);
+    if !blocked && spec.flags & f::SKIP_SLOWLOG == 0 {
+        slowlog_push(eng, cl, &args, &redacted, ns / 1000);
+    }
+    // MONITOR sees a command once it ran, as Redis 7.0's call(), with the
+    // arguments it redacted.
+    let monitored = parent.map_or(spec.flags, |p| p.flags | spec.flags);
+    if !eng.clients().monitors().is_empty() && monitored & (f::SKIP_MONITOR | f::ADMIN) == 0 {
+        if redacted.is_empty() {
+            server::feed_monitors(eng, cl, &args);
+        } else {
+            let shown: Vec<Bytes> = (0..args.len())
+                .map(|i| {
+                    if redacted.contains(&i) {
+                        Bytes::from_static(crate::slowlog::REDACTED)
+                    } else {
+                        args[i].clone()
+                    }
+                })
+                .collect();
+            server::feed_monitors(eng, cl, &shown);
+        }
+    }
     if eng.repl().link().is_some() && !from_master && eng.persist().dirty() != dirty_before {
         remember_replica_ttls(eng, spec, db_before, &args);
     }
@@ -418,6 +456,27 @@ pub fn call(
             }
         }
     }
+}
+
+/// Log a command that ran for `us` microseconds in the slow log, if
+/// `slowlog-log-slower-than` asks for it.
+fn slowlog_push(eng: &mut Engine, cl: &Client, args: &[Bytes], redacted: &[usize], us: u64) {
+    use crate::config::P;
+    let slower_than = eng.cfg().int(P::slowlog_log_slower_than);
+    if slower_than < 0 {
+        return;
+    }
+    let max_len = eng.cfg().int(P::slowlog_max_len) as usize;
+    let run = crate::slowlog::Run {
+        args,
+        redacted,
+        duration: us,
+        peer: &cl.addr,
+        name: cl.name.as_deref(),
+    };
+    let now_s = crate::clock::now_ms() / 1000;
+    eng.slowlog_mut()
+        .push_if_needed(run, slower_than, max_len, now_s);
 }
 
 /// A writable replica's own write: remember the keys it left with a TTL

@@ -9,12 +9,14 @@
 
 pub mod bitmap;
 pub mod conn;
+pub mod diag;
 pub mod dispatch;
 pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod list;
+pub mod migrate;
 pub mod multi;
 pub mod persist;
 pub mod pubsub;
@@ -87,6 +89,10 @@ pub mod f {
     /// Refused with -LOADING while a replica loads its master's data aside
     /// (Redis's CMD_NO_ASYNC_LOADING).
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// A container whose subcommands are relica's own way of dispatching
+    /// what Redis has as one command (DEBUG): shown, counted and timed as
+    /// the one command.
+    pub const OPAQUE: u32 = 1 << 20;
 
     /// Names for COMMAND INFO, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -209,6 +215,22 @@ pub const fn cmd(
 }
 
 impl CommandSpec {
+    /// The subcommands Redis shows (none for an [`f::OPAQUE`] container).
+    pub fn visible_subs(&self) -> &'static [CommandSpec] {
+        if self.flags & f::OPAQUE != 0 {
+            &[]
+        } else {
+            self.subs
+        }
+    }
+
+    /// A container that Redis shows as one command with these flags
+    /// ([`f::OPAQUE`]).
+    pub const fn opaque(mut self, flags: u32) -> CommandSpec {
+        self.flags |= f::OPAQUE | flags;
+        self
+    }
+
     /// The keys are counted by a `numkeys` argument at `pos` and follow it.
     pub const fn numkeys_at(mut self, pos: i32) -> CommandSpec {
         self.numkeys = pos;
@@ -263,7 +285,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 17] {
+fn families() -> [&'static [CommandSpec]; 19] {
     [
         string::COMMANDS,
         list::COMMANDS,
@@ -282,6 +304,8 @@ fn families() -> [&'static [CommandSpec]; 17] {
         persist::COMMANDS,
         repl::COMMANDS,
         scripting::COMMANDS,
+        diag::COMMANDS,
+        migrate::COMMANDS,
     ]
 }
 
@@ -319,9 +343,33 @@ pub fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static 
         .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
+/// A command by its full name (`get`, `config|get`), case-insensitively,
+/// with its container for a subcommand.
+pub fn lookup_full_name(
+    name: &[u8],
+) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
+    match name.iter().position(|&b| b == b'|') {
+        None => lookup(name).map(|c| (None, c)),
+        Some(i) => {
+            let parent = lookup(&name[..i])?;
+            lookup_sub(parent, &name[i + 1..]).map(|s| (Some(parent), s))
+        }
+    }
+}
+
+/// Redis's addReplySubcommandSyntaxError.
+pub fn subcommand_syntax(c: &Ctx) -> String {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(c.arg(1)),
+        String::from_utf8_lossy(c.arg(0)).to_uppercase()
+    )
+}
+
 /// The full name Redis shows for a (sub)command: `get`, `config|get`.
 pub fn full_name(parent: Option<&CommandSpec>, c: &CommandSpec) -> String {
     match parent {
+        Some(p) if p.flags & f::OPAQUE != 0 => p.name.to_string(),
         Some(p) => format!("{}|{}", p.name, c.name),
         None => c.name.to_string(),
     }
@@ -346,9 +394,19 @@ pub struct Ctx<'a> {
     pub propagate_as: Option<Vec<Vec<Vec<u8>>>>,
     /// Whether this command runs for our master (replication stream).
     pub from_master: bool,
+    /// Arguments the slow log shows as `(redacted)` (passwords).
+    pub redacted: Vec<usize>,
 }
 
 impl<'a> Ctx<'a> {
+    /// Hide argument `i` from the slow log (Redis's
+    /// redactClientCommandArgument).
+    pub fn redact(&mut self, i: usize) {
+        if !self.redacted.contains(&i) {
+            self.redacted.push(i);
+        }
+    }
+
     /// Argument `i` (0 is the command name).
     #[inline]
     pub fn arg(&self, i: usize) -> &[u8] {

@@ -519,7 +519,7 @@ fn function_delete(c: &mut Ctx) -> CmdResult {
 
 fn function_flush(c: &mut Ctx) -> CmdResult {
     if c.args.len() > 3 {
-        return Err(CmdError::msg(subcommand_syntax(c)));
+        return Err(CmdError::msg(super::subcommand_syntax(c)));
     }
     let lazy = match c.args.len() {
         2 => c.eng.cfg().bool(P::lazyfree_lazy_user_flush),
@@ -531,15 +531,6 @@ fn function_flush(c: &mut Ctx) -> CmdResult {
     c.dirty(1);
     c.ok();
     Ok(())
-}
-
-/// Redis's addReplySubcommandSyntaxError.
-fn subcommand_syntax(c: &Ctx) -> String {
-    format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(c.arg(1)),
-        String::from_utf8_lossy(c.arg(0)).to_uppercase()
-    )
 }
 
 fn function_kill(c: &mut Ctx) -> CmdResult {
@@ -680,7 +671,7 @@ fn function_dump(c: &mut Ctx) -> CmdResult {
 fn function_restore(c: &mut Ctx) -> CmdResult {
     use script::functions::RestorePolicy;
     if c.args.len() > 4 {
-        return Err(CmdError::msg(subcommand_syntax(c)));
+        return Err(CmdError::msg(super::subcommand_syntax(c)));
     }
     let policy =
         match c.args.get(3) {

@@ -50,7 +50,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "A container for debugging commands",
         DEBUG,
-    ),
+    )
+    .opaque(ADMIN | NOSCRIPT | LOADING | STALE),
     cmd(
         "flushdb",
         -1,
@@ -267,6 +268,16 @@ static COMMAND: &[CommandSpec] = &[
 ];
 
 static DEBUG: &[CommandSpec] = &[
+    cmd(
+        "config-rewrite-force-all",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Rewrite the config file with every directive, defaults included",
+        debug_config_rewrite_force_all,
+    ),
     cmd(
         "replicate",
         -3,
@@ -495,8 +506,7 @@ fn config_get(c: &mut Ctx) -> CmdResult {
                 } else {
                     crate::util::glob::glob_match(pat, name.as_bytes(), true)
                 };
-                if hit && !pairs.iter().any(|(n, _)| *n == name)
-                {
+                if hit && !pairs.iter().any(|(n, _)| *n == name) {
                     pairs.push((name, c.eng.cfg().show(idx)));
                 }
             }
@@ -513,6 +523,13 @@ fn config_get(c: &mut Ctx) -> CmdResult {
 fn config_set(c: &mut Ctx) -> CmdResult {
     if c.args.len() % 2 != 0 {
         return Err(CmdError::arity("config|set"));
+    }
+    // Passwords never reach the slow log, even when the command fails.
+    for i in (2..c.args.len()).step_by(2) {
+        let name = String::from_utf8_lossy(&c.args[i]).to_string();
+        if config::lookup(&name).is_some_and(|(_, d)| config::sensitive(d.name)) {
+            c.redact(i + 1);
+        }
     }
     // Validate everything first, then apply all or nothing.
     let mut staged: Vec<(usize, config::CVal)> = Vec::new();
@@ -586,8 +603,15 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
 }
 
 fn config_rewrite(c: &mut Ctx) -> CmdResult {
-    config::rewrite::rewrite(c.eng.cfg()).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    config::rewrite::rewrite(c.eng.cfg(), false).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
     tracing::info!("CONFIG REWRITE executed with success.");
+    c.ok();
+    Ok(())
+}
+
+fn debug_config_rewrite_force_all(c: &mut Ctx) -> CmdResult {
+    config::rewrite::rewrite(c.eng.cfg(), true)
+        .map_err(|e| CmdError::msg(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")))?;
     c.ok();
     Ok(())
 }
@@ -655,7 +679,9 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
         cats.push("@slow".into());
     }
     if s.flags & ADMIN != 0 {
-        cats.push("@admin".into());
+        if !cats.iter().any(|c| c == "@admin") {
+            cats.push("@admin".into());
+        }
         cats.push("@dangerous".into());
     }
     if s.flags & BLOCKING != 0 {
@@ -698,8 +724,8 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
             [("lastkey", 0), ("keystep", 1), ("limit", 0)],
         );
     }
-    c.array(s.subs.len());
-    for sub in s.subs {
+    c.array(s.visible_subs().len());
+    for sub in s.visible_subs() {
         write_command_info(c, Some(s), sub);
     }
 }
@@ -775,7 +801,7 @@ fn command_info(c: &mut Ctx) -> CmdResult {
     let names: Vec<Bytes> = c.args[2..].to_vec();
     c.array(names.len());
     for n in names {
-        match resolve(&n) {
+        match super::lookup_full_name(&n) {
             Some((p, s)) => write_command_info(c, p, s),
             None => c.null_array(),
         }
@@ -784,20 +810,9 @@ fn command_info(c: &mut Ctx) -> CmdResult {
 }
 
 /// `get` or `config|get`.
-fn resolve(n: &[u8]) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
-    match n.iter().position(|&b| b == b'|') {
-        Some(i) => {
-            let p = super::lookup(&n[..i])?;
-            let s = super::lookup_sub(p, &n[i + 1..])?;
-            Some((Some(p), s))
-        }
-        None => super::lookup(n).map(|s| (None, s)),
-    }
-}
-
 fn write_docs(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec) {
     c.bulk(full_name(parent, s).as_bytes());
-    let n = if s.subs.is_empty() { 3 } else { 4 };
+    let n = if s.visible_subs().is_empty() { 3 } else { 4 };
     c.map(n);
     c.bulk(b"summary");
     c.bulk(s.summary.as_bytes());
@@ -805,10 +820,10 @@ fn write_docs(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec) {
     c.bulk(s.since.as_bytes());
     c.bulk(b"group");
     c.bulk(s.group.as_bytes());
-    if !s.subs.is_empty() {
+    if !s.visible_subs().is_empty() {
         c.bulk(b"subcommands");
-        c.map(s.subs.len());
-        for sub in s.subs {
+        c.map(s.visible_subs().len());
+        for sub in s.visible_subs() {
             write_docs(c, Some(s), sub);
         }
     }
@@ -818,7 +833,10 @@ fn command_docs(c: &mut Ctx) -> CmdResult {
     let specs: Vec<(Option<&'static CommandSpec>, &'static CommandSpec)> = if c.args.len() == 2 {
         all_commands().into_iter().map(|s| (None, s)).collect()
     } else {
-        c.args[2..].iter().filter_map(|n| resolve(n)).collect()
+        c.args[2..]
+            .iter()
+            .filter_map(|n| super::lookup_full_name(n))
+            .collect()
     };
     c.map(specs.len());
     for (p, s) in specs {
@@ -923,7 +941,12 @@ fn command_getkeys(c: &mut Ctx) -> CmdResult {
 }
 
 fn command_list(c: &mut Ctx) -> CmdResult {
-    let mut names: Vec<String> = all_commands().iter().map(|s| s.name.to_string()).collect();
+    // Every command, and its subcommands as `container|sub`.
+    let mut names: Vec<String> = Vec::new();
+    for s in all_commands() {
+        names.push(s.name.to_string());
+        names.extend(s.visible_subs().iter().map(|sub| full_name(Some(s), sub)));
+    }
     if c.args.len() > 2 {
         if c.args.len() != 5 || !eq(&c.args[2], "filterby") {
             return Err(SYNTAX.into());
@@ -933,8 +956,10 @@ fn command_list(c: &mut Ctx) -> CmdResult {
             names.retain(|n| crate::util::glob::glob_match(&val, n.as_bytes(), true));
         } else if eq(&by, "aclcat") {
             let cat = String::from_utf8_lossy(&val).to_ascii_lowercase();
-            names
-                .retain(|n| super::lookup(n.as_bytes()).is_some_and(|s| acl_group(s.group) == cat));
+            names.retain(|n| {
+                super::lookup_full_name(n.as_bytes())
+                    .is_some_and(|(_, s)| acl_group(s.group) == cat)
+            });
         } else if eq(&by, "module") {
             names.clear();
         } else {

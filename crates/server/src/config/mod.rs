@@ -276,7 +276,8 @@ fn norm_percentiles(args: &[Vec<u8>]) -> Result<String, String> {
             .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
         if !(0.0..=100.0).contains(&v) {
             return Err(
-                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into(),
+                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
+                    .into(),
             );
         }
         let mut t = format!("{v:.6}");
@@ -294,6 +295,12 @@ fn norm_percentiles(args: &[Vec<u8>]) -> Result<String, String> {
 /// The percentiles of latency-tracking-info-percentiles, parsed.
 pub fn percentiles(shown: &str) -> Vec<f64> {
     shown.split(' ').filter_map(|w| w.parse().ok()).collect()
+}
+
+/// Redis's SENSITIVE_CONFIG directives: their values are hidden from the
+/// slow log.
+pub fn sensitive(name: &str) -> bool {
+    matches!(name, "requirepass" | "masterauth" | "masteruser")
 }
 
 /// Redis's HIDDEN_CONFIG directives: CONFIG GET shows them only when asked

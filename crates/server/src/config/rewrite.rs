@@ -72,8 +72,16 @@ fn is_default(cfg: &Config, idx: usize) -> bool {
     }
 }
 
-/// Rewrite `cfg.file`. Errors are Redis's CONFIG REWRITE error texts.
-pub fn rewrite(cfg: &Config) -> Result<(), String> {
+/// Rewrite `cfg.file`; with `force_all` (DEBUG CONFIG-REWRITE-FORCE-ALL)
+/// every directive is written, defaults too. Errors are Redis's CONFIG
+/// REWRITE error texts.
+pub fn rewrite(cfg: &Config, force_all: bool) -> Result<(), String> {
+    // What is left out: defaults (unless forced), and `replicaof` when not
+    // a replica (Redis writes no line for it then).
+    let skip = |idx: usize| {
+        (!force_all && is_default(cfg, idx))
+            || (TABLE[idx].name == "replicaof" && cfg.show(idx).is_empty())
+    };
     let Some(path) = &cfg.file else {
         return Err("The server is running without a config file".into());
     };
@@ -97,7 +105,7 @@ pub fn rewrite(cfg: &Config) -> Result<(), String> {
                     continue;
                 }
                 done[idx] = true;
-                if !is_default(cfg, idx) {
+                if !skip(idx) {
                     out.extend(lines_for(cfg, idx));
                 }
             }
@@ -106,7 +114,7 @@ pub fn rewrite(cfg: &Config) -> Result<(), String> {
     }
     let mut added = false;
     for idx in 0..TABLE.len() {
-        if done[idx] || is_default(cfg, idx) {
+        if done[idx] || skip(idx) {
             continue;
         }
         if !added {

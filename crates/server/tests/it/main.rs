@@ -5,6 +5,7 @@ mod util;
 
 mod bits_hll;
 mod core;
+mod diag;
 mod geo;
 mod hashes_sets;
 mod hashes_sets_ext;

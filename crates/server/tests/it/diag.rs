@@ -1,0 +1,310 @@
+//! SLOWLOG, LATENCY, MONITOR redaction, COMMAND LIST and MIGRATE, against
+//! relica and (where replies are deterministic) a real redis-server.
+
+use crate::util::*;
+use std::time::Duration;
+
+fn line(r: &mut Raw, args: &[&str]) -> String {
+    r.call(args).trim_end().to_string()
+}
+
+/// The arguments of each SLOWLOG GET entry, newest first.
+fn slowlog_args(c: &mut redis::Connection) -> Vec<Vec<String>> {
+    let v: redis::Value = redis::cmd("SLOWLOG").arg("GET").arg(-1).query(c).unwrap();
+    let redis::Value::Array(entries) = v else {
+        panic!("{v:?}")
+    };
+    entries
+        .into_iter()
+        .map(|e| {
+            let redis::Value::Array(f) = e else { panic!() };
+            let redis::Value::Array(args) = &f[3] else {
+                panic!()
+            };
+            args.iter()
+                .map(|a| match a {
+                    redis::Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                    o => panic!("{o:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The slow log keeps what Redis keeps: trimmed arguments, passwords
+/// redacted, EXEC's commands but not EXEC, the length limit.
+#[test]
+fn slowlog_entries_as_redis() {
+    for s in [Server::start(&[]), Server::redis(&[])] {
+        let mut c = s.conn();
+        let q = |c: &mut redis::Connection, args: &[&str]| {
+            let mut cmd = redis::cmd(args[0]);
+            for a in &args[1..] {
+                cmd.arg(*a);
+            }
+            let _: redis::RedisResult<redis::Value> = cmd.query(c);
+        };
+        q(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        q(&mut c, &["SLOWLOG", "RESET"]);
+        let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        let mut sadd = vec!["SADD", "s"];
+        sadd.extend(many.iter().map(|s| s.as_str()));
+        q(&mut c, &sadd);
+        let long = "A".repeat(130);
+        q(&mut c, &["SET", "k", &long]);
+        q(&mut c, &["CONFIG", "SET", "masterauth", "secret"]);
+        q(&mut c, &["AUTH", "nobody", "pw"]);
+        q(&mut c, &["MULTI"]);
+        q(&mut c, &["INCR", "n"]);
+        q(&mut c, &["EXEC"]);
+        q(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+        let log = slowlog_args(&mut c);
+        let shown: Vec<String> = log.iter().map(|a| a.join(" ")).collect();
+        // The command that turned the log off is not in it.
+        assert_eq!(shown[0], "INCR n", "EXEC itself is not logged: {shown:?}");
+        assert_eq!(shown[1], "MULTI");
+        assert_eq!(shown[2], "AUTH (redacted) (redacted)");
+        assert_eq!(shown[3], "CONFIG SET masterauth (redacted)");
+        assert_eq!(log[4][2], format!("{}... (2 more bytes)", "A".repeat(128)));
+        assert_eq!(log[5].len(), 32);
+        assert_eq!(log[5][31], "... (11 more arguments)");
+        let n: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+        assert_eq!(n as usize, log.len());
+        q(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        q(&mut c, &["CONFIG", "SET", "slowlog-max-len", "2"]);
+        q(&mut c, &["PING"]);
+        assert_eq!(slowlog_args(&mut c).len(), 2);
+    }
+    let mut d = Diff::start(&[]);
+    d.same_str(&["SLOWLOG", "GET", "-2"]);
+    d.same_str(&["SLOWLOG", "GET", "x"]);
+    d.same_str(&["SLOWLOG", "GET", "1", "2"]);
+    d.same_str(&["SLOWLOG", "HELP"]);
+    d.same_str(&["LATENCY", "HELP"]);
+    d.same_str(&["LATENCY", "HISTORY", "nosuch"]);
+    d.same_str(&["LATENCY", "GRAPH", "nosuch"]);
+    d.same_str(&["LATENCY", "RESET", "nosuch"]);
+    d.same_str(&["LATENCY", "HISTOGRAM", "nosuch"]);
+    d.same_str(&["LATENCY", "DOCTOR"]);
+    d.same_str(&["LATENCY", "HELP", "x"]);
+}
+
+/// LATENCY records commands over the threshold; HISTOGRAM and INFO
+/// latencystats track every command (DEBUG as one command, as in Redis).
+#[test]
+fn latency_monitor_and_histograms() {
+    let s = Server::start(&["--enable-debug-command", "yes"]);
+    let mut r = s.raw();
+    assert_eq!(
+        line(
+            &mut r,
+            &["CONFIG", "SET", "latency-monitor-threshold", "50"]
+        ),
+        "+OK"
+    );
+    assert_eq!(line(&mut r, &["DEBUG", "SLEEP", "0.1"]), "+OK");
+    let latest = line(&mut r, &["LATENCY", "LATEST"]);
+    assert!(latest.contains("command"), "{latest}");
+    let hist = line(&mut r, &["LATENCY", "HISTORY", "command"]);
+    assert!(hist.starts_with("*1\r\n*2\r\n:"), "{hist}");
+    let graph = line(&mut r, &["LATENCY", "GRAPH", "command"]);
+    assert!(graph.contains("command - high"), "{graph}");
+    let doc = line(&mut r, &["LATENCY", "DOCTOR"]);
+    assert!(doc.contains("1. command: 1 latency spikes"), "{doc}");
+    assert_eq!(line(&mut r, &["LATENCY", "RESET"]), ":1");
+    assert_eq!(line(&mut r, &["LATENCY", "LATEST"]), "*0");
+    assert_eq!(line(&mut r, &["CONFIG", "RESETSTAT"]), "+OK");
+    line(&mut r, &["SET", "a", "b"]);
+    line(&mut r, &["SET", "a", "c"]);
+    line(&mut r, &["CLIENT", "ID"]);
+    line(&mut r, &["DEBUG", "SLEEP", "0"]);
+    let h = line(
+        &mut r,
+        &["LATENCY", "HISTOGRAM", "set", "client", "debug", "nosuch"],
+    );
+    assert!(
+        h.starts_with("*6\r\n$3\r\nset\r\n*4\r\n$5\r\ncalls\r\n:2\r\n$14\r\nhistogram_usec\r\n"),
+        "{h}"
+    );
+    assert!(h.contains("$9\r\nclient|id\r\n"), "{h}");
+    assert!(h.contains("$5\r\ndebug\r\n"), "{h}");
+    let info = line(&mut r, &["INFO", "latencystats"]);
+    assert!(info.contains("latency_percentiles_usec_set:p50="), "{info}");
+    assert!(
+        info.contains("latency_percentiles_usec_debug:p50="),
+        "{info}"
+    );
+    let stats = line(&mut r, &["INFO", "commandstats"]);
+    assert!(stats.contains("cmdstat_debug:calls=1,"), "{stats}");
+}
+
+/// MONITOR shows a command after it ran, with its passwords redacted.
+#[test]
+fn monitor_redacts_and_orders_exec() {
+    let s = Server::start(&[]);
+    let mut m = s.raw();
+    assert_eq!(line(&mut m, &["MONITOR"]), "+OK");
+    let mut r = s.raw();
+    line(&mut r, &["AUTH", "user", "pw"]);
+    line(&mut r, &["HELLO", "2", "AUTH", "user", "pw"]);
+    line(&mut r, &["MULTI"]);
+    line(&mut r, &["SET", "foo", "bar"]);
+    line(&mut r, &["EXEC"]);
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(m.reply_str());
+    }
+    assert!(
+        got[0].contains(r#""AUTH" "(redacted)" "(redacted)""#),
+        "{got:?}"
+    );
+    assert!(
+        got[1].contains(r#""HELLO" "2" "AUTH" "(redacted)" "(redacted)""#),
+        "{got:?}"
+    );
+    assert!(got[2].contains(r#""MULTI""#), "{got:?}");
+    assert!(got[3].contains(r#""SET" "foo" "bar""#), "{got:?}");
+    assert!(got[4].contains(r#""EXEC""#), "{got:?}");
+}
+
+/// COMMAND LIST lists subcommands as `container|sub`, as Redis 7.0.
+#[test]
+fn command_list_has_subcommands() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    let all = line(&mut r, &["COMMAND", "LIST"]);
+    assert!(all.contains("\r\nconfig|get\r\n"), "{all}");
+    assert!(!all.contains("debug|"), "DEBUG is one command");
+    let mut d = Diff::start(&[]);
+    // Redis lists in its hash table's order: compare as sets.
+    let (a, b) = d.both(&[b"COMMAND", b"LIST", b"FILTERBY", b"PATTERN", b"config|*"]);
+    let sorted = |r: Vec<u8>| {
+        let mut v: Vec<String> = String::from_utf8_lossy(&r)
+            .split("\r\n")
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(a), sorted(b));
+    // DEBUG: one command with Redis's flags, no subcommands.
+    let info = line(&mut r, &["COMMAND", "INFO", "debug"]);
+    assert!(
+        info.starts_with("*1\r\n*10\r\n$5\r\ndebug\r\n:-2\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n"),
+        "{info}"
+    );
+    assert!(info.ends_with("*0\r\n*0\r\n*0"), "{info}");
+}
+
+/// CLIENT LIST counts the running command in its qbuf and shows it as the
+/// client's command, as Redis does.
+#[test]
+fn client_list_shows_running_command() {
+    let mut d = Diff::start(&[]);
+    for c in [&mut d.ours, &mut d.theirs] {
+        let l = line(c, &["CLIENT", "LIST"]);
+        assert!(
+            l.contains(" qbuf=26 ") && l.contains(" cmd=client|list "),
+            "{l}"
+        );
+    }
+}
+
+/// MIGRATE moves keys (with TTLs) to relica and to redis-server, reuses
+/// its connection, COPY keeps the source, errors come back as Redis words
+/// them, and the source's replicas see a DEL.
+#[test]
+fn migrate_between_servers() {
+    let src = Server::start(&[]);
+    let mut r = src.raw();
+    for (n, target) in [Server::start(&[]), Server::redis(&[])]
+        .into_iter()
+        .enumerate()
+    {
+        let port = target.port.to_string();
+        let mut t = target.raw();
+        line(&mut r, &["FLUSHALL"]);
+        line(&mut r, &["RPUSH", "l", "a", "b"]);
+        line(&mut r, &["SET", "s", "v", "PX", "100000"]);
+        line(&mut r, &["SET", "c", "copy"]);
+        assert_eq!(
+            line(
+                &mut r,
+                &["MIGRATE", "127.0.0.1", &port, "nosuch", "0", "5000"]
+            ),
+            "+NOKEY"
+        );
+        assert_eq!(
+            line(&mut r, &["MIGRATE", "127.0.0.1", &port, "l", "3", "5000"]),
+            "+OK"
+        );
+        assert_eq!(line(&mut r, &["EXISTS", "l"]), ":0");
+        assert_eq!(line(&mut t, &["SELECT", "3"]), "+OK");
+        assert_eq!(
+            line(&mut t, &["LRANGE", "l", "0", "-1"]),
+            "*2\r\n$1\r\na\r\n$1\r\nb"
+        );
+        assert_eq!(
+            line(
+                &mut r,
+                &[
+                    "MIGRATE",
+                    "127.0.0.1",
+                    &port,
+                    "",
+                    "3",
+                    "5000",
+                    "COPY",
+                    "KEYS",
+                    "s",
+                    "c"
+                ]
+            ),
+            "+OK"
+        );
+        assert_eq!(line(&mut r, &["EXISTS", "s", "c"]), ":2");
+        let ttl: i64 = line(&mut t, &["PTTL", "s"])[1..].parse().unwrap();
+        assert!(ttl > 90_000 && ttl <= 100_000, "{ttl}");
+        // One connection per target, kept.
+        let cached = format!("migrate_cached_sockets:{}", n + 1);
+        assert!(line(&mut r, &["INFO", "stats"]).contains(&cached));
+        let e = line(&mut r, &["MIGRATE", "127.0.0.1", &port, "c", "3", "5000"]);
+        assert_eq!(
+            e,
+            "-ERR Target instance replied with error: BUSYKEY Target key name already exists."
+        );
+        assert_eq!(
+            line(
+                &mut r,
+                &["MIGRATE", "127.0.0.1", &port, "c", "3", "5000", "REPLACE"]
+            ),
+            "+OK"
+        );
+        assert_eq!(line(&mut r, &["EXISTS", "c"]), ":0");
+        assert_eq!(
+            line(
+                &mut r,
+                &["MIGRATE", "127.0.0.1", &port, "x", "3", "5000", "KEYS", "s"]
+            ),
+            "-ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+        );
+        line(&mut r, &["SET", "z", "1"]);
+        assert_eq!(
+            line(&mut r, &["MIGRATE", "127.0.0.1", &port, "z", "0", "5000", "AUTH", "pw"]),
+            "-ERR Target instance replied with error: ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+        );
+        assert_eq!(line(&mut r, &["EXISTS", "z"]), ":1");
+    }
+    // Nobody listens: an I/O error, and the key stays.
+    let closed = free_port().to_string();
+    assert_eq!(
+        line(&mut r, &["MIGRATE", "127.0.0.1", &closed, "z", "0", "500"]),
+        "-IOERR error or timeout connecting to the client"
+    );
+    assert_eq!(line(&mut r, &["EXISTS", "z"]), ":1");
+    wait_for(
+        "idle MIGRATE sockets to close",
+        Duration::from_secs(30),
+        || line(&mut r, &["INFO", "stats"]).contains("migrate_cached_sockets:0"),
+    );
+}
