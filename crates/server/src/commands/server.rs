@@ -1444,21 +1444,8 @@ pub fn feed_monitors(eng: &mut Engine, cl: &Client, args: &[Bytes]) {
     )
     .into_bytes();
     for a in args {
-        line.extend_from_slice(b" \"");
-        for &b in a.iter() {
-            match b {
-                b'\\' => line.extend_from_slice(b"\\\\"),
-                b'"' => line.extend_from_slice(b"\\\""),
-                b'\n' => line.extend_from_slice(b"\\n"),
-                b'\r' => line.extend_from_slice(b"\\r"),
-                b'\t' => line.extend_from_slice(b"\\t"),
-                0x07 => line.extend_from_slice(b"\\a"),
-                0x08 => line.extend_from_slice(b"\\b"),
-                b if b.is_ascii_graphic() || b == b' ' => line.push(b),
-                b => line.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
-            }
-        }
-        line.push(b'"');
+        line.push(b' ');
+        crate::util::repr(&mut line, a);
     }
     line.extend_from_slice(b"\r\n");
     let ids = eng.clients().monitors().to_vec();

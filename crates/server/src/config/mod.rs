@@ -179,8 +179,8 @@ directives! {
     cluster_link_sendbuf_limit = "cluster-link-sendbuf-limit": Kind::Mem(0, LL), "0", YES;
     tracking_table_max_keys = "tracking-table-max-keys": Kind::Int(0, LL), "1000000", YES;
     propagation_error_behavior = "propagation-error-behavior": Kind::Enum(&["ignore", "panic", "panic-on-replicas"]), "ignore", YES;
-    shutdown_on_sigterm = "shutdown-on-sigterm": Kind::Special(norm_words), "default", YES;
-    shutdown_on_sigint = "shutdown-on-sigint": Kind::Special(norm_words), "default", YES;
+    shutdown_on_sigterm = "shutdown-on-sigterm": Kind::Special(norm_shutdown_sig), "default", YES;
+    shutdown_on_sigint = "shutdown-on-sigint": Kind::Special(norm_shutdown_sig), "default", YES;
     shutdown_timeout = "shutdown-timeout": Kind::Int(0, I32), "10", YES;
     // memory
     maxmemory = "maxmemory": Kind::Mem(0, LL), "0", YES;
@@ -264,6 +264,42 @@ fn words(args: &[Vec<u8>]) -> Vec<String> {
 
 fn norm_words(args: &[Vec<u8>]) -> Result<String, String> {
     Ok(words(args).join(" "))
+}
+
+/// shutdown-on-sigterm / -sigint: flags among save, nosave, now, force
+/// (or default), shown in that order as Redis shows its bit flags.
+fn norm_shutdown_sig(args: &[Vec<u8>]) -> Result<String, String> {
+    const NAMES: [&str; 4] = ["save", "nosave", "now", "force"];
+    let w = words(args);
+    if w.is_empty() {
+        return Err(
+            "argument(s) must be one of the following: default, save, nosave, now, force".into(),
+        );
+    }
+    let mut bits = 0u8;
+    for word in &w {
+        if word.eq_ignore_ascii_case("default") {
+            continue;
+        }
+        let Some(i) = NAMES.iter().position(|n| word.eq_ignore_ascii_case(n)) else {
+            return Err(
+                "argument(s) must be one of the following: default, save, nosave, now, force"
+                    .into(),
+            );
+        };
+        bits |= 1 << i;
+    }
+    if bits & 0b11 == 0b11 {
+        return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+    }
+    if bits == 0 {
+        return Ok("default".into());
+    }
+    let shown: Vec<&str> = (0..4)
+        .filter(|i| bits & (1 << i) != 0)
+        .map(|i| NAMES[i])
+        .collect();
+    Ok(shown.join(" "))
 }
 
 /// latency-tracking-info-percentiles: numbers in 0..=100, shown as

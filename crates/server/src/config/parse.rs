@@ -138,6 +138,42 @@ impl Loader {
     }
 }
 
+/// The command line's options as config text, built as Redis 7.0's main()
+/// builds it: each `--name` starts a line (a `--name value` argument is a
+/// whole line), each other argument is appended quoted, and an argument
+/// that starts with `--` is a value when the previous `--name` still has
+/// none. `--save` followed by another option, or last, means `save ""`.
+fn command_line_options(args: &[String]) -> String {
+    let mut out: Vec<u8> = Vec::new();
+    let mut handled_last = true;
+    for (j, a) in args.iter().enumerate() {
+        let last = j + 1 == args.len();
+        if handled_last && a.starts_with("--") {
+            if !out.is_empty() {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(&a.as_bytes()[2..]);
+            out.push(b' ');
+            let words = resp::inline::split_args(a.as_bytes()).map_or(0, |w| w.len());
+            if words == 1 {
+                handled_last = false;
+                let next_is_option = !last && args[j + 1].starts_with("--");
+                if a.eq_ignore_ascii_case("--save") && (next_is_option || last) {
+                    out.extend_from_slice(b"\"\"");
+                    handled_last = next_is_option;
+                }
+            } else {
+                handled_last = true;
+            }
+        } else {
+            crate::util::repr(&mut out, a.as_bytes());
+            out.push(b' ');
+            handled_last = true;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Build the configuration from `relica-server [file] [--name value ...]`
 /// arguments (without the program name).
 pub fn load(args: &[String]) -> Result<Config, LoadError> {
@@ -157,39 +193,8 @@ pub fn load(args: &[String]) -> Result<Config, LoadError> {
             rest = &args[1..];
         }
     }
-    // `--name v1 v2 --other v` → one directive per `--name`.
-    let mut cur: Vec<Vec<u8>> = Vec::new();
-    let flush = |cur: &mut Vec<Vec<u8>>, l: &mut Loader| -> Result<(), LoadError> {
-        if cur.is_empty() {
-            return Ok(());
-        }
-        let line = cur
-            .iter()
-            .map(|w| String::from_utf8_lossy(w).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut words = std::mem::take(cur);
-        // `--save` alone means `save ""`.
-        if words.len() == 1 && words[0].eq_ignore_ascii_case(b"save") {
-            words.push(Vec::new());
-        }
-        l.apply(words, &format!("command line argument '--{line}'"), &line)
-    };
-    for a in rest {
-        if let Some(name) = a.strip_prefix("--") {
-            flush(&mut cur, &mut l)?;
-            cur.push(name.as_bytes().to_vec());
-        } else if cur.is_empty() {
-            return Err(LoadError {
-                place: "command line".into(),
-                line: a.clone(),
-                reason: "Invalid argument: options must start with --".into(),
-            });
-        } else {
-            cur.push(a.as_bytes().to_vec());
-        }
-    }
-    flush(&mut cur, &mut l)?;
+    let options = command_line_options(rest);
+    l.text(&options, "command line option")?;
     Ok(l.cfg)
 }
 
@@ -216,6 +221,33 @@ mod tests {
         assert_eq!(c.int(P::port), 7000);
         assert_eq!(c.str(P::save), "");
         assert_eq!(c.str(P::bind), "127.0.0.1 ::1");
+    }
+
+    #[test]
+    fn command_line_as_redis_joins_it() {
+        let o = |v: &[&str]| command_line_options(&s(v));
+        assert_eq!(o(&["--port", "6379", "6380"]), "port \"6379\" \"6380\" ");
+        assert_eq!(
+            o(&["--port", "--bla", "--loglevel", "x"]),
+            "port \"--bla\" \nloglevel \"x\" "
+        );
+        assert_eq!(
+            o(&["--maxmemory 700mb", "--loglevel verbose"]),
+            "maxmemory 700mb \nloglevel verbose "
+        );
+        assert_eq!(
+            o(&["--save", "--loglevel", "verbose"]),
+            "save \"\"\nloglevel \"verbose\" "
+        );
+        assert_eq!(
+            o(&["--loglevel", "verbose", "--save"]),
+            "loglevel \"verbose\" \nsave \"\""
+        );
+        let e = load(&s(&["--port", "6379", "6380"])).unwrap_err();
+        assert_eq!(e.line, "port \"6379\" \"6380\"");
+        assert_eq!(e.reason, "wrong number of arguments");
+        let c = load(&s(&["--shutdown-on-sigint", "nosave", "force", "now"])).unwrap();
+        assert_eq!(c.str(P::shutdown_on_sigint), "nosave now force");
     }
 
     #[test]
