@@ -114,6 +114,8 @@ pub struct Engine {
     scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
     persist: crate::persist::state::Persistence,
+    /// The append-only file.
+    aof: crate::persist::aof::state::Aof,
 }
 
 /// Starts the task driving the link with our master of a given
@@ -131,6 +133,7 @@ impl Engine {
     /// A fresh engine for a configuration.
     pub fn new(cfg: Config) -> Engine {
         let ndb = cfg.int(P::databases) as usize;
+        let cfg_aof = cfg.str(P::appendonly) == "yes";
         let now = crate::clock::now_ms();
         Engine {
             me: std::sync::Weak::new(),
@@ -150,6 +153,7 @@ impl Engine {
             keyspace: Keyspace::new(ndb),
             repl: crate::repl::Replication::new(now / 1000),
             persist: crate::persist::state::Persistence::new(now / 1000),
+            aof: crate::persist::aof::state::Aof::new(cfg_aof),
             clients: Default::default(),
             link_driver: None,
             scripting: crate::script::Scripting::new(),
@@ -472,11 +476,21 @@ impl Engine {
         self.clients.pause().until > self.now
     }
 
-    /// Whether anything would receive propagated writes now (a backlog, or
-    /// an open EXEC unit collecting them).
+    /// Whether anything would receive propagated writes now (a backlog,
+    /// the AOF, or an open EXEC unit collecting them).
     #[inline]
     pub fn propagating(&self) -> bool {
-        self.repl.backlog_active() || self.repl.in_unit()
+        self.repl.backlog_active() || self.repl.in_unit() || self.aof.feeding()
+    }
+
+    /// The append-only file.
+    pub fn aof(&self) -> &crate::persist::aof::state::Aof {
+        &self.aof
+    }
+
+    /// The append-only file, to change.
+    pub fn aof_mut(&mut self) -> &mut crate::persist::aof::state::Aof {
+        &mut self.aof
     }
 
     /// Deliver a pub/sub message; returns how many subscribers got it.

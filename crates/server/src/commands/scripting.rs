@@ -821,6 +821,11 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
             ));
         }
         if !from_master && !eng.is_replica() && crate::persist::writes_denied(eng) {
+            if let Some(e) = crate::persist::aof::aof_write_error(eng) {
+                return Err(CmdError::msg(format!(
+                    "MISCONF Errors writing to the AOF file: {e}"
+                )));
+            }
             return Err(CmdError::fixed("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."));
         }
         if ro {

@@ -318,6 +318,26 @@ static DEBUG: &[CommandSpec] = &[
         debug_reload,
     ),
     cmd(
+        "loadaof",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Flush the AOF buffers on disk and reload the AOF in memory",
+        super::aof::debug_loadaof,
+    ),
+    cmd(
+        "aof-flush-sleep",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Sleep the given microseconds before each AOF write",
+        debug_aof_flush_sleep,
+    ),
+    cmd(
         "sleep",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -576,6 +596,18 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "loglevel" => crate::log::set_level(eng.cfg().log_level()),
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
+        "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),
+        "appendonly" => {
+            if eng.cfg().str(P::appendonly) == "yes" {
+                if eng.aof().state() == crate::persist::aof::AofState::Off
+                    && crate::persist::aof::start(eng).is_err()
+                {
+                    return Err("Unable to turn on AOF. Check server logs.".into());
+                }
+            } else {
+                crate::persist::aof::stop(eng);
+            }
+        }
         _ => eng.config_changed(name),
     }
     Ok(())
@@ -984,6 +1016,16 @@ fn debug_sleep(c: &mut Ctx) -> CmdResult {
     // purpose, as Redis's main thread does.
     if secs > 0.0 {
         std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    c.ok();
+    Ok(())
+}
+
+fn debug_aof_flush_sleep(c: &mut Ctx) -> CmdResult {
+    let us = parse_int(&c.args[2])?.max(0) as u64;
+    c.eng.aof_mut().set_flush_sleep(us);
+    if let Some(w) = c.eng.aof().writer() {
+        w.set_flush_sleep(us);
     }
     c.ok();
     Ok(())
