@@ -59,11 +59,31 @@ impl AofClient {
 
 impl load::Runner for AofClient {
     fn run(&mut self, eng: &mut Engine, argv: Vec<Bytes>) -> bool {
-        if super::lookup(&argv[0]).is_none() {
+        // As Redis's loader: the command runs directly (none of
+        // processCommand's refusals, -LOADING included), queued while the
+        // fake client is inside MULTI.
+        let Some(mut spec) = super::lookup(&argv[0]) else {
             return false;
+        };
+        let mut parent = None;
+        if spec.flags & CONTAINER != 0 {
+            if let Some(sub) = argv.get(1).and_then(|a| super::lookup_sub(spec, a)) {
+                parent = Some(spec);
+                spec = sub;
+            }
+        }
+        let n = argv.len() as i64;
+        let a = spec.arity as i64;
+        if (a > 0 && n != a) || (a < 0 && n < -a) {
+            // A malformed command is skipped (Redis would run it anyway).
+            return true;
+        }
+        if self.cl.in_multi() && spec.name != "exec" {
+            self.cl.multi.push(argv);
+            return true;
         }
         let mut out = Vec::new();
-        super::dispatch::execute_from(eng, &mut self.cl, argv, &mut out, true);
+        super::dispatch::call(eng, &mut self.cl, spec, parent, argv, &mut out, true);
         true
     }
 
@@ -88,7 +108,7 @@ fn load_log(with: &mut load::WithEngine) -> load::Status {
     with(&mut |e: &mut Engine| {
         let dir = aof::done::aof_dir(e);
         let am = e.aof().manifest().clone();
-        let total = load::total_size(&dir, &am).unwrap_or(0);
+        let total = load::total_size_quiet(&dir, &am);
         let progress = e.persist_mut().begin_load_progress(total);
         e.aof_mut().set_loading(true);
         setup = Some((

@@ -401,10 +401,24 @@ fn load_rdb<R: Read>(r: R, with: &mut WithEngine) -> Result<(), String> {
 /// Total size of the base and incremental files; Err(status) when one is
 /// missing or cannot be read.
 pub fn total_size(dir: &Path, am: &Manifest) -> Result<u64, Status> {
+    sizes(dir, am, true)
+}
+
+/// The same, without logging (for progress figures).
+pub fn total_size_quiet(dir: &Path, am: &Manifest) -> u64 {
+    sizes(dir, am, false).unwrap_or(0)
+}
+
+fn sizes(dir: &Path, am: &Manifest, log: bool) -> Result<u64, Status> {
     let mut n = 0;
     for ai in am.base.iter().chain(am.incr.iter()) {
         match std::fs::metadata(dir.join(&ai.name)) {
             Ok(m) => n += m.len(),
+            Err(e) if !log => return Err(if e.kind() == std::io::ErrorKind::NotFound {
+                Status::NotExist
+            } else {
+                Status::OpenErr
+            }),
             Err(e) => {
                 tracing::warn!(
                     "Unable to obtain the AOF file {} length. stat: {}",
