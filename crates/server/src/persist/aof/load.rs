@@ -414,11 +414,13 @@ fn sizes(dir: &Path, am: &Manifest, log: bool) -> Result<u64, Status> {
     for ai in am.base.iter().chain(am.incr.iter()) {
         match std::fs::metadata(dir.join(&ai.name)) {
             Ok(m) => n += m.len(),
-            Err(e) if !log => return Err(if e.kind() == std::io::ErrorKind::NotFound {
-                Status::NotExist
-            } else {
-                Status::OpenErr
-            }),
+            Err(e) if !log => {
+                return Err(if e.kind() == std::io::ErrorKind::NotFound {
+                    Status::NotExist
+                } else {
+                    Status::OpenErr
+                })
+            }
             Err(e) => {
                 tracing::warn!(
                     "Unable to obtain the AOF file {} length. stat: {}",
