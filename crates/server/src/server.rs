@@ -87,6 +87,13 @@ pub async fn run(shared: Shared) -> i32 {
     } else {
         Vec::new()
     };
+    // As Redis (initServer listens before the banner): once this line is
+    // out, the port accepts connections, which answer -LOADING while the
+    // dataset loads.
+    tracing::info!(
+        "Running mode=standalone, port={port}. PID: {}",
+        std::process::id()
+    );
     for l in listeners {
         let sh = shared.clone();
         let bz = lock(&shared).scripting().busy();
