@@ -180,6 +180,7 @@ pub fn debug_loadaof(c: &mut Ctx) -> CmdResult {
         std::process::exit(1);
     }
     aof::done::del_history_files(c.eng);
+    c.eng.persist_mut().set_loading(true);
     let eng = &mut *c.eng;
     let st = load_log(&mut |f: &mut dyn FnMut(&mut Engine)| f(eng));
     if !matches!(st, load::Status::Ok | load::Status::Empty) {

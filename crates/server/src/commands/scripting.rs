@@ -902,6 +902,7 @@ fn execute(
     let threshold = eng.cfg().int(P::lua_time_limit);
     let auth = !eng.cfg().str(P::requirepass).is_empty();
     busy.start(threshold, req.from_master, auth);
+    busy.set_loading(eng.persist().loading());
     if let Some(f) = req.function {
         busy.set_function(f);
     }
@@ -971,7 +972,7 @@ pub async fn serve_while_busy(
             continue;
         }
         while let Some(args) = pending.front() {
-            match classify(args, authenticated) {
+            match classify(args, authenticated, busy.loading()) {
                 Kind::Wait => {
                     busy.wait(10).await;
                     break;
@@ -1016,7 +1017,7 @@ enum Kind {
     Error(String),
 }
 
-fn classify(args: &[Bytes], authenticated: bool) -> Kind {
+fn classify(args: &[Bytes], authenticated: bool, loading: bool) -> Kind {
     use super::{f, lookup, lookup_sub};
     let Some(name) = args.first() else {
         return Kind::Busy;
@@ -1055,6 +1056,10 @@ fn classify(args: &[Bytes], authenticated: bool) -> Kind {
     } else {
         spec
     };
+    // processCommand refuses during a load before it looks at busy-ness.
+    if loading && spec.flags & f::LOADING == 0 {
+        return Kind::Error("LOADING Redis is loading the dataset in memory".into());
+    }
     if spec.flags & f::ALLOW_BUSY != 0 {
         Kind::Wait
     } else {
