@@ -116,6 +116,23 @@ pub struct Engine {
     persist: crate::persist::state::Persistence,
     /// The append-only file.
     aof: crate::persist::aof::state::Aof,
+    /// Makes the fake client that replays the AOF through dispatch
+    /// (installed by the server at start-up; none in unit tests).
+    aof_runner: Option<AofRunner>,
+}
+
+/// Makes the AOF replay's fake client.
+pub type AofRunner = fn() -> Box<dyn AofReplay>;
+
+/// Runs the commands read from the AOF, as Redis's fake AOF client
+/// (`persist::aof::load`); the dispatch layer implements it.
+pub trait AofReplay {
+    /// Run one command. `false` when there is no such command.
+    fn run(&mut self, eng: &mut Engine, argv: Vec<Bytes>) -> bool;
+    /// Whether the fake client is inside MULTI.
+    fn in_multi(&self) -> bool;
+    /// Forget a MULTI left open (a reverted transaction).
+    fn reset(&mut self);
 }
 
 /// Starts the task driving the link with our master of a given
@@ -154,6 +171,7 @@ impl Engine {
             repl: crate::repl::Replication::new(now / 1000),
             persist: crate::persist::state::Persistence::new(now / 1000),
             aof: crate::persist::aof::state::Aof::new(cfg_aof),
+            aof_runner: None,
             clients: Default::default(),
             link_driver: None,
             scripting: crate::script::Scripting::new(),
@@ -486,6 +504,16 @@ impl Engine {
     /// The append-only file.
     pub fn aof(&self) -> &crate::persist::aof::state::Aof {
         &self.aof
+    }
+
+    /// Install the AOF replay's client maker.
+    pub fn set_aof_runner(&mut self, f: AofRunner) {
+        self.aof_runner = Some(f);
+    }
+
+    /// The AOF replay's client maker.
+    pub fn aof_runner(&self) -> Option<AofRunner> {
+        self.aof_runner
     }
 
     /// The append-only file, to change.

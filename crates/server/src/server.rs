@@ -49,6 +49,7 @@ async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
 /// Run the server until shutdown. Returns the exit code.
 pub async fn run(shared: Shared) -> i32 {
     lock(&shared).set_link_driver(crate::link::start);
+    lock(&shared).set_aof_runner(crate::commands::aof::new_runner);
     let (bind, port, unixsocket, perm, pidfile) = {
         let e = lock(&shared);
         (

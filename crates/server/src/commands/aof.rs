@@ -45,12 +45,19 @@ const AOF_CLIENT_ID: u64 = u64::MAX;
 
 /// The fake client that runs the log's commands: no replies, never
 /// blocked, exempt from processCommand's refusals as the master's link is.
-struct AofClient {
+pub struct AofClient {
     cl: Client,
 }
 
+impl Default for AofClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl AofClient {
-    fn new() -> AofClient {
+    /// A fresh fake client.
+    pub fn new() -> AofClient {
         let mut cl = Client::new(AOF_CLIENT_ID, String::new(), String::new(), true, false, 0);
         cl.authenticated = true;
         AofClient { cl }
@@ -96,60 +103,18 @@ impl load::Runner for AofClient {
     }
 }
 
-/// Replay the log the manifest lists (after moving an old single AOF
-/// in): loadAppendOnlyFiles with its upgrade step.
-fn load_log(with: &mut load::WithEngine) -> load::Status {
-    let mut up = Ok(());
-    with(&mut |e: &mut Engine| up = aof::upgrade_if_needed(e));
-    if up.is_err() {
-        return load::Status::Failed;
-    }
-    let mut setup = None;
-    with(&mut |e: &mut Engine| {
-        let dir = aof::done::aof_dir(e);
-        let am = e.aof().manifest().clone();
-        let total = load::total_size_quiet(&dir, &am);
-        let progress = e.persist_mut().begin_load_progress(total);
-        e.aof_mut().set_loading(true);
-        setup = Some((
-            dir,
-            am,
-            e.cfg().str(crate::config::P::appendfilename).to_string(),
-            e.cfg().bool(crate::config::P::aof_load_truncated),
-            e.cfg().int(crate::config::P::key_load_delay),
-            progress,
-        ));
-    });
-    let Some((dir, am, filename, load_truncated, delay, progress)) = setup else {
-        return load::Status::Failed;
-    };
-    let cx = load::Ctx {
-        dir: &dir,
-        filename: &filename,
-        load_truncated,
-        delay,
-        progress,
-    };
-    let mut runner = AofClient::new();
-    let (st, base) = load::load_files(&cx, &am, with, &mut runner);
-    with(&mut |e: &mut Engine| {
-        e.aof_mut().set_loading(false);
-        if matches!(st, load::Status::Ok | load::Status::Truncated) {
-            aof::loaded(e, base);
-        }
-        e.persist_mut().clear_dirty();
-    });
-    st
-}
-
 /// The start-up load with `appendonly yes` (loadDataFromDisk's AOF path),
 /// taking the engine lock per batch. Err: start-up stops.
-pub fn load_at_startup(shared: &Shared) -> Result<(), ()> {
+pub fn load_at_startup(shared: &Shared) -> Result<(), aof::Logged> {
     let start = std::time::Instant::now();
-    let st = load_log(&mut |f: &mut dyn FnMut(&mut Engine)| f(&mut lock(shared)));
+    let mut runner = AofClient::new();
+    let st = aof::replay(
+        &mut |f: &mut dyn FnMut(&mut Engine)| f(&mut lock(shared)),
+        &mut runner,
+    );
     lock(shared).persist_mut().set_loading(false);
     match st {
-        load::Status::Failed | load::Status::OpenErr => Err(()),
+        load::Status::Failed | load::Status::OpenErr => Err(aof::Logged),
         load::Status::NotExist => Ok(()),
         _ => {
             tracing::info!(
@@ -161,34 +126,8 @@ pub fn load_at_startup(shared: &Shared) -> Result<(), ()> {
     }
 }
 
-/// DEBUG LOADAOF: flush the log, empty the dataset, load the log again.
-pub fn debug_loadaof(c: &mut Ctx) -> CmdResult {
-    if c.eng.aof().state() != aof::AofState::Off {
-        if let Some(w) = c.eng.aof().writer() {
-            let _ = w.flush(true);
-        }
-    }
-    if c.eng.persist().saving_rdb() {
-        crate::persist::snapshot::cancel_bgsave(c.eng);
-    }
-    c.eng.keyspace_mut().touch_all_watched(None);
-    for db in c.eng.keyspace_mut().dbs_mut() {
-        db.clear();
-    }
-    c.eng.scripting_mut().functions_mut().flush(false);
-    if aof::load_manifest_from_disk(c.eng).is_err() {
-        std::process::exit(1);
-    }
-    aof::done::del_history_files(c.eng);
-    c.eng.persist_mut().set_loading(true);
-    let eng = &mut *c.eng;
-    let st = load_log(&mut |f: &mut dyn FnMut(&mut Engine)| f(eng));
-    if !matches!(st, load::Status::Ok | load::Status::Empty) {
-        std::process::exit(1);
-    }
-    c.eng.persist_mut().set_loading(false);
-    c.eng.persist_mut().clear_dirty();
-    tracing::warn!("Append Only File loaded by DEBUG LOADAOF");
-    c.ok();
-    Ok(())
+/// The AOF replay runner, installed in the engine at start-up so that
+/// DEBUG LOADAOF (below dispatch) can replay through dispatch.
+pub fn new_runner() -> Box<dyn load::Runner> {
+    Box::new(AofClient::new())
 }

@@ -325,7 +325,7 @@ static DEBUG: &[CommandSpec] = &[
         "server",
         "1.0.0",
         "Flush the AOF buffers on disk and reload the AOF in memory",
-        super::aof::debug_loadaof,
+        debug_loadaof,
     ),
     cmd(
         "aof-flush-sleep",
@@ -1017,6 +1017,47 @@ fn debug_sleep(c: &mut Ctx) -> CmdResult {
     if secs > 0.0 {
         std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
     }
+    c.ok();
+    Ok(())
+}
+
+/// DEBUG LOADAOF: flush the log, empty the dataset, load the log again.
+fn debug_loadaof(c: &mut Ctx) -> CmdResult {
+    if c.eng.aof().state() != crate::persist::aof::AofState::Off {
+        if let Some(w) = c.eng.aof().writer() {
+            let _ = w.flush(true);
+        }
+    }
+    if c.eng.persist().saving_rdb() {
+        crate::persist::snapshot::cancel_bgsave(c.eng);
+    }
+    c.eng.keyspace_mut().touch_all_watched(None);
+    for db in c.eng.keyspace_mut().dbs_mut() {
+        db.clear();
+    }
+    c.eng.scripting_mut().functions_mut().flush(false);
+    if crate::persist::aof::load_manifest_from_disk(c.eng).is_err() {
+        std::process::exit(1);
+    }
+    crate::persist::aof::done::del_history_files(c.eng);
+    c.eng.persist_mut().set_loading(true);
+    let Some(mut runner) = c.eng.aof_runner().map(|f| f()) else {
+        return Err("ERR AOF replay not available".into());
+    };
+    let eng = &mut *c.eng;
+    let st = crate::persist::aof::replay(
+        &mut |f: &mut dyn FnMut(&mut crate::engine::Engine)| f(eng),
+        runner.as_mut(),
+    );
+    if !matches!(
+        st,
+        crate::persist::aof::load::Status::Ok | crate::persist::aof::load::Status::Empty
+    ) {
+        std::process::exit(1);
+    }
+    c.eng.persist_mut().set_loading(false);
+    c.eng.persist_mut().clear_dirty();
+    tracing::warn!("Append Only File loaded by DEBUG LOADAOF");
     c.ok();
     Ok(())
 }

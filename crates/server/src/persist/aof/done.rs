@@ -26,7 +26,7 @@ pub fn temp_incr_name(eng: &Engine) -> String {
 
 /// Write the manifest through a temp file, fsync, rename, fsync the dir
 /// (writeAofManifestFile). Logs and fails as Redis does.
-pub fn persist_manifest(eng: &Engine, am: &mut Manifest) -> Result<(), ()> {
+pub fn persist_manifest(eng: &Engine, am: &mut Manifest) -> Result<(), super::Logged> {
     if !am.dirty {
         return Ok(());
     }
@@ -76,7 +76,7 @@ pub fn persist_manifest(eng: &Engine, am: &mut Manifest) -> Result<(), ()> {
     if res.is_ok() {
         am.dirty = false;
     }
-    res
+    res.map_err(|()| super::Logged)
 }
 
 /// fsync a directory, so renames in it are durable.

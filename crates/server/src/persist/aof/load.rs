@@ -30,15 +30,9 @@ pub enum Status {
     Truncated,
 }
 
-/// Runs the commands read from the file, as Redis's fake AOF client.
-pub trait Runner {
-    /// Run one command. `false` when there is no such command.
-    fn run(&mut self, eng: &mut Engine, argv: Vec<Bytes>) -> bool;
-    /// Whether the fake client is inside MULTI.
-    fn in_multi(&self) -> bool;
-    /// Forget a MULTI left open (a reverted transaction).
-    fn reset(&mut self);
-}
+/// Runs the commands read from the file (defined beside the engine,
+/// which keeps the dispatch layer's maker of it).
+pub use crate::engine::AofReplay as Runner;
 
 /// Gives the loader the engine, briefly: a start-up load takes the lock
 /// per batch, DEBUG LOADAOF already holds it.

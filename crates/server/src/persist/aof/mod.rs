@@ -23,7 +23,7 @@ pub mod writer;
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub use state::{Aof, AofState};
+pub use state::{Aof, AofState, Logged};
 
 use self::done::{aof_dir, persist_manifest, temp_incr_name};
 use self::manifest::Manifest;
@@ -50,7 +50,7 @@ pub fn aof_write_error(eng: &Engine) -> Option<String> {
 
 /// Read the manifest at start-up or for DEBUG LOADAOF
 /// (aofLoadManifestFromDisk). Err after logging a fatal manifest error.
-pub fn load_manifest_from_disk(eng: &mut Engine) -> Result<(), ()> {
+pub fn load_manifest_from_disk(eng: &mut Engine) -> Result<(), Logged> {
     eng.aof_mut().manifest = Manifest::default();
     let dir = aof_dir(eng);
     if !dir.is_dir() {
@@ -75,7 +75,7 @@ pub fn load_manifest_from_disk(eng: &mut Engine) -> Result<(), ()> {
                 path.display(),
                 writer::strerror(&e)
             );
-            return Err(());
+            return Err(Logged);
         }
     };
     match Manifest::parse(&text) {
@@ -90,14 +90,14 @@ pub fn load_manifest_from_disk(eng: &mut Engine) -> Result<(), ()> {
                 tracing::warn!(">>> '{line}'\n");
             }
             tracing::warn!("{}\n", e.msg);
-            Err(())
+            Err(Logged)
         }
     }
 }
 
 /// Move a Redis ≤ 6.2 single AOF into the AOF directory as the base of a
 /// new manifest when needed (the first step of loadAppendOnlyFiles).
-pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), ()> {
+pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), Logged> {
     let filename = eng.cfg().str(P::appendfilename).to_string();
     let dir = aof_dir(eng);
     if !Path::new(&filename).is_file() {
@@ -118,7 +118,7 @@ pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), ()> {
             dir.display(),
             writer::strerror(&e)
         );
-        return Err(());
+        return Err(Logged);
     }
     let mut am = Manifest {
         base: Some(manifest::AofInfo {
@@ -138,7 +138,7 @@ pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), ()> {
             dir.display(),
             writer::strerror(&e)
         );
-        return Err(());
+        return Err(Logged);
     }
     tracing::info!(
         "Successfully migrated an old-style AOF file ({filename}) into the AOF directory ({}).",
@@ -147,7 +147,7 @@ pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), ()> {
     Ok(())
 }
 
-fn create_dir(eng: &Engine) -> Result<(), ()> {
+fn create_dir(eng: &Engine) -> Result<(), Logged> {
     let dir = aof_dir(eng);
     std::fs::create_dir_all(&dir).map_err(|e| {
         tracing::warn!(
@@ -155,6 +155,7 @@ fn create_dir(eng: &Engine) -> Result<(), ()> {
             dir.display(),
             writer::strerror(&e)
         );
+        Logged
     })
 }
 
@@ -176,7 +177,7 @@ fn new_writer(
 
 /// Write a base file of the current dataset synchronously (Redis's
 /// rewriteAppendOnlyFile, used at start-up with an empty dataset).
-fn write_base_now(eng: &Engine, path: &Path) -> Result<(), ()> {
+fn write_base_now(eng: &Engine, path: &Path) -> Result<(), Logged> {
     let tmp = format!("temp-rewriteaof-{}.aof", std::process::id());
     let res = if eng.cfg().bool(P::aof_use_rdb_preamble) {
         crate::persist::write_rdb_file(eng, Path::new(&tmp), true)
@@ -199,7 +200,7 @@ fn write_base_now(eng: &Engine, path: &Path) -> Result<(), ()> {
             writer::strerror(&e)
         );
         let _ = std::fs::remove_file(&tmp);
-        return Err(());
+        return Err(Logged);
     }
     Ok(())
 }
@@ -207,7 +208,7 @@ fn write_base_now(eng: &Engine, path: &Path) -> Result<(), ()> {
 /// After the start-up load, with `appendonly yes`: create a base when
 /// starting empty, open the last incremental file (or a new one), persist
 /// the manifest (aofOpenIfNeededOnServerStart). Err: start-up stops.
-pub fn open_on_start(eng: &mut Engine) -> Result<(), ()> {
+pub fn open_on_start(eng: &mut Engine) -> Result<(), Logged> {
     if eng.aof().state != AofState::On {
         return Ok(());
     }
@@ -234,7 +235,7 @@ pub fn open_on_start(eng: &mut Engine) -> Result<(), ()> {
                 "Can't open the append-only file {name}: {}",
                 writer::strerror(&e)
             );
-            return Err(());
+            return Err(Logged);
         }
     };
     persist_manifest(eng, &mut am)?;
@@ -253,13 +254,13 @@ pub fn open_on_start(eng: &mut Engine) -> Result<(), ()> {
 
 /// Start a rewrite now (rewriteAppendOnlyFileBackground). Err when another
 /// background save runs or a file cannot be opened.
-pub fn start_rewrite(eng: &mut Engine) -> Result<(), ()> {
+pub fn start_rewrite(eng: &mut Engine) -> Result<(), Logged> {
     if eng.persist().saving() {
-        return Err(());
+        return Err(Logged);
     }
     if create_dir(eng).is_err() {
         eng.aof_mut().last_bgrewrite_ok = false;
-        return Err(());
+        return Err(Logged);
     }
     eng.aof_mut().selected_db = -1;
     if let Some(w) = eng.aof().writer() {
@@ -267,7 +268,7 @@ pub fn start_rewrite(eng: &mut Engine) -> Result<(), ()> {
     }
     if open_new_incr(eng).is_err() {
         eng.aof_mut().last_bgrewrite_ok = false;
-        return Err(());
+        return Err(Logged);
     }
     eng.aof_mut().rewrites += 1;
     // Redis names it after its fork child; a rewrite abandoned at once may
@@ -290,7 +291,7 @@ pub fn start_rewrite(eng: &mut Engine) -> Result<(), ()> {
         eng.aof_mut().rewrite = None;
         eng.aof_mut().last_bgrewrite_ok = false;
         tracing::warn!("Can't rewrite append only file in background: fork: {e}");
-        return Err(());
+        return Err(Logged);
     }
     if eng.cfg().bool(P::no_appendfsync_on_rewrite) {
         if let Some(w) = eng.aof().writer() {
@@ -304,7 +305,7 @@ pub fn start_rewrite(eng: &mut Engine) -> Result<(), ()> {
 /// Open the incremental file the writes go to from now on
 /// (openNewIncrAofForAppend): a new one in the manifest, or, while the AOF
 /// waits for its first rewrite, a temporary one.
-fn open_new_incr(eng: &mut Engine) -> Result<(), ()> {
+fn open_new_incr(eng: &mut Engine) -> Result<(), Logged> {
     let st = eng.aof().state;
     if st == AofState::Off {
         return Ok(());
@@ -327,7 +328,7 @@ fn open_new_incr(eng: &mut Engine) -> Result<(), ()> {
                 "Can't open the append-only file {name}: {}",
                 writer::strerror(&e)
             );
-            return Err(());
+            return Err(Logged);
         }
     };
     if let Some(am) = temp_am.as_mut() {
@@ -381,7 +382,7 @@ pub fn stop(eng: &mut Engine) {
 
 /// CONFIG SET appendonly yes (startAppendOnly): rewrite first; the log
 /// counts once that rewrite ends.
-pub fn start(eng: &mut Engine) -> Result<(), ()> {
+pub fn start(eng: &mut Engine) -> Result<(), Logged> {
     if eng.aof().state != AofState::Off {
         return Ok(());
     }
@@ -403,7 +404,7 @@ pub fn start(eng: &mut Engine) -> Result<(), ()> {
                 w.discard_pending();
             }
             tracing::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
-            return Err(());
+            return Err(Logged);
         }
     }
     if let Some(w) = eng.aof().writer() {
@@ -533,4 +534,49 @@ pub fn fsync_policy_changed(eng: &Engine) {
 /// After a successful load: the base size the auto-rewrite grows from.
 pub fn loaded(eng: &mut Engine, base_size: u64) {
     eng.aof_mut().base_size = base_size;
+}
+
+/// Replay the log the manifest lists (after moving an old single AOF
+/// in): loadAppendOnlyFiles with its upgrade step.
+pub fn replay(with: &mut load::WithEngine, runner: &mut dyn load::Runner) -> load::Status {
+    let mut up = Ok(());
+    with(&mut |e: &mut Engine| up = upgrade_if_needed(e));
+    if up.is_err() {
+        return load::Status::Failed;
+    }
+    let mut setup = None;
+    with(&mut |e: &mut Engine| {
+        let dir = aof_dir(e);
+        let am = e.aof().manifest().clone();
+        let total = load::total_size_quiet(&dir, &am);
+        let progress = e.persist_mut().begin_load_progress(total);
+        e.aof_mut().set_loading(true);
+        setup = Some((
+            dir,
+            am,
+            e.cfg().str(crate::config::P::appendfilename).to_string(),
+            e.cfg().bool(crate::config::P::aof_load_truncated),
+            e.cfg().int(crate::config::P::key_load_delay),
+            progress,
+        ));
+    });
+    let Some((dir, am, filename, load_truncated, delay, progress)) = setup else {
+        return load::Status::Failed;
+    };
+    let cx = load::Ctx {
+        dir: &dir,
+        filename: &filename,
+        load_truncated,
+        delay,
+        progress,
+    };
+    let (st, base) = load::load_files(&cx, &am, with, runner);
+    with(&mut |e: &mut Engine| {
+        e.aof_mut().set_loading(false);
+        if matches!(st, load::Status::Ok | load::Status::Truncated) {
+            loaded(e, base);
+        }
+        e.persist_mut().clear_dirty();
+    });
+    st
 }

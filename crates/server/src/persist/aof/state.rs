@@ -142,3 +142,14 @@ impl Aof {
         self.flush_sleep_us = us;
     }
 }
+
+/// An AOF operation failed; why is already in the log (Redis's C_ERR after
+/// a serverLog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logged;
+
+impl From<()> for Logged {
+    fn from(_: ()) -> Logged {
+        Logged
+    }
+}
