@@ -233,6 +233,7 @@ where
         let nagle;
         let mut pause_until = 0i64;
         let mut pause_notify = None;
+        let mut aof_flush: Option<std::sync::Arc<crate::persist::aof::writer::AofWriter>>;
         {
             let mut eng = loop {
                 // While a script holds the engine, answer as Redis does
@@ -299,6 +300,15 @@ where
             }
             nagle = became_replica && eng.cfg().bool(P::repl_disable_tcp_nodelay);
             refresh_limits(&eng, id, &mut limits, &mut qbuf_limit, &mut idle_timeout);
+            aof_flush = eng.aof().writer().filter(|w| w.needs_flush()).cloned();
+        }
+        // The writes' AOF bytes reach the file (and, with appendfsync
+        // always, the disk) before their replies leave, outside the lock;
+        // connections that wrote together share the write and the fsync.
+        if let Some(w) = aof_flush.take() {
+            if w.flush_for_reply() == Err(crate::persist::aof::writer::FlushError::Fatal) {
+                std::process::exit(1);
+            }
         }
         if nagle {
             // Redis's repl-disable-tcp-nodelay: fewer, larger packets to

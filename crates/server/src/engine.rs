@@ -114,12 +114,31 @@ pub struct Engine {
     scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
     persist: crate::persist::state::Persistence,
+    /// The append-only file.
+    aof: crate::persist::aof::state::Aof,
+    /// Makes the fake client that replays the AOF through dispatch
+    /// (installed by the server at start-up; none in unit tests).
+    aof_runner: Option<AofRunner>,
     /// The slow log.
     slowlog: crate::slowlog::SlowLog,
     /// The latency monitor's events.
     latency: crate::latency::LatencyMonitor,
     /// MIGRATE's connections.
     migrate_links: crate::migrate::MigrateLinks,
+}
+
+/// Makes the AOF replay's fake client.
+pub type AofRunner = fn() -> Box<dyn AofReplay>;
+
+/// Runs the commands read from the AOF, as Redis's fake AOF client
+/// (`persist::aof::load`); the dispatch layer implements it.
+pub trait AofReplay {
+    /// Run one command. `false` when there is no such command.
+    fn run(&mut self, eng: &mut Engine, argv: Vec<Bytes>) -> bool;
+    /// Whether the fake client is inside MULTI.
+    fn in_multi(&self) -> bool;
+    /// Forget a MULTI left open (a reverted transaction).
+    fn reset(&mut self);
 }
 
 /// Starts the task driving the link with our master of a given
@@ -137,6 +156,7 @@ impl Engine {
     /// A fresh engine for a configuration.
     pub fn new(cfg: Config) -> Engine {
         let ndb = cfg.int(P::databases) as usize;
+        let cfg_aof = cfg.str(P::appendonly) == "yes";
         let now = crate::clock::now_ms();
         Engine {
             me: std::sync::Weak::new(),
@@ -156,6 +176,8 @@ impl Engine {
             keyspace: Keyspace::new(ndb),
             repl: crate::repl::Replication::new(now / 1000),
             persist: crate::persist::state::Persistence::new(now / 1000),
+            aof: crate::persist::aof::state::Aof::new(cfg_aof),
+            aof_runner: None,
             clients: Default::default(),
             link_driver: None,
             scripting: crate::script::Scripting::new(),
@@ -519,11 +541,31 @@ impl Engine {
         self.clients.pause().until > self.now
     }
 
-    /// Whether anything would receive propagated writes now (a backlog, or
-    /// an open EXEC unit collecting them).
+    /// Whether anything would receive propagated writes now (a backlog,
+    /// the AOF, or an open EXEC unit collecting them).
     #[inline]
     pub fn propagating(&self) -> bool {
-        self.repl.backlog_active() || self.repl.in_unit()
+        self.repl.backlog_active() || self.repl.in_unit() || self.aof.feeding()
+    }
+
+    /// The append-only file.
+    pub fn aof(&self) -> &crate::persist::aof::state::Aof {
+        &self.aof
+    }
+
+    /// Install the AOF replay's client maker.
+    pub fn set_aof_runner(&mut self, f: AofRunner) {
+        self.aof_runner = Some(f);
+    }
+
+    /// The AOF replay's client maker.
+    pub fn aof_runner(&self) -> Option<AofRunner> {
+        self.aof_runner
+    }
+
+    /// The append-only file, to change.
+    pub fn aof_mut(&mut self) -> &mut crate::persist::aof::state::Aof {
+        &mut self.aof
     }
 
     /// Deliver a pub/sub message; returns how many subscribers got it.

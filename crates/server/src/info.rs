@@ -308,7 +308,10 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("mem_clients_slaves:{}", repl.replicas);
             f!("mem_clients_normal:{clients_normal}");
             f!("mem_cluster_links:0");
-            f!("mem_aof_buffer:0");
+            f!(
+                "mem_aof_buffer:{}",
+                eng.aof().writer().map_or(0, |w| w.buffer_len())
+            );
             f!("mem_allocator:mimalloc");
             f!("active_defrag_running:0");
             f!("lazyfree_pending_objects:0");
@@ -319,18 +322,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("loading:{}", eng.persist().loading() as u8);
             f!("async_loading:{}", eng.persist().async_loading() as u8);
             crate::persist::info_fields(eng, s);
-            f!("aof_enabled:0");
-            f!("aof_rewrite_in_progress:0");
-            f!("aof_rewrite_scheduled:0");
-            f!("aof_last_rewrite_time_sec:-1");
-            f!("aof_current_rewrite_time_sec:-1");
-            f!("aof_last_bgrewrite_status:ok");
-            f!("aof_rewrites:0");
-            f!("aof_rewrites_consecutive_failures:0");
-            f!("aof_last_write_status:ok");
-            f!("aof_last_cow_size:0");
-            f!("module_fork_in_progress:0");
-            f!("module_fork_last_cow_size:0");
+            crate::persist::aof::info_fields(eng, s);
             if eng.persist().loading() {
                 let p = eng.persist().progress();
                 let loaded = p.loaded.load(std::sync::atomic::Ordering::Relaxed);

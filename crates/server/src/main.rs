@@ -98,11 +98,6 @@ fn main() -> anyhow::Result<()> {
     } else {
         tracing::info!("Configuration loaded");
     }
-    tracing::info!(
-        "Running mode=standalone, port={}. PID: {}",
-        cfg.int(config::P::port),
-        std::process::id()
-    );
     // `io-threads` (Redis's knob, default 1) is the number of runtime
     // threads serving connections. Commands run under the engine lock
     // either way; more threads only spread the socket work, and on small

@@ -49,6 +49,7 @@ async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
 /// Run the server until shutdown. Returns the exit code.
 pub async fn run(shared: Shared) -> i32 {
     lock(&shared).set_link_driver(crate::link::start);
+    lock(&shared).set_aof_runner(crate::commands::aof::new_runner);
     let (bind, port, unixsocket, perm, pidfile) = {
         let e = lock(&shared);
         (
@@ -59,9 +60,20 @@ pub async fn run(shared: Shared) -> i32 {
             e.cfg().str(P::pidfile).to_string(),
         )
     };
-    let startup_load = match crate::persist::load::open_startup(&shared) {
-        Ok(l) => l,
-        Err(_) => return 1,
+    // As Redis's main: the manifest is read whether or not the AOF is on.
+    if crate::persist::aof::load_manifest_from_disk(&mut lock(&shared)).is_err() {
+        return 1;
+    }
+    let aof_on = lock(&shared).aof().state() == crate::persist::aof::AofState::On;
+    let startup_load = if aof_on {
+        // Clients accepted from now on get -LOADING until the log is in.
+        lock(&shared).persist_mut().set_loading(true);
+        None
+    } else {
+        match crate::persist::load::open_startup(&shared) {
+            Ok(l) => l,
+            Err(_) => return 1,
+        }
     };
     let listeners = if port > 0 {
         match bind_tcp(&bind, port).await {
@@ -76,6 +88,13 @@ pub async fn run(shared: Shared) -> i32 {
     } else {
         Vec::new()
     };
+    // As Redis (initServer listens before the banner): once this line is
+    // out, the port accepts connections, which answer -LOADING while the
+    // dataset loads.
+    tracing::info!(
+        "Running mode=standalone, port={port}. PID: {}",
+        std::process::id()
+    );
     for l in listeners {
         let sh = shared.clone();
         let bz = lock(&shared).scripting().busy();
@@ -143,6 +162,21 @@ pub async fn run(shared: Shared) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
+    if aof_on {
+        let sh = shared.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || crate::commands::aof::load_at_startup(&sh)).await;
+        if !matches!(loaded, Ok(Ok(()))) {
+            return 1;
+        }
+    }
+    {
+        let mut e = lock(&shared);
+        if crate::persist::aof::open_on_start(&mut e).is_err() {
+            return 1;
+        }
+        crate::persist::aof::done::del_history_files(&mut e);
+    }
     if let Some(load) = startup_load {
         let sh = shared.clone();
         let loaded =
@@ -201,6 +235,7 @@ fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
         tracing::warn!("There is a child saving an .rdb. Killing it!");
         crate::persist::snapshot::cancel_bgsave(&mut e);
     }
+    crate::persist::aof::shutdown(&mut e);
     if want_save {
         tracing::info!("Saving the final RDB snapshot before exiting.");
         if crate::persist::save_blocking(&mut e).is_err() {
@@ -235,6 +270,7 @@ async fn cron(shared: Shared) {
                 last_sample = now;
             }
             crate::persist::cron(&mut e);
+            crate::persist::aof::cron(&mut e);
             // Redis's databasesCron: a master expires keys actively (below),
             // a replica only those its own clients gave a TTL.
             if e.keyspace().active_expire() && e.is_replica() {

@@ -256,7 +256,8 @@ pub fn execute_from(
         && crate::persist::writes_denied(eng)
     {
         flag_transaction(cl);
-        write_error(eng, out, &CmdError::fixed(crate::persist::MISCONF));
+        let e = CmdError::msg(crate::persist::misconf(eng));
+        write_error(eng, out, &e);
         return;
     }
     if is_write && !from_master && crate::repl::master::not_enough_replicas(eng) {
@@ -431,10 +432,12 @@ pub fn call(
     // A writable replica's own writes stay local, as in Redis: its stream
     // is its master's.
     let forced = eng.repl_mut().take_forced();
+    // The AOF records every write, a replica's included (what its master
+    // sent and, when writable, its own clients'); feed() sends to the
+    // stream only what this node's own stream carries.
     if (eng.persist().dirty() != dirty_before || forced)
         && spec.flags & f::WRITE != 0
-        && !from_master
-        && eng.repl().link().is_none()
+        && ((!from_master && eng.repl().link().is_none()) || eng.aof().feeding())
         && eng.propagating()
     {
         match propagate_as {

@@ -7,6 +7,7 @@
 //! and then `call`s the handler, which writes its reply into the output
 //! buffer through `Ctx`. One file per command family holds the handlers.
 
+pub mod aof;
 pub mod bitmap;
 pub mod conn;
 pub mod diag;
@@ -285,7 +286,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 19] {
+fn families() -> [&'static [CommandSpec]; 20] {
     [
         string::COMMANDS,
         list::COMMANDS,
@@ -302,6 +303,7 @@ fn families() -> [&'static [CommandSpec]; 19] {
         conn::COMMANDS,
         pubsub::COMMANDS,
         persist::COMMANDS,
+        aof::COMMANDS,
         repl::COMMANDS,
         scripting::COMMANDS,
         diag::COMMANDS,

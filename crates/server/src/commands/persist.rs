@@ -163,8 +163,16 @@ fn bgsave(c: &mut Ctx) -> CmdResult {
         2 if eq(&c.args[1], "schedule") => {}
         _ => return Err(SYNTAX.into()),
     }
-    if c.eng.persist().saving() {
+    if c.eng.persist().saving_rdb() {
         return Err("ERR Background save already in progress".into());
+    }
+    if c.eng.aof().rewriting() || c.eng.persist().saving() {
+        if c.args.len() == 2 {
+            c.eng.persist_mut().schedule();
+            c.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err("ERR An AOF log rewriting in progress: can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.".into());
     }
     if c.eng.repl().in_unit() {
         // Inside EXEC Redis defers the fork to the cron; so do we.

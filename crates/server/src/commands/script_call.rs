@@ -188,7 +188,8 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
             return refuse(lua, run, &format!("-{}", crate::error::READONLY_REPLICA));
         }
         if !run.from_master && !eng.is_replica() && crate::persist::writes_denied(eng) {
-            return refuse(lua, run, &format!("-{}", crate::persist::MISCONF));
+            let msg = format!("-{}", crate::persist::misconf(eng));
+            return refuse(lua, run, &msg);
         }
         if !run.from_master && crate::repl::master::not_enough_replicas(eng) {
             return refuse(lua, run, "-NOREPLICAS Not enough good replicas to write.");

@@ -812,6 +812,11 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
             ));
         }
         if !from_master && !eng.is_replica() && crate::persist::writes_denied(eng) {
+            if let Some(e) = crate::persist::aof::aof_write_error(eng) {
+                return Err(CmdError::msg(format!(
+                    "MISCONF Errors writing to the AOF file: {e}"
+                )));
+            }
             return Err(CmdError::fixed("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."));
         }
         if ro {
@@ -888,6 +893,7 @@ fn execute(
     let threshold = eng.cfg().int(P::lua_time_limit);
     let auth = !eng.cfg().str(P::requirepass).is_empty();
     busy.start(threshold, req.from_master, auth);
+    busy.set_loading(eng.persist().loading());
     if let Some(f) = req.function {
         busy.set_function(f);
     }
@@ -957,7 +963,7 @@ pub async fn serve_while_busy(
             continue;
         }
         while let Some(args) = pending.front() {
-            match classify(args, authenticated) {
+            match classify(args, authenticated, busy.loading()) {
                 Kind::Wait => {
                     busy.wait(10).await;
                     break;
@@ -1002,7 +1008,7 @@ enum Kind {
     Error(String),
 }
 
-fn classify(args: &[Bytes], authenticated: bool) -> Kind {
+fn classify(args: &[Bytes], authenticated: bool, loading: bool) -> Kind {
     use super::{f, lookup, lookup_sub};
     let Some(name) = args.first() else {
         return Kind::Busy;
@@ -1041,6 +1047,10 @@ fn classify(args: &[Bytes], authenticated: bool) -> Kind {
     } else {
         spec
     };
+    // processCommand refuses during a load before it looks at busy-ness.
+    if loading && spec.flags & f::LOADING == 0 {
+        return Kind::Error("LOADING Redis is loading the dataset in memory".into());
+    }
     if spec.flags & f::ALLOW_BUSY != 0 {
         Kind::Wait
     } else {

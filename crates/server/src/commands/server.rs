@@ -329,6 +329,26 @@ static DEBUG: &[CommandSpec] = &[
         debug_reload,
     ),
     cmd(
+        "loadaof",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Flush the AOF buffers on disk and reload the AOF in memory",
+        debug_loadaof,
+    ),
+    cmd(
+        "aof-flush-sleep",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Sleep the given microseconds before each AOF write",
+        debug_aof_flush_sleep,
+    ),
+    cmd(
         "sleep",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -597,6 +617,18 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "loglevel" => crate::log::set_level(eng.cfg().log_level()),
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
+        "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),
+        "appendonly" => {
+            if eng.cfg().str(P::appendonly) == "yes" {
+                if eng.aof().state() == crate::persist::aof::AofState::Off
+                    && crate::persist::aof::start(eng).is_err()
+                {
+                    return Err("Unable to turn on AOF. Check server logs.".into());
+                }
+            } else {
+                crate::persist::aof::stop(eng);
+            }
+        }
         _ => eng.config_changed(name),
     }
     Ok(())
@@ -1013,6 +1045,57 @@ fn debug_sleep(c: &mut Ctx) -> CmdResult {
     // purpose, as Redis's main thread does.
     if secs > 0.0 {
         std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    c.ok();
+    Ok(())
+}
+
+/// DEBUG LOADAOF: flush the log, empty the dataset, load the log again.
+fn debug_loadaof(c: &mut Ctx) -> CmdResult {
+    if c.eng.aof().state() != crate::persist::aof::AofState::Off {
+        if let Some(w) = c.eng.aof().writer() {
+            let _ = w.flush(true);
+        }
+    }
+    if c.eng.persist().saving_rdb() {
+        crate::persist::snapshot::cancel_bgsave(c.eng);
+    }
+    c.eng.keyspace_mut().touch_all_watched(None);
+    for db in c.eng.keyspace_mut().dbs_mut() {
+        db.clear();
+    }
+    c.eng.scripting_mut().functions_mut().flush(false);
+    if crate::persist::aof::load_manifest_from_disk(c.eng).is_err() {
+        std::process::exit(1);
+    }
+    crate::persist::aof::done::del_history_files(c.eng);
+    c.eng.persist_mut().set_loading(true);
+    let Some(mut runner) = c.eng.aof_runner().map(|f| f()) else {
+        return Err("ERR AOF replay not available".into());
+    };
+    let eng = &mut *c.eng;
+    let st = crate::persist::aof::replay(
+        &mut |f: &mut dyn FnMut(&mut crate::engine::Engine)| f(eng),
+        runner.as_mut(),
+    );
+    if !matches!(
+        st,
+        crate::persist::aof::load::Status::Ok | crate::persist::aof::load::Status::Empty
+    ) {
+        std::process::exit(1);
+    }
+    c.eng.persist_mut().set_loading(false);
+    c.eng.persist_mut().clear_dirty();
+    tracing::warn!("Append Only File loaded by DEBUG LOADAOF");
+    c.ok();
+    Ok(())
+}
+
+fn debug_aof_flush_sleep(c: &mut Ctx) -> CmdResult {
+    let us = parse_int(&c.args[2])?.max(0) as u64;
+    c.eng.aof_mut().set_flush_sleep(us);
+    if let Some(w) = c.eng.aof().writer() {
+        w.set_flush_sleep(us);
     }
     c.ok();
     Ok(())

@@ -224,6 +224,7 @@ directives! {
     aof_use_rdb_preamble = "aof-use-rdb-preamble": Kind::Bool, "yes", YES;
     aof_timestamp_enabled = "aof-timestamp-enabled": Kind::Bool, "no", YES;
     aof_rewrite_incremental_fsync = "aof-rewrite-incremental-fsync": Kind::Bool, "yes", YES;
+    aof_disable_auto_gc = "aof-disable-auto-gc": Kind::Bool, "no", YES;
     rdb_save_incremental_fsync = "rdb-save-incremental-fsync": Kind::Bool, "yes", YES;
     // replication
     replicaof = "replicaof" ["slaveof"]: Kind::Special(norm_replicaof), "", NO;
@@ -371,9 +372,7 @@ fn norm_filename(args: &[Vec<u8>]) -> Result<String, String> {
 fn norm_appendonly(args: &[Vec<u8>]) -> Result<String, String> {
     match words(args).as_slice() {
         [v] if v.eq_ignore_ascii_case("no") => Ok("no".into()),
-        [v] if v.eq_ignore_ascii_case("yes") => {
-            Err("appendonly yes is not supported: relica has no AOF yet".into())
-        }
+        [v] if v.eq_ignore_ascii_case("yes") => Ok("yes".into()),
         _ => Err("argument must be 'yes' or 'no'".into()),
     }
 }

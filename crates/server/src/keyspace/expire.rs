@@ -19,6 +19,11 @@ pub fn expire_if_needed(eng: &mut Engine, db: usize, key: &[u8], from_master: bo
     if !e.is_expired(now) {
         return false;
     }
+    // Nothing expires while a dataset loads (Redis's keyIsExpired); the
+    // keys go once the load is over.
+    if eng.persist().loading() {
+        return false;
+    }
     if eng.is_replica() {
         return !from_master;
     }

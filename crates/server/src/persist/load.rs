@@ -431,7 +431,8 @@ fn too_many_dbs(ndb: usize) -> LoadFailed {
     ))
 }
 
-fn insert_batch(e: &mut Engine, batch: &mut Vec<Item>) {
+/// Insert a batch of loaded keys into their databases.
+pub fn insert_batch(e: &mut Engine, batch: &mut Vec<Item>) {
     if batch.is_empty() {
         return;
     }
@@ -458,7 +459,7 @@ pub fn insert_items(dbs: &mut [crate::keyspace::Db], batch: &mut Vec<Item>, lru:
 }
 
 /// Log the AUX fields Redis logs while loading.
-fn log_aux(key: &[u8], value: &[u8]) {
+pub fn log_aux(key: &[u8], value: &[u8]) {
     let v = String::from_utf8_lossy(value);
     match key {
         b"redis-ver" => tracing::info!("Loading RDB produced by version {v}"),

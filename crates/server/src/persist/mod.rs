@@ -11,6 +11,7 @@ use crate::config::P;
 use crate::engine::Engine;
 use crate::keyspace::Value;
 
+pub mod aof;
 pub mod digest;
 pub mod load;
 pub mod pipe;
@@ -73,11 +74,20 @@ fn io_err(e: rdb::Error) -> std::io::Error {
 }
 
 fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
+    write_rdb_file(eng, path, false)
+}
+
+/// Write the dataset as an RDB file at `path`, fsynced; `aof_base` marks
+/// it as an AOF base (aux `aof-base` 1).
+pub fn write_rdb_file(eng: &Engine, path: &std::path::Path, aof_base: bool) -> std::io::Result<()> {
     let f = std::fs::File::create(path)?;
     let bw = std::io::BufWriter::with_capacity(1 << 16, f);
     let opts = snapshot::write_options(eng);
     let mut w = rdb::Writer::new(bw, opts).map_err(io_err)?;
-    for (k, v) in aux_fields(eng) {
+    for (k, mut v) in aux_fields(eng) {
+        if aof_base && k == "aof-base" {
+            v = "1".into();
+        }
         w.aux(k.as_bytes(), v.as_bytes()).map_err(io_err)?;
     }
     for code in function_libraries(eng) {
@@ -187,7 +197,9 @@ pub fn after_flushall(eng: &mut Engine) {
 pub fn info_fields(eng: &Engine, s: &mut String) {
     let job = eng.persist().job.as_ref();
     let (done, total) = job.map_or((0, 0), |j| (j.keys_done, j.keys_total));
-    let current = job.map_or(-1, |j| (crate::clock::now_ms() - j.started_ms) / 1000);
+    let current = job
+        .filter(|j| !j.aof)
+        .map_or(-1, |j| (crate::clock::now_ms() - j.started_ms) / 1000);
     let perc = if total > 0 {
         done as f64 * 100.0 / total as f64
     } else {
@@ -197,7 +209,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         s,
         "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:{perc:.2}\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
         eng.persist().dirty,
-        job.is_some() as u8,
+        job.is_some_and(|j| !j.aof) as u8,
         eng.persist().lastsave,
         if eng.persist().last_failed { "err" } else { "ok" },
         eng.persist().last_bgsave_secs.unwrap_or(-1),
@@ -238,9 +250,24 @@ pub fn cron(eng: &mut Engine) {
 /// (`stop-writes-on-bgsave-error` with save points), as Redis's
 /// writeCommandsDeniedByDiskError.
 pub fn writes_denied(eng: &Engine) -> bool {
+    rdb_writes_denied(eng) || aof::aof_write_error(eng).is_some()
+}
+
+fn rdb_writes_denied(eng: &Engine) -> bool {
     eng.cfg().bool(P::stop_writes_on_bgsave_error)
         && eng.persist().last_failed
         && !crate::config::save_points(eng.cfg().str(P::save)).is_empty()
+}
+
+/// The MISCONF error for the disk error that denies writes
+/// (writeCommandsGetDiskErrorMessage).
+pub fn misconf(eng: &Engine) -> String {
+    match aof::aof_write_error(eng) {
+        Some(e) if !rdb_writes_denied(eng) => {
+            format!("MISCONF Errors writing to the AOF file: {e}")
+        }
+        _ => MISCONF.to_string(),
+    }
 }
 
 /// The MISCONF error text.

@@ -35,6 +35,10 @@ use crate::util::prefetch::prefetch;
 pub use super::pipe::{PipeRead, RdbPipe};
 pub use super::state::BgJob;
 
+/// Each snapshot's number: a thread whose snapshot was abandoned (an AOF
+/// rewrite stopped at once) must not touch the next one.
+static GEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// Bytes buffered per background step before the lock is released.
 const STEP_BYTES: usize = 256 * 1024;
 
@@ -147,6 +151,16 @@ pub enum Target {
     Disk,
     /// Straight to replicas (diskless replication), one pipe each.
     Sockets(Vec<Arc<RdbPipe>>),
+    /// A new AOF base file at `tmp` (an AOF rewrite): RDB when
+    /// `preamble`, else commands (with a `#TS:` first when `timestamp`).
+    AofBase {
+        /// The temporary base file.
+        tmp: PathBuf,
+        /// aof-use-rdb-preamble.
+        preamble: bool,
+        /// aof-timestamp-enabled.
+        timestamp: bool,
+    },
 }
 
 /// `Write` into every pipe of a socket-target snapshot.
@@ -202,6 +216,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         return Err("ERR Background save not possible: engine not running".into());
     };
     let opts = write_options(eng);
+    let gen = GEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut keys_total = 0;
     for (i, db) in eng.keyspace_mut().dbs_mut().iter_mut().enumerate() {
         keys_total += db.len() as u64;
@@ -214,14 +229,30 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         keys_done: 0,
         cancel: false,
         socket_target: matches!(target, Target::Sockets(_)),
+        aof: matches!(target, Target::AofBase { .. }),
+        gen,
     });
     eng.persist_mut().last_try = crate::clock::now_secs();
     eng.persist_mut().saves += 1;
     let dir = PathBuf::from(eng.cfg().str(P::dir));
     let file = dir.join(eng.cfg().str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));
+    let tmp = if matches!(target, Target::AofBase { .. }) {
+        dir.join(format!("temp-rewriteaof-{}-{gen}.rdb", std::process::id()))
+    } else {
+        tmp
+    };
+    let mut aux_list = super::aux_fields(eng);
+    if matches!(target, Target::AofBase { .. }) {
+        // Redis's RDBFLAGS_AOF_PREAMBLE.
+        for (k, v) in aux_list.iter_mut() {
+            if k == "aof-base" {
+                *v = "1".into();
+            }
+        }
+    }
     let aux = Head {
-        aux: super::aux_fields(eng),
+        aux: aux_list,
         functions: super::function_libraries(eng),
         sizes: eng
             .keyspace()
@@ -231,9 +262,10 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
             .collect(),
     };
     let socket = matches!(target, Target::Sockets(_));
+    let aof = matches!(target, Target::AofBase { .. });
     let spawned = std::thread::Builder::new()
         .name("relica-bgsave".into())
-        .spawn(move || run_bgsave(shared, opts, aux, target, tmp, file));
+        .spawn(move || run_bgsave(shared, opts, aux, target, tmp, file, gen));
     if let Err(e) = spawned {
         end_snapshot(eng);
         eng.persist_mut().job = None;
@@ -242,7 +274,9 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     // Redis names its fork child here; the snapshot runs in a thread of
     // this process, so this process's id is the one that does the work.
     let pid = std::process::id();
-    if socket {
+    if aof {
+        tracing::info!("Background append only file rewriting started by pid {pid}");
+    } else if socket {
         tracing::info!("Background RDB transfer started by pid {pid}");
     } else {
         tracing::info!("Background saving started by pid {pid}");
@@ -275,13 +309,17 @@ struct Step {
     cancel: bool,
 }
 
-fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>) -> Step {
+fn step(eng: &mut Engine, max_keys: u64, spare: &mut Vec<Vec<u8>>, gen: u64) -> Step {
     let mut st = Step {
         chunks: Vec::new(),
         keys: 0,
         done: true,
         error: None,
-        cancel: eng.persist().job.as_ref().is_none_or(|j| j.cancel),
+        cancel: eng
+            .persist()
+            .job
+            .as_ref()
+            .is_none_or(|j| j.cancel || j.gen != gen),
     };
     if st.cancel {
         return st;
@@ -325,13 +363,43 @@ fn run_bgsave(
     target: Target,
     tmp: PathBuf,
     file: PathBuf,
+    gen: u64,
 ) {
     let res = match &target {
+        Target::AofBase {
+            tmp: base,
+            preamble,
+            timestamp,
+        } => {
+            let r = if *preamble {
+                write_disk(&shared, opts, &aux, base, gen)
+            } else {
+                write_disk(&shared, opts, &aux, &tmp, gen).and_then(|_| {
+                    let r = super::aof::rewrite::rdb_to_commands(&tmp, base, *timestamp);
+                    let _ = std::fs::remove_file(&tmp);
+                    r
+                })
+            };
+            match &r {
+                Ok(()) => tracing::info!(
+                    "Successfully created the temporary AOF base file {}",
+                    base.display()
+                ),
+                Err(e) => tracing::warn!(
+                    "Write error writing append only file on disk: {}",
+                    super::aof::writer::strerror(e)
+                ),
+            }
+            if r.is_err() {
+                let _ = std::fs::remove_file(base);
+            }
+            r
+        }
         Target::Disk => {
-            write_disk(&shared, opts, &aux, &tmp).and_then(|_| std::fs::rename(&tmp, &file))
+            write_disk(&shared, opts, &aux, &tmp, gen).and_then(|_| std::fs::rename(&tmp, &file))
         }
         Target::Sockets(pipes) => {
-            let r = write_stream(&shared, opts, &aux, PipesWriter(pipes.clone())).map(|_| ());
+            let r = write_stream(&shared, opts, &aux, PipesWriter(pipes.clone()), gen).map(|_| ());
             for p in pipes {
                 p.finish(r.is_ok());
             }
@@ -352,13 +420,19 @@ fn run_bgsave(
         let _ = std::fs::remove_file(&tmp);
     }
     let mut eng = lock(&shared);
+    if eng.persist().job.as_ref().is_none_or(|j| j.gen != gen) {
+        // Abandoned, and maybe replaced by a newer snapshot.
+        return;
+    }
     end_snapshot(&mut eng);
     let Some(job) = eng.persist_mut().job.take() else {
         return;
     };
     let now_ms = crate::clock::now_ms();
     let ok = res.is_ok();
-    if !job.socket_target {
+    if job.aof {
+        crate::persist::aof::done::rewrite_done(&mut eng, ok, job.cancel);
+    } else if !job.socket_target {
         eng.persist_mut().last_bgsave_secs = Some((now_ms - job.started_ms) / 1000);
         match res {
             Ok(()) => {
@@ -377,7 +451,9 @@ fn run_bgsave(
             }
         }
     }
-    crate::repl::master::snapshot_done(&mut eng, ok, job.socket_target, &file);
+    if !job.aof {
+        crate::repl::master::snapshot_done(&mut eng, ok, job.socket_target, &file);
+    }
     if std::mem::take(&mut eng.persist_mut().scheduled) && eng.persist_mut().job.is_none() {
         if let Err(e) = start_bgsave(&mut eng) {
             tracing::warn!("Scheduled background save failed to start: {e}");
@@ -390,10 +466,11 @@ fn write_disk(
     opts: rdb::WriteOptions,
     aux: &Head,
     tmp: &std::path::Path,
+    gen: u64,
 ) -> std::io::Result<()> {
     let f = std::fs::File::create(tmp)?;
     let bw = std::io::BufWriter::with_capacity(1 << 16, f);
-    let mut bw = write_stream(shared, opts, aux, bw)?;
+    let mut bw = write_stream(shared, opts, aux, bw, gen)?;
     bw.flush()?;
     let f = bw.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()
@@ -404,6 +481,7 @@ fn write_stream<W: std::io::Write>(
     opts: rdb::WriteOptions,
     head: &Head,
     out: W,
+    gen: u64,
 ) -> std::io::Result<W> {
     let io = |e: rdb::Error| std::io::Error::other(e.to_string());
     let mut w = rdb::Writer::new(out, opts).map_err(io)?;
@@ -424,7 +502,7 @@ fn write_stream<W: std::io::Write>(
         let (st, before) = {
             let mut eng = lock(shared);
             let before = eng.persist().job.as_ref().map_or(0, |j| j.keys_done);
-            (step(&mut eng, max_keys, &mut spare), before)
+            (step(&mut eng, max_keys, &mut spare, gen), before)
         };
         if st.cancel {
             return Err(std::io::Error::other("canceled"));
@@ -455,7 +533,7 @@ fn write_stream<W: std::io::Write>(
         // too, so writes do not make a delayed snapshot end early.
         if delay_us > 0 {
             let n = st.keys.saturating_sub(before).max(1);
-            sleep_unless_canceled(shared, Duration::from_micros(delay_us as u64 * n))?;
+            sleep_unless_canceled(shared, Duration::from_micros(delay_us as u64 * n), gen)?;
         }
         if st.done {
             break;
@@ -466,7 +544,11 @@ fn write_stream<W: std::io::Write>(
 
 /// Sleep for the save delay, in slices, giving up when the save is
 /// canceled (a delay times many keys can be minutes).
-fn sleep_unless_canceled(shared: &crate::engine::Shared, d: Duration) -> std::io::Result<()> {
+fn sleep_unless_canceled(
+    shared: &crate::engine::Shared,
+    d: Duration,
+    gen: u64,
+) -> std::io::Result<()> {
     let until = std::time::Instant::now() + d;
     loop {
         let now = std::time::Instant::now();
@@ -474,9 +556,23 @@ fn sleep_unless_canceled(shared: &crate::engine::Shared, d: Duration) -> std::io
             return Ok(());
         }
         std::thread::sleep((until - now).min(Duration::from_millis(10)));
-        if lock(shared).persist().job.as_ref().is_none_or(|j| j.cancel) {
+        if lock(shared)
+            .persist()
+            .job
+            .as_ref()
+            .is_none_or(|j| j.cancel || j.gen != gen)
+        {
             return Err(std::io::Error::other("canceled"));
         }
+    }
+}
+
+/// Drop a running AOF rewrite's snapshot at once (killAppendOnlyChild):
+/// its thread sees the job gone and stops without touching what follows.
+pub fn abandon_aof_job(eng: &mut Engine) {
+    if eng.persist().job.as_ref().is_some_and(|j| j.aof) {
+        eng.persist_mut().job = None;
+        end_snapshot(eng);
     }
 }
 

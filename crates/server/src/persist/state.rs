@@ -102,14 +102,36 @@ impl Persistence {
         self.job.as_mut()
     }
 
-    /// Whether a background save is in progress.
+    /// Whether a background save (RDB or AOF rewrite) is in progress
+    /// (Redis's hasActiveChildProcess).
     pub fn saving(&self) -> bool {
         self.job.is_some()
+    }
+
+    /// Whether an RDB save (not an AOF rewrite) is in progress.
+    pub fn saving_rdb(&self) -> bool {
+        self.job.as_ref().is_some_and(|j| !j.aof)
     }
 
     /// BGSAVE SCHEDULE: start one once the running save ends.
     pub fn schedule(&mut self) {
         self.scheduled = true;
+    }
+
+    /// A load of `total` bytes starts: the server answers -LOADING and
+    /// INFO shows the progress, counted through the returned counter.
+    pub fn begin_load_progress(
+        &mut self,
+        total: u64,
+    ) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        self.progress = Progress {
+            start: crate::clock::now_secs(),
+            total,
+            loaded: counter.clone(),
+            rdb_used_mem: 0,
+        };
+        counter
     }
 
     /// Progress of the load in progress.
@@ -181,6 +203,10 @@ pub struct BgJob {
     /// Written to replicas' sockets rather than to disk (Redis's
     /// RDB_CHILD_TYPE_SOCKET).
     pub socket_target: bool,
+    /// Writes an AOF base (an AOF rewrite, Redis's CHILD_TYPE_AOF).
+    pub aof: bool,
+    /// This snapshot's number (`snapshot.rs`).
+    pub gen: u64,
 }
 
 /// Progress of the load in progress, for INFO.

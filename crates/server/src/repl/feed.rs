@@ -22,6 +22,9 @@ pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
 }
 
 fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
+    // The AOF gets the same form, in the same order (Redis's propagateNow:
+    // feedAppendOnlyFile, then replicationFeedSlaves).
+    crate::persist::aof::feed::feed(eng, db, argv);
     if !eng.repl().stream_active() {
         return;
     }

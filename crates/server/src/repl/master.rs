@@ -189,8 +189,11 @@ pub fn sync(
     eng.repl_mut().replicas.push(r);
     ensure_backlog(eng);
     let diskless = eng.cfg().bool(P::repl_diskless_sync);
-    match eng.persist().job().map(|j| j.socket_target) {
-        Some(false) => {
+    match eng.persist().job().map(|j| (j.socket_target, j.aof)) {
+        Some((_, true)) => tracing::info!(
+            "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed"
+        ),
+        Some((false, false)) => {
             // A disk snapshot runs: attach when a replica already waits on it
             // with capabilities this one has too.
             let me = eng.repl().replicas.len() - 1;
@@ -213,7 +216,7 @@ pub fn sync(
                 ),
             }
         }
-        Some(true) => {
+        Some((true, false)) => {
             tracing::info!("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC")
         }
         None => {
@@ -439,7 +442,10 @@ pub fn forget(eng: &mut Engine, id: u64) {
         remove_sync_file_if_unused(eng);
         // A disk snapshot nobody waits for any more is abandoned, unless
         // save points make it worth keeping (Redis's freeClient).
-        let disk_snapshot = eng.persist().job().is_some_and(|j| !j.socket_target);
+        let disk_snapshot = eng
+            .persist()
+            .job()
+            .is_some_and(|j| !j.socket_target && !j.aof);
         if disk_snapshot
             && r.state == SlaveState::WaitBgsaveEnd
             && crate::config::save_points(eng.cfg().str(P::save)).is_empty()

@@ -89,6 +89,9 @@ pub struct Busy {
     /// `requirepass` was set when the run started: connections admitted
     /// meanwhile are bounded and answered as unauthenticated.
     auth_required: AtomicBool,
+    /// The run is part of a dataset load (a script in the AOF): commands
+    /// that may not run while loading answer -LOADING, not -BUSY.
+    loading: AtomicBool,
     /// The run is a function's (FCALL): its name and the caller's command,
     /// for FUNCTION STATS; None for EVAL.
     function: std::sync::Mutex<Option<FunctionRun>>,
@@ -99,6 +102,7 @@ impl Busy {
     /// A run starts.
     pub fn start(&self, threshold_ms: i64, from_master: bool, auth_required: bool) {
         self.auth_required.store(auth_required, Relaxed);
+        self.loading.store(false, Relaxed);
         *self.function_slot() = None;
         self.start.store(crate::clock::now_ms(), Relaxed);
         self.threshold.store(threshold_ms, Relaxed);
@@ -108,6 +112,16 @@ impl Busy {
         self.from_master.store(from_master, Relaxed);
         RUNNING.fetch_add(1, Relaxed);
         self.running.store(true, Release);
+    }
+
+    /// The run that just started is part of a dataset load.
+    pub fn set_loading(&self, on: bool) {
+        self.loading.store(on, Relaxed);
+    }
+
+    /// Whether the run is part of a dataset load.
+    pub fn loading(&self) -> bool {
+        self.loading.load(Relaxed)
     }
 
     /// The run ended.

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod aof;
 mod bits_hll;
 mod core;
 mod diag;
