@@ -110,6 +110,9 @@ pub struct Engine {
     /// (`crate::link::start`, installed by the server at start-up; none in
     /// unit tests).
     link_driver: Option<LinkDriver>,
+    /// Re-binds the TCP listeners after CONFIG SET port/bind
+    /// (`crate::server::rebind`, installed at start-up).
+    rebinder: Option<Rebinder>,
     /// Lua scripting: the interpreter, the script cache, the busy state.
     scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
@@ -140,6 +143,10 @@ pub trait AofReplay {
     /// Forget a MULTI left open (a reverted transaction).
     fn reset(&mut self);
 }
+
+/// Binds the listeners the configuration asks for and serves them in place
+/// of the old ones; an error leaves the old ones serving.
+pub type Rebinder = fn(&mut Engine) -> Result<(), String>;
 
 /// Starts the task driving the link with our master of a given
 /// generation; returns its handle, to abort it when the link is retired.
@@ -180,6 +187,7 @@ impl Engine {
             aof_runner: None,
             clients: Default::default(),
             link_driver: None,
+            rebinder: None,
             scripting: crate::script::Scripting::new(),
             slowlog: Default::default(),
             latency: Default::default(),
@@ -292,6 +300,20 @@ impl Engine {
     /// Install what starts a link's task when this node becomes a replica.
     pub fn set_link_driver(&mut self, start: LinkDriver) {
         self.link_driver = Some(start);
+    }
+
+    /// Install what re-binds the listeners.
+    pub fn set_rebinder(&mut self, r: Rebinder) {
+        self.rebinder = Some(r);
+    }
+
+    /// Re-bind the TCP listeners to the configured `bind` and `port` (a
+    /// no-op without a server, as in unit tests).
+    pub fn rebind(&mut self) -> Result<(), String> {
+        match self.rebinder {
+            Some(r) => r(self),
+            None => Ok(()),
+        }
     }
 
     /// What starts a link's task, once the server installed it.

@@ -103,6 +103,10 @@ fn main() -> anyhow::Result<()> {
     // either way; more threads only spread the socket work, and on small
     // machines one thread avoids contending for that lock.
     let io_threads = cfg.int(config::P::io_threads).max(1) as usize;
+    if let Err(e) = relica_server::commands::set_renames(&cfg.renames) {
+        eprintln!("\n*** FATAL CONFIG FILE ERROR ***\n{e}");
+        std::process::exit(1);
+    }
     let engine = engine::Engine::new(cfg);
     tracing::info!("Server initialized");
     let shared = Arc::new(engine::EngineLock::new(engine));

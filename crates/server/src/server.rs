@@ -16,8 +16,10 @@ use crate::conn::{serve, Peer};
 use crate::engine::Shared;
 use crate::keyspace::NSEG;
 
-/// Bind the TCP listeners Redis would bind for this configuration.
-async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
+/// Bind the TCP listeners Redis would bind for this configuration
+/// (addresses with a `-` prefix are optional). Synchronous, so that CONFIG
+/// SET port/bind can answer with the failure.
+fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListener>> {
     let mut out = Vec::new();
     for addr in bind.split_whitespace() {
         let (optional, addr) = match addr.strip_prefix('-') {
@@ -34,7 +36,20 @@ async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
         } else {
             format!("{host}:{port}")
         };
-        match TcpListener::bind(&sa).await {
+        let bound = sa
+            .parse::<std::net::SocketAddr>()
+            .map_err(std::io::Error::other)
+            .and_then(|a| {
+                let s = if a.is_ipv4() {
+                    tokio::net::TcpSocket::new_v4()?
+                } else {
+                    tokio::net::TcpSocket::new_v6()?
+                };
+                s.set_reuseaddr(true)?;
+                s.bind(a)?;
+                s.listen(backlog)
+            });
+        match bound {
             Ok(l) => out.push(l),
             Err(e) if optional => tracing::debug!("Could not bind optional address {sa}: {e}"),
             Err(e) => {
@@ -46,9 +61,71 @@ async fn bind_tcp(bind: &str, port: u16) -> std::io::Result<Vec<TcpListener>> {
     Ok(out)
 }
 
+/// The tasks accepting on the TCP listeners, stopped when they are
+/// replaced.
+static ACCEPTORS: std::sync::Mutex<Vec<tokio::task::AbortHandle>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Serve `listeners` in place of the listeners served so far.
+fn serve_listeners(
+    shared: &Shared,
+    busy: std::sync::Arc<crate::script::Busy>,
+    listeners: Vec<TcpListener>,
+) {
+    let mut acceptors = ACCEPTORS.lock().unwrap_or_else(|p| p.into_inner());
+    for a in acceptors.drain(..) {
+        a.abort();
+    }
+    for l in listeners {
+        let sh = shared.clone();
+        let bz = busy.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match l.accept().await {
+                    Ok((sock, addr)) => {
+                        let _ = sock.set_nodelay(true);
+                        let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                        let peer = Peer {
+                            addr: addr.to_string(),
+                            laddr,
+                            local: addr.ip().is_loopback(),
+                            unix: false,
+                        };
+                        tokio::spawn(serve(sh.clone(), sock, peer, bz.clone()));
+                    }
+                    Err(e) => {
+                        tracing::warn!("Accepting client connection: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        });
+        acceptors.push(task.abort_handle());
+    }
+}
+
+/// CONFIG SET port / bind: bind the new listeners first, then drop the old
+/// ones (Redis's changeListenPort); on failure the old ones keep serving.
+fn rebind(eng: &mut crate::engine::Engine) -> Result<(), String> {
+    let Some(shared) = eng.handle() else {
+        return Ok(());
+    };
+    let port = eng.cfg().int(P::port) as u16;
+    let listeners = if port > 0 {
+        let backlog = eng.cfg().int(P::tcp_backlog).clamp(1, u32::MAX as i64) as u32;
+        bind_tcp(eng.cfg().str(P::bind), port, backlog)
+            .map_err(|e| format!("Unable to listen on this port: {e}"))?
+    } else {
+        Vec::new()
+    };
+    serve_listeners(&shared, eng.scripting().busy(), listeners);
+    Ok(())
+}
+
 /// Run the server until shutdown. Returns the exit code.
 pub async fn run(shared: Shared) -> i32 {
     lock(&shared).set_link_driver(crate::link::start);
+    lock(&shared).set_rebinder(rebind);
     lock(&shared).set_aof_runner(crate::commands::aof::new_runner);
     let (bind, port, unixsocket, perm, pidfile) = {
         let e = lock(&shared);
@@ -75,8 +152,12 @@ pub async fn run(shared: Shared) -> i32 {
             Err(_) => return 1,
         }
     };
+    let backlog = lock(&shared)
+        .cfg()
+        .int(P::tcp_backlog)
+        .clamp(1, u32::MAX as i64) as u32;
     let listeners = if port > 0 {
-        match bind_tcp(&bind, port).await {
+        match bind_tcp(&bind, port, backlog) {
             Ok(l) => l,
             Err(_) => {
                 // Redis's wording; its test suite looks for it to retry on
@@ -95,31 +176,8 @@ pub async fn run(shared: Shared) -> i32 {
         "Running mode=standalone, port={port}. PID: {}",
         std::process::id()
     );
-    for l in listeners {
-        let sh = shared.clone();
-        let bz = lock(&shared).scripting().busy();
-        tokio::spawn(async move {
-            loop {
-                match l.accept().await {
-                    Ok((sock, addr)) => {
-                        let _ = sock.set_nodelay(true);
-                        let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
-                        let peer = Peer {
-                            addr: addr.to_string(),
-                            laddr,
-                            local: addr.ip().is_loopback(),
-                            unix: false,
-                        };
-                        tokio::spawn(serve(sh.clone(), sock, peer, bz.clone()));
-                    }
-                    Err(e) => {
-                        tracing::warn!("Accepting client connection: {e}");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                }
-            }
-        });
-    }
+    let busy = lock(&shared).scripting().busy();
+    serve_listeners(&shared, busy, listeners);
     if !unixsocket.is_empty() {
         let _ = std::fs::remove_file(&unixsocket);
         match UnixListener::bind(&unixsocket) {

@@ -326,7 +326,7 @@ pub static TABLE: LazyLock<HashMap<&'static str, &'static CommandSpec, ahash::Ra
 /// Look a command up by name, case-insensitively, without allocating for
 /// normal-length names.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    let mut buf = [0u8; 32];
+    let mut buf = [0u8; 64];
     if name.len() > buf.len() {
         return None;
     }
@@ -334,7 +334,45 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     let s = std::str::from_utf8(lower).ok()?;
-    TABLE.get(s).copied()
+    match RENAMES.get() {
+        Some(r) if !r.is_empty() => r.get(s).copied().unwrap_or_else(|| TABLE.get(s).copied()),
+        _ => TABLE.get(s).copied(),
+    }
+}
+
+/// `rename-command`: names that now stand for another command, or for
+/// none (a renamed or removed command's own name).
+static RENAMES: std::sync::OnceLock<HashMap<String, Option<&'static CommandSpec>>> =
+    std::sync::OnceLock::new();
+
+/// Apply the configuration's `rename-command` lines (once, at start-up),
+/// with Redis's errors for an unknown command or a name already taken.
+pub fn set_renames(renames: &[(String, String)]) -> Result<(), String> {
+    let mut map: HashMap<String, Option<&'static CommandSpec>> = HashMap::new();
+    for (old, new) in renames {
+        let current = map
+            .get(old)
+            .copied()
+            .unwrap_or_else(|| TABLE.get(old.as_str()).copied());
+        let Some(spec) = current else {
+            return Err(format!("No such command in rename-command: {old}"));
+        };
+        if !new.is_empty() {
+            let taken = map
+                .get(new)
+                .copied()
+                .unwrap_or_else(|| TABLE.get(new.as_str()).copied());
+            if taken.is_some() {
+                return Err(format!("Target command name already exists: {new}"));
+            }
+        }
+        map.insert(old.clone(), None);
+        if !new.is_empty() {
+            map.insert(new.clone(), Some(spec));
+        }
+    }
+    let _ = RENAMES.set(map);
+    Ok(())
 }
 
 /// Find a subcommand of a container.

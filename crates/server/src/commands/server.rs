@@ -563,6 +563,9 @@ fn config_set(c: &mut Ctx) -> CmdResult {
         if !d.mutable {
             return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")));
         }
+        if config::protected(d.name) && !c.eng.cfg().protected_configs_allowed(c.cl.local) {
+            return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set protected config")));
+        }
         // Directives that must not change under a load (Redis's
         // DENY_LOADING_CONFIG) answer -LOADING, before any other error.
         if (c.eng.persist().loading() || c.eng.persist().async_loading())
@@ -586,9 +589,15 @@ fn config_set(c: &mut Ctx) -> CmdResult {
     for (idx, v) in staged.iter().cloned() {
         c.eng.cfg_mut().set_parsed(idx, v);
     }
-    for (idx, _) in &staged {
+    // As Redis, a value set to what it already was is not applied again.
+    staged.retain(|(idx, v)| old.get_parsed(*idx) != v);
+    for (n, (idx, _)) in staged.iter().enumerate() {
         if let Err(e) = apply_config(c.eng, config::TABLE[*idx].name) {
+            // Roll back: the old values, applied again where one was.
             *c.eng.cfg_mut() = old;
+            for (done, _) in &staged[..n] {
+                let _ = apply_config(c.eng, config::TABLE[*done].name);
+            }
             return Err(CmdError::msg(format!(
                 "ERR CONFIG SET failed (possibly related to argument '{}') - {e}",
                 config::TABLE[*idx].name
@@ -615,6 +624,7 @@ fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), Strin
 fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
     match name {
         "loglevel" => crate::log::set_level(eng.cfg().log_level()),
+        "port" | "bind" => eng.rebind()?,
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),

@@ -189,7 +189,7 @@ directives! {
     maxmemory_eviction_tenacity = "maxmemory-eviction-tenacity": Kind::Int(0, 100), "10", YES;
     lfu_log_factor = "lfu-log-factor": Kind::Int(0, I32), "10", YES;
     lfu_decay_time = "lfu-decay-time": Kind::Int(0, I32), "1", YES;
-    maxmemory_clients = "maxmemory-clients": Kind::Mem(0, LL), "0", YES;
+    maxmemory_clients = "maxmemory-clients": Kind::Special(norm_mem_or_percent), "0", YES;
     // encodings
     hash_max_listpack_entries = "hash-max-listpack-entries" ["hash-max-ziplist-entries"]: Kind::Int(0, LL), "128", YES;
     hash_max_listpack_value = "hash-max-listpack-value" ["hash-max-ziplist-value"]: Kind::Int(0, LL), "64", YES;
@@ -267,6 +267,30 @@ fn norm_words(args: &[Vec<u8>]) -> Result<String, String> {
     Ok(words(args).join(" "))
 }
 
+/// maxmemory-clients: bytes (with units) or a percentage of maxmemory
+/// (`10%`, at most 100%), shown as Redis shows it.
+fn norm_mem_or_percent(args: &[Vec<u8>]) -> Result<String, String> {
+    let [a] = args else {
+        return Err("wrong number of arguments".into());
+    };
+    let v = String::from_utf8_lossy(a);
+    if let Some(n) = parse_mem(&v) {
+        return Ok(n.to_string());
+    }
+    if let Some(p) = v
+        .strip_suffix('%')
+        .filter(|p| !p.is_empty())
+        .and_then(|p| crate::util::num::parse_i64(p.as_bytes()))
+        .filter(|p| *p >= 0)
+    {
+        if p > 100 {
+            return Err("percentage argument must be less or equal to 100".into());
+        }
+        return Ok(format!("{p}%"));
+    }
+    Err("argument must be a memory or percent value".into())
+}
+
 /// shutdown-on-sigterm / -sigint: flags among save, nosave, now, force
 /// (or default), shown in that order as Redis shows its bit flags.
 fn norm_shutdown_sig(args: &[Vec<u8>]) -> Result<String, String> {
@@ -332,6 +356,28 @@ fn norm_percentiles(args: &[Vec<u8>]) -> Result<String, String> {
 /// The percentiles of latency-tracking-info-percentiles, parsed.
 pub fn percentiles(shown: &str) -> Vec<f64> {
     shown.split(' ').filter_map(|w| w.parse().ok()).collect()
+}
+
+/// Redis's PROTECTED_CONFIG directives: CONFIG SET changes them only as
+/// `enable-protected-configs` allows.
+pub fn protected(name: &str) -> bool {
+    matches!(name, "dir" | "dbfilename")
+}
+
+/// Redis's MULTI_ARG_CONFIG directives: any number of values on a config
+/// line (none included, which their own checks judge).
+pub fn multi_arg(name: &str) -> bool {
+    matches!(
+        name,
+        "save"
+            | "shutdown-on-sigint"
+            | "shutdown-on-sigterm"
+            | "client-output-buffer-limit"
+            | "oom-score-adj-values"
+            | "bind"
+            | "replicaof"
+            | "latency-tracking-info-percentiles"
+    )
 }
 
 /// Redis's SENSITIVE_CONFIG directives: their values are hidden from the
@@ -634,6 +680,9 @@ pub struct Config {
     vals: Vec<CVal>,
     /// The config file path, for CONFIG REWRITE (absolute).
     pub file: Option<std::path::PathBuf>,
+    /// `rename-command old new` lines, in order (an empty new name removes
+    /// the command); applied to the command table at start-up.
+    pub renames: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -645,7 +694,11 @@ impl Default for Config {
                     .unwrap_or_else(|e| panic!("bad default for {}: {e}", d.name))
             })
             .collect();
-        Config { vals, file: None }
+        Config {
+            vals,
+            file: None,
+            renames: Vec::new(),
+        }
     }
 }
 
@@ -777,7 +830,16 @@ impl Config {
 
     /// Whether `enable-debug-command` allows a client from `local`.
     pub fn debug_allowed(&self, local: bool) -> bool {
-        match self.str(P::enable_debug_command) {
+        Self::allowed(self.str(P::enable_debug_command), local)
+    }
+
+    /// Whether a client (local or not) may change protected directives.
+    pub fn protected_configs_allowed(&self, local: bool) -> bool {
+        Self::allowed(self.str(P::enable_protected_configs), local)
+    }
+
+    fn allowed(setting: &str, local: bool) -> bool {
+        match setting {
             "yes" => true,
             "local" => local,
             _ => false,

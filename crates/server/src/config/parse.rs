@@ -71,13 +71,23 @@ impl Loader {
             self.depth -= 1;
             return r;
         }
+        if name == "rename-command" {
+            let [old, new] = args else {
+                return Err(err("Bad directive or wrong number of arguments".into()));
+            };
+            self.cfg.renames.push((
+                String::from_utf8_lossy(old).to_ascii_lowercase(),
+                String::from_utf8_lossy(new).to_ascii_lowercase(),
+            ));
+            return Ok(());
+        }
         if DEPRECATED.contains(&name.as_str()) {
             return Ok(());
         }
         let Some((idx, d)) = lookup(&name) else {
             return Err(err("Bad directive or wrong number of arguments".into()));
         };
-        if args.is_empty() && d.name != "save" {
+        if args.is_empty() && !super::multi_arg(d.name) {
             return Err(err("wrong number of arguments".into()));
         }
         let v = parse_value(d, args).map_err(err)?;

@@ -308,3 +308,95 @@ fn migrate_between_servers() {
         || line(&mut r, &["INFO", "stats"]).contains("migrate_cached_sockets:0"),
     );
 }
+
+/// CONFIG SET as Redis 7.0: percentages for maxmemory-clients, protected
+/// directives, all-or-nothing with the first error, a new port listened on
+/// at once (the old one closed), a used port refused and rolled back.
+#[test]
+fn config_set_checks_and_applies_as_redis() {
+    let mut d = Diff::start(&[]);
+    d.same_str(&["CONFIG", "SET", "maxmemory-clients", "10%"]);
+    d.same_str(&["CONFIG", "GET", "maxmemory-clients"]);
+    d.same_str(&["CONFIG", "SET", "maxmemory-clients", "200%"]);
+    d.same_str(&["CONFIG", "SET", "maxmemory-clients", "x"]);
+    d.same_str(&["CONFIG", "SET", "maxmemory-clients", "1mb"]);
+    d.same_str(&["CONFIG", "GET", "maxmemory-clients"]);
+    d.same_str(&["CONFIG", "SET", "dir", "/tmp"]);
+    d.same_str(&["CONFIG", "SET", "dbfilename", "x.rdb"]);
+    d.same_str(&[
+        "CONFIG",
+        "SET",
+        "maxmemory",
+        "1000",
+        "maxmemory-clients",
+        "101%",
+        "hz",
+        "x",
+    ]);
+    d.same_str(&["CONFIG", "GET", "maxmemory"]);
+    d.same_str(&["CONFIG", "SET", "shutdown-on-sigterm", "now nosave"]);
+    d.same_str(&["CONFIG", "GET", "shutdown-on-sigterm"]);
+    d.same_str(&["CONFIG", "SET", "shutdown-on-sigterm", "save nosave"]);
+    d.same_str(&["CONFIG", "SET", "shutdown-on-sigterm", "bogus"]);
+
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    // A port somebody else holds: refused, nothing changed.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held_port = held.local_addr().unwrap().port().to_string();
+    let e = line(
+        &mut r,
+        &["CONFIG", "SET", "maxmemory", "12345", "port", &held_port],
+    );
+    assert!(
+        e.starts_with("-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port"),
+        "{e}"
+    );
+    assert_eq!(
+        line(&mut r, &["CONFIG", "GET", "maxmemory"]),
+        "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0"
+    );
+    // The same port again is no change.
+    let own = s.port.to_string();
+    assert_eq!(line(&mut r, &["CONFIG", "SET", "port", &own]), "+OK");
+    let new_port = free_port();
+    assert_eq!(
+        line(&mut r, &["CONFIG", "SET", "port", &new_port.to_string()]),
+        "+OK"
+    );
+    let mut n = Raw::connect(new_port);
+    assert_eq!(line(&mut n, &["PING"]), "+PONG");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err());
+    // The connection that asked stays open.
+    assert_eq!(line(&mut r, &["PING"]), "+PONG");
+}
+
+/// rename-command: the old name is unknown, the new one runs it, an empty
+/// name removes it; CONFIG REWRITE keeps the lines.
+#[test]
+fn rename_command_from_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("r.conf");
+    std::fs::write(
+        &conf,
+        "rename-command flushdb badger\nrename-command keys \"\"\n",
+    )
+    .unwrap();
+    let s = Server::start_conf(Some(&conf), &[]);
+    let mut r = s.raw();
+    assert!(line(&mut r, &["FLUSHDB"]).starts_with("-ERR unknown command 'FLUSHDB'"));
+    assert!(line(&mut r, &["KEYS", "*"]).starts_with("-ERR unknown command 'KEYS'"));
+    line(&mut r, &["SET", "a", "1"]);
+    assert_eq!(line(&mut r, &["BADGER"]), "+OK");
+    assert_eq!(line(&mut r, &["DBSIZE"]), ":0");
+    assert_eq!(line(&mut r, &["CONFIG", "REWRITE"]), "+OK");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(text.contains("rename-command flushdb badger"), "{text}");
+    std::fs::write(&conf, "rename-command nosuch x\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relica-server"))
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No such command in rename-command"));
+}

@@ -126,7 +126,7 @@ fn corrupt_file_stops_startup_and_is_left_alone() {
 // replication snapshots land there.
 #[test]
 fn relative_dir_reads_back_absolute_and_holds_the_files() {
-    let s = Server::start(&["--dir", "."]);
+    let s = Server::start(&["--dir", ".", "--enable-protected-configs", "yes"]);
     let mut r = s.raw();
     let base = s.dir.path().canonicalize().unwrap();
     let config_dir = |r: &mut crate::util::Raw, want: &std::path::Path| {
@@ -218,7 +218,7 @@ fn save_points_trigger_bgsave() {
 
 #[test]
 fn failed_bgsave_denies_writes_with_misconf() {
-    let s = Server::start(&["--save", "3600 1"]);
+    let s = Server::start(&["--save", "3600 1", "--enable-protected-configs", "yes"]);
     let mut r = s.raw();
     let gone = s.dir.path().join("gone");
     std::fs::create_dir(&gone).unwrap();

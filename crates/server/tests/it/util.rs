@@ -139,10 +139,7 @@ impl Server {
 
     /// A raw socket.
     pub fn raw(&self) -> Raw {
-        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Raw { s, buf: Vec::new() }
+        Raw::connect(self.port)
     }
 
     /// The server's log so far.
@@ -189,6 +186,14 @@ pub struct Raw {
 }
 
 impl Raw {
+    /// A raw connection to a loopback port.
+    pub fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw { s, buf: Vec::new() }
+    }
+
     /// Send bytes as they are.
     pub fn send(&mut self, b: &[u8]) {
         self.s.write_all(b).expect("write");
