@@ -155,8 +155,34 @@ impl MasterConn {
 struct Settings {
     host: String,
     port: u16,
+    /// bind-source-addr: the local address to connect from.
+    source: Option<String>,
     timeout: Duration,
     handshake: handshake::Config,
+}
+
+/// Connect to `addr`, from `source` (bind-source-addr) when set.
+async fn connect(addr: &str, source: Option<&str>) -> std::io::Result<TcpStream> {
+    let Some(source) = source else {
+        return TcpStream::connect(addr).await;
+    };
+    let mut last = std::io::Error::other("no address");
+    for to in tokio::net::lookup_host(addr).await? {
+        let sock = if to.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        let from: std::net::IpAddr = source
+            .parse()
+            .map_err(|_| std::io::Error::other(format!("Invalid bind-source-addr {source}")))?;
+        sock.bind(std::net::SocketAddr::new(from, 0))?;
+        match sock.connect(to).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
@@ -169,9 +195,11 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
         let user = eng.cfg().str(P::masteruser);
         let pass = eng.cfg().str(P::masterauth);
         let announce_ip = eng.cfg().str(P::replica_announce_ip);
+        let source = eng.cfg().str(P::bind_source_addr);
         Settings {
             host: l.host.clone(),
             port: l.port,
+            source: (!source.is_empty()).then(|| source.to_string()),
             timeout: Duration::from_secs(eng.cfg().int(P::repl_timeout).max(1) as u64),
             handshake: handshake::Config {
                 auth: (!pass.is_empty()).then(|| {
@@ -194,7 +222,7 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
     with_link(shared, generation, |_, l| l.state = LinkState::Connecting);
     tracing::info!("MASTER <-> REPLICA sync started");
     let addr = format!("{}:{}", st.host, st.port);
-    let sock = match tokio::time::timeout(st.timeout, TcpStream::connect(&addr)).await {
+    let sock = match tokio::time::timeout(st.timeout, connect(&addr, st.source.as_deref())).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(format!("Error condition on socket for SYNC: {e}")),
         Err(_) => return Err("Timeout connecting to the MASTER...".into()),

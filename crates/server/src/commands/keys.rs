@@ -618,7 +618,8 @@ fn touch(c: &mut Ctx) -> CmdResult {
     let mut n = 0;
     for i in 1..c.args.len() {
         let k = c.args[i].clone();
-        if c.lookup_read_notouch(&k).is_some() {
+        // TOUCH refreshes the access time (Redis's lookupKeyRead).
+        if c.lookup_read(&k).is_some() {
             n += 1;
         }
     }

@@ -624,7 +624,11 @@ fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), Strin
 fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
     match name {
         "loglevel" => crate::log::set_level(eng.cfg().log_level()),
-        "port" | "bind" => eng.rebind()?,
+        "port" => eng.rebind()?,
+        // Redis's applyBind words its failure this way.
+        "bind" => eng
+            .rebind()
+            .map_err(|_| "Failed to bind to specified addresses.".to_string())?,
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),

@@ -400,3 +400,41 @@ fn rename_command_from_the_config_file() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such command in rename-command"));
 }
+
+/// TOUCH refreshes a key's access time (OBJECT IDLETIME), as Redis's
+/// lookupKeyRead.
+#[test]
+fn touch_refreshes_idle_time() {
+    let s = Server::start(&[]);
+    let mut r = s.raw();
+    line(&mut r, &["SET", "foo", "bar"]);
+    wait_for("the key to idle", Duration::from_secs(20), || {
+        line(&mut r, &["OBJECT", "IDLETIME", "foo"]) >= ":2".to_string()
+    });
+    assert_eq!(line(&mut r, &["TOUCH", "foo", "nosuch"]), ":1");
+    let idle: i64 = line(&mut r, &["OBJECT", "IDLETIME", "foo"])[1..]
+        .parse()
+        .unwrap();
+    assert!(idle < 2, "{idle}");
+}
+
+/// A replica connects to its master from bind-source-addr.
+#[test]
+fn replica_connects_from_bind_source_addr() {
+    let master = Server::start(&[]);
+    let replica = Server::start(&["--bind-source-addr", "127.0.0.2"]);
+    let mut r = replica.raw();
+    let port = master.port.to_string();
+    assert_eq!(line(&mut r, &["REPLICAOF", "127.0.0.1", &port]), "+OK");
+    let mut m = master.raw();
+    wait_for("the replica to attach", Duration::from_secs(30), || {
+        line(&mut m, &["INFO", "replication"]).contains("slave0:ip=127.0.0.2,")
+    });
+    // The same address is refused as a listening address it cannot bind.
+    let e = line(&mut r, &["CONFIG", "SET", "bind", "192.0.2.1"]);
+    assert_eq!(
+        e,
+        "-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses."
+    );
+    assert_eq!(line(&mut r, &["PING"]), "+PONG");
+}
