@@ -409,7 +409,10 @@ fn touch_refreshes_idle_time() {
     let mut r = s.raw();
     line(&mut r, &["SET", "foo", "bar"]);
     wait_for("the key to idle", Duration::from_secs(20), || {
-        line(&mut r, &["OBJECT", "IDLETIME", "foo"]) >= ":2".to_string()
+        line(&mut r, &["OBJECT", "IDLETIME", "foo"])[1..]
+            .parse::<i64>()
+            .unwrap()
+            >= 2
     });
     assert_eq!(line(&mut r, &["TOUCH", "foo", "nosuch"]), ":1");
     let idle: i64 = line(&mut r, &["OBJECT", "IDLETIME", "foo"])[1..]
