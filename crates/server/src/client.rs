@@ -322,6 +322,8 @@ pub struct Client {
     pub proto: Proto,
     /// Passed AUTH (or no password is set).
     pub authenticated: bool,
+    /// The ACL user it runs as (`default` until AUTH).
+    pub user: Vec<u8>,
     /// `flag::*` bits.
     pub flags: u32,
     /// Commands queued by MULTI.
@@ -369,6 +371,7 @@ impl Client {
             db: 0,
             proto: Proto::Resp2,
             authenticated: false,
+            user: b"default".to_vec(),
             flags: if unix { flag::UNIX } else { 0 },
             multi: Vec::new(),
             watched: Vec::new(),
@@ -444,7 +447,7 @@ impl Client {
     pub fn info_line(&self, now: i64) -> String {
         let cl = self;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -462,6 +465,7 @@ impl Client {
             cl.outbox.held(),
             cl.qbuf + cl.outbox.held() + 1024,
             cl.last_cmd,
+            String::from_utf8_lossy(&cl.user),
             if cl.proto == Proto::Resp3 { 3 } else { 2 }
         )
     }

@@ -114,6 +114,8 @@ pub struct Engine {
     scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
     persist: crate::persist::state::Persistence,
+    /// ACL users and the ACL log.
+    acl: crate::acl::Acl,
 }
 
 /// Starts the task driving the link with our master of a given
@@ -132,7 +134,7 @@ impl Engine {
     pub fn new(cfg: Config) -> Engine {
         let ndb = cfg.int(P::databases) as usize;
         let now = crate::clock::now_ms();
-        Engine {
+        let mut eng = Engine {
             me: std::sync::Weak::new(),
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
             pubsub: crate::pubsub::PubSub::new(
@@ -153,7 +155,23 @@ impl Engine {
             clients: Default::default(),
             link_driver: None,
             scripting: crate::script::Scripting::new(),
+            acl: crate::acl::Acl::new(),
+        };
+        let pass = eng.cfg.str(P::requirepass).as_bytes().to_vec();
+        if !pass.is_empty() {
+            eng.acl.set_default_password(&pass);
         }
+        eng
+    }
+
+    /// ACL users and the ACL log.
+    pub fn acl(&self) -> &crate::acl::Acl {
+        &self.acl
+    }
+
+    /// ACL users and the ACL log, to change.
+    pub fn acl_mut(&mut self) -> &mut crate::acl::Acl {
+        &mut self.acl
     }
 
     /// Redis's LRU clock: seconds, 24 bits.
@@ -290,6 +308,14 @@ impl Engine {
             "client-output-buffer-limit" => {
                 self.buf_limits =
                     crate::config::buffer_limits(self.cfg.str(P::client_output_buffer_limit));
+            }
+            "requirepass" => {
+                let pass = self.cfg.str(P::requirepass).as_bytes().to_vec();
+                self.acl.set_default_password(&pass);
+            }
+            "acllog-max-len" => {
+                let n = self.cfg.int(P::acllog_max_len).max(0) as usize;
+                self.acl.log_trim(n);
             }
             "notify-keyspace-events" => {
                 let flags = crate::config::notify_flags(self.cfg.str(P::notify_keyspace_events))

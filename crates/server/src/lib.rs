@@ -23,6 +23,7 @@
 /// (INFO, HELLO, LOLWUT) and written as the RDB's `redis-ver`.
 pub const REDIS_VERSION: &str = "7.0.15";
 
+pub mod acl;
 pub mod alloc;
 pub mod blocking;
 pub mod client;

@@ -892,10 +892,11 @@ fn execute(
     out: &mut Vec<u8>,
 ) {
     cl.db = caller.db;
+    cl.user.clone_from(&caller.user);
     cl.proto = resp::encode::Proto::Resp2;
     let busy = eng.scripting().busy();
     let threshold = eng.cfg().int(P::lua_time_limit);
-    let auth = !eng.cfg().str(P::requirepass).is_empty();
+    let auth = !eng.acl().new_clients_authenticated();
     busy.start(threshold, req.from_master, auth);
     if let Some(f) = req.function {
         busy.set_function(f);

@@ -582,7 +582,8 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
 }
 
 fn config_rewrite(c: &mut Ctx) -> CmdResult {
-    config::rewrite::rewrite(c.eng.cfg()).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    let users = super::acl::config_user_lines(c.eng);
+    config::rewrite::rewrite(c.eng.cfg(), &users).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
     tracing::info!("CONFIG REWRITE executed with success.");
     c.ok();
     Ok(())
@@ -638,25 +639,12 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     c.int(s.last_key as i64);
     c.int(s.step as i64);
     // ACL categories.
-    let mut cats = vec![format!("@{}", acl_group(s.group))];
-    if s.flags & WRITE != 0 {
-        cats.push("@write".into());
-    }
-    if s.flags & READONLY != 0 {
-        cats.push("@read".into());
-    }
-    if s.flags & FAST != 0 {
-        cats.push("@fast".into());
-    } else {
-        cats.push("@slow".into());
-    }
-    if s.flags & ADMIN != 0 {
-        cats.push("@admin".into());
-        cats.push("@dangerous".into());
-    }
-    if s.flags & BLOCKING != 0 {
-        cats.push("@blocking".into());
-    }
+    let bits = super::acl::categories_of(s);
+    let cats: Vec<String> = crate::acl::CATEGORIES
+        .iter()
+        .filter(|(_, f)| bits & f != 0)
+        .map(|(n, _)| format!("@{n}"))
+        .collect();
     c.set_header(cats.len());
     for cat in cats {
         c.simple(&cat);
@@ -742,15 +730,6 @@ fn write_key_spec(c: &mut Ctx, begin: BeginSearch, find: &str, params: [(&str, i
     for (name, v) in params {
         c.bulk(name.as_bytes());
         c.int(v as i64);
-    }
-}
-
-fn acl_group(g: &str) -> &str {
-    match g {
-        "generic" => "keyspace",
-        "server" => "admin",
-        "sorted-set" => "sortedset",
-        other => other,
     }
 }
 
@@ -928,9 +907,11 @@ fn command_list(c: &mut Ctx) -> CmdResult {
         if eq(&by, "pattern") {
             names.retain(|n| crate::util::glob::glob_match(&val, n.as_bytes(), true));
         } else if eq(&by, "aclcat") {
-            let cat = String::from_utf8_lossy(&val).to_ascii_lowercase();
-            names
-                .retain(|n| super::lookup(n.as_bytes()).is_some_and(|s| acl_group(s.group) == cat));
+            let flag = crate::acl::category(&val).unwrap_or(0);
+            names.retain(|n| {
+                super::lookup(n.as_bytes())
+                    .is_some_and(|s| super::acl::categories_of(s) & flag != 0)
+            });
         } else if eq(&by, "module") {
             names.clear();
         } else {

@@ -73,19 +73,28 @@ fn is_default(cfg: &Config, idx: usize) -> bool {
 }
 
 /// Rewrite `cfg.file`. Errors are Redis's CONFIG REWRITE error texts.
-pub fn rewrite(cfg: &Config) -> Result<(), String> {
+pub fn rewrite(cfg: &Config, users: &[String]) -> Result<(), String> {
     let Some(path) = &cfg.file else {
         return Err("The server is running without a config file".into());
     };
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let mut done = vec![false; TABLE.len()];
     let mut out: Vec<String> = Vec::new();
+    let mut users_done = false;
     for raw in old.lines() {
         let line = raw.trim();
         if line == MARKER {
             continue;
         }
         let name = line.split_whitespace().next().unwrap_or("");
+        if name.eq_ignore_ascii_case("user") {
+            // The ACL users as they are now replace the old `user` lines.
+            if !users_done {
+                out.extend(users.iter().cloned());
+                users_done = true;
+            }
+            continue;
+        }
         let directive = if line.starts_with('#') || name.is_empty() {
             None
         } else {
@@ -114,6 +123,12 @@ pub fn rewrite(cfg: &Config) -> Result<(), String> {
             added = true;
         }
         out.extend(lines_for(cfg, idx));
+    }
+    if !users_done && !users.is_empty() {
+        if !added {
+            out.push(MARKER.to_string());
+        }
+        out.extend(users.iter().cloned());
     }
     let mut text = out.join("\n");
     text.push('\n');

@@ -30,6 +30,7 @@ const LOWER: &[&str] = &[
     "repl/",
     "script/",
     "config/",
+    "acl/",
 ];
 
 /// What a lower module may not name.
