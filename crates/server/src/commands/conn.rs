@@ -80,6 +80,26 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Change the selected database for the current connection",
         select,
     ),
+    cmd(
+        "readonly",
+        1,
+        FAST | LOADING | STALE,
+        NOKEYS,
+        "cluster",
+        "3.0.0",
+        "Enables read queries for a connection to a cluster replica node",
+        cluster_disabled,
+    ),
+    cmd(
+        "readwrite",
+        1,
+        FAST | LOADING | STALE,
+        NOKEYS,
+        "cluster",
+        "3.0.0",
+        "Disables read queries for a connection to a cluster replica node",
+        cluster_disabled,
+    ),
     container(
         "client",
         "connection",
@@ -242,6 +262,11 @@ fn ping(c: &mut Ctx) -> CmdResult {
         None => c.simple("PONG"),
     }
     Ok(())
+}
+
+/// READONLY and READWRITE: relica has no cluster mode.
+fn cluster_disabled(_c: &mut Ctx) -> CmdResult {
+    Err("ERR This instance has cluster support disabled".into())
 }
 
 fn echo(c: &mut Ctx) -> CmdResult {

@@ -191,6 +191,22 @@ pub fn execute_from(
                 spec = sub;
             }
             None => {
+                // Redis's DEBUG is one command: its user needs the right to
+                // it (or to this first argument) before it answers that it
+                // knows no such subcommand.
+                if spec.name == "debug" && !from_master && !super::acl::auth_required(eng, cl) {
+                    if let Err(denied) = super::acl::check(eng, cl, spec, None, &args) {
+                        let ctx = if cl.in_multi() {
+                            super::acl::Context::Multi
+                        } else {
+                            super::acl::Context::Toplevel
+                        };
+                        let e = super::acl::refuse(eng, cl, denied, ctx, spec, None, &args);
+                        flag_transaction(cl);
+                        write_error(eng, out, &e);
+                        return;
+                    }
+                }
                 flag_transaction(cl);
                 let e = CmdError::unknown_subcommand(spec.name, &args[1]);
                 write_error(eng, out, &e);
