@@ -408,9 +408,10 @@ impl Selector {
             let idx = if req.is_sub { 2 } else { 1 };
             let allowed = self.firstargs.get(&req.id).is_some_and(|list| {
                 req.args.len() >= 2
-                    && req.args.get(idx).is_some_and(|a| {
-                        list.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(a))
-                    })
+                    && req
+                        .args
+                        .get(idx)
+                        .is_some_and(|a| list.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(a)))
             });
             if !allowed {
                 return Err((Denied::Command, 0));
@@ -426,11 +427,7 @@ impl Selector {
         }
         if !self.allchannels {
             for ch in req.channels {
-                let name = req
-                    .args
-                    .get(ch.pos)
-                    .map(|a| a.as_ref())
-                    .unwrap_or_default();
+                let name = req.args.get(ch.pos).map(|a| a.as_ref()).unwrap_or_default();
                 if !channel_allowed(&self.channels, name, ch.pattern) {
                     return Err((Denied::Channel, ch.pos));
                 }
@@ -479,7 +476,9 @@ pub fn hash_password(pass: &[u8]) -> String {
 }
 
 fn valid_hash(h: &[u8]) -> bool {
-    h.len() == 64 && h.iter().all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    h.len() == 64
+        && h.iter()
+            .all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// What a permission check refused.
@@ -769,7 +768,12 @@ impl User {
     }
 
     /// Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess (SORT's BY/GET).
-    pub fn check_cmd_unrestricted_keys(&self, req: &CheckRequest, keys: &[KeyRef], need: u8) -> bool {
+    pub fn check_cmd_unrestricted_keys(
+        &self,
+        req: &CheckRequest,
+        keys: &[KeyRef],
+        need: u8,
+    ) -> bool {
         self.selectors
             .iter()
             .any(|s| s.check_cmd(req, keys).is_ok() && s.unrestricted_keys(need))

@@ -31,19 +31,136 @@ pub static COMMANDS: &[CommandSpec] = &[container(
 )];
 
 static ACL: &[CommandSpec] = &[
-    cmd("cat", -2, NF, NOKEYS, "server", "6.0.0", "List the ACL categories or the commands inside a category", acl_cat),
-    cmd("deluser", -3, AF, NOKEYS, "server", "6.0.0", "Remove the specified ACL users and the associated rules", acl_deluser),
-    cmd("dryrun", -4, AF, NOKEYS, "server", "7.0.0", "Returns whether the user can execute the given command without executing the command.", acl_dryrun),
-    cmd("genpass", -2, NF, NOKEYS, "server", "6.0.0", "Generate a pseudorandom secure password to use for ACL users", acl_genpass),
-    cmd("getuser", 3, AF, NOKEYS, "server", "6.0.0", "Get the rules for a specific ACL user", acl_getuser),
-    cmd("help", 2, LOADING | STALE, NOKEYS, "server", "6.0.0", "Show helpful text about the different subcommands", acl_help),
-    cmd("list", 2, AF, NOKEYS, "server", "6.0.0", "List the current ACL rules in ACL config file format", acl_list),
-    cmd("load", 2, AF, NOKEYS, "server", "6.0.0", "Reload the ACLs from the configured ACL file", acl_load),
-    cmd("log", -2, AF, NOKEYS, "server", "6.0.0", "List latest events denied because of ACLs in place", acl_log),
-    cmd("save", 2, AF, NOKEYS, "server", "6.0.0", "Save the current ACL rules in the configured ACL file", acl_save),
-    cmd("setuser", -3, AF, NOKEYS, "server", "6.0.0", "Modify or create the rules for a specific ACL user", acl_setuser),
-    cmd("users", 2, AF, NOKEYS, "server", "6.0.0", "List the username of all the configured ACL rules", acl_users),
-    cmd("whoami", 2, NF, NOKEYS, "server", "6.0.0", "Return the name of the user associated to the current connection", acl_whoami),
+    cmd(
+        "cat",
+        -2,
+        NF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "List the ACL categories or the commands inside a category",
+        acl_cat,
+    ),
+    cmd(
+        "deluser",
+        -3,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Remove the specified ACL users and the associated rules",
+        acl_deluser,
+    ),
+    cmd(
+        "dryrun",
+        -4,
+        AF,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Returns whether the user can execute the given command without executing the command.",
+        acl_dryrun,
+    ),
+    cmd(
+        "genpass",
+        -2,
+        NF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Generate a pseudorandom secure password to use for ACL users",
+        acl_genpass,
+    ),
+    cmd(
+        "getuser",
+        3,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Get the rules for a specific ACL user",
+        acl_getuser,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Show helpful text about the different subcommands",
+        acl_help,
+    ),
+    cmd(
+        "list",
+        2,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "List the current ACL rules in ACL config file format",
+        acl_list,
+    ),
+    cmd(
+        "load",
+        2,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Reload the ACLs from the configured ACL file",
+        acl_load,
+    ),
+    cmd(
+        "log",
+        -2,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "List latest events denied because of ACLs in place",
+        acl_log,
+    ),
+    cmd(
+        "save",
+        2,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Save the current ACL rules in the configured ACL file",
+        acl_save,
+    ),
+    cmd(
+        "setuser",
+        -3,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Modify or create the rules for a specific ACL user",
+        acl_setuser,
+    ),
+    cmd(
+        "users",
+        2,
+        AF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "List the username of all the configured ACL rules",
+        acl_users,
+    ),
+    cmd(
+        "whoami",
+        2,
+        NF,
+        NOKEYS,
+        "server",
+        "6.0.0",
+        "Return the name of the user associated to the current connection",
+        acl_whoami,
+    ),
 ];
 
 // ---- the catalog ----------------------------------------------------------
@@ -314,7 +431,13 @@ pub fn auth_required(eng: &Engine, cl: &Client) -> bool {
 
 /// AUTH and HELLO AUTH: log in as `user`, or log the failure (Redis's
 /// ACLAuthenticateUser). `cmd` is the command name as sent.
-pub fn authenticate(eng: &mut Engine, cl: &mut Client, user: &[u8], pass: &[u8], cmd: &[u8]) -> bool {
+pub fn authenticate(
+    eng: &mut Engine,
+    cl: &mut Client,
+    user: &[u8],
+    pass: &[u8],
+    cmd: &[u8],
+) -> bool {
     if eng.acl().user(user).is_some_and(|u| u.check_password(pass)) {
         cl.authenticated = true;
         cl.user = user.to_vec();
@@ -742,7 +865,11 @@ fn acl_save(c: &mut Ctx) -> CmdResult {
         text.extend_from_slice(&u.describe(catalog()));
         text.push(b'\n');
     }
-    let tmp = format!("{path}.tmp-{}-{}", std::process::id(), crate::clock::now_ms());
+    let tmp = format!(
+        "{path}.tmp-{}-{}",
+        std::process::id(),
+        crate::clock::now_ms()
+    );
     let res = std::fs::write(&tmp, &text).and_then(|_| std::fs::rename(&tmp, &path));
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);

@@ -567,7 +567,10 @@ fn client_kill(c: &mut Ctx) -> CmdResult {
         if filt_id.is_some_and(|id| id != cl.id) {
             return Ok(false);
         }
-        if filt_user.as_ref().is_some_and(|u| u.as_ref() != cl.user.as_slice()) {
+        if filt_user
+            .as_ref()
+            .is_some_and(|u| u.as_ref() != cl.user.as_slice())
+        {
             return Ok(false);
         }
         if filt_addr

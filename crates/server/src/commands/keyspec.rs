@@ -342,7 +342,10 @@ pub fn acl_keys(full_name: &str, spec: &CommandSpec, args: &[Bytes]) -> Vec<KeyR
     }
     keys_with_flags(full_name, spec, args)
         .into_iter()
-        .map(|(pos, fl)| KeyRef { pos, need: need(fl) })
+        .map(|(pos, fl)| KeyRef {
+            pos,
+            need: need(fl),
+        })
         .collect()
 }
 
@@ -356,7 +359,5 @@ pub fn acl_channels(name: &str, argc: usize) -> Vec<acl::ChanRef> {
         _ => return Vec::new(),
     };
     let stop = if all { argc } else { 2.min(argc) };
-    (1..stop)
-        .map(|pos| acl::ChanRef { pos, pattern })
-        .collect()
+    (1..stop).map(|pos| acl::ChanRef { pos, pattern }).collect()
 }

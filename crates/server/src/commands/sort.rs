@@ -126,8 +126,7 @@ fn parse_options(c: &Ctx, readonly: bool) -> CmdResult<Options> {
     let argc = c.args.len();
     // BY and GET read keys that no key spec names: Redis allows them only
     // to a user who may read every key with this command.
-    let full_key_access =
-        super::acl::unrestricted_read(c.eng, c.cl, c.cmd, c.parent, &c.args);
+    let full_key_access = super::acl::unrestricted_read(c.eng, c.cl, c.cmd, c.parent, &c.args);
     let mut j = 2;
     while j < argc {
         let left = argc - j - 1;

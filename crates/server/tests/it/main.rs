@@ -3,6 +3,7 @@
 
 mod util;
 
+mod acl;
 mod bits_hll;
 mod core;
 mod geo;
