@@ -710,6 +710,7 @@ fn kill_pubsub_violators(c: &mut Ctx, name: &[u8], allowed: &[Vec<u8>]) {
                 || cl
                     .channels
                     .iter()
+                    .chain(cl.shard_channels.iter())
                     .any(|ch| !acl::user::channel_allowed(allowed, ch, false)))
     };
     for cl in c.eng.clients().iter() {

@@ -445,3 +445,62 @@ fn replication_as_a_restricted_user() {
     assert_eq!(b.info_field("master_link_status"), "down");
     let _: &mut Raw = &mut b;
 }
+
+/// Sharded pub/sub (SSUBSCRIBE, SPUBLISH, SUNSUBSCRIBE, PUBSUB SHARD*) and
+/// its channel permissions, against redis-server.
+#[test]
+fn sharded_pubsub_as_redis() {
+    let ours = Server::start(&[]);
+    let theirs = Server::redis(&[]);
+    let (mut sa, mut sb) = (ours.raw(), theirs.raw());
+    let (mut pa, mut pb) = (ours.raw(), theirs.raw());
+    let mut same = |a: &mut Raw, b: &mut Raw, c: &str| {
+        let v: Vec<&[u8]> = words(c).iter().map(|w| w.as_bytes()).collect();
+        a.cmd(&v);
+        b.cmd(&v);
+        let (x, y) = (a.reply_str(), b.reply_str());
+        assert_eq!(x, y, "relica and redis-server differ on {c}");
+        x
+    };
+    for c in ["SSUBSCRIBE a b", "SUBSCRIBE c", "SSUBSCRIBE a"] {
+        let v: Vec<&[u8]> = words(c).iter().map(|w| w.as_bytes()).collect();
+        sa.cmd(&v);
+        sb.cmd(&v);
+        let n = v.len() - 1;
+        for _ in 0..n {
+            assert_eq!(sa.reply_str(), sb.reply_str(), "{c}");
+        }
+    }
+    for c in [
+        "SPUBLISH a hello",
+        "SPUBLISH c nobody",
+        "PUBLISH a nobody",
+        "PUBSUB SHARDCHANNELS a*",
+        "PUBSUB SHARDCHANNELS b*",
+        "PUBSUB SHARDNUMSUB a b c",
+        "PUBSUB NUMSUB a c",
+        "PUBSUB SHARDCHANNELS a b",
+        "MULTI",
+        "SSUBSCRIBE x",
+        "EXEC",
+        "ACL SETUSER sh on nopass +@all resetchannels &a",
+        "ACL DRYRUN sh SSUBSCRIBE a",
+        "ACL DRYRUN sh SSUBSCRIBE b",
+        "ACL DRYRUN sh SPUBLISH b m",
+        "ACL DRYRUN sh SUNSUBSCRIBE b",
+        "AUTH sh x",
+        "SPUBLISH b m",
+        "SSUBSCRIBE b",
+    ] {
+        same(&mut pa, &mut pb, c);
+    }
+    assert_eq!(sa.reply_str(), sb.reply_str());
+    for c in ["SUNSUBSCRIBE a", "SUNSUBSCRIBE"] {
+        let v: Vec<&[u8]> = words(c).iter().map(|w| w.as_bytes()).collect();
+        sa.cmd(&v);
+        sb.cmd(&v);
+        assert_eq!(sa.reply_str(), sb.reply_str(), "{c}");
+    }
+    assert!(sa.call(&["PING"]).contains("pong"));
+    assert!(sb.call(&["PING"]).contains("pong"));
+}
