@@ -652,7 +652,9 @@ impl User {
         } else if op[0] == b'(' && op[op.len() - 1] == b')' {
             let inner = &op[1..op.len() - 1];
             let mut s = Selector::new(false, pubsub_all);
-            let words = resp::inline::split_args(inner).ok_or(RuleError::Syntax)?;
+            // Unbalanced quotes leave the selector empty, as Redis's
+            // sdssplitargs() failing does.
+            let words = resp::inline::split_args(inner).unwrap_or_default();
             for w in words {
                 s.apply(cat, &w)?;
             }
