@@ -634,7 +634,7 @@ fn kill_user_clients(eng: &mut Engine, name: &[u8]) {
 
 /// The running client, when its user went away.
 fn release_current(cl: &mut Client, gone: &[Vec<u8>]) {
-    if gone.iter().any(|g| *g == cl.user) {
+    if gone.contains(&cl.user) {
         cl.user = b"default".to_vec();
         cl.authenticated = false;
         cl.flags |= flag::CLOSE_AFTER_REPLY;

@@ -454,7 +454,7 @@ fn sharded_pubsub_as_redis() {
     let theirs = Server::redis(&[]);
     let (mut sa, mut sb) = (ours.raw(), theirs.raw());
     let (mut pa, mut pb) = (ours.raw(), theirs.raw());
-    let mut same = |a: &mut Raw, b: &mut Raw, c: &str| {
+    let same = |a: &mut Raw, b: &mut Raw, c: &str| {
         let v: Vec<&[u8]> = words(c).iter().map(|w| w.as_bytes()).collect();
         a.cmd(&v);
         b.cmd(&v);
