@@ -200,11 +200,17 @@ pub struct LogEntry {
 /// Entries within this many ms of each other are grouped.
 const LOG_GROUPING_MAX_TIME_DELTA: i64 = 60_000;
 
-/// The users and the log.
+/// The users and the log. Invariant: `default_open` and `default_auth`
+/// describe the default user as it is now (every change to the users goes
+/// through `insert`, `remove`, `replace_all` or `set_default_password`).
 #[derive(Debug)]
 pub struct Acl {
     users: BTreeMap<Vec<u8>, User>,
     log: VecDeque<LogEntry>,
+    /// The default user may run anything on anything: checks skipped.
+    default_open: bool,
+    /// The default user is on and nopass: new clients start authenticated.
+    default_auth: bool,
 }
 
 impl Default for Acl {
@@ -218,10 +224,27 @@ impl Acl {
     pub fn new() -> Acl {
         let mut users = BTreeMap::new();
         users.insert(b"default".to_vec(), Acl::default_user_rules());
-        Acl {
+        let mut a = Acl {
             users,
             log: VecDeque::new(),
-        }
+            default_open: true,
+            default_auth: true,
+        };
+        a.default_changed();
+        a
+    }
+
+    fn default_changed(&mut self) {
+        let d = self.default_user();
+        let (open, auth) = (d.unrestricted(), d.nopass() && d.enabled());
+        self.default_open = open;
+        self.default_auth = auth;
+    }
+
+    /// Whether the default user may run anything on anything.
+    #[inline]
+    pub fn default_unrestricted(&self) -> bool {
+        self.default_open
     }
 
     /// The default user as Redis creates it (ACLCreateDefaultUser).
@@ -239,11 +262,6 @@ impl Acl {
         self.users.get(name)
     }
 
-    /// A user by name, to change.
-    pub fn user_mut(&mut self, name: &[u8]) -> Option<&mut User> {
-        self.users.get_mut(name)
-    }
-
     /// The default user.
     pub fn default_user(&self) -> &User {
         // The default user can be changed but never removed.
@@ -252,9 +270,9 @@ impl Acl {
 
     /// Whether a new connection starts authenticated (the default user is
     /// on and nopass).
+    #[inline]
     pub fn new_clients_authenticated(&self) -> bool {
-        let d = self.default_user();
-        d.nopass() && d.enabled()
+        self.default_auth
     }
 
     /// Every user, in name order.
@@ -265,6 +283,7 @@ impl Acl {
     /// Add or replace a user.
     pub fn insert(&mut self, u: User) {
         self.users.insert(u.name().to_vec(), u);
+        self.default_changed();
     }
 
     /// Remove a user (never `default`).
@@ -279,6 +298,10 @@ impl Acl {
     pub fn replace_all(&mut self, users: BTreeMap<Vec<u8>, User>) -> Vec<Vec<u8>> {
         let old: Vec<Vec<u8>> = self.users.keys().cloned().collect();
         self.users = users;
+        self.users
+            .entry(b"default".to_vec())
+            .or_insert_with(Acl::default_user_rules);
+        self.default_changed();
         old
     }
 
@@ -286,17 +309,17 @@ impl Acl {
     /// (Redis's ACLUpdateDefaultUserPassword).
     pub fn set_default_password(&mut self, pass: &[u8]) {
         let cat = Catalog::default();
-        let Some(d) = self.users.get_mut(b"default".as_slice()) else {
-            return;
-        };
-        let _ = d.apply(&cat, b"resetpass", false);
-        if pass.is_empty() {
-            let _ = d.apply(&cat, b"nopass", false);
-        } else {
-            let mut op = b">".to_vec();
-            op.extend_from_slice(pass);
-            let _ = d.apply(&cat, &op, false);
+        if let Some(d) = self.users.get_mut(b"default".as_slice()) {
+            let _ = d.apply(&cat, b"resetpass", false);
+            if pass.is_empty() {
+                let _ = d.apply(&cat, b"nopass", false);
+            } else {
+                let mut op = b">".to_vec();
+                op.extend_from_slice(pass);
+                let _ = d.apply(&cat, &op, false);
+            }
         }
+        self.default_changed();
     }
 
     /// Log a refusal, grouping it with a similar recent one (Redis's
