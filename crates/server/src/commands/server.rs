@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::f::*;
+use super::keyspec::ks;
 use super::{
     cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, KeywordKey, NOKEYS, TABLE,
 };
@@ -243,6 +244,16 @@ static COMMAND: &[CommandSpec] = &[
         "2.8.13",
         "Extract keys given a full Redis command",
         command_getkeys,
+    ),
+    cmd(
+        "getkeysandflags",
+        -4,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Extract keys and access flags given a full Redis command",
+        command_getkeysandflags,
     ),
     cmd(
         "list",
@@ -897,6 +908,63 @@ fn command_getkeys(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// Key-spec flag names, in Redis's order (addReplyFlagsForKeyArgs).
+const KEY_FLAG_NAMES: &[(u32, &str)] = &[
+    (ks::RO, "RO"),
+    (ks::RW, "RW"),
+    (ks::OW, "OW"),
+    (ks::RM, "RM"),
+    (ks::ACCESS, "access"),
+    (ks::UPDATE, "update"),
+    (ks::INSERT, "insert"),
+    (ks::DELETE, "delete"),
+    (ks::NOT_KEY, "not_key"),
+    (ks::INCOMPLETE, "incomplete"),
+    (ks::VARIABLE_FLAGS, "variable_flags"),
+];
+
+/// COMMAND GETKEYSANDFLAGS: the keys COMMAND GETKEYS finds, each with the
+/// flags of the key spec (or key finder) that found it.
+fn command_getkeysandflags(c: &mut Ctx) -> CmdResult {
+    let args = c.args[2..].to_vec();
+    let keys = command_keys(&args)?;
+    let (parent, spec) = match super::lookup(&args[0]) {
+        Some(p) if p.flags & CONTAINER != 0 => (
+            Some(p),
+            args.get(1)
+                .and_then(|a| super::lookup_sub(p, a))
+                .unwrap_or(p),
+        ),
+        Some(s) => (None, s),
+        None => return Err("ERR Invalid command specified".into()),
+    };
+    let name = full_name(parent, spec);
+    let found = super::keyspec::keys_with_flags(&name, spec, &args);
+    let union = super::keyspec::specs(&name)
+        .iter()
+        .fold(0, |a, s| a | s.flags);
+    c.array(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let flags = if found.len() == keys.len() {
+            found[i].1
+        } else {
+            union
+        };
+        c.array(2);
+        c.bulk(k);
+        let names: Vec<&str> = KEY_FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        c.set_header(names.len());
+        for n in names {
+            c.simple(n);
+        }
+    }
+    Ok(())
+}
+
 fn command_list(c: &mut Ctx) -> CmdResult {
     let mut names: Vec<String> = all_commands().iter().map(|s| s.name.to_string()).collect();
     if c.args.len() > 2 {
@@ -938,10 +1006,16 @@ fn command_help(c: &mut Ctx) -> CmdResult {
             "    Return a list of all commands in this Redis server.",
             "INFO [<command-name> ...]",
             "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "DOCS [<command-name> ...]",
             "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
     Ok(())

@@ -504,3 +504,33 @@ fn sharded_pubsub_as_redis() {
     assert!(sa.call(&["PING"]).contains("pong"));
     assert!(sb.call(&["PING"]).contains("pong"));
 }
+
+/// COMMAND GETKEYSANDFLAGS: the keys and their key-spec flags, as the ACL
+/// read/write checks see them.
+#[test]
+fn getkeysandflags_as_redis() {
+    let mut d = Diff::start(&[]);
+    all_same(
+        &mut d,
+        &[
+            "COMMAND GETKEYSANDFLAGS SET k v",
+            "COMMAND GETKEYSANDFLAGS SET k v GET",
+            "COMMAND GETKEYSANDFLAGS GET k",
+            "COMMAND GETKEYSANDFLAGS MSET a 1 b 2",
+            "COMMAND GETKEYSANDFLAGS LMOVE a b LEFT RIGHT",
+            "COMMAND GETKEYSANDFLAGS BITFIELD k GET u8 0",
+            "COMMAND GETKEYSANDFLAGS BITFIELD k SET u8 0 1",
+            "COMMAND GETKEYSANDFLAGS SORT k BY w* STORE d",
+            "COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 2 a b",
+            "COMMAND GETKEYSANDFLAGS EVAL return 2 a b x",
+            "COMMAND GETKEYSANDFLAGS GEORADIUS k 0 0 1 m STORE d",
+            "COMMAND GETKEYSANDFLAGS RENAME a b",
+            "COMMAND GETKEYSANDFLAGS DEL a b c",
+            "COMMAND GETKEYSANDFLAGS HEXISTS h f",
+            "COMMAND GETKEYSANDFLAGS OBJECT ENCODING k",
+            "COMMAND GETKEYSANDFLAGS PING",
+            "COMMAND GETKEYSANDFLAGS NOSUCH a",
+            "COMMAND GETKEYSANDFLAGS GET",
+        ],
+    );
+}
