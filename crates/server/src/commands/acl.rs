@@ -328,26 +328,58 @@ impl Context {
     }
 }
 
+/// Whose refusal is logged: the client (its user), and the CLIENT LIST
+/// line to show when it is not the client's own (a script's caller).
+pub struct Who<'a> {
+    cl: &'a Client,
+    info: Option<&'a str>,
+}
+
+impl<'a> From<&'a Client> for Who<'a> {
+    fn from(cl: &'a Client) -> Self {
+        Who { cl, info: None }
+    }
+}
+
+impl<'a> From<&'a mut Client> for Who<'a> {
+    fn from(cl: &'a mut Client) -> Self {
+        Who { cl, info: None }
+    }
+}
+
+impl<'a> From<(&'a Client, &'a str)> for Who<'a> {
+    fn from((cl, info): (&'a Client, &'a str)) -> Self {
+        Who {
+            cl,
+            info: Some(info),
+        }
+    }
+}
+
 /// Add an ACL log entry for `cl` (Redis's addACLLogEntry); `object` is the
 /// command, key, channel or (auth) the command name, `username` overrides
 /// the client's user.
-pub fn log(
+pub fn log<'a>(
     eng: &mut Engine,
-    cl: &Client,
+    who: impl Into<Who<'a>>,
     reason: Denied,
     ctx: Context,
     object: &[u8],
     username: Option<&[u8]>,
 ) {
-    let now = eng.now();
+    let who = who.into();
+    let cinfo = match who.info {
+        Some(i) => i.to_string(),
+        None => who.cl.info_line(eng.now()),
+    };
     let e = LogEntry {
         count: 1,
         reason,
         context: ctx.name(),
         object: object.to_vec(),
-        username: username.unwrap_or(&cl.user).to_vec(),
+        username: username.unwrap_or(&who.cl.user).to_vec(),
         ctime: crate::clock::now_ms(),
-        cinfo: cl.info_line(now),
+        cinfo,
     };
     let max = eng.cfg().int(P::acllog_max_len).max(0) as usize;
     eng.acl_mut().log_add(e, max);
@@ -388,9 +420,9 @@ pub fn acl_name(spec: &'static CommandSpec, parent: Option<&'static CommandSpec>
 }
 
 /// Log a refusal: the command's full name, or the key or channel.
-pub fn log_refusal(
+pub fn log_refusal<'a>(
     eng: &mut Engine,
-    cl: &Client,
+    cl: impl Into<Who<'a>>,
     denied: Denied,
     pos: usize,
     ctx: Context,

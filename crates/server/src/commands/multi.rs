@@ -188,7 +188,7 @@ fn exec(c: &mut Ctx) -> CmdResult {
             if let Err((denied, pos)) = super::acl::check(c.eng, c.cl, spec, parent, &args) {
                 let name = super::acl::acl_name(spec, parent);
                 let ctx = super::acl::Context::Multi;
-                super::acl::log_refusal(c.eng, c.cl, denied, pos, ctx, &name, &args);
+                super::acl::log_refusal(c.eng, &*c.cl, denied, pos, ctx, &name, &args);
                 c.error(&CmdError::msg(format!(
                     "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
                     super::acl::exec_message(denied)

@@ -33,6 +33,8 @@ pub struct Run<'a> {
     pub repl: u8,
     /// The caller is our master.
     pub from_master: bool,
+    /// The caller's CLIENT LIST line, for the ACL log of a refused call.
+    pub caller_info: String,
 }
 
 impl crate::script::Bridge for Run<'_> {
@@ -182,7 +184,8 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         if let Err((denied, pos)) = commands::acl::check(eng, run.cl, spec, parent, &argv) {
             let name = commands::acl::acl_name(spec, parent);
             let ctx = commands::acl::Context::Lua;
-            commands::acl::log_refusal(eng, run.cl, denied, pos, ctx, &name, &argv);
+            let who = (&*run.cl, run.caller_info.as_str());
+            commands::acl::log_refusal(eng, who, denied, pos, ctx, &name, &argv);
             let msg = format!(
                 "The user executing the script {}",
                 commands::acl::script_message(denied)

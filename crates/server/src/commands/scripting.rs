@@ -893,6 +893,7 @@ fn execute(
 ) {
     cl.db = caller.db;
     cl.user.clone_from(&caller.user);
+    let now = eng.now();
     cl.proto = resp::encode::Proto::Resp2;
     let busy = eng.scripting().busy();
     let threshold = eng.cfg().int(P::lua_time_limit);
@@ -917,6 +918,7 @@ fn execute(
             wrote: false,
             repl: 3,
             from_master: req.from_master,
+            caller_info: caller.info_line(now),
         };
         vm.run(
             req.target,

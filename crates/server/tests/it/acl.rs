@@ -211,7 +211,7 @@ fn log_entries_and_default_user() {
     let s = Server::start(&[]);
     let mut r = s.raw();
     assert_eq!(
-        r.call(&["ACL", "SETUSER", "ant", "on", ">foo", "+set", "~k"]),
+        r.call(&["ACL", "SETUSER", "ant", "on", ">foo", "+set", "+eval", "~k"]),
         "+OK\r\n"
     );
     assert_eq!(r.call(&["AUTH", "ant", "foo"]), "+OK\r\n");
@@ -223,7 +223,20 @@ fn log_entries_and_default_user() {
         r.call(&["SET", "x", "1"]),
         "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n"
     );
+    assert!(r
+        .call(&["EVAL", "return redis.call('get','k')", "0"])
+        .starts_with("-ERR The user executing the script can't run this command or subcommand"));
     assert_eq!(r.call(&["AUTH", "default", ""]), "+OK\r\n");
+    let lua = r.call(&["ACL", "LOG", "1"]);
+    assert!(
+        lua.contains("$3\r\nlua\r\n") && lua.contains("$3\r\nget\r\n"),
+        "{lua}"
+    );
+    // The caller's line, not the script client's.
+    assert!(
+        lua.contains("addr=127.0.0.1:") && !lua.contains("addr=lua"),
+        "{lua}"
+    );
     let log = r.call(&["ACL", "LOG"]);
     for field in [
         "count",
@@ -236,7 +249,7 @@ fn log_entries_and_default_user() {
     ] {
         assert!(log.contains(field), "{log}");
     }
-    assert!(log.starts_with("*2\r\n"), "{log}");
+    assert!(log.starts_with("*3\r\n"), "{log}");
     assert!(
         log.contains("$3\r\nkey\r\n") && log.contains("$1\r\nx\r\n"),
         "{log}"
