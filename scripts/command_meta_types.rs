@@ -39,6 +39,8 @@ pub enum Find {
 /// One key spec.
 #[derive(Debug, Clone, Copy)]
 pub struct KeySpec {
+    /// Its notes, as COMMAND INFO shows them ("" for none).
+    pub notes: &'static str,
     /// `ks::*`.
     pub flags: u32,
     /// Where the search begins.

@@ -23,6 +23,12 @@ static META: LazyLock<HashMap<&'static str, (u64, &'static [KeySpec])>> = LazyLo
         .collect()
 });
 
+/// A command's key specs as Redis 7.0 defines them; None for a command
+/// Redis 7.0 does not have.
+pub fn redis_specs(full_name: &str) -> Option<&'static [KeySpec]> {
+    META.get(full_name).map(|m| m.1)
+}
+
 /// A command's key specs (none for a command Redis 7.0 lacks).
 pub fn specs(full_name: &str) -> &'static [KeySpec] {
     META.get(full_name).map(|m| m.1).unwrap_or(&[])

@@ -45,6 +45,8 @@ pub enum Find {
 /// One key spec.
 #[derive(Debug, Clone, Copy)]
 pub struct KeySpec {
+    /// Its notes, as COMMAND INFO shows them ("" for none).
+    pub notes: &'static str,
     /// `ks::*`.
     pub flags: u32,
     /// Where the search begins.
@@ -69,157 +71,24 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("acl|setuser", 0, &[]),
     ("acl|users", 0, &[]),
     ("acl|whoami", 0, &[]),
-    (
-        "append",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("append", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("asking", cat::CONNECTION, &[]),
     ("auth", cat::CONNECTION, &[]),
     ("bgrewriteaof", 0, &[]),
     ("bgsave", 0, &[]),
-    (
-        "bitcount",
-        cat::BITMAP,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitfield",
-        cat::BITMAP,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE | ks::ACCESS | ks::VARIABLE_FLAGS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitfield_ro",
-        cat::BITMAP,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "bitop",
-        cat::BITMAP,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(3),
-                find: Find::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "bitpos",
-        cat::BITMAP,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "blmove",
-        cat::LIST,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RW | ks::INSERT,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "blmpop",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "blpop",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "brpop",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "brpoplpush",
-        cat::LIST,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RW | ks::INSERT,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "bzmpop",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "bzpopmax",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(-2, 1, 0),
-        }],
-    ),
-    (
-        "bzpopmin",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(-2, 1, 0),
-        }],
-    ),
+    ("bitcount", cat::BITMAP, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("bitfield", cat::BITMAP, &[KeySpec { notes: "This command allows both access and modification of the key", flags: ks::RW | ks::UPDATE | ks::ACCESS | ks::VARIABLE_FLAGS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("bitfield_ro", cat::BITMAP, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("bitop", cat::BITMAP, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(3), find: Find::Range(-1, 1, 0) }]),
+    ("bitpos", cat::BITMAP, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("blmove", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("blmpop", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("blpop", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(-2, 1, 0) }]),
+    ("brpop", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(-2, 1, 0) }]),
+    ("brpoplpush", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("bzmpop", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("bzpopmax", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(-2, 1, 0) }]),
+    ("bzpopmin", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(-2, 1, 0) }]),
     ("client", 0, &[]),
     ("client|caching", cat::CONNECTION, &[]),
     ("client|getname", cat::CONNECTION, &[]),
@@ -279,154 +148,27 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("config|resetstat", 0, &[]),
     ("config|rewrite", 0, &[]),
     ("config|set", 0, &[]),
-    (
-        "copy",
-        cat::KEYSPACE,
-        &[
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
+    ("copy", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
     ("dbsize", cat::KEYSPACE, &[]),
     ("debug", 0, &[]),
-    (
-        "decr",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "decrby",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "del",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RM | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
+    ("decr", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("decrby", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("del", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RM | ks::DELETE, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
     ("discard", cat::TRANSACTION, &[]),
-    (
-        "dump",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("dump", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("echo", cat::CONNECTION, &[]),
-    (
-        "eval",
-        cat::SCRIPTING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "eval_ro",
-        cat::SCRIPTING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "evalsha",
-        cat::SCRIPTING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "evalsha_ro",
-        cat::SCRIPTING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
+    ("eval", cat::SCRIPTING, &[KeySpec { notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("eval_ro", cat::SCRIPTING, &[KeySpec { notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("evalsha", cat::SCRIPTING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("evalsha_ro", cat::SCRIPTING, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
     ("exec", cat::TRANSACTION, &[]),
-    (
-        "exists",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "expire",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "expireat",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "expiretime",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("exists", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("expire", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("expireat", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("expiretime", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("failover", 0, &[]),
-    (
-        "fcall",
-        cat::SCRIPTING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "fcall_ro",
-        cat::SCRIPTING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
+    ("fcall", cat::SCRIPTING, &[KeySpec { notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("fcall_ro", cat::SCRIPTING, &[KeySpec { notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
     ("flushall", cat::KEYSPACE | cat::DANGEROUS, &[]),
     ("flushdb", cat::KEYSPACE | cat::DANGEROUS, &[]),
     ("function", 0, &[]),
@@ -439,353 +181,42 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("function|load", cat::SCRIPTING, &[]),
     ("function|restore", cat::SCRIPTING, &[]),
     ("function|stats", cat::SCRIPTING, &[]),
-    (
-        "geoadd",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geodist",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geohash",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geopos",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "georadius",
-        cat::GEO,
-        &[
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Keyword("STORE", 6),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Keyword("STOREDIST", 6),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "georadius_ro",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "georadiusbymember",
-        cat::GEO,
-        &[
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Keyword("STORE", 5),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Keyword("STOREDIST", 5),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "georadiusbymember_ro",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geosearch",
-        cat::GEO,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "geosearchstore",
-        cat::GEO,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "get",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getbit",
-        cat::BITMAP,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getdel",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getex",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getrange",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "getset",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hdel",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("geoadd", cat::GEO, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("geodist", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("geohash", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("geopos", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("georadius", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Keyword("STORE", 6), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Keyword("STOREDIST", 6), find: Find::Range(0, 1, 0) }]),
+    ("georadius_ro", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("georadiusbymember", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Keyword("STORE", 5), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Keyword("STOREDIST", 5), find: Find::Range(0, 1, 0) }]),
+    ("georadiusbymember_ro", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("geosearch", cat::GEO, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("geosearchstore", cat::GEO, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("get", cat::STRING, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("getbit", cat::BITMAP, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("getdel", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("getex", cat::STRING, &[KeySpec { notes: "RW and UPDATE because it changes the TTL", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("getrange", cat::STRING, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("getset", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hdel", cat::HASH, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("hello", cat::CONNECTION, &[]),
-    (
-        "hexists",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hget",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hgetall",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hincrby",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hincrbyfloat",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hkeys",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hlen",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hmget",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hmset",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hrandfield",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hscan",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hset",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hsetnx",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hstrlen",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "hvals",
-        cat::HASH,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "incr",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "incrby",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "incrbyfloat",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("hexists", cat::HASH, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hget", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hgetall", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hincrby", cat::HASH, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hincrbyfloat", cat::HASH, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hkeys", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hlen", cat::HASH, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hmget", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hmset", cat::HASH, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hrandfield", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hscan", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hset", cat::HASH, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hsetnx", cat::HASH, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hstrlen", cat::HASH, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("hvals", cat::HASH, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("incr", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("incrby", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("incrbyfloat", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("info", cat::DANGEROUS, &[]),
     ("keys", cat::KEYSPACE | cat::DANGEROUS, &[]),
     ("lastsave", cat::ADMIN | cat::DANGEROUS, &[]),
@@ -797,180 +228,30 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("latency|history", 0, &[]),
     ("latency|latest", 0, &[]),
     ("latency|reset", 0, &[]),
-    (
-        "lcs",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(1, 1, 0),
-        }],
-    ),
-    (
-        "lindex",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "linsert",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "llen",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lmove",
-        cat::LIST,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RW | ks::INSERT,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "lmpop",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
+    ("lcs", cat::STRING, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(1, 1, 0) }]),
+    ("lindex", cat::LIST, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("linsert", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("llen", cat::LIST, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lmove", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("lmpop", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
     ("lolwut", 0, &[]),
-    (
-        "lpop",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lpos",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lpush",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lpushx",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lrange",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lrem",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "lset",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "ltrim",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("lpop", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lpos", cat::LIST, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lpush", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lpushx", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lrange", cat::LIST, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lrem", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("lset", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("ltrim", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("memory", 0, &[]),
     ("memory|doctor", 0, &[]),
     ("memory|help", 0, &[]),
     ("memory|malloc-stats", 0, &[]),
     ("memory|purge", 0, &[]),
     ("memory|stats", 0, &[]),
-    (
-        "memory|usage",
-        0,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "mget",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "migrate",
-        cat::KEYSPACE | cat::DANGEROUS,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(3),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE | ks::INCOMPLETE,
-                begin: Begin::Keyword("KEYS", -2),
-                find: Find::Range(-1, 1, 0),
-            },
-        ],
-    ),
+    ("memory|usage", 0, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("mget", cat::STRING, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("migrate", cat::KEYSPACE | cat::DANGEROUS, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(3), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE | ks::INCOMPLETE, begin: Begin::Keyword("KEYS", -2), find: Find::Range(-1, 1, 0) }]),
     ("module", 0, &[]),
     ("module|help", 0, &[]),
     ("module|list", 0, &[]),
@@ -978,173 +259,30 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("module|loadex", 0, &[]),
     ("module|unload", 0, &[]),
     ("monitor", 0, &[]),
-    (
-        "move",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "mset",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::OW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 2, 0),
-        }],
-    ),
-    (
-        "msetnx",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::OW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 2, 0),
-        }],
-    ),
+    ("move", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("mset", cat::STRING, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(-1, 2, 0) }]),
+    ("msetnx", cat::STRING, &[KeySpec { notes: "", flags: ks::OW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(-1, 2, 0) }]),
     ("multi", cat::TRANSACTION, &[]),
     ("object", 0, &[]),
-    (
-        "object|encoding",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "object|freq",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("object|encoding", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("object|freq", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
     ("object|help", cat::KEYSPACE, &[]),
-    (
-        "object|idletime",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "object|refcount",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "persist",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pexpire",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pexpireat",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pexpiretime",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pfadd",
-        cat::HYPERLOGLOG,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pfcount",
-        cat::HYPERLOGLOG,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "pfdebug",
-        cat::HYPERLOGLOG,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "pfmerge",
-        cat::HYPERLOGLOG,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::INSERT,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Range(-1, 1, 0),
-            },
-        ],
-    ),
+    ("object|idletime", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("object|refcount", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("persist", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("pexpire", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("pexpireat", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("pexpiretime", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("pfadd", cat::HYPERLOGLOG, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("pfcount", cat::HYPERLOGLOG, &[KeySpec { notes: "RW because it may change the internal representation of the key, and propagate to replicas", flags: ks::RW | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("pfdebug", cat::HYPERLOGLOG, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("pfmerge", cat::HYPERLOGLOG, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(-1, 1, 0) }]),
     ("pfselftest", cat::HYPERLOGLOG, &[]),
     ("ping", cat::CONNECTION, &[]),
-    (
-        "psetex",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::OW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("psetex", cat::STRING, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("psubscribe", 0, &[]),
     ("psync", 0, &[]),
-    (
-        "pttl",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("pttl", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("publish", 0, &[]),
     ("pubsub", 0, &[]),
     ("pubsub|channels", 0, &[]),
@@ -1158,123 +296,22 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("randomkey", cat::KEYSPACE, &[]),
     ("readonly", cat::CONNECTION, &[]),
     ("readwrite", cat::CONNECTION, &[]),
-    (
-        "rename",
-        cat::KEYSPACE,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "renamenx",
-        cat::KEYSPACE,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::OW | ks::INSERT,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
+    ("rename", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("renamenx", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::OW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
     ("replconf", 0, &[]),
     ("replicaof", 0, &[]),
     ("reset", cat::CONNECTION, &[]),
-    (
-        "restore",
-        cat::KEYSPACE | cat::DANGEROUS,
-        &[KeySpec {
-            flags: ks::OW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "restore-asking",
-        cat::KEYSPACE | cat::DANGEROUS,
-        &[KeySpec {
-            flags: ks::OW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("restore", cat::KEYSPACE | cat::DANGEROUS, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("restore-asking", cat::KEYSPACE | cat::DANGEROUS, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("role", cat::ADMIN | cat::DANGEROUS, &[]),
-    (
-        "rpop",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "rpoplpush",
-        cat::LIST,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RW | ks::INSERT,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "rpush",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "rpushx",
-        cat::LIST,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sadd",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("rpop", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("rpoplpush", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("rpush", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("rpushx", cat::LIST, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("sadd", cat::SET, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("save", 0, &[]),
     ("scan", cat::KEYSPACE, &[]),
-    (
-        "scard",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("scard", cat::SET, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("script", 0, &[]),
     ("script|debug", cat::SCRIPTING, &[]),
     ("script|exists", cat::SCRIPTING, &[]),
@@ -1282,31 +319,8 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("script|help", cat::SCRIPTING, &[]),
     ("script|kill", cat::SCRIPTING, &[]),
     ("script|load", cat::SCRIPTING, &[]),
-    (
-        "sdiff",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "sdiffstore",
-        cat::SET,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Range(-1, 1, 0),
-            },
-        ],
-    ),
+    ("sdiff", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("sdiffstore", cat::SET, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(-1, 1, 0) }]),
     ("select", cat::CONNECTION, &[]),
     ("sentinel", 0, &[]),
     ("sentinel|ckquorum", 0, &[]),
@@ -1330,837 +344,105 @@ pub static META: &[(&str, u64, &[KeySpec])] = &[
     ("sentinel|set", 0, &[]),
     ("sentinel|simulate-failure", 0, &[]),
     ("sentinel|slaves", 0, &[]),
-    (
-        "set",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setbit",
-        cat::BITMAP,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setex",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::OW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setnx",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::OW | ks::INSERT,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "setrange",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("set", cat::STRING, &[KeySpec { notes: "RW and ACCESS due to the optional `GET` argument", flags: ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("setbit", cat::BITMAP, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("setex", cat::STRING, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("setnx", cat::STRING, &[KeySpec { notes: "", flags: ks::OW | ks::INSERT, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("setrange", cat::STRING, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("shutdown", 0, &[]),
-    (
-        "sinter",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "sintercard",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "sinterstore",
-        cat::SET,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "sismember",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("sinter", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("sintercard", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
+    ("sinterstore", cat::SET, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(-1, 1, 0) }]),
+    ("sismember", cat::SET, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("slaveof", 0, &[]),
     ("slowlog", 0, &[]),
     ("slowlog|get", 0, &[]),
     ("slowlog|help", 0, &[]),
     ("slowlog|len", 0, &[]),
     ("slowlog|reset", 0, &[]),
-    (
-        "smembers",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "smismember",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "smove",
-        cat::SET,
-        &[
-            KeySpec {
-                flags: ks::RW | ks::ACCESS | ks::DELETE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RW | ks::INSERT,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "sort",
-        cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS,
-        &[
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Unknown,
-                find: Find::Unknown,
-            },
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Unknown,
-                find: Find::Unknown,
-            },
-        ],
-    ),
-    (
-        "sort_ro",
-        cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS,
-        &[
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Unknown,
-                find: Find::Unknown,
-            },
-        ],
-    ),
-    (
-        "spop",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "spublish",
-        0,
-        &[KeySpec {
-            flags: ks::NOT_KEY,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "srandmember",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "srem",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sscan",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "ssubscribe",
-        0,
-        &[KeySpec {
-            flags: ks::NOT_KEY,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "strlen",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("smembers", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("smismember", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("smove", cat::SET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("sort", cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort", flags: ks::RO | ks::ACCESS, begin: Begin::Unknown, find: Find::Unknown }, KeySpec { notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array", flags: ks::OW | ks::UPDATE, begin: Begin::Unknown, find: Find::Unknown }]),
+    ("sort_ro", cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort", flags: ks::RO | ks::ACCESS, begin: Begin::Unknown, find: Find::Unknown }]),
+    ("spop", cat::SET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("spublish", 0, &[KeySpec { notes: "", flags: ks::NOT_KEY, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("srandmember", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("srem", cat::SET, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("sscan", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("ssubscribe", 0, &[KeySpec { notes: "", flags: ks::NOT_KEY, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("strlen", cat::STRING, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("subscribe", 0, &[]),
-    (
-        "substr",
-        cat::STRING,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "sunion",
-        cat::SET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "sunionstore",
-        cat::SET,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Range(-1, 1, 0),
-            },
-        ],
-    ),
-    (
-        "sunsubscribe",
-        0,
-        &[KeySpec {
-            flags: ks::NOT_KEY,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
+    ("substr", cat::STRING, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("sunion", cat::SET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("sunionstore", cat::SET, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(-1, 1, 0) }]),
+    ("sunsubscribe", 0, &[KeySpec { notes: "", flags: ks::NOT_KEY, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
     ("swapdb", cat::KEYSPACE | cat::DANGEROUS, &[]),
     ("sync", 0, &[]),
     ("time", 0, &[]),
-    (
-        "touch",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "ttl",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "type",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "unlink",
-        cat::KEYSPACE,
-        &[KeySpec {
-            flags: ks::RM | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
+    ("touch", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("ttl", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("type", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("unlink", cat::KEYSPACE, &[KeySpec { notes: "", flags: ks::RM | ks::DELETE, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
     ("unsubscribe", 0, &[]),
     ("unwatch", cat::TRANSACTION, &[]),
     ("wait", cat::CONNECTION, &[]),
-    (
-        "watch",
-        cat::TRANSACTION,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(-1, 1, 0),
-        }],
-    ),
-    (
-        "xack",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xadd",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xautoclaim",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xclaim",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xdel",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("watch", cat::TRANSACTION, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(-1, 1, 0) }]),
+    ("xack", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xadd", cat::STREAM, &[KeySpec { notes: "UPDATE instead of INSERT because of the optional trimming feature", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xautoclaim", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xclaim", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xdel", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
     ("xgroup", 0, &[]),
-    (
-        "xgroup|create",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|createconsumer",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::INSERT,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|delconsumer",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xgroup|destroy",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("xgroup|create", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("xgroup|createconsumer", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::INSERT, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("xgroup|delconsumer", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("xgroup|destroy", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
     ("xgroup|help", cat::STREAM, &[]),
-    (
-        "xgroup|setid",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("xgroup|setid", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
     ("xinfo", 0, &[]),
-    (
-        "xinfo|consumers",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xinfo|groups",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
+    ("xinfo|consumers", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("xinfo|groups", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
     ("xinfo|help", cat::STREAM, &[]),
-    (
-        "xinfo|stream",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(2),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xlen",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xpending",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xrange",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xread",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Keyword("STREAMS", 1),
-            find: Find::Range(-1, 1, 2),
-        }],
-    ),
-    (
-        "xreadgroup",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Keyword("STREAMS", 4),
-            find: Find::Range(-1, 1, 2),
-        }],
-    ),
-    (
-        "xrevrange",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xsetid",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "xtrim",
-        cat::STREAM,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zadd",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zcard",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zcount",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zdiff",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zdiffstore",
-        cat::SORTEDSET,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Keynum(0, 1, 1),
-            },
-        ],
-    ),
-    (
-        "zincrby",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::UPDATE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zinter",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zintercard",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zinterstore",
-        cat::SORTEDSET,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Keynum(0, 1, 1),
-            },
-        ],
-    ),
-    (
-        "zlexcount",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zmpop",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zmscore",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zpopmax",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zpopmin",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::ACCESS | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrandmember",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrange",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrangebylex",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrangebyscore",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrangestore",
-        cat::SORTEDSET,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Range(0, 1, 0),
-            },
-        ],
-    ),
-    (
-        "zrank",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrem",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zremrangebylex",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zremrangebyrank",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zremrangebyscore",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RW | ks::DELETE,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrange",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrangebylex",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrangebyscore",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zrevrank",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zscan",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zscore",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Range(0, 1, 0),
-        }],
-    ),
-    (
-        "zunion",
-        cat::SORTEDSET,
-        &[KeySpec {
-            flags: ks::RO | ks::ACCESS,
-            begin: Begin::Index(1),
-            find: Find::Keynum(0, 1, 1),
-        }],
-    ),
-    (
-        "zunionstore",
-        cat::SORTEDSET,
-        &[
-            KeySpec {
-                flags: ks::OW | ks::UPDATE,
-                begin: Begin::Index(1),
-                find: Find::Range(0, 1, 0),
-            },
-            KeySpec {
-                flags: ks::RO | ks::ACCESS,
-                begin: Begin::Index(2),
-                find: Find::Keynum(0, 1, 1),
-            },
-        ],
-    ),
+    ("xinfo|stream", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("xlen", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xpending", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xrange", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xread", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Keyword("STREAMS", 1), find: Find::Range(-1, 1, 2) }]),
+    ("xreadgroup", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Keyword("STREAMS", 4), find: Find::Range(-1, 1, 2) }]),
+    ("xrevrange", cat::STREAM, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xsetid", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("xtrim", cat::STREAM, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zadd", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zcard", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zcount", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zdiff", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
+    ("zdiffstore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("zincrby", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zinter", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
+    ("zintercard", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
+    ("zinterstore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
+    ("zlexcount", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zmpop", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
+    ("zmscore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zpopmax", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zpopmin", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::ACCESS | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrandmember", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrange", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrangebylex", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrangebyscore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrangestore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Range(0, 1, 0) }]),
+    ("zrank", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrem", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zremrangebylex", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zremrangebyrank", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zremrangebyscore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RW | ks::DELETE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrevrange", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrevrangebylex", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrevrangebyscore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zrevrank", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zscan", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zscore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }]),
+    ("zunion", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(1), find: Find::Keynum(0, 1, 1) }]),
+    ("zunionstore", cat::SORTEDSET, &[KeySpec { notes: "", flags: ks::OW | ks::UPDATE, begin: Begin::Index(1), find: Find::Range(0, 1, 0) }, KeySpec { notes: "", flags: ks::RO | ks::ACCESS, begin: Begin::Index(2), find: Find::Keynum(0, 1, 1) }]),
 ];

@@ -660,9 +660,17 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     for cat in cats {
         c.simple(&cat);
     }
-    // Tips, key specs (without their access flags, which relica's table
-    // does not record).
+    // Tips, key specs: Redis's own (with their flags and notes), or for a
+    // command Redis lacks, as the table's key positions describe them.
     c.array(0);
+    if let Some(specs) = super::keyspec::redis_specs(&full_name(parent, s)) {
+        write_redis_key_specs(c, specs);
+        c.array(s.subs.len());
+        for sub in s.subs {
+            write_command_info(c, Some(s), sub);
+        }
+        return;
+    }
     c.array(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0) + s.keyword_keys.len());
     if s.first_key > 0 {
         let lastkey = if s.last_key < 0 {
@@ -696,6 +704,83 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     c.array(s.subs.len());
     for sub in s.subs {
         write_command_info(c, Some(s), sub);
+    }
+}
+
+/// Key specs as Redis's addReplyCommandKeySpecs writes them.
+fn write_redis_key_specs(c: &mut Ctx, specs: &[super::keyspec::KeySpec]) {
+    use super::keyspec::{Begin, Find};
+    c.array(specs.len());
+    for k in specs {
+        c.map(3 + usize::from(!k.notes.is_empty()));
+        if !k.notes.is_empty() {
+            c.bulk(b"notes");
+            c.bulk(k.notes.as_bytes());
+        }
+        c.bulk(b"flags");
+        let names: Vec<&str> = KEY_FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| k.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        c.set_header(names.len());
+        for n in names {
+            c.simple(n);
+        }
+        c.bulk(b"begin_search");
+        c.map(2);
+        c.bulk(b"type");
+        match k.begin {
+            Begin::Index(pos) => {
+                c.bulk(b"index");
+                c.bulk(b"spec");
+                c.map(1);
+                c.bulk(b"index");
+                c.int(pos as i64);
+            }
+            Begin::Keyword(kw, from) => {
+                c.bulk(b"keyword");
+                c.bulk(b"spec");
+                c.map(2);
+                c.bulk(b"keyword");
+                c.bulk(kw.as_bytes());
+                c.bulk(b"startfrom");
+                c.int(from as i64);
+            }
+            Begin::Unknown => {
+                c.bulk(b"unknown");
+                c.bulk(b"spec");
+                c.map(0);
+            }
+        }
+        c.bulk(b"find_keys");
+        c.map(2);
+        c.bulk(b"type");
+        let params = match k.find {
+            Find::Range(last, step, limit) => {
+                c.bulk(b"range");
+                Some([("lastkey", last), ("keystep", step), ("limit", limit)])
+            }
+            Find::Keynum(idx, first, step) => {
+                c.bulk(b"keynum");
+                Some([("keynumidx", idx), ("firstkey", first), ("keystep", step)])
+            }
+            Find::Unknown => {
+                c.bulk(b"unknown");
+                None
+            }
+        };
+        c.bulk(b"spec");
+        match params {
+            Some(p) => {
+                c.map(3);
+                for (name, v) in p {
+                    c.bulk(name.as_bytes());
+                    c.int(v as i64);
+                }
+            }
+            None => c.map(0),
+        }
     }
 }
 

@@ -547,3 +547,62 @@ fn getkeysandflags_as_redis() {
         ],
     );
 }
+
+/// COMMAND INFO: every command's (and subcommand's) ACL categories and
+/// key specs with their flags are redis-server's, for every command both
+/// have.
+#[test]
+fn command_info_categories_and_key_specs_as_redis() {
+    use resp::Frame;
+    let mut d = Diff::start(&[]);
+    let limits = resp::Limits::default();
+    let (a, b) = d.both(&[b"COMMAND", b"INFO"]);
+    fn walk(f: &Frame, out: &mut std::collections::BTreeMap<String, (String, String)>) {
+        let Frame::Array(v) = f else { return };
+        let name = match v.first() {
+            Some(Frame::Bulk(n)) => String::from_utf8_lossy(n).into_owned(),
+            _ => return,
+        };
+        let show = |i: usize| {
+            let mut s = format!("{:?}", v.get(i));
+            // Sets are unordered.
+            if let Some(Frame::Set(items)) | Some(Frame::Array(items)) = v.get(i) {
+                let mut parts: Vec<String> = items.iter().map(|x| format!("{x:?}")).collect();
+                if i == 6 {
+                    parts.sort();
+                }
+                s = parts.join(",");
+            }
+            s
+        };
+        out.insert(name, (show(6), show(8)));
+        if let Some(Frame::Array(subs)) = v.get(9) {
+            for sub in subs {
+                walk(sub, out);
+            }
+        }
+    }
+    let parse = |r: &[u8]| {
+        let mut m = std::collections::BTreeMap::new();
+        if let Ok(Some((Frame::Array(all), _))) = resp::decode_frame(r, &limits) {
+            for c in &all {
+                walk(c, &mut m);
+            }
+        }
+        m
+    };
+    let (ours, theirs) = (parse(&a), parse(&b));
+    assert!(ours.len() >= 290, "{}", ours.len());
+    let mut compared = 0;
+    for (name, (cats, specs)) in &ours {
+        // relica splits DEBUG into subcommands; Redis has one DEBUG.
+        let Some((tc, ts)) = theirs.get(name) else {
+            assert!(name.starts_with("debug|"), "{name} unknown to redis-server");
+            continue;
+        };
+        assert_eq!(cats, tc, "ACL categories of {name}");
+        assert_eq!(specs, ts, "key specs of {name}");
+        compared += 1;
+    }
+    assert!(compared >= 280, "{compared}");
+}
