@@ -79,6 +79,15 @@ fn setuser_sequences_describe_as_redis() {
             "ACL HELP",
             "ACL NOSUCH",
             "ACL LOG NOTANUMBER",
+            "CONFIG GET acllog-max-len",
+            "CONFIG GET acl-pubsub-default",
+            "CONFIG GET aclfile",
+            "CONFIG SET acl-pubsub-default allchannels",
+            "ACL SETUSER u10",
+            "ACL GETUSER u10",
+            "CONFIG SET acl-pubsub-default nosuchvalue",
+            "CONFIG SET aclfile x",
+            "CONFIG SET acllog-max-len 3",
         ],
     );
     // Every category's commands, whatever order each server lists them
