@@ -322,6 +322,8 @@ pub struct Client {
     pub proto: Proto,
     /// Passed AUTH (or no password is set).
     pub authenticated: bool,
+    /// The ACL user it runs as (`default` until AUTH).
+    pub user: Vec<u8>,
     /// `flag::*` bits.
     pub flags: u32,
     /// Commands queued by MULTI.
@@ -339,6 +341,8 @@ pub struct Client {
     pub channels: HashSet<Vec<u8>>,
     /// Patterns subscribed.
     pub patterns: HashSet<Vec<u8>>,
+    /// Shard channels subscribed (SSUBSCRIBE).
+    pub shard_channels: HashSet<Vec<u8>>,
     /// Creation time (ms).
     pub created: i64,
     /// Last interaction (ms).
@@ -369,6 +373,7 @@ impl Client {
             db: 0,
             proto: Proto::Resp2,
             authenticated: false,
+            user: b"default".to_vec(),
             flags: if unix { flag::UNIX } else { 0 },
             multi: Vec::new(),
             watched: Vec::new(),
@@ -377,6 +382,7 @@ impl Client {
             unmuted: Vec::new(),
             channels: HashSet::new(),
             patterns: HashSet::new(),
+            shard_channels: HashSet::new(),
             created: now,
             last_interaction: now,
             last_cmd: "NULL",
@@ -395,7 +401,7 @@ impl Client {
 
     /// Subscribed to anything (RESP2 subscribed mode).
     pub fn subscriptions(&self) -> usize {
-        self.channels.len() + self.patterns.len()
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
     }
 }
 
@@ -444,7 +450,7 @@ impl Client {
     pub fn info_line(&self, now: i64) -> String {
         let cl = self;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -456,12 +462,14 @@ impl Client {
             cl.db,
             cl.channels.len(),
             cl.patterns.len(),
+            cl.shard_channels.len(),
             if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
             cl.qbuf,
             1024usize.saturating_sub(cl.qbuf),
             cl.outbox.held(),
             cl.qbuf + cl.outbox.held() + 1024,
             cl.last_cmd,
+            String::from_utf8_lossy(&cl.user),
             if cl.proto == Proto::Resp3 { 3 } else { 2 }
         )
     }

@@ -83,7 +83,7 @@ where
             eng.stats_mut().add(crate::stats::Counter::Rejected, 1);
             Admit::Refuse(b"-ERR max number of clients reached\r\n")
         } else if eng.cfg().bool(P::protected_mode)
-            && eng.cfg().str(P::requirepass).is_empty()
+            && eng.acl().default_user().nopass()
             && !peer.local
         {
             Admit::Refuse(DENIED)
@@ -99,7 +99,7 @@ where
                 peer.unix,
                 now,
             );
-            cl.authenticated = eng.cfg().str(P::requirepass).is_empty();
+            cl.authenticated = eng.acl().new_clients_authenticated();
             let ob = cl.outbox.clone();
 
             eng.clients_mut().insert(Box::new(cl));
@@ -580,7 +580,7 @@ fn refresh_limits(
     idle_timeout: &mut u64,
 ) {
     limits.max_bulk_len = eng.cfg().int(P::proto_max_bulk_len) as u64;
-    limits.auth_required = !eng.cfg().str(P::requirepass).is_empty()
+    limits.auth_required = !eng.acl().new_clients_authenticated()
         && !eng.clients().get(id).is_some_and(|c| c.authenticated);
     *qbuf_limit = eng.cfg().int(P::client_query_buffer_limit) as usize;
     *idle_timeout = eng.cfg().int(P::timeout) as u64;

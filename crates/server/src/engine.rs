@@ -128,6 +128,8 @@ pub struct Engine {
     latency: crate::latency::LatencyMonitor,
     /// MIGRATE's connections.
     migrate_links: crate::migrate::MigrateLinks,
+    /// ACL users and the ACL log.
+    acl: crate::acl::Acl,
 }
 
 /// Makes the AOF replay's fake client.
@@ -165,7 +167,7 @@ impl Engine {
         let ndb = cfg.int(P::databases) as usize;
         let cfg_aof = cfg.str(P::appendonly) == "yes";
         let now = crate::clock::now_ms();
-        Engine {
+        let mut eng = Engine {
             me: std::sync::Weak::new(),
             lfu_mode: cfg.str(P::maxmemory_policy).contains("lfu"),
             pubsub: crate::pubsub::PubSub::new(
@@ -192,7 +194,23 @@ impl Engine {
             slowlog: Default::default(),
             latency: Default::default(),
             migrate_links: Default::default(),
+            acl: crate::acl::Acl::new(),
+        };
+        let pass = eng.cfg.str(P::requirepass).as_bytes().to_vec();
+        if !pass.is_empty() {
+            eng.acl.set_default_password(&pass);
         }
+        eng
+    }
+
+    /// ACL users and the ACL log.
+    pub fn acl(&self) -> &crate::acl::Acl {
+        &self.acl
+    }
+
+    /// ACL users and the ACL log, to change.
+    pub fn acl_mut(&mut self) -> &mut crate::acl::Acl {
+        &mut self.acl
     }
 
     /// Redis's LRU clock: seconds, 24 bits.
@@ -343,6 +361,14 @@ impl Engine {
             "client-output-buffer-limit" => {
                 self.buf_limits =
                     crate::config::buffer_limits(self.cfg.str(P::client_output_buffer_limit));
+            }
+            "requirepass" => {
+                let pass = self.cfg.str(P::requirepass).as_bytes().to_vec();
+                self.acl.set_default_password(&pass);
+            }
+            "acllog-max-len" => {
+                let n = self.cfg.int(P::acllog_max_len).max(0) as usize;
+                self.acl.log_trim(n);
             }
             "notify-keyspace-events" => {
                 let flags = crate::config::notify_flags(self.cfg.str(P::notify_keyspace_events))
@@ -595,6 +621,14 @@ impl Engine {
         let limit = self.buf_limits[2];
         self.pubsub
             .publish(self.clients.outboxes(), limit, self.now, channel, msg)
+    }
+
+    /// Deliver a shard-channel message (SPUBLISH); returns how many
+    /// subscribers got it.
+    pub fn spublish(&mut self, channel: &[u8], msg: &[u8]) -> usize {
+        let limit = self.buf_limits[2];
+        self.pubsub
+            .spublish(self.clients.outboxes(), limit, self.now, channel, msg)
     }
 
     /// Publish a keyspace notification when enabled.

@@ -376,7 +376,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("keyspace_misses:{}", st.misses);
             f!("pubsub_channels:{}", eng.pubsub().channel_count());
             f!("pubsub_patterns:{}", eng.pubsub().pattern_count());
-            f!("pubsubshard_channels:0");
+            f!("pubsubshard_channels:{}", eng.pubsub().shard_count());
             f!("latest_fork_usec:0");
             f!("total_forks:0");
             f!("migrate_cached_sockets:{}", eng.migrate_links().len());

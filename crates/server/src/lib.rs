@@ -4,7 +4,7 @@
 //! are layered (docs/DESIGN.md, "Layers"): connections (`server`, `conn`,
 //! `link`) → dispatch (`commands::dispatch`, `blocking`) → command families
 //! (`commands`) → the engine (`engine`, one lock) and its subsystems
-//! (`keyspace`, `clients`, `pubsub`, `repl`, `persist`, `stats`) → data
+//! (`keyspace`, `clients`, `pubsub`, `repl`, `persist`, `acl`, `stats`) → data
 //! types (`types`, `util`, `config`). `tests/it/layers.rs` keeps it so.
 
 // Style lints that fight Redis-shaped code (parity checks on argument
@@ -23,6 +23,7 @@
 /// (INFO, HELLO, LOLWUT) and written as the RDB's `redis-ver`.
 pub const REDIS_VERSION: &str = "7.0.15";
 
+pub mod acl;
 pub mod alloc;
 pub mod blocking;
 pub mod client;

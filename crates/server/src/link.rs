@@ -679,6 +679,8 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
         cl.flags |= flag::MASTER;
         cl.db = eng.repl().link().map_or(0, |l| l.db);
         cl.authenticated = true;
+        // Our master may do anything (no ACL user, as Redis's NULL user).
+        cl.user = b"(superuser)".to_vec();
         let ob = cl.outbox.clone();
         eng.clients_mut().insert(Box::new(cl));
         crate::repl::replica::link_established(&mut eng, id);

@@ -104,10 +104,19 @@ fn main() -> anyhow::Result<()> {
     // machines one thread avoids contending for that lock.
     let io_threads = cfg.int(config::P::io_threads).max(1) as usize;
     if let Err(e) = relica_server::commands::set_renames(&cfg.renames) {
-        eprintln!("\n*** FATAL CONFIG FILE ERROR ***\n{e}");
+        eprintln!(
+            "
+*** FATAL CONFIG FILE ERROR ***
+{e}"
+        );
         std::process::exit(1);
     }
-    let engine = engine::Engine::new(cfg);
+    let mut engine = engine::Engine::new(cfg);
+    if let Err(e) = relica_server::commands::acl::load_at_startup(&mut engine) {
+        tracing::warn!("{e}");
+        tracing::warn!("Critical error while loading ACLs. Exiting.");
+        std::process::exit(1);
+    }
     tracing::info!("Server initialized");
     let shared = Arc::new(engine::EngineLock::new(engine));
     shared.lock().set_handle(Arc::downgrade(&shared));

@@ -6,8 +6,6 @@ use resp::encode::Proto;
 use super::f::*;
 use super::{cmd, container, eq, parse_int, CommandSpec, Ctx, NOKEYS};
 use crate::client::{flag, Client, ReplyMode};
-use crate::config::P;
-use crate::engine::Engine;
 use crate::error::*;
 
 /// Table rows.
@@ -81,6 +79,26 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Change the selected database for the current connection",
         select,
+    ),
+    cmd(
+        "readonly",
+        1,
+        FAST | LOADING | STALE,
+        NOKEYS,
+        "cluster",
+        "3.0.0",
+        "Enables read queries for a connection to a cluster replica node",
+        cluster_disabled,
+    ),
+    cmd(
+        "readwrite",
+        1,
+        FAST | LOADING | STALE,
+        NOKEYS,
+        "cluster",
+        "3.0.0",
+        "Disables read queries for a connection to a cluster replica node",
+        cluster_disabled,
     ),
     container(
         "client",
@@ -246,6 +264,11 @@ fn ping(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// READONLY and READWRITE: relica has no cluster mode.
+fn cluster_disabled(_c: &mut Ctx) -> CmdResult {
+    Err("ERR This instance has cluster support disabled".into())
+}
+
 fn echo(c: &mut Ctx) -> CmdResult {
     let m = c.args[1].clone();
     c.bulk(&m);
@@ -268,19 +291,10 @@ fn reset(c: &mut Ctx) -> CmdResult {
     c.cl.proto = Proto::Resp2;
     c.cl.db = 0;
     c.cl.name = None;
-    c.cl.authenticated = c.eng.cfg().str(P::requirepass).is_empty();
+    c.cl.user = b"default".to_vec();
+    c.cl.authenticated = c.eng.acl().new_clients_authenticated();
     c.simple("RESET");
     Ok(())
-}
-
-/// Check credentials against `requirepass` for the `default` user.
-fn check_auth(eng: &Engine, user: &[u8], pass: &[u8]) -> CmdResult {
-    let rp = eng.cfg().str(P::requirepass);
-    if user == b"default" && (rp.is_empty() || rp.as_bytes() == pass) {
-        Ok(())
-    } else {
-        Err(WRONGPASS.into())
-    }
 }
 
 fn auth(c: &mut Ctx) -> CmdResult {
@@ -294,13 +308,15 @@ fn auth(c: &mut Ctx) -> CmdResult {
     let (user, pass) = if c.args.len() == 3 {
         (c.args[1].clone(), c.args[2].clone())
     } else {
-        if c.eng.cfg().str(P::requirepass).is_empty() {
+        if c.eng.acl().default_user().nopass() {
             return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
         }
         (bytes::Bytes::from_static(b"default"), c.args[1].clone())
     };
-    check_auth(c.eng, &user, &pass)?;
-    c.cl.authenticated = true;
+    let name = c.args[0].clone();
+    if !super::acl::authenticate(c.eng, c.cl, &user, &pass, &name) {
+        return Err(WRONGPASS.into());
+    }
     c.ok();
     Ok(())
 }
@@ -326,8 +342,10 @@ fn hello(c: &mut Ctx) -> CmdResult {
             c.redact(i + 1);
             c.redact(i + 2);
             let (u, p) = (c.args[i + 1].clone(), c.args[i + 2].clone());
-            check_auth(c.eng, &u, &p)?;
-            c.cl.authenticated = true;
+            let name = c.args[0].clone();
+            if !super::acl::authenticate(c.eng, c.cl, &u, &p, &name) {
+                return Err(WRONGPASS.into());
+            }
             i += 3;
         } else if eq(&c.args[i], "setname") && more >= 1 {
             let n = c.args[i + 1].clone();
@@ -341,7 +359,7 @@ fn hello(c: &mut Ctx) -> CmdResult {
             )));
         }
     }
-    if !c.cl.authenticated && !c.eng.cfg().str(P::requirepass).is_empty() {
+    if !c.cl.authenticated {
         return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
     }
     if let Some(n) = setname {
@@ -531,7 +549,7 @@ fn client_kill(c: &mut Ctx) -> CmdResult {
             client_type_matches(c.cl, &v)?;
             filt_type = Some(v);
         } else if eq(&k, "user") {
-            if v.as_ref() != b"default" {
+            if c.eng.acl().user(&v).is_none() {
                 return Err(CmdError::msg(format!(
                     "ERR No such user '{}'",
                     truncate_for_error(&v)
@@ -551,9 +569,14 @@ fn client_kill(c: &mut Ctx) -> CmdResult {
         }
         i += 2;
     }
-    let _ = filt_user;
     let matches = |cl: &Client| -> CmdResult<bool> {
         if filt_id.is_some_and(|id| id != cl.id) {
+            return Ok(false);
+        }
+        if filt_user
+            .as_ref()
+            .is_some_and(|u| u.as_ref() != cl.user.as_slice())
+        {
             return Ok(false);
         }
         if filt_addr

@@ -189,6 +189,22 @@ pub fn execute_from(
                 spec = sub;
             }
             None => {
+                // Redis's DEBUG is one command: its user needs the right to
+                // it (or to this first argument) before it answers that it
+                // knows no such subcommand.
+                if spec.name == "debug" && !from_master && !super::acl::auth_required(eng, cl) {
+                    if let Err(denied) = super::acl::check(eng, cl, spec, None, &args) {
+                        let ctx = if cl.in_multi() {
+                            super::acl::Context::Multi
+                        } else {
+                            super::acl::Context::Toplevel
+                        };
+                        let e = super::acl::refuse(eng, cl, denied, ctx, spec, None, &args);
+                        flag_transaction(cl);
+                        write_error(eng, out, &e);
+                        return;
+                    }
+                }
                 flag_transaction(cl);
                 let e = CmdError::unknown_subcommand(spec.name, &args[1]);
                 write_error(eng, out, &e);
@@ -205,8 +221,7 @@ pub fn execute_from(
         write_error(eng, out, &CmdError::arity(&full_name(parent, spec)));
         return;
     }
-    let requirepass = !eng.cfg().str(P::requirepass).is_empty();
-    if requirepass && !cl.authenticated && spec.flags & f::NO_AUTH == 0 {
+    if !from_master && spec.flags & f::NO_AUTH == 0 && super::acl::auth_required(eng, cl) {
         flag_transaction(cl);
         write_error(eng, out, &CmdError::fixed(NOAUTH));
         return;
@@ -219,6 +234,19 @@ pub fn execute_from(
             &CmdError::fixed("ERR Command not allowed inside a transaction"),
         );
         return;
+    }
+    if !from_master {
+        if let Err(denied) = super::acl::check(eng, cl, spec, parent, &args) {
+            let ctx = if cl.in_multi() {
+                super::acl::Context::Multi
+            } else {
+                super::acl::Context::Toplevel
+            };
+            let e = super::acl::refuse(eng, cl, denied, ctx, spec, parent, &args);
+            flag_transaction(cl);
+            write_error(eng, out, &e);
+            return;
+        }
     }
     if cl.proto == Proto::Resp2 && cl.subscriptions() > 0 && !allowed_in_subscribed_mode(spec.name)
     {

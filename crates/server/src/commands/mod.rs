@@ -7,6 +7,7 @@
 //! and then `call`s the handler, which writes its reply into the output
 //! buffer through `Ctx`. One file per command family holds the handlers.
 
+pub mod acl;
 pub mod aof;
 pub mod bitmap;
 pub mod conn;
@@ -16,7 +17,9 @@ pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
+pub mod keyspec;
 pub mod list;
+pub mod meta;
 pub mod migrate;
 pub mod multi;
 pub mod persist;
@@ -286,8 +289,9 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 20] {
+fn families() -> [&'static [CommandSpec]; 21] {
     [
+        acl::COMMANDS,
         string::COMMANDS,
         list::COMMANDS,
         hash::COMMANDS,

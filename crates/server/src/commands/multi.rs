@@ -184,6 +184,18 @@ fn exec(c: &mut Ctx) -> CmdResult {
             c.error(&CmdError::fixed(READONLY_REPLICA));
             continue;
         }
+        if !c.from_master {
+            if let Err((denied, pos)) = super::acl::check(c.eng, c.cl, spec, parent, &args) {
+                let name = super::acl::acl_name(spec, parent);
+                let ctx = super::acl::Context::Multi;
+                super::acl::log_refusal(c.eng, &*c.cl, denied, pos, ctx, &name, &args);
+                c.error(&CmdError::msg(format!(
+                    "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}",
+                    super::acl::exec_message(denied)
+                )));
+                continue;
+            }
+        }
         super::dispatch::call(c.eng, c.cl, spec, parent, args, c.out, c.from_master);
     }
     crate::repl::feed::end_unit(c.eng, outer);

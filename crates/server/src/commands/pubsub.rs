@@ -60,6 +60,36 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Post a message to a channel",
         publish_cmd,
     ),
+    cmd(
+        "ssubscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "Listen for messages published to the given shard channels",
+        ssubscribe,
+    ),
+    cmd(
+        "sunsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "Stop listening for messages posted to the given shard channels",
+        sunsubscribe,
+    ),
+    cmd(
+        "spublish",
+        3,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "Post a message to a shard channel",
+        spublish_cmd,
+    ),
     container(
         "pubsub",
         "pubsub",
@@ -101,6 +131,26 @@ static PUBSUB_SUBS: &[CommandSpec] = &[
         pubsub_numpat,
     ),
     cmd(
+        "shardchannels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "List active shard channels",
+        pubsub_shardchannels,
+    ),
+    cmd(
+        "shardnumsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "Get the count of subscribers for shard channels",
+        pubsub_shardnumsub,
+    ),
+    cmd(
         "help",
         2,
         LOADING | STALE,
@@ -123,7 +173,12 @@ fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
         Some(n) => c.bulk(n),
         None => c.null(),
     }
-    let n = c.cl.subscriptions();
+    // Shard subscriptions are counted apart from the others, as in Redis.
+    let n = if kind == b"ssubscribe" || kind == b"sunsubscribe" {
+        c.cl.shard_channels.len()
+    } else {
+        c.cl.channels.len() + c.cl.patterns.len()
+    };
     c.int(n as i64);
     // Confirmations are sent as pushes (Redis's CLIENT_PUSHING), in RESP2
     // too: CLIENT REPLY OFF/SKIP does not silence them.
@@ -205,8 +260,93 @@ fn punsubscribe(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+fn ssubscribe(c: &mut Ctx) -> CmdResult {
+    if c.cl.in_multi() {
+        // A transaction wants one reply per command (Redis's
+        // CLIENT_DENY_BLOCKING).
+        return Err("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client".into());
+    }
+    for ch in c.args[1..].to_vec() {
+        if c.cl.shard_channels.insert(ch.to_vec()) {
+            c.eng.pubsub_mut().ssubscribe(&ch, c.cl.id);
+        }
+        sub_reply(c, b"ssubscribe", Some(&ch));
+    }
+    Ok(())
+}
+
+fn sunsubscribe(c: &mut Ctx) -> CmdResult {
+    let names: Vec<Vec<u8>> = if c.args.len() > 1 {
+        c.args[1..].iter().map(|a| a.to_vec()).collect()
+    } else {
+        c.cl.shard_channels.iter().cloned().collect()
+    };
+    if names.is_empty() {
+        sub_reply(c, b"sunsubscribe", None);
+        return Ok(());
+    }
+    for n in names {
+        if c.cl.shard_channels.remove(&n) {
+            let id = c.cl.id;
+            c.eng.pubsub_mut().sunsubscribe(&n, id);
+        }
+        sub_reply(c, b"sunsubscribe", Some(&n));
+    }
+    Ok(())
+}
+
+fn spublish_cmd(c: &mut Ctx) -> CmdResult {
+    let (ch, msg) = (c.args[1].clone(), c.args[2].clone());
+    let n = c.eng.spublish(&ch, &msg);
+    let db = c.cl.db;
+    crate::repl::feed::feed(c.eng, db, &[b"SPUBLISH", &ch, &msg]);
+    c.int(n as i64);
+    Ok(())
+}
+
+fn pubsub_shardchannels(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 3 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            truncate_for_error(&c.args[1])
+        )));
+    }
+    let pat = c.args.get(2).cloned();
+    let mut chans: Vec<Vec<u8>> = c
+        .eng
+        .pubsub()
+        .shard_names()
+        .filter(|ch| {
+            pat.as_ref()
+                .is_none_or(|p| crate::util::glob::glob_match(p, ch, false))
+        })
+        .map(<[u8]>::to_vec)
+        .collect();
+    chans.sort();
+    c.array(chans.len());
+    for ch in chans {
+        c.bulk(&ch);
+    }
+    Ok(())
+}
+
+fn pubsub_shardnumsub(c: &mut Ctx) -> CmdResult {
+    let names = c.args[2..].to_vec();
+    // A flat array in RESP3 too, as Redis 7.0.
+    c.array(names.len() * 2);
+    for n in names {
+        let cnt = c.eng.pubsub().shard_subscribers(&n);
+        c.bulk(&n);
+        c.int(cnt as i64);
+    }
+    Ok(())
+}
+
 /// Drop every subscription of a client (RESET, disconnect).
 pub fn unsubscribe_all(eng: &mut Engine, cl: &mut Client) {
+    for ch in cl.shard_channels.drain() {
+        eng.pubsub_mut().sunsubscribe(&ch, cl.id);
+    }
     for ch in cl.channels.drain() {
         eng.pubsub_mut().unsubscribe(&ch, cl.id);
     }
@@ -227,7 +367,10 @@ fn publish_cmd(c: &mut Ctx) -> CmdResult {
 
 fn pubsub_channels(c: &mut Ctx) -> CmdResult {
     if c.args.len() > 3 {
-        return Err(CmdError::arity("pubsub|channels"));
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            truncate_for_error(&c.args[1])
+        )));
     }
     let pat = c.args.get(2).cloned();
     let mut chans: Vec<Vec<u8>> = c
@@ -250,7 +393,8 @@ fn pubsub_channels(c: &mut Ctx) -> CmdResult {
 
 fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
     let names = c.args[2..].to_vec();
-    c.map(names.len());
+    // A flat array in RESP3 too, as Redis 7.0.
+    c.array(names.len() * 2);
     for n in names {
         let cnt = c.eng.pubsub().subscribers(&n);
         c.bulk(&n);
@@ -277,6 +421,10 @@ fn pubsub_help(c: &mut Ctx) -> CmdResult {
             "NUMSUB [<channel> ...]",
             "    Return the number of subscribers for the specified channels, excluding",
             "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
         ],
     );
     Ok(())

@@ -33,6 +33,8 @@ pub struct Run<'a> {
     pub repl: u8,
     /// The caller is our master.
     pub from_master: bool,
+    /// The caller's CLIENT LIST line, for the ACL log of a refused call.
+    pub caller_info: String,
 }
 
 impl crate::script::Bridge for Run<'_> {
@@ -80,16 +82,19 @@ pub fn op(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<MultiValue
                     ]))
                 }
             };
-            if lookup(&argv).is_none() {
+            let Some((spec, parent)) = lookup(&argv) else {
                 let t = error_table(lua, b"ERR Invalid command passed to redis.acl_check_cmd()")?;
                 return Ok(MultiValue::from_iter([
                     Value::Table(t),
                     Value::Boolean(true),
                 ]));
-            }
-            // One user with every permission (no ACL yet): allowed.
+            };
+            // The caller's user (the script client runs as it), without
+            // logging, as Redis's luaRedisAclCheckCmdPermissionsCommand.
+            let allowed = run.from_master
+                || commands::acl::check(run.eng, run.cl, spec, parent, &argv).is_ok();
             Ok(MultiValue::from_iter([
-                Value::Boolean(true),
+                Value::Boolean(allowed),
                 Value::Boolean(false),
             ]))
         }
@@ -174,6 +179,19 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
     let eng = &mut *run.eng;
     if !run.from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
         return refuse(lua, run, "Can not execute the command on a stale replica");
+    }
+    if !run.from_master {
+        if let Err((denied, pos)) = commands::acl::check(eng, run.cl, spec, parent, &argv) {
+            let name = commands::acl::acl_name(spec, parent);
+            let ctx = commands::acl::Context::Lua;
+            let who = (&*run.cl, run.caller_info.as_str());
+            commands::acl::log_refusal(eng, who, denied, pos, ctx, &name, &argv);
+            let msg = format!(
+                "The user executing the script {}",
+                commands::acl::script_message(denied)
+            );
+            return refuse(lua, run, &msg);
+        }
     }
     if run.read_only && spec.flags & (f::WRITE | f::MAY_REPLICATE) != 0 {
         return refuse(

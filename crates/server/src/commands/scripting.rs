@@ -888,10 +888,12 @@ fn execute(
     out: &mut Vec<u8>,
 ) {
     cl.db = caller.db;
+    cl.user.clone_from(&caller.user);
+    let now = eng.now();
     cl.proto = resp::encode::Proto::Resp2;
     let busy = eng.scripting().busy();
     let threshold = eng.cfg().int(P::lua_time_limit);
-    let auth = !eng.cfg().str(P::requirepass).is_empty();
+    let auth = !eng.acl().new_clients_authenticated();
     busy.start(threshold, req.from_master, auth);
     busy.set_loading(eng.persist().loading());
     if let Some(f) = req.function {
@@ -913,6 +915,7 @@ fn execute(
             wrote: false,
             repl: 3,
             from_master: req.from_master,
+            caller_info: caller.info_line(now),
         };
         vm.run(
             req.target,

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::f::*;
+use super::keyspec::ks;
 use super::{
     cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, KeywordKey, NOKEYS, TABLE,
 };
@@ -244,6 +245,16 @@ static COMMAND: &[CommandSpec] = &[
         "2.8.13",
         "Extract keys given a full Redis command",
         command_getkeys,
+    ),
+    cmd(
+        "getkeysandflags",
+        -4,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Extract keys and access flags given a full Redis command",
+        command_getkeysandflags,
     ),
     cmd(
         "list",
@@ -649,14 +660,16 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
 }
 
 fn config_rewrite(c: &mut Ctx) -> CmdResult {
-    config::rewrite::rewrite(c.eng.cfg(), false).map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    let users = super::acl::config_user_lines(c.eng);
+    config::rewrite::rewrite(c.eng.cfg(), &users, false)
+        .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
     tracing::info!("CONFIG REWRITE executed with success.");
     c.ok();
     Ok(())
 }
 
 fn debug_config_rewrite_force_all(c: &mut Ctx) -> CmdResult {
-    config::rewrite::rewrite(c.eng.cfg(), true)
+    config::rewrite::rewrite(c.eng.cfg(), &super::acl::config_user_lines(c.eng), true)
         .map_err(|e| CmdError::msg(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {e}")))?;
     c.ok();
     Ok(())
@@ -712,34 +725,27 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     c.int(s.last_key as i64);
     c.int(s.step as i64);
     // ACL categories.
-    let mut cats = vec![format!("@{}", acl_group(s.group))];
-    if s.flags & WRITE != 0 {
-        cats.push("@write".into());
-    }
-    if s.flags & READONLY != 0 {
-        cats.push("@read".into());
-    }
-    if s.flags & FAST != 0 {
-        cats.push("@fast".into());
-    } else {
-        cats.push("@slow".into());
-    }
-    if s.flags & ADMIN != 0 {
-        if !cats.iter().any(|c| c == "@admin") {
-            cats.push("@admin".into());
-        }
-        cats.push("@dangerous".into());
-    }
-    if s.flags & BLOCKING != 0 {
-        cats.push("@blocking".into());
-    }
+    let bits = super::acl::categories_of(s);
+    let cats: Vec<String> = crate::acl::CATEGORIES
+        .iter()
+        .filter(|(_, f)| bits & f != 0)
+        .map(|(n, _)| format!("@{n}"))
+        .collect();
     c.set_header(cats.len());
     for cat in cats {
         c.simple(&cat);
     }
-    // Tips, key specs (without their access flags, which relica's table
-    // does not record).
+    // Tips, key specs: Redis's own (with their flags and notes), or for a
+    // command Redis lacks, as the table's key positions describe them.
     c.array(0);
+    if let Some(specs) = super::keyspec::redis_specs(&full_name(parent, s)) {
+        write_redis_key_specs(c, specs);
+        c.array(s.subs.len());
+        for sub in s.subs {
+            write_command_info(c, Some(s), sub);
+        }
+        return;
+    }
     c.array(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0) + s.keyword_keys.len());
     if s.first_key > 0 {
         let lastkey = if s.last_key < 0 {
@@ -773,6 +779,83 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     c.array(s.visible_subs().len());
     for sub in s.visible_subs() {
         write_command_info(c, Some(s), sub);
+    }
+}
+
+/// Key specs as Redis's addReplyCommandKeySpecs writes them.
+fn write_redis_key_specs(c: &mut Ctx, specs: &[super::keyspec::KeySpec]) {
+    use super::keyspec::{Begin, Find};
+    c.array(specs.len());
+    for k in specs {
+        c.map(3 + usize::from(!k.notes.is_empty()));
+        if !k.notes.is_empty() {
+            c.bulk(b"notes");
+            c.bulk(k.notes.as_bytes());
+        }
+        c.bulk(b"flags");
+        let names: Vec<&str> = KEY_FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| k.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        c.set_header(names.len());
+        for n in names {
+            c.simple(n);
+        }
+        c.bulk(b"begin_search");
+        c.map(2);
+        c.bulk(b"type");
+        match k.begin {
+            Begin::Index(pos) => {
+                c.bulk(b"index");
+                c.bulk(b"spec");
+                c.map(1);
+                c.bulk(b"index");
+                c.int(pos as i64);
+            }
+            Begin::Keyword(kw, from) => {
+                c.bulk(b"keyword");
+                c.bulk(b"spec");
+                c.map(2);
+                c.bulk(b"keyword");
+                c.bulk(kw.as_bytes());
+                c.bulk(b"startfrom");
+                c.int(from as i64);
+            }
+            Begin::Unknown => {
+                c.bulk(b"unknown");
+                c.bulk(b"spec");
+                c.map(0);
+            }
+        }
+        c.bulk(b"find_keys");
+        c.map(2);
+        c.bulk(b"type");
+        let params = match k.find {
+            Find::Range(last, step, limit) => {
+                c.bulk(b"range");
+                Some([("lastkey", last), ("keystep", step), ("limit", limit)])
+            }
+            Find::Keynum(idx, first, step) => {
+                c.bulk(b"keynum");
+                Some([("keynumidx", idx), ("firstkey", first), ("keystep", step)])
+            }
+            Find::Unknown => {
+                c.bulk(b"unknown");
+                None
+            }
+        };
+        c.bulk(b"spec");
+        match params {
+            Some(p) => {
+                c.map(3);
+                for (name, v) in p {
+                    c.bulk(name.as_bytes());
+                    c.int(v as i64);
+                }
+            }
+            None => c.map(0),
+        }
     }
 }
 
@@ -818,15 +901,6 @@ fn write_key_spec(c: &mut Ctx, begin: BeginSearch, find: &str, params: [(&str, i
     for (name, v) in params {
         c.bulk(name.as_bytes());
         c.int(v as i64);
-    }
-}
-
-fn acl_group(g: &str) -> &str {
-    match g {
-        "generic" => "keyspace",
-        "server" => "admin",
-        "sorted-set" => "sortedset",
-        other => other,
     }
 }
 
@@ -986,6 +1060,63 @@ fn command_getkeys(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// Key-spec flag names, in Redis's order (addReplyFlagsForKeyArgs).
+const KEY_FLAG_NAMES: &[(u32, &str)] = &[
+    (ks::RO, "RO"),
+    (ks::RW, "RW"),
+    (ks::OW, "OW"),
+    (ks::RM, "RM"),
+    (ks::ACCESS, "access"),
+    (ks::UPDATE, "update"),
+    (ks::INSERT, "insert"),
+    (ks::DELETE, "delete"),
+    (ks::NOT_KEY, "not_key"),
+    (ks::INCOMPLETE, "incomplete"),
+    (ks::VARIABLE_FLAGS, "variable_flags"),
+];
+
+/// COMMAND GETKEYSANDFLAGS: the keys COMMAND GETKEYS finds, each with the
+/// flags of the key spec (or key finder) that found it.
+fn command_getkeysandflags(c: &mut Ctx) -> CmdResult {
+    let args = c.args[2..].to_vec();
+    let keys = command_keys(&args)?;
+    let (parent, spec) = match super::lookup(&args[0]) {
+        Some(p) if p.flags & CONTAINER != 0 => (
+            Some(p),
+            args.get(1)
+                .and_then(|a| super::lookup_sub(p, a))
+                .unwrap_or(p),
+        ),
+        Some(s) => (None, s),
+        None => return Err("ERR Invalid command specified".into()),
+    };
+    let name = full_name(parent, spec);
+    let found = super::keyspec::keys_with_flags(&name, spec, &args);
+    let union = super::keyspec::specs(&name)
+        .iter()
+        .fold(0, |a, s| a | s.flags);
+    c.array(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let flags = if found.len() == keys.len() {
+            found[i].1
+        } else {
+            union
+        };
+        c.array(2);
+        c.bulk(k);
+        let names: Vec<&str> = KEY_FLAG_NAMES
+            .iter()
+            .filter(|(f, _)| flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        c.set_header(names.len());
+        for n in names {
+            c.simple(n);
+        }
+    }
+    Ok(())
+}
+
 fn command_list(c: &mut Ctx) -> CmdResult {
     // Every command, and its subcommands as `container|sub`.
     let mut names: Vec<String> = Vec::new();
@@ -1001,10 +1132,10 @@ fn command_list(c: &mut Ctx) -> CmdResult {
         if eq(&by, "pattern") {
             names.retain(|n| crate::util::glob::glob_match(&val, n.as_bytes(), true));
         } else if eq(&by, "aclcat") {
-            let cat = String::from_utf8_lossy(&val).to_ascii_lowercase();
+            let flag = crate::acl::category(&val).unwrap_or(0);
             names.retain(|n| {
                 super::lookup_full_name(n.as_bytes())
-                    .is_some_and(|(_, s)| acl_group(s.group) == cat)
+                    .is_some_and(|(_, s)| super::acl::categories_of(s) & flag != 0)
             });
         } else if eq(&by, "module") {
             names.clear();
@@ -1032,10 +1163,16 @@ fn command_help(c: &mut Ctx) -> CmdResult {
             "    Return a list of all commands in this Redis server.",
             "INFO [<command-name> ...]",
             "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "DOCS [<command-name> ...]",
             "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
     Ok(())

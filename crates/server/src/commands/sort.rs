@@ -124,6 +124,9 @@ fn parse_options(c: &Ctx, readonly: bool) -> CmdResult<Options> {
         gets: Vec::new(),
     };
     let argc = c.args.len();
+    // BY and GET read keys that no key spec names: Redis allows them only
+    // to a user who may read every key with this command.
+    let full_key_access = super::acl::unrestricted_read(c.eng, c.cl, c.cmd, c.parent, &c.args);
     let mut j = 2;
     while j < argc {
         let left = argc - j - 1;
@@ -144,10 +147,19 @@ fn parse_options(c: &Ctx, readonly: bool) -> CmdResult<Options> {
             let pattern = c.args[j + 1].clone();
             if !c_str(&pattern).contains(&b'*') {
                 o.dontsort = true;
+            } else if !full_key_access {
+                return Err(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.".into(),
+                );
             }
             o.by = Some(pattern);
             j += 1;
         } else if eq(a, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.".into(),
+                );
+            }
             o.gets.push(c.args[j + 1].clone());
             j += 1;
         } else {

@@ -126,6 +126,9 @@ directives! {
     enable_module_command = "enable-module-command": Kind::Enum(&["no", "yes", "local"]), "no", NO;
     enable_protected_configs = "enable-protected-configs": Kind::Enum(&["no", "yes", "local"]), "no", NO;
     requirepass = "requirepass": Kind::Str, "", YES;
+    aclfile = "aclfile": Kind::Str, "", NO;
+    acl_pubsub_default = "acl-pubsub-default": Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", YES;
+    acllog_max_len = "acllog-max-len": Kind::Int(0, LL), "128", YES;
     proto_max_bulk_len = "proto-max-bulk-len": Kind::Mem(1024 * 1024, LL), "536870912", YES;
     client_query_buffer_limit = "client-query-buffer-limit": Kind::Mem(1024 * 1024, LL), "1073741824", YES;
     client_output_buffer_limit = "client-output-buffer-limit": Kind::Special(norm_cobl), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", YES;
@@ -683,6 +686,9 @@ pub struct Config {
     /// `rename-command old new` lines, in order (an empty new name removes
     /// the command); applied to the command table at start-up.
     pub renames: Vec<(String, String)>,
+    /// `user <name> <rules…>` lines, in order: loaded into the ACL at
+    /// start-up.
+    pub users: Vec<Vec<Vec<u8>>>,
 }
 
 impl Default for Config {
@@ -698,6 +704,7 @@ impl Default for Config {
             vals,
             file: None,
             renames: Vec::new(),
+            users: Vec::new(),
         }
     }
 }

@@ -81,6 +81,18 @@ impl Loader {
             ));
             return Ok(());
         }
+        if name == "user" && !args.is_empty() {
+            // Checked against the command table when the ACL loads them;
+            // a name given twice is refused here, as Redis does.
+            if self.cfg.users.iter().any(|u| u.first() == args.first()) {
+                return Err(err(format!(
+                    "Error in user declaration '{}': Duplicate user found. A user can only be defined once in config files",
+                    String::from_utf8_lossy(&args[0])
+                )));
+            }
+            self.cfg.users.push(args.to_vec());
+            return Ok(());
+        }
         if DEPRECATED.contains(&name.as_str()) {
             return Ok(());
         }

@@ -72,10 +72,11 @@ fn is_default(cfg: &Config, idx: usize) -> bool {
     }
 }
 
-/// Rewrite `cfg.file`; with `force_all` (DEBUG CONFIG-REWRITE-FORCE-ALL)
-/// every directive is written, defaults too. Errors are Redis's CONFIG
-/// REWRITE error texts.
-pub fn rewrite(cfg: &Config, force_all: bool) -> Result<(), String> {
+/// Rewrite `cfg.file`, with `users` (the ACL's `user` lines) in place of
+/// the file's; with `force_all` (DEBUG CONFIG-REWRITE-FORCE-ALL) every
+/// directive is written, defaults too. Errors are Redis's CONFIG REWRITE
+/// error texts.
+pub fn rewrite(cfg: &Config, users: &[String], force_all: bool) -> Result<(), String> {
     // What is left out: defaults (unless forced), and `replicaof` when not
     // a replica (Redis writes no line for it then).
     let skip = |idx: usize| {
@@ -88,12 +89,21 @@ pub fn rewrite(cfg: &Config, force_all: bool) -> Result<(), String> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
     let mut done = vec![false; TABLE.len()];
     let mut out: Vec<String> = Vec::new();
+    let mut users_done = false;
     for raw in old.lines() {
         let line = raw.trim();
         if line == MARKER {
             continue;
         }
         let name = line.split_whitespace().next().unwrap_or("");
+        if name.eq_ignore_ascii_case("user") {
+            // The ACL users as they are now replace the old `user` lines.
+            if !users_done {
+                out.extend(users.iter().cloned());
+                users_done = true;
+            }
+            continue;
+        }
         let directive = if line.starts_with('#') || name.is_empty() {
             None
         } else {
@@ -122,6 +132,12 @@ pub fn rewrite(cfg: &Config, force_all: bool) -> Result<(), String> {
             added = true;
         }
         out.extend(lines_for(cfg, idx));
+    }
+    if !users_done && !users.is_empty() {
+        if !added {
+            out.push(MARKER.to_string());
+        }
+        out.extend(users.iter().cloned());
     }
     let mut text = out.join("\n");
     text.push('\n');

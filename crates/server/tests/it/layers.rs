@@ -33,6 +33,7 @@ const LOWER: &[&str] = &[
     "repl/",
     "script/",
     "config/",
+    "acl/",
 ];
 
 /// What a lower module may not name.

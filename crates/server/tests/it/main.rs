@@ -3,6 +3,7 @@
 
 mod util;
 
+mod acl;
 mod aof;
 mod bits_hll;
 mod core;

@@ -25,6 +25,11 @@ impl Drop for Sentinel {
 
 impl Sentinel {
     fn start(master_port: u16, quorum: u32) -> Sentinel {
+        Sentinel::start_with(master_port, quorum, "")
+    }
+
+    /// A sentinel with extra configuration lines.
+    fn start_with(master_port: u16, quorum: u32, extra: &str) -> Sentinel {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("sentinel.conf");
@@ -35,7 +40,7 @@ impl Sentinel {
                  sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
                  sentinel down-after-milliseconds mymaster 1000\n\
                  sentinel failover-timeout mymaster 20000\n\
-                 sentinel parallel-syncs mymaster 1\n",
+                 sentinel parallel-syncs mymaster 1\n{extra}",
                 dir.path().display(),
                 dir.path().join("sentinel.log").display()
             ),
@@ -166,4 +171,79 @@ fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
         other.raw().call(&["GET", "after-failover"]) == "$1\r\nx\r\n"
     });
     drop((a, b));
+}
+
+/// Users every instance of the ACL deployment defines: Sentinel's user
+/// with the rights Redis's documentation lists for it, and a replication
+/// user that may only replicate.
+const ACL_USERS: &str = "user sentinel-user on >sentinelpw allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill\n\
+     user repl on >replpw -@all +psync +replconf +ping\n\
+     masteruser repl\nmasterauth replpw\n";
+
+/// Three redis-sentinels that log in to relica as a restricted ACL user
+/// (`sentinel auth-user`), relica replicas that replicate as a restricted
+/// user (`masteruser`): Sentinel still monitors and fails over.
+#[test]
+fn sentinel_with_acl_users_fails_over_relica() {
+    let (mut m, _md) = relica_with_conf(ACL_USERS);
+    let mut rm = m.raw();
+    let mp = m.port.to_string();
+    let (r1, _d1) = relica_with_conf(&format!("{ACL_USERS}replicaof 127.0.0.1 {mp}\n"));
+    let (r2, _d2) = relica_with_conf(&format!("{ACL_USERS}replicaof 127.0.0.1 {mp}\n"));
+    for r in [&r1, &r2] {
+        let mut c = r.raw();
+        wait_for("replica up", T, || {
+            c.info_field("master_link_status") == "up"
+        });
+    }
+    let auth =
+        "sentinel auth-user mymaster sentinel-user\nsentinel auth-pass mymaster sentinelpw\n";
+    let sentinels: Vec<Sentinel> = (0..3)
+        .map(|_| Sentinel::start_with(m.port, 2, auth))
+        .collect();
+    for sentinel in &sentinels {
+        let mut c = sentinel.raw();
+        wait_for(
+            "sentinel sees the replicas and the other sentinels",
+            T,
+            || {
+                c.call(&["SENTINEL", "REPLICAS", "mymaster"])
+                    .starts_with("*2\r\n")
+                    && c.call(&["SENTINEL", "SENTINELS", "mymaster"])
+                        .starts_with("*2\r\n")
+            },
+        );
+    }
+    let clients = rm.call(&["CLIENT", "LIST"]);
+    assert!(clients.contains("user=sentinel-user"), "{clients}");
+    assert!(clients.contains("user=repl"), "{clients}");
+    assert_eq!(rm.call(&["ACL", "LOG"]), "*0\r\n", "nothing refused");
+    rm.call(&["SET", "k", "v"]);
+    assert_eq!(rm.call(&["WAIT", "2", "5000"]), ":2\r\n");
+    m.kill9();
+    drop(rm);
+    let mut s = sentinels[0].raw();
+    let mut new_port = String::new();
+    wait_for("sentinel promotes a replica", T, || {
+        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        let port = addr.lines().nth(4).unwrap_or("").to_string();
+        if !port.is_empty() && port != mp {
+            new_port = port;
+            true
+        } else {
+            false
+        }
+    });
+    let (promoted, other) = if new_port == r1.port.to_string() {
+        (&r1, &r2)
+    } else {
+        (&r2, &r1)
+    };
+    let field = |srv: &Server, f: &str| srv.raw().info_field(f);
+    wait_for("promoted", T, || field(promoted, "role") == "master");
+    wait_for("other follows", T, || {
+        field(other, "master_port") == new_port && field(other, "master_link_status") == "up"
+    });
+    assert_eq!(promoted.raw().call(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(promoted.raw().call(&["ACL", "LOG"]), "*0\r\n");
 }
