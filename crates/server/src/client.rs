@@ -339,6 +339,8 @@ pub struct Client {
     pub channels: HashSet<Vec<u8>>,
     /// Patterns subscribed.
     pub patterns: HashSet<Vec<u8>>,
+    /// Shard channels subscribed (SSUBSCRIBE).
+    pub shard_channels: HashSet<Vec<u8>>,
     /// Creation time (ms).
     pub created: i64,
     /// Last interaction (ms).
@@ -377,6 +379,7 @@ impl Client {
             unmuted: Vec::new(),
             channels: HashSet::new(),
             patterns: HashSet::new(),
+            shard_channels: HashSet::new(),
             created: now,
             last_interaction: now,
             last_cmd: "NULL",
@@ -393,8 +396,16 @@ impl Client {
         self.flags & flag::MULTI != 0
     }
 
-    /// Subscribed to anything (RESP2 subscribed mode).
+    /// Subscriptions of every kind: channels, patterns and shard
+    /// channels (Redis's CLIENT_PUBSUB: RESP2 subscribed mode, the `P`
+    /// flag, the pubsub output-buffer class).
     pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
+    }
+
+    /// Channels and patterns subscribed (the count SUBSCRIBE and
+    /// PSUBSCRIBE confirmations carry; Redis's clientSubscriptionsCount).
+    pub fn global_subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len()
     }
 }
@@ -444,7 +455,7 @@ impl Client {
     pub fn info_line(&self, now: i64) -> String {
         let cl = self;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -456,6 +467,7 @@ impl Client {
             cl.db,
             cl.channels.len(),
             cl.patterns.len(),
+            cl.shard_channels.len(),
             if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
             cl.qbuf,
             1024usize.saturating_sub(cl.qbuf),

@@ -486,6 +486,14 @@ impl Engine {
             .publish(self.clients.outboxes(), limit, self.now, channel, msg)
     }
 
+    /// Deliver a shard-channel message (SPUBLISH); returns how many
+    /// subscribers got it.
+    pub fn spublish(&mut self, channel: &[u8], msg: &[u8]) -> usize {
+        let limit = self.buf_limits[2];
+        self.pubsub
+            .spublish(self.clients.outboxes(), limit, self.now, channel, msg)
+    }
+
     /// Publish a keyspace notification when enabled.
     pub fn notify_keyspace(&mut self, class: u32, event: &str, db: usize, key: &[u8]) {
         let flags = self.pubsub.notify_flags();

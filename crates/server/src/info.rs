@@ -384,7 +384,10 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("keyspace_misses:{}", st.misses);
             f!("pubsub_channels:{}", eng.pubsub().channel_count());
             f!("pubsub_patterns:{}", eng.pubsub().pattern_count());
-            f!("pubsubshard_channels:0");
+            f!(
+                "pubsubshard_channels:{}",
+                eng.pubsub().shard_channel_count()
+            );
             f!("latest_fork_usec:0");
             f!("total_forks:0");
             f!("migrate_cached_sockets:0");

@@ -30,6 +30,9 @@ pub struct PubSub {
     channels: HashMap<Vec<u8>, Vec<u64>>,
     /// Pattern → subscriber ids, in subscription order.
     patterns: HashMap<Vec<u8>, Vec<u64>>,
+    /// Shard channel → subscriber ids, in subscription order (SSUBSCRIBE;
+    /// standalone, so one shard holds them all).
+    shard_channels: HashMap<Vec<u8>, Vec<u64>>,
     /// notify-keyspace-events, parsed (read on every write).
     notify_flags: u32,
 }
@@ -74,6 +77,67 @@ impl PubSub {
     /// Client `id` left `pattern`.
     pub fn punsubscribe(&mut self, pattern: &[u8], id: u64) {
         remove(&mut self.patterns, pattern, id);
+    }
+
+    /// Client `id` subscribed to shard channel `channel` (the caller
+    /// checked it was not).
+    pub fn ssubscribe(&mut self, channel: &[u8], id: u64) {
+        add(&mut self.shard_channels, channel, id);
+    }
+
+    /// Client `id` left shard channel `channel`.
+    pub fn sunsubscribe(&mut self, channel: &[u8], id: u64) {
+        remove(&mut self.shard_channels, channel, id);
+    }
+
+    /// Shard channels with at least one subscriber.
+    pub fn shard_channel_names(&self) -> impl Iterator<Item = &[u8]> {
+        self.shard_channels.keys().map(Vec::as_slice)
+    }
+
+    /// Subscribers of shard channel `channel` (PUBSUB SHARDNUMSUB).
+    pub fn shard_subscribers(&self, channel: &[u8]) -> usize {
+        self.shard_channels.get(channel).map_or(0, Vec::len)
+    }
+
+    /// Shard channels with at least one subscriber (INFO
+    /// pubsubshard_channels).
+    pub fn shard_channel_count(&self) -> usize {
+        self.shard_channels.len()
+    }
+
+    /// Deliver a message to the subscribers of shard channel `channel`
+    /// (SPUBLISH: no patterns), as `smessage`; returns how many got it.
+    pub fn spublish(
+        &self,
+        outboxes: &HashMap<u64, Arc<Outbox>>,
+        limit: BufLimit,
+        now: i64,
+        channel: &[u8],
+        msg: &[u8],
+    ) -> usize {
+        let Some(ids) = self.shard_channels.get(channel) else {
+            return 0;
+        };
+        let mut frame2 = Vec::new();
+        let mut frame3 = Vec::new();
+        for (p, f) in [(Proto::Resp2, &mut frame2), (Proto::Resp3, &mut frame3)] {
+            msg_header(f, p, 3);
+            enc::bulk(f, b"smessage");
+            enc::bulk(f, channel);
+            enc::bulk(f, msg);
+        }
+        let mut n = 0;
+        for id in ids {
+            if let Some(ob) = outboxes.get(id) {
+                let f = if ob.is_resp3() { &frame3 } else { &frame2 };
+                if !ob.is_killed() && !ob.push_limited(f, limit, now) {
+                    log_overflow(*id);
+                }
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Channels with at least one subscriber.

@@ -3,7 +3,7 @@
 //! which keyspace notifications use too.
 
 use super::f::*;
-use super::{cmd, container, CommandSpec, Ctx, NOKEYS};
+use super::{cmd, container, CommandSpec, Ctx, KEY1, NOKEYS};
 use crate::client::Client;
 use crate::engine::Engine;
 use crate::error::*;
@@ -60,6 +60,36 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Post a message to a channel",
         publish_cmd,
     ),
+    cmd(
+        "ssubscribe",
+        -2,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        (1, -1, 1),
+        "pubsub",
+        "7.0.0",
+        "Listen for messages published to the given shard channels",
+        ssubscribe,
+    ),
+    cmd(
+        "sunsubscribe",
+        -1,
+        PUBSUB | NOSCRIPT | LOADING | STALE,
+        (1, -1, 1),
+        "pubsub",
+        "7.0.0",
+        "Stop listening for messages posted to the given shard channels",
+        sunsubscribe,
+    ),
+    cmd(
+        "spublish",
+        3,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
+        KEY1,
+        "pubsub",
+        "7.0.0",
+        "Post a message to a shard channel",
+        spublish_cmd,
+    ),
     container(
         "pubsub",
         "pubsub",
@@ -101,6 +131,26 @@ static PUBSUB_SUBS: &[CommandSpec] = &[
         pubsub_numpat,
     ),
     cmd(
+        "shardchannels",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "List active shard channels",
+        pubsub_shardchannels,
+    ),
+    cmd(
+        "shardnumsub",
+        -2,
+        PUBSUB | LOADING | STALE,
+        NOKEYS,
+        "pubsub",
+        "7.0.0",
+        "Get the count of subscribers for shard channels",
+        pubsub_shardnumsub,
+    ),
+    cmd(
         "help",
         2,
         LOADING | STALE,
@@ -114,7 +164,24 @@ static PUBSUB_SUBS: &[CommandSpec] = &[
 
 use crate::pubsub::msg_header;
 
+/// Which subscriptions a confirmation counts: channels and patterns, or
+/// shard channels (Redis's pubsubtype).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Global,
+    Shard,
+}
+
 fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
+    let which = if kind == b"ssubscribe" || kind == b"sunsubscribe" {
+        Kind::Shard
+    } else {
+        Kind::Global
+    };
+    sub_reply_counting(c, kind, name, which);
+}
+
+fn sub_reply_counting(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>, which: Kind) {
     let p = c.proto();
     let start = c.out.len();
     msg_header(c.out, p, 3);
@@ -123,7 +190,10 @@ fn sub_reply(c: &mut Ctx, kind: &[u8], name: Option<&[u8]>) {
         Some(n) => c.bulk(n),
         None => c.null(),
     }
-    let n = c.cl.subscriptions();
+    let n = match which {
+        Kind::Global => c.cl.global_subscriptions(),
+        Kind::Shard => c.cl.shard_channels.len(),
+    };
     c.int(n as i64);
     // Confirmations are sent as pushes (Redis's CLIENT_PUSHING), in RESP2
     // too: CLIENT REPLY OFF/SKIP does not silence them.
@@ -195,6 +265,35 @@ fn unsubscribe_generic(c: &mut Ctx, patterns: bool) {
     }
 }
 
+fn ssubscribe(c: &mut Ctx) -> CmdResult {
+    for ch in c.args[1..].to_vec() {
+        if c.cl.shard_channels.insert(ch.to_vec()) {
+            c.eng.pubsub_mut().ssubscribe(&ch, c.cl.id);
+        }
+        sub_reply(c, b"ssubscribe", Some(&ch));
+    }
+    Ok(())
+}
+
+fn sunsubscribe(c: &mut Ctx) -> CmdResult {
+    let names: Vec<Vec<u8>> = if c.args.len() > 1 {
+        c.args[1..].iter().map(|a| a.to_vec()).collect()
+    } else {
+        c.cl.shard_channels.iter().cloned().collect()
+    };
+    if names.is_empty() {
+        sub_reply(c, b"sunsubscribe", None);
+        return Ok(());
+    }
+    for n in names {
+        if c.cl.shard_channels.remove(&n) {
+            c.eng.pubsub_mut().sunsubscribe(&n, c.cl.id);
+        }
+        sub_reply(c, b"sunsubscribe", Some(&n));
+    }
+    Ok(())
+}
+
 fn unsubscribe(c: &mut Ctx) -> CmdResult {
     unsubscribe_generic(c, false);
     Ok(())
@@ -213,6 +312,9 @@ pub fn unsubscribe_all(eng: &mut Engine, cl: &mut Client) {
     for p in cl.patterns.drain() {
         eng.pubsub_mut().punsubscribe(&p, cl.id);
     }
+    for ch in cl.shard_channels.drain() {
+        eng.pubsub_mut().sunsubscribe(&ch, cl.id);
+    }
 }
 
 fn publish_cmd(c: &mut Ctx) -> CmdResult {
@@ -222,6 +324,53 @@ fn publish_cmd(c: &mut Ctx) -> CmdResult {
     let db = c.cl.db;
     crate::repl::feed::feed(c.eng, db, &[b"PUBLISH", &ch, &msg]);
     c.int(n as i64);
+    Ok(())
+}
+
+fn spublish_cmd(c: &mut Ctx) -> CmdResult {
+    let (ch, msg) = (c.args[1].clone(), c.args[2].clone());
+    let n = c.eng.spublish(&ch, &msg);
+    // Standalone Redis propagates SPUBLISH to replicas as PUBLISH's.
+    let db = c.cl.db;
+    crate::repl::feed::feed(c.eng, db, &[b"SPUBLISH", &ch, &msg]);
+    c.int(n as i64);
+    Ok(())
+}
+
+fn pubsub_shardchannels(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 3 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(&c.args[1])
+        )));
+    }
+    let pat = c.args.get(2).cloned();
+    let mut chans: Vec<Vec<u8>> = c
+        .eng
+        .pubsub()
+        .shard_channel_names()
+        .filter(|ch| {
+            pat.as_ref()
+                .is_none_or(|p| crate::util::glob::glob_match(p, ch, false))
+        })
+        .map(<[u8]>::to_vec)
+        .collect();
+    chans.sort();
+    c.array(chans.len());
+    for ch in chans {
+        c.bulk(&ch);
+    }
+    Ok(())
+}
+
+fn pubsub_shardnumsub(c: &mut Ctx) -> CmdResult {
+    let names = c.args[2..].to_vec();
+    c.map(names.len());
+    for n in names {
+        let cnt = c.eng.pubsub().shard_subscribers(&n);
+        c.bulk(&n);
+        c.int(cnt as i64);
+    }
     Ok(())
 }
 
@@ -277,6 +426,10 @@ fn pubsub_help(c: &mut Ctx) -> CmdResult {
             "NUMSUB [<channel> ...]",
             "    Return the number of subscribers for the specified channels, excluding",
             "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
         ],
     );
     Ok(())

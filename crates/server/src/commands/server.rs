@@ -838,7 +838,9 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
             .ok_or(CmdError::fixed("ERR Invalid command specified"))?;
     }
     let argc = args.len() as i32;
-    if spec.first_key == 0 && spec.numkeys == 0 {
+    // Shard channels are NOT_KEY key specs: COMMAND INFO shows them,
+    // COMMAND GETKEYS does not.
+    if (spec.first_key == 0 && spec.numkeys == 0) || spec.flags & super::f::PUBSUB != 0 {
         return Err("ERR The command has no key arguments".into());
     }
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
