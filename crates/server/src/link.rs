@@ -567,6 +567,7 @@ fn load_synced(
                     eng.persist_mut().set_loading(false);
                     eng.persist_mut().set_async_loading(false);
                     eng.keyspace_mut().touch_all_watched(None);
+                    eng.tracking_invalidate_all();
                     eng.persist_mut().loaded_from_master(n);
                     old
                 };
@@ -608,6 +609,7 @@ fn load_synced(
             }
             eng.scripting_mut().functions_mut().flush(true);
             eng.keyspace_mut().touch_all_watched(None);
+            eng.tracking_invalidate_all();
             eng.persist_mut().set_loading(true);
         }
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");

@@ -229,6 +229,9 @@ async fn cron(shared: Shared) {
         let now = crate::clock::now_ms();
         {
             let mut e = lock(&shared);
+            if e.cron_paused() {
+                continue;
+            }
             e.set_now(now);
             if now - last_sample >= 100 {
                 e.stats_mut().sample_ops(now);
@@ -240,6 +243,11 @@ async fn cron(shared: Shared) {
             if e.keyspace().active_expire() && e.is_replica() {
                 crate::keyspace::expire::expire_replica_keys(&mut e);
             }
+            // Client-side caching: the table within its limit even when
+            // idle, and BCAST invalidations of what changed meanwhile
+            // (expiries, the master's stream).
+            e.tracking_limit();
+            e.tracking_broadcast();
             crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;

@@ -901,6 +901,8 @@ fn execute(
         busy.set_function(f);
     }
     let unit = crate::repl::feed::begin_unit(eng);
+    // A tracking caller caches the declared keys once the script reads.
+    let tracked = eng.tracking().active() && eng.tracking_mut().begin_script(caller.id, req.keys);
     // The run gives its runtime worker's other tasks to another thread
     // first (block_in_place), so that connections go on answering -BUSY,
     // SCRIPT KILL and SHUTDOWN NOSAVE while it holds the engine. It costs
@@ -927,6 +929,9 @@ fn execute(
         )
     });
     crate::repl::feed::end_unit(eng, unit);
+    if tracked {
+        eng.tracking_mut().end_script();
+    }
     busy.end();
     match result {
         Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),

@@ -19,6 +19,7 @@ const LOWER: &[&str] = &[
     "clients.rs",
     "client.rs",
     "pubsub.rs",
+    "tracking.rs",
     "clock.rs",
     "alloc.rs",
     "log.rs",
