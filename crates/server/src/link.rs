@@ -828,6 +828,8 @@ fn apply(
     }
     let db = cl.db;
     eng.clients_mut().check_in(cl);
+    // BCAST invalidations of what the master's stream changed.
+    eng.tracking_broadcast();
     if let Some(l) = eng.repl_mut().link_mut() {
         l.unapplied = (buf.len() + held.len()) as i64;
         l.db = db;

@@ -341,6 +341,8 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
             visited += 1;
         }
         e.keyspace_mut().set_expire_cursor((db, seg));
+        // BCAST clients hear of the keys that expired.
+        e.tracking_broadcast();
         let elapsed = start.elapsed();
         e.stats_mut().add(
             crate::stats::Counter::ExpireCycleCpuMs,
