@@ -1,18 +1,24 @@
 //! Load generator for `bench/tracking.sh`: GET throughput with clients that
 //! have client-side caching on (redis-benchmark cannot turn CLIENT TRACKING
 //! on). `clients` connections speak RESP3 with `CLIENT TRACKING on` (default
-//! mode); each reads its own `keys` keys round-robin, one request in flight
-//! per connection, as `redis-benchmark -c <clients>` does. With
-//! `write_every` > 0 a further connection SETs one of the keys every that
-//! many rounds, so invalidations flow too (they are read and counted).
+//! mode); each reads its own `keys` keys round-robin in a closed loop, one
+//! request in flight per connection, all on one thread with epoll, as
+//! `redis-benchmark -c <clients>` runs. With `write_every` > 0 each client
+//! also SETs a key another client caches once per `write_every * clients`
+//! of its GETs (one SET per `write_every` rounds overall), so invalidations
+//! flow too (they are read and counted).
 //!
-//!   tracking_load <port> <clients> <keys> <seconds> [write_every]
+//!   tracking_load <port> <clients> <keys> <seconds> [write_every [off]]
 //!
-//! Prints `gets_per_sec=<n> invalidations=<n>`.
+//! A sixth argument `off` leaves tracking off (a baseline). Prints
+//! `gets_per_sec=<n> invalidations=<n>`.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 fn command(args: &[&[u8]]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
@@ -65,8 +71,10 @@ fn frame_len(b: &[u8]) -> Option<usize> {
 }
 
 impl Conn {
-    fn open(port: u16) -> Conn {
-        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    async fn open(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
         s.set_nodelay(true).expect("nodelay");
         Conn {
             s,
@@ -75,12 +83,12 @@ impl Conn {
         }
     }
 
-    fn send(&mut self, b: &[u8]) {
-        self.s.write_all(b).expect("write");
+    async fn send(&mut self, b: &[u8]) {
+        self.s.write_all(b).await.expect("write");
     }
 
     /// Read one reply; pushes (`>`) before it are counted in `pushes`.
-    fn reply(&mut self, pushes: &mut u64) -> Vec<u8> {
+    async fn reply(&mut self, pushes: &Cell<u64>) -> Vec<u8> {
         loop {
             if let Some(n) = frame_len(&self.buf[self.pos..]) {
                 let f = self.buf[self.pos..self.pos + n].to_vec();
@@ -90,13 +98,13 @@ impl Conn {
                     self.pos = 0;
                 }
                 if f[0] == b'>' {
-                    *pushes += 1;
+                    pushes.set(pushes.get() + 1);
                     continue;
                 }
                 return f;
             }
-            let mut tmp = [0u8; 65536];
-            let n = self.s.read(&mut tmp).expect("read");
+            let mut tmp = [0u8; 16384];
+            let n = self.s.read(&mut tmp).await.expect("read");
             assert!(n > 0, "connection closed");
             self.buf.extend_from_slice(&tmp[..n]);
         }
@@ -106,75 +114,80 @@ impl Conn {
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 5 {
-        eprintln!("usage: tracking_load <port> <clients> <keys> <seconds> [write_every]");
+        eprintln!("usage: tracking_load <port> <clients> <keys> <seconds> [write_every [off]]");
         std::process::exit(2);
     }
     let num = |i: usize| a[i].parse::<u64>().expect("a number");
     let port = num(1) as u16;
     let (clients, keys, secs) = (num(2) as usize, num(3) as usize, num(4));
     let write_every = if a.len() > 5 { num(5) } else { 0 };
-    let mut pushes = 0u64;
-    let mut setup = Conn::open(port);
-    // The keys, loaded once.
-    for c in 0..clients {
-        let mut batch = Vec::new();
-        for k in 0..keys {
-            batch.extend(command(&[
-                b"SET",
-                format!("c{c}:k{k}").as_bytes(),
-                b"some-cached-value",
-            ]));
+    let track = a.get(6).is_none_or(|x| x != "off");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let pushes = Rc::new(Cell::new(0u64));
+        let mut setup = Conn::open(port).await;
+        // The keys, loaded once.
+        for c in 0..clients {
+            let mut batch = Vec::new();
+            for k in 0..keys {
+                batch.extend(command(&[
+                    b"SET",
+                    format!("c{c}:k{k}").as_bytes(),
+                    b"some-cached-value",
+                ]));
+            }
+            setup.send(&batch).await;
+            for _ in 0..keys {
+                setup.reply(&pushes).await;
+            }
         }
-        setup.send(&batch);
-        for _ in 0..keys {
-            setup.reply(&mut pushes);
+        let mut conns = Vec::new();
+        for _ in 0..clients {
+            let mut c = Conn::open(port).await;
+            c.send(&command(&[b"HELLO", b"3"])).await;
+            c.reply(&pushes).await;
+            if track {
+                c.send(&command(&[b"CLIENT", b"TRACKING", b"on"])).await;
+                assert_eq!(c.reply(&pushes).await, b"+OK\r\n");
+            }
+            conns.push(c);
         }
-    }
-    let mut conns: Vec<Conn> = (0..clients).map(|_| Conn::open(port)).collect();
-    for c in conns.iter_mut() {
-        c.send(&command(&[b"HELLO", b"3"]));
-        c.reply(&mut pushes);
-        c.send(&command(&[b"CLIENT", b"TRACKING", b"on"]));
-        assert_eq!(c.reply(&mut pushes), b"+OK\r\n");
-    }
-    let gets: Vec<Vec<Vec<u8>>> = (0..clients)
-        .map(|c| {
-            (0..keys)
+        let done = Rc::new(Cell::new(0u64));
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(secs);
+        let local = tokio::task::LocalSet::new();
+        for (c, mut conn) in conns.into_iter().enumerate() {
+            let (done, pushes) = (done.clone(), pushes.clone());
+            let gets: Vec<Vec<u8>> = (0..keys)
                 .map(|k| command(&[b"GET", format!("c{c}:k{k}").as_bytes()]))
-                .collect()
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let start = Instant::now();
-    let mut done = 0u64;
-    let mut round = 0u64;
-    let mut writes = 0u64;
-    while Instant::now() < deadline {
-        let k = (round as usize) % keys;
-        for (c, conn) in conns.iter_mut().enumerate() {
-            conn.send(&gets[c][k]);
+                .collect();
+            let other = (c + 1) % clients;
+            local.spawn_local(async move {
+                let mut i = 0usize;
+                while Instant::now() < deadline {
+                    conn.send(&gets[i % keys]).await;
+                    let r = conn.reply(&pushes).await;
+                    assert!(
+                        r[0] == b'$',
+                        "GET answered {:?}",
+                        String::from_utf8_lossy(&r)
+                    );
+                    done.set(done.get() + 1);
+                    i += 1;
+                    if write_every > 0 && (i as u64).is_multiple_of(write_every * clients as u64) {
+                        let key = format!("c{other}:k{}", i % keys);
+                        conn.send(&command(&[b"SET", key.as_bytes(), b"some-cached-value"]))
+                            .await;
+                        conn.reply(&pushes).await;
+                    }
+                }
+            });
         }
-        if write_every > 0 && round % write_every == 0 {
-            let c = (writes as usize) % clients;
-            writes += 1;
-            setup.send(&command(&[
-                b"SET",
-                format!("c{c}:k{k}").as_bytes(),
-                b"some-cached-value",
-            ]));
-            setup.reply(&mut pushes);
-        }
-        for conn in conns.iter_mut() {
-            let r = conn.reply(&mut pushes);
-            assert!(
-                r[0] == b'$',
-                "GET answered {:?}",
-                String::from_utf8_lossy(&r)
-            );
-        }
-        done += clients as u64;
-        round += 1;
-    }
-    let rate = done as f64 / start.elapsed().as_secs_f64();
-    println!("gets_per_sec={rate:.0} invalidations={pushes}");
+        local.await;
+        let rate = done.get() as f64 / start.elapsed().as_secs_f64();
+        println!("gets_per_sec={rate:.0} invalidations={}", pushes.get());
+    });
 }

@@ -443,6 +443,24 @@ impl Engine {
         self.tracking.leave_call(&sink, proto);
     }
 
+    /// A client's CLIENT LIST line at `now`, with its tracking mode's flags
+    /// (`t`, `R`, `B`) and `redir=`, which the tracking subsystem holds.
+    pub fn client_info_line(&self, cl: &crate::client::Client, now: i64) -> String {
+        use crate::tracking::mode;
+        let Some(f) = self.tracking.flags(cl.id) else {
+            return cl.info_line(now, ("", -1));
+        };
+        let mut letters = String::from("t");
+        if f & mode::BROKEN_REDIR != 0 {
+            letters.push('R');
+        }
+        if f & mode::BCAST != 0 {
+            letters.push('B');
+        }
+        let redir = self.tracking.redirect(cl.id).unwrap_or(0) as i64;
+        cl.info_line(now, (&letters, redir))
+    }
+
     /// A blocked client's command is about to be re-run.
     pub fn begin_rerun(&mut self) {
         self.reexec = Some(false);

@@ -494,7 +494,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
                 continue;
             }
         }
-        text.push_str(&client_info_line_at(c.eng, cl, now));
+        text.push_str(&c.eng.client_info_line(cl, now));
         text.push('\n');
     }
     c.verbatim(text.as_bytes());
@@ -502,7 +502,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
 }
 
 fn client_info(c: &mut Ctx) -> CmdResult {
-    let mut line = client_info_line(c.eng, c.cl);
+    let mut line = c.eng.client_info_line(c.cl, c.now());
     line.push('\n');
     c.verbatim(line.as_bytes());
     Ok(())
@@ -691,30 +691,6 @@ fn client_getredir(c: &mut Ctx) -> CmdResult {
     let r = c.eng.tracking().redirect(c.cl.id).map_or(-1, |r| r as i64);
     c.int(r);
     Ok(())
-}
-
-/// A client's CLIENT LIST line, with its tracking flags and `redir=`.
-pub fn client_info_line(eng: &Engine, cl: &Client) -> String {
-    client_info_line_at(eng, cl, eng.now())
-}
-
-fn client_info_line_at(eng: &Engine, cl: &Client, now: i64) -> String {
-    use crate::tracking::mode;
-    let t = eng.tracking();
-    match t.flags(cl.id) {
-        None => cl.info_line(now, ("", -1)),
-        Some(f) => {
-            let mut letters = String::from("t");
-            if f & mode::BROKEN_REDIR != 0 {
-                letters.push('R');
-            }
-            if f & mode::BCAST != 0 {
-                letters.push('B');
-            }
-            let redir = t.redirect(cl.id).unwrap_or(0) as i64;
-            cl.info_line(now, (&letters, redir))
-        }
-    }
 }
 
 /// CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN]

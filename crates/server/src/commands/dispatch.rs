@@ -94,7 +94,7 @@ fn replica_replied(eng: &Engine, cl: &mut Client, reply: &[u8]) {
     tracing::warn!(
         "Replica generated a reply to command '{}', disconnecting it: {}",
         cl.last_cmd,
-        super::conn::client_info_line(eng, cl)
+        eng.client_info_line(cl, eng.now())
     );
     cl.outbox.kill();
 }
