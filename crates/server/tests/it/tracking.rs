@@ -396,3 +396,103 @@ fn sharded_pubsub_as_standalone_redis() {
     assert!(line.contains(" sub=1 psub=0 ssub=1 "), "{line}");
     assert_eq!(p.ours[2].info_field("pubsubshard_channels"), "1");
 }
+
+/// Every kind of write invalidates the keys it changes, as in Redis: for
+/// each command, a RESP3 tracking client reads the keys, another client
+/// runs the command, and what the tracking client receives before its
+/// next PONG must be the same on both servers.
+#[test]
+fn every_write_family_invalidates_like_redis() {
+    let mut p = Pair::start(2);
+    p.hello3(0);
+    p.same(0, &["CLIENT", "TRACKING", "on"]);
+    let setup: &[&[&str]] = &[
+        &["FLUSHALL"],
+        &["SET", "s", "10"],
+        &["SET", "s2", "abc"],
+        &["RPUSH", "l", "a", "b", "c"],
+        &["RPUSH", "l2", "x"],
+        &["HSET", "h", "f", "1", "g", "2"],
+        &["SADD", "st", "1", "2", "3"],
+        &["SADD", "st2", "3", "4"],
+        &["ZADD", "z", "1", "a", "2", "b", "3", "c"],
+        &["PFADD", "hll", "a"],
+        &["SET", "e", "v", "EX", "100"],
+    ];
+    let writes: &[&[&str]] = &[
+        &["APPEND", "s2", "d"],
+        &["SETRANGE", "s2", "1", "Z"],
+        &["INCRBYFLOAT", "s", "1.5"],
+        &["GETDEL", "s2"],
+        &["GETEX", "e", "PX", "500000"],
+        &["GETEX", "e"],
+        &["EXPIRE", "s", "100"],
+        &["PERSIST", "s"],
+        &["EXPIRE", "s", "-1"],
+        &["SETNX", "s2", "q"],
+        &["MSETNX", "n1", "a", "n2", "b"],
+        &["SETBIT", "s2", "3", "1"],
+        &["BITOP", "OR", "dst", "s2", "s2"],
+        &["LSET", "l", "0", "z"],
+        &["LTRIM", "l", "0", "1"],
+        &["LMOVE", "l", "l2", "LEFT", "RIGHT"],
+        &["LPUSHX", "l", "y"],
+        &["LREM", "l", "0", "nope"],
+        &["HINCRBY", "h", "f", "2"],
+        &["HSETNX", "h", "f", "9"],
+        &["HDEL", "h", "g", "nope"],
+        &["SMOVE", "st", "st2", "1"],
+        &["SMOVE", "st2", "st", "4"],
+        &["SINTERSTORE", "dst", "st", "st2"],
+        &["SREM", "st", "nope"],
+        &["ZINCRBY", "z", "1", "a"],
+        &["ZPOPMIN", "z"],
+        &["ZREMRANGEBYSCORE", "z", "0", "2"],
+        &["ZUNIONSTORE", "dst", "1", "z"],
+        &["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
+        &["PFADD", "hll", "b"],
+        &["PFADD", "hll", "b"],
+        &["SORT", "l2", "ALPHA", "STORE", "dst"],
+        &["RENAME", "l2", "l3"],
+        &["COPY", "l3", "dst", "REPLACE"],
+        &["MOVE", "l3", "1"],
+        &["UNLINK", "dst", "nope"],
+        &["DEL", "hll"],
+        &["TOUCH", "s"],
+        &["EVAL", "redis.call('set', KEYS[1], 'x') return 1", "1", "s"],
+    ];
+    let read_keys = [
+        "s", "s2", "l", "l2", "l3", "h", "st", "st2", "z", "hll", "e", "n1", "n2", "dst", "g",
+    ];
+    let mut pushes = 0;
+    for w in writes {
+        for s in setup {
+            p.same(1, s);
+        }
+        // Drain what the setup sent (FLUSHALL's null and the like).
+        p.send(0, &["PING"]);
+        while p.read(0) != "+PONG\r\n" {}
+        for k in read_keys {
+            p.send(0, &["TYPE", k]);
+            p.read(0);
+            // TYPE does not track (not a read of the value); DUMP does.
+            p.send(0, &["EXISTS", k]);
+            p.read(0);
+            p.send(0, &["DUMP", k]);
+            let (a, b) = (p.ours[0].reply(), p.theirs[0].reply());
+            assert_eq!(a.is_empty(), b.is_empty());
+        }
+        p.same(1, w);
+        p.send(0, &["PING"]);
+        let mut got = Vec::new();
+        loop {
+            let r = p.read(0);
+            if r == "+PONG\r\n" {
+                break;
+            }
+            got.push(r);
+        }
+        pushes += got.len();
+    }
+    assert!(pushes >= 30, "only {pushes} invalidations");
+}
