@@ -153,8 +153,8 @@ pub struct Tracking {
     prefixes: BTreeMap<Vec<u8>, Bcast>,
     /// Some prefix has keys waiting for [`Tracking::broadcast`].
     bcast_pending: bool,
-    /// Clients with tracking on, by id.
-    clients: HashMap<u64, ClientMode>,
+    /// Clients with tracking on, by id (looked up on every read they make).
+    clients: HashMap<u64, ClientMode, ahash::RandomState>,
     /// The client whose command runs (0: none, e.g. the cron).
     current: u64,
     /// How deep in `call` the running client is (0: outside any).
@@ -401,11 +401,15 @@ impl Tracking {
     }
 
     /// Remember that client `id` read `keys` (Redis's trackingRememberKeys),
-    /// unless OPTIN without CACHING yes, or OPTOUT with CACHING no.
+    /// unless it does not remember keys (tracking off, or BCAST), or is in
+    /// OPTIN without CACHING yes, or OPTOUT with CACHING no.
     pub fn remember<'k>(&mut self, id: u64, keys: impl IntoIterator<Item = &'k [u8]>) {
         let Some(m) = self.clients.get(&id) else {
             return;
         };
+        if m.flags & mode::BCAST != 0 {
+            return;
+        }
         let caching = m.flags & mode::CACHING != 0;
         if (m.flags & mode::OPTIN != 0 && !caching) || (m.flags & mode::OPTOUT != 0 && caching) {
             return;

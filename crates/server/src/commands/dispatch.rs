@@ -479,9 +479,6 @@ fn remember_keys(eng: &mut Engine, cl: &Client, spec: &CommandSpec, args: &[Byte
         eng.tracking_mut().script_read();
         return;
     }
-    if !eng.tracking().remembers(cl.id) {
-        return;
-    }
     if spec.numkeys == 0 && spec.key_finder.is_none() && spec.keyword_keys.is_empty() {
         if spec.first_key <= 0 {
             return;
