@@ -90,6 +90,9 @@ pub struct Outbox {
     close_after_flush: AtomicBool,
     /// The client's protocol is RESP3 (for pushed messages).
     pub resp3: AtomicBool,
+    /// The client is subscribed to something (Redis's CLIENT_PUBSUB: a
+    /// RESP2 client receives tracking invalidations as messages then).
+    pub subscribed: AtomicBool,
     /// When the queue went over the soft limit (ms), 0 when under it.
     soft_since: std::sync::atomic::AtomicI64,
     /// Woken on new output, unblock, or kill.
@@ -186,6 +189,11 @@ impl Outbox {
     /// Whether pushed messages use RESP3.
     pub fn is_resp3(&self) -> bool {
         self.resp3.load(Ordering::Relaxed)
+    }
+
+    /// Whether the client is subscribed to anything.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
     }
 
     /// Take the oldest queued chunk: everything when little is queued,
@@ -399,14 +407,24 @@ impl Client {
         self.flags & flag::MULTI != 0
     }
 
-    /// Subscribed to anything (RESP2 subscribed mode).
+    /// Subscriptions of every kind: channels, patterns and shard
+    /// channels (Redis's CLIENT_PUBSUB: RESP2 subscribed mode, the `P`
+    /// flag, the pubsub output-buffer class).
     pub fn subscriptions(&self) -> usize {
         self.channels.len() + self.patterns.len() + self.shard_channels.len()
     }
+
+    /// Channels and patterns subscribed (the count SUBSCRIBE and
+    /// PSUBSCRIBE confirmations carry; Redis's clientSubscriptionsCount).
+    pub fn global_subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
 }
 
-/// The `flags=` letters of CLIENT LIST.
-fn flags_string(cl: &Client) -> String {
+/// The `flags=` letters of CLIENT LIST; `tracking` holds the letters of
+/// the client's tracking mode (`t`, `R`, `B`), which the tracking
+/// subsystem knows.
+fn flags_string(cl: &Client, tracking: &str) -> String {
     let mut s = String::new();
     if cl.flags & flag::REPLICA != 0 {
         if cl.flags & flag::MONITOR != 0 {
@@ -427,6 +445,7 @@ fn flags_string(cl: &Client) -> String {
     if cl.block.is_some() {
         s.push('b');
     }
+    s.push_str(tracking);
     if cl.flags & flag::DIRTY_EXEC != 0 {
         s.push('d');
     }
@@ -446,11 +465,12 @@ fn flags_string(cl: &Client) -> String {
 }
 
 impl Client {
-    /// Its CLIENT LIST line, with Redis 7.0's fields.
-    pub fn info_line(&self, now: i64) -> String {
+    /// Its CLIENT LIST line, with Redis 7.0's fields; `tracking` is its
+    /// tracking mode's flag letters and its `redir=` (-1 when off).
+    pub fn info_line(&self, now: i64, tracking: (&str, i64)) -> String {
         let cl = self;
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -458,7 +478,7 @@ impl Client {
             String::from_utf8_lossy(cl.name.as_deref().unwrap_or(b"")),
             (now - cl.created) / 1000,
             (now - cl.last_interaction) / 1000,
-            flags_string(cl),
+            flags_string(cl, tracking.0),
             cl.db,
             cl.channels.len(),
             cl.patterns.len(),
@@ -470,6 +490,7 @@ impl Client {
             cl.qbuf + cl.outbox.held() + 1024,
             cl.last_cmd,
             String::from_utf8_lossy(&cl.user),
+            tracking.1,
             if cl.proto == Proto::Resp3 { 3 } else { 2 }
         )
     }

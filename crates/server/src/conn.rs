@@ -120,6 +120,7 @@ where
         crate::commands::pubsub::unsubscribe_all(&mut eng, &mut cl);
         crate::commands::multi::unwatch_all(&mut eng, &mut cl);
     }
+    eng.tracking_mut().disable(id);
     crate::repl::master::forget(&mut eng, id);
     eng.clients_mut().remove(id);
     eng.clients_mut().connection_closed();
@@ -286,6 +287,12 @@ where
                 };
                 cl.qbuf = batch_bytes + rbuf.len() + dec.pending_arg_bytes();
                 batch_bytes = 0;
+                // What others handed the client before this batch (pub/sub
+                // messages, invalidations) goes out before its replies.
+                if !is_replica && !outbox.is_empty() {
+                    out.extend_from_slice(&outbox.take());
+                    outbox.written();
+                }
                 eng.stats_mut().add(crate::stats::Counter::Reads, 1);
                 crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out);
                 blocked = cl.block.is_some();

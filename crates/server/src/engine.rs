@@ -101,8 +101,12 @@ pub struct Engine {
     shutdown_wake: Arc<tokio::sync::Notify>,
     /// The `now` of the command being run, in ms.
     now: i64,
+    /// DEBUG PAUSE-CRON: the cron skips its work.
+    cron_paused: bool,
     /// Pub/sub subscriptions and keyspace-event classes.
     pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: the tracking and prefix tables.
+    tracking: crate::tracking::Tracking,
     /// Set while re-running a blocked client's command: Some(true) once the
     /// command asked to block again.
     reexec: Option<bool>,
@@ -174,6 +178,7 @@ impl Engine {
                 crate::config::notify_flags(cfg.str(P::notify_keyspace_events)).unwrap_or(0),
             ),
             buf_limits: crate::config::buffer_limits(cfg.str(P::client_output_buffer_limit)),
+            tracking: Default::default(),
             cfg,
             stats: crate::stats::Stats::new(now),
             start_ms: now,
@@ -181,6 +186,7 @@ impl Engine {
             shutdown: None,
             shutdown_wake: Arc::default(),
             now,
+            cron_paused: false,
             reexec: None,
             keyspace: Keyspace::new(ndb),
             repl: crate::repl::Replication::new(now / 1000),
@@ -397,6 +403,16 @@ impl Engine {
         self.now
     }
 
+    /// Whether DEBUG PAUSE-CRON stopped the cron's work.
+    pub fn cron_paused(&self) -> bool {
+        self.cron_paused
+    }
+
+    /// DEBUG PAUSE-CRON.
+    pub fn set_cron_paused(&mut self, on: bool) {
+        self.cron_paused = on;
+    }
+
     /// Read the clock for what runs next.
     #[inline]
     pub fn set_now(&mut self, ms: i64) {
@@ -454,6 +470,112 @@ impl Engine {
     /// Pub/sub, to change.
     pub fn pubsub_mut(&mut self) -> &mut crate::pubsub::PubSub {
         &mut self.pubsub
+    }
+
+    /// Client-side caching.
+    pub fn tracking(&self) -> &crate::tracking::Tracking {
+        &self.tracking
+    }
+
+    /// Client-side caching, to change (modes, remembered keys, the running
+    /// client); invalidations go through the `tracking_*` methods, which
+    /// know where to deliver.
+    pub fn tracking_mut(&mut self) -> &mut crate::tracking::Tracking {
+        &mut self.tracking
+    }
+
+    /// `key` changed, by client `by` (0: no client, e.g. an expiry): tell
+    /// the clients that may cache it (Redis's signalModifiedKey's half
+    /// that is tracking's).
+    #[inline]
+    pub fn tracking_invalidate(&mut self, key: &[u8], by: u64) {
+        if !self.tracking.in_use() {
+            return;
+        }
+        let sink = crate::tracking::Sink {
+            clients: &self.clients,
+            normal: self.buf_limits[0],
+            pubsub: self.buf_limits[2],
+            now: self.now,
+        };
+        self.tracking.invalidate(&sink, key, by, true);
+    }
+
+    /// Databases were flushed: every tracking client is told everything
+    /// changed.
+    pub fn tracking_invalidate_all(&mut self) {
+        if !self.tracking.in_use() {
+            return;
+        }
+        let sink = crate::tracking::Sink {
+            clients: &self.clients,
+            normal: self.buf_limits[0],
+            pubsub: self.buf_limits[2],
+            now: self.now,
+        };
+        self.tracking.invalidate_all(&sink);
+    }
+
+    /// Keep the tracking table within `tracking-table-max-keys`.
+    pub fn tracking_limit(&mut self) {
+        if !self.tracking.active() {
+            return;
+        }
+        let max = self.cfg.int(P::tracking_table_max_keys).max(0) as usize;
+        let sink = crate::tracking::Sink {
+            clients: &self.clients,
+            normal: self.buf_limits[0],
+            pubsub: self.buf_limits[2],
+            now: self.now,
+        };
+        self.tracking.limit(&sink, max);
+    }
+
+    /// Send BCAST clients the keys changed since the last time (once per
+    /// batch and per cron turn).
+    #[inline]
+    pub fn tracking_broadcast(&mut self) {
+        if !self.tracking.broadcast_due() {
+            return;
+        }
+        let sink = crate::tracking::Sink {
+            clients: &self.clients,
+            normal: self.buf_limits[0],
+            pubsub: self.buf_limits[2],
+            now: self.now,
+        };
+        self.tracking.broadcast(&sink);
+    }
+
+    /// A `call` ends: at the outermost one, the running client (speaking
+    /// `proto`) gets the invalidations queued for it.
+    #[inline]
+    pub fn tracking_leave_call(&mut self, proto: resp::encode::Proto) {
+        let sink = crate::tracking::Sink {
+            clients: &self.clients,
+            normal: self.buf_limits[0],
+            pubsub: self.buf_limits[2],
+            now: self.now,
+        };
+        self.tracking.leave_call(&sink, proto);
+    }
+
+    /// A client's CLIENT LIST line at `now`, with its tracking mode's flags
+    /// (`t`, `R`, `B`) and `redir=`, which the tracking subsystem holds.
+    pub fn client_info_line(&self, cl: &crate::client::Client, now: i64) -> String {
+        use crate::tracking::mode;
+        let Some(f) = self.tracking.flags(cl.id) else {
+            return cl.info_line(now, ("", -1));
+        };
+        let mut letters = String::from("t");
+        if f & mode::BROKEN_REDIR != 0 {
+            letters.push('R');
+        }
+        if f & mode::BCAST != 0 {
+            letters.push('B');
+        }
+        let redir = self.tracking.redirect(cl.id).unwrap_or(0) as i64;
+        cl.info_line(now, (&letters, redir))
     }
 
     /// A blocked client's command is about to be re-run.

@@ -209,7 +209,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                     .unwrap_or(0)
             );
             f!("blocked_clients:{}", crate::blocking::blocked_clients(eng));
-            f!("tracking_clients:0");
+            f!("tracking_clients:{}", eng.tracking().client_count());
             f!(
                 "clients_in_timeout_table:{}",
                 eng.clients()
@@ -387,9 +387,12 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("active_defrag_key_misses:0");
             f!("total_active_defrag_time:0");
             f!("current_active_defrag_time:0");
-            f!("tracking_total_keys:0");
-            f!("tracking_total_items:0");
-            f!("tracking_total_prefixes:0");
+            f!("tracking_total_keys:{}", eng.tracking().total_keys());
+            f!("tracking_total_items:{}", eng.tracking().total_items());
+            f!(
+                "tracking_total_prefixes:{}",
+                eng.tracking().total_prefixes()
+            );
             f!("unexpected_error_replies:{}", st.unexpected_errors);
             f!("total_error_replies:{}", st.error_replies);
             f!("dump_payload_sanitizations:0");

@@ -4,7 +4,8 @@
 //! are layered (docs/DESIGN.md, "Layers"): connections (`server`, `conn`,
 //! `link`) → dispatch (`commands::dispatch`, `blocking`) → command families
 //! (`commands`) → the engine (`engine`, one lock) and its subsystems
-//! (`keyspace`, `clients`, `pubsub`, `repl`, `persist`, `acl`, `stats`) → data
+//! (`keyspace`, `clients`, `pubsub`, `tracking`, `repl`, `persist`, `acl`,
+//! `stats`) → data
 //! types (`types`, `util`, `config`). `tests/it/layers.rs` keeps it so.
 
 // Style lints that fight Redis-shaped code (parity checks on argument
@@ -47,5 +48,6 @@ pub mod script;
 pub mod server;
 pub mod slowlog;
 pub mod stats;
+pub mod tracking;
 pub mod types;
 pub mod util;

@@ -595,6 +595,7 @@ fn load_synced(
                     eng.persist_mut().set_loading(false);
                     eng.persist_mut().set_async_loading(false);
                     eng.keyspace_mut().touch_all_watched(None);
+                    eng.tracking_invalidate_all();
                     eng.persist_mut().loaded_from_master(n);
                     old
                 };
@@ -636,6 +637,7 @@ fn load_synced(
             }
             eng.scripting_mut().functions_mut().flush(true);
             eng.keyspace_mut().touch_all_watched(None);
+            eng.tracking_invalidate_all();
             eng.persist_mut().set_loading(true);
         }
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
@@ -856,6 +858,8 @@ fn apply(
     }
     let db = cl.db;
     eng.clients_mut().check_in(cl);
+    // BCAST invalidations of what the master's stream changed.
+    eng.tracking_broadcast();
     if let Some(l) = eng.repl_mut().link_mut() {
         l.unapplied = (buf.len() + held.len()) as i64;
         l.db = db;

@@ -322,6 +322,9 @@ async fn cron(shared: Shared) {
         let now = crate::clock::now_ms();
         {
             let mut e = lock(&shared);
+            if e.cron_paused() {
+                continue;
+            }
             e.set_now(now);
             if now - last_sample >= 100 {
                 e.stats_mut().sample_ops(now);
@@ -334,6 +337,11 @@ async fn cron(shared: Shared) {
             if e.keyspace().active_expire() && e.is_replica() {
                 crate::keyspace::expire::expire_replica_keys(&mut e);
             }
+            // Client-side caching: the table within its limit even when
+            // idle, and BCAST invalidations of what changed meanwhile
+            // (expiries, the master's stream).
+            e.tracking_limit();
+            e.tracking_broadcast();
             crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;
@@ -428,6 +436,8 @@ fn active_expire_cycle(shared: &Shared, hz: i64) {
             visited += 1;
         }
         e.keyspace_mut().set_expire_cursor((db, seg));
+        // BCAST clients hear of the keys that expired.
+        e.tracking_broadcast();
         let elapsed = start.elapsed();
         e.stats_mut().add(
             crate::stats::Counter::ExpireCycleCpuMs,

@@ -370,7 +370,7 @@ pub fn log<'a>(
     let who = who.into();
     let cinfo = match who.info {
         Some(i) => i.to_string(),
-        None => who.cl.info_line(eng.now()),
+        None => eng.client_info_line(who.cl, eng.now()),
     };
     let e = LogEntry {
         count: 1,

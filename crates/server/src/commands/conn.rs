@@ -234,6 +234,36 @@ static CLIENT: &[CommandSpec] = &[
         client_getredir,
     ),
     cmd(
+        "tracking",
+        -3,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Enable or disable server assisted client side caching support",
+        client_tracking,
+    ),
+    cmd(
+        "caching",
+        3,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Instruct the server about tracking or not keys in the next request",
+        client_caching,
+    ),
+    cmd(
+        "trackinginfo",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Return information about server assisted client side caching for the current connection",
+        client_trackinginfo,
+    ),
+    cmd(
         "help",
         2,
         LOADING | STALE,
@@ -285,6 +315,7 @@ fn reset(c: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(c.eng, c.cl);
     super::multi::unwatch_all(c.eng, c.cl);
     super::pubsub::unsubscribe_all(c.eng, c.cl);
+    c.eng.tracking_mut().disable(c.cl.id);
     c.eng.clients_mut().remove_monitor(c.cl.id);
     c.cl.flags &= !(flag::MONITOR | flag::NO_EVICT);
     c.cl.reply_mode = ReplyMode::On;
@@ -487,7 +518,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
                 continue;
             }
         }
-        text.push_str(&cl.info_line(now));
+        text.push_str(&c.eng.client_info_line(cl, now));
         text.push('\n');
     }
     c.verbatim(text.as_bytes());
@@ -495,7 +526,7 @@ fn client_list(c: &mut Ctx) -> CmdResult {
 }
 
 fn client_info(c: &mut Ctx) -> CmdResult {
-    let mut line = c.cl.info_line(c.now());
+    let mut line = c.eng.client_info_line(c.cl, c.now());
     line.push('\n');
     c.verbatim(line.as_bytes());
     Ok(())
@@ -686,7 +717,164 @@ fn client_unblock(c: &mut Ctx) -> CmdResult {
 }
 
 fn client_getredir(c: &mut Ctx) -> CmdResult {
-    c.int(-1);
+    let r = c.eng.tracking().redirect(c.cl.id).map_or(-1, |r| r as i64);
+    c.int(r);
+    Ok(())
+}
+
+/// CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX p ...] [OPTIN]
+/// [OPTOUT] [NOLOOP], with Redis 7.0's checks in its order.
+fn client_tracking(c: &mut Ctx) -> CmdResult {
+    use crate::tracking::mode;
+    let mut redir: i64 = 0;
+    let mut options = 0u32;
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    let mut j = 3;
+    while j < c.args.len() {
+        let more = c.args.len() - 1 - j;
+        let a = &c.args[j];
+        if eq(a, "redirect") && more > 0 {
+            j += 1;
+            if redir != 0 {
+                return Err("ERR A client can only redirect to a single other client".into());
+            }
+            redir = parse_int(&c.args[j])?;
+            let exists = redir > 0
+                && (redir as u64 == c.cl.id || c.eng.clients().outbox(redir as u64).is_some());
+            if !exists {
+                return Err("ERR The client ID you want redirect to does not exist".into());
+            }
+        } else if eq(a, "bcast") {
+            options |= mode::BCAST;
+        } else if eq(a, "optin") {
+            options |= mode::OPTIN;
+        } else if eq(a, "optout") {
+            options |= mode::OPTOUT;
+        } else if eq(a, "noloop") {
+            options |= mode::NOLOOP;
+        } else if eq(a, "prefix") && more > 0 {
+            j += 1;
+            prefixes.push(c.args[j].to_vec());
+        } else {
+            return Err(SYNTAX.into());
+        }
+        j += 1;
+    }
+    let id = c.cl.id;
+    if eq(&c.args[2], "on") {
+        if options & mode::BCAST == 0 && !prefixes.is_empty() {
+            return Err("ERR PREFIX option requires BCAST mode to be enabled".into());
+        }
+        let cur = c.eng.tracking().flags(id);
+        if let Some(f) = cur {
+            if (f & mode::BCAST != 0) != (options & mode::BCAST != 0) {
+                return Err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+            }
+        }
+        if options & mode::BCAST != 0 && options & (mode::OPTIN | mode::OPTOUT) != 0 {
+            return Err("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+        }
+        if options & mode::OPTIN != 0 && options & mode::OPTOUT != 0 {
+            return Err("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+        }
+        let f = cur.unwrap_or(0);
+        if (options & mode::OPTIN != 0 && f & mode::OPTOUT != 0)
+            || (options & mode::OPTOUT != 0 && f & mode::OPTIN != 0)
+        {
+            return Err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+        }
+        if options & mode::BCAST != 0 {
+            if let Some(e) = c.eng.tracking().prefix_collision(id, &prefixes) {
+                return Err(CmdError::msg(e));
+            }
+        }
+        c.eng
+            .tracking_mut()
+            .enable(id, redir as u64, options, &prefixes);
+    } else if eq(&c.args[2], "off") {
+        c.eng.tracking_mut().disable(id);
+    } else {
+        return Err(SYNTAX.into());
+    }
+    c.ok();
+    Ok(())
+}
+
+/// CLIENT CACHING (YES|NO): track, or not, the keys the next command
+/// reads, in OPTIN or OPTOUT mode.
+fn client_caching(c: &mut Ctx) -> CmdResult {
+    use crate::tracking::mode;
+    let id = c.cl.id;
+    let Some(f) = c.eng.tracking().flags(id) else {
+        return Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled".into());
+    };
+    if eq(&c.args[2], "yes") {
+        if f & mode::OPTIN == 0 {
+            return Err(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+                    .into(),
+            );
+        }
+    } else if eq(&c.args[2], "no") {
+        if f & mode::OPTOUT == 0 {
+            return Err(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+                    .into(),
+            );
+        }
+    } else {
+        return Err(SYNTAX.into());
+    }
+    c.eng.tracking_mut().set_caching(id);
+    c.ok();
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: the connection's tracking flags, redirect and
+/// prefixes.
+fn client_trackinginfo(c: &mut Ctx) -> CmdResult {
+    use crate::tracking::mode;
+    let id = c.cl.id;
+    let t = c.eng.tracking();
+    let f = t.flags(id);
+    let mut flags: Vec<&str> = vec![if f.is_some() { "on" } else { "off" }];
+    let f = f.unwrap_or(0);
+    if f & mode::BCAST != 0 {
+        flags.push("bcast");
+    }
+    if f & mode::OPTIN != 0 {
+        flags.push("optin");
+        if f & mode::CACHING != 0 {
+            flags.push("caching-yes");
+        }
+    }
+    if f & mode::OPTOUT != 0 {
+        flags.push("optout");
+        if f & mode::CACHING != 0 {
+            flags.push("caching-no");
+        }
+    }
+    if f & mode::NOLOOP != 0 {
+        flags.push("noloop");
+    }
+    if f & mode::BROKEN_REDIR != 0 {
+        flags.push("broken_redirect");
+    }
+    let redirect = t.redirect(id).map_or(-1, |r| r as i64);
+    let prefixes = t.prefixes_of(id);
+    c.map(3);
+    c.bulk(b"flags");
+    c.set_header(flags.len());
+    for fl in flags {
+        c.bulk(fl.as_bytes());
+    }
+    c.bulk(b"redirect");
+    c.int(redirect);
+    c.bulk(b"prefixes");
+    c.array(prefixes.len());
+    for p in prefixes {
+        c.bulk(&p);
+    }
     Ok(())
 }
 
@@ -695,6 +883,10 @@ fn client_help(c: &mut Ctx) -> CmdResult {
         c,
         "CLIENT",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -704,9 +896,21 @@ fn client_help(c: &mut Ctx) -> CmdResult {
             "KILL <ip:port>",
             "    Kill connection made from <ip:port>.",
             "KILL <option> <value> [<option> <value> [...]]",
-            "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME.",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
             "LIST [options ...]",
-            "    Return information about client connections. Options: TYPE, ID.",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
             "UNPAUSE",
             "    Stop the current client pause, resuming traffic.",
             "PAUSE <timeout> [WRITE|ALL]",
@@ -717,6 +921,11 @@ fn client_help(c: &mut Ctx) -> CmdResult {
             "    Assign the name <name> to the current connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],

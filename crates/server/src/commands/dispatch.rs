@@ -37,7 +37,10 @@ pub fn run_batch(
         let start = out.len();
         let mode = cl.reply_mode;
         let was_replica = cl.flags & crate::client::flag::REPLICA != 0;
+        let client_cmd = args.first().is_some_and(|a| eq(a, "client"));
         execute(eng, cl, args, out);
+        eng.tracking_mut()
+            .command_done(cl.id, cl.in_multi(), client_cmd);
         if was_replica && out.len() > start {
             replica_replied(eng, cl, &out[start..]);
             out.truncate(start);
@@ -47,6 +50,9 @@ pub fn run_batch(
             cl.proto == resp::encode::Proto::Resp3,
             std::sync::atomic::Ordering::Relaxed,
         );
+        cl.outbox
+            .subscribed
+            .store(cl.subscriptions() > 0, std::sync::atomic::Ordering::Relaxed);
         if eng.keyspace().has_ready() {
             crate::blocking::handle_ready(eng);
         }
@@ -65,6 +71,9 @@ pub fn run_batch(
             break;
         }
     }
+    // BCAST invalidations go out once per batch, as Redis sends them once
+    // per event-loop turn.
+    eng.tracking_broadcast();
     n
 }
 
@@ -83,7 +92,7 @@ fn replica_replied(eng: &Engine, cl: &mut Client, reply: &[u8]) {
     tracing::warn!(
         "Replica generated a reply to command '{}', disconnecting it: {}",
         cl.last_cmd,
-        cl.info_line(eng.now())
+        eng.client_info_line(cl, eng.now())
     );
     cl.outbox.kill();
 }
@@ -164,6 +173,35 @@ pub fn execute_from(
     out: &mut Vec<u8>,
     from_master: bool,
 ) {
+    // The client is Redis's current_client while its command runs:
+    // tracking invalidations meant for it are written after its reply.
+    let prev = eng.tracking_mut().begin_client(cl.id);
+    process(eng, cl, args, out, from_master);
+    take_pushes(eng, cl, out);
+    eng.tracking_mut().end_client(prev);
+}
+
+/// Write what the running client received (tracking invalidations) where
+/// its reply goes; pushes go out even while replies are off (Redis's
+/// CLIENT_PUSHING).
+fn take_pushes(eng: &mut Engine, cl: &mut Client, out: &mut Vec<u8>) {
+    if let Some(pushed) = eng.tracking_mut().take_for_current() {
+        if cl.reply_mode == ReplyMode::On {
+            out.extend_from_slice(&pushed);
+        } else {
+            cl.unmuted.extend_from_slice(&pushed);
+        }
+    }
+}
+
+/// Redis's processCommand: the checks, then `call`.
+fn process(
+    eng: &mut Engine,
+    cl: &mut Client,
+    args: Vec<Bytes>,
+    out: &mut Vec<u8>,
+    from_master: bool,
+) {
     let Some(name) = args.first() else { return };
     let Some(mut spec) = lookup(name) else {
         flag_transaction(cl);
@@ -226,6 +264,10 @@ pub fn execute_from(
         write_error(eng, out, &CmdError::fixed(NOAUTH));
         return;
     }
+    // Keep client-side caching's table within tracking-table-max-keys
+    // (its invalidations reach this client before its reply).
+    eng.tracking_limit();
+    take_pushes(eng, cl, out);
     if cl.in_multi() && spec.flags & f::NO_MULTI != 0 {
         flag_transaction(cl);
         write_error(
@@ -376,6 +418,7 @@ pub fn call(
     } else {
         name
     };
+    eng.tracking_mut().enter_call();
     let mut ctx = Ctx {
         eng,
         cl,
@@ -452,6 +495,9 @@ pub fn call(
             server::feed_monitors(eng, cl, &shown);
         }
     }
+    if spec.flags & f::READONLY != 0 && eng.tracking().active() {
+        remember_keys(eng, cl, spec, &args);
+    }
     if eng.repl().link().is_some() && !from_master && eng.persist().dirty() != dirty_before {
         remember_replica_ttls(eng, spec, db_before, &args);
     }
@@ -486,6 +532,42 @@ pub fn call(
                 crate::repl::feed::feed(eng, db_before, &v);
             }
         }
+    }
+    eng.tracking_leave_call(cl.proto);
+}
+
+/// A read-only command ran: a client tracking keys (default mode) may now
+/// cache the keys it read (Redis's trackingRememberKeys from call). A
+/// script's read makes its caller cache the keys the script declared;
+/// EVAL_RO and FCALL_RO themselves track nothing.
+fn remember_keys(eng: &mut Engine, cl: &Client, spec: &CommandSpec, args: &[Bytes]) {
+    if spec.flags & f::PUBSUB != 0 || matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro") {
+        return;
+    }
+    if cl.flags & flag::SCRIPT != 0 {
+        eng.tracking_mut().script_read();
+        return;
+    }
+    if spec.numkeys == 0 && spec.key_finder.is_none() && spec.keyword_keys.is_empty() {
+        if spec.first_key <= 0 {
+            return;
+        }
+        let argc = args.len() as i32;
+        let last = if spec.last_key < 0 {
+            argc + spec.last_key
+        } else {
+            spec.last_key
+        };
+        let step = spec.step.max(1) as usize;
+        let (first, last) = (spec.first_key as usize, last.min(argc - 1).max(0) as usize);
+        if first > last {
+            return;
+        }
+        let keys = args[first..=last].iter().step_by(step).map(|k| k.as_ref());
+        eng.tracking_mut().remember(cl.id, keys);
+    } else if let Ok(keys) = server::command_keys(args) {
+        eng.tracking_mut()
+            .remember(cl.id, keys.iter().map(|k| k.as_ref()));
     }
 }
 

@@ -420,6 +420,7 @@ fn copy(c: &mut Ctx) -> CmdResult {
         .db_mut(dstdb)
         .insert(&dst, value, expire, lru);
     c.eng.keyspace_mut().touch_watched(dstdb, &dst);
+    c.eng.tracking_invalidate(&dst, c.cl.id);
     c.eng
         .notify_keyspace(notify::GENERIC, "copy_to", dstdb, &dst);
     c.eng.keyspace_mut().signal_ready(dstdb, &dst);
@@ -457,6 +458,8 @@ fn move_(c: &mut Ctx) -> CmdResult {
         .insert(&k, e.value, expire, lru);
     c.eng.keyspace_mut().touch_watched(srcdb, &k);
     c.eng.keyspace_mut().touch_watched(dstdb, &k);
+    c.eng.tracking_invalidate(&k, c.cl.id);
+    c.eng.tracking_invalidate(&k, c.cl.id);
     c.eng
         .notify_keyspace(notify::GENERIC, "move_from", srcdb, &k);
     c.eng.notify_keyspace(notify::GENERIC, "move_to", dstdb, &k);

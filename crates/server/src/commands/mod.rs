@@ -606,10 +606,12 @@ impl<'a> Ctx<'a> {
         removed
     }
 
-    /// A key's value changed: WATCH invalidation (Redis's signalModifiedKey).
+    /// A key's value changed: WATCH and client-side caching invalidation
+    /// (Redis's signalModifiedKey).
     pub fn modified(&mut self, key: &[u8]) {
         let db = self.cl.db;
         self.eng.keyspace_mut().touch_watched(db, key);
+        self.eng.tracking_invalidate(key, self.cl.id);
     }
 
     /// Count a change for save points and propagation.

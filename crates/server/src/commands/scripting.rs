@@ -900,12 +900,15 @@ fn execute(
         busy.set_function(f);
     }
     let unit = crate::repl::feed::begin_unit(eng);
+    // A tracking caller caches the declared keys once the script reads.
+    let tracked = eng.tracking().active() && eng.tracking_mut().begin_script(caller.id, req.keys);
     // The run gives its runtime worker's other tasks to another thread
     // first (block_in_place), so that connections go on answering -BUSY,
     // SCRIPT KILL and SHUTDOWN NOSAVE while it holds the engine. It costs
     // most of a short script's time (issue 14's benchmark): doing it only
     // once a run proves long, from the Lua hook, was tried and left other
     // connections unserved under load.
+    let caller_info = eng.client_info_line(caller, now);
     let result = script::busy::blocking(|| {
         let mut bridge = super::script_call::Run {
             eng: &mut *eng,
@@ -915,7 +918,7 @@ fn execute(
             wrote: false,
             repl: 3,
             from_master: req.from_master,
-            caller_info: caller.info_line(now),
+            caller_info,
         };
         vm.run(
             req.target,
@@ -927,6 +930,9 @@ fn execute(
         )
     });
     crate::repl::feed::end_unit(eng, unit);
+    if tracked {
+        eng.tracking_mut().end_script();
+    }
     busy.end();
     match result {
         Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),

@@ -370,6 +370,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_sleep,
     ),
     cmd(
+        "pause-cron",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Stop (1) or resume (0) the server's cron tasks",
+        debug_pause_cron,
+    ),
+    cmd(
         "set-active-expire",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -980,7 +990,9 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
             .ok_or(CmdError::fixed("ERR Invalid command specified"))?;
     }
     let argc = args.len() as i32;
-    if spec.first_key == 0 && spec.numkeys == 0 {
+    // Shard channels are NOT_KEY key specs: COMMAND INFO shows them,
+    // COMMAND GETKEYS does not.
+    if (spec.first_key == 0 && spec.numkeys == 0) || spec.flags & super::f::PUBSUB != 0 {
         return Err("ERR The command has no key arguments".into());
     }
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
@@ -1252,6 +1264,14 @@ fn debug_aof_flush_sleep(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+fn debug_pause_cron(c: &mut Ctx) -> CmdResult {
+    // atoi(), as Redis.
+    let on = atoi(&c.args[2]) != 0;
+    c.eng.set_cron_paused(on);
+    c.ok();
+    Ok(())
+}
+
 fn debug_set_active_expire(c: &mut Ctx) -> CmdResult {
     c.eng
         .keyspace_mut()
@@ -1358,6 +1378,7 @@ fn debug_reload(c: &mut Ctx) -> CmdResult {
             crate::persist::snapshot::cancel_bgsave(c.eng);
         }
         c.eng.keyspace_mut().touch_all_watched(None);
+        c.eng.tracking_invalidate_all();
         for db in c.eng.keyspace_mut().dbs_mut() {
             db.clear();
         }
@@ -1557,6 +1578,7 @@ fn flushdb(c: &mut Ctx) -> CmdResult {
     let lazy = flush_mode(c, 1)? || c.eng.cfg().bool(P::lazyfree_lazy_user_flush);
     let db = c.cl.db;
     c.eng.keyspace_mut().touch_all_watched(Some(db));
+    c.eng.tracking_invalidate_all();
     let n = empty_db(c.eng.keyspace_mut().db_mut(db), lazy);
     c.eng.persist_mut().add_dirty(n as u64);
     c.dirty(1);
@@ -1570,6 +1592,7 @@ fn flushall(c: &mut Ctx) -> CmdResult {
     }
     let lazy = flush_mode(c, 1)? || c.eng.cfg().bool(P::lazyfree_lazy_user_flush);
     c.eng.keyspace_mut().touch_all_watched(None);
+    c.eng.tracking_invalidate_all();
     let mut n = 0;
     for db in c.eng.keyspace_mut().dbs_mut().iter_mut() {
         n += empty_db(db, lazy);

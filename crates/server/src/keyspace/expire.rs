@@ -61,4 +61,5 @@ pub fn delete_expired(eng: &mut Engine, db: usize, key: &[u8]) {
     crate::repl::feed::feed(eng, db, &[cmd, key]);
     eng.notify_keyspace(crate::config::notify::EXPIRED, "expired", db, key);
     eng.keyspace_mut().touch_watched(db, key);
+    eng.tracking_invalidate(key, 0);
 }

@@ -22,6 +22,7 @@ const LOWER: &[&str] = &[
     "slowlog.rs",
     "latency.rs",
     "migrate.rs",
+    "tracking.rs",
     "clock.rs",
     "alloc.rs",
     "log.rs",

@@ -23,5 +23,6 @@ mod scripting;
 mod sentinel;
 mod sort;
 mod strings_keys;
+mod tracking;
 mod tx_pubsub;
 mod zsets;
