@@ -73,6 +73,7 @@ pub fn entry_memory(e: &Entry) -> usize {
         Value::Hash(h) => h.memory_usage(),
         Value::Set(s) => s.memory_usage(),
         Value::ZSet(z) => z.memory_usage(),
+        Value::Stream(s) => s.memory_usage(),
     };
     key + val
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::config::P;
 use crate::engine::{Engine, Shared};
 use crate::keyspace::Value;
+use crate::types::stream::{Consumer, Nack, Node, Stream, StreamId};
 use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 
 pub use super::state::Progress;
@@ -107,7 +108,52 @@ pub fn from_rdb(v: rdb::Value, lim: &Limits) -> Option<Value> {
             }
             Value::ZSet(z)
         }
+        rdb::Value::Stream(st) => Value::Stream(Box::new(stream_from_rdb(*st)?)),
     })
+}
+
+/// A stream from its RDB form (nodes already validated by the reader).
+pub fn stream_from_rdb(st: rdb::Stream) -> Option<Stream> {
+    let sid = |(ms, seq): rdb::StreamId| StreamId::new(ms, seq);
+    let mut s = Stream::new();
+    for (master, elems) in &st.nodes {
+        let refs: Vec<&[u8]> = elems.iter().map(Vec::as_slice).collect();
+        crate::types::stream::validate_node(&refs, sid(*master))?;
+        s.insert_node(sid(*master), Node::from_elements(refs));
+    }
+    s.set_length_and_first(st.length, sid(st.first_id));
+    s.set_meta(sid(st.last_id), st.entries_added, sid(st.max_deleted_id));
+    for g in st.groups {
+        let last = sid(g.last_id);
+        let read = g.entries_read.unwrap_or_else(|| s.estimate_distance(last));
+        if !s.create_group(&g.name, last, read) {
+            return None;
+        }
+        let grp = s.group_mut(&g.name)?;
+        for (id, time, count) in &g.pel {
+            grp.pel.insert(
+                sid(*id),
+                Nack {
+                    delivery_time: *time,
+                    delivery_count: *count,
+                    consumer: Box::default(),
+                },
+            );
+        }
+        for c in g.consumers {
+            let mut cons = Consumer {
+                seen_time: c.seen_time,
+                pel: Default::default(),
+            };
+            for id in c.pel {
+                let n = grp.pel.get_mut(&sid(id))?;
+                n.consumer = c.name.clone().into_boxed_slice();
+                cons.pel.insert(sid(id));
+            }
+            grp.consumers.insert(c.name.into_boxed_slice(), cons);
+        }
+    }
+    Some(s)
 }
 
 /// Why the start-up load failed.

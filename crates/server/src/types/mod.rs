@@ -20,6 +20,7 @@ pub mod hll;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 use rand::Rng;
