@@ -625,7 +625,9 @@ impl Stream {
             NewId::AutoSeq(ms) => {
                 if ms == self.last_id.ms {
                     if self.last_id.seq == u64::MAX {
-                        return Err(AddError::IdTooSmall);
+                        // Redis fails here without setting errno, and
+                        // answers with the other error.
+                        return Err(AddError::TooLarge);
                     }
                     StreamId::new(ms, self.last_id.seq + 1)
                 } else {
@@ -801,6 +803,18 @@ impl Stream {
         } else {
             self.nodes.iter().find_map(|(m, n)| n.edge(*m, false))
         }
+    }
+
+    /// The first entry's ID, deleted or not (`streamGetEdgeID` without
+    /// skipping tombstones).
+    pub fn first_entry_any(&self) -> Option<StreamId> {
+        let (m, n) = self.nodes.iter().next()?;
+        let mut found = None;
+        n.for_each(*m, |_, id, _, _| {
+            found = Some(id);
+            false
+        });
+        found
     }
 
     /// Mark one entry deleted (Redis's `streamDeleteItem`): true when it
@@ -1152,7 +1166,7 @@ mod tests {
             s.append(NewId::Exact(id(11, 0)), &[b"f", b"v"], lim),
             Err(AddError::IdTooSmall)
         );
-        assert_eq!(s.entries_added(), 4);
+        assert_eq!(s.entries_added(), 5);
     }
 
     #[test]
