@@ -918,8 +918,10 @@ fn deliver(
 }
 
 /// The history of a consumer (`streamReplyWithRangeFromConsumerPEL`).
+#[allow(clippy::too_many_arguments)]
 fn deliver_history(
     out: &mut Vec<u8>,
+    proto: Proto,
     s: &mut Stream,
     group: &[u8],
     consumer: &[u8],
@@ -949,7 +951,7 @@ fn deliver_history(
             None => {
                 enc::array_len(out, 2);
                 write_id(out, id);
-                enc::null_array(out, Proto::Resp2);
+                enc::null_array(out, proto);
             }
         }
     }
@@ -1068,6 +1070,11 @@ fn xread(c: &mut Ctx) -> CmdResult {
         };
         if let Some(g) = &group_name {
             if s.and_then(|s| s.group(g)).is_none() {
+                if c.eng.rerunning() {
+                    return Err(CmdError::fixed(
+                        "NOGROUP the consumer group this client was blocked on no longer exists",
+                    ));
+                }
                 return Err(CmdError::msg(format!(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
                     String::from_utf8_lossy(&key),
@@ -1209,7 +1216,7 @@ fn xread(c: &mut Ctx) -> CmdResult {
                     ]);
                 }
                 if history {
-                    deliver_history(&mut body, s, g, cn, start, n, now);
+                    deliver_history(&mut body, proto, s, g, cn, start, n, now);
                 } else {
                     deliver(&mut body, s, &key, g, cn, start, n, noack, now, &mut prop);
                 }
