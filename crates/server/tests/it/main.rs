@@ -19,6 +19,7 @@ mod replication;
 mod scripting;
 mod sentinel;
 mod sort;
+mod streams;
 mod strings_keys;
 mod tx_pubsub;
 mod zsets;
