@@ -822,7 +822,7 @@ fn xsetid(c: &mut Ctx) -> CmdResult {
     let Some(s) = stream_mut(c, &key)? else {
         return Err(NO_SUCH_KEY.into());
     };
-    if s.len() > 0 {
+    if !s.is_empty() {
         let max = s.edge_id(true).unwrap_or_default();
         if id < max {
             return Err(CmdError::fixed(
@@ -1178,7 +1178,7 @@ fn xread(c: &mut Ctx) -> CmdResult {
             if gt != StreamId::MAX {
                 serve = true;
                 history = true;
-            } else if s.len() > 0 {
+            } else if !s.is_empty() {
                 let last = s.group(g).map(|x| x.last_id).unwrap_or_default();
                 let max = s.edge_id(true).unwrap_or_default();
                 if max > last {
@@ -1186,7 +1186,7 @@ fn xread(c: &mut Ctx) -> CmdResult {
                     gt = last;
                 }
             }
-        } else if s.len() > 0 {
+        } else if !s.is_empty() {
             let max = s.edge_id(true).unwrap_or_default();
             serve = max > gt;
         }
