@@ -144,6 +144,25 @@ fn waiter_kind(eng: &Engine, id: u64) -> Waiter {
     }
 }
 
+/// Count the blocked command's call now that it is answered without a
+/// re-run (a timeout, an error), as Redis's updateStatsOnUnblock.
+fn count_unblocked(eng: &mut Engine, cl: &Client, failed: bool) {
+    let Some(spec) = cl
+        .block
+        .as_ref()
+        .filter(|b| b.wait.is_none())
+        .and_then(|b| b.args.first())
+        .and_then(|n| commands::lookup(n))
+    else {
+        return;
+    };
+    eng.stats_mut().command_ran(
+        spec as *const commands::CommandSpec as usize,
+        || spec.name,
+        failed,
+    );
+}
+
 /// Answer a blocked client with an error and unblock it.
 fn fail(eng: &mut Engine, id: u64, msg: &[u8]) {
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
@@ -153,6 +172,7 @@ fn fail(eng: &mut Engine, id: u64, msg: &[u8]) {
         eng.clients_mut().check_in(cl);
         return;
     }
+    count_unblocked(eng, &cl, true);
     unregister(eng, &cl);
     if let Some(b) = cl.block.as_mut() {
         b.done = true;
@@ -231,6 +251,7 @@ pub fn timeout(eng: &mut Engine, id: u64) -> bool {
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return false;
     };
+    count_unblocked(eng, &cl, false);
     unregister(eng, &cl);
     if let Some(b) = cl.block.as_mut() {
         b.done = true;
@@ -255,12 +276,14 @@ pub fn unblock_client(eng: &mut Engine, id: u64, error: bool) -> usize {
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return 0;
     };
+    count_unblocked(eng, &cl, true);
     unregister(eng, &cl);
     if let Some(b) = cl.block.as_mut() {
         b.done = true;
     }
     let mut out = Vec::new();
     resp::encode::error(&mut out, b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    eng.stats_mut().error_replied("UNBLOCKED");
     cl.outbox.push(&out);
     eng.clients_mut().check_in(cl);
     1

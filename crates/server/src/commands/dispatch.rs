@@ -356,6 +356,7 @@ pub fn call(
         propagate_as: None,
         from_master,
     };
+    let had_block = ctx.cl.block.is_some();
     let res = (spec.handler)(&mut ctx);
     let Ctx {
         eng,
@@ -369,17 +370,28 @@ pub fn call(
     if let Err(e) = res {
         write_error(eng, out, &e);
     }
-    eng.stats_mut().command_ran(
-        spec as *const CommandSpec as usize,
-        || {
-            if parent.is_some() {
-                leak_full_name(parent, spec)
-            } else {
-                name
-            }
-        },
-        failed,
-    );
+    // A command that blocked is counted when it is answered (Redis's
+    // updateStatsOnUnblock), not now.
+    // (WAIT keeps its count at the call.)
+    let blocked = (!had_block
+        && cl
+            .block
+            .as_ref()
+            .is_some_and(|b| !b.done && b.wait.is_none()))
+        || (eng.rerunning() && eng.blocked_again());
+    if !blocked {
+        eng.stats_mut().command_ran(
+            spec as *const CommandSpec as usize,
+            || {
+                if parent.is_some() {
+                    leak_full_name(parent, spec)
+                } else {
+                    name
+                }
+            },
+            failed,
+        );
+    }
     cl.last_cmd = if parent.is_some() {
         leak_full_name(parent, spec)
     } else {
