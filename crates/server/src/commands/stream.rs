@@ -26,7 +26,8 @@ use crate::config::{notify, P};
 use crate::error::*;
 use crate::keyspace::{Key, Value};
 use crate::types::stream::{
-    AddError, Consumer, Group, NewId, NodeLimits, Stream, StreamId, TrimBy, INVALID_ENTRIES_READ,
+    AddError, Consumer, Elem, Group, NewId, NodeLimits, Stream, StreamId, TrimBy,
+    INVALID_ENTRIES_READ,
 };
 
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
@@ -380,12 +381,15 @@ fn write_id(out: &mut Vec<u8>, id: StreamId) {
 }
 
 /// One entry: `[id, [field, value, ...]]`.
-fn write_entry(out: &mut Vec<u8>, id: StreamId, fv: &[&[u8]]) {
+fn write_entry(out: &mut Vec<u8>, id: StreamId, fv: &[Elem<'_>]) {
     enc::array_len(out, 2);
     write_id(out, id);
     enc::array_len(out, fv.len());
     for x in fv {
-        enc::bulk(out, x);
+        match x {
+            Elem::Str(b) => enc::bulk(out, b),
+            Elem::Int(v) => enc::bulk(out, itoa::Buffer::new().format(*v).as_bytes()),
+        }
     }
 }
 

@@ -78,7 +78,7 @@ pub fn value_digest(d: &mut D, e: &Entry) {
             s.range(StreamId::MIN, StreamId::MAX, false, |id, fv| {
                 mix(d, format!("{}.{}", id.ms, id.seq).as_bytes());
                 for x in fv {
-                    mix(d, x);
+                    mix(d, &x.bytes());
                 }
                 true
             });

@@ -42,7 +42,12 @@ pub fn stream_to_rdb(s: &crate::types::stream::Stream) -> rdb::Stream {
     rdb::Stream {
         nodes: s
             .nodes()
-            .map(|(m, n)| (t(*m), n.elements().map(<[u8]>::to_vec).collect()))
+            .map(|(m, n)| {
+                (
+                    t(*m),
+                    n.elements().map(|e| e.bytes().into_owned()).collect(),
+                )
+            })
             .collect(),
         length: s.len(),
         last_id: t(s.last_id()),

@@ -25,8 +25,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::types::listpack::Listpack;
-
 /// Entry flag: deleted (a tombstone until the node goes).
 pub const FLAG_DELETED: i64 = 1;
 /// Entry flag: same fields as the master entry.
@@ -287,55 +285,159 @@ impl Default for NodeLimits {
     }
 }
 
-/// One node: a listpack in Redis's stream node layout, and the size Redis's
-/// own listpack encoding of it would have (what its limits are about).
+/// One node: a listpack in Redis's own byte layout (6-byte header,
+/// integer and string encodings with back-lengths, the end byte) holding a
+/// Redis stream node, so that its size, and so the node limits and the
+/// memory, are Redis's.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Node {
-    lp: Listpack,
-    redis_bytes: usize,
+    lp: Vec<u8>,
 }
 
-/// Bytes of Redis's listpack header and end marker.
+/// Bytes of Redis's listpack header.
+const LP_HDR: usize = 6;
+/// The end byte.
+const LP_EOF: u8 = 0xFF;
+/// Header and end byte.
+#[cfg(test)]
 const LP_OVERHEAD: usize = 7;
 
-/// The size of one element in Redis's listpack encoding (integer-looking
-/// strings are stored as integers, as `lpAppend` does).
-pub fn redis_lp_entry_size(s: &[u8]) -> usize {
-    if let Some(v) = lp_int(s) {
-        return if (0..=127).contains(&v) {
-            2
-        } else if (-4096..=4095).contains(&v) {
-            3
-        } else if (-32768..=32767).contains(&v) {
-            4
-        } else if (-8_388_608..=8_388_607).contains(&v) {
-            5
-        } else if (-2_147_483_648..=2_147_483_647).contains(&v) {
-            6
-        } else {
-            10
-        };
+/// One element of a node: a string, or an integer as Redis's listpack
+/// keeps canonical integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elem<'a> {
+    /// Bytes.
+    Str(&'a [u8]),
+    /// An integer.
+    Int(i64),
+}
+
+impl<'a> Elem<'a> {
+    /// The element as Redis shows it (integers in decimal).
+    pub fn bytes(self) -> std::borrow::Cow<'a, [u8]> {
+        match self {
+            Elem::Str(s) => std::borrow::Cow::Borrowed(s),
+            Elem::Int(v) => {
+                std::borrow::Cow::Owned(itoa::Buffer::new().format(v).as_bytes().to_vec())
+            }
+        }
     }
-    let l = s.len();
-    let enc = if l < 64 {
-        1 + l
-    } else if l < 4096 {
-        2 + l
-    } else {
-        5 + l
-    };
-    let back = if enc <= 127 {
+
+    fn int(self) -> i64 {
+        match self {
+            Elem::Int(v) => v,
+            Elem::Str(s) => crate::util::num::parse_i64(s).unwrap_or(0),
+        }
+    }
+
+    fn eq_bytes(self, b: &[u8]) -> bool {
+        match self {
+            Elem::Str(s) => s == b,
+            Elem::Int(v) => itoa::Buffer::new().format(v).as_bytes() == b,
+        }
+    }
+}
+
+/// Size of a back-length for an entry of `l` bytes.
+fn backlen_size(l: usize) -> usize {
+    if l <= 127 {
         1
-    } else if enc < 16383 {
+    } else if l < 16383 {
         2
-    } else if enc < 2_097_151 {
+    } else if l < 2_097_151 {
         3
-    } else if enc < 268_435_455 {
+    } else if l < 268_435_455 {
         4
     } else {
         5
-    };
-    enc + back
+    }
+}
+
+/// Append Redis's back-length of `l`.
+fn push_backlen(out: &mut Vec<u8>, l: usize) {
+    let l = l as u64;
+    match backlen_size(l as usize) {
+        1 => out.push(l as u8),
+        2 => out.extend_from_slice(&[(l >> 7) as u8, ((l & 127) | 128) as u8]),
+        3 => out.extend_from_slice(&[
+            (l >> 14) as u8,
+            (((l >> 7) & 127) | 128) as u8,
+            ((l & 127) | 128) as u8,
+        ]),
+        4 => out.extend_from_slice(&[
+            (l >> 21) as u8,
+            (((l >> 14) & 127) | 128) as u8,
+            (((l >> 7) & 127) | 128) as u8,
+            ((l & 127) | 128) as u8,
+        ]),
+        _ => out.extend_from_slice(&[
+            (l >> 28) as u8,
+            (((l >> 21) & 127) | 128) as u8,
+            (((l >> 14) & 127) | 128) as u8,
+            (((l >> 7) & 127) | 128) as u8,
+            ((l & 127) | 128) as u8,
+        ]),
+    }
+}
+
+/// Encode an integer as Redis's listpack does (`lpEncodeIntegerGetType`).
+fn encode_int(out: &mut Vec<u8>, v: i64) {
+    let start = out.len();
+    match v {
+        0..=127 => out.push(v as u8),
+        -4096..=4095 => {
+            let u = (v as u64) & 0x1fff;
+            out.push(0xC0 | (u >> 8) as u8);
+            out.push(u as u8);
+        }
+        -32768..=32767 => {
+            out.push(0xF1);
+            out.extend_from_slice(&(v as i16).to_le_bytes());
+        }
+        -8_388_608..=8_388_607 => {
+            out.push(0xF2);
+            out.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+        }
+        -2_147_483_648..=2_147_483_647 => {
+            out.push(0xF3);
+            out.extend_from_slice(&(v as i32).to_le_bytes());
+        }
+        _ => {
+            out.push(0xF4);
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let l = out.len() - start;
+    push_backlen(out, l);
+}
+
+/// Encode a string (or, when it is a canonical integer, an integer) as
+/// Redis's `lpAppend`.
+fn encode_elem(out: &mut Vec<u8>, s: &[u8]) {
+    if let Some(v) = lp_int(s) {
+        return encode_int(out, v);
+    }
+    let start = out.len();
+    let n = s.len();
+    if n < 64 {
+        out.push(0x80 | n as u8);
+    } else if n < 4096 {
+        out.push(0xE0 | (n >> 8) as u8);
+        out.push(n as u8);
+    } else {
+        out.push(0xF0);
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+    }
+    out.extend_from_slice(s);
+    let l = out.len() - start;
+    push_backlen(out, l);
+}
+
+/// The size of one element in Redis's listpack encoding.
+pub fn redis_lp_entry_size(s: &[u8]) -> usize {
+    let mut v = Vec::new();
+    encode_elem(&mut v, s);
+    v.len()
 }
 
 /// Whether Redis's listpack stores `s` as an integer (`lpStringToInt64`).
@@ -346,116 +448,262 @@ pub fn lp_int(s: &[u8]) -> Option<i64> {
     crate::util::num::parse_i64(s)
 }
 
-/// Read a number element written by us (or validated on load).
-fn int(e: Option<&[u8]>) -> i64 {
-    e.and_then(crate::util::num::parse_i64).unwrap_or(0)
+/// Decode the element at `pos` of a listpack we wrote: it and the position
+/// of the next one.
+fn elem_at(buf: &[u8], pos: usize) -> Option<(Elem<'_>, usize)> {
+    let b = *buf.get(pos)?;
+    let sl = |from: usize, n: usize| buf.get(from..from + n);
+    let (e, enc) = if b & 0x80 == 0 {
+        (Elem::Int(i64::from(b)), 1)
+    } else if b & 0xC0 == 0x80 {
+        let n = usize::from(b & 0x3F);
+        (Elem::Str(sl(pos + 1, n)?), 1 + n)
+    } else if b & 0xE0 == 0xC0 {
+        let u = (u64::from(b & 0x1F) << 8) | u64::from(*buf.get(pos + 1)?);
+        let v = if u >= 1 << 12 {
+            u as i64 - (1 << 13)
+        } else {
+            u as i64
+        };
+        (Elem::Int(v), 2)
+    } else if b & 0xF0 == 0xE0 {
+        let n = (usize::from(b & 0x0F) << 8) | usize::from(*buf.get(pos + 1)?);
+        (Elem::Str(sl(pos + 2, n)?), 2 + n)
+    } else {
+        match b {
+            0xF1 => {
+                let d = sl(pos + 1, 2)?;
+                (Elem::Int(i64::from(i16::from_le_bytes([d[0], d[1]]))), 3)
+            }
+            0xF2 => {
+                let d = sl(pos + 1, 3)?;
+                let v = i32::from_le_bytes([0, d[0], d[1], d[2]]) >> 8;
+                (Elem::Int(i64::from(v)), 4)
+            }
+            0xF3 => {
+                let d = sl(pos + 1, 4)?;
+                (
+                    Elem::Int(i64::from(i32::from_le_bytes([d[0], d[1], d[2], d[3]]))),
+                    5,
+                )
+            }
+            0xF4 => {
+                let d = sl(pos + 1, 8)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(d);
+                (Elem::Int(i64::from_le_bytes(a)), 9)
+            }
+            0xF0 => {
+                let d = sl(pos + 1, 4)?;
+                let n = u32::from_le_bytes([d[0], d[1], d[2], d[3]]) as usize;
+                (Elem::Str(sl(pos + 5, n)?), 5 + n)
+            }
+            _ => return None,
+        }
+    };
+    Some((e, pos + enc + backlen_size(enc)))
 }
 
 impl Node {
-    fn push_int(&mut self, n: i64) {
-        let mut b = itoa::Buffer::new();
-        let s = b.format(n).as_bytes();
-        self.redis_bytes += redis_lp_entry_size(s);
-        self.lp.push(s);
+    fn new() -> Node {
+        let mut lp = Vec::with_capacity(64);
+        lp.extend_from_slice(&[0; LP_HDR]);
+        lp.push(LP_EOF);
+        let mut n = Node { lp };
+        n.fix_header(0);
+        n
+    }
+
+    fn num_elems(&self) -> usize {
+        usize::from(u16::from_le_bytes([self.lp[4], self.lp[5]]))
+    }
+
+    fn fix_header(&mut self, count: usize) {
+        let total = (self.lp.len() as u32).to_le_bytes();
+        self.lp[..4].copy_from_slice(&total);
+        let n = if count < 65535 { count as u16 } else { 65535 };
+        self.lp[4..6].copy_from_slice(&n.to_le_bytes());
+    }
+
+    fn push_with(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+        let n = self.num_elems();
+        self.lp.pop();
+        f(&mut self.lp);
+        self.lp.push(LP_EOF);
+        self.fix_header(n + 1);
+    }
+
+    fn push_int(&mut self, v: i64) {
+        self.push_with(|lp| encode_int(lp, v));
     }
 
     fn push(&mut self, s: &[u8]) {
-        self.redis_bytes += redis_lp_entry_size(s);
-        self.lp.push(s);
+        self.push_with(|lp| encode_elem(lp, s));
     }
 
-    fn replace_int(&mut self, i: usize, n: i64) {
-        let mut b = itoa::Buffer::new();
-        let s = b.format(n).as_bytes();
-        let old = self.lp.get(i).map(redis_lp_entry_size).unwrap_or(0);
-        self.redis_bytes = self.redis_bytes - old + redis_lp_entry_size(s);
-        self.lp.replace(i, s);
+    /// Replace the integer element at byte offset `pos`.
+    fn replace_int_at(&mut self, pos: usize, v: i64) {
+        let Some((_, next)) = elem_at(&self.lp, pos) else {
+            return;
+        };
+        let mut enc = Vec::with_capacity(10);
+        encode_int(&mut enc, v);
+        let n = self.num_elems();
+        self.lp.splice(pos..next, enc);
+        self.fix_header(n);
     }
 
-    /// The node's listpack elements, in Redis's layout.
-    pub fn elements(&self) -> impl Iterator<Item = &[u8]> {
-        self.lp.iter()
+    fn int_at(&self, pos: usize) -> i64 {
+        elem_at(&self.lp, pos).map(|(e, _)| e.int()).unwrap_or(0)
+    }
+
+    /// Byte offset of the second element (the deleted count).
+    fn second(&self) -> usize {
+        elem_at(&self.lp, LP_HDR).map(|(_, n)| n).unwrap_or(LP_HDR)
+    }
+
+    /// Give back the spare capacity (a node that is full).
+    fn shrink(&mut self) {
+        self.lp.shrink_to_fit();
+    }
+
+    /// The node's elements, as Redis's `lpGet` shows them.
+    pub fn elements(&self) -> impl Iterator<Item = Elem<'_>> {
+        let mut pos = LP_HDR;
+        std::iter::from_fn(move || {
+            let (e, next) = elem_at(&self.lp, pos)?;
+            pos = next;
+            Some(e)
+        })
+    }
+
+    /// The node's listpack bytes (Redis's layout).
+    pub fn bytes(&self) -> &[u8] {
+        &self.lp
     }
 
     /// The size of this node in Redis's listpack encoding.
     pub fn redis_bytes(&self) -> usize {
-        self.redis_bytes
+        self.lp.len()
     }
 
     /// Heap bytes held.
     pub fn allocated_bytes(&self) -> usize {
-        self.lp.allocated_bytes()
+        self.lp.capacity()
     }
 
     /// Live entries.
     pub fn count(&self) -> i64 {
-        int(self.lp.first())
+        self.int_at(LP_HDR)
     }
 
     fn deleted(&self) -> i64 {
-        int(self.lp.get(1))
+        self.int_at(self.second())
+    }
+
+    fn set_counts(&mut self, count: i64, deleted: i64) {
+        self.replace_int_at(LP_HDR, count);
+        let second = self.second();
+        self.replace_int_at(second, deleted);
     }
 
     /// Build a node from the elements of a Redis node listpack (already
     /// validated by [`validate_node`]).
     pub fn from_elements<'a>(elems: impl IntoIterator<Item = &'a [u8]>) -> Node {
-        let mut n = Node {
-            lp: Listpack::new(),
-            redis_bytes: LP_OVERHEAD,
-        };
+        let mut n = Node::new();
         for e in elems {
             n.push(e);
         }
+        n.shrink();
         n
     }
 
+    /// The master entry: its fields and the offset of the first entry.
+    fn master_fields(&self) -> (Vec<Elem<'_>>, usize) {
+        let mut pos = LP_HDR;
+        let next = |pos: &mut usize| -> Option<Elem<'_>> {
+            let (e, n) = elem_at(&self.lp, *pos)?;
+            *pos = n;
+            Some(e)
+        };
+        next(&mut pos);
+        next(&mut pos);
+        let nmf = next(&mut pos).map(Elem::int).unwrap_or(0).max(0) as usize;
+        let mut fields = Vec::with_capacity(nmf);
+        for _ in 0..nmf {
+            match next(&mut pos) {
+                Some(e) => fields.push(e),
+                None => break,
+            }
+        }
+        next(&mut pos);
+        (fields, pos)
+    }
+
+    /// Decode the entry at `pos`: its fields and values into `fv`; returns
+    /// the ID, whether deleted, and the next entry's offset.
+    fn entry_at<'a>(
+        &'a self,
+        pos: usize,
+        master: StreamId,
+        mfields: &[Elem<'a>],
+        fv: &mut Vec<Elem<'a>>,
+    ) -> Option<(StreamId, bool, usize)> {
+        let mut p = pos;
+        let mut next = || -> Option<Elem<'a>> {
+            let (e, n) = elem_at(&self.lp, p)?;
+            p = n;
+            Some(e)
+        };
+        let flags = next()?.int();
+        let msd = next()?.int();
+        let seqd = next()?.int();
+        let id = StreamId::new(
+            master.ms.wrapping_add(msd as u64),
+            master.seq.wrapping_add(seqd as u64),
+        );
+        fv.clear();
+        if flags & FLAG_SAMEFIELDS != 0 {
+            for mf in mfields {
+                fv.push(*mf);
+                fv.push(next()?);
+            }
+        } else {
+            let nf = next()?.int().max(0) as usize;
+            for _ in 0..nf * 2 {
+                fv.push(next()?);
+            }
+        }
+        next()?;
+        Some((id, flags & FLAG_DELETED != 0, p))
+    }
+
     /// Visit the entries (deleted ones too) in order: the flags element's
-    /// index, the ID, whether deleted, and the fields and values
+    /// offset, the ID, whether deleted, and the fields and values
     /// alternating. Stops when `f` returns false; returns false then.
     fn for_each<'a>(
         &'a self,
         master: StreamId,
-        mut f: impl FnMut(usize, StreamId, bool, &[&'a [u8]]) -> bool,
+        mut f: impl FnMut(usize, StreamId, bool, &[Elem<'a>]) -> bool,
     ) -> bool {
-        let mut it = self.lp.iter();
-        it.next();
-        it.next();
-        let nmf = int(it.next()).max(0) as usize;
-        let mfields: Vec<&[u8]> = it.by_ref().take(nmf).collect();
-        it.next();
-        let mut idx = 3 + nmf + 1;
-        let mut fv: Vec<&'a [u8]> = Vec::with_capacity(nmf * 2);
-        while let Some(flags) = it.next() {
-            let flags = crate::util::num::parse_i64(flags).unwrap_or(0);
-            let msd = int(it.next());
-            let seqd = int(it.next());
-            let id = StreamId::new(
-                master.ms.wrapping_add(msd as u64),
-                master.seq.wrapping_add(seqd as u64),
-            );
-            fv.clear();
-            let mut used = 3;
-            if flags & FLAG_SAMEFIELDS != 0 {
-                for mf in &mfields {
-                    fv.push(mf);
-                    fv.push(it.next().unwrap_or_default());
-                }
-                used += nmf;
-            } else {
-                let nf = int(it.next()).max(0) as usize;
-                for _ in 0..nf * 2 {
-                    fv.push(it.next().unwrap_or_default());
-                }
-                used += 1 + nf * 2;
-            }
-            it.next();
-            used += 1;
-            if !f(idx, id, flags & FLAG_DELETED != 0, &fv) {
+        let (mfields, mut pos) = self.master_fields();
+        let mut fv = Vec::with_capacity(mfields.len() * 2);
+        while pos < self.lp.len() - 1 {
+            let Some((id, del, next)) = self.entry_at(pos, master, &mfields, &mut fv) else {
+                return true;
+            };
+            if !f(pos, id, del, &fv) {
                 return false;
             }
-            idx += used;
+            pos = next;
         }
         true
+    }
+
+    /// Whether the master entry's fields are these.
+    fn same_master_fields(&self, fields: &[&[u8]]) -> bool {
+        let (mf, _) = self.master_fields();
+        mf.len() == fields.len() && mf.iter().zip(fields).all(|(a, b)| a.eq_bytes(b))
     }
 
     /// The first or last live ID of the node.
@@ -472,11 +720,14 @@ impl Node {
     }
 }
 
+/// Render elements as byte strings for a reply (integers in decimal).
+pub fn render<'a>(fv: &[Elem<'a>]) -> Vec<std::borrow::Cow<'a, [u8]>> {
+    fv.iter().map(|e| e.bytes()).collect()
+}
+
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.lp.iter().map(String::from_utf8_lossy))
-            .finish()
+        f.debug_list().entries(self.elements()).finish()
     }
 }
 
@@ -651,16 +902,16 @@ impl Stream {
         let tail_full = match self.nodes.last_key_value() {
             None => true,
             Some((_, n)) => {
-                n.redis_bytes + total >= max_bytes
+                n.redis_bytes() + total >= max_bytes
                     || (lim.max_entries != 0 && n.count() + n.deleted() >= lim.max_entries)
             }
         };
         let mut flags = 0;
         if tail_full {
-            let mut n = Node {
-                lp: Listpack::new(),
-                redis_bytes: LP_OVERHEAD,
-            };
+            if let Some((_, last)) = self.nodes.iter_mut().next_back() {
+                last.shrink();
+            }
+            let mut n = Node::new();
             n.push_int(1);
             n.push_int(0);
             n.push_int(nfields as i64);
@@ -677,16 +928,9 @@ impl Stream {
         let master = *master;
         if !tail_full {
             let count = node.count();
-            node.replace_int(0, count + 1);
-            let nmf = int(node.lp.get(2)) as usize;
-            if nmf == nfields
-                && node
-                    .lp
-                    .iter_from(3)
-                    .take(nmf)
-                    .zip(fv.iter().step_by(2))
-                    .all(|(a, b)| a == *b)
-            {
+            node.replace_int_at(LP_HDR, count + 1);
+            let fields: Vec<&[u8]> = fv.iter().step_by(2).copied().collect();
+            if node.same_master_fields(&fields) {
                 flags |= FLAG_SAMEFIELDS;
             }
         }
@@ -724,7 +968,7 @@ impl Stream {
         start: StreamId,
         end: StreamId,
         rev: bool,
-        mut f: impl FnMut(StreamId, &[&'a [u8]]) -> bool,
+        mut f: impl FnMut(StreamId, &[Elem<'a>]) -> bool,
     ) {
         if start > end {
             return;
@@ -752,7 +996,7 @@ impl Stream {
                 }
             }
         } else {
-            let mut flat: Vec<&'a [u8]> = Vec::new();
+            let mut flat: Vec<Elem<'a>> = Vec::new();
             let mut entries: Vec<(StreamId, usize, usize)> = Vec::new();
             for (master, node) in nodes.rev() {
                 flat.clear();
@@ -777,7 +1021,7 @@ impl Stream {
     }
 
     /// The live entry with this ID: its fields and values.
-    pub fn get(&self, id: StreamId) -> Option<Vec<&[u8]>> {
+    pub fn get(&self, id: StreamId) -> Option<Vec<Elem<'_>>> {
         let mut out = None;
         self.range(id, id, false, |_, fv| {
             out = Some(fv.to_vec());
@@ -837,11 +1081,10 @@ impl Stream {
         if count == 1 {
             self.nodes.remove(&master);
         } else {
-            let flags = int(node.lp.get(idx));
-            node.replace_int(idx, flags | FLAG_DELETED);
-            node.replace_int(0, count - 1);
+            let flags = node.int_at(idx);
+            node.replace_int_at(idx, flags | FLAG_DELETED);
             let d = node.deleted();
-            node.replace_int(1, d + 1);
+            node.set_counts(count - 1, d + 1);
         }
         self.length -= 1;
         true
@@ -930,15 +1173,14 @@ impl Stream {
                 true
             });
             for &idx in &marks {
-                let flags = int(node.lp.get(idx));
-                node.replace_int(idx, flags | FLAG_DELETED);
+                let flags = node.int_at(idx);
+                node.replace_int_at(idx, flags | FLAG_DELETED);
             }
             let n = marks.len() as i64;
             self.length -= n as u64;
             deleted += n;
-            node.replace_int(0, entries - n);
             let d = node.deleted();
-            node.replace_int(1, d + n);
+            node.set_counts(entries - n, d + n);
             break;
         }
         if self.length == 0 {
@@ -1093,7 +1335,7 @@ mod tests {
     fn all(s: &Stream) -> Vec<(StreamId, Vec<Vec<u8>>)> {
         let mut v = Vec::new();
         s.range(StreamId::MIN, StreamId::MAX, false, |i, fv| {
-            v.push((i, fv.iter().map(|x| x.to_vec()).collect()));
+            v.push((i, fv.iter().map(|x| x.bytes().into_owned()).collect()));
             true
         });
         v
@@ -1125,7 +1367,8 @@ mod tests {
         s.append(NewId::Exact(id(7, 2)), &[b"x", b"y"], lim)
             .unwrap();
         let (_, n) = s.nodes().next().unwrap();
-        let e: Vec<&[u8]> = n.elements().collect();
+        let owned: Vec<Vec<u8>> = n.elements().map(|e| e.bytes().into_owned()).collect();
+        let e: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let want: Vec<&[u8]> = vec![
             b"3", b"0", b"2", b"a", b"b", b"0", // master
             b"2", b"0", b"0", b"1", b"2", b"5", // same fields
@@ -1138,7 +1381,8 @@ mod tests {
         assert_eq!(n.redis_bytes(), size);
         assert!(s.delete_entry(id(7, 1)));
         let (_, n) = s.nodes().next().unwrap();
-        let e: Vec<&[u8]> = n.elements().collect();
+        let owned: Vec<Vec<u8>> = n.elements().map(|e| e.bytes().into_owned()).collect();
+        let e: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         assert_eq!(&e[..3], &[b"2" as &[u8], b"1", b"2"]);
         assert_eq!(e[12], b"3");
         assert_eq!(validate_node(&e, id(5, 0)), Some((2, 1)));
@@ -1165,6 +1409,12 @@ mod tests {
         assert_eq!(
             s.append(NewId::Exact(id(11, 0)), &[b"f", b"v"], lim),
             Err(AddError::IdTooSmall)
+        );
+        s.append(NewId::Exact(id(11, u64::MAX)), &[b"f", b"v"], lim)
+            .unwrap();
+        assert_eq!(
+            s.append(NewId::AutoSeq(11), &[b"f", b"v"], lim),
+            Err(AddError::TooLarge)
         );
         assert_eq!(s.entries_added(), 5);
     }
@@ -1254,7 +1504,8 @@ mod tests {
                 prop_assert_eq!(rev, want.iter().map(|x| x.0).collect::<Vec<_>>());
                 prop_assert_eq!(s.first_id(), model.keys().next().copied().unwrap_or_default());
                 for (m, n) in s.nodes() {
-                    let e: Vec<&[u8]> = n.elements().collect();
+                    let owned: Vec<Vec<u8>> = n.elements().map(|e| e.bytes().into_owned()).collect();
+                    let e: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
                     prop_assert!(validate_node(&e, *m).is_some());
                     let size: usize = LP_OVERHEAD + e.iter().map(|x| redis_lp_entry_size(x)).sum::<usize>();
                     prop_assert_eq!(n.redis_bytes(), size);
