@@ -706,8 +706,55 @@ impl Node {
         mf.len() == fields.len() && mf.iter().zip(fields).all(|(a, b)| a.eq_bytes(b))
     }
 
+    /// Where the element that ends just before byte `end` starts, read
+    /// through its back-length (`lpDecodeBacklen`).
+    fn prev_start(&self, end: usize) -> Option<usize> {
+        let mut val = 0usize;
+        let mut shift = 0;
+        let mut p = end.checked_sub(1)?;
+        loop {
+            let b = *self.lp.get(p)?;
+            val |= usize::from(b & 127) << shift;
+            if b & 128 == 0 || shift >= 28 {
+                break;
+            }
+            shift += 7;
+            p = p.checked_sub(1)?;
+        }
+        end.checked_sub(backlen_size(val) + val)
+            .filter(|&s| s >= LP_HDR)
+    }
+
+    /// The last entry's ID and whether it is deleted, read from the end
+    /// through its lp-count, as Redis's reverse iterator does.
+    fn last_entry(&self, master: StreamId) -> Option<(StreamId, bool)> {
+        let end = self.lp.len() - 1;
+        let lpc_at = self.prev_start(end)?;
+        let lp_count = elem_at(&self.lp, lpc_at)?.0.int();
+        if lp_count <= 0 {
+            return None;
+        }
+        let mut at = lpc_at;
+        for _ in 0..lp_count {
+            at = self.prev_start(at)?;
+        }
+        let (flags, p) = elem_at(&self.lp, at)?;
+        let (msd, p) = elem_at(&self.lp, p)?;
+        let (seqd, _) = elem_at(&self.lp, p)?;
+        let id = StreamId::new(
+            master.ms.wrapping_add(msd.int() as u64),
+            master.seq.wrapping_add(seqd.int() as u64),
+        );
+        Some((id, flags.int() & FLAG_DELETED != 0))
+    }
+
     /// The first or last live ID of the node.
     fn edge(&self, master: StreamId, last: bool) -> Option<StreamId> {
+        if last {
+            if let Some((id, false)) = self.last_entry(master) {
+                return Some(id);
+            }
+        }
         let mut found = None;
         self.for_each(master, |_, id, del, _| {
             if !del {
@@ -1503,6 +1550,7 @@ mod tests {
                 rev.reverse();
                 prop_assert_eq!(rev, want.iter().map(|x| x.0).collect::<Vec<_>>());
                 prop_assert_eq!(s.first_id(), model.keys().next().copied().unwrap_or_default());
+                prop_assert_eq!(s.edge_id(true), model.keys().next_back().copied());
                 for (m, n) in s.nodes() {
                     let owned: Vec<Vec<u8>> = n.elements().map(|e| e.bytes().into_owned()).collect();
                     let e: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
