@@ -1944,42 +1944,6 @@ fn xautoclaim(c: &mut Ctx) -> CmdResult {
 
 // ---- XINFO -----------------------------------------------------------------
 
-/// The number of nodes Redis's radix tree has for these 16-byte keys
-/// (XINFO's `radix-tree-nodes`): a compressed node per shared run, a
-/// branch node per fork, a node per key end, and the head.
-fn rax_nodes(keys: &[[u8; 16]]) -> usize {
-    fn walk(keys: &[[u8; 16]], depth: usize) -> usize {
-        if depth == 16 || keys.is_empty() {
-            return 1;
-        }
-        let first = &keys[0];
-        let last = &keys[keys.len() - 1];
-        let mut common = depth;
-        while common < 16 && first[common] == last[common] {
-            common += 1;
-        }
-        if common > depth {
-            return 1 + walk(keys, common);
-        }
-        let mut n = 1;
-        let mut i = 0;
-        while i < keys.len() {
-            let b = keys[i][depth];
-            let mut j = i;
-            while j < keys.len() && keys[j][depth] == b {
-                j += 1;
-            }
-            n += walk(&keys[i..j], depth + 1);
-            i = j;
-        }
-        n
-    }
-    if keys.is_empty() {
-        return 1;
-    }
-    walk(keys, 0)
-}
-
 fn xinfo(c: &mut Ctx) -> CmdResult {
     let argc = c.args.len();
     if eq(c.arg(1), "help") {
@@ -2078,7 +2042,7 @@ fn xinfo(c: &mut Ctx) -> CmdResult {
         enc::bulk(out, b"radix-tree-keys");
         enc::integer(out, s.node_count() as i64);
         enc::bulk(out, b"radix-tree-nodes");
-        enc::integer(out, rax_nodes(&keys) as i64);
+        enc::integer(out, crate::types::stream::rax_nodes(&keys) as i64);
         enc::bulk(out, b"last-generated-id");
         write_id(out, s.last_id());
         enc::bulk(out, b"max-deleted-entry-id");
@@ -2190,14 +2154,6 @@ fn write_lag(out: &mut Vec<u8>, proto: Proto, lag: Option<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rax_node_counts() {
-        let k = |ms: u64, seq: u64| StreamId::new(ms, seq).to_be_bytes();
-        assert_eq!(rax_nodes(&[]), 1);
-        assert_eq!(rax_nodes(&[k(1, 0)]), 2);
-        assert_eq!(rax_nodes(&[k(1, 0), k(2, 0)]), 4);
-    }
 
     #[test]
     fn xread_key_positions() {

@@ -854,24 +854,43 @@ impl Stream {
         self.nodes.insert(master, node);
     }
 
-    /// Heap bytes held (MEMORY USAGE): the nodes with their map slots,
-    /// and the groups with their pending entries and consumers.
-    pub fn memory_usage(&self) -> usize {
-        let nodes: usize = self.nodes.values().map(|n| n.allocated_bytes() + 64).sum();
-        let groups: usize = self
-            .groups
-            .iter()
-            .map(|(name, g)| {
-                name.len()
-                    + 96
-                    + g.pel.values().map(|n| n.consumer.len() + 64).sum::<usize>()
-                    + g.consumers
-                        .iter()
-                        .map(|(cn, c)| cn.len() + 64 + c.pel.len() * 24)
-                        .sum::<usize>()
-            })
-            .sum();
-        std::mem::size_of::<Stream>() + nodes + groups
+    /// MEMORY USAGE's estimate, as Redis's `objectComputeSize` for
+    /// streams: the radix tree's overhead, the first `samples` nodes'
+    /// average for all but the last node plus the last one's real size, and
+    /// the groups' and consumers' pending lists.
+    pub fn memory_usage(&self, samples: usize) -> usize {
+        fn tree(keys: usize, nodes: usize) -> usize {
+            keys * 16 + nodes * 4 + nodes * 8 * 30
+        }
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        let mut size = 16 + 80 + tree(keys.len(), rax_nodes(&keys));
+        let sampled: Vec<usize> = self
+            .nodes
+            .values()
+            .take(samples.max(1))
+            .map(Node::allocated_bytes)
+            .collect();
+        let lpsize: usize = sampled.iter().sum();
+        if self.nodes.len() <= sampled.len() {
+            size += lpsize;
+        } else {
+            let avg = lpsize / sampled.len().max(1);
+            size += avg * (self.nodes.len() - 1);
+            size += self
+                .nodes
+                .values()
+                .next_back()
+                .map_or(0, Node::allocated_bytes);
+        }
+        for g in self.groups.values() {
+            let pel: Vec<[u8; 16]> = g.pel.keys().map(|k| k.to_be_bytes()).collect();
+            size += 40 + tree(pel.len(), rax_nodes(&pel)) + 24 * pel.len();
+            for (name, c) in &g.consumers {
+                let cp: Vec<[u8; 16]> = c.pel.iter().map(|k| k.to_be_bytes()).collect();
+                size += 24 + name.len() + tree(cp.len(), rax_nodes(&cp));
+            }
+        }
+        size
     }
 
     /// Consumer groups by name.
@@ -1312,6 +1331,42 @@ impl Stream {
     }
 }
 
+/// The number of nodes Redis's radix tree has for these 16-byte keys
+/// (XINFO's `radix-tree-nodes`): a compressed node per shared run, a
+/// branch node per fork, a node per key end, and the head.
+pub fn rax_nodes(keys: &[[u8; 16]]) -> usize {
+    fn walk(keys: &[[u8; 16]], depth: usize) -> usize {
+        if depth == 16 || keys.is_empty() {
+            return 1;
+        }
+        let first = &keys[0];
+        let last = &keys[keys.len() - 1];
+        let mut common = depth;
+        while common < 16 && first[common] == last[common] {
+            common += 1;
+        }
+        if common > depth {
+            return 1 + walk(keys, common);
+        }
+        let mut n = 1;
+        let mut i = 0;
+        while i < keys.len() {
+            let b = keys[i][depth];
+            let mut j = i;
+            while j < keys.len() && keys[j][depth] == b {
+                j += 1;
+            }
+            n += walk(&keys[i..j], depth + 1);
+            i = j;
+        }
+        n
+    }
+    if keys.is_empty() {
+        return 1;
+    }
+    walk(keys, 0)
+}
+
 /// Check a node listpack's elements as Redis's deep
 /// `streamValidateListpackIntegrity` does: the master entry, then every
 /// entry's shape, its lp-count, and IDs that stay within the node. Returns
@@ -1386,6 +1441,14 @@ mod tests {
             true
         });
         v
+    }
+
+    #[test]
+    fn rax_node_counts() {
+        let k = |ms: u64, seq: u64| StreamId::new(ms, seq).to_be_bytes();
+        assert_eq!(rax_nodes(&[]), 1);
+        assert_eq!(rax_nodes(&[k(1, 0)]), 2);
+        assert_eq!(rax_nodes(&[k(1, 0), k(2, 0)]), 4);
     }
 
     #[test]
