@@ -1448,7 +1448,8 @@ mod tests {
         let k = |ms: u64, seq: u64| StreamId::new(ms, seq).to_be_bytes();
         assert_eq!(rax_nodes(&[]), 1);
         assert_eq!(rax_nodes(&[k(1, 0)]), 2);
-        assert_eq!(rax_nodes(&[k(1, 0), k(2, 0)]), 4);
+        // A shared 7-byte run, a fork, and under each a 8-byte run and its key.
+        assert_eq!(rax_nodes(&[k(1, 0), k(2, 0)]), 6);
     }
 
     #[test]
