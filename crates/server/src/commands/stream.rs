@@ -640,9 +640,16 @@ fn xadd(c: &mut Ctx) -> CmdResult {
         }
         c.set_key(&key, Value::Stream(Box::default()), -1);
     }
-    let fields: Vec<Bytes> = c.args[field_pos..].to_vec();
-    let fv: Vec<&[u8]> = fields.iter().map(|b| b.as_ref()).collect();
-    let Some(s) = stream_mut(c, &key)? else {
+    let db = c.cl.db;
+    // Split borrows: the fields stay in the arguments.
+    let fv: Vec<&[u8]> = c.args[field_pos..].iter().map(|b| b.as_ref()).collect();
+    let Some(Value::Stream(s)) = c
+        .eng
+        .keyspace_mut()
+        .db_mut(db)
+        .get_mut(&key)
+        .map(|e| &mut e.value)
+    else {
         return Ok(());
     };
     if s.last_id() == StreamId::MAX {

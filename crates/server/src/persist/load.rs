@@ -261,7 +261,9 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
             for db in e.keyspace_mut().dbs_mut() {
                 db.clear();
             }
-            tracing::warn!("{}", err.0);
+            for line in err.0.lines() {
+                tracing::warn!("{line}");
+            }
             Err(err)
         }
     }
@@ -553,9 +555,10 @@ fn report(e: &rdb::Error) -> LoadFailed {
         rdb::Error::UnexpectedEof { .. } => {
             format!("Short read or OOM loading DB. Unrecoverable error, aborting now. ({e})")
         }
-        rdb::Error::ChecksumMismatch { stored, computed } => {
-            format!("Wrong RDB checksum expected: ({computed:x}) got ({stored:x}). Aborting now.")
-        }
+        // Two lines, as Redis logs them (rdbReportCorruptRDB after it).
+        rdb::Error::ChecksumMismatch { stored, computed } => format!(
+            "Wrong RDB checksum expected: ({computed:x}) got ({stored:x}). Aborting now.\nInternal error in RDB reading offset 0, function at rdb.c:3216 -> RDB CRC error"
+        ),
         _ => format!("Internal error in RDB reading: {e}. Unrecoverable error, aborting now."),
     })
 }

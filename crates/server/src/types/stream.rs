@@ -684,9 +684,54 @@ impl Node {
     fn for_each<'a>(
         &'a self,
         master: StreamId,
+        f: impl FnMut(usize, StreamId, bool, &[Elem<'a>]) -> bool,
+    ) -> bool {
+        self.for_each_from(master, StreamId::MIN, f)
+    }
+
+    /// Step over the entry at `pos` if its ID is below `min` (without
+    /// decoding its fields): the next entry's offset, or None when the
+    /// entry is at or above `min`.
+    fn skip_below(&self, pos: usize, master: StreamId, nmf: usize, min: StreamId) -> Option<usize> {
+        let (flags, p) = elem_at(&self.lp, pos)?;
+        let (msd, p) = elem_at(&self.lp, p)?;
+        let (seqd, mut p) = elem_at(&self.lp, p)?;
+        let id = StreamId::new(
+            master.ms.wrapping_add(msd.int() as u64),
+            master.seq.wrapping_add(seqd.int() as u64),
+        );
+        if id >= min {
+            return None;
+        }
+        let n = if flags.int() & FLAG_SAMEFIELDS != 0 {
+            nmf
+        } else {
+            let (nf, q) = elem_at(&self.lp, p)?;
+            p = q;
+            nf.int().max(0) as usize * 2
+        };
+        for _ in 0..=n {
+            p = elem_at(&self.lp, p)?.1;
+        }
+        Some(p)
+    }
+
+    /// `for_each` from the first entry at or above `min`.
+    fn for_each_from<'a>(
+        &'a self,
+        master: StreamId,
+        min: StreamId,
         mut f: impl FnMut(usize, StreamId, bool, &[Elem<'a>]) -> bool,
     ) -> bool {
         let (mfields, mut pos) = self.master_fields();
+        if min > master {
+            while pos < self.lp.len() - 1 {
+                match self.skip_below(pos, master, mfields.len(), min) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
+            }
+        }
         let mut fv = Vec::with_capacity(mfields.len() * 2);
         while pos < self.lp.len() - 1 {
             let Some((id, del, next)) = self.entry_at(pos, master, &mfields, &mut fv) else {
@@ -701,9 +746,27 @@ impl Node {
     }
 
     /// Whether the master entry's fields are these.
-    fn same_master_fields(&self, fields: &[&[u8]]) -> bool {
-        let (mf, _) = self.master_fields();
-        mf.len() == fields.len() && mf.iter().zip(fields).all(|(a, b)| a.eq_bytes(b))
+    fn same_master_fields<'f>(&self, mut fields: impl ExactSizeIterator<Item = &'f [u8]>) -> bool {
+        let mut pos = LP_HDR;
+        for _ in 0..2 {
+            match elem_at(&self.lp, pos) {
+                Some((_, n)) => pos = n,
+                None => return false,
+            }
+        }
+        let Some((nmf, mut pos)) = elem_at(&self.lp, pos) else {
+            return false;
+        };
+        if nmf.int() != fields.len() as i64 {
+            return false;
+        }
+        fields.all(|f| match elem_at(&self.lp, pos) {
+            Some((e, n)) => {
+                pos = n;
+                e.eq_bytes(f)
+            }
+            None => false,
+        })
     }
 
     /// Where the element that ends just before byte `end` starts, read
@@ -995,8 +1058,7 @@ impl Stream {
         if !tail_full {
             let count = node.count();
             node.replace_int_at(LP_HDR, count + 1);
-            let fields: Vec<&[u8]> = fv.iter().step_by(2).copied().collect();
-            if node.same_master_fields(&fields) {
+            if node.same_master_fields(fv.chunks(2).map(|p| p[0])) {
                 flags |= FLAG_SAMEFIELDS;
             }
         }
@@ -1048,7 +1110,7 @@ impl Stream {
         let nodes = self.nodes.range(from..=end);
         if !rev {
             for (master, node) in nodes {
-                let go = node.for_each(*master, |_, id, del, fv| {
+                let go = node.for_each_from(*master, start, |_, id, del, fv| {
                     if id > end {
                         return false;
                     }
