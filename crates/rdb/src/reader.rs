@@ -373,6 +373,9 @@ impl<R: Read> Parser<R> {
         if s.length > 0 && s.nodes.is_empty() {
             return Err(self.corrupt("Stream length inconsistent with rax entries"));
         }
+        if !stream_ids_consistent(&s.nodes, s.length) {
+            return Err(self.corrupt("Stream entries out of order or length inconsistent"));
+        }
         let ngroups = self.read_length()?;
         for _ in 0..ngroups {
             let mut g = StreamGroup {
@@ -624,6 +627,49 @@ pub(crate) fn valid_stream_node(elems: &[Vec<u8>], master: StreamId) -> bool {
         }
     }
     live == count && dead == deleted
+}
+
+/// Whether validated nodes hold `length` live entries whose IDs (deleted
+/// ones too) ascend from node to node and never fall below their node's
+/// master ID.
+fn stream_ids_consistent(nodes: &[(StreamId, Vec<Vec<u8>>)], length: u64) -> bool {
+    let mut live = 0u64;
+    let mut prev: Option<StreamId> = None;
+    for (master, elems) in nodes {
+        let Some(nmf) = int_at(elems, 2) else {
+            return false;
+        };
+        let mut p = 4 + nmf as usize;
+        while p < elems.len() {
+            let (Some(flags), Some(msd), Some(seqd)) =
+                (int_at(elems, p), int_at(elems, p + 1), int_at(elems, p + 2))
+            else {
+                return false;
+            };
+            let id = (
+                master.0.wrapping_add(msd as u64),
+                master.1.wrapping_add(seqd as u64),
+            );
+            if id < *master || prev.is_some_and(|q| id <= q) {
+                return false;
+            }
+            prev = Some(id);
+            if flags & 1 == 0 {
+                live += 1;
+            }
+            p += 3;
+            if flags & 2 == 0 {
+                let Some(nf) = int_at(elems, p) else {
+                    return false;
+                };
+                p += 1 + 2 * nf as usize;
+            } else {
+                p += nmf as usize;
+            }
+            p += 1;
+        }
+    }
+    live == length
 }
 
 /// The first live entry's ID in validated nodes.
@@ -1233,6 +1279,48 @@ mod tests {
             msg.contains("module type 'mymodule1'") && msg.contains("'mkey'"),
             "{msg}"
         );
+    }
+
+    fn stream_value(lp_count: &str, length: u64) -> Value {
+        let e = |v: &[&str]| v.iter().map(|x| x.as_bytes().to_vec()).collect::<Vec<_>>();
+        Value::Stream(Box::new(Stream {
+            nodes: vec![(
+                (5, 0),
+                e(&[
+                    "2", "0", "1", "f", "0", // master entry
+                    "2", "0", "0", "v1", lp_count, // 5-0, same fields
+                    "0", "1", "0", "1", "g", "12", "6", // 6-0, own fields
+                ]),
+            )],
+            length,
+            last_id: (6, 0),
+            first_id: (5, 0),
+            max_deleted_id: (0, 0),
+            entries_added: 2,
+            groups: vec![StreamGroup {
+                name: b"grp".to_vec(),
+                last_id: (5, 0),
+                entries_read: Some(1),
+                pel: vec![((5, 0), 1234, 2)],
+                consumers: vec![StreamConsumer {
+                    name: b"alice".to_vec(),
+                    seen_time: 99,
+                    pel: vec![(5, 0)],
+                }],
+            }],
+        }))
+    }
+
+    #[test]
+    fn streams_round_trip_and_bad_nodes_are_refused() {
+        let v = stream_value("4", 2);
+        let back = crate::restore_payload(&crate::dump_payload(&v, 10)).unwrap();
+        assert_eq!(back, v);
+        // A wrong lp-count, or a length the nodes do not hold.
+        for bad in [stream_value("5", 2), stream_value("4", 3)] {
+            let err = crate::restore_payload(&crate::dump_payload(&bad, 10)).unwrap_err();
+            assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+        }
     }
 
     #[test]

@@ -116,10 +116,18 @@ pub fn from_rdb(v: rdb::Value, lim: &Limits) -> Option<Value> {
 pub fn stream_from_rdb(st: rdb::Stream) -> Option<Stream> {
     let sid = |(ms, seq): rdb::StreamId| StreamId::new(ms, seq);
     let mut s = Stream::new();
+    let mut live = 0u64;
     for (master, elems) in &st.nodes {
         let refs: Vec<&[u8]> = elems.iter().map(Vec::as_slice).collect();
-        crate::types::stream::validate_node(&refs, sid(*master))?;
+        let (count, _) = crate::types::stream::validate_node(&refs, sid(*master))?;
+        live = live.checked_add(count as u64)?;
         s.insert_node(sid(*master), Node::from_elements(refs));
+    }
+    // The counters the commands rely on must agree with the nodes, and
+    // entries must ascend from node to node: a file that says otherwise is
+    // refused rather than loaded into a stream that breaks later.
+    if live != st.length || !s.ids_ascend() {
+        return None;
     }
     s.set_length_and_first(st.length, sid(st.first_id));
     s.set_meta(sid(st.last_id), st.entries_added, sid(st.max_deleted_id));

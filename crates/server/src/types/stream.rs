@@ -912,6 +912,23 @@ impl Stream {
         self.nodes.iter()
     }
 
+    /// Whether every entry (deleted ones too) is above the one before and
+    /// at or above its node's master ID (a loaded stream's check).
+    pub fn ids_ascend(&self) -> bool {
+        let mut prev: Option<StreamId> = None;
+        for (master, node) in &self.nodes {
+            let ok = node.for_each(*master, |_, id, _, _| {
+                let fine = id >= *master && prev.is_none_or(|p| id > p);
+                prev = Some(id);
+                fine
+            });
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
     /// RDB load: add a node (validated) under its master ID.
     pub fn insert_node(&mut self, master: StreamId, node: Node) {
         self.nodes.insert(master, node);
