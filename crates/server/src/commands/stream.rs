@@ -1074,9 +1074,13 @@ fn xread(c: &mut Ctx) -> CmdResult {
     for k in 0..nstreams {
         let key = c.args[streams_arg + k].clone();
         let arg = c.args[streams_arg + nstreams + k].clone();
+        let rerun = c.eng.rerunning();
         let e = lookup_read_in(c.eng, db, &key, fm);
         let s = match e {
             None => None,
+            // Served after blocking, a key that holds something else now is
+            // one with nothing to serve (Redis serves the ready key only).
+            Some(e) if rerun => as_stream(&e.value),
             Some(e) => Some(as_stream(&e.value).ok_or(CmdError::fixed(WRONGTYPE))?),
         };
         if let Some(g) = &group_name {
@@ -1117,7 +1121,7 @@ fn xread(c: &mut Ctx) -> CmdResult {
         let n = if count > 0 { count as usize } else { 1000 };
         for k in 0..nstreams {
             let key = c.args[streams_arg + k].clone();
-            let Some(s) = stream_mut(c, &key)? else {
+            let Ok(Some(s)) = stream_mut(c, &key) else {
                 continue;
             };
             let mut gt = ids[k];

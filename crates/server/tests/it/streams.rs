@@ -367,6 +367,18 @@ fn blocked_readers_are_served_as_redis() {
             b.reply_str(),
             "-UNBLOCKED the stream key no longer exists\r\n"
         );
+        // A reader of two streams is served from the one that got data,
+        // whatever the other holds now.
+        b.cmd(&[
+            b"XREAD", b"BLOCK", b"0", b"STREAMS", b"k1", b"k2", b"$", b"$",
+        ]);
+        crate::util::expect::wait_blocked(&mut a, 1);
+        a.call(&["SET", "k1", "x"]);
+        a.call(&["XADD", "k2", "5-0", "f", "v"]);
+        assert_eq!(
+            b.reply_str(),
+            "*1\r\n*2\r\n$2\r\nk2\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+        );
         // Timeouts answer a null array.
         b.cmd(&[b"XREAD", b"BLOCK", b"50", b"STREAMS", b"s", b"$"]);
         assert_eq!(b.reply_str(), "*-1\r\n");
