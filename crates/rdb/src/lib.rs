@@ -85,6 +85,59 @@ pub enum Value {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     /// A sorted set's member/score pairs (never NaN).
     ZSet(Vec<(Vec<u8>, f64)>),
+    /// A stream, its nodes as Redis keeps them.
+    Stream(Box<Stream>),
+}
+
+/// A stream ID as (ms, seq).
+pub type StreamId = (u64, u64);
+
+/// A stream as RDB holds it: Redis's radix-tree nodes (master ID and the
+/// node listpack's elements, integers as decimal text), the metadata, and
+/// the consumer groups.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stream {
+    /// Nodes in order: master ID and the node's listpack elements.
+    pub nodes: Vec<(StreamId, Vec<Vec<u8>>)>,
+    /// Live entries.
+    pub length: u64,
+    /// Last ID.
+    pub last_id: StreamId,
+    /// First live ID (computed from the nodes for type 15 files).
+    pub first_id: StreamId,
+    /// Largest deleted ID (0-0 for type 15 files).
+    pub max_deleted_id: StreamId,
+    /// Entries ever added (the length for type 15 files).
+    pub entries_added: u64,
+    /// Consumer groups, in name order.
+    pub groups: Vec<StreamGroup>,
+}
+
+/// A consumer group of a [`Stream`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamGroup {
+    /// Name.
+    pub name: Vec<u8>,
+    /// Last delivered ID.
+    pub last_id: StreamId,
+    /// Logical read counter; `None` for type 15 files (the loader
+    /// estimates it as Redis does).
+    pub entries_read: Option<i64>,
+    /// Pending entries: ID, delivery time (ms), delivery count.
+    pub pel: Vec<(StreamId, i64, u64)>,
+    /// Consumers, in name order.
+    pub consumers: Vec<StreamConsumer>,
+}
+
+/// A consumer of a [`StreamGroup`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StreamConsumer {
+    /// Name.
+    pub name: Vec<u8>,
+    /// Last seen time (ms).
+    pub seen_time: i64,
+    /// The IDs it owns in the group's PEL.
+    pub pel: Vec<StreamId>,
 }
 
 /// One key read from a file, with its metadata.

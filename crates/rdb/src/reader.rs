@@ -33,7 +33,9 @@ use std::io::{self, Read};
 use crate::encoding::{intset, listpack, ziplist, zipmap, BlobError, Entry};
 use crate::error::Context;
 use crate::opcode::*;
-use crate::{crc64, lzf, Error, KeyRecord, Record, Value};
+use crate::{
+    crc64, lzf, Error, KeyRecord, Record, Stream, StreamConsumer, StreamGroup, StreamId, Value,
+};
 
 /// Highest RDB version this crate reads (Redis 7.4).
 pub const MAX_VERSION: u32 = 12;
@@ -315,6 +317,127 @@ impl<R: Read> Parser<R> {
         }
     }
 
+    fn read_stream_id(&mut self) -> Result<StreamId, Error> {
+        let b: [u8; 16] = self.read_array()?;
+        let mut ms = [0u8; 8];
+        let mut seq = [0u8; 8];
+        ms.copy_from_slice(b.get(..8).unwrap_or(&[0; 8]));
+        seq.copy_from_slice(b.get(8..).unwrap_or(&[0; 8]));
+        Ok((u64::from_be_bytes(ms), u64::from_be_bytes(seq)))
+    }
+
+    fn read_ms_time(&mut self) -> Result<i64, Error> {
+        Ok(i64::from_le_bytes(self.read_array::<8>()?))
+    }
+
+    /// A stream of type 15, 19 or 21, as Redis's `rdbLoadObject`, with the
+    /// node listpacks checked as `streamValidateListpackIntegrity` does
+    /// deeply, so that a bad file is refused instead of loaded.
+    fn read_stream(&mut self, t: u8) -> Result<Stream, Error> {
+        let mut s = Stream::default();
+        let nodes = self.read_length()?;
+        for _ in 0..nodes {
+            let key = self.read_string()?;
+            let Ok(key) = <[u8; 16]>::try_from(key.as_slice()) else {
+                return Err(self.corrupt("Stream node key entry is not the size of a stream ID"));
+            };
+            let mut ms = [0u8; 8];
+            let mut seq = [0u8; 8];
+            ms.copy_from_slice(key.get(..8).unwrap_or(&[0; 8]));
+            seq.copy_from_slice(key.get(8..).unwrap_or(&[0; 8]));
+            let master = (u64::from_be_bytes(ms), u64::from_be_bytes(seq));
+            let blob = self.read_string()?;
+            let e = listpack::entries(&blob).map_err(|e| self.blob_err("listpack", e))?;
+            if e.is_empty() {
+                return Err(self.corrupt("Empty listpack inside stream"));
+            }
+            let elems: Vec<Vec<u8>> = e.into_iter().map(Entry::to_bytes).collect();
+            if !valid_stream_node(&elems, master) {
+                return Err(self.corrupt("Stream listpack integrity check failed."));
+            }
+            if s.nodes.last().is_some_and(|(m, _)| *m >= master) {
+                return Err(self.corrupt("Listpack re-added with existing key"));
+            }
+            s.nodes.push((master, elems));
+        }
+        s.length = self.read_length()?;
+        s.last_id = (self.read_length()?, self.read_length()?);
+        if t != TYPE_STREAM_LISTPACKS {
+            s.first_id = (self.read_length()?, self.read_length()?);
+            s.max_deleted_id = (self.read_length()?, self.read_length()?);
+            s.entries_added = self.read_length()?;
+        } else {
+            s.entries_added = s.length;
+            s.first_id = first_live_id(&s.nodes).unwrap_or((0, 0));
+        }
+        if s.length > 0 && s.nodes.is_empty() {
+            return Err(self.corrupt("Stream length inconsistent with rax entries"));
+        }
+        if !stream_ids_consistent(&s.nodes, s.length) {
+            return Err(self.corrupt("Stream entries out of order or length inconsistent"));
+        }
+        let ngroups = self.read_length()?;
+        for _ in 0..ngroups {
+            let mut g = StreamGroup {
+                name: self.read_string()?,
+                last_id: (self.read_length()?, self.read_length()?),
+                ..StreamGroup::default()
+            };
+            if t != TYPE_STREAM_LISTPACKS {
+                g.entries_read = Some(self.read_length()? as i64);
+            }
+            if s.groups.iter().any(|x| x.name == g.name) {
+                return Err(self.corrupt("Duplicated consumer group name"));
+            }
+            let npel = self.read_length()?;
+            for _ in 0..npel {
+                let id = self.read_stream_id()?;
+                let time = self.read_ms_time()?;
+                let count = self.read_length()?;
+                if g.pel.last().is_some_and(|(p, _, _)| *p >= id) {
+                    return Err(
+                        self.corrupt("Duplicated global PEL entry loading stream consumer group")
+                    );
+                }
+                g.pel.push((id, time, count));
+            }
+            let mut owned = std::collections::BTreeSet::new();
+            let ncons = self.read_length()?;
+            for _ in 0..ncons {
+                let mut c = StreamConsumer {
+                    name: self.read_string()?,
+                    seen_time: self.read_ms_time()?,
+                    pel: Vec::new(),
+                };
+                if t == TYPE_STREAM_LISTPACKS_3 {
+                    self.read_ms_time()?;
+                }
+                if g.consumers.iter().any(|x| x.name == c.name) {
+                    return Err(self.corrupt("Duplicate stream consumer detected."));
+                }
+                let n = self.read_length()?;
+                for _ in 0..n {
+                    let id = self.read_stream_id()?;
+                    if g.pel.binary_search_by(|p| p.0.cmp(&id)).is_err() {
+                        return Err(self.corrupt("Consumer entry not found in group global PEL"));
+                    }
+                    if !owned.insert(id) {
+                        return Err(self.corrupt(
+                            "Duplicated consumer PEL entry  loading a stream consumer group",
+                        ));
+                    }
+                    c.pel.push(id);
+                }
+                g.consumers.push(c);
+            }
+            if owned.len() != g.pel.len() {
+                return Err(self.corrupt("Stream CG PEL entry without consumer"));
+            }
+            s.groups.push(g);
+        }
+        Ok(s)
+    }
+
     /// Reads the value of RDB type `t` (the key, if any, is in `ctx`).
     pub(crate) fn read_value(&mut self, t: u8) -> Result<Value, Error> {
         self.ctx.what = "value";
@@ -430,7 +553,7 @@ impl<R: Read> Parser<R> {
                 Value::List(v)
             }
             TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-                return Err(self.unsupported("stream type"))
+                Value::Stream(Box::new(self.read_stream(t)?))
             }
             TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
                 let id = self.read_length()?;
@@ -443,6 +566,137 @@ impl<R: Read> Parser<R> {
             _ => return Err(self.corrupt(format!("unknown RDB value type {t}"))),
         })
     }
+}
+
+fn int_at(elems: &[Vec<u8>], i: usize) -> Option<i64> {
+    crate::encoding::parse_canonical_i64(elems.get(i)?)
+}
+
+/// The shape of a stream node listpack, as Redis's deep
+/// `streamValidateListpackIntegrity`: the master entry, then entries whose
+/// lp-count matches their size, with the master's live/deleted counts.
+pub(crate) fn valid_stream_node(elems: &[Vec<u8>], master: StreamId) -> bool {
+    let _ = master;
+    let (Some(count), Some(deleted), Some(nmf)) =
+        (int_at(elems, 0), int_at(elems, 1), int_at(elems, 2))
+    else {
+        return false;
+    };
+    if count < 0 || deleted < 0 || nmf < 0 {
+        return false;
+    }
+    let nmf = nmf as usize;
+    let Some(mut p) = 3usize.checked_add(nmf) else {
+        return false;
+    };
+    if p > elems.len() || int_at(elems, p) != Some(0) {
+        return false;
+    }
+    p += 1;
+    let (mut live, mut dead) = (0i64, 0i64);
+    while p < elems.len() {
+        let start = p;
+        let (Some(flags), Some(_), Some(_)) =
+            (int_at(elems, p), int_at(elems, p + 1), int_at(elems, p + 2))
+        else {
+            return false;
+        };
+        p += 3;
+        if flags & 2 == 0 {
+            let Some(nf) = int_at(elems, p).filter(|&n| n >= 0) else {
+                return false;
+            };
+            let Some(np) = (nf as usize)
+                .checked_mul(2)
+                .and_then(|n| n.checked_add(p + 1))
+            else {
+                return false;
+            };
+            p = np;
+        } else {
+            p += nmf;
+        }
+        if p >= elems.len() || int_at(elems, p) != Some((p - start) as i64) {
+            return false;
+        }
+        p += 1;
+        if flags & 1 != 0 {
+            dead += 1;
+        } else {
+            live += 1;
+        }
+    }
+    live == count && dead == deleted
+}
+
+/// Whether validated nodes hold `length` live entries whose IDs (deleted
+/// ones too) ascend from node to node and never fall below their node's
+/// master ID.
+fn stream_ids_consistent(nodes: &[(StreamId, Vec<Vec<u8>>)], length: u64) -> bool {
+    let mut live = 0u64;
+    let mut prev: Option<StreamId> = None;
+    for (master, elems) in nodes {
+        let Some(nmf) = int_at(elems, 2) else {
+            return false;
+        };
+        let mut p = 4 + nmf as usize;
+        while p < elems.len() {
+            let (Some(flags), Some(msd), Some(seqd)) =
+                (int_at(elems, p), int_at(elems, p + 1), int_at(elems, p + 2))
+            else {
+                return false;
+            };
+            let id = (
+                master.0.wrapping_add(msd as u64),
+                master.1.wrapping_add(seqd as u64),
+            );
+            if id < *master || prev.is_some_and(|q| id <= q) {
+                return false;
+            }
+            prev = Some(id);
+            if flags & 1 == 0 {
+                live += 1;
+            }
+            p += 3;
+            if flags & 2 == 0 {
+                let Some(nf) = int_at(elems, p) else {
+                    return false;
+                };
+                p += 1 + 2 * nf as usize;
+            } else {
+                p += nmf as usize;
+            }
+            p += 1;
+        }
+    }
+    live == length
+}
+
+/// The first live entry's ID in validated nodes.
+fn first_live_id(nodes: &[(StreamId, Vec<Vec<u8>>)]) -> Option<StreamId> {
+    for (master, elems) in nodes {
+        let nmf = int_at(elems, 2)? as usize;
+        let mut p = 4 + nmf;
+        while p < elems.len() {
+            let flags = int_at(elems, p)?;
+            let msd = int_at(elems, p + 1)?;
+            let seqd = int_at(elems, p + 2)?;
+            if flags & 1 == 0 {
+                return Some((
+                    master.0.wrapping_add(msd as u64),
+                    master.1.wrapping_add(seqd as u64),
+                ));
+            }
+            p += 3;
+            if flags & 2 == 0 {
+                p += 1 + 2 * int_at(elems, p)? as usize;
+            } else {
+                p += nmf;
+            }
+            p += 1;
+        }
+    }
+    None
 }
 
 /// The 9-character module type name packed in the top 54 bits of a module
@@ -1027,30 +1281,59 @@ mod tests {
         );
     }
 
+    fn stream_value(lp_count: &str, length: u64) -> Value {
+        let e = |v: &[&str]| v.iter().map(|x| x.as_bytes().to_vec()).collect::<Vec<_>>();
+        Value::Stream(Box::new(Stream {
+            nodes: vec![(
+                (5, 0),
+                e(&[
+                    "2", "0", "1", "f", "0", // master entry
+                    "2", "0", "0", "v1", lp_count, // 5-0, same fields
+                    "0", "1", "0", "1", "g", "12", "6", // 6-0, own fields
+                ]),
+            )],
+            length,
+            last_id: (6, 0),
+            first_id: (5, 0),
+            max_deleted_id: (0, 0),
+            entries_added: 2,
+            groups: vec![StreamGroup {
+                name: b"grp".to_vec(),
+                last_id: (5, 0),
+                entries_read: Some(1),
+                pel: vec![((5, 0), 1234, 2)],
+                consumers: vec![StreamConsumer {
+                    name: b"alice".to_vec(),
+                    seen_time: 99,
+                    pel: vec![(5, 0)],
+                }],
+            }],
+        }))
+    }
+
     #[test]
-    fn streams_and_field_ttl_hashes_are_refused() {
-        for (t, what) in [
-            (TYPE_STREAM_LISTPACKS, "stream type not supported (key 'x')"),
-            (
-                TYPE_STREAM_LISTPACKS_2,
-                "stream type not supported (key 'x')",
-            ),
-            (
-                TYPE_STREAM_LISTPACKS_3,
-                "stream type not supported (key 'x')",
-            ),
-            (
-                TYPE_HASH_LISTPACK_EX,
-                "hash with field expiration not supported (key 'x')",
-            ),
-        ] {
-            let mut body = vec![t];
-            body.extend(s(b"x"));
-            body.extend([0, 0, 0]);
-            let err = read(&file(12, &body)).unwrap_err();
-            assert!(matches!(err, Error::Unsupported { .. }));
-            assert_eq!(err.to_string(), what);
+    fn streams_round_trip_and_bad_nodes_are_refused() {
+        let v = stream_value("4", 2);
+        let back = crate::restore_payload(&crate::dump_payload(&v, 10)).unwrap();
+        assert_eq!(back, v);
+        // A wrong lp-count, or a length the nodes do not hold.
+        for bad in [stream_value("5", 2), stream_value("4", 3)] {
+            let err = crate::restore_payload(&crate::dump_payload(&bad, 10)).unwrap_err();
+            assert!(matches!(err, Error::Corrupt { .. }), "{err}");
         }
+    }
+
+    #[test]
+    fn field_ttl_hashes_are_refused() {
+        let mut body = vec![TYPE_HASH_LISTPACK_EX];
+        body.extend(s(b"x"));
+        body.extend([0, 0, 0]);
+        let err = read(&file(12, &body)).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }));
+        assert_eq!(
+            err.to_string(),
+            "hash with field expiration not supported (key 'x')"
+        );
     }
 
     #[test]

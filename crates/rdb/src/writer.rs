@@ -28,7 +28,7 @@ use std::io::Write;
 
 use crate::encoding::{format_score, intset, listpack, parse_canonical_i64, quicklist};
 use crate::opcode::*;
-use crate::{crc64, lzf, Error, Value};
+use crate::{crc64, lzf, Error, Stream, StreamId, Value};
 
 /// How to write an RDB file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -643,7 +643,84 @@ impl<W: Write> Writer<W> {
                 pairs.iter().map(|(m, s)| (m.as_slice(), *s)),
                 expire_ms,
             ),
+            Value::Stream(st) => self.write_stream(key, st, expire_ms),
         }
+    }
+
+    /// Writes a stream key: `RDB_TYPE_STREAM_LISTPACKS_2` (what Redis 7.0
+    /// writes) for RDB 10 and later, `RDB_TYPE_STREAM_LISTPACKS` (Redis
+    /// 5.0–6.2's, without the 7.0 metadata and read counters) before.
+    pub fn stream(&mut self, key: &[u8], st: &Stream, expire_ms: Option<i64>) -> Result<(), Error> {
+        self.write_stream(Some(key), st, expire_ms)
+    }
+
+    fn put_stream_id(&mut self, id: StreamId) -> Result<(), Error> {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&id.0.to_be_bytes());
+        b[8..].copy_from_slice(&id.1.to_be_bytes());
+        self.put(&b)
+    }
+
+    fn write_stream(
+        &mut self,
+        key: Option<&[u8]>,
+        st: &Stream,
+        expire_ms: Option<i64>,
+    ) -> Result<(), Error> {
+        let v2 = self.opts.version >= 10;
+        let t = if v2 {
+            TYPE_STREAM_LISTPACKS_2
+        } else {
+            TYPE_STREAM_LISTPACKS
+        };
+        self.begin_key(key, t, expire_ms)?;
+        self.put_len(st.nodes.len() as u64)?;
+        for (master, elems) in &st.nodes {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&master.0.to_be_bytes());
+            b[8..].copy_from_slice(&master.1.to_be_bytes());
+            self.put_string(&b)?;
+            self.lp.reset();
+            for e in elems {
+                self.lp.push(e);
+            }
+            self.put_listpack()?;
+        }
+        self.put_len(st.length)?;
+        self.put_len(st.last_id.0)?;
+        self.put_len(st.last_id.1)?;
+        if v2 {
+            self.put_len(st.first_id.0)?;
+            self.put_len(st.first_id.1)?;
+            self.put_len(st.max_deleted_id.0)?;
+            self.put_len(st.max_deleted_id.1)?;
+            self.put_len(st.entries_added)?;
+        }
+        self.put_len(st.groups.len() as u64)?;
+        for g in &st.groups {
+            self.put_string(&g.name)?;
+            self.put_len(g.last_id.0)?;
+            self.put_len(g.last_id.1)?;
+            if v2 {
+                self.put_len(g.entries_read.unwrap_or(-1) as u64)?;
+            }
+            self.put_len(g.pel.len() as u64)?;
+            for &(id, time, count) in &g.pel {
+                self.put_stream_id(id)?;
+                self.put(&time.to_le_bytes())?;
+                self.put_len(count)?;
+            }
+            self.put_len(g.consumers.len() as u64)?;
+            for c in &g.consumers {
+                self.put_string(&c.name)?;
+                self.put(&c.seen_time.to_le_bytes())?;
+                self.put_len(c.pel.len() as u64)?;
+                for &id in &c.pel {
+                    self.put_stream_id(id)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes the EOF opcode and (RDB ≥ 5) the CRC64, little endian, or 0

@@ -409,6 +409,7 @@ fn asset_empty_keys_are_returned_empty() {
             Value::List(v) | Value::Set(v) => v.len(),
             Value::Hash(v) => v.len(),
             Value::ZSet(v) => v.len(),
+            Value::Stream(s) => s.length as usize,
         };
         assert_eq!(len, 0, "{:?}", String::from_utf8_lossy(&k.key));
     }

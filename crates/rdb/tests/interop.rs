@@ -418,6 +418,7 @@ fn verify(server: &Server) {
                             .collect(),
                     )
                 }
+                Value::Stream(_) => panic!("the dataset has no streams"),
             };
             assert_eq!(
                 normalize(&got),

@@ -18,7 +18,7 @@ use crate::client::{BlockState, Client};
 use crate::commands::{self, Ctx};
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult, TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT};
-use crate::keyspace::Key;
+use crate::keyspace::{Key, ValueType};
 
 pub use crate::client::TimeoutReply;
 
@@ -86,14 +86,112 @@ pub fn handle_ready(eng: &mut Engine) {
                 continue;
             };
             for id in ids {
-                // Stop once the key is gone: nobody else can be served.
-                if eng.keyspace().db(key.0).get(&key.1).is_none() {
-                    break;
+                let have = eng.keyspace().db(key.0).get(&key.1).map(|e| e.value.kind());
+                match waiter_kind(eng, id) {
+                    // A stream reader is served when the key holds a stream;
+                    // XREADGROUP readers of a key that went away (or holds
+                    // another type now) get an error, as Redis 7.0's
+                    // unblockDeletedStreamReadgroupClients.
+                    Waiter::Stream { group } => match have {
+                        Some(ValueType::Stream) => serve(eng, id),
+                        _ if group => fail(eng, id, b"UNBLOCKED the stream key no longer exists"),
+                        _ => {}
+                    },
+                    Waiter::Typed(t) => {
+                        if have == Some(t) {
+                            serve(eng, id);
+                        }
+                    }
+                    Waiter::Any => {
+                        if have.is_some() {
+                            serve(eng, id);
+                        }
+                    }
                 }
-                serve(eng, id);
             }
         }
     }
+}
+
+/// What a blocked client waits for, from its command.
+enum Waiter {
+    /// XREAD (`group` false) or XREADGROUP.
+    Stream { group: bool },
+    /// A value of this type (BLPOP: a list; BZPOPMIN: a sorted set).
+    Typed(ValueType),
+    /// Anything at the key.
+    Any,
+}
+
+fn waiter_kind(eng: &Engine, id: u64) -> Waiter {
+    let Some(name) = eng
+        .clients()
+        .get(id)
+        .and_then(|c| c.block.as_ref())
+        .and_then(|b| b.args.first())
+    else {
+        return Waiter::Any;
+    };
+    let name = name.to_ascii_lowercase();
+    match name.as_slice() {
+        b"xread" => Waiter::Stream { group: false },
+        b"xreadgroup" => Waiter::Stream { group: true },
+        b"blpop" | b"brpop" | b"blmove" | b"brpoplpush" | b"blmpop" => {
+            Waiter::Typed(ValueType::List)
+        }
+        b"bzpopmin" | b"bzpopmax" | b"bzmpop" => Waiter::Typed(ValueType::ZSet),
+        _ => Waiter::Any,
+    }
+}
+
+/// Count the blocked command's call now that it is answered without a
+/// re-run (a timeout, an error), as Redis's updateStatsOnUnblock.
+fn count_unblocked(eng: &mut Engine, cl: &Client, failed: bool) {
+    let Some(spec) = cl
+        .block
+        .as_ref()
+        .filter(|b| b.wait.is_none())
+        .and_then(|b| b.args.first())
+        .and_then(|n| commands::lookup(n))
+    else {
+        return;
+    };
+    // Its time is the first run's, not kept here: the call counts, the
+    // histogram gets a minimal sample.
+    let track = eng.cfg().bool(crate::config::P::latency_tracking);
+    eng.stats_mut().command_ran(
+        spec as *const commands::CommandSpec as usize,
+        || spec.name,
+        failed,
+        0,
+        track,
+    );
+}
+
+/// Answer a blocked client with an error and unblock it.
+fn fail(eng: &mut Engine, id: u64, msg: &[u8]) {
+    let Some(mut cl) = eng.clients_mut().check_out(id) else {
+        return;
+    };
+    if cl.block.as_ref().is_none_or(|b| b.done) {
+        eng.clients_mut().check_in(cl);
+        return;
+    }
+    count_unblocked(eng, &cl, true);
+    unregister(eng, &cl);
+    if let Some(b) = cl.block.as_mut() {
+        b.done = true;
+    }
+    let mut out = Vec::new();
+    resp::encode::error(&mut out, msg);
+    let prefix = std::str::from_utf8(msg)
+        .unwrap_or("ERR")
+        .split(' ')
+        .next()
+        .unwrap_or("ERR");
+    eng.stats_mut().error_replied(prefix);
+    cl.outbox.push(&out);
+    eng.clients_mut().check_in(cl);
 }
 
 /// Re-run a blocked client's command; if it got an answer, unblock it.
@@ -158,6 +256,7 @@ pub fn timeout(eng: &mut Engine, id: u64) -> bool {
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return false;
     };
+    count_unblocked(eng, &cl, false);
     unregister(eng, &cl);
     if let Some(b) = cl.block.as_mut() {
         b.done = true;
@@ -182,12 +281,14 @@ pub fn unblock_client(eng: &mut Engine, id: u64, error: bool) -> usize {
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return 0;
     };
+    count_unblocked(eng, &cl, true);
     unregister(eng, &cl);
     if let Some(b) = cl.block.as_mut() {
         b.done = true;
     }
     let mut out = Vec::new();
     resp::encode::error(&mut out, b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    eng.stats_mut().error_replied("UNBLOCKED");
     cl.outbox.push(&out);
     eng.clients_mut().check_in(cl);
     1

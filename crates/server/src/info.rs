@@ -64,6 +64,12 @@ pub fn human(n: u64) -> String {
 
 /// Estimated bytes used by a key and its value (MEMORY USAGE).
 pub fn entry_memory(e: &Entry) -> usize {
+    entry_memory_sampled(e, 5)
+}
+
+/// `entry_memory` looking at `samples` parts of a stream (MEMORY USAGE
+/// SAMPLES).
+pub fn entry_memory_sampled(e: &Entry, samples: usize) -> usize {
     let key = e.key.len().max(16) + 56;
     let val = match &e.value {
         Value::Int(_) => 0,
@@ -73,6 +79,7 @@ pub fn entry_memory(e: &Entry) -> usize {
         Value::Hash(h) => h.memory_usage(),
         Value::Set(s) => s.memory_usage(),
         Value::ZSet(z) => z.memory_usage(),
+        Value::Stream(s) => s.memory_usage(samples),
     };
     key + val
 }

@@ -117,7 +117,6 @@ fn main() -> anyhow::Result<()> {
         tracing::warn!("Critical error while loading ACLs. Exiting.");
         std::process::exit(1);
     }
-    tracing::info!("Server initialized");
     let shared = Arc::new(engine::EngineLock::new(engine));
     shared.lock().set_handle(Arc::downgrade(&shared));
     let rt = tokio::runtime::Builder::new_multi_thread()

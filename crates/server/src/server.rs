@@ -176,6 +176,7 @@ pub async fn run(shared: Shared) -> i32 {
         "Running mode=standalone, port={port}. PID: {}",
         std::process::id()
     );
+    tracing::info!("Server initialized");
     let busy = lock(&shared).scripting().busy();
     serve_listeners(&shared, busy, listeners);
     if !unixsocket.is_empty() {

@@ -53,7 +53,7 @@ const MAX_SHOWN: usize = 120;
 const MAX_TRAILING: u64 = 1 << 20;
 
 /// The logical types, in the order they are listed.
-const TYPES: [&str; 5] = ["string", "list", "set", "zset", "hash"];
+const TYPES: [&str; 6] = ["string", "list", "set", "zset", "hash", "stream"];
 
 #[derive(Debug, PartialEq)]
 struct Args {
@@ -163,7 +163,7 @@ struct Stats {
     with_idle: u64,
     with_freq: u64,
     /// Keys and elements per entry of [`TYPES`].
-    types: [(u64, u64); 5],
+    types: [(u64, u64); 6],
     /// Keys per RDB type byte.
     encodings: BTreeMap<u8, u64>,
     aux: u64,
@@ -192,6 +192,7 @@ fn type_of(v: &Value) -> (usize, usize) {
         Value::Set(s) => (2, s.len()),
         Value::ZSet(z) => (3, z.len()),
         Value::Hash(h) => (4, h.len()),
+        Value::Stream(s) => (5, usize::try_from(s.length).unwrap_or(usize::MAX)),
     }
 }
 

@@ -430,6 +430,7 @@ pub fn call(
         from_master,
         redacted: Vec::new(),
     };
+    let had_block = ctx.cl.block.is_some();
     let start = std::time::Instant::now();
     let res = (spec.handler)(&mut ctx);
     let ns = start.elapsed().as_nanos() as u64;
@@ -446,27 +447,36 @@ pub fn call(
     if let Err(e) = res {
         write_error(eng, out, &e);
     }
-    // A command that blocked is logged and tracked when it is served.
-    let blocked = cl.block.is_some() || (eng.rerunning() && eng.blocked_again());
-    let track = !blocked && eng.cfg().bool(crate::config::P::latency_tracking);
-    // An opaque container's subcommands count as the container.
-    let stat_spec = match parent {
-        Some(p) if p.flags & f::OPAQUE != 0 => p,
-        _ => spec,
-    };
-    eng.stats_mut().command_ran(
-        stat_spec as *const CommandSpec as usize,
-        || {
-            if parent.is_some() {
-                leak_full_name(parent, spec)
-            } else {
-                name
-            }
-        },
-        failed,
-        ns,
-        track,
-    );
+    // A command that blocked is counted, logged and tracked when it is
+    // answered (Redis's updateStatsOnUnblock), not now. (WAIT keeps its
+    // count at the call.)
+    let blocked = (!had_block
+        && cl
+            .block
+            .as_ref()
+            .is_some_and(|b| !b.done && b.wait.is_none()))
+        || (eng.rerunning() && eng.blocked_again());
+    if !blocked {
+        let track = eng.cfg().bool(crate::config::P::latency_tracking);
+        // An opaque container's subcommands count as the container.
+        let stat_spec = match parent {
+            Some(p) if p.flags & f::OPAQUE != 0 => p,
+            _ => spec,
+        };
+        eng.stats_mut().command_ran(
+            stat_spec as *const CommandSpec as usize,
+            || {
+                if parent.is_some() {
+                    leak_full_name(parent, spec)
+                } else {
+                    name
+                }
+            },
+            failed,
+            ns,
+            track,
+        );
+    }
     let event = if spec.flags & f::FAST != 0 {
         "fast-command"
     } else {

@@ -30,6 +30,7 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 #[cfg(test)]
 pub mod testkit;
@@ -289,7 +290,7 @@ pub const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 /// One key at argument 1.
 pub const KEY1: (i32, i32, i32) = (1, 1, 1);
 
-fn families() -> [&'static [CommandSpec]; 21] {
+fn families() -> [&'static [CommandSpec]; 22] {
     [
         acl::COMMANDS,
         string::COMMANDS,
@@ -297,6 +298,7 @@ fn families() -> [&'static [CommandSpec]; 21] {
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        stream::COMMANDS,
         geo::COMMANDS,
         bitmap::COMMANDS,
         hll::COMMANDS,

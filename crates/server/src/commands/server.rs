@@ -1720,16 +1720,23 @@ pub fn feed_monitors(eng: &mut Engine, cl: &Client, args: &[Bytes]) {
 
 fn memory_usage(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
+    // Redis's default sample of 5; SAMPLES 0 means all.
+    let mut samples = 5usize;
     if c.args.len() > 3 {
         if c.args.len() != 5 || !eq(&c.args[3], "samples") {
             return Err(SYNTAX.into());
         }
-        parse_int(&c.args[4])?;
+        let n = parse_int(&c.args[4])?;
+        samples = if n == 0 {
+            usize::MAX
+        } else {
+            n.max(1) as usize
+        };
     }
     match c.lookup_read(&k) {
         None => c.null(),
         Some(e) => {
-            let n = crate::info::entry_memory(e);
+            let n = crate::info::entry_memory_sampled(e, samples);
             c.int(n as i64);
         }
     }

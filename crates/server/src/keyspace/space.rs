@@ -104,7 +104,15 @@ impl Keyspace {
 
     /// Mark clients WATCHing a key as dirty (Redis's `touchWatchedKey`).
     #[inline]
+    ///
+    /// A key that clients block on is also signalled ready, as Redis 7.0
+    /// signals a stream key that is deleted or overwritten: blocked
+    /// XREADGROUP clients are then answered with an error (the waiters'
+    /// command decides what a change means to it; see `blocking.rs`).
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if !self.blocked_on.is_empty() {
+            self.signal_ready(db, key);
+        }
         if self.watched.is_empty() {
             return;
         }
@@ -116,6 +124,15 @@ impl Keyspace {
     /// Mark every watcher of keys in `db` (or all dbs) dirty: FLUSHDB,
     /// FLUSHALL, SWAPDB.
     pub fn touch_all_watched(&mut self, db: Option<usize>) {
+        let blocked: Vec<(usize, Key)> = self
+            .blocked_on
+            .keys()
+            .filter(|(d, _)| db.is_none_or(|x| x == *d))
+            .cloned()
+            .collect();
+        for (d, k) in blocked {
+            self.signal_ready(d, &k);
+        }
         for ((d, _), ids) in &self.watched {
             if db.is_none_or(|x| x == *d) {
                 self.dirty_cas.extend(ids.iter().copied());

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
+use crate::types::{hash::Hash, list::List, set::Set, stream::Stream, zset::ZSet};
 
 /// Redis's embstr limit.
 pub const EMBSTR_MAX: usize = 44;
@@ -31,6 +31,8 @@ pub enum Value {
     Set(Box<Set>),
     /// Sorted set.
     ZSet(ZSet),
+    /// Stream.
+    Stream(Box<Stream>),
 }
 
 impl Clone for Value {
@@ -43,6 +45,7 @@ impl Clone for Value {
             Value::Hash(h) => Value::Hash(h.clone()),
             Value::Set(s) => Value::Set(s.clone()),
             Value::ZSet(z) => Value::ZSet(z.clone()),
+            Value::Stream(x) => Value::Stream(x.clone()),
         }
     }
 }
@@ -60,6 +63,8 @@ pub enum ValueType {
     Set,
     /// zset
     ZSet,
+    /// stream
+    Stream,
 }
 
 impl ValueType {
@@ -71,6 +76,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::ZSet => "zset",
+            ValueType::Stream => "stream",
         }
     }
 
@@ -82,6 +88,7 @@ impl ValueType {
             b"hash" => ValueType::Hash,
             b"set" => ValueType::Set,
             b"zset" => ValueType::ZSet,
+            b"stream" => ValueType::Stream,
             _ => return None,
         })
     }
@@ -117,6 +124,7 @@ impl Value {
             Value::Raw(v) => Some(v.as_ptr()),
             Value::List(l) => Some((&**l as *const List).cast()),
             Value::Set(s) => Some((&**s as *const Set).cast()),
+            Value::Stream(s) => Some((&**s as *const Stream).cast()),
             Value::Int(_) | Value::Hash(_) | Value::ZSet(_) => None,
         }
     }
@@ -129,6 +137,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::Set(_) => ValueType::Set,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -198,6 +207,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 }

@@ -34,6 +34,7 @@ fn type_number(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -71,6 +72,16 @@ pub fn value_digest(d: &mut D, e: &Entry) {
                 mix(&mut ed, val);
                 xor(d, &ed);
             }
+        }
+        Value::Stream(s) => {
+            use crate::types::stream::StreamId;
+            s.range(StreamId::MIN, StreamId::MAX, false, |id, fv| {
+                mix(d, format!("{}.{}", id.ms, id.seq).as_bytes());
+                for x in fv {
+                    mix(d, &x.bytes());
+                }
+                true
+            });
         }
     }
     if e.expire() >= 0 {

@@ -32,6 +32,52 @@ pub fn to_rdb(v: &Value) -> rdb::Value {
         }
         Value::Set(s) => rdb::Value::Set(s.iter().map(|m| m.to_vec()).collect()),
         Value::ZSet(z) => rdb::Value::ZSet(z.iter().map(|(m, sc)| (m.to_vec(), sc)).collect()),
+        Value::Stream(s) => rdb::Value::Stream(Box::new(stream_to_rdb(s))),
+    }
+}
+
+/// A stream in the `rdb` crate's model: its nodes element by element.
+pub fn stream_to_rdb(s: &crate::types::stream::Stream) -> rdb::Stream {
+    use crate::types::stream::StreamId;
+    let t = |id: StreamId| (id.ms, id.seq);
+    rdb::Stream {
+        nodes: s
+            .nodes()
+            .map(|(m, n)| {
+                (
+                    t(*m),
+                    n.elements().map(|e| e.bytes().into_owned()).collect(),
+                )
+            })
+            .collect(),
+        length: s.len(),
+        last_id: t(s.last_id()),
+        first_id: t(s.first_id()),
+        max_deleted_id: t(s.max_deleted_entry_id()),
+        entries_added: s.entries_added(),
+        groups: s
+            .groups()
+            .iter()
+            .map(|(name, g)| rdb::StreamGroup {
+                name: name.to_vec(),
+                last_id: t(g.last_id),
+                entries_read: Some(g.entries_read),
+                pel: g
+                    .pel
+                    .iter()
+                    .map(|(id, n)| (t(*id), n.delivery_time, n.delivery_count))
+                    .collect(),
+                consumers: g
+                    .consumers
+                    .iter()
+                    .map(|(cn, c)| rdb::StreamConsumer {
+                        name: cn.to_vec(),
+                        seen_time: c.seen_time,
+                        pel: c.pel.iter().map(|id| t(*id)).collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 
@@ -175,6 +221,7 @@ pub fn write_entry<W: std::io::Write>(
             let pairs: Vec<(&[u8], f64)> = z.iter().collect();
             w.zset(key, pairs.len(), pairs.iter().copied(), exp)
         }
+        Value::Stream(s) => w.stream(key, &stream_to_rdb(s), exp),
     }
 }
 

@@ -7,7 +7,9 @@
 //! - [`list::List`]: chunked listpacks, always reported as `quicklist`;
 //! - [`hash::Hash`]: `listpack` → `hashtable`;
 //! - [`set::Set`]: `intset` → `hashtable`;
-//! - [`zset::ZSet`]: `listpack` → `skiplist`.
+//! - [`zset::ZSet`]: `listpack` → `skiplist`;
+//! - [`stream::Stream`]: always `stream`, nodes that are listpacks in
+//!   Redis's own byte layout under an ordered map.
 //!
 //! Conversion thresholds come from the caller (config), and conversions are
 //! one-way, as in Redis. The building block for the small encodings is
@@ -20,6 +22,7 @@ pub mod hll;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 use rand::Rng;

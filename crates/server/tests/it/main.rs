@@ -22,6 +22,7 @@ mod replication;
 mod scripting;
 mod sentinel;
 mod sort;
+mod streams;
 mod strings_keys;
 mod tracking;
 mod tx_pubsub;

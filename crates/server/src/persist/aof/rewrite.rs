@@ -99,6 +99,11 @@ pub fn rdb_to_commands(rdb_path: &Path, out_path: &Path, timestamp: bool) -> std
                             bulk(o, v);
                         })
                     }
+                    rdb::Value::Stream(st) => {
+                        let st = crate::persist::load::stream_from_rdb((**st).clone())
+                            .ok_or_else(|| std::io::Error::other("bad stream in the snapshot"))?;
+                        write_stream(&mut out, &k.key, &st);
+                    }
                 }
                 if let Some(exp) = k.expire_ms {
                     head(&mut out, 3);
@@ -119,4 +124,73 @@ pub fn rdb_to_commands(rdb_path: &Path, out_path: &Path, timestamp: bool) -> std
     w.flush()?;
     let f = w.into_inner().map_err(|e| e.into_error())?;
     f.sync_all()
+}
+
+/// A stream as commands, as Redis's rewriteStreamObject: its entries as
+/// XADDs (an empty stream by the `XADD ... MAXLEN 0` trick), XSETID with
+/// its counters, then each group (XGROUP CREATE ... ENTRIESREAD), its
+/// pending entries as XCLAIM ... FORCE and its idle consumers as XGROUP
+/// CREATECONSUMER.
+fn write_stream(out: &mut Vec<u8>, key: &[u8], st: &crate::types::stream::Stream) {
+    use crate::types::stream::StreamId;
+    if st.is_empty() {
+        head(out, 7);
+        for a in [&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"] {
+            bulk(out, a);
+        }
+    } else {
+        st.range(StreamId::MIN, StreamId::MAX, false, |id, fv| {
+            head(out, 3 + fv.len());
+            bulk(out, b"XADD");
+            bulk(out, key);
+            bulk(out, id.to_string().as_bytes());
+            for e in fv {
+                bulk(out, &e.bytes());
+            }
+            true
+        });
+    }
+    head(out, 7);
+    bulk(out, b"XSETID");
+    bulk(out, key);
+    bulk(out, st.last_id().to_string().as_bytes());
+    bulk(out, b"ENTRIESADDED");
+    bulk(out, st.entries_added().to_string().as_bytes());
+    bulk(out, b"MAXDELETEDID");
+    bulk(out, st.max_deleted_entry_id().to_string().as_bytes());
+    for (name, g) in st.groups() {
+        head(out, 7);
+        bulk(out, b"XGROUP");
+        bulk(out, b"CREATE");
+        bulk(out, key);
+        bulk(out, name);
+        bulk(out, g.last_id.to_string().as_bytes());
+        bulk(out, b"ENTRIESREAD");
+        bulk(out, g.entries_read.to_string().as_bytes());
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                head(out, 5);
+                for a in [&b"XGROUP"[..], b"CREATECONSUMER", key, name, cname] {
+                    bulk(out, a);
+                }
+                continue;
+            }
+            for id in &c.pel {
+                let Some(n) = g.pel.get(id) else { continue };
+                head(out, 12);
+                bulk(out, b"XCLAIM");
+                bulk(out, key);
+                bulk(out, name);
+                bulk(out, cname);
+                bulk(out, b"0");
+                bulk(out, id.to_string().as_bytes());
+                bulk(out, b"TIME");
+                bulk(out, n.delivery_time.to_string().as_bytes());
+                bulk(out, b"RETRYCOUNT");
+                bulk(out, n.delivery_count.to_string().as_bytes());
+                bulk(out, b"JUSTID");
+                bulk(out, b"FORCE");
+            }
+        }
+    }
 }
