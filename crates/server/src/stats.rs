@@ -267,6 +267,15 @@ impl Stats {
         }
     }
 
+    /// A command was refused before it ran (rejected_calls).
+    pub fn command_rejected(&mut self, key: usize, name: impl FnOnce() -> &'static str) {
+        let (_, st) = self
+            .cmd
+            .entry(key)
+            .or_insert_with(|| (name(), CmdStat::default()));
+        st.rejected += 1;
+    }
+
     /// An error reply went out; `prefix` is its first word.
     pub fn error_replied(&mut self, prefix: &str) {
         self.counters.error_replies += 1;

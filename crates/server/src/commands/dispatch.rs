@@ -194,6 +194,32 @@ fn take_pushes(eng: &mut Engine, cl: &mut Client, out: &mut Vec<u8>) {
     }
 }
 
+/// Refuse a command before it runs (Redis's rejectCommand): the
+/// transaction is flagged, the command's rejected_calls counted.
+fn reject(
+    eng: &mut Engine,
+    cl: &mut Client,
+    out: &mut Vec<u8>,
+    spec: &'static CommandSpec,
+    parent: Option<&'static CommandSpec>,
+    e: &CmdError,
+) {
+    flag_transaction(cl);
+    let stat_spec = match parent {
+        Some(p) if p.flags & f::OPAQUE != 0 => p,
+        _ => spec,
+    };
+    eng.stats_mut()
+        .command_rejected(stat_spec as *const CommandSpec as usize, || {
+            if parent.is_some() {
+                leak_full_name(parent, spec)
+            } else {
+                spec.name
+            }
+        });
+    write_error(eng, out, e);
+}
+
 /// Redis's processCommand: the checks, then `call`.
 fn process(
     eng: &mut Engine,
@@ -255,13 +281,18 @@ fn process(
         return;
     }
     if !arity_ok(spec.arity, args.len()) {
-        flag_transaction(cl);
-        write_error(eng, out, &CmdError::arity(&full_name(parent, spec)));
+        reject(
+            eng,
+            cl,
+            out,
+            spec,
+            parent,
+            &CmdError::arity(&full_name(parent, spec)),
+        );
         return;
     }
     if !from_master && spec.flags & f::NO_AUTH == 0 && super::acl::auth_required(eng, cl) {
-        flag_transaction(cl);
-        write_error(eng, out, &CmdError::fixed(NOAUTH));
+        reject(eng, cl, out, spec, parent, &CmdError::fixed(NOAUTH));
         return;
     }
     // Keep client-side caching's table within tracking-table-max-keys
@@ -269,10 +300,12 @@ fn process(
     eng.tracking_limit();
     take_pushes(eng, cl, out);
     if cl.in_multi() && spec.flags & f::NO_MULTI != 0 {
-        flag_transaction(cl);
-        write_error(
+        reject(
             eng,
+            cl,
             out,
+            spec,
+            parent,
             &CmdError::fixed("ERR Command not allowed inside a transaction"),
         );
         return;
@@ -285,8 +318,7 @@ fn process(
                 super::acl::Context::Toplevel
             };
             let e = super::acl::refuse(eng, cl, denied, ctx, spec, parent, &args);
-            flag_transaction(cl);
-            write_error(eng, out, &e);
+            reject(eng, cl, out, spec, parent, &e);
             return;
         }
     }
@@ -316,8 +348,14 @@ fn process(
         return;
     }
     if is_write && !from_master && eng.is_replica() && eng.cfg().bool(P::replica_read_only) {
-        flag_transaction(cl);
-        write_error(eng, out, &CmdError::fixed(crate::error::READONLY_REPLICA));
+        reject(
+            eng,
+            cl,
+            out,
+            spec,
+            parent,
+            &CmdError::fixed(crate::error::READONLY_REPLICA),
+        );
         return;
     }
     if !from_master
@@ -325,25 +363,28 @@ fn process(
         && !eng.is_replica()
         && crate::persist::writes_denied(eng)
     {
-        flag_transaction(cl);
         let e = CmdError::msg(crate::persist::misconf(eng));
-        write_error(eng, out, &e);
+        reject(eng, cl, out, spec, parent, &e);
         return;
     }
     if is_write && !from_master && crate::repl::master::not_enough_replicas(eng) {
-        flag_transaction(cl);
-        write_error(
+        reject(
             eng,
+            cl,
             out,
+            spec,
+            parent,
             &CmdError::fixed("NOREPLICAS Not enough good replicas to write."),
         );
         return;
     }
     if !from_master && flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
-        flag_transaction(cl);
-        write_error(
+        reject(
             eng,
+            cl,
             out,
+            spec,
+            parent,
             &CmdError::fixed(
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
             ),
@@ -369,10 +410,12 @@ fn process(
                     .is_some_and(|s| s.flags & f::NO_ASYNC_LOADING != 0)
             });
         if spec.flags & f::NO_ASYNC_LOADING != 0 || queued_denied {
-            flag_transaction(cl);
-            write_error(
+            reject(
                 eng,
+                cl,
                 out,
+                spec,
+                parent,
                 &CmdError::fixed("LOADING Redis is loading the dataset in memory"),
             );
             return;

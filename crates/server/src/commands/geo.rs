@@ -197,8 +197,15 @@ fn geoadd(c: &mut Ctx) -> CmdResult {
         zadd_args.push(Bytes::from(text));
         zadd_args.push(point[2].clone());
     }
-    c.args = zadd_args;
-    zadd(c)
+    // Run as ZADD and propagate as ZADD (as Redis rewrites the command),
+    // while the slow log and MONITOR keep the GEOADD the client sent.
+    let original = std::mem::replace(&mut c.args, zadd_args);
+    let res = zadd(c);
+    let ran = std::mem::replace(&mut c.args, original);
+    if c.propagate_as.is_none() {
+        c.propagate_instead(vec![ran.iter().map(|a| a.to_vec()).collect()]);
+    }
+    res
 }
 
 /// GEODIST key member1 member2 [unit]

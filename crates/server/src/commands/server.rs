@@ -1022,7 +1022,14 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
         // when numkeys is a valid count; failing that, the command's own
         // key finder, which reads numkeys with atoi() and puts a
         // destination key last.
+        // Redis's NO_MANDATORY_KEYS commands (scripts, functions) may
+        // name no key at all.
+        let no_mandatory = matches!(
+            spec.name,
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+        );
         match crate::util::num::parse_i64(&args[pos]) {
+            Some(0) if no_mandatory => {}
             Some(n) if n >= 1 && n as usize <= after => keys.extend(sources(n as usize)),
             _ => match atoi(&args[pos]) {
                 n if n >= 1 && n as usize <= after => {
