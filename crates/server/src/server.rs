@@ -205,13 +205,15 @@ async fn wait_for_shutdown(shared: &Shared) {
         tokio::select! {
             _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGTERM scheduling shutdown...");
-                lock(shared).request_shutdown(crate::engine::ShutdownReq { save: None });
-                return;
+                if signal_shutdown(shared, P::shutdown_on_sigterm) {
+                    return;
+                }
             }
             _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGINT scheduling shutdown...");
-                lock(shared).request_shutdown(crate::engine::ShutdownReq { save: None });
-                return;
+                if signal_shutdown(shared, P::shutdown_on_sigint) {
+                    return;
+                }
             }
             _ = wake.notified() => {
                 if lock(shared).shutdown_requested().is_some() {
@@ -220,6 +222,18 @@ async fn wait_for_shutdown(shared: &Shared) {
             }
         }
     }
+}
+
+/// A signal asked for a shutdown: schedule it, unless it must be refused
+/// (the first AOF rewrite still runs), as Redis's finishShutdown.
+fn signal_shutdown(shared: &Shared, flags: P) -> bool {
+    let mut e = lock(shared);
+    let force = e.cfg().str(flags).split(' ').any(|w| w == "force");
+    if crate::persist::aof::refuse_shutdown(&e, force) {
+        return false;
+    }
+    e.request_shutdown(crate::engine::ShutdownReq { save: None });
+    true
 }
 
 fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {

@@ -330,3 +330,183 @@ fn config_set_appendonly_at_runtime() {
     assert_eq!(r.call(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
     assert_eq!(r.info_field("aof_enabled"), "0");
 }
+
+/// A raw connection to a fixed port (a restarted server keeps its port).
+fn connect(port: u16) -> Raw {
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    Raw::from_stream(s)
+}
+
+/// A master with `appendonly yes` (and no RDB) restarted cleanly keeps its
+/// replication history through the AOF's closing mark, so its replica (a
+/// real redis-server, then relica) continues with a partial resync; after a
+/// kill -9 the mark is gone and the replica resyncs fully.
+#[test]
+fn master_restarted_from_aof_keeps_its_replication_history() {
+    const T: Duration = Duration::from_secs(60);
+    for relica_replica in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_string();
+        let port = crate::util::free_port();
+        let p = port.to_string();
+        let opts = ["--port", &p, "--repl-diskless-sync", "no"];
+        let mut master = start_in(&d, &opts);
+        let mut m = connect(port);
+        write_mix(&mut m, "a");
+        let replica = if relica_replica {
+            Server::start(&["--replicaof", "127.0.0.1", &p])
+        } else {
+            Server::redis(&["--replicaof", "127.0.0.1", &p])
+        };
+        let mut r = replica.raw();
+        crate::util::wait_up(&mut r);
+        write_mix(&mut m, "b");
+        assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+        let id = m.info_field("master_replid");
+        let off = m.info_field("master_repl_offset");
+        m.cmd(&[b"SHUTDOWN", b"NOSAVE"]);
+        assert!(m.closed());
+        master.wait_exit(T);
+        // The full sync's RDB holds a position too: only the AOF may say.
+        let _ = std::fs::remove_file(dir.path().join("dump.rdb"));
+        let incr =
+            std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.1.incr.aof"))
+                .unwrap();
+        assert!(
+            incr.ends_with(&format!("#relica-repl:{id} {off} 0\r\n")),
+            "{}",
+            &incr[incr.len().saturating_sub(200)..]
+        );
+        let mut master = start_in(&d, &opts);
+        let mut m = connect(port);
+        assert_eq!(m.info_field("master_replid2"), id, "history kept");
+        assert_eq!(m.info_field("master_repl_offset"), off);
+        wait_for("partial resync after restart", T, || {
+            m.info_field("sync_partial_ok") == "1"
+        });
+        assert_eq!(m.info_field("sync_full"), "0");
+        write_mix(&mut m, "c");
+        crate::util::wait_same_digest(&mut m, &mut r);
+        // A crash leaves no mark: a new history, and a full resync.
+        let id2 = m.info_field("master_replid");
+        master.kill9();
+        let _master = start_in(&d, &opts);
+        let mut m = connect(port);
+        assert_ne!(m.info_field("master_replid2"), id2);
+        assert_ne!(m.info_field("master_replid"), id2);
+        wait_for("full resync after a crash", T, || {
+            m.info_field("sync_full") == "1"
+        });
+        m.call(&["SET", "after-crash", "1"]);
+        crate::util::wait_same_digest(&mut m, &mut r);
+    }
+}
+
+/// `redis.set_repl` sends a script's writes to the AOF only (REPL_AOF), to
+/// the replicas only (REPL_REPLICA), or nowhere (REPL_NONE), as Redis's
+/// propagation targets.
+#[test]
+fn script_set_repl_targets_the_aof_and_the_replicas() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let master = start_in(d, &[]);
+    let mut m = master.raw();
+    let replica = Server::redis(&["--replicaof", "127.0.0.1", &master.port.to_string()]);
+    let mut r = replica.raw();
+    crate::util::wait_up(&mut r);
+    let script = "redis.call('set', 'all', '1'); \
+        redis.set_repl(redis.REPL_AOF); redis.call('set', 'aof-only', '1'); \
+        redis.set_repl(redis.REPL_REPLICA); redis.call('set', 'replica-only', '1'); \
+        redis.set_repl(redis.REPL_NONE); redis.call('set', 'nowhere', '1'); \
+        redis.set_repl(redis.REPL_ALL); redis.call('set', 'all2', '1')";
+    assert_eq!(m.call(&["EVAL", script, "0"]), "$-1\r\n");
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    let keys = |r: &mut Raw| {
+        ["all", "aof-only", "replica-only", "nowhere", "all2"]
+            .iter()
+            .filter(|k| r.call(&["EXISTS", k]) == ":1\r\n")
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&mut r), ["all", "replica-only", "all2"]);
+    let incr = std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.1.incr.aof"))
+        .unwrap();
+    let sets: Vec<&str> = incr
+        .split("\r\n")
+        .collect::<Vec<_>>()
+        .windows(4)
+        .filter(|w| w[1] == "set" || w[1] == "SET")
+        .map(|w| w[3])
+        .collect();
+    assert_eq!(sets, ["all", "aof-only", "all2"]);
+    // The transaction wraps them for both.
+    assert!(incr.contains("MULTI") && incr.contains("EXEC"), "{incr}");
+    assert_eq!(m.call(&["DEBUG", "LOADAOF"]), "+OK\r\n");
+    assert_eq!(keys(&mut m), ["all", "aof-only", "all2"]);
+}
+
+/// SHUTDOWN (and SIGTERM) refuse to exit while the first rewrite after
+/// turning the AOF on still runs, as Redis: the dataset is not in the AOF
+/// yet. SHUTDOWN FORCE exits anyway.
+#[test]
+fn shutdown_refused_while_writing_the_initial_aof() {
+    let mut s = Server::start(&[]);
+    let mut r = s.raw();
+    r.call(&["DEBUG", "POPULATE", "200"]);
+    r.call(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
+    assert_eq!(r.call(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
+    assert_eq!(r.info_field("aof_rewrite_in_progress"), "1");
+    assert_eq!(
+        r.call(&["SHUTDOWN"]),
+        "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    );
+    assert!(s.log_text().contains("Writing initial AOF, can't exit."));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status();
+    wait_for("SIGTERM refused", Duration::from_secs(10), || {
+        s.log_text()
+            .matches("Writing initial AOF, can't exit.")
+            .count()
+            == 2
+    });
+    assert_eq!(r.call(&["PING"]), "+PONG\r\n");
+    r.cmd(&[b"SHUTDOWN", b"FORCE"]);
+    assert!(r.closed());
+    s.wait_exit(Duration::from_secs(20));
+    assert!(s.log_text().contains("Writing initial AOF. Exit anyway."));
+}
+
+/// appendfilename and appenddirname are plain names, as Redis checks them.
+#[test]
+fn aof_names_must_be_plain_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for (name, value, msg) in [
+        (
+            "--appendfilename",
+            "a/b.aof",
+            "appendfilename can't be a path, just a filename",
+        ),
+        ("--appendfilename", "", "appendfilename can't be empty"),
+        (
+            "--appenddirname",
+            "x/y",
+            "appenddirname can't be a path, just a dirname",
+        ),
+        ("--appenddirname", "", "appenddirname can't be empty"),
+    ] {
+        for bin in [env!("CARGO_BIN_EXE_relica-server"), "redis-server"] {
+            let out = std::process::Command::new(bin)
+                .args(["--port", &crate::util::free_port().to_string()])
+                .args(["--dir", d, name, value])
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{bin} {name} {value:?}");
+            let text = String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains(msg), "{bin} {name} {value:?}: {text}");
+        }
+    }
+}

@@ -87,7 +87,58 @@ fn parse_num(line: &[u8]) -> i64 {
 /// One parsed item of the command stream.
 enum Item {
     Cmd(Vec<Bytes>),
+    /// An annotation line (`#…`), with its line end.
+    Note(Vec<u8>),
     Eof,
+}
+
+/// The replication position a clean shutdown wrote at the end of the log
+/// (see [`super::REPL_MARK`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplMark {
+    /// The replication id.
+    pub replid: String,
+    /// The offset the log's last write reached.
+    pub offset: i64,
+    /// The db the stream had selected.
+    pub db: i64,
+}
+
+impl ReplMark {
+    /// Parse `#relica-repl:<id> <offset> <db>\r\n`.
+    pub fn parse(line: &[u8]) -> Option<ReplMark> {
+        let rest = line.strip_prefix(super::REPL_MARK.as_bytes())?;
+        let text = std::str::from_utf8(rest)
+            .ok()?
+            .trim_end_matches(['\r', '\n']);
+        let mut it = text.split(' ');
+        let replid = it.next()?;
+        let offset = it.next()?.parse().ok()?;
+        let db = it.next()?.parse().ok()?;
+        if it.next().is_some()
+            || replid.len() != 40
+            || !replid.bytes().all(|b| b.is_ascii_hexdigit())
+            || offset < 0
+        {
+            return None;
+        }
+        Some(ReplMark {
+            replid: replid.to_string(),
+            offset,
+            db,
+        })
+    }
+
+    /// The annotation line.
+    pub fn line(&self) -> String {
+        format!(
+            "{}{} {} {}\r\n",
+            super::REPL_MARK,
+            self.replid,
+            self.offset,
+            self.db
+        )
+    }
 }
 
 /// Why parsing stopped early.
@@ -106,7 +157,7 @@ fn next_item<R: BufRead>(r: &mut R, pos: &mut u64) -> Result<Item, ParseErr> {
             return Ok(Item::Eof);
         };
         if line.first() == Some(&b'#') {
-            continue;
+            return Ok(Item::Note(line));
         }
         if line.first() != Some(&b'*') {
             return Err(ParseErr::Format);
@@ -185,6 +236,9 @@ pub struct Ctx<'a> {
     pub delay: i64,
     /// Bytes loaded so far, for INFO.
     pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The last replication mark read, cleared by any command after it:
+    /// Some at the end only when the log ends with one.
+    pub repl_mark: std::cell::RefCell<Option<ReplMark>>,
 }
 
 /// Replay one file (loadSingleAppendOnlyFile).
@@ -253,7 +307,16 @@ pub fn load_single(cx: &Ctx, name: &str, with: &mut WithEngine, runner: &mut dyn
     let outcome = loop {
         let item = next_item(&mut r, &mut pos);
         let end = match item {
+            Ok(Item::Note(line)) => {
+                if let Some(m) = ReplMark::parse(&line) {
+                    *cx.repl_mark.borrow_mut() = Some(m);
+                }
+                continue;
+            }
             Ok(Item::Cmd(argv)) => {
+                if cx.repl_mark.borrow().is_some() {
+                    *cx.repl_mark.borrow_mut() = None;
+                }
                 if argv[0].eq_ignore_ascii_case(b"multi") {
                     // Flush first, so in_multi reflects the commands
                     // before it when this MULTI is judged later.

@@ -60,6 +60,8 @@ pub struct Aof {
     pub(super) next_rewrite_time: i64,
     /// The last write failure seen by a cron (for the MISCONF text).
     pub(super) flush_sleep_us: u64,
+    /// The replication mark the last replay found at the log's end.
+    pub(super) loaded_mark: Option<super::load::ReplMark>,
 }
 
 impl Aof {
@@ -82,6 +84,7 @@ impl Aof {
             next_delay_minutes: 0,
             next_rewrite_time: 0,
             flush_sleep_us: 0,
+            loaded_mark: None,
         }
     }
 
