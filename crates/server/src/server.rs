@@ -162,6 +162,7 @@ pub async fn run(shared: Shared) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
+    crate::persist::aof::crash::init();
     if aof_on {
         let sh = shared.clone();
         let loaded =

@@ -12,6 +12,7 @@
 //! it replaces are deleted ([`done`]). Loading replays the files
 //! ([`load`]).
 
+pub mod crash;
 pub mod done;
 pub mod feed;
 pub mod load;
@@ -130,7 +131,7 @@ pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), Logged> {
         dirty: true,
         ..eng.aof().manifest.clone()
     };
-    persist_manifest(eng, &mut am)?;
+    persist_manifest(eng, &mut am, "")?;
     eng.aof_mut().manifest = am;
     if let Err(e) = std::fs::rename(&filename, dir.join(&filename)) {
         tracing::warn!(
@@ -238,7 +239,7 @@ pub fn open_on_start(eng: &mut Engine) -> Result<(), Logged> {
             return Err(Logged);
         }
     };
-    persist_manifest(eng, &mut am)?;
+    persist_manifest(eng, &mut am, "")?;
     let incr_size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let total = load::total_size(&dir, &am).unwrap_or(incr_size);
     eng.aof_mut().manifest = am;
@@ -331,8 +332,9 @@ fn open_new_incr(eng: &mut Engine) -> Result<(), Logged> {
             return Err(Logged);
         }
     };
+    crash::point("start", "incr-created");
     if let Some(am) = temp_am.as_mut() {
-        persist_manifest(eng, am)?;
+        persist_manifest(eng, am, "start")?;
     }
     tracing::info!("Creating AOF incr file {name} on background rewrite");
     match eng.aof().writer().cloned() {
