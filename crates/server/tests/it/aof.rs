@@ -601,3 +601,49 @@ fn crash_at_each_rewrite_step_keeps_acknowledged_writes() {
         assert_eq!(r.info_field("aof_last_bgrewrite_status"), "ok", "{step}");
     }
 }
+
+/// A write error (the new incremental file is /dev/full: ENOSPC, which
+/// chmod could not give a root test) refuses writes with -MISCONF and
+/// shows aof_last_write_status:err, as redis-server in the same setup; the
+/// next rewrite's new file clears it, and the acknowledged write survives.
+#[test]
+fn write_error_refuses_writes_with_misconf() {
+    let run = |s: &Server, dir: &std::path::Path| {
+        let mut r = s.raw();
+        let mut seen = Vec::new();
+        assert_eq!(r.call(&["SET", "a", "1"]), "+OK\r\n");
+        std::os::unix::fs::symlink("/dev/full", dir.join("appendonlydir/appendonly.aof.2.incr.aof"))
+            .unwrap();
+        r.call(&["BGREWRITEAOF"]);
+        wait_for("rewrite", Duration::from_secs(20), || rewrite_done(&mut r));
+        seen.push(r.call(&["SET", "b", "1"]));
+        seen.push(r.call(&["SET", "c", "1"]));
+        seen.push(r.info_field("aof_last_write_status"));
+        seen.push(r.call(&["GET", "b"]));
+        seen.push(r.call(&["BGREWRITEAOF"]));
+        wait_for("rewrite", Duration::from_secs(20), || rewrite_done(&mut r));
+        seen.push(r.call(&["SET", "d", "1"]));
+        seen.push(r.info_field("aof_last_write_status"));
+        let dg = digest(&mut r);
+        assert_eq!(r.call(&["DEBUG", "LOADAOF"]), "+OK\r\n");
+        assert_eq!(digest(&mut r), dg);
+        seen.push(r.call(&["MGET", "a", "b", "c", "d"]));
+        seen
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ours = run(
+        &start_in(dir.path().to_str().unwrap(), &[]),
+        dir.path(),
+    );
+    let rdir = tempfile::tempdir().unwrap();
+    let rd = rdir.path().to_str().unwrap();
+    let theirs = run(
+        &Server::redis(&["--dir", rd, "--appendonly", "yes"]),
+        rdir.path(),
+    );
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        ours[1],
+        "-MISCONF Errors writing to the AOF file: No space left on device\r\n"
+    );
+}
