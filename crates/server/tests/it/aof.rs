@@ -612,8 +612,11 @@ fn write_error_refuses_writes_with_misconf() {
         let mut r = s.raw();
         let mut seen = Vec::new();
         assert_eq!(r.call(&["SET", "a", "1"]), "+OK\r\n");
-        std::os::unix::fs::symlink("/dev/full", dir.join("appendonlydir/appendonly.aof.2.incr.aof"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            "/dev/full",
+            dir.join("appendonlydir/appendonly.aof.2.incr.aof"),
+        )
+        .unwrap();
         r.call(&["BGREWRITEAOF"]);
         wait_for("rewrite", Duration::from_secs(20), || rewrite_done(&mut r));
         seen.push(r.call(&["SET", "b", "1"]));
@@ -631,10 +634,7 @@ fn write_error_refuses_writes_with_misconf() {
         seen
     };
     let dir = tempfile::tempdir().unwrap();
-    let ours = run(
-        &start_in(dir.path().to_str().unwrap(), &[]),
-        dir.path(),
-    );
+    let ours = run(&start_in(dir.path().to_str().unwrap(), &[]), dir.path());
     let rdir = tempfile::tempdir().unwrap();
     let rd = rdir.path().to_str().unwrap();
     let theirs = run(
@@ -646,4 +646,58 @@ fn write_error_refuses_writes_with_misconf() {
         ours[1],
         "-MISCONF Errors writing to the AOF file: No space left on device\r\n"
     );
+}
+
+/// With `appendfsync always`, clients blocked in BLPOP that another
+/// client's transaction wakes get their replies only once its writes are
+/// in the AOF (written and fsynced), as Redis's beforeSleep flushes the
+/// AOF before any reply leaves. The flush is slowed (DEBUG
+/// AOF-FLUSH-SLEEP) so that an early reply would find the file without the
+/// write; several clients are woken so that some run on another thread.
+#[test]
+fn always_fsync_precedes_a_woken_clients_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    // Several runtime threads, so that a woken client's task can run while
+    // the waker's is still flushing.
+    let s = start_in(
+        dir.path().to_str().unwrap(),
+        &["--appendfsync", "always", "--io-threads", "4"],
+    );
+    let mut blocked: Vec<_> = (0..4).map(|_| s.raw()).collect();
+    let mut b = s.raw();
+    let incr = dir.path().join("appendonlydir/appendonly.aof.1.incr.aof");
+    for round in 0..3 {
+        for (i, a) in blocked.iter_mut().enumerate() {
+            a.cmd(&[b"BLPOP", format!("q{i}").as_bytes(), b"0"]);
+        }
+        crate::util::expect::wait_blocked(&mut b, blocked.len());
+        assert_eq!(b.call(&["DEBUG", "AOF-FLUSH-SLEEP", "500000"]), "+OK\r\n");
+        b.cmd(&[b"MULTI"]);
+        for i in 0..blocked.len() {
+            b.cmd(&[
+                b"LPUSH",
+                format!("q{i}").as_bytes(),
+                format!("item{round}-{i}").as_bytes(),
+            ]);
+        }
+        b.cmd(&[b"EXEC"]);
+        for (i, a) in blocked.iter_mut().enumerate() {
+            let item = format!("item{round}-{i}");
+            assert_eq!(
+                a.reply_str(),
+                crate::util::expect::bulks(&[&format!("q{i}"), &item])
+            );
+            let log = std::fs::read_to_string(&incr).unwrap();
+            assert!(
+                log.contains(&item),
+                "round {round}, client {i}: reply before the AOF write"
+            );
+        }
+        let mut replies = Vec::new();
+        for _ in 0..blocked.len() + 2 {
+            replies.push(b.reply_str());
+        }
+        assert_eq!(replies.last().unwrap().lines().next(), Some("*4"));
+        assert_eq!(b.call(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]), "+OK\r\n");
+    }
 }
