@@ -547,6 +547,11 @@ fn crash_at_each_rewrite_step_keeps_acknowledged_writes() {
             preamble,
             "--rdb-key-save-delay",
             "1000",
+            // With everysec a write may wait (up to 2 s) behind a
+            // background fsync while its reply leaves, in Redis too: only
+            // `always` promises every acknowledged write.
+            "--appendfsync",
+            "always",
         ];
         let mut s = Server::start_env(&args, &[("RELICA_AOF_CRASH_AT", step)]);
         let mut r = s.raw();

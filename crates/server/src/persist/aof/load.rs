@@ -11,6 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::manifest::Manifest;
+pub use super::state::ReplMark;
 use crate::engine::Engine;
 
 /// How one file (or the whole log) loaded (Redis's AOF_* codes).
@@ -92,55 +93,6 @@ enum Item {
     Eof,
 }
 
-/// The replication position a clean shutdown wrote at the end of the log
-/// (see [`super::REPL_MARK`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplMark {
-    /// The replication id.
-    pub replid: String,
-    /// The offset the log's last write reached.
-    pub offset: i64,
-    /// The db the stream had selected.
-    pub db: i64,
-}
-
-impl ReplMark {
-    /// Parse `#relica-repl:<id> <offset> <db>\r\n`.
-    pub fn parse(line: &[u8]) -> Option<ReplMark> {
-        let rest = line.strip_prefix(super::REPL_MARK.as_bytes())?;
-        let text = std::str::from_utf8(rest)
-            .ok()?
-            .trim_end_matches(['\r', '\n']);
-        let mut it = text.split(' ');
-        let replid = it.next()?;
-        let offset = it.next()?.parse().ok()?;
-        let db = it.next()?.parse().ok()?;
-        if it.next().is_some()
-            || replid.len() != 40
-            || !replid.bytes().all(|b| b.is_ascii_hexdigit())
-            || offset < 0
-        {
-            return None;
-        }
-        Some(ReplMark {
-            replid: replid.to_string(),
-            offset,
-            db,
-        })
-    }
-
-    /// The annotation line.
-    pub fn line(&self) -> String {
-        format!(
-            "{}{} {} {}\r\n",
-            super::REPL_MARK,
-            self.replid,
-            self.offset,
-            self.db
-        )
-    }
-}
-
 /// Why parsing stopped early.
 enum ParseErr {
     /// Unexpected end of file (a short read).
@@ -152,62 +104,60 @@ enum ParseErr {
 }
 
 fn next_item<R: BufRead>(r: &mut R, pos: &mut u64) -> Result<Item, ParseErr> {
-    loop {
-        let Some(line) = fgets(r, pos).map_err(ParseErr::Io)? else {
-            return Ok(Item::Eof);
+    let Some(line) = fgets(r, pos).map_err(ParseErr::Io)? else {
+        return Ok(Item::Eof);
+    };
+    if line.first() == Some(&b'#') {
+        return Ok(Item::Note(line));
+    }
+    if line.first() != Some(&b'*') {
+        return Err(ParseErr::Format);
+    }
+    if line.len() == 1 {
+        return Err(ParseErr::Eof);
+    }
+    let argc = parse_num(&line);
+    if argc < 1 {
+        return Err(ParseErr::Format);
+    }
+    let mut argv = Vec::with_capacity((argc as usize).min(1024));
+    for _ in 0..argc {
+        let Some(l) = fgets(r, pos).map_err(ParseErr::Io)? else {
+            return Err(ParseErr::Eof);
         };
-        if line.first() == Some(&b'#') {
-            return Ok(Item::Note(line));
-        }
-        if line.first() != Some(&b'*') {
+        if l.first() != Some(&b'$') {
             return Err(ParseErr::Format);
         }
-        if line.len() == 1 {
+        let len = parse_num(&l).max(0) as u64;
+        // Read what is there, never more than the file holds.
+        let mut arg = Vec::new();
+        let n = r
+            .by_ref()
+            .take(len)
+            .read_to_end(&mut arg)
+            .map_err(ParseErr::Io)?;
+        *pos += n as u64;
+        if (n as u64) < len {
             return Err(ParseErr::Eof);
         }
-        let argc = parse_num(&line);
-        if argc < 1 {
-            return Err(ParseErr::Format);
-        }
-        let mut argv = Vec::with_capacity((argc as usize).min(1024));
-        for _ in 0..argc {
-            let Some(l) = fgets(r, pos).map_err(ParseErr::Io)? else {
-                return Err(ParseErr::Eof);
-            };
-            if l.first() != Some(&b'$') {
-                return Err(ParseErr::Format);
-            }
-            let len = parse_num(&l).max(0) as u64;
-            // Read what is there, never more than the file holds.
-            let mut arg = Vec::new();
-            let n = r
+        let mut crlf = [0u8; 2];
+        let k = r.by_ref().take(2).read(&mut crlf).map_err(ParseErr::Io)?;
+        let k = if k == 1 {
+            k + r
                 .by_ref()
-                .take(len)
-                .read_to_end(&mut arg)
-                .map_err(ParseErr::Io)?;
-            *pos += n as u64;
-            if (n as u64) < len {
-                return Err(ParseErr::Eof);
-            }
-            let mut crlf = [0u8; 2];
-            let k = r.by_ref().take(2).read(&mut crlf).map_err(ParseErr::Io)?;
-            let k = if k == 1 {
-                k + r
-                    .by_ref()
-                    .take(1)
-                    .read(&mut crlf[1..])
-                    .map_err(ParseErr::Io)?
-            } else {
-                k
-            };
-            *pos += k as u64;
-            if k < 2 {
-                return Err(ParseErr::Eof);
-            }
-            argv.push(Bytes::from(arg));
+                .take(1)
+                .read(&mut crlf[1..])
+                .map_err(ParseErr::Io)?
+        } else {
+            k
+        };
+        *pos += k as u64;
+        if k < 2 {
+            return Err(ParseErr::Eof);
         }
-        return Ok(Item::Cmd(argv));
+        argv.push(Bytes::from(arg));
     }
+    Ok(Item::Cmd(argv))
 }
 
 /// Counts the bytes read through it (where an RDB preamble ends).

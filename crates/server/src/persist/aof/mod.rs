@@ -24,7 +24,7 @@ pub mod writer;
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub use state::{Aof, AofState, Logged};
+pub use state::{Aof, AofState, Logged, ReplMark, REPL_MARK};
 
 use self::done::{aof_dir, persist_manifest, temp_incr_name};
 use self::manifest::Manifest;
@@ -496,16 +496,6 @@ pub fn refuse_shutdown(eng: &Engine, force: bool) -> bool {
     true
 }
 
-/// The annotation a clean shutdown ends the log with:
-/// `#relica-repl:<replid> <offset> <db>`, the replication position the
-/// log's last write reached. A restart that finds it as the log's last
-/// line continues that replication history, so replicas resync partially
-/// (Redis 7.0 keeps the position only in an RDB's aux fields, and starts
-/// a new history after loading an AOF). Any write after it (the next run's)
-/// voids it, so a crash never claims a position the log does not reach.
-/// Redis and redis-check-aof skip `#` lines they do not know.
-pub const REPL_MARK: &str = "#relica-repl:";
-
 /// Write and fsync everything before exiting (SHUTDOWN, SIGTERM), then the
 /// replication mark ([`REPL_MARK`]) when this node keeps a replication
 /// history.
@@ -526,7 +516,7 @@ pub fn shutdown(eng: &mut Engine) {
 
 /// This node's replication position, as an RDB's aux fields record it
 /// (`persist::aux_fields`), when it has one.
-fn repl_mark(eng: &Engine) -> Option<load::ReplMark> {
+fn repl_mark(eng: &Engine) -> Option<ReplMark> {
     if !(eng.repl().backlog_active() || eng.is_replica()) {
         return None;
     }
@@ -535,7 +525,7 @@ fn repl_mark(eng: &Engine) -> Option<load::ReplMark> {
         None => eng.repl().stream_db().max(0),
     };
     let replid = eng.repl().replid().to_string();
-    (replid.len() == 40).then(|| load::ReplMark {
+    (replid.len() == 40).then(|| ReplMark {
         replid,
         offset: eng.repl().offset(),
         db,
