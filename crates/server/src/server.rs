@@ -60,10 +60,6 @@ pub async fn run(shared: Shared) -> i32 {
             e.cfg().str(P::pidfile).to_string(),
         )
     };
-    // As Redis's main: the manifest is read whether or not the AOF is on.
-    if crate::persist::aof::load_manifest_from_disk(&mut lock(&shared)).is_err() {
-        return 1;
-    }
     let aof_on = lock(&shared).aof().state() == crate::persist::aof::AofState::On;
     let startup_load = if aof_on {
         // Clients accepted from now on get -LOADING until the log is in.
@@ -95,6 +91,12 @@ pub async fn run(shared: Shared) -> i32 {
         "Running mode=standalone, port={port}. PID: {}",
         std::process::id()
     );
+    // As Redis's main, after the banner (a test harness waits for it before
+    // it reads why start-up stopped): the manifest is read whether or not
+    // the AOF is on.
+    if crate::persist::aof::load_manifest_from_disk(&mut lock(&shared)).is_err() {
+        return 1;
+    }
     for l in listeners {
         let sh = shared.clone();
         let bz = lock(&shared).scripting().busy();
