@@ -323,6 +323,8 @@ fn config_set_appendonly_at_runtime() {
         rewrite_done(&mut r)
     });
     assert_eq!(r.info_field("aof_enabled"), "1");
+    // Each background job counts where Redis forks (its tests wait on it).
+    assert_eq!(r.info_field("total_forks"), "1");
     write_mix(&mut r, "b");
     let before = digest(&mut r);
     assert_eq!(r.call(&["DEBUG", "LOADAOF"]), "+OK\r\n");
