@@ -19,7 +19,9 @@ KEYS=${1:-1000000}
 N=${N:-$KEYS}
 source bench/lib.sh
 
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kb() { # 0 for a process gone (or a zombie: no VmRSS)
+  local v; v=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || true); echo "${v:-0}"
+}
 tree_rss_kb() { # the process and its children (Redis's fork)
   local total=0 p
   for p in $1 $(pgrep -P "$1" || true); do total=$((total + $(rss_kb "$p"))); done
