@@ -641,8 +641,21 @@ where
             }
         };
         if done {
-            if let Some(cl) = lock(shared).clients_mut().get_mut(id) {
-                cl.block = None;
+            let aof = {
+                let mut eng = lock(shared);
+                if let Some(cl) = eng.clients_mut().get_mut(id) {
+                    cl.block = None;
+                }
+                eng.aof().writer().filter(|w| w.needs_flush()).cloned()
+            };
+            // The write that woke us (and our own served pop) reach the
+            // AOF, fsynced with `appendfsync always`, before our reply
+            // leaves, as Redis's beforeSleep flushes the AOF before any
+            // reply; usually the waker's flush already covered it.
+            if let Some(w) = aof {
+                if w.flush_for_reply() == Err(crate::persist::aof::writer::FlushError::Fatal) {
+                    std::process::exit(1);
+                }
             }
             let pushed = outbox.take();
             if !pushed.is_empty() {

@@ -385,7 +385,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("pubsub_patterns:{}", eng.pubsub().pattern_count());
             f!("pubsubshard_channels:{}", eng.pubsub().shard_count());
             f!("latest_fork_usec:0");
-            f!("total_forks:0");
+            f!("total_forks:{}", eng.persist().total_forks());
             f!("migrate_cached_sockets:{}", eng.migrate_links().len());
             f!("slave_expires_tracked_keys:0");
             f!("active_defrag_hits:0");

@@ -137,10 +137,6 @@ pub async fn run(shared: Shared) -> i32 {
             e.cfg().str(P::pidfile).to_string(),
         )
     };
-    // As Redis's main: the manifest is read whether or not the AOF is on.
-    if crate::persist::aof::load_manifest_from_disk(&mut lock(&shared)).is_err() {
-        return 1;
-    }
     let aof_on = lock(&shared).aof().state() == crate::persist::aof::AofState::On;
     let startup_load = if aof_on {
         // Clients accepted from now on get -LOADING until the log is in.
@@ -177,6 +173,12 @@ pub async fn run(shared: Shared) -> i32 {
         std::process::id()
     );
     tracing::info!("Server initialized");
+    // As Redis's main, after the banner (a test harness waits for it before
+    // it reads why start-up stopped): the manifest is read whether or not
+    // the AOF is on.
+    if crate::persist::aof::load_manifest_from_disk(&mut lock(&shared)).is_err() {
+        return 1;
+    }
     let busy = lock(&shared).scripting().busy();
     serve_listeners(&shared, busy, listeners);
     if !unixsocket.is_empty() {
@@ -221,6 +223,7 @@ pub async fn run(shared: Shared) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
+    crate::persist::aof::crash::init();
     if aof_on {
         let sh = shared.clone();
         let loaded =
@@ -264,13 +267,15 @@ async fn wait_for_shutdown(shared: &Shared) {
         tokio::select! {
             _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGTERM scheduling shutdown...");
-                lock(shared).request_shutdown(crate::engine::ShutdownReq { save: None });
-                return;
+                if signal_shutdown(shared, P::shutdown_on_sigterm) {
+                    return;
+                }
             }
             _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGINT scheduling shutdown...");
-                lock(shared).request_shutdown(crate::engine::ShutdownReq { save: None });
-                return;
+                if signal_shutdown(shared, P::shutdown_on_sigint) {
+                    return;
+                }
             }
             _ = wake.notified() => {
                 if lock(shared).shutdown_requested().is_some() {
@@ -279,6 +284,18 @@ async fn wait_for_shutdown(shared: &Shared) {
             }
         }
     }
+}
+
+/// A signal asked for a shutdown: schedule it, unless it must be refused
+/// (the first AOF rewrite still runs), as Redis's finishShutdown.
+fn signal_shutdown(shared: &Shared, flags: P) -> bool {
+    let mut e = lock(shared);
+    let force = e.cfg().str(flags).split(' ').any(|w| w == "force");
+    if crate::persist::aof::refuse_shutdown(&e, force) {
+        return false;
+    }
+    e.request_shutdown(crate::engine::ShutdownReq { save: None });
+    true
 }
 
 fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {

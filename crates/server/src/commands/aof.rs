@@ -121,6 +121,7 @@ pub fn load_at_startup(shared: &Shared) -> Result<(), aof::Logged> {
                 "DB loaded from append only file: {:.3} seconds",
                 start.elapsed().as_secs_f64()
             );
+            aof::resume_replication(&mut lock(shared));
             Ok(())
         }
     }

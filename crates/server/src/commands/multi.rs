@@ -13,6 +13,7 @@ use crate::client::{flag, Client};
 use crate::engine::Engine;
 use crate::error::*;
 use crate::keyspace::Key;
+use bytes::Bytes;
 
 /// Table rows.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -147,6 +148,22 @@ fn watched_key_expired(eng: &Engine, cl: &Client) -> bool {
     })
 }
 
+/// Whether a queued command writes (Redis's mstate.cmd_flags & CMD_WRITE).
+fn queued_is_write(args: &[Bytes]) -> bool {
+    let Some(spec) = args.first().and_then(|a| super::lookup(a)) else {
+        return false;
+    };
+    let spec = if spec.flags & CONTAINER != 0 {
+        match args.get(1).and_then(|a| super::lookup_sub(spec, a)) {
+            Some(s) => s,
+            None => return false,
+        }
+    } else {
+        spec
+    };
+    spec.flags & WRITE != 0
+}
+
 fn exec(c: &mut Ctx) -> CmdResult {
     if !c.cl.in_multi() {
         return Err("ERR EXEC without MULTI".into());
@@ -160,12 +177,25 @@ fn exec(c: &mut Ctx) -> CmdResult {
         c.null_array();
         return Ok(());
     }
+    // processCommand refuses an EXEC of writes on a read-only replica
+    // (rejectCommand → execCommandAbort); once it runs, every queued
+    // command runs, even after a REPLICAOF among them.
+    if !c.from_master
+        && c.eng.is_replica()
+        && c.eng.cfg().bool(crate::config::P::replica_read_only)
+        && c.cl.multi.iter().any(|a| queued_is_write(a))
+    {
+        discard_transaction(c.eng, c.cl);
+        let msg = READONLY_REPLICA.trim_start_matches('-');
+        return Err(CmdError::msg(format!(
+            "EXECABORT Transaction discarded because of: {msg}"
+        )));
+    }
     let queued = std::mem::take(&mut c.cl.multi);
     unwatch_all(c.eng, c.cl);
     c.array(queued.len());
     let outer = crate::repl::feed::begin_unit(c.eng);
     for args in queued {
-        // A write refused on a read-only replica is refused inside EXEC too.
         let spec = super::lookup(&args[0]);
         let (spec, parent) = match spec {
             Some(s) if s.flags & CONTAINER != 0 => {
@@ -176,14 +206,6 @@ fn exec(c: &mut Ctx) -> CmdResult {
         let Some(spec) = spec else {
             continue;
         };
-        if spec.flags & WRITE != 0
-            && !c.from_master
-            && c.eng.is_replica()
-            && c.eng.cfg().bool(crate::config::P::replica_read_only)
-        {
-            c.error(&CmdError::fixed(READONLY_REPLICA));
-            continue;
-        }
         if !c.from_master {
             if let Err((denied, pos)) = super::acl::check(c.eng, c.cl, spec, parent, &args) {
                 let name = super::acl::acl_name(spec, parent);

@@ -228,8 +228,12 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         &mut out,
         run.from_master,
     );
-    if run.repl & 2 == 0 {
-        run.eng.repl_mut().truncate_unit(before);
+    // Redis's scriptCall: the run's REPL_AOF / REPL_REPLICA flags say
+    // where the command's writes go.
+    match run.repl & crate::repl::feed::PROPAGATE_ALL {
+        0 => run.eng.repl_mut().truncate_unit(before),
+        crate::repl::feed::PROPAGATE_ALL => {}
+        t => run.eng.repl_mut().retarget_unit(before, t),
     }
     let limits = resp::Limits {
         max_bulk_len: u64::MAX,

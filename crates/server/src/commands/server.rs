@@ -1651,12 +1651,15 @@ fn lastsave(c: &mut Ctx) -> CmdResult {
 
 fn shutdown(c: &mut Ctx) -> CmdResult {
     let mut save = None;
+    let mut force = false;
     for a in &c.args[1..] {
         if eq(a, "nosave") {
             save = Some(false);
         } else if eq(a, "save") {
             save = Some(true);
-        } else if eq(a, "now") || eq(a, "force") {
+        } else if eq(a, "force") {
+            force = true;
+        } else if eq(a, "now") {
         } else if eq(a, "abort") {
             if c.eng.shutdown_requested().is_none() {
                 return Err("ERR No shutdown in progress.".into());
@@ -1667,6 +1670,9 @@ fn shutdown(c: &mut Ctx) -> CmdResult {
         } else {
             return Err(SYNTAX.into());
         }
+    }
+    if crate::persist::aof::refuse_shutdown(c.eng, force) {
+        return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
     }
     if save == Some(true)
         || (save.is_none() && !crate::config::save_points(c.eng.cfg().str(P::save)).is_empty())

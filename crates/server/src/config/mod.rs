@@ -217,8 +217,8 @@ directives! {
     key_load_delay = "key-load-delay": Kind::Int(i32::MIN as i64, I32), "0", YES;
     loading_process_events_interval_bytes = "loading-process-events-interval-bytes": Kind::Int(1024, I32), "2097152", YES;
     appendonly = "appendonly": Kind::Special(norm_appendonly), "no", YES;
-    appendfilename = "appendfilename": Kind::Str, "appendonly.aof", NO;
-    appenddirname = "appenddirname": Kind::Str, "appendonlydir", NO;
+    appendfilename = "appendfilename": Kind::Special(norm_aof_filename), "appendonly.aof", NO;
+    appenddirname = "appenddirname": Kind::Special(norm_aof_dirname), "appendonlydir", NO;
     appendfsync = "appendfsync": Kind::Enum(&["always", "everysec", "no"]), "everysec", YES;
     no_appendfsync_on_rewrite = "no-appendfsync-on-rewrite": Kind::Bool, "no", YES;
     auto_aof_rewrite_percentage = "auto-aof-rewrite-percentage": Kind::Int(0, I32), "100", YES;
@@ -410,10 +410,43 @@ fn norm_octal(args: &[Vec<u8>]) -> Result<String, String> {
     }
 }
 
+/// Redis's pathIsBaseName: no `/` and no `\\`.
+fn is_base_name(w: &str) -> bool {
+    !w.contains('/') && !w.contains('\\')
+}
+
+fn first_arg(args: &[Vec<u8>]) -> String {
+    String::from_utf8_lossy(args.first().map(|v| v.as_slice()).unwrap_or(b"")).into_owned()
+}
+
 fn norm_filename(args: &[Vec<u8>]) -> Result<String, String> {
-    let w = String::from_utf8_lossy(args.first().map(|v| v.as_slice()).unwrap_or(b"")).into_owned();
-    if w.contains('/') {
+    let w = first_arg(args);
+    if !is_base_name(&w) {
         return Err("dbfilename can't be a path, just a filename".into());
+    }
+    Ok(w)
+}
+
+/// Redis's isValidAOFfilename.
+fn norm_aof_filename(args: &[Vec<u8>]) -> Result<String, String> {
+    let w = first_arg(args);
+    if w.is_empty() {
+        return Err("appendfilename can't be empty".into());
+    }
+    if !is_base_name(&w) {
+        return Err("appendfilename can't be a path, just a filename".into());
+    }
+    Ok(w)
+}
+
+/// Redis's isValidAOFdirname.
+fn norm_aof_dirname(args: &[Vec<u8>]) -> Result<String, String> {
+    let w = first_arg(args);
+    if w.is_empty() {
+        return Err("appenddirname can't be empty".into());
+    }
+    if !is_base_name(&w) {
+        return Err("appenddirname can't be a path, just a dirname".into());
     }
     Ok(w)
 }

@@ -234,6 +234,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     });
     eng.persist_mut().last_try = crate::clock::now_secs();
     eng.persist_mut().saves += 1;
+    eng.persist_mut().forks += 1;
     let dir = PathBuf::from(eng.cfg().str(P::dir));
     let file = dir.join(eng.cfg().str(P::dbfilename));
     let tmp = dir.join(format!("temp-{}-bg.rdb", std::process::id()));

@@ -42,6 +42,9 @@ pub struct Persistence {
     pub(super) last_bgsave_secs: Option<i64>,
     /// rdb_saves
     pub(super) saves: u64,
+    /// total_forks: background snapshots started (BGSAVE, AOF rewrites,
+    /// full syncs), each where Redis forks a child.
+    pub(super) forks: u64,
     /// The last background save to disk failed (rdb_last_bgsave_status:err);
     /// false at start, as Redis. A diskless transfer does not set it.
     pub(super) last_failed: bool,
@@ -147,6 +150,11 @@ impl Persistence {
     /// A replica's aside load starts or ends.
     pub fn set_async_loading(&mut self, on: bool) {
         self.async_loading = on;
+    }
+
+    /// total_forks.
+    pub fn total_forks(&self) -> u64 {
+        self.forks
     }
 
     /// The replication id and offset the loaded file recorded, when it

@@ -12,20 +12,24 @@ use std::fmt::Write as _;
 
 use crate::engine::Engine;
 
+pub use super::{PROPAGATE_ALL, PROPAGATE_AOF, PROPAGATE_REPL};
+
 /// Propagate one command.
 pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
     if let Some(unit) = eng.repl_mut().prop_unit.as_mut() {
         unit.push((db, argv.iter().map(|a| a.to_vec()).collect()));
         return;
     }
-    write_stream(eng, db, argv);
+    write_stream(eng, db, argv, PROPAGATE_ALL);
 }
 
-fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
+fn write_stream(eng: &mut Engine, db: usize, argv: &[&[u8]], target: u8) {
     // The AOF gets the same form, in the same order (Redis's propagateNow:
     // feedAppendOnlyFile, then replicationFeedSlaves).
-    crate::persist::aof::feed::feed(eng, db, argv);
-    if !eng.repl().stream_active() {
+    if target & PROPAGATE_AOF != 0 {
+        crate::persist::aof::feed::feed(eng, db, argv);
+    }
+    if target & PROPAGATE_REPL == 0 || !eng.repl().stream_active() {
         return;
     }
     let mut buf = Vec::new();
@@ -46,6 +50,7 @@ pub fn begin_unit(eng: &mut Engine) -> bool {
         return true;
     }
     eng.repl_mut().prop_unit = Some(Vec::new());
+    eng.repl_mut().prop_targets.clear();
     false
 }
 
@@ -54,21 +59,22 @@ pub fn end_unit(eng: &mut Engine, nested: bool) {
     if nested {
         return;
     }
-    let Some(cmds) = eng.repl_mut().prop_unit.take() else {
+    let Some((cmds, targets)) = eng.repl_mut().take_unit() else {
         return;
     };
     let wrap = cmds.len() > 1;
     if wrap {
         let db = cmds[0].0;
-        write_stream(eng, db, &[b"MULTI"]);
+        write_stream(eng, db, &[b"MULTI"], PROPAGATE_ALL);
     }
     let last_db = cmds.last().map(|c| c.0).unwrap_or(0);
-    for (db, argv) in &cmds {
+    for (i, (db, argv)) in cmds.iter().enumerate() {
         let v: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        write_stream(eng, *db, &v);
+        let target = targets.get(i).copied().unwrap_or(PROPAGATE_ALL);
+        write_stream(eng, *db, &v, target);
     }
     if wrap {
-        write_stream(eng, last_db, &[b"EXEC"]);
+        write_stream(eng, last_db, &[b"EXEC"], PROPAGATE_ALL);
     }
 }
 

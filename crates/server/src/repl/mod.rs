@@ -24,6 +24,13 @@ pub fn random_replid() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A write goes to the AOF (Redis's PROPAGATE_AOF, Lua's REPL_AOF).
+pub const PROPAGATE_AOF: u8 = 1;
+/// A write goes to the replicas (PROPAGATE_REPL, REPL_REPLICA).
+pub const PROPAGATE_REPL: u8 = 2;
+/// Both (REPL_ALL).
+pub const PROPAGATE_ALL: u8 = PROPAGATE_AOF | PROPAGATE_REPL;
+
 /// The replication subsystem: this node's place in the replication
 /// history (ids and offsets), the stream it keeps (the shared buffer), its
 /// replicas, its link with its own master and a FAILOVER in progress.
@@ -67,6 +74,10 @@ pub struct Replication {
     last_replica_ping: i64,
     /// Writes of the running unit (EXEC), emitted together at its end.
     prop_unit: Option<Vec<(usize, Vec<Vec<u8>>)>>,
+    /// Where each of the unit's writes goes ([`PROPAGATE_AOF`],
+    /// [`PROPAGATE_REPL`]), by index; a write past its end goes to
+    /// both (a script's `redis.set_repl` narrows its writes).
+    prop_targets: Vec<u8>,
     /// The running command propagates even if the dirty counter did not
     /// move (Redis's forceCommandPropagation: FLUSHALL saves and zeroes it).
     force_propagation: bool,
@@ -92,6 +103,7 @@ impl Replication {
             no_replicas_since: now_secs,
             last_replica_ping: now_secs,
             prop_unit: None,
+            prop_targets: Vec::new(),
             force_propagation: false,
         }
     }
@@ -197,6 +209,27 @@ impl Replication {
         if let Some(u) = self.prop_unit.as_mut() {
             u.truncate(len);
         }
+        self.prop_targets.truncate(len);
+    }
+
+    /// Send the open unit's writes after the first `from` only to
+    /// `target` (a script's `redis.set_repl(redis.REPL_AOF)` or
+    /// `REPL_REPLICA`).
+    pub fn retarget_unit(&mut self, from: usize, target: u8) {
+        let len = self.unit_len();
+        if from >= len {
+            return;
+        }
+        self.prop_targets.resize(len, PROPAGATE_ALL);
+        for t in &mut self.prop_targets[from..] {
+            *t = target;
+        }
+    }
+
+    /// Take the open unit's writes with their targets.
+    pub(super) fn take_unit(&mut self) -> Option<(Vec<(usize, Vec<Vec<u8>>)>, Vec<u8>)> {
+        let cmds = self.prop_unit.take()?;
+        Some((cmds, std::mem::take(&mut self.prop_targets)))
     }
 
     /// Whether writes are being collected into a unit (EXEC).
@@ -219,12 +252,14 @@ impl Replication {
     /// return what was collected so far (tests look at a command's
     /// propagated form this way).
     pub fn capture(&mut self) -> Vec<(usize, Vec<Vec<u8>>)> {
+        self.prop_targets.clear();
         self.prop_unit.replace(Vec::new()).unwrap_or_default()
     }
 
     /// Stop collecting (see [`Replication::capture`]); returns what was
     /// collected.
     pub fn end_capture(&mut self) -> Vec<(usize, Vec<Vec<u8>>)> {
+        self.prop_targets.clear();
         self.prop_unit.take().unwrap_or_default()
     }
 }

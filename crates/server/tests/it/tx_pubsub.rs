@@ -382,3 +382,41 @@ fn subscribe_confirmations_under_client_reply_off_match_redis() {
     d.same_str(&["PUNSUBSCRIBE", "c*"]);
     assert_eq!(d.same_str(&["GET", "k"]), "$1\r\nv\r\n");
 }
+
+/// A REPLICAOF queued in a transaction takes effect inside it, but the
+/// commands after it still run (Redis checks READONLY when EXEC arrives,
+/// not per queued command); an EXEC of writes that arrives once the node
+/// is a read-only replica is aborted whole, as Redis's execCommandAbort.
+#[test]
+fn exec_and_replicaof_as_redis() {
+    let run = |s: &Server| {
+        let mut a = s.raw();
+        let mut b = s.raw();
+        let mut seen = Vec::new();
+        for cmd in [
+            &["MULTI"][..],
+            &["SET", "foo2", "bar"],
+            &["REPLICAOF", "localhost", "9999"],
+            &["SET", "foo3", "bar"],
+            &["EXEC"],
+            &["SET", "foo4", "bar"],
+            &["REPLICAOF", "NO", "ONE"],
+            &["MULTI"],
+            &["SET", "x", "1"],
+            &["GET", "x"],
+        ] {
+            seen.push(a.call(cmd));
+        }
+        seen.push(b.call(&["REPLICAOF", "localhost", "9999"]));
+        seen.push(a.call(&["EXEC"]));
+        seen.push(a.call(&["MULTI"]));
+        seen.push(a.call(&["GET", "x"]));
+        seen.push(a.call(&["EXEC"]));
+        seen.push(b.call(&["REPLICAOF", "NO", "ONE"]));
+        seen.push(a.call(&["MGET", "foo2", "foo3", "foo4", "x"]));
+        seen
+    };
+    let ours = run(&Server::start(&[]));
+    let theirs = run(&Server::redis(&[]));
+    assert_eq!(ours, theirs);
+}

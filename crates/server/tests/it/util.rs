@@ -48,6 +48,18 @@ impl Server {
             std::path::Path::new(env!("CARGO_BIN_EXE_relica-server")),
             conf,
             args,
+            &[],
+        )
+    }
+
+    /// Start with extra arguments and environment variables (test-only
+    /// knobs such as RELICA_AOF_CRASH_AT).
+    pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(
+            std::path::Path::new(env!("CARGO_BIN_EXE_relica-server")),
+            None,
+            args,
+            env,
         )
     }
 
@@ -78,10 +90,15 @@ impl Server {
             "-2",
         ];
         all.extend_from_slice(args);
-        Self::spawn(&bin, None, &all)
+        Self::spawn(&bin, None, &all, &[])
     }
 
-    fn spawn(bin: &std::path::Path, conf: Option<&std::path::Path>, args: &[&str]) -> Server {
+    fn spawn(
+        bin: &std::path::Path,
+        conf: Option<&std::path::Path>,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         for _ in 0..5 {
             let port = free_port();
             let dir = tempfile::tempdir().expect("tempdir");
@@ -105,6 +122,7 @@ impl Server {
                 .arg("--enable-debug-command")
                 .arg("yes")
                 .args(args)
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             let child = cmd.spawn().expect("spawn relica-server");

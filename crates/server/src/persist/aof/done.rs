@@ -26,7 +26,10 @@ pub fn temp_incr_name(eng: &Engine) -> String {
 
 /// Write the manifest through a temp file, fsync, rename, fsync the dir
 /// (writeAofManifestFile). Logs and fails as Redis does.
-pub fn persist_manifest(eng: &Engine, am: &mut Manifest) -> Result<(), super::Logged> {
+///
+/// `phase` names the crash-injection points of a rewrite's switch
+/// ([`super::crash`]; "" for none).
+pub fn persist_manifest(eng: &Engine, am: &mut Manifest, phase: &str) -> Result<(), super::Logged> {
     if !am.dirty {
         return Ok(());
     }
@@ -59,19 +62,23 @@ pub fn persist_manifest(eng: &Engine, am: &mut Manifest) -> Result<(), super::Lo
                 super::writer::strerror(&e)
             );
         })?;
+        super::crash::point(phase, "manifest-temp");
         std::fs::rename(&tmp, &path).map_err(|e| {
             tracing::warn!(
                 "Error trying to rename the temporary AOF manifest file {tmp_name} into {name}: {}",
                 super::writer::strerror(&e)
             );
         })?;
+        super::crash::point(phase, "manifest-renamed");
         fsync_dir(&dir).map_err(|e| {
             tracing::warn!(
                 "Fail to fsync AOF directory {}: {}.",
                 path.display(),
                 super::writer::strerror(&e)
             );
-        })
+        })?;
+        super::crash::point(phase, "dir-fsynced");
+        Ok(())
     })();
     if res.is_ok() {
         am.dirty = false;
@@ -92,16 +99,23 @@ pub fn del_history_files(eng: &mut Engine) {
     }
     let dir = aof_dir(eng);
     let hist = std::mem::take(&mut eng.aof_mut().manifest.history);
+    let mut removing = Vec::new();
     for ai in &hist {
         tracing::info!("Removing the history file {} in the background", ai.name);
         let p = dir.join(&ai.name);
-        std::thread::spawn(move || {
+        removing.push(std::thread::spawn(move || {
             let _ = std::fs::remove_file(p);
-        });
+        }));
+    }
+    if super::crash::armed("gc-files-removed") {
+        for t in removing {
+            let _ = t.join();
+        }
+        super::crash::point("gc", "files-removed");
     }
     let mut am = eng.aof().manifest.clone();
     am.dirty = true;
-    if persist_manifest(eng, &mut am).is_ok() {
+    if persist_manifest(eng, &mut am, "gc").is_ok() {
         eng.aof_mut().manifest = am;
     } else {
         eng.aof_mut().manifest.dirty = true;
@@ -152,6 +166,7 @@ fn finish_ok(eng: &mut Engine, tmp: &str) {
     let mut am = eng.aof().manifest.clone();
     let base = am.new_base(&filename, preamble);
     let base_path = dir.join(&base);
+    super::crash::point("done", "base-written");
     if let Err(e) = std::fs::rename(tmp, &base_path) {
         tracing::warn!(
             "Error trying to rename the temporary AOF base file {tmp} into {}: {}",
@@ -162,6 +177,7 @@ fn finish_ok(eng: &mut Engine, tmp: &str) {
         return;
     }
     tracing::info!("Successfully renamed the temporary AOF base file {tmp} into {base}");
+    super::crash::point("done", "base-renamed");
     let mut new_incr = None;
     if eng.aof().state == AofState::WaitRewrite {
         let temp_name = temp_incr_name(eng);
@@ -182,7 +198,7 @@ fn finish_ok(eng: &mut Engine, tmp: &str) {
     }
     let writing = eng.aof().writer.is_some();
     am.mark_rewritten_incr_as_history(writing);
-    if persist_manifest(eng, &mut am).is_err() {
+    if persist_manifest(eng, &mut am, "done").is_err() {
         let _ = std::fs::remove_file(&base_path);
         if let Some(i) = new_incr {
             let _ = std::fs::remove_file(dir.join(i));

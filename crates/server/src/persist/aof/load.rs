@@ -11,6 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::manifest::Manifest;
+pub use super::state::ReplMark;
 use crate::engine::Engine;
 
 /// How one file (or the whole log) loaded (Redis's AOF_* codes).
@@ -87,6 +88,8 @@ fn parse_num(line: &[u8]) -> i64 {
 /// One parsed item of the command stream.
 enum Item {
     Cmd(Vec<Bytes>),
+    /// An annotation line (`#…`), with its line end.
+    Note(Vec<u8>),
     Eof,
 }
 
@@ -101,62 +104,60 @@ enum ParseErr {
 }
 
 fn next_item<R: BufRead>(r: &mut R, pos: &mut u64) -> Result<Item, ParseErr> {
-    loop {
-        let Some(line) = fgets(r, pos).map_err(ParseErr::Io)? else {
-            return Ok(Item::Eof);
+    let Some(line) = fgets(r, pos).map_err(ParseErr::Io)? else {
+        return Ok(Item::Eof);
+    };
+    if line.first() == Some(&b'#') {
+        return Ok(Item::Note(line));
+    }
+    if line.first() != Some(&b'*') {
+        return Err(ParseErr::Format);
+    }
+    if line.len() == 1 {
+        return Err(ParseErr::Eof);
+    }
+    let argc = parse_num(&line);
+    if argc < 1 {
+        return Err(ParseErr::Format);
+    }
+    let mut argv = Vec::with_capacity((argc as usize).min(1024));
+    for _ in 0..argc {
+        let Some(l) = fgets(r, pos).map_err(ParseErr::Io)? else {
+            return Err(ParseErr::Eof);
         };
-        if line.first() == Some(&b'#') {
-            continue;
-        }
-        if line.first() != Some(&b'*') {
+        if l.first() != Some(&b'$') {
             return Err(ParseErr::Format);
         }
-        if line.len() == 1 {
+        let len = parse_num(&l).max(0) as u64;
+        // Read what is there, never more than the file holds.
+        let mut arg = Vec::new();
+        let n = r
+            .by_ref()
+            .take(len)
+            .read_to_end(&mut arg)
+            .map_err(ParseErr::Io)?;
+        *pos += n as u64;
+        if (n as u64) < len {
             return Err(ParseErr::Eof);
         }
-        let argc = parse_num(&line);
-        if argc < 1 {
-            return Err(ParseErr::Format);
-        }
-        let mut argv = Vec::with_capacity((argc as usize).min(1024));
-        for _ in 0..argc {
-            let Some(l) = fgets(r, pos).map_err(ParseErr::Io)? else {
-                return Err(ParseErr::Eof);
-            };
-            if l.first() != Some(&b'$') {
-                return Err(ParseErr::Format);
-            }
-            let len = parse_num(&l).max(0) as u64;
-            // Read what is there, never more than the file holds.
-            let mut arg = Vec::new();
-            let n = r
+        let mut crlf = [0u8; 2];
+        let k = r.by_ref().take(2).read(&mut crlf).map_err(ParseErr::Io)?;
+        let k = if k == 1 {
+            k + r
                 .by_ref()
-                .take(len)
-                .read_to_end(&mut arg)
-                .map_err(ParseErr::Io)?;
-            *pos += n as u64;
-            if (n as u64) < len {
-                return Err(ParseErr::Eof);
-            }
-            let mut crlf = [0u8; 2];
-            let k = r.by_ref().take(2).read(&mut crlf).map_err(ParseErr::Io)?;
-            let k = if k == 1 {
-                k + r
-                    .by_ref()
-                    .take(1)
-                    .read(&mut crlf[1..])
-                    .map_err(ParseErr::Io)?
-            } else {
-                k
-            };
-            *pos += k as u64;
-            if k < 2 {
-                return Err(ParseErr::Eof);
-            }
-            argv.push(Bytes::from(arg));
+                .take(1)
+                .read(&mut crlf[1..])
+                .map_err(ParseErr::Io)?
+        } else {
+            k
+        };
+        *pos += k as u64;
+        if k < 2 {
+            return Err(ParseErr::Eof);
         }
-        return Ok(Item::Cmd(argv));
+        argv.push(Bytes::from(arg));
     }
+    Ok(Item::Cmd(argv))
 }
 
 /// Counts the bytes read through it (where an RDB preamble ends).
@@ -185,6 +186,9 @@ pub struct Ctx<'a> {
     pub delay: i64,
     /// Bytes loaded so far, for INFO.
     pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The last replication mark read, cleared by any command after it:
+    /// Some at the end only when the log ends with one.
+    pub repl_mark: std::cell::RefCell<Option<ReplMark>>,
 }
 
 /// Replay one file (loadSingleAppendOnlyFile).
@@ -253,7 +257,16 @@ pub fn load_single(cx: &Ctx, name: &str, with: &mut WithEngine, runner: &mut dyn
     let outcome = loop {
         let item = next_item(&mut r, &mut pos);
         let end = match item {
+            Ok(Item::Note(line)) => {
+                if let Some(m) = ReplMark::parse(&line) {
+                    *cx.repl_mark.borrow_mut() = Some(m);
+                }
+                continue;
+            }
             Ok(Item::Cmd(argv)) => {
+                if cx.repl_mark.borrow().is_some() {
+                    *cx.repl_mark.borrow_mut() = None;
+                }
                 if argv[0].eq_ignore_ascii_case(b"multi") {
                     // Flush first, so in_multi reflects the commands
                     // before it when this MULTI is judged later.

@@ -12,6 +12,7 @@
 //! it replaces are deleted ([`done`]). Loading replays the files
 //! ([`load`]).
 
+pub mod crash;
 pub mod done;
 pub mod feed;
 pub mod load;
@@ -23,7 +24,7 @@ pub mod writer;
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub use state::{Aof, AofState, Logged};
+pub use state::{Aof, AofState, Logged, ReplMark, REPL_MARK};
 
 use self::done::{aof_dir, persist_manifest, temp_incr_name};
 use self::manifest::Manifest;
@@ -130,7 +131,7 @@ pub fn upgrade_if_needed(eng: &mut Engine) -> Result<(), Logged> {
         dirty: true,
         ..eng.aof().manifest.clone()
     };
-    persist_manifest(eng, &mut am)?;
+    persist_manifest(eng, &mut am, "")?;
     eng.aof_mut().manifest = am;
     if let Err(e) = std::fs::rename(&filename, dir.join(&filename)) {
         tracing::warn!(
@@ -238,7 +239,7 @@ pub fn open_on_start(eng: &mut Engine) -> Result<(), Logged> {
             return Err(Logged);
         }
     };
-    persist_manifest(eng, &mut am)?;
+    persist_manifest(eng, &mut am, "")?;
     let incr_size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let total = load::total_size(&dir, &am).unwrap_or(incr_size);
     eng.aof_mut().manifest = am;
@@ -331,8 +332,9 @@ fn open_new_incr(eng: &mut Engine) -> Result<(), Logged> {
             return Err(Logged);
         }
     };
+    crash::point("start", "incr-created");
     if let Some(am) = temp_am.as_mut() {
-        persist_manifest(eng, am)?;
+        persist_manifest(eng, am, "start")?;
     }
     tracing::info!("Creating AOF incr file {name} on background rewrite");
     match eng.aof().writer().cloned() {
@@ -477,13 +479,75 @@ pub fn cron(eng: &mut Engine) {
     }
 }
 
-/// Write and fsync everything before exiting (SHUTDOWN, SIGTERM).
+/// Whether a shutdown must be refused because the first rewrite after
+/// turning the AOF on still runs (finishShutdown: without it the dataset
+/// would be lost). Logs Redis's lines; `force` exits anyway.
+pub fn refuse_shutdown(eng: &Engine, force: bool) -> bool {
+    let a = eng.aof();
+    if !(a.rewriting() && a.state == AofState::WaitRewrite) {
+        return false;
+    }
+    if force {
+        tracing::warn!("Writing initial AOF. Exit anyway.");
+        return false;
+    }
+    tracing::warn!("Writing initial AOF, can't exit.");
+    tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");
+    true
+}
+
+/// Write and fsync everything before exiting (SHUTDOWN, SIGTERM), then the
+/// replication mark ([`REPL_MARK`]) when this node keeps a replication
+/// history.
 pub fn shutdown(eng: &mut Engine) {
     kill_rewrite(eng);
-    if let Some(w) = eng.aof().writer() {
-        tracing::info!("Calling fsync() on the AOF file.");
+    let Some(w) = eng.aof().writer().cloned() else {
+        return;
+    };
+    tracing::info!("Calling fsync() on the AOF file.");
+    if w.flush_and_fsync().is_err() || eng.aof().state != AofState::On {
+        return;
+    }
+    if let Some(mark) = repl_mark(eng) {
+        w.append(mark.line().as_bytes());
         let _ = w.flush_and_fsync();
     }
+}
+
+/// This node's replication position, as an RDB's aux fields record it
+/// (`persist::aux_fields`), when it has one.
+fn repl_mark(eng: &Engine) -> Option<ReplMark> {
+    if !(eng.repl().backlog_active() || eng.is_replica()) {
+        return None;
+    }
+    let db = match eng.repl().link() {
+        Some(l) => l.db as i64,
+        None => eng.repl().stream_db().max(0),
+    };
+    let replid = eng.repl().replid().to_string();
+    (replid.len() == 40).then(|| ReplMark {
+        replid,
+        offset: eng.repl().offset(),
+        db,
+    })
+}
+
+/// After the start-up load: continue the replication history the log's
+/// closing mark recorded, as a restart from an RDB does
+/// (`repl::feed::resume_from_file`).
+pub fn resume_replication(eng: &mut Engine) {
+    let Some(m) = eng.aof_mut().loaded_mark.take() else {
+        return;
+    };
+    tracing::info!(
+        "AOF ends with replication id {} offset {}: continuing that history",
+        m.replid,
+        m.offset
+    );
+    if m.db >= 0 {
+        eng.persist_mut().loaded_stream_db = Some(m.db as usize);
+    }
+    crate::repl::feed::resume_from_file(eng, m.replid, m.offset, Vec::new());
 }
 
 /// INFO persistence fields about the AOF.
@@ -569,10 +633,18 @@ pub fn replay(with: &mut load::WithEngine, runner: &mut dyn load::Runner) -> loa
         load_truncated,
         delay,
         progress,
+        repl_mark: std::cell::RefCell::new(None),
     };
     let (st, base) = load::load_files(&cx, &am, with, runner);
+    // A truncated tail was written after the mark: the log does not end
+    // where the mark says.
+    let mark = match st {
+        load::Status::Ok => cx.repl_mark.take(),
+        _ => None,
+    };
     with(&mut |e: &mut Engine| {
         e.aof_mut().set_loading(false);
+        e.aof_mut().loaded_mark = mark.clone();
         if matches!(st, load::Status::Ok | load::Status::Truncated) {
             loaded(e, base);
         }

@@ -8,6 +8,62 @@ use std::sync::Arc;
 use super::manifest::Manifest;
 use super::writer::AofWriter;
 
+/// The annotation a clean shutdown ends the log with:
+/// `#relica-repl:<replid> <offset> <db>`, the replication position the
+/// log's last write reached. A restart that finds it as the log's last
+/// line continues that replication history, so replicas resync partially
+/// (Redis 7.0 keeps the position only in an RDB's aux fields, and starts
+/// a new history after loading an AOF). Any write after it (the next run's)
+/// voids it, so a crash never claims a position the log does not reach.
+/// Redis and redis-check-aof skip `#` lines they do not know.
+pub const REPL_MARK: &str = "#relica-repl:";
+
+/// The replication position a clean shutdown wrote at the end of the log
+/// (see [`REPL_MARK`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplMark {
+    /// The replication id.
+    pub replid: String,
+    /// The offset the log's last write reached.
+    pub offset: i64,
+    /// The db the stream had selected.
+    pub db: i64,
+}
+
+impl ReplMark {
+    /// Parse `#relica-repl:<id> <offset> <db>\r\n`.
+    pub fn parse(line: &[u8]) -> Option<ReplMark> {
+        let rest = line.strip_prefix(REPL_MARK.as_bytes())?;
+        let text = std::str::from_utf8(rest)
+            .ok()?
+            .trim_end_matches(['\r', '\n']);
+        let mut it = text.split(' ');
+        let replid = it.next()?;
+        let offset = it.next()?.parse().ok()?;
+        let db = it.next()?.parse().ok()?;
+        if it.next().is_some()
+            || replid.len() != 40
+            || !replid.bytes().all(|b| b.is_ascii_hexdigit())
+            || offset < 0
+        {
+            return None;
+        }
+        Some(ReplMark {
+            replid: replid.to_string(),
+            offset,
+            db,
+        })
+    }
+
+    /// The annotation line.
+    pub fn line(&self) -> String {
+        format!(
+            "{}{} {} {}\r\n",
+            REPL_MARK, self.replid, self.offset, self.db
+        )
+    }
+}
+
 /// Redis's aof_state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AofState {
@@ -60,6 +116,8 @@ pub struct Aof {
     pub(super) next_rewrite_time: i64,
     /// The last write failure seen by a cron (for the MISCONF text).
     pub(super) flush_sleep_us: u64,
+    /// The replication mark the last replay found at the log's end.
+    pub(super) loaded_mark: Option<ReplMark>,
 }
 
 impl Aof {
@@ -82,6 +140,7 @@ impl Aof {
             next_delay_minutes: 0,
             next_rewrite_time: 0,
             flush_sleep_us: 0,
+            loaded_mark: None,
         }
     }
 
