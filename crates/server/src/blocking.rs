@@ -301,11 +301,12 @@ pub fn forget(eng: &mut Engine, cl: &Client) {
 
 /// After SWAPDB, keys that now exist in a swapped db may serve waiters.
 pub fn signal_db_swapped(eng: &mut Engine, a: usize, b: usize) {
+    // Every blocked key of both: those that now hold data serve their
+    // readers, and XREADGROUP readers of keys that are gone get an error
+    // (Redis's scanDatabaseForDeletedKeys).
     let keys = eng.keyspace().blocked_keys_in(a, b);
     for (d, k) in keys {
-        if eng.keyspace().db(d).get(&k).is_some() {
-            eng.keyspace_mut().signal_ready(d, &k);
-        }
+        eng.keyspace_mut().signal_ready(d, &k);
     }
 }
 

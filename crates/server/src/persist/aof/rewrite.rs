@@ -100,7 +100,7 @@ pub fn rdb_to_commands(rdb_path: &Path, out_path: &Path, timestamp: bool) -> std
                         })
                     }
                     rdb::Value::Stream(st) => {
-                        let st = crate::persist::load::stream_from_rdb((**st).clone())
+                        let st = crate::types::stream::Stream::from_rdb((**st).clone())
                             .ok_or_else(|| std::io::Error::other("bad stream in the snapshot"))?;
                         write_stream(&mut out, &k.key, &st);
                     }
