@@ -1504,6 +1504,60 @@ pub fn validate_node(elems: &[&[u8]], master: StreamId) -> Option<(i64, i64)> {
     Some((live, dead))
 }
 
+impl Stream {
+    /// A stream from its RDB form (nodes already validated by the reader).
+    pub fn from_rdb(st: rdb::Stream) -> Option<Stream> {
+        let sid = |(ms, seq): rdb::StreamId| StreamId::new(ms, seq);
+        let mut s = Stream::new();
+        let mut live = 0u64;
+        for (master, elems) in &st.nodes {
+            let refs: Vec<&[u8]> = elems.iter().map(Vec::as_slice).collect();
+            let (count, _) = validate_node(&refs, sid(*master))?;
+            live = live.checked_add(count as u64)?;
+            s.insert_node(sid(*master), Node::from_elements(refs));
+        }
+        // The counters the commands rely on must agree with the nodes, and
+        // entries must ascend from node to node: a file that says otherwise is
+        // refused rather than loaded into a stream that breaks later.
+        if live != st.length || !s.ids_ascend() {
+            return None;
+        }
+        s.set_length_and_first(st.length, sid(st.first_id));
+        s.set_meta(sid(st.last_id), st.entries_added, sid(st.max_deleted_id));
+        for g in st.groups {
+            let last = sid(g.last_id);
+            let read = g.entries_read.unwrap_or_else(|| s.estimate_distance(last));
+            if !s.create_group(&g.name, last, read) {
+                return None;
+            }
+            let grp = s.group_mut(&g.name)?;
+            for (id, time, count) in &g.pel {
+                grp.pel.insert(
+                    sid(*id),
+                    Nack {
+                        delivery_time: *time,
+                        delivery_count: *count,
+                        consumer: Box::default(),
+                    },
+                );
+            }
+            for c in g.consumers {
+                let mut cons = Consumer {
+                    seen_time: c.seen_time,
+                    pel: Default::default(),
+                };
+                for id in c.pel {
+                    let n = grp.pel.get_mut(&sid(id))?;
+                    n.consumer = c.name.clone().into_boxed_slice();
+                    cons.pel.insert(sid(id));
+                }
+                grp.consumers.insert(c.name.into_boxed_slice(), cons);
+            }
+        }
+        Some(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1703,59 +1757,5 @@ mod tests {
                 }
             }
         }
-    }
-}
-
-impl Stream {
-    /// A stream from its RDB form (nodes already validated by the reader).
-    pub fn from_rdb(st: rdb::Stream) -> Option<Stream> {
-        let sid = |(ms, seq): rdb::StreamId| StreamId::new(ms, seq);
-        let mut s = Stream::new();
-        let mut live = 0u64;
-        for (master, elems) in &st.nodes {
-            let refs: Vec<&[u8]> = elems.iter().map(Vec::as_slice).collect();
-            let (count, _) = validate_node(&refs, sid(*master))?;
-            live = live.checked_add(count as u64)?;
-            s.insert_node(sid(*master), Node::from_elements(refs));
-        }
-        // The counters the commands rely on must agree with the nodes, and
-        // entries must ascend from node to node: a file that says otherwise is
-        // refused rather than loaded into a stream that breaks later.
-        if live != st.length || !s.ids_ascend() {
-            return None;
-        }
-        s.set_length_and_first(st.length, sid(st.first_id));
-        s.set_meta(sid(st.last_id), st.entries_added, sid(st.max_deleted_id));
-        for g in st.groups {
-            let last = sid(g.last_id);
-            let read = g.entries_read.unwrap_or_else(|| s.estimate_distance(last));
-            if !s.create_group(&g.name, last, read) {
-                return None;
-            }
-            let grp = s.group_mut(&g.name)?;
-            for (id, time, count) in &g.pel {
-                grp.pel.insert(
-                    sid(*id),
-                    Nack {
-                        delivery_time: *time,
-                        delivery_count: *count,
-                        consumer: Box::default(),
-                    },
-                );
-            }
-            for c in g.consumers {
-                let mut cons = Consumer {
-                    seen_time: c.seen_time,
-                    pel: Default::default(),
-                };
-                for id in c.pel {
-                    let n = grp.pel.get_mut(&sid(id))?;
-                    n.consumer = c.name.clone().into_boxed_slice();
-                    cons.pel.insert(sid(id));
-                }
-                grp.consumers.insert(c.name.into_boxed_slice(), cons);
-            }
-        }
-        Some(s)
     }
 }
