@@ -24,12 +24,25 @@ pub static COMMANDS: &[CommandSpec] = &[cmd(
 )
 .keys_found_by(migrate_keys)];
 
-/// The keys of a MIGRATE: `key`, or those after KEYS.
+/// The keys of a MIGRATE, as Redis's migrateGetKeys: `key`, or those after
+/// KEYS (none when `key` is not empty then), skipping AUTH's and AUTH2's
+/// arguments on the way.
 fn migrate_keys(args: &[Bytes]) -> Vec<usize> {
-    for (j, a) in args.iter().enumerate().skip(6) {
-        if eq(a, "keys") && args.get(3).is_some_and(|k| k.is_empty()) {
-            return (j + 1..args.len()).collect();
+    let mut i = 6;
+    while i < args.len() {
+        let a = &args[i];
+        if eq(a, "keys") {
+            if args.get(3).is_some_and(|k| !k.is_empty()) {
+                return Vec::new();
+            }
+            return (i + 1..args.len()).collect();
         }
+        if eq(a, "auth") {
+            i += 1;
+        } else if eq(a, "auth2") {
+            i += 2;
+        }
+        i += 1;
     }
     vec![3]
 }

@@ -441,3 +441,25 @@ fn replica_connects_from_bind_source_addr() {
     );
     assert_eq!(line(&mut r, &["PING"]), "+PONG");
 }
+
+/// MIGRATE's keys as Redis finds them: after KEYS, past AUTH's password
+/// (even one spelled KEYS), for COMMAND GETKEYS and ACL checks alike.
+#[test]
+fn migrate_keys_skip_auth_arguments() {
+    let mut d = Diff::start(&[]);
+    d.same_str(&[
+        "COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5000", "AUTH", "KEYS", "KEYS", "rw",
+    ]);
+    d.same_str(&[
+        "COMMAND", "GETKEYS", "MIGRATE", "h", "1", "", "0", "5000", "AUTH2", "u", "KEYS", "KEYS",
+        "a", "b",
+    ]);
+    d.same_str(&["COMMAND", "GETKEYS", "MIGRATE", "h", "1", "k", "0", "5000"]);
+    d.same_str(&["ACL", "SETUSER", "t", "on", "nopass", "+migrate", "~rw"]);
+    d.same_str(&[
+        "ACL", "DRYRUN", "t", "MIGRATE", "h", "1", "", "0", "5000", "AUTH", "KEYS", "KEYS", "rw",
+    ]);
+    d.same_str(&[
+        "ACL", "DRYRUN", "t", "MIGRATE", "h", "1", "", "0", "5000", "KEYS", "other",
+    ]);
+}
