@@ -305,41 +305,11 @@ fn spublish_cmd(c: &mut Ctx) -> CmdResult {
 }
 
 fn pubsub_shardchannels(c: &mut Ctx) -> CmdResult {
-    if c.args.len() > 3 {
-        return Err(CmdError::msg(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
-            truncate_for_error(&c.args[1])
-        )));
-    }
-    let pat = c.args.get(2).cloned();
-    let mut chans: Vec<Vec<u8>> = c
-        .eng
-        .pubsub()
-        .shard_names()
-        .filter(|ch| {
-            pat.as_ref()
-                .is_none_or(|p| crate::util::glob::glob_match(p, ch, false))
-        })
-        .map(<[u8]>::to_vec)
-        .collect();
-    chans.sort();
-    c.array(chans.len());
-    for ch in chans {
-        c.bulk(&ch);
-    }
-    Ok(())
+    list_channels(c, true)
 }
 
 fn pubsub_shardnumsub(c: &mut Ctx) -> CmdResult {
-    let names = c.args[2..].to_vec();
-    // A flat array in RESP3 too, as Redis 7.0.
-    c.array(names.len() * 2);
-    for n in names {
-        let cnt = c.eng.pubsub().shard_subscribers(&n);
-        c.bulk(&n);
-        c.int(cnt as i64);
-    }
-    Ok(())
+    numsub(c, true)
 }
 
 /// Drop every subscription of a client (RESET, disconnect).
@@ -366,6 +336,16 @@ fn publish_cmd(c: &mut Ctx) -> CmdResult {
 }
 
 fn pubsub_channels(c: &mut Ctx) -> CmdResult {
+    list_channels(c, false)
+}
+
+fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
+    numsub(c, false)
+}
+
+/// PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the (shard) channels with
+/// subscribers, matching the pattern, sorted.
+fn list_channels(c: &mut Ctx, shard: bool) -> CmdResult {
     if c.args.len() > 3 {
         return Err(CmdError::msg(format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
@@ -373,10 +353,13 @@ fn pubsub_channels(c: &mut Ctx) -> CmdResult {
         )));
     }
     let pat = c.args.get(2).cloned();
-    let mut chans: Vec<Vec<u8>> = c
-        .eng
-        .pubsub()
-        .channel_names()
+    let ps = c.eng.pubsub();
+    let names: Box<dyn Iterator<Item = &[u8]>> = if shard {
+        Box::new(ps.shard_names())
+    } else {
+        Box::new(ps.channel_names())
+    };
+    let mut chans: Vec<Vec<u8>> = names
         .filter(|ch| {
             pat.as_ref()
                 .is_none_or(|p| crate::util::glob::glob_match(p, ch, false))
@@ -391,12 +374,18 @@ fn pubsub_channels(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-fn pubsub_numsub(c: &mut Ctx) -> CmdResult {
+/// PUBSUB NUMSUB / SHARDNUMSUB channel...: each with its subscriber count,
+/// a flat array in RESP3 too, as Redis 7.0.
+fn numsub(c: &mut Ctx, shard: bool) -> CmdResult {
     let names = c.args[2..].to_vec();
-    // A flat array in RESP3 too, as Redis 7.0.
     c.array(names.len() * 2);
     for n in names {
-        let cnt = c.eng.pubsub().subscribers(&n);
+        let ps = c.eng.pubsub();
+        let cnt = if shard {
+            ps.shard_subscribers(&n)
+        } else {
+            ps.subscribers(&n)
+        };
         c.bulk(&n);
         c.int(cnt as i64);
     }
