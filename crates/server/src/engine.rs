@@ -492,13 +492,20 @@ impl Engine {
         if !self.tracking.in_use() {
             return;
         }
+        let (tracking, sink) = self.tracking_and_sink();
+        tracking.invalidate(&sink, key, by, true);
+    }
+
+    /// The tracking table beside where its invalidations go (the clients'
+    /// outboxes, their buffer limits, the time).
+    fn tracking_and_sink(&mut self) -> (&mut crate::tracking::Tracking, crate::tracking::Sink<'_>) {
         let sink = crate::tracking::Sink {
             clients: &self.clients,
             normal: self.buf_limits[0],
             pubsub: self.buf_limits[2],
             now: self.now,
         };
-        self.tracking.invalidate(&sink, key, by, true);
+        (&mut self.tracking, sink)
     }
 
     /// Databases were flushed: every tracking client is told everything
@@ -507,13 +514,8 @@ impl Engine {
         if !self.tracking.in_use() {
             return;
         }
-        let sink = crate::tracking::Sink {
-            clients: &self.clients,
-            normal: self.buf_limits[0],
-            pubsub: self.buf_limits[2],
-            now: self.now,
-        };
-        self.tracking.invalidate_all(&sink);
+        let (tracking, sink) = self.tracking_and_sink();
+        tracking.invalidate_all(&sink);
     }
 
     /// Keep the tracking table within `tracking-table-max-keys`.
@@ -522,13 +524,8 @@ impl Engine {
             return;
         }
         let max = self.cfg.int(P::tracking_table_max_keys).max(0) as usize;
-        let sink = crate::tracking::Sink {
-            clients: &self.clients,
-            normal: self.buf_limits[0],
-            pubsub: self.buf_limits[2],
-            now: self.now,
-        };
-        self.tracking.limit(&sink, max);
+        let (tracking, sink) = self.tracking_and_sink();
+        tracking.limit(&sink, max);
     }
 
     /// Send BCAST clients the keys changed since the last time (once per
@@ -538,26 +535,16 @@ impl Engine {
         if !self.tracking.broadcast_due() {
             return;
         }
-        let sink = crate::tracking::Sink {
-            clients: &self.clients,
-            normal: self.buf_limits[0],
-            pubsub: self.buf_limits[2],
-            now: self.now,
-        };
-        self.tracking.broadcast(&sink);
+        let (tracking, sink) = self.tracking_and_sink();
+        tracking.broadcast(&sink);
     }
 
     /// A `call` ends: at the outermost one, the running client (speaking
     /// `proto`) gets the invalidations queued for it.
     #[inline]
     pub fn tracking_leave_call(&mut self, proto: resp::encode::Proto) {
-        let sink = crate::tracking::Sink {
-            clients: &self.clients,
-            normal: self.buf_limits[0],
-            pubsub: self.buf_limits[2],
-            now: self.now,
-        };
-        self.tracking.leave_call(&sink, proto);
+        let (tracking, sink) = self.tracking_and_sink();
+        tracking.leave_call(&sink, proto);
     }
 
     /// A client's CLIENT LIST line at `now`, with its tracking mode's flags
