@@ -87,6 +87,10 @@ pub struct Outbox {
     /// Bytes taken by the connection and not yet written out.
     inflight: AtomicUsize,
     killed: AtomicBool,
+    /// The connection's socket while its task owns it, so that a kill
+    /// closes it at once, as Redis's freeClient does (a replica killed
+    /// inside a MULTI sees its link drop before the EXEC reply leaves).
+    socket: Mutex<Option<std::os::fd::RawFd>>,
     close_after_flush: AtomicBool,
     /// The client's protocol is RESP3 (for pushed messages).
     pub resp3: AtomicBool,
@@ -240,10 +244,33 @@ impl Outbox {
         self.len() == 0
     }
 
-    /// Ask the connection to close.
+    /// Close the connection: its socket is shut down now (the peer sees
+    /// the close before anything the killer sends after), and its task
+    /// ends when it wakes.
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Relaxed);
+        let fd = self.socket.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(fd) = *fd {
+            // SAFETY: the connection's task holds the socket open until it
+            // has cleared `socket` under this lock (`detach_socket`), so
+            // `fd` is still that socket.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::shutdown(fd, libc::SHUT_RDWR);
+            }
+        }
+        drop(fd);
         self.notify.notify_one();
+    }
+
+    /// The connection's task owns `fd` from now until `detach_socket`.
+    pub fn attach_socket(&self, fd: Option<std::os::fd::RawFd>) {
+        *self.socket.lock().unwrap_or_else(|p| p.into_inner()) = fd;
+    }
+
+    /// The task is about to close its socket: kills no longer touch it.
+    pub fn detach_socket(&self) {
+        *self.socket.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Close once what is queued is written (an error reply to a replica

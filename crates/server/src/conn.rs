@@ -34,27 +34,35 @@ pub struct Peer {
 
 const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/// Sockets whose Nagle setting can change (`repl-disable-tcp-nodelay` on a
-/// replica's link).
-pub trait NoDelay {
-    /// Set TCP_NODELAY; a no-op where there is no such thing.
+/// What a connection needs of its socket besides reading and writing.
+pub trait Socket {
+    /// Set TCP_NODELAY (`repl-disable-tcp-nodelay` on a replica's link); a
+    /// no-op where there is no such thing.
     fn set_no_delay(&self, on: bool);
+    /// The descriptor a kill shuts down.
+    fn fd(&self) -> Option<std::os::fd::RawFd>;
 }
 
-impl NoDelay for tokio::net::TcpStream {
+impl Socket for tokio::net::TcpStream {
     fn set_no_delay(&self, on: bool) {
         let _ = self.set_nodelay(on);
     }
+    fn fd(&self) -> Option<std::os::fd::RawFd> {
+        Some(std::os::fd::AsRawFd::as_raw_fd(self))
+    }
 }
 
-impl NoDelay for tokio::net::UnixStream {
+impl Socket for tokio::net::UnixStream {
     fn set_no_delay(&self, _on: bool) {}
+    fn fd(&self) -> Option<std::os::fd::RawFd> {
+        Some(std::os::fd::AsRawFd::as_raw_fd(self))
+    }
 }
 
 /// Serve one connection until it closes.
 pub async fn serve<S>(shared: Shared, mut sock: S, peer: Peer, busy: Arc<crate::script::Busy>)
 where
-    S: AsyncRead + AsyncWrite + Unpin + NoDelay,
+    S: AsyncRead + AsyncWrite + Unpin + Socket,
 {
     let mut early = Early::default();
     enum Admit {
@@ -113,7 +121,9 @@ where
             return;
         }
     };
+    outbox.attach_socket(sock.fd());
     let _ = run(&shared, &mut sock, id, &outbox, &busy, early).await;
+    outbox.detach_socket();
     let mut eng = lock(&shared);
     if let Some(mut cl) = eng.clients_mut().check_out(id) {
         crate::blocking::forget(&mut eng, &cl);
@@ -135,7 +145,7 @@ async fn run<S>(
     early: Early,
 ) -> std::io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + Unpin + NoDelay,
+    S: AsyncRead + AsyncWrite + Unpin + Socket,
 {
     let Early {
         mut rbuf,

@@ -208,6 +208,25 @@ fn client_commands() {
     assert_eq!(a.call(&["PING"]), "+PONG\r\n");
 }
 
+/// CLIENT KILL closes the victim's socket before the killer gets its reply,
+/// as Redis's freeClient does: a replica killed inside a MULTI sees its link
+/// drop before anything the master sends after the EXEC.
+#[test]
+fn client_kill_closes_before_replying() {
+    for s in [Server::start(&[]), Server::redis(&[])] {
+        let mut a = s.raw();
+        for _ in 0..20 {
+            let mut b = s.raw();
+            let id = b.call(&["CLIENT", "ID"]);
+            let id = id.trim_start_matches(':').trim();
+            assert_eq!(a.call(&["MULTI"]), "+OK\r\n");
+            assert_eq!(a.call(&["CLIENT", "KILL", "ID", id]), "+QUEUED\r\n");
+            assert_eq!(a.call(&["EXEC"]), "*1\r\n:1\r\n");
+            assert!(b.closed_now(), "the killed client is still open");
+        }
+    }
+}
+
 #[test]
 fn quit_and_reset() {
     let s = Server::start(&[]);

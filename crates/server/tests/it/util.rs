@@ -260,6 +260,22 @@ impl Raw {
         self.reply_str()
     }
 
+    /// Whether the server has already closed the connection: EOF is
+    /// readable now, without waiting.
+    pub fn closed_now(&mut self) -> bool {
+        self.s.set_nonblocking(true).expect("nonblocking");
+        let mut tmp = [0u8; 1024];
+        let eof = loop {
+            match self.s.read(&mut tmp) {
+                Ok(0) => break true,
+                Ok(n) => self.buf.extend_from_slice(&tmp[..n]),
+                Err(_) => break false,
+            }
+        };
+        self.s.set_nonblocking(false).expect("blocking");
+        eof
+    }
+
     /// Whether the server closed the connection (reads EOF within 5 s).
     pub fn closed(&mut self) -> bool {
         self.s.set_read_timeout(Some(Duration::from_secs(5))).ok();
