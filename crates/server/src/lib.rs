@@ -51,3 +51,4 @@ pub mod stats;
 pub mod tracking;
 pub mod types;
 pub mod util;
+pub mod watchdog;

@@ -252,6 +252,10 @@ pub async fn run(shared: Shared) -> i32 {
     crate::alloc::mark_startup();
     crate::repl::replica::start_from_config(&shared);
     tracing::info!("Ready to accept connections");
+    {
+        let e = lock(&shared);
+        crate::watchdog::set_period(e.cfg().int(P::watchdog_period), e.cfg().int(P::hz));
+    }
     let cron = tokio::spawn(cron(shared.clone()));
     wait_for_shutdown(&shared).await;
     cron.abort();
@@ -368,6 +372,7 @@ async fn cron(shared: Shared) {
                 enforce_output_limits(&e, now);
                 e.migrate_links_mut().close_idle(now / 1000);
             }
+            crate::watchdog::beat(now);
         }
         active_expire_cycle(&shared, hz);
     }

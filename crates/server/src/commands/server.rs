@@ -653,6 +653,10 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),
+        "watchdog-period" | "hz" => {
+            crate::watchdog::set_period(eng.cfg().int(P::watchdog_period), eng.cfg().int(P::hz));
+            eng.config_changed(name);
+        }
         "appendonly" => {
             if eng.cfg().str(P::appendonly) == "yes" {
                 if eng.aof().state() == crate::persist::aof::AofState::Off

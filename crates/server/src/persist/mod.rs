@@ -239,14 +239,16 @@ pub fn after_flushall(eng: &mut Engine) {
     eng.repl_mut().force_propagation();
 }
 
-/// INFO persistence fields about RDB. Copy-on-write is always 0: there is
-/// no fork.
+/// INFO persistence fields about RDB. There is no fork: the copy-on-write
+/// sizes are the bytes the write path encoded before changing segments the
+/// running snapshot had not saved yet (`BgJob::cow_bytes`).
 pub fn info_fields(eng: &Engine, s: &mut String) {
     let job = eng.persist().job.as_ref();
     let (done, total) = job.map_or((0, 0), |j| (j.keys_done, j.keys_total));
     let current = job
         .filter(|j| !j.aof)
         .map_or(-1, |j| (crate::clock::now_ms() - j.started_ms) / 1000);
+    let cow = job.map_or(0, |j| j.cow());
     let perc = if total > 0 {
         done as f64 * 100.0 / total as f64
     } else {
@@ -254,13 +256,14 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
     };
     let _ = write!(
         s,
-        "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:{perc:.2}\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+        "current_cow_peak:{cow}\r\ncurrent_cow_size:{cow}\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:{perc:.2}\r\ncurrent_save_keys_processed:{done}\r\ncurrent_save_keys_total:{total}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
         eng.persist().dirty,
         job.is_some_and(|j| !j.aof) as u8,
         eng.persist().lastsave,
         if eng.persist().last_failed { "err" } else { "ok" },
         eng.persist().last_bgsave_secs.unwrap_or(-1),
         eng.persist().saves,
+        eng.persist().last_rdb_cow,
         eng.persist().last_load_expired,
         eng.persist().last_load_keys,
     );

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use crate::config::P;
 use crate::engine::Engine;
-use crate::keyspace::{Entry, Segment, SnapshotHook};
+use crate::keyspace::{Entry, Segment};
 use crate::util::prefetch::prefetch;
 
 pub use super::pipe::{PipeRead, RdbPipe};
@@ -52,13 +52,21 @@ pub struct SegSaver {
     frag: rdb::Writer<Vec<u8>>,
     /// Keys written so far.
     pub keys: u64,
+    /// Bytes encoded by the write path (the hook) rather than by the
+    /// background thread, shared by the job's savers: `BgJob::cow_bytes`.
+    cow_bytes: Arc<std::sync::atomic::AtomicU64>,
     /// The first encoding error, which fails the snapshot.
     pub error: Option<String>,
 }
 
 impl SegSaver {
     /// A saver for a database with `nseg` segments.
-    pub fn new(db_index: usize, nseg: usize, opts: rdb::WriteOptions) -> Self {
+    pub fn new(
+        db_index: usize,
+        nseg: usize,
+        opts: rdb::WriteOptions,
+        cow_bytes: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Self {
         SegSaver {
             db_index,
             done: vec![false; nseg],
@@ -66,6 +74,7 @@ impl SegSaver {
             cursor: 0,
             frag: rdb::Writer::fragment(Vec::new(), opts),
             keys: 0,
+            cow_bytes,
             error: None,
         }
     }
@@ -80,7 +89,7 @@ impl SegSaver {
             }
             let i = self.cursor;
             self.cursor += 1;
-            self.save_segment(i, &segs[i]);
+            self.encode_segment(i, &segs[i]);
         }
     }
 
@@ -101,8 +110,9 @@ impl SegSaver {
     }
 }
 
-impl crate::keyspace::SnapshotHook for SegSaver {
-    fn save_segment(&mut self, idx: usize, seg: &Segment) {
+impl SegSaver {
+    /// Encode segment `idx` unless it already was.
+    fn encode_segment(&mut self, idx: usize, seg: &Segment) {
         match self.done.get_mut(idx) {
             Some(d) if !*d => *d = true,
             _ => return,
@@ -132,6 +142,18 @@ impl crate::keyspace::SnapshotHook for SegSaver {
             }
             self.keys += 1;
         }
+    }
+}
+
+/// The keyspace calls these just before a write changes what they save:
+/// what they encode is the snapshot's copy-before-write.
+impl crate::keyspace::SnapshotHook for SegSaver {
+    fn save_segment(&mut self, idx: usize, seg: &Segment) {
+        let before = self.frag_len();
+        self.encode_segment(idx, seg);
+        let n = (self.frag_len() - before) as u64;
+        self.cow_bytes
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn save_all(&mut self, segs: &[Segment]) {
@@ -218,9 +240,11 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
     let opts = write_options(eng);
     let gen = GEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut keys_total = 0;
+    let cow_bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for (i, db) in eng.keyspace_mut().dbs_mut().iter_mut().enumerate() {
         keys_total += db.len() as u64;
-        db.begin_snapshot(|nseg| Box::new(SegSaver::new(i, nseg, opts.clone())));
+        let cow = cow_bytes.clone();
+        db.begin_snapshot(|nseg| Box::new(SegSaver::new(i, nseg, opts.clone(), cow)));
     }
     eng.persist_mut().job = Some(BgJob {
         started_ms: crate::clock::now_ms(),
@@ -231,6 +255,7 @@ pub fn start_snapshot(eng: &mut Engine, target: Target) -> Result<(), String> {
         socket_target: matches!(target, Target::Sockets(_)),
         aof: matches!(target, Target::AofBase { .. }),
         gen,
+        cow_bytes,
     });
     eng.persist_mut().last_try = crate::clock::now_secs();
     eng.persist_mut().saves += 1;
@@ -431,6 +456,7 @@ fn run_bgsave(
     };
     let now_ms = crate::clock::now_ms();
     let ok = res.is_ok();
+    eng.persist_mut().snapshot_ended(&job);
     if job.aof {
         crate::persist::aof::done::rewrite_done(&mut eng, ok, job.cancel);
     } else if !job.socket_target {

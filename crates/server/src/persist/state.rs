@@ -42,6 +42,11 @@ pub struct Persistence {
     pub(super) last_bgsave_secs: Option<i64>,
     /// rdb_saves
     pub(super) saves: u64,
+    /// rdb_last_cow_size: what writes made the last RDB snapshot encode
+    /// early (bytes), relica's copy-on-write.
+    pub(super) last_rdb_cow: u64,
+    /// aof_last_cow_size, the same for the last AOF rewrite.
+    pub(super) last_aof_cow: u64,
     /// total_forks: background snapshots started (BGSAVE, AOF rewrites,
     /// full syncs), each where Redis forks a child.
     pub(super) forks: u64,
@@ -85,6 +90,22 @@ impl Persistence {
         self.lastsave
     }
 
+    /// A background snapshot ended: its copy-before-write size becomes
+    /// the last one (rdb_last_cow_size or aof_last_cow_size).
+    pub fn snapshot_ended(&mut self, job: &BgJob) {
+        let cow = job.cow();
+        if job.aof {
+            self.last_aof_cow = cow;
+        } else {
+            self.last_rdb_cow = cow;
+        }
+    }
+
+    /// aof_last_cow_size.
+    pub fn last_aof_cow(&self) -> u64 {
+        self.last_aof_cow
+    }
+
     /// Whether a dataset is being loaded.
     pub fn loading(&self) -> bool {
         self.loading
@@ -93,6 +114,7 @@ impl Persistence {
     /// A load starts or ends.
     pub fn set_loading(&mut self, on: bool) {
         self.loading = on;
+        crate::watchdog::set_loading(on);
     }
 
     /// The background save in progress.
@@ -215,6 +237,17 @@ pub struct BgJob {
     pub aof: bool,
     /// This snapshot's number (`snapshot.rs`).
     pub gen: u64,
+    /// Bytes the write path encoded before changing a segment not saved
+    /// yet (copy-before-write): relica's measure of what Redis reports as
+    /// its fork child's copy-on-write memory.
+    pub cow_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl BgJob {
+    /// The copy-before-write bytes so far.
+    pub fn cow(&self) -> u64 {
+        self.cow_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Progress of the load in progress, for INFO.

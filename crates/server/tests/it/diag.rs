@@ -463,3 +463,24 @@ fn migrate_keys_skip_auth_arguments() {
         "ACL", "DRYRUN", "t", "MIGRATE", "h", "1", "", "0", "5000", "KEYS", "other",
     ]);
 }
+
+/// watchdog-period: a server stuck longer than the period (here DEBUG
+/// SLEEP) logs Redis's watchdog line, relica as redis-server.
+#[test]
+fn watchdog_reports_a_stalled_server() {
+    for s in [Server::start(&[]), Server::redis(&[])] {
+        let mut r = s.raw();
+        assert_eq!(
+            r.call(&["CONFIG", "SET", "watchdog-period", "200"]),
+            "+OK\r\n"
+        );
+        assert_eq!(r.call(&["DEBUG", "SLEEP", "1"]), "+OK\r\n");
+        wait_for("the watchdog's log line", Duration::from_secs(5), || {
+            s.log_text().contains("--- WATCHDOG TIMER EXPIRED ---")
+        });
+        assert_eq!(
+            r.call(&["CONFIG", "SET", "watchdog-period", "0"]),
+            "+OK\r\n"
+        );
+    }
+}

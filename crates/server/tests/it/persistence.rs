@@ -520,3 +520,46 @@ fn flushall_dirty_counter_and_propagation_match_redis() {
     let want = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$8\r\nFLUSHALL\r\n";
     assert_eq!(replica.read_n(want.len()), want);
 }
+
+/// Writes during a BGSAVE make the snapshot encode what they change first
+/// (copy-before-write): INFO reports those bytes where Redis reports its
+/// fork child's copy-on-write (current_cow_size, then rdb_last_cow_size).
+#[test]
+fn copy_before_write_reported_as_cow_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&["--dir", dir.path().to_str().unwrap()]);
+    let mut r = s.raw();
+    assert_eq!(
+        r.call(&["DEBUG", "POPULATE", "10000", "key", "100"]),
+        "+OK\r\n"
+    );
+    assert_eq!(r.info_field("rdb_last_cow_size"), "0");
+    assert_eq!(
+        r.call(&["CONFIG", "SET", "rdb-key-save-delay", "100"]),
+        "+OK\r\n"
+    );
+    assert_eq!(r.call(&["BGSAVE"]), "+Background saving started\r\n");
+    // One command rewrites every key, far faster than the delayed save.
+    let mut mset: Vec<String> = vec!["MSET".into()];
+    for i in 0..10000 {
+        mset.push(format!("key:{i}"));
+        mset.push(format!("{i:x}-{}", i * 7919));
+    }
+    let args: Vec<&str> = mset.iter().map(String::as_str).collect();
+    assert_eq!(r.call(&args), "+OK\r\n");
+    let during: u64 = r.info_field("current_cow_size").parse().unwrap();
+    assert!(
+        during > 0 || bgsave_done(&mut r),
+        "no copy-before-write reported"
+    );
+    assert_eq!(
+        r.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    wait_for("the BGSAVE", Duration::from_secs(20), || {
+        bgsave_done(&mut r)
+    });
+    let last: u64 = r.info_field("rdb_last_cow_size").parse().unwrap();
+    assert!(last > 0 && last >= during, "last {last}, during {during}");
+    assert_eq!(r.info_field("current_cow_size"), "0");
+}

@@ -560,7 +560,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
     let write_ok = a.writer().is_none_or(|w| w.write_ok());
     let _ = write!(
         s,
-        "aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{cur}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+        "aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{cur}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
         (a.state != AofState::Off) as u8,
         a.rewriting() as u8,
         a.scheduled as u8,
@@ -569,6 +569,7 @@ pub fn info_fields(eng: &Engine, s: &mut String) {
         a.rewrites,
         a.consecutive_failures,
         if write_ok { "ok" } else { "err" },
+        eng.persist().last_aof_cow(),
     );
     if eng.cfg().str(P::appendonly) == "yes" || a.state != AofState::Off {
         let (size, buf, pending, delayed) = a.writer().map_or((0, 0, 0, 0), |w| {
