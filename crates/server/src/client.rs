@@ -364,7 +364,7 @@ pub struct Client {
     /// Commands queued by MULTI.
     pub multi: Vec<Vec<Bytes>>,
     /// Keys under WATCH: (db, key, expired-at-watch-time).
-    pub watched: Vec<(usize, Key, bool)>,
+    pub watched: Vec<(usize, Key)>,
     /// CLIENT REPLY.
     pub reply_mode: ReplyMode,
     /// Held by CLIENT PAUSE (counted in blocked_clients, as Redis).

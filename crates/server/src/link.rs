@@ -584,6 +584,8 @@ fn load_synced(
                     // Our replicas' history ends here: they must resync
                     // with us (Redis's replicationAttachToNewMaster).
                     crate::repl::replica::disconnect_replicas(&mut eng);
+                    let now = crate::clock::now_ms();
+                    eng.keyspace_mut().touch_watched_replacing(&dbs, now);
                     let old = eng.keyspace_mut().replace_dbs(dbs);
                     eng.scripting_mut().functions_mut().flush(true);
                     for code in &libs {
@@ -594,7 +596,6 @@ fn load_synced(
                     }
                     eng.persist_mut().set_loading(false);
                     eng.persist_mut().set_async_loading(false);
-                    eng.keyspace_mut().touch_all_watched(None);
                     eng.tracking_invalidate_all();
                     eng.persist_mut().loaded_from_master(n);
                     old

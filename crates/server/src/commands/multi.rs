@@ -87,7 +87,7 @@ pub fn discard_transaction(eng: &mut Engine, cl: &mut Client) {
 
 /// Forget every WATCHed key of a client.
 pub fn unwatch_all(eng: &mut Engine, cl: &mut Client) {
-    for (db, key, _) in cl.watched.drain(..) {
+    for (db, key) in cl.watched.drain(..) {
         eng.keyspace_mut().unwatch(db, key, cl.id);
     }
     eng.keyspace_mut().forget_cas(cl.id);
@@ -109,11 +109,7 @@ fn watch(c: &mut Ctx) -> CmdResult {
     let db = c.cl.db;
     let now = c.now();
     for k in c.args[1..].to_vec() {
-        if c.cl
-            .watched
-            .iter()
-            .any(|(d, key, _)| *d == db && **key == *k)
-        {
+        if c.cl.watched.iter().any(|(d, key)| *d == db && **key == *k) {
             continue;
         }
         let expired = c
@@ -123,8 +119,10 @@ fn watch(c: &mut Ctx) -> CmdResult {
             .get(&k)
             .is_some_and(|e| e.is_expired(now));
         let key: Key = k.as_ref().into();
-        c.eng.keyspace_mut().watch(db, key.clone(), c.cl.id);
-        c.cl.watched.push((db, key, expired));
+        c.eng
+            .keyspace_mut()
+            .watch(db, key.clone(), c.cl.id, expired);
+        c.cl.watched.push((db, key));
     }
     c.ok();
     Ok(())
@@ -134,18 +132,6 @@ fn unwatch(c: &mut Ctx) -> CmdResult {
     unwatch_all(c.eng, c.cl);
     c.ok();
     Ok(())
-}
-
-/// Whether a WATCHed key that existed at WATCH time has since expired.
-fn watched_key_expired(eng: &Engine, cl: &Client) -> bool {
-    cl.watched.iter().any(|(db, k, was_expired)| {
-        !was_expired
-            && eng
-                .keyspace()
-                .db(*db)
-                .get(k)
-                .is_some_and(|e| e.is_expired(eng.now()))
-    })
 }
 
 /// Whether a queued command writes (Redis's mstate.cmd_flags & CMD_WRITE).
@@ -172,7 +158,12 @@ fn exec(c: &mut Ctx) -> CmdResult {
         discard_transaction(c.eng, c.cl);
         return Err("EXECABORT Transaction discarded because of previous errors.".into());
     }
-    if c.eng.keyspace().cas_failed(c.cl.id) || watched_key_expired(c.eng, c.cl) {
+    let now = c.eng.now();
+    if c.eng.keyspace().cas_failed(c.cl.id)
+        || c.eng
+            .keyspace()
+            .watched_key_expired(&c.cl.watched, c.cl.id, now)
+    {
         discard_transaction(c.eng, c.cl);
         c.null_array();
         return Ok(());

@@ -1629,9 +1629,9 @@ fn swapdb(c: &mut Ctx) -> CmdResult {
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
+        let now = c.now();
+        c.eng.keyspace_mut().touch_watched_swapping(a, b, now);
         c.eng.keyspace_mut().dbs_mut().swap(a, b);
-        c.eng.keyspace_mut().touch_all_watched(Some(a));
-        c.eng.keyspace_mut().touch_all_watched(Some(b));
         crate::blocking::signal_db_swapped(c.eng, a, b);
     }
     c.dirty(1);

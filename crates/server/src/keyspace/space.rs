@@ -14,6 +14,15 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use super::replica_expire::ReplicaExpires;
 use super::{Db, Key};
 
+/// A client watching a key (Redis's watchedKey).
+struct Watcher {
+    id: u64,
+    /// The key was logically absent (expired, not yet deleted) when watched,
+    /// or became so by a FLUSHDB/SWAPDB that brought in an expired key:
+    /// deleting it is then no change, and it expiring cannot fail EXEC.
+    expired: bool,
+}
+
 /// The databases and their WATCH, blocking and expiry bookkeeping.
 pub struct Keyspace {
     dbs: Vec<Db>,
@@ -23,8 +32,8 @@ pub struct Keyspace {
     expire_cursor: (usize, usize),
     /// Keys a writable replica's own clients gave a TTL.
     replica_expires: ReplicaExpires,
-    /// Keys under WATCH: (db, key) → client ids.
-    watched: HashMap<(usize, Key), Vec<u64>>,
+    /// Keys under WATCH: (db, key) → its watchers.
+    watched: HashMap<(usize, Key), Vec<Watcher>>,
     /// Clients whose WATCHed keys were touched.
     dirty_cas: HashSet<u64>,
     /// Clients blocked on each key, in blocking order.
@@ -86,29 +95,48 @@ impl Keyspace {
 
     // ---- WATCH ------------------------------------------------------------
 
-    /// Client `id` watches `key` in `db` (the caller checked it did not).
-    pub fn watch(&mut self, db: usize, key: Key, id: u64) {
-        self.watched.entry((db, key)).or_default().push(id);
+    /// Client `id` watches `key` in `db` (the caller checked it did not);
+    /// `expired`: the key is there but already expired.
+    pub fn watch(&mut self, db: usize, key: Key, id: u64, expired: bool) {
+        self.watched
+            .entry((db, key))
+            .or_default()
+            .push(Watcher { id, expired });
     }
 
     /// Client `id` no longer watches `key` in `db`.
     pub fn unwatch(&mut self, db: usize, key: Key, id: u64) {
         let k = (db, key);
-        if let Some(ids) = self.watched.get_mut(&k) {
-            ids.retain(|&x| x != id);
-            if ids.is_empty() {
+        if let Some(ws) = self.watched.get_mut(&k) {
+            ws.retain(|w| w.id != id);
+            if ws.is_empty() {
                 self.watched.remove(&k);
             }
         }
     }
 
-    /// Mark clients WATCHing a key as dirty (Redis's `touchWatchedKey`).
-    #[inline]
+    /// Whether a key client `id` watches, which was not expired when
+    /// watched, has expired since (Redis's isWatchedKeyExpired: EXEC fails).
+    pub fn watched_key_expired(&self, keys: &[(usize, Key)], id: u64, now: i64) -> bool {
+        keys.iter().any(|k| {
+            let stale_at_watch = self
+                .watched
+                .get(k)
+                .and_then(|ws| ws.iter().find(|w| w.id == id))
+                .is_none_or(|w| w.expired);
+            !stale_at_watch && self.dbs[k.0].get(&k.1).is_some_and(|e| e.is_expired(now))
+        })
+    }
+
+    /// A key changed (called after the change): its watchers become
+    /// dirty, as Redis's `touchWatchedKey`, except those that watched it
+    /// already expired when the change deleted it (logically no change).
     ///
     /// A key that clients block on is also signalled ready, as Redis 7.0
     /// signals a stream key that is deleted or overwritten: blocked
     /// XREADGROUP clients are then answered with an error (the waiters'
     /// command decides what a change means to it; see `blocking.rs`).
+    #[inline]
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
         if !self.blocked_on.is_empty() {
             self.signal_ready(db, key);
@@ -116,27 +144,79 @@ impl Keyspace {
         if self.watched.is_empty() {
             return;
         }
-        if let Some(ids) = self.watched.get(&(db, Key::from(key))) {
-            self.dirty_cas.extend(ids.iter().copied());
+        let k = (db, Key::from(key));
+        let Some(ws) = self.watched.get_mut(&k) else {
+            return;
+        };
+        let gone = self.dbs[db].get(key).is_none();
+        for w in ws.iter_mut() {
+            if w.expired && gone {
+                w.expired = false;
+            } else {
+                self.dirty_cas.insert(w.id);
+            }
         }
     }
 
-    /// Mark every watcher of keys in `db` (or all dbs) dirty: FLUSHDB,
-    /// FLUSHALL, SWAPDB.
+    /// Database `db` is about to be emptied (FLUSHDB), or every database
+    /// (`None`: FLUSHALL, a full sync, DEBUG RELOAD): watchers of keys it
+    /// holds become dirty, as Redis's `touchAllWatchedKeysInDb` with
+    /// nothing replacing them. Called before the flush.
     pub fn touch_all_watched(&mut self, db: Option<usize>) {
+        self.signal_blocked_in(|d| db.is_none_or(|x| x == d));
+        let Keyspace {
+            dbs,
+            watched,
+            dirty_cas,
+            ..
+        } = self;
+        for (d, emptied) in dbs.iter().enumerate() {
+            if db.is_none_or(|x| x == d) {
+                touch_emptied(watched, dirty_cas, d, emptied, None, 0);
+            }
+        }
+    }
+
+    /// Every database is about to be replaced by `new` (a replica's
+    /// aside load swapping in): Redis's `touchAllWatchedKeysInDb(old, new)`.
+    pub fn touch_watched_replacing(&mut self, new: &[Db], now: i64) {
+        self.signal_blocked_in(|_| true);
+        let Keyspace {
+            dbs,
+            watched,
+            dirty_cas,
+            ..
+        } = self;
+        for (d, (emptied, replaced)) in dbs.iter().zip(new).enumerate() {
+            touch_emptied(watched, dirty_cas, d, emptied, Some(replaced), now);
+        }
+    }
+
+    /// Databases `a` and `b` are about to swap (SWAPDB): each one's
+    /// watchers see the other's keys replace its own.
+    pub fn touch_watched_swapping(&mut self, a: usize, b: usize, now: i64) {
+        self.signal_blocked_in(|d| d == a || d == b);
+        let Keyspace {
+            dbs,
+            watched,
+            dirty_cas,
+            ..
+        } = self;
+        touch_emptied(watched, dirty_cas, a, &dbs[a], Some(&dbs[b]), now);
+        touch_emptied(watched, dirty_cas, b, &dbs[b], Some(&dbs[a]), now);
+    }
+
+    /// Signal every key someone blocks on in the databases `in_scope`
+    /// accepts (their content is about to change wholesale).
+    fn signal_blocked_in(&mut self, in_scope: impl Fn(usize) -> bool) {
         let blocked: Vec<(usize, Key)> = self
             .blocked_on
             .keys()
-            .filter(|(d, _)| db.is_none_or(|x| x == *d))
+            .filter(|(d, _)| in_scope(*d))
             .cloned()
             .collect();
         for (d, k) in blocked {
             self.signal_ready(d, &k);
-        }
-        for ((d, _), ids) in &self.watched {
-            if db.is_none_or(|x| x == *d) {
-                self.dirty_cas.extend(ids.iter().copied());
-            }
         }
     }
 
@@ -258,5 +338,46 @@ impl Keyspace {
                 .filter(|e| e.expire() >= 0)
                 .map(|e| e.is_expired(now))
         })
+    }
+}
+
+/// Redis's `touchAllWatchedKeysInDb`: database `d` (`emptied`) loses its
+/// content, and `replaced` (if any) takes its place. A watcher of a key
+/// present on either side becomes dirty, except: a key watched stale that
+/// is now gone (or replaced by another stale one) is no change, and a key
+/// that was absent and is replaced by a stale one becomes stale.
+fn touch_emptied(
+    watched: &mut HashMap<(usize, Key), Vec<Watcher>>,
+    dirty_cas: &mut HashSet<u64>,
+    d: usize,
+    emptied: &Db,
+    replaced: Option<&Db>,
+    now: i64,
+) {
+    for ((wd, key), ws) in watched.iter_mut() {
+        if *wd != d {
+            continue;
+        }
+        let in_emptied = emptied.get(key).is_some();
+        let incoming = replaced.and_then(|r| r.get(key));
+        if !in_emptied && incoming.is_none() {
+            continue;
+        }
+        let incoming_stale = incoming.is_some_and(|e| e.is_expired(now));
+        for w in ws.iter_mut() {
+            if w.expired {
+                if incoming.is_none() {
+                    w.expired = false;
+                    continue;
+                }
+                if incoming_stale {
+                    continue;
+                }
+            } else if !in_emptied && incoming_stale {
+                w.expired = true;
+                continue;
+            }
+            dirty_cas.insert(w.id);
+        }
     }
 }

@@ -420,3 +420,77 @@ fn exec_and_replicaof_as_redis() {
     let theirs = run(&Server::redis(&[]));
     assert_eq!(ours, theirs);
 }
+
+/// WATCH of keys that are already expired (stale) as Redis 7.0: deleting
+/// or flushing a stale key is no change, a SWAPDB that brings one in
+/// where nothing was is none either, a flush does not touch watched keys it
+/// does not hold; a live watched key that expires, or a stale one that is
+/// written, fails EXEC. Compared with redis-server.
+#[test]
+fn watch_stale_keys_as_redis() {
+    let mut d = Diff::start(&[]);
+    let exec_ping = |d: &mut Diff| {
+        d.same_str(&["MULTI"]);
+        d.same_str(&["PING"]);
+        d.same_str(&["EXEC"])
+    };
+    // KEYS skips expired keys without deleting them (PTTL would delete).
+    let wait_gone = |d: &mut Diff, key: &str| {
+        wait_for("the key to expire", Duration::from_secs(5), || {
+            d.ours.call(&["KEYS", key]) == "*0\r\n" && d.theirs.call(&["KEYS", key]) == "*0\r\n"
+        });
+        d.same_str(&["DBSIZE"]);
+    };
+    d.same_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    // Lazy expiry deletes a key watched stale: no change.
+    d.same_str(&["SET", "x", "foo", "PX", "1"]);
+    wait_gone(&mut d, "x");
+    d.same_str(&["WATCH", "x"]);
+    assert_eq!(d.same_str(&["EXISTS", "x"]), ":0\r\n");
+    assert_eq!(exec_ping(&mut d), "*1\r\n+PONG\r\n");
+    // FLUSHDB of a stale watched key: no change.
+    d.same_str(&["SET", "x", "foo", "PX", "1"]);
+    wait_gone(&mut d, "x");
+    d.same_str(&["WATCH", "x"]);
+    d.same_str(&["FLUSHDB"]);
+    assert_eq!(exec_ping(&mut d), "*1\r\n+PONG\r\n");
+    // FLUSHALL does not touch a watched key that does not exist.
+    d.same_str(&["WATCH", "y"]);
+    d.same_str(&["SET", "other", "1"]);
+    d.same_str(&["FLUSHALL"]);
+    assert_eq!(exec_ping(&mut d), "*1\r\n+PONG\r\n");
+    // SWAPDB: a stale key swapped out for nothing, and nothing swapped out
+    // for a stale key, are no change; a live key swapped in is one.
+    d.same_str(&["SET", "x", "foo", "PX", "1"]);
+    wait_gone(&mut d, "x");
+    d.same_str(&["WATCH", "x"]);
+    d.same_str(&["SWAPDB", "0", "1"]);
+    assert_eq!(exec_ping(&mut d), "*1\r\n+PONG\r\n");
+    d.same_str(&["FLUSHALL"]);
+    d.same_str(&["SELECT", "1"]);
+    d.same_str(&["SET", "x", "foo", "PX", "1"]);
+    wait_gone(&mut d, "x");
+    d.same_str(&["SELECT", "0"]);
+    d.same_str(&["WATCH", "x"]);
+    d.same_str(&["SWAPDB", "0", "1"]);
+    assert_eq!(exec_ping(&mut d), "*1\r\n+PONG\r\n");
+    d.same_str(&["SELECT", "1"]);
+    d.same_str(&["SET", "x", "live"]);
+    d.same_str(&["SELECT", "0"]);
+    d.same_str(&["WATCH", "x"]);
+    d.same_str(&["SWAPDB", "0", "1"]);
+    assert_eq!(exec_ping(&mut d), "*-1\r\n");
+    // A stale watched key written: EXEC fails.
+    d.same_str(&["FLUSHALL"]);
+    d.same_str(&["SET", "x", "foo", "PX", "1"]);
+    wait_gone(&mut d, "x");
+    d.same_str(&["WATCH", "x"]);
+    d.same_str(&["SET", "x", "bar"]);
+    assert_eq!(exec_ping(&mut d), "*-1\r\n");
+    // A live watched key that expires fails EXEC.
+    d.same_str(&["SET", "z", "v", "PX", "20"]);
+    d.same_str(&["WATCH", "z"]);
+    wait_gone(&mut d, "z");
+    assert_eq!(exec_ping(&mut d), "*-1\r\n");
+    d.same_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+}
