@@ -395,9 +395,11 @@ impl Db {
 
     /// One SCAN step. `cursor` is 0 at the start; the returned cursor is 0
     /// when the scan is complete. At least `count` keys are visited when
-    /// there are that many left (more when keys tie on a hash position), and
-    /// at most `10 * count` empty segments are skipped per call, like Redis's
-    /// empty-bucket limit.
+    /// there are that many left (more when keys tie on a hash position).
+    /// Empty segments are skipped without limit: a database has a fixed
+    /// number of them, where Redis's table shrinks with its keys, so a small
+    /// database is scanned in one call as Redis scans it (a call costs at
+    /// most one pass over the segment headers).
     pub fn scan(&self, cursor: u64, count: usize, out: &mut Vec<Key>) -> u64 {
         if self.segs.is_empty() {
             return 0;
@@ -405,7 +407,6 @@ impl Db {
         let count = count.max(1);
         let mut seg = (cursor >> POS_BITS) as usize;
         let mut pos = cursor & ((1u64 << POS_BITS) - 1);
-        let mut empty_budget = count.saturating_mul(10);
         let mut found = 0usize;
         let mut cand: Vec<(u64, &Entry)> = Vec::new();
         while seg < NSEG {
@@ -417,12 +418,8 @@ impl Db {
                 }
             }
             if cand.is_empty() {
-                empty_budget = empty_budget.saturating_sub(1);
                 seg += 1;
                 pos = 0;
-                if empty_budget == 0 {
-                    break;
-                }
                 continue;
             }
             let want = count - found;

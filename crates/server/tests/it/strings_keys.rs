@@ -390,3 +390,21 @@ fn inspecting_a_key_leaves_its_idle_time() {
     r.call(&["GET", "foo"]);
     assert!(idle(&mut r) < 2);
 }
+
+/// A database of a few keys is scanned in one call, as Redis scans a small
+/// table: all of them and cursor 0 (and expired ones met are deleted).
+#[test]
+fn scan_of_a_small_database_is_one_call() {
+    let mut d = Diff::start(&[]);
+    for k in ["a", "b", "c", "d", "e"] {
+        d.same_str(&["SET", k, "1"]);
+    }
+    d.same_unordered(&[b"SCAN", b"0"]);
+    d.same_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    d.same_str(&["PEXPIRE", "a", "1"]);
+    wait_for("a to expire", Duration::from_secs(5), || {
+        d.ours.call(&["KEYS", "a"]) == "*0\r\n" && d.theirs.call(&["KEYS", "a"]) == "*0\r\n"
+    });
+    d.same_unordered(&[b"SCAN", b"0"]);
+    assert_eq!(d.same_str(&["DBSIZE"]), ":4\r\n");
+}
