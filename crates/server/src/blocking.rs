@@ -79,6 +79,13 @@ fn unregister(eng: &mut Engine, cl: &Client) {
 
 /// Serve clients blocked on keys made ready by the last command.
 pub fn handle_ready(eng: &mut Engine) {
+    if !eng.keyspace().has_ready() {
+        return;
+    }
+    // Expiry is judged at the time of serving, as Redis's
+    // handleClientsBlockedOnKeys updates its cached time: a key pushed
+    // inside a MULTI that expired before the EXEC ended wakes nobody.
+    eng.set_now(crate::clock::now_ms());
     while eng.keyspace().has_ready() {
         let ready = eng.keyspace_mut().take_ready();
         for key in ready {

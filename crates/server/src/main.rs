@@ -119,8 +119,14 @@ fn main() -> anyhow::Result<()> {
     }
     let shared = Arc::new(engine::EngineLock::new(engine));
     shared.lock().set_handle(Arc::downgrade(&shared));
+    // Connections are served in the order their requests arrived, as in
+    // Redis's event loop: tokio would run the task woken last first (its
+    // LIFO slot), so of two clients' requests read in one poll the later
+    // ran first (a client that sends EXEC on one connection and then LPUSH
+    // on another saw them swapped about a third of the time).
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
+        .disable_lifo_slot()
         .on_thread_park(relica_server::util::park::before_park)
         .on_thread_unpark(relica_server::util::park::after_unpark)
         .enable_all()

@@ -380,6 +380,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_pause_cron,
     ),
     cmd(
+        "quicklist-packed-threshold",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Set the size from which list elements are kept alone in their node",
+        debug_quicklist_packed_threshold,
+    ),
+    cmd(
         "set-active-expire",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -1283,6 +1293,20 @@ fn debug_pause_cron(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+fn debug_quicklist_packed_threshold(c: &mut Ctx) -> CmdResult {
+    let sz = std::str::from_utf8(&c.args[2])
+        .ok()
+        .and_then(config::parse_mem)
+        .filter(|n| *n >= 0);
+    match sz {
+        Some(n) if crate::types::list::set_packed_threshold(n as u64) => {
+            c.ok();
+            Ok(())
+        }
+        _ => Err("ERR argument must be a memory value bigger than 1 and smaller than 4gb".into()),
+    }
+}
+
 fn debug_set_active_expire(c: &mut Ctx) -> CmdResult {
     c.eng
         .keyspace_mut()
@@ -1549,6 +1573,9 @@ fn debug_help(c: &mut Ctx) -> CmdResult {
             "    Create <count> string keys named key:<num>.",
             "PROTOCOL <type>",
             "    Reply with a test value of the specified type.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not accessed.",
             "SLEEP <seconds>",

@@ -22,6 +22,33 @@ use super::listpack::{self, Listpack};
 /// own.
 pub const CHUNK_BYTES: usize = 8 * 1024;
 
+/// Elements at least this long get a chunk of their own (Redis's
+/// quicklist "plain" nodes, `packed_threshold`: 1 GB unless DEBUG
+/// QUICKLIST-PACKED-THRESHOLD changes it; one setting for the process).
+static PACKED_THRESHOLD: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_PACKED_THRESHOLD);
+const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+
+/// Set the plain-element threshold as Redis's
+/// `quicklistisSetPackedThreshold`: 0 restores the default; more than 4 GB
+/// less 1 MB is refused (false).
+pub fn set_packed_threshold(sz: u64) -> bool {
+    if sz > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let sz = if sz == 0 {
+        DEFAULT_PACKED_THRESHOLD
+    } else {
+        sz as usize
+    };
+    PACKED_THRESHOLD.store(sz, std::sync::atomic::Ordering::Relaxed);
+    true
+}
+
+fn is_plain(v_len: usize) -> bool {
+    v_len >= PACKED_THRESHOLD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A list value. See the module docs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct List {
@@ -66,8 +93,18 @@ impl List {
         "quicklist"
     }
 
+    /// Whether `v` may join `chunk` at an end: not when either is a plain
+    /// element (alone in its chunk), nor past the chunk size.
     fn fits(chunk: &Listpack, v: &[u8]) -> bool {
-        chunk.is_empty() || chunk.bytes_len() + listpack::entry_size(v.len()) <= CHUNK_BYTES
+        if chunk.is_empty() {
+            return true;
+        }
+        if is_plain(v.len())
+            || (chunk.len() == 1 && chunk.first().is_some_and(|e| is_plain(e.len())))
+        {
+            return false;
+        }
+        chunk.bytes_len() + listpack::entry_size(v.len()) <= CHUNK_BYTES
     }
 
     /// LPUSH one element.

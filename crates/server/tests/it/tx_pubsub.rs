@@ -494,3 +494,27 @@ fn watch_stale_keys_as_redis() {
     assert_eq!(exec_ping(&mut d), "*-1\r\n");
     d.same_str(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
 }
+
+/// Requests are run in the order they arrive, across connections, as in
+/// Redis's event loop: an EXEC sent on one connection before an LPUSH on
+/// another runs first, so the LPUSH does not fail its WATCH.
+#[test]
+fn connections_are_served_in_arrival_order() {
+    let s = Server::start(&[]);
+    let mut w = s.raw();
+    let mut r = s.raw();
+    for _ in 0..300 {
+        r.call(&["DEL", "dst"]);
+        assert_eq!(w.call(&["WATCH", "dst"]), "+OK\r\n");
+        assert_eq!(w.call(&["MULTI"]), "+OK\r\n");
+        assert_eq!(w.call(&["PING"]), "+QUEUED\r\n");
+        w.cmd(&[b"EXEC"]);
+        r.cmd(&[b"LPUSH", b"dst", b"x"]);
+        assert_eq!(r.reply_str(), ":1\r\n");
+        assert_eq!(
+            w.reply_str(),
+            "*1\r\n+PONG\r\n",
+            "the LPUSH ran before the EXEC"
+        );
+    }
+}
