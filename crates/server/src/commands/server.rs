@@ -10,7 +10,7 @@ use super::{
 };
 use crate::client::{flag, Client};
 use crate::config::{self, P};
-use crate::engine::{Engine, ShutdownReq};
+use crate::engine::{Engine, Listeners, ShutdownReq};
 use crate::error::*;
 use crate::keyspace::{Db, Value};
 
@@ -641,15 +641,36 @@ fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), Strin
     Ok(())
 }
 
+const TLS_UPDATE_FAILED: &str = "Unable to update TLS configuration. Check server logs.";
+
 /// Side effects of a changed directive.
 fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
     match name {
         "loglevel" => crate::log::set_level(eng.cfg().log_level()),
-        "port" => eng.rebind()?,
+        "port" => eng.rebind(Listeners::Tcp)?,
         // Redis's applyBind words its failure this way.
         "bind" => eng
-            .rebind()
+            .rebind(Listeners::Tcp)
+            .and_then(|_| eng.rebind(Listeners::Tls))
             .map_err(|_| "Failed to bind to specified addresses.".to_string())?,
+        // Redis's applyTLSPort: configure TLS if it was not, then listen.
+        "tls-port" => {
+            if eng.tls().is_none() && eng.configure_tls().is_err() {
+                return Err(TLS_UPDATE_FAILED.into());
+            }
+            eng.rebind(Listeners::Tls)
+                .map_err(|_| "Unable to listen on this port. Check server logs.".to_string())?;
+        }
+        // tls-auth-clients is read per connection, as in Redis.
+        "tls-auth-clients" => {}
+        // Redis's applyTlsCfg: every other tls-* directive reloads the
+        // certificates and settings when TLS is in use; a failure keeps
+        // the contexts in use.
+        n if n.starts_with("tls-") => {
+            if crate::tls::wanted(eng.cfg()) && eng.configure_tls().is_err() {
+                return Err(TLS_UPDATE_FAILED.into());
+            }
+        }
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),
