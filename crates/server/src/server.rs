@@ -128,6 +128,20 @@ async fn accept_tls(
         let auth = crate::tls::AuthClients::from_config(e.cfg());
         e.tls().and_then(|t| t.acceptor(auth))
     };
+    // A client that does not speak TLS (its first byte is no handshake
+    // record) is dropped unanswered, as OpenSSL's "wrong version number":
+    // what it sent is left unread, so it sees the connection reset.
+    let mut first = [0u8; 1];
+    match sock.peek(&mut first).await {
+        Ok(1) if first[0] == 0x16 => {}
+        Ok(1) => {
+            tracing::warn!(
+                "Error accepting a client connection: wrong version number (not a TLS handshake)"
+            );
+            return;
+        }
+        _ => return,
+    }
     let Some(acceptor) = acceptor else {
         tracing::warn!(
             "Error accepting a client connection: no CA certificate to verify clients with"

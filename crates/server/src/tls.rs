@@ -36,6 +36,7 @@ use rustls::crypto::{ring as provider, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::server::{StoresServerSessions, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{
     CipherSuite, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme,
     SupportedCipherSuite, SupportedProtocolVersion,
@@ -70,8 +71,9 @@ impl AuthClients {
 /// The configured TLS contexts (Redis's `redis_tls_ctx` and
 /// `redis_tls_client_ctx`).
 pub struct TlsContext {
-    /// Server side without client certificates.
-    no_auth: Arc<ServerConfig>,
+    /// Server side without client certificates (None when the settings
+    /// leave no cipher suite rustls has: every handshake fails then).
+    no_auth: Option<Arc<ServerConfig>>,
     /// Server side requiring a client certificate (None without a CA).
     auth: Option<Arc<ServerConfig>>,
     /// Server side verifying a certificate when one is sent.
@@ -122,15 +124,25 @@ impl TlsContext {
             .map_err(|e| format!("Failed to load private key: {key_file}: {e}"))?;
         let roots = load_roots(ca_file, ca_dir)
             .map_err(|e| format!("Failed to configure CA certificate(s) file/directory: {e}"))?;
-        let suites = cipher_suites(
-            opt(cfg, P::tls_ciphers),
-            opt(cfg, P::tls_ciphersuites),
-            &versions,
-        )?;
+        let suites = cipher_suites(opt(cfg, P::tls_ciphers), opt(cfg, P::tls_ciphersuites))?;
         if let Some(dh) = opt(cfg, P::tls_dh_params_file) {
             if let Err(e) = std::fs::read(dh) {
                 return Err(format!("Failed to load {dh}: {}", os_error(&e)));
             }
+        }
+        if !versions
+            .iter()
+            .any(|v| suites.iter().any(|s| s.version() == *v))
+        {
+            // OpenSSL accepts such settings too, and then fails every
+            // handshake ("no shared cipher").
+            tracing::warn!("tls-protocols, tls-ciphers and tls-ciphersuites leave no cipher suite that relica supports (rustls): TLS handshakes will fail");
+            return Ok(TlsContext {
+                no_auth: None,
+                auth: None,
+                optional: None,
+                client: None,
+            });
         }
         let provider = Arc::new(CryptoProvider {
             cipher_suites: suites,
@@ -144,6 +156,7 @@ impl TlsContext {
         } else {
             Arc::new(rustls::server::NoServerSessionStorage {})
         };
+        let own = certified_key(certs, key, &provider, key_file)?;
         let prefer_server = cfg.bool(P::tls_prefer_server_ciphers);
         let caching = cfg.bool(P::tls_session_caching);
         let server = |verifier: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>| -> Result<Arc<ServerConfig>, String> {
@@ -154,9 +167,7 @@ impl TlsContext {
                 Some(v) => b.with_client_cert_verifier(v),
                 None => b.with_no_client_auth(),
             };
-            let mut c = b
-                .with_single_cert(certs.clone(), key.clone_key())
-                .map_err(|e| format!("Failed to load private key: {key_file}: {e}"))?;
+            let mut c = b.with_cert_resolver(Arc::new(OneCert(own.clone())));
             c.ignore_client_order = prefer_server;
             c.session_storage = sessions.clone();
             if !caching {
@@ -164,7 +175,7 @@ impl TlsContext {
             }
             Ok(Arc::new(c))
         };
-        let no_auth = server(None)?;
+        let no_auth = Some(server(None)?);
         let (auth_cfg, optional_cfg) = if roots.is_empty() {
             (None, None)
         } else {
@@ -185,16 +196,18 @@ impl TlsContext {
         };
         // Outgoing connections present tls-client-cert-file when it is set
         // (with its key), tls-cert-file otherwise, as Redis.
-        let (client_certs, client_key) = match (
+        let client_key = match (
             opt(cfg, P::tls_client_cert_file),
             opt(cfg, P::tls_client_key_file),
         ) {
-            (Some(cf), Some(kf)) => (
+            (Some(cf), Some(kf)) => certified_key(
                 load_certs(cf).map_err(|e| format!("Failed to load certificate: {cf}: {e}"))?,
                 load_key(kf, opt(cfg, P::tls_client_key_file_pass))
                     .map_err(|e| format!("Failed to load private key: {kf}: {e}"))?,
-            ),
-            _ => (certs.clone(), key.clone_key()),
+                &provider,
+                kf,
+            )?,
+            _ => own.clone(),
         };
         let client = if roots.is_empty() {
             None
@@ -210,8 +223,7 @@ impl TlsContext {
                 .map_err(|e| format!("Failed to configure ciphers: {e}"))?
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(NoHostName(verifier)))
-                .with_client_auth_cert(client_certs, client_key)
-                .map_err(|e| format!("Failed to load private key: {e}"))?;
+                .with_client_cert_resolver(Arc::new(OneCert(client_key)));
             Some(Arc::new(c))
         };
         Ok(TlsContext {
@@ -226,7 +238,7 @@ impl TlsContext {
     /// certificates are required but there is no CA to verify them with).
     pub fn acceptor(&self, auth: AuthClients) -> Option<tokio_rustls::TlsAcceptor> {
         let c = match auth {
-            AuthClients::No => Some(&self.no_auth),
+            AuthClients::No => self.no_auth.as_ref(),
             AuthClients::Yes => self.auth.as_ref(),
             AuthClients::Optional => self.optional.as_ref(),
         };
@@ -246,6 +258,55 @@ impl TlsContext {
 #[allow(deprecated)]
 fn base_provider() -> CryptoProvider {
     provider::default_provider()
+}
+
+/// A certificate chain with its key, checked to match as OpenSSL checks
+/// (`key values mismatch`). Certificates webpki cannot parse (X.509 v1,
+/// which `openssl x509 -req` makes without extensions) are used without
+/// that check, as OpenSSL uses them.
+fn certified_key(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    provider: &CryptoProvider,
+    key_file: &str,
+) -> Result<Arc<CertifiedKey>, String> {
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| format!("Failed to load private key: {key_file}: {e}"))?;
+    let ck = CertifiedKey::new(certs, signing);
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        ck.keys_match()
+    {
+        return Err(format!(
+            "Failed to load private key: {key_file}: key values mismatch"
+        ));
+    }
+    Ok(Arc::new(ck))
+}
+
+/// Our one certificate, whatever the peer asks.
+#[derive(Debug)]
+struct OneCert(Arc<CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for OneCert {
+    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+impl rustls::client::ResolvesClientCert for OneCert {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 /// The text of an OS error without Rust's "(os error N)" suffix, as
@@ -445,12 +506,90 @@ const TLS13: &[(&str, CipherSuite)] = &[
 /// TLSv1.3 suites OpenSSL knows that rustls has not.
 const TLS13_OTHER: &[&str] = &["TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"];
 
+/// OpenSSL's names and aliases for TLSv1.2 ciphers rustls has not (CBC
+/// modes, static RSA or DHE key exchange, CCM, Camellia, ARIA, PSK…).
+const TLS12_OTHER: &[&str] = &[
+    "AES128-SHA256",
+    "AES256-SHA256",
+    "AES128-SHA",
+    "AES256-SHA",
+    "AES128-GCM-SHA256",
+    "AES256-GCM-SHA384",
+    "AES128-CCM",
+    "AES256-CCM",
+    "AES128-CCM8",
+    "AES256-CCM8",
+    "ECDHE-RSA-AES128-SHA256",
+    "ECDHE-RSA-AES256-SHA384",
+    "ECDHE-RSA-AES128-SHA",
+    "ECDHE-RSA-AES256-SHA",
+    "ECDHE-ECDSA-AES128-SHA256",
+    "ECDHE-ECDSA-AES256-SHA384",
+    "ECDHE-ECDSA-AES128-SHA",
+    "ECDHE-ECDSA-AES256-SHA",
+    "ECDHE-ECDSA-AES128-CCM",
+    "ECDHE-ECDSA-AES256-CCM",
+    "DHE-RSA-AES128-GCM-SHA256",
+    "DHE-RSA-AES256-GCM-SHA384",
+    "DHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-SHA256",
+    "DHE-RSA-AES256-SHA256",
+    "DHE-RSA-AES128-SHA",
+    "DHE-RSA-AES256-SHA",
+    "DES-CBC3-SHA",
+    "CAMELLIA128-SHA",
+    "CAMELLIA256-SHA",
+    "kRSA",
+    "DHE",
+    "EDH",
+    "kDHE",
+    "kEDH",
+    "DH",
+    "AESCCM",
+    "AESCCM8",
+    "CAMELLIA",
+    "ARIA",
+    "PSK",
+    "SHA1",
+    "SHA",
+    "MEDIUM",
+    "LOW",
+    "3DES",
+    "SEED",
+    "IDEA",
+    "RC4",
+    "MD5",
+    "aNULL",
+    "eNULL",
+    "NULL",
+    "EXPORT",
+    "SSLv3",
+    "TLSv1",
+    "TLSv1.0",
+    "COMPLEMENTOFDEFAULT",
+    "SUITEB128",
+    "SUITEB192",
+];
+
+/// Whether an OpenSSL cipher string names any cipher OpenSSL knows.
+fn names_openssl_cipher(s: &str) -> bool {
+    s.split([':', ',', ' ']).any(|item| {
+        let name = item.trim_start_matches(['!', '-', '+']);
+        name.split('+').any(|part| {
+            TLS12_OTHER.contains(&part)
+                || ALL_ALIASES.contains(&part)
+                || TLS12
+                    .iter()
+                    .any(|(n, _, attrs)| *n == part || attrs.contains(&part))
+        })
+    })
+}
+
 /// The suites in preference order: TLSv1.3 from `tls-ciphersuites`, then
 /// TLSv1.2 from `tls-ciphers`.
 fn cipher_suites(
     ciphers: Option<&str>,
     ciphersuites: Option<&str>,
-    versions: &[&'static SupportedProtocolVersion],
 ) -> Result<Vec<SupportedCipherSuite>, String> {
     let all = base_provider().cipher_suites;
     let by_id = |id: CipherSuite| all.iter().find(|s| s.suite() == id).copied();
@@ -476,18 +615,24 @@ fn cipher_suites(
             }
         }
     }
+    let default12: Vec<CipherSuite> = TLS12.iter().map(|(_, id, _)| *id).collect();
     let v12 = match ciphers {
-        None => TLS12.iter().map(|(_, id, _)| *id).collect(),
+        None => default12.clone(),
         Some(s) => openssl_cipher_list(s),
     };
-    if v12.is_empty()
-        && (ciphers.is_some_and(|s| s.split([':', ',', ' ']).all(|w| w.is_empty()))
-            || !versions.contains(&&rustls::version::TLS13))
-    {
-        return Err(format!(
-            "Failed to configure ciphers: {}",
-            ciphers.unwrap_or("")
-        ));
+    // As OpenSSL's SSL_CTX_set_cipher_list, a string that names no cipher
+    // at all is refused; one whose ciphers rustls lacks is accepted.
+    let mut v12 = v12;
+    if let Some(c) = ciphers {
+        if v12.is_empty() && !names_openssl_cipher(c) {
+            return Err(format!("Failed to configure ciphers: {c}"));
+        }
+        // Only ciphers rustls lacks: nothing maps, so nothing restricts
+        // the suites rustls has (all of them AEAD with forward secrecy).
+        if v12.is_empty() {
+            tracing::warn!("tls-ciphers '{c}' names no TLSv1.2 cipher suite that relica supports (rustls: ECDHE with AES-GCM or ChaCha20-Poly1305); TLSv1.2 uses those");
+            v12 = default12;
+        }
     }
     out.extend(v12.into_iter().filter_map(by_id));
     Ok(out)
@@ -757,15 +902,21 @@ impl BlockingStream {
         }
     }
 
-    /// Wrap `tcp` in a TLS client session with `host` (the handshake runs
-    /// with the first read or write, within the socket's timeouts).
+    /// Run the TLS handshake over `tcp` as a client of `host`, within
+    /// `timeout` per read or write.
     pub fn tls(
         config: Arc<ClientConfig>,
         host: &str,
-        tcp: std::net::TcpStream,
+        mut tcp: std::net::TcpStream,
+        timeout: Duration,
     ) -> std::io::Result<BlockingStream> {
-        let conn = rustls::ClientConnection::new(config, server_name(host))
+        let mut conn = rustls::ClientConnection::new(config, server_name(host))
             .map_err(std::io::Error::other)?;
+        tcp.set_read_timeout(Some(timeout))?;
+        tcp.set_write_timeout(Some(timeout))?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
         Ok(BlockingStream::Tls(Box::new(rustls::StreamOwned::new(
             conn, tcp,
         ))))
@@ -840,13 +991,12 @@ mod tests {
 
     #[test]
     fn ciphersuites_must_name_tls13_suites() {
-        let v = parse_protocols(None).unwrap();
-        assert!(cipher_suites(None, Some("TLS_AES_128_GCM_SHA256"), &v).is_ok());
-        assert!(cipher_suites(None, Some("AES128-SHA"), &v).is_err());
-        // Only unsupported TLSv1.2 suites with TLSv1.2 alone: nothing left.
-        let v12 = parse_protocols(Some("TLSv1.2")).unwrap();
-        assert!(cipher_suites(Some("AES128-SHA256"), None, &v12).is_err());
-        assert!(cipher_suites(Some("AES128-SHA256"), None, &v).is_ok());
+        assert!(cipher_suites(None, Some("TLS_AES_128_GCM_SHA256")).is_ok());
+        assert!(cipher_suites(None, Some("AES128-SHA")).is_err());
+        // Ciphers OpenSSL knows and rustls has not are accepted (they
+        // select nothing); names of no cipher at all are refused.
+        assert!(cipher_suites(Some("AES128-SHA256:AES256-SHA256"), None).is_ok());
+        assert!(cipher_suites(Some("NOSUCHCIPHER"), None).is_err());
     }
 
     #[test]
