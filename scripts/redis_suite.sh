@@ -64,6 +64,10 @@ done
 cd "$work"
 tls_arg=
 if [ $tls -eq 1 ]; then
+  # DH parameters in DSA form: made in a moment rather than minutes (the
+  # script keeps a redis.dh that exists; redis-server loads either form).
+  mkdir -p tests/tls
+  openssl dhparam -dsaparam -out tests/tls/redis.dh 2048 >/dev/null 2>&1
   bash utils/gen-test-certs.sh >"$work/gen-test-certs.out" 2>&1 || { cat "$work/gen-test-certs.out" >&2; exit 1; }
   tls_arg=--tls
 fi

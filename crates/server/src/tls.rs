@@ -186,13 +186,25 @@ impl TlsContext {
                     .map_err(|e| {
                         format!("Failed to configure CA certificate(s) file/directory: {e}")
                     })?;
-            let optional = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| {
-                    format!("Failed to configure CA certificate(s) file/directory: {e}")
-                })?;
-            (Some(server(Some(required))?), Some(server(Some(optional))?))
+            let optional =
+                WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+                    .allow_unauthenticated()
+                    .build()
+                    .map_err(|e| {
+                        format!("Failed to configure CA certificate(s) file/directory: {e}")
+                    })?;
+            let algs = provider.signature_verification_algorithms;
+            let wrap = |inner| -> Arc<dyn rustls::server::danger::ClientCertVerifier> {
+                Arc::new(ClientVerifier {
+                    inner,
+                    roots: roots.clone(),
+                    algs,
+                })
+            };
+            (
+                Some(server(Some(wrap(required)))?),
+                Some(server(Some(wrap(optional)))?),
+            )
         };
         // Outgoing connections present tls-client-cert-file when it is set
         // (with its key), tls-cert-file otherwise, as Redis.
@@ -212,8 +224,9 @@ impl TlsContext {
         let client = if roots.is_empty() {
             None
         } else {
+            let roots = Arc::new(roots);
             let verifier =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                     .build()
                     .map_err(|e| {
                         format!("Failed to configure CA certificate(s) file/directory: {e}")
@@ -222,7 +235,11 @@ impl TlsContext {
                 .with_protocol_versions(&versions)
                 .map_err(|e| format!("Failed to configure ciphers: {e}"))?
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoHostName(verifier)))
+                .with_custom_certificate_verifier(Arc::new(NoHostName {
+                    inner: verifier,
+                    roots,
+                    algs: provider.signature_verification_algorithms,
+                }))
                 .with_client_cert_resolver(Arc::new(OneCert(client_key)));
             Some(Arc::new(c))
         };
@@ -689,10 +706,230 @@ fn openssl_cipher_list(s: &str) -> Vec<CipherSuite> {
     list
 }
 
-/// Verifies a server's chain against the CA, not its name (Redis does not
-/// check host names either).
+/// An X.509 v1 certificate (no version field, no extensions), the kind
+/// `openssl x509 -req` makes without `-extfile`. webpki refuses those;
+/// OpenSSL, and so Redis, accepts them. relica verifies such a peer
+/// certificate itself when a trusted CA signed it directly: the issuer is
+/// a configured CA, the signature is the CA's (with the provider's
+/// algorithms), and it is within its validity.
+struct V1Cert<'a> {
+    tbs: &'a [u8],
+    sig_alg: &'a [u8],
+    sig: &'a [u8],
+    issuer: &'a [u8],
+    not_before: u64,
+    not_after: u64,
+    spki_alg: &'a [u8],
+    spki_key: &'a [u8],
+}
+
+fn der_time(t: pkcs8::der::asn1::AnyRef<'_>) -> Option<u64> {
+    use pkcs8::der::asn1::{GeneralizedTime, UtcTime};
+    use pkcs8::der::{Tag, Tagged};
+    let d = match t.tag() {
+        Tag::UtcTime => UtcTime::try_from(t).ok()?.to_unix_duration(),
+        Tag::GeneralizedTime => GeneralizedTime::try_from(t).ok()?.to_unix_duration(),
+        _ => return None,
+    };
+    Some(d.as_secs())
+}
+
+/// The `(algorithm, key)` of a SubjectPublicKeyInfo's content.
+fn spki_parts(content: &[u8]) -> Option<(&[u8], &[u8])> {
+    use pkcs8::der::asn1::{AnyRef, BitStringRef};
+    use pkcs8::der::{Reader, SliceReader};
+    let mut r = SliceReader::new(content).ok()?;
+    let alg: AnyRef<'_> = r.decode().ok()?;
+    let key: BitStringRef<'_> = r.decode().ok()?;
+    Some((alg.value(), key.raw_bytes()))
+}
+
+fn parse_v1(der: &[u8]) -> Option<V1Cert<'_>> {
+    use pkcs8::der::asn1::{AnyRef, BitStringRef};
+    use pkcs8::der::{Decode, Reader, SliceReader, Tag, Tagged};
+    let cert = AnyRef::from_der(der).ok()?;
+    let mut r = SliceReader::new(cert.value()).ok()?;
+    let tbs = r.tlv_bytes().ok()?;
+    let sig_alg: AnyRef<'_> = r.decode().ok()?;
+    let sig: BitStringRef<'_> = r.decode().ok()?;
+    let tbs_any = AnyRef::from_der(tbs).ok()?;
+    let mut t = SliceReader::new(tbs_any.value()).ok()?;
+    let serial: AnyRef<'_> = t.decode().ok()?;
+    if serial.tag() != Tag::Integer {
+        // A version field: v2 or v3, webpki's to judge.
+        return None;
+    }
+    let _sig_alg: AnyRef<'_> = t.decode().ok()?;
+    let issuer: AnyRef<'_> = t.decode().ok()?;
+    let validity: AnyRef<'_> = t.decode().ok()?;
+    let _subject: AnyRef<'_> = t.decode().ok()?;
+    let spki: AnyRef<'_> = t.decode().ok()?;
+    if !t.is_finished() {
+        return None;
+    }
+    let mut v = SliceReader::new(validity.value()).ok()?;
+    let not_before = der_time(v.decode().ok()?)?;
+    let not_after = der_time(v.decode().ok()?)?;
+    let (spki_alg, spki_key) = spki_parts(spki.value())?;
+    Some(V1Cert {
+        tbs,
+        sig_alg: sig_alg.value(),
+        sig: sig.raw_bytes(),
+        issuer: issuer.value(),
+        not_before,
+        not_after,
+        spki_alg,
+        spki_key,
+    })
+}
+
+/// Verify a v1 certificate against the CAs.
+fn verify_v1(
+    c: &V1Cert<'_>,
+    roots: &RootCertStore,
+    algs: &rustls::crypto::WebPkiSupportedAlgorithms,
+    now: UnixTime,
+) -> Result<(), rustls::Error> {
+    use rustls::{CertificateError, Error};
+    let now = now.as_secs();
+    if now < c.not_before {
+        return Err(Error::InvalidCertificate(CertificateError::NotValidYet));
+    }
+    if now > c.not_after {
+        return Err(Error::InvalidCertificate(CertificateError::Expired));
+    }
+    for anchor in roots
+        .roots
+        .iter()
+        .filter(|a| a.subject.as_ref() == c.issuer)
+    {
+        let Some((alg, key)) = spki_parts(anchor.subject_public_key_info.as_ref()) else {
+            continue;
+        };
+        let signed = algs.all.iter().any(|a| {
+            a.signature_alg_id().as_ref() == c.sig_alg
+                && a.public_key_alg_id().as_ref() == alg
+                && a.verify_signature(key, c.tbs, c.sig).is_ok()
+        });
+        if signed {
+            return Ok(());
+        }
+    }
+    Err(Error::InvalidCertificate(CertificateError::UnknownIssuer))
+}
+
+/// A handshake signature made with a v1 certificate's key.
+fn verify_v1_signature(
+    c: &V1Cert<'_>,
+    message: &[u8],
+    dss: &DigitallySignedStruct,
+    algs: &rustls::crypto::WebPkiSupportedAlgorithms,
+    tls13: bool,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    use rustls::{CertificateError, Error, PeerMisbehaved};
+    // TLSv1.3 signs with PSS, ECDSA or EdDSA only (RFC 8446, 4.2.3).
+    let in_tls13 = matches!(
+        dss.scheme,
+        SignatureScheme::ECDSA_NISTP256_SHA256
+            | SignatureScheme::ECDSA_NISTP384_SHA384
+            | SignatureScheme::ECDSA_NISTP521_SHA512
+            | SignatureScheme::RSA_PSS_SHA256
+            | SignatureScheme::RSA_PSS_SHA384
+            | SignatureScheme::RSA_PSS_SHA512
+            | SignatureScheme::ED25519
+            | SignatureScheme::ED448
+    );
+    if tls13 && !in_tls13 {
+        return Err(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
+    }
+    let Some((_, candidates)) = algs.mapping.iter().find(|(s, _)| *s == dss.scheme) else {
+        return Err(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
+    };
+    let ok = candidates.iter().any(|a| {
+        a.public_key_alg_id().as_ref() == c.spki_alg
+            && a.verify_signature(c.spki_key, message, dss.signature())
+                .is_ok()
+    });
+    if ok {
+        Ok(HandshakeSignatureValid::assertion())
+    } else {
+        Err(Error::InvalidCertificate(CertificateError::BadSignature))
+    }
+}
+
+/// Client certificates verified by webpki, and v1 ones as OpenSSL does.
 #[derive(Debug)]
-struct NoHostName(Arc<WebPkiServerVerifier>);
+struct ClientVerifier {
+    inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    roots: Arc<RootCertStore>,
+    algs: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::server::danger::ClientCertVerifier for ClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        match parse_v1(end_entity) {
+            Some(c) => verify_v1(&c, &self.roots, &self.algs, now)
+                .map(|_| rustls::server::danger::ClientCertVerified::assertion()),
+            None => self
+                .inner
+                .verify_client_cert(end_entity, intermediates, now),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        match parse_v1(cert) {
+            Some(c) => verify_v1_signature(&c, message, dss, &self.algs, false),
+            None => self.inner.verify_tls12_signature(message, cert, dss),
+        }
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        match parse_v1(cert) {
+            Some(c) => verify_v1_signature(&c, message, dss, &self.algs, true),
+            None => self.inner.verify_tls13_signature(message, cert, dss),
+        }
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Verifies a server's chain against the CA, not its name (Redis does not
+/// check host names either); v1 certificates as OpenSSL does.
+#[derive(Debug)]
+struct NoHostName {
+    inner: Arc<WebPkiServerVerifier>,
+    roots: Arc<RootCertStore>,
+    algs: rustls::crypto::WebPkiSupportedAlgorithms,
+}
 
 impl ServerCertVerifier for NoHostName {
     fn verify_server_cert(
@@ -704,10 +941,17 @@ impl ServerCertVerifier for NoHostName {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         use rustls::{CertificateError, Error};
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        if let Some(c) = parse_v1(end_entity) {
+            return verify_v1(&c, &self.roots, &self.algs, now)
+                .map(|_| ServerCertVerified::assertion());
+        }
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
             Err(Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -721,7 +965,10 @@ impl ServerCertVerifier for NoHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        match parse_v1(cert) {
+            Some(c) => verify_v1_signature(&c, message, dss, &self.algs, false),
+            None => self.inner.verify_tls12_signature(message, cert, dss),
+        }
     }
 
     fn verify_tls13_signature(
@@ -730,11 +977,14 @@ impl ServerCertVerifier for NoHostName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        match parse_v1(cert) {
+            Some(c) => verify_v1_signature(&c, message, dss, &self.algs, true),
+            None => self.inner.verify_tls13_signature(message, cert, dss),
+        }
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.inner.supported_verify_schemes()
     }
 }
 
