@@ -614,6 +614,10 @@ fn config_set(c: &mut Ctx) -> CmdResult {
     staged.retain(|(idx, v)| old.get_parsed(*idx) != v);
     for (n, (idx, _)) in staged.iter().enumerate() {
         if let Err(e) = apply_config(c.eng, config::TABLE[*idx].name) {
+            tracing::warn!(
+                "Failed applying new configuration. Possibly related to new {} setting. Restoring previous settings.",
+                config::TABLE[*idx].name
+            );
             // Roll back: the old values, applied again where one was.
             *c.eng.cfg_mut() = old;
             for (done, _) in &staged[..n] {
