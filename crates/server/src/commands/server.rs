@@ -140,6 +140,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         "A container for memory diagnostics commands",
         MEMORY,
     ),
+    container(
+        "module",
+        "server",
+        "4.0.0",
+        "A container for module commands",
+        MODULE,
+    ),
     cmd(
         "role",
         1,
@@ -151,6 +158,99 @@ pub static COMMANDS: &[CommandSpec] = &[
         role,
     ),
 ];
+
+/// MODULE: relica loads no Redis modules (they are C shared objects built
+/// against Redis's module API), so none is ever listed and loading one
+/// fails as a load failure does in Redis. LOAD, LOADEX and UNLOAD are
+/// Redis's PROTECTED commands (`enable-module-command`, checked in
+/// dispatch).
+static MODULE: &[CommandSpec] = &[
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        module_help,
+    ),
+    cmd(
+        "list",
+        2,
+        ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "List all modules loaded by the server",
+        module_list,
+    ),
+    cmd(
+        "load",
+        -3,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Load a module",
+        module_load,
+    ),
+    cmd(
+        "loadex",
+        -3,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Load a module with extended parameters",
+        module_load,
+    ),
+    cmd(
+        "unload",
+        3,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Unload a module",
+        module_unload,
+    ),
+];
+
+fn module_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "MODULE",
+        &[
+            "LIST",
+            "    Return a list of loaded modules.",
+            "LOAD <path> [<arg> ...]",
+            "    Load a module library from <path>, passing to it any optional arguments.",
+            "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+            "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+            "UNLOAD <name>",
+            "    Unload a module.",
+        ],
+    );
+    Ok(())
+}
+
+fn module_list(c: &mut Ctx) -> CmdResult {
+    c.array(0);
+    Ok(())
+}
+
+fn module_load(c: &mut Ctx) -> CmdResult {
+    tracing::warn!(
+        "Module {} failed to load: relica does not load Redis modules",
+        String::from_utf8_lossy(&c.args[2])
+    );
+    Err("ERR Error loading the extension. Please check the server logs.".into())
+}
+
+fn module_unload(_c: &mut Ctx) -> CmdResult {
+    Err("ERR Error unloading module: no such module with that name".into())
+}
 
 static CONFIG: &[CommandSpec] = &[
     cmd(

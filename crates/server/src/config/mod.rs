@@ -892,6 +892,11 @@ impl Config {
         Self::allowed(self.str(P::enable_debug_command), local)
     }
 
+    /// Whether `enable-module-command` allows a client from `local`.
+    pub fn module_command_allowed(&self, local: bool) -> bool {
+        Self::allowed(self.str(P::enable_module_command), local)
+    }
+
     /// Whether a client (local or not) may change protected directives.
     pub fn protected_configs_allowed(&self, local: bool) -> bool {
         Self::allowed(self.str(P::enable_protected_configs), local)
