@@ -496,3 +496,114 @@ fn tls_replication_both_ways_with_redis_server() {
         });
     }
 }
+
+/// X.509 v1 certificates (`openssl x509 -req` without extensions, as
+/// Redis's gen-test-certs.sh makes redis.crt): relica serves with one and
+/// accepts a peer's when the CA signed it, as OpenSSL does; a v1
+/// certificate from another CA is refused.
+#[test]
+fn x509_v1_certificates_as_openssl() {
+    let certs = Certs::new();
+    let d = certs.dir.path();
+    // A v1 leaf: no -extfile.
+    openssl(d, &["genrsa", "-out", "v1.key", "2048"]);
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-sha256",
+            "-subj",
+            "/O=relica test/CN=v1",
+            "-key",
+            "v1.key",
+            "-out",
+            "v1.csr",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-sha256",
+            "-in",
+            "v1.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "v1.crt",
+        ],
+    );
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in", &certs.path("v1.crt")])
+        .output()
+        .expect("openssl");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Version: 1 (0x0)"));
+    let v1 = [
+        "--tls-replication",
+        "yes",
+        "--tls-cert-file",
+        &certs.path("v1.crt"),
+        "--tls-key-file",
+        &certs.path("v1.key"),
+        "--tls-client-cert-file",
+        &certs.path("v1.crt"),
+        "--tls-client-key-file",
+        &certs.path("v1.key"),
+    ];
+    // Master and replica both on the v1 certificate: each verifies the
+    // other's (server and client side).
+    let (m, m_tls) = start(&certs, &v1, false);
+    let (r, _) = start(&certs, &v1, false);
+    let mut mr = m.raw();
+    let mut rr = r.raw();
+    fill(&mut mr, 0, 10);
+    assert_eq!(
+        rr.call(&["REPLICAOF", "127.0.0.1", &m_tls.to_string()]),
+        "+OK\r\n"
+    );
+    wait_up(&mut rr);
+    wait_same_digest(&mut mr, &mut rr);
+    // redis-cli (OpenSSL) trusts relica's v1 certificate.
+    assert_eq!(certs.cli_ok(m_tls, true, &["PING"]), "PONG");
+    // A v1 client certificate of another CA is refused.
+    Certs::ca(d, "ca3");
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-sha256",
+            "-in",
+            "v1.csr",
+            "-CA",
+            "ca3.crt",
+            "-CAkey",
+            "ca3.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "v1other.crt",
+        ],
+    );
+    let out = Command::new("redis-cli")
+        .args(["--tls", "--cacert", &certs.path("ca.crt")])
+        .args([
+            "--cert",
+            &certs.path("v1other.crt"),
+            "--key",
+            &certs.path("v1.key"),
+        ])
+        .args(["-p", &m_tls.to_string(), "PING"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("redis-cli");
+    assert_ne!(String::from_utf8_lossy(&out.stdout).trim(), "PONG");
+}
