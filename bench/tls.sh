@@ -4,8 +4,8 @@
 # (made here with openssl, as Redis's utils/gen-test-certs.sh makes them).
 # redis-benchmark --tls: SET/GET unpipelined and with -P 16, and the
 # connection set-up rate (-k 0: a new TLS connection for every PING).
-# Prints requests per second and the ratio relica / redis-server (target:
-# >= 1.0).
+# Prints requests per second (medians of ROUNDS alternating rounds, 3 by
+# default) and the ratio relica / redis-server (target: >= 1.0).
 #
 #   bash bench/tls.sh [quick]
 #   RELICA=/path/to/relica-server bash bench/tls.sh   (a given binary, no build)
@@ -87,14 +87,21 @@ rps() { # port args...
 start relica "$RELICA"
 start redis "$(command -v redis-server)"
 
-echo "transport: ${PLAIN:+plain TCP}${PLAIN:-TLS}; relica / redis-server (requests per second)"
+ROUNDS=${ROUNDS:-3}
+median() { python3 -c "import sys,statistics; v=[float(x) for x in sys.argv[1:] if x]; print(f'{statistics.median(v):.2f}' if v else '')" "$@"; }
+echo "transport: ${PLAIN:+plain TCP}${PLAIN:-TLS}; relica / redis-server (requests per second, medians of $ROUNDS alternating rounds)"
 printf '%-28s %12s %12s %7s\n' test relica redis ratio
 row() { # title args...
   local title=$1; shift
-  local a b
-  a=$(rps "$PORT_relica" "$@")
-  b=$(rps "$PORT_redis" "$@")
-  printf '%-28s %12s %12s %7s\n' "$title" "$a" "$b" "$(ratio "${a:-0}" "${b:-0}")"
+  local a=() b=() i
+  for i in $(seq "$ROUNDS"); do
+    a+=("$(rps "$PORT_relica" "$@")")
+    b+=("$(rps "$PORT_redis" "$@")")
+  done
+  local ma mb
+  ma=$(median "${a[@]}")
+  mb=$(median "${b[@]}")
+  printf '%-28s %12s %12s %7s\n' "$title" "$ma" "$mb" "$(ratio "${ma:-0}" "${mb:-0}")"
 }
 row "SET" -t set -n "$N" -c 50 -r 100000
 row "GET" -t get -n "$N" -c 50 -r 100000
