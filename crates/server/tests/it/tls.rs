@@ -332,15 +332,37 @@ fn config_set_reloads_certificates_and_keeps_them_on_failure() {
     );
     assert_eq!(certs.cli_ok(tls, false, &["PING"]), "PONG");
 
+    // The CA from a directory (tls-ca-cert-dir) verifies client
+    // certificates as the file did.
+    let cadir = d.join("cadir");
+    std::fs::create_dir(&cadir).expect("mkdir");
+    std::fs::copy(d.join("ca.crt"), cadir.join("ca.pem")).expect("copy");
+    std::fs::write(cadir.join("README"), "not a certificate").expect("write");
+    assert_eq!(
+        plain.call(&[
+            "CONFIG",
+            "SET",
+            "tls-ca-cert-file",
+            "",
+            "tls-ca-cert-dir",
+            &cadir.to_string_lossy(),
+            "tls-auth-clients",
+            "yes",
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!(certs.cli_ok(tls, true, &["PING"]), "PONG");
+    assert_ne!(certs.cli_ok(tls, false, &["PING"]), "PONG");
+
     // CONFIG SET tls-port opens and closes the listener.
     let other = free_port();
     assert_eq!(
         plain.call(&["CONFIG", "SET", "tls-port", &other.to_string()]),
         "+OK\r\n"
     );
-    assert_eq!(certs.cli_ok(other, false, &["PING"]), "PONG");
+    assert_eq!(certs.cli_ok(other, true, &["PING"]), "PONG");
     assert_eq!(plain.call(&["CONFIG", "SET", "tls-port", "0"]), "+OK\r\n");
-    assert_ne!(certs.cli_ok(other, false, &["PING"]), "PONG");
+    assert_ne!(certs.cli_ok(other, true, &["PING"]), "PONG");
 }
 
 /// Run relica until it exits (a start-up that must fail); its log.
