@@ -7,6 +7,7 @@
 //! SHUTDOWN.
 
 use crate::engine::lock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener};
@@ -114,6 +115,9 @@ fn serve_listeners(
     }
 }
 
+/// TLS connections in their handshake.
+static HANDSHAKES: AtomicUsize = AtomicUsize::new(0);
+
 /// A connection on the TLS port: the handshake with the contexts in use
 /// and the `tls-auth-clients` of now, then the same connection code as a
 /// plain one. A failed handshake is logged as Redis logs it.
@@ -123,11 +127,27 @@ async fn accept_tls(
     peer: Peer,
     busy: std::sync::Arc<crate::script::Busy>,
 ) {
+    // A connection in its handshake holds a client slot, as in Redis
+    // (which creates the client at accept): handshakes that never finish
+    // cannot pile up past maxclients.
     let acceptor = {
-        let e = lock(&shared);
+        let mut e = lock(&shared);
+        let maxclients = e.cfg().int(P::maxclients) as usize;
+        if e.clients().connected() + HANDSHAKES.load(Ordering::Relaxed) >= maxclients {
+            e.stats_mut().add(crate::stats::Counter::Rejected, 1);
+            return;
+        }
         let auth = crate::tls::AuthClients::from_config(e.cfg());
         e.tls().and_then(|t| t.acceptor(auth))
     };
+    HANDSHAKES.fetch_add(1, Ordering::Relaxed);
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            HANDSHAKES.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let done = Done;
     // A client that does not speak TLS (its first byte is no handshake
     // record) is dropped unanswered, as OpenSSL's "wrong version number":
     // what it sent is left unread, so it sees the connection reset.
@@ -149,7 +169,10 @@ async fn accept_tls(
         return;
     };
     match acceptor.accept(sock).await {
-        Ok(tls) => serve(shared, tls, peer, busy).await,
+        Ok(tls) => {
+            drop(done);
+            serve(shared, tls, peer, busy).await
+        }
         Err(e) => tracing::warn!("Error accepting a client connection: {e}"),
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{free_port, wait_for, wait_same_digest, wait_up, Raw, Server};
+use crate::util::{free_port, int_field, wait_for, wait_same_digest, wait_up, Raw, Server};
 
 /// A CA with a server and a client certificate in a temporary directory.
 struct Certs {
@@ -628,4 +628,28 @@ fn x509_v1_certificates_as_openssl() {
         .output()
         .expect("redis-cli");
     assert_ne!(String::from_utf8_lossy(&out.stdout).trim(), "PONG");
+}
+
+/// A connection in its TLS handshake holds a client slot, as in Redis:
+/// handshakes that never finish cannot pile up past maxclients.
+#[test]
+fn stalled_handshakes_count_against_maxclients() {
+    let certs = Certs::new();
+    let (s, tls) = start(&certs, &["--maxclients", "4"], false);
+    // The harness's own connections are gone once it started.
+    let stalled: Vec<Raw> = (0..4).map(|_| Raw::connect(tls)).collect();
+    wait_for(
+        "the stalled handshakes to be refused room",
+        Duration::from_secs(20),
+        || certs.cli_ok(tls, true, &["PING"]) != "PONG",
+    );
+    let mut plain = s.raw();
+    assert!(int_field(&mut plain, "rejected_connections") >= 1);
+    drop(stalled);
+    drop(plain);
+    wait_for(
+        "a slot after the stalled ones left",
+        Duration::from_secs(20),
+        || certs.cli_ok(tls, true, &["PING"]) == "PONG",
+    );
 }
