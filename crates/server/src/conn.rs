@@ -59,6 +59,25 @@ impl Socket for tokio::net::UnixStream {
     }
 }
 
+impl Socket for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+    fn set_no_delay(&self, on: bool) {
+        let _ = self.get_ref().0.set_nodelay(on);
+    }
+    fn fd(&self) -> Option<std::os::fd::RawFd> {
+        Some(std::os::fd::AsRawFd::as_raw_fd(self.get_ref().0))
+    }
+}
+
+/// Write all of `bytes` and flush: over TLS, what the session buffered
+/// leaves only with a flush (a no-op on plain sockets).
+async fn send<S>(sock: &mut S, bytes: &[u8]) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    sock.write_all(bytes).await?;
+    sock.flush().await
+}
+
 /// Serve one connection until it closes.
 pub async fn serve<S>(shared: Shared, mut sock: S, peer: Peer, busy: Arc<crate::script::Busy>)
 where
@@ -117,7 +136,7 @@ where
     let (id, outbox) = match admit {
         Admit::Ok(id, ob) => (id, ob),
         Admit::Refuse(msg) => {
-            let _ = sock.write_all(msg).await;
+            let _ = send(&mut sock, msg).await;
             return;
         }
     };
@@ -365,7 +384,7 @@ where
         if pending.is_empty() {
             if let Some(e) = proto_err.take() {
                 tracing::debug!("Protocol error ({}) from client: id={id}", e);
-                sock.write_all(&protocol_error_reply(&e)).await?;
+                send(sock, &protocol_error_reply(&e)).await?;
                 return Ok(());
             }
         }
@@ -439,7 +458,7 @@ where
         }
         if early.pending.is_empty() {
             if let Some(e) = early.proto_err.take() {
-                sock.write_all(&protocol_error_reply(&e)).await?;
+                send(sock, &protocol_error_reply(&e)).await?;
                 return Err(std::io::Error::other("protocol error"));
             }
             continue;
@@ -447,7 +466,7 @@ where
         let authenticated = !limits.auth_required;
         let served = serve_while_busy(busy, authenticated, &mut early.pending, &mut out).await;
         if !out.is_empty() {
-            sock.write_all(&out).await?;
+            send(sock, &out).await?;
             out.clear();
         }
         if served == Served::Proceed {
@@ -505,7 +524,7 @@ where
             }
             sock.write_all(b"$EOF:").await?;
             sock.write_all(&mark).await?;
-            sock.write_all(b"\r\n").await?;
+            send(sock, b"\r\n").await?;
             loop {
                 match pipe.read() {
                     PipeRead::Data(chunks) => {
@@ -568,7 +587,7 @@ async fn write_or_killed<S>(
 where
     S: AsyncWrite + Unpin,
 {
-    let mut w = std::pin::pin!(sock.write_all(bytes));
+    let mut w = std::pin::pin!(send(sock, bytes));
     loop {
         tokio::select! {
             r = &mut w => {
@@ -669,7 +688,7 @@ where
             }
             let pushed = outbox.take();
             if !pushed.is_empty() {
-                sock.write_all(&pushed).await?;
+                send(sock, &pushed).await?;
             }
             outbox.written();
             if !outbox.is_empty() {

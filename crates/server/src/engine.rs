@@ -117,6 +117,8 @@ pub struct Engine {
     /// Re-binds the TCP listeners after CONFIG SET port/bind
     /// (`crate::server::rebind`, installed at start-up).
     rebinder: Option<Rebinder>,
+    /// The TLS contexts in use (Redis's redis_tls_ctx), once configured.
+    tls: Option<Arc<crate::tls::TlsContext>>,
     /// Lua scripting: the interpreter, the script cache, the busy state.
     scripting: crate::script::Scripting,
     /// Persistence: saves, loads, the dirty counter.
@@ -150,9 +152,19 @@ pub trait AofReplay {
     fn reset(&mut self);
 }
 
+/// Which listeners a rebind is about: the plain TCP ones (`port`, `bind`)
+/// or the TLS ones (`tls-port`, `bind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listeners {
+    /// `port`.
+    Tcp,
+    /// `tls-port`.
+    Tls,
+}
+
 /// Binds the listeners the configuration asks for and serves them in place
 /// of the old ones; an error leaves the old ones serving.
-pub type Rebinder = fn(&mut Engine) -> Result<(), String>;
+pub type Rebinder = fn(&mut Engine, Listeners) -> Result<(), String>;
 
 /// Starts the task driving the link with our master of a given
 /// generation; returns its handle, to abort it when the link is retired.
@@ -196,6 +208,7 @@ impl Engine {
             clients: Default::default(),
             link_driver: None,
             rebinder: None,
+            tls: None,
             scripting: crate::script::Scripting::new(),
             slowlog: Default::default(),
             latency: Default::default(),
@@ -331,12 +344,34 @@ impl Engine {
         self.rebinder = Some(r);
     }
 
-    /// Re-bind the TCP listeners to the configured `bind` and `port` (a
-    /// no-op without a server, as in unit tests).
-    pub fn rebind(&mut self) -> Result<(), String> {
+    /// Re-bind the TCP (or TLS) listeners to the configured `bind` and
+    /// `port` (`tls-port`); a no-op without a server, as in unit tests.
+    pub fn rebind(&mut self, which: Listeners) -> Result<(), String> {
         match self.rebinder {
-            Some(r) => r(self),
+            Some(r) => r(self, which),
             None => Ok(()),
+        }
+    }
+
+    /// The TLS contexts in use, once configured.
+    pub fn tls(&self) -> Option<Arc<crate::tls::TlsContext>> {
+        self.tls.clone()
+    }
+
+    /// Build the TLS contexts from the configuration and use them from
+    /// the next connection on (Redis's tlsConfigure); on failure, log why
+    /// as Redis does and keep the contexts in use (the error is what was
+    /// logged).
+    pub fn configure_tls(&mut self) -> Result<(), String> {
+        match crate::tls::TlsContext::build(&self.cfg) {
+            Ok(ctx) => {
+                self.tls = Some(Arc::new(ctx));
+                Ok(())
+            }
+            Err(why) => {
+                tracing::warn!("{why}");
+                Err(why)
+            }
         }
     }
 

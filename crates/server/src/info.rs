@@ -176,7 +176,15 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("process_id:{}", std::process::id());
             f!("process_supervised:no");
             f!("run_id:{}", run_id());
-            f!("tcp_port:{}", eng.cfg().int(P::port));
+            // As Redis: the TLS port when there is no plain one.
+            f!("tcp_port:{}", {
+                let port = eng.cfg().int(P::port);
+                if port != 0 {
+                    port
+                } else {
+                    eng.cfg().int(P::tls_port)
+                }
+            });
             f!("server_time_usec:{}", crate::clock::now_us());
             f!("uptime_in_seconds:{uptime}");
             f!("uptime_in_days:{}", uptime / 86400);

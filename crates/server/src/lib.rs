@@ -48,6 +48,7 @@ pub mod script;
 pub mod server;
 pub mod slowlog;
 pub mod stats;
+pub mod tls;
 pub mod tracking;
 pub mod types;
 pub mod util;

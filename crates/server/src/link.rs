@@ -24,6 +24,8 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::tls::Stream;
+
 use crate::client::{flag, Client};
 use crate::config::P;
 use crate::engine::{lock, Engine, Shared};
@@ -85,7 +87,7 @@ pub async fn run_link(shared: Shared, generation: u64) {
 
 /// A socket to the master with a read buffer.
 struct MasterConn {
-    sock: TcpStream,
+    sock: Stream,
     buf: BytesMut,
     timeout: Duration,
 }
@@ -145,10 +147,12 @@ impl MasterConn {
     }
 
     async fn write(&mut self, bytes: &[u8]) -> LinkResult<()> {
-        self.sock
-            .write_all(bytes)
-            .await
-            .map_err(|e| format!("Error writing to MASTER: {e}"))
+        // Flushed: over TLS the session keeps what it could not send.
+        let r = match self.sock.write_all(bytes).await {
+            Ok(()) => self.sock.flush().await,
+            Err(e) => Err(e),
+        };
+        r.map_err(|e| format!("Error writing to MASTER: {e}"))
     }
 }
 
@@ -159,6 +163,9 @@ struct Settings {
     source: Option<String>,
     timeout: Duration,
     handshake: handshake::Config,
+    /// With `tls-replication`, the client side of the TLS contexts (None
+    /// inside when TLS could not be configured).
+    tls: Option<Option<std::sync::Arc<rustls::ClientConfig>>>,
 }
 
 /// Connect to `addr`, from `source` (bind-source-addr) when set.
@@ -210,6 +217,8 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
                 }),
                 port: if announce_port > 0 {
                     announce_port as u16
+                } else if eng.cfg().bool(P::tls_replication) && eng.cfg().int(P::tls_port) != 0 {
+                    eng.cfg().int(P::tls_port) as u16
                 } else {
                     eng.cfg().int(P::port) as u16
                 },
@@ -217,6 +226,10 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
                 cached: l.cached.clone(),
                 failing_over: eng.repl().failing_over(),
             },
+            tls: eng
+                .cfg()
+                .bool(P::tls_replication)
+                .then(|| eng.tls().and_then(|t| t.client_config())),
         }
     };
     with_link(shared, generation, |_, l| l.state = LinkState::Connecting);
@@ -228,6 +241,21 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
         Err(_) => return Err("Timeout connecting to the MASTER...".into()),
     };
     let _ = sock.set_nodelay(true);
+    let sock = match st.tls {
+        None => Stream::Tcp(sock),
+        Some(None) => {
+            return Err("Error condition on socket for SYNC: TLS is not configured".into())
+        }
+        Some(Some(config)) => {
+            match tokio::time::timeout(st.timeout, Stream::connect_tls(config, &st.host, sock))
+                .await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return Err(format!("Error condition on socket for SYNC: {e}")),
+                Err(_) => return Err("Timeout connecting to the MASTER...".into()),
+            }
+        }
+    };
     tracing::info!("Non blocking connect for SYNC fired the event.");
     with_link(shared, generation, |_, l| l.state = LinkState::Handshake);
     let mut mc = MasterConn {
@@ -670,11 +698,13 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
         let id = eng.clients_mut().new_id();
         let addr = mc
             .sock
+            .tcp()
             .peer_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
         let laddr = mc
             .sock
+            .tcp()
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();

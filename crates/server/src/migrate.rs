@@ -10,6 +10,9 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+
+use crate::tls::BlockingStream;
 use std::time::Duration;
 
 /// Idle seconds after which a cached connection is closed.
@@ -19,7 +22,7 @@ pub const CACHE_ITEMS: usize = 64;
 
 /// One cached connection.
 pub struct Link {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<BlockingStream>,
     /// The database the target has selected for us (-1: unknown).
     pub last_dbid: i64,
     last_use: i64,
@@ -29,16 +32,20 @@ impl Link {
     /// Send `buf` within `timeout`, in 64 KiB writes as Redis does.
     pub fn send(&mut self, buf: &[u8], timeout: Duration) -> std::io::Result<()> {
         let s = self.stream.get_mut();
-        s.set_write_timeout(Some(timeout))?;
+        s.tcp().set_write_timeout(Some(timeout))?;
+        s.tcp().set_read_timeout(Some(timeout))?;
         for chunk in buf.chunks(64 * 1024) {
             s.write_all(chunk)?;
         }
-        Ok(())
+        s.flush()
     }
 
     /// Read one reply line (without its CRLF) within `timeout`.
     pub fn read_line(&mut self, timeout: Duration) -> std::io::Result<Vec<u8>> {
-        self.stream.get_ref().set_read_timeout(Some(timeout))?;
+        self.stream
+            .get_ref()
+            .tcp()
+            .set_read_timeout(Some(timeout))?;
         let mut line = Vec::new();
         let n = self.stream.read_until(b'\n', &mut line)?;
         if n == 0 {
@@ -67,13 +74,15 @@ pub struct MigrateLinks {
 
 impl MigrateLinks {
     /// The connection to `host:port`, connecting (within `timeout`) if
-    /// there is none; None when the target cannot be reached.
+    /// there is none, over TLS when `tls` is given (`tls-cluster`, as
+    /// Redis's migrateGetSocket); None when the target cannot be reached.
     pub fn get(
         &mut self,
         host: &str,
         port: &str,
         timeout: Duration,
         now_s: i64,
+        tls: Option<Arc<rustls::ClientConfig>>,
     ) -> Option<&mut Link> {
         let name = format!("{host}:{port}");
         if !self.links.contains_key(&name) {
@@ -87,6 +96,10 @@ impl MigrateLinks {
             let addr = (host, port).to_socket_addrs().ok()?.next()?;
             let s = TcpStream::connect_timeout(&addr, timeout).ok()?;
             let _ = s.set_nodelay(true);
+            let s = match tls {
+                Some(config) => BlockingStream::tls(config, host, s, timeout).ok()?,
+                None => BlockingStream::Tcp(s),
+            };
             self.links.insert(
                 name.clone(),
                 Link {

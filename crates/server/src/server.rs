@@ -7,13 +7,14 @@
 //! SHUTDOWN.
 
 use crate::engine::lock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::config::P;
 use crate::conn::{serve, Peer};
-use crate::engine::Shared;
+use crate::engine::{Listeners, Shared};
 use crate::keyspace::NSEG;
 
 /// Bind the TCP listeners Redis would bind for this configuration
@@ -61,19 +62,22 @@ fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListe
     Ok(out)
 }
 
-/// The tasks accepting on the TCP listeners, stopped when they are
-/// replaced.
-static ACCEPTORS: std::sync::Mutex<Vec<tokio::task::AbortHandle>> =
-    std::sync::Mutex::new(Vec::new());
+/// The tasks accepting on the TCP listeners and on the TLS listeners,
+/// each stopped when its kind is replaced.
+static ACCEPTORS: std::sync::Mutex<[Vec<tokio::task::AbortHandle>; 2]> =
+    std::sync::Mutex::new([Vec::new(), Vec::new()]);
 
-/// Serve `listeners` in place of the listeners served so far.
+/// Serve `listeners` in place of the listeners of the same kind served so
+/// far.
 fn serve_listeners(
     shared: &Shared,
     busy: std::sync::Arc<crate::script::Busy>,
     listeners: Vec<TcpListener>,
+    kind: Listeners,
 ) {
     let mut acceptors = ACCEPTORS.lock().unwrap_or_else(|p| p.into_inner());
-    for a in acceptors.drain(..) {
+    let slot = &mut acceptors[kind as usize];
+    for a in slot.drain(..) {
         a.abort();
     }
     for l in listeners {
@@ -91,7 +95,14 @@ fn serve_listeners(
                             local: addr.ip().is_loopback(),
                             unix: false,
                         };
-                        tokio::spawn(serve(sh.clone(), sock, peer, bz.clone()));
+                        match kind {
+                            Listeners::Tcp => {
+                                tokio::spawn(serve(sh.clone(), sock, peer, bz.clone()));
+                            }
+                            Listeners::Tls => {
+                                tokio::spawn(accept_tls(sh.clone(), sock, peer, bz.clone()));
+                            }
+                        }
                     }
                     Err(e) => {
                         tracing::warn!("Accepting client connection: {e}");
@@ -100,17 +111,83 @@ fn serve_listeners(
                 }
             }
         });
-        acceptors.push(task.abort_handle());
+        slot.push(task.abort_handle());
     }
 }
 
-/// CONFIG SET port / bind: bind the new listeners first, then drop the old
-/// ones (Redis's changeListenPort); on failure the old ones keep serving.
-fn rebind(eng: &mut crate::engine::Engine) -> Result<(), String> {
+/// TLS connections in their handshake.
+static HANDSHAKES: AtomicUsize = AtomicUsize::new(0);
+
+/// A connection on the TLS port: the handshake with the contexts in use
+/// and the `tls-auth-clients` of now, then the same connection code as a
+/// plain one. A failed handshake is logged as Redis logs it.
+async fn accept_tls(
+    shared: Shared,
+    sock: tokio::net::TcpStream,
+    peer: Peer,
+    busy: std::sync::Arc<crate::script::Busy>,
+) {
+    // A connection in its handshake holds a client slot, as in Redis
+    // (which creates the client at accept): handshakes that never finish
+    // cannot pile up past maxclients.
+    let acceptor = {
+        let mut e = lock(&shared);
+        let maxclients = e.cfg().int(P::maxclients) as usize;
+        if e.clients().connected() + HANDSHAKES.load(Ordering::Relaxed) >= maxclients {
+            e.stats_mut().add(crate::stats::Counter::Rejected, 1);
+            return;
+        }
+        let auth = crate::tls::AuthClients::from_config(e.cfg());
+        e.tls().and_then(|t| t.acceptor(auth))
+    };
+    HANDSHAKES.fetch_add(1, Ordering::Relaxed);
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            HANDSHAKES.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let done = Done;
+    // A client that does not speak TLS (its first byte is no handshake
+    // record) is dropped unanswered, as OpenSSL's "wrong version number":
+    // what it sent is left unread, so it sees the connection reset.
+    let mut first = [0u8; 1];
+    match sock.peek(&mut first).await {
+        Ok(1) if first[0] == 0x16 => {}
+        Ok(1) => {
+            tracing::warn!(
+                "Error accepting a client connection: wrong version number (not a TLS handshake)"
+            );
+            return;
+        }
+        _ => return,
+    }
+    let Some(acceptor) = acceptor else {
+        tracing::warn!(
+            "Error accepting a client connection: no CA certificate to verify clients with"
+        );
+        return;
+    };
+    match acceptor.accept(sock).await {
+        Ok(tls) => {
+            drop(done);
+            serve(shared, tls, peer, busy).await
+        }
+        Err(e) => tracing::warn!("Error accepting a client connection: {e}"),
+    }
+}
+
+/// CONFIG SET port / tls-port / bind: bind the new listeners first, then
+/// drop the old ones (Redis's changeListenPort); on failure the old ones
+/// keep serving.
+fn rebind(eng: &mut crate::engine::Engine, kind: Listeners) -> Result<(), String> {
     let Some(shared) = eng.handle() else {
         return Ok(());
     };
-    let port = eng.cfg().int(P::port) as u16;
+    let port = match kind {
+        Listeners::Tcp => eng.cfg().int(P::port),
+        Listeners::Tls => eng.cfg().int(P::tls_port),
+    } as u16;
     let listeners = if port > 0 {
         let backlog = eng.cfg().int(P::tcp_backlog).clamp(1, u32::MAX as i64) as u32;
         bind_tcp(eng.cfg().str(P::bind), port, backlog)
@@ -118,7 +195,7 @@ fn rebind(eng: &mut crate::engine::Engine) -> Result<(), String> {
     } else {
         Vec::new()
     };
-    serve_listeners(&shared, eng.scripting().busy(), listeners);
+    serve_listeners(&shared, eng.scripting().busy(), listeners, kind);
     Ok(())
 }
 
@@ -148,6 +225,11 @@ pub async fn run(shared: Shared) -> i32 {
             Err(_) => return 1,
         }
     };
+    let tls_port = lock(&shared).cfg().int(P::tls_port) as u16;
+    if crate::tls::wanted(lock(&shared).cfg()) && lock(&shared).configure_tls().is_err() {
+        tracing::warn!("Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     let backlog = lock(&shared)
         .cfg()
         .int(P::tcp_backlog)
@@ -165,11 +247,27 @@ pub async fn run(shared: Shared) -> i32 {
     } else {
         Vec::new()
     };
+    let tls_listeners = if tls_port > 0 {
+        match bind_tcp(&bind, tls_port, backlog) {
+            Ok(l) => l,
+            Err(_) => {
+                tracing::warn!("Failed listening on port {tls_port} (TLS), aborting.");
+                return 1;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if listeners.is_empty() && tls_listeners.is_empty() && unixsocket.is_empty() {
+        tracing::warn!("Configured to not listen anywhere, exiting.");
+        return 1;
+    }
     // As Redis (initServer listens before the banner): once this line is
     // out, the port accepts connections, which answer -LOADING while the
     // dataset loads.
     tracing::info!(
-        "Running mode=standalone, port={port}. PID: {}",
+        "Running mode=standalone, port={}. PID: {}",
+        if port != 0 { port } else { tls_port },
         std::process::id()
     );
     tracing::info!("Server initialized");
@@ -180,7 +278,8 @@ pub async fn run(shared: Shared) -> i32 {
         return 1;
     }
     let busy = lock(&shared).scripting().busy();
-    serve_listeners(&shared, busy, listeners);
+    serve_listeners(&shared, busy.clone(), listeners, Listeners::Tcp);
+    serve_listeners(&shared, busy, tls_listeners, Listeners::Tls);
     if !unixsocket.is_empty() {
         let _ = std::fs::remove_file(&unixsocket);
         match UnixListener::bind(&unixsocket) {

@@ -291,6 +291,15 @@ fn process(
         );
         return;
     }
+    // MODULE LOAD/LOADEX/UNLOAD are Redis's PROTECTED commands, checked
+    // after the arity as processCommand does.
+    if parent.is_some_and(|p| p.name == "module")
+        && matches!(spec.name, "load" | "loadex" | "unload")
+        && !eng.cfg().module_command_allowed(cl.local)
+    {
+        reject(eng, cl, out, spec, parent, &CmdError::fixed("ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+        return;
+    }
     if !from_master && spec.flags & f::NO_AUTH == 0 && super::acl::auth_required(eng, cl) {
         reject(eng, cl, out, spec, parent, &CmdError::fixed(NOAUTH));
         return;

@@ -154,11 +154,20 @@ fn attempt(
     // then a RESTORE per key that has not expired since it was looked up.
     let mut buf = Vec::new();
     let mut moved: Vec<Bytes> = Vec::new();
+    // With tls-cluster, MIGRATE talks TLS (Redis's migrateGetSocket).
+    let tls = if c.eng.cfg().bool(crate::config::P::tls_cluster) {
+        match c.eng.tls().and_then(|t| t.client_config()) {
+            Some(t) => Some(t),
+            None => return Err("IOERR error or timeout connecting to the client".into()),
+        }
+    } else {
+        None
+    };
     let last_dbid = {
-        let Some(link) = c
-            .eng
-            .migrate_links_mut()
-            .get(host, port, timeout, now / 1000)
+        let Some(link) =
+            c.eng
+                .migrate_links_mut()
+                .get(host, port, timeout, now / 1000, tls.clone())
         else {
             return Err("IOERR error or timeout connecting to the client".into());
         };
@@ -200,7 +209,7 @@ fn attempt(
     }
     let outcome = crate::script::busy::blocking(|| {
         let links = c.eng.migrate_links_mut();
-        let Some(link) = links.get(host, port, timeout, now / 1000) else {
+        let Some(link) = links.get(host, port, timeout, now / 1000, tls.clone()) else {
             return Err((true, false));
         };
         if let Err(e) = link.send(&buf, timeout) {
@@ -276,7 +285,7 @@ fn attempt(
     if let Some(link) = c
         .eng
         .migrate_links_mut()
-        .get(host, port, timeout, now / 1000)
+        .get(host, port, timeout, now / 1000, tls)
     {
         link.last_dbid = dbid;
     }

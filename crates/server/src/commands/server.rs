@@ -10,7 +10,7 @@ use super::{
 };
 use crate::client::{flag, Client};
 use crate::config::{self, P};
-use crate::engine::{Engine, ShutdownReq};
+use crate::engine::{Engine, Listeners, ShutdownReq};
 use crate::error::*;
 use crate::keyspace::{Db, Value};
 
@@ -140,6 +140,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         "A container for memory diagnostics commands",
         MEMORY,
     ),
+    container(
+        "module",
+        "server",
+        "4.0.0",
+        "A container for module commands",
+        MODULE,
+    ),
     cmd(
         "role",
         1,
@@ -151,6 +158,99 @@ pub static COMMANDS: &[CommandSpec] = &[
         role,
     ),
 ];
+
+/// MODULE: relica loads no Redis modules (they are C shared objects built
+/// against Redis's module API), so none is ever listed and loading one
+/// fails as a load failure does in Redis. LOAD, LOADEX and UNLOAD are
+/// Redis's PROTECTED commands (`enable-module-command`, checked in
+/// dispatch).
+static MODULE: &[CommandSpec] = &[
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        module_help,
+    ),
+    cmd(
+        "list",
+        2,
+        ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "List all modules loaded by the server",
+        module_list,
+    ),
+    cmd(
+        "load",
+        -3,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Load a module",
+        module_load,
+    ),
+    cmd(
+        "loadex",
+        -3,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "7.0.0",
+        "Load a module with extended parameters",
+        module_load,
+    ),
+    cmd(
+        "unload",
+        3,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        "4.0.0",
+        "Unload a module",
+        module_unload,
+    ),
+];
+
+fn module_help(c: &mut Ctx) -> CmdResult {
+    super::keys::help_reply(
+        c,
+        "MODULE",
+        &[
+            "LIST",
+            "    Return a list of loaded modules.",
+            "LOAD <path> [<arg> ...]",
+            "    Load a module library from <path>, passing to it any optional arguments.",
+            "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+            "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+            "UNLOAD <name>",
+            "    Unload a module.",
+        ],
+    );
+    Ok(())
+}
+
+fn module_list(c: &mut Ctx) -> CmdResult {
+    c.array(0);
+    Ok(())
+}
+
+fn module_load(c: &mut Ctx) -> CmdResult {
+    tracing::warn!(
+        "Module {} failed to load: relica does not load Redis modules",
+        String::from_utf8_lossy(&c.args[2])
+    );
+    Err("ERR Error loading the extension. Please check the server logs.".into())
+}
+
+fn module_unload(_c: &mut Ctx) -> CmdResult {
+    Err("ERR Error unloading module: no such module with that name".into())
+}
 
 static CONFIG: &[CommandSpec] = &[
     cmd(
@@ -624,6 +724,10 @@ fn config_set(c: &mut Ctx) -> CmdResult {
     staged.retain(|(idx, v)| old.get_parsed(*idx) != v);
     for (n, (idx, _)) in staged.iter().enumerate() {
         if let Err(e) = apply_config(c.eng, config::TABLE[*idx].name) {
+            tracing::warn!(
+                "Failed applying new configuration. Possibly related to new {} setting. Restoring previous settings.",
+                config::TABLE[*idx].name
+            );
             // Roll back: the old values, applied again where one was.
             *c.eng.cfg_mut() = old;
             for (done, _) in &staged[..n] {
@@ -651,15 +755,36 @@ fn validate_set(_eng: &Engine, name: &str, v: &config::CVal) -> Result<(), Strin
     Ok(())
 }
 
+const TLS_UPDATE_FAILED: &str = "Unable to update TLS configuration. Check server logs.";
+
 /// Side effects of a changed directive.
 fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
     match name {
         "loglevel" => crate::log::set_level(eng.cfg().log_level()),
-        "port" => eng.rebind()?,
+        "port" => eng.rebind(Listeners::Tcp)?,
         // Redis's applyBind words its failure this way.
         "bind" => eng
-            .rebind()
+            .rebind(Listeners::Tcp)
+            .and_then(|_| eng.rebind(Listeners::Tls))
             .map_err(|_| "Failed to bind to specified addresses.".to_string())?,
+        // Redis's applyTLSPort: configure TLS if it was not, then listen.
+        "tls-port" => {
+            if eng.tls().is_none() && eng.configure_tls().is_err() {
+                return Err(TLS_UPDATE_FAILED.into());
+            }
+            eng.rebind(Listeners::Tls)
+                .map_err(|_| "Unable to listen on this port. Check server logs.".to_string())?;
+        }
+        // tls-auth-clients is read per connection, as in Redis.
+        "tls-auth-clients" => {}
+        // Redis's applyTlsCfg: every other tls-* directive reloads the
+        // certificates and settings when TLS is in use; a failure keeps
+        // the contexts in use.
+        n if n.starts_with("tls-") => {
+            if crate::tls::wanted(eng.cfg()) && eng.configure_tls().is_err() {
+                return Err(TLS_UPDATE_FAILED.into());
+            }
+        }
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),

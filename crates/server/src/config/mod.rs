@@ -104,6 +104,25 @@ directives! {
     tcp_keepalive = "tcp-keepalive": Kind::Int(0, I32), "300", YES;
     maxclients = "maxclients": Kind::Int(1, I32), "10000", YES;
     tls_port = "tls-port": Kind::Int(0, 65535), "0", YES;
+    tls_cert_file = "tls-cert-file": Kind::Str, "", YES;
+    tls_key_file = "tls-key-file": Kind::Str, "", YES;
+    tls_key_file_pass = "tls-key-file-pass": Kind::Str, "", YES;
+    tls_client_cert_file = "tls-client-cert-file": Kind::Str, "", YES;
+    tls_client_key_file = "tls-client-key-file": Kind::Str, "", YES;
+    tls_client_key_file_pass = "tls-client-key-file-pass": Kind::Str, "", YES;
+    tls_dh_params_file = "tls-dh-params-file": Kind::Str, "", YES;
+    tls_ca_cert_file = "tls-ca-cert-file": Kind::Str, "", YES;
+    tls_ca_cert_dir = "tls-ca-cert-dir": Kind::Str, "", YES;
+    tls_protocols = "tls-protocols": Kind::Str, "", YES;
+    tls_ciphers = "tls-ciphers": Kind::Str, "", YES;
+    tls_ciphersuites = "tls-ciphersuites": Kind::Str, "", YES;
+    tls_auth_clients = "tls-auth-clients": Kind::Enum(&["no", "yes", "optional"]), "yes", YES;
+    tls_prefer_server_ciphers = "tls-prefer-server-ciphers": Kind::Bool, "no", YES;
+    tls_session_caching = "tls-session-caching": Kind::Bool, "yes", YES;
+    tls_session_cache_size = "tls-session-cache-size": Kind::Int(0, I32), "20480", YES;
+    tls_session_cache_timeout = "tls-session-cache-timeout": Kind::Int(0, I32), "300", YES;
+    tls_cluster = "tls-cluster": Kind::Bool, "no", YES;
+    tls_replication = "tls-replication": Kind::Bool, "no", YES;
     socket_mark_id = "socket-mark-id": Kind::Int(0, I32), "0", YES;
     // general
     daemonize = "daemonize": Kind::Bool, "no", NO;
@@ -871,6 +890,11 @@ impl Config {
     /// Whether `enable-debug-command` allows a client from `local`.
     pub fn debug_allowed(&self, local: bool) -> bool {
         Self::allowed(self.str(P::enable_debug_command), local)
+    }
+
+    /// Whether `enable-module-command` allows a client from `local`.
+    pub fn module_command_allowed(&self, local: bool) -> bool {
+        Self::allowed(self.str(P::enable_module_command), local)
     }
 
     /// Whether a client (local or not) may change protected directives.

@@ -484,3 +484,25 @@ fn watchdog_reports_a_stalled_server() {
         );
     }
 }
+
+/// MODULE and `enable-module-command` (Redis's protected check, after the
+/// arity check): replies as redis-server's with no module loaded.
+#[test]
+fn module_command_and_enable_module_command_as_redis() {
+    for setting in ["no", "yes", "local"] {
+        let mut d = Diff::start(&["--enable-module-command", setting]);
+        for cmd in [
+            &["MODULE", "LIST"][..],
+            &["MODULE", "HELP"],
+            &["MODULE", "LOAD"],
+            &["MODULE", "LOAD", "/nonexistent/module.so"],
+            &["MODULE", "LOADEX", "/nonexistent/module.so", "ARGS", "a"],
+            &["MODULE", "UNLOAD", "nosuchmodule"],
+            &["MODULE", "UNLOAD"],
+            &["MODULE", "NOSUCH"],
+            &["CONFIG", "SET", "enable-module-command", "yes"],
+        ] {
+            d.same_str(cmd);
+        }
+    }
+}

@@ -23,6 +23,7 @@ const LOWER: &[&str] = &[
     "latency.rs",
     "migrate.rs",
     "tracking.rs",
+    "tls.rs",
     "clock.rs",
     "alloc.rs",
     "log.rs",

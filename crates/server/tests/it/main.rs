@@ -24,6 +24,7 @@ mod sentinel;
 mod sort;
 mod streams;
 mod strings_keys;
+mod tls;
 mod tracking;
 mod tx_pubsub;
 mod zsets;
