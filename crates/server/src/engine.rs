@@ -85,6 +85,8 @@ pub struct Engine {
     buf_limits: [crate::config::BufLimit; 3],
     /// The databases and their WATCH, blocking and expiry registries.
     keyspace: Keyspace,
+    /// Eviction under maxmemory: the policy, the pool, the time over.
+    evict: crate::keyspace::Eviction,
     /// Replication: ids, offsets, the stream, replicas, the master link.
     repl: crate::repl::Replication,
     /// Statistics.
@@ -170,6 +172,8 @@ impl Engine {
     pub fn new(cfg: Config) -> Engine {
         let ndb = cfg.int(P::databases) as usize;
         let cfg_aof = cfg.str(P::appendonly) == "yes";
+        let cfg_policy = cfg.str(P::maxmemory_policy).to_string();
+        crate::alloc::set_precise(cfg.int(P::maxmemory) != 0);
         let now = crate::clock::now_ms();
         let mut eng = Engine {
             me: std::sync::Weak::new(),
@@ -189,6 +193,9 @@ impl Engine {
             cron_paused: false,
             reexec: None,
             keyspace: Keyspace::new(ndb),
+            evict: crate::keyspace::Eviction::new(crate::keyspace::Policy::parse(
+                cfg_policy.as_str(),
+            )),
             repl: crate::repl::Replication::new(now / 1000),
             persist: crate::persist::state::Persistence::new(now / 1000),
             aof: crate::persist::aof::state::Aof::new(cfg_aof),
@@ -207,6 +214,32 @@ impl Engine {
             eng.acl.set_default_password(&pass);
         }
         eng
+    }
+
+    /// Eviction's state.
+    pub fn evict_state(&self) -> &crate::keyspace::Eviction {
+        &self.evict
+    }
+
+    /// Eviction's state, to change.
+    pub fn evict_state_mut(&mut self) -> &mut crate::keyspace::Eviction {
+        &mut self.evict
+    }
+
+    /// The access field for a new value under the current policy, with
+    /// the mark of an unshared small integer when maxmemory with an LRU
+    /// or LFU policy forbids sharing it (Redis's
+    /// MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+    pub fn new_value_field(&self, v: &crate::keyspace::Value) -> u32 {
+        let field = self.lru_clock();
+        if matches!(v, crate::keyspace::Value::Int(n) if (0..10_000).contains(n))
+            && self.cfg.int(P::maxmemory) != 0
+            && self.evict.policy().no_shared_integers()
+        {
+            field | crate::keyspace::UNSHARED_INT
+        } else {
+            field
+        }
     }
 
     /// ACL users and the ACL log.
@@ -363,6 +396,8 @@ impl Engine {
         match name {
             "maxmemory-policy" => {
                 self.lfu_mode = self.cfg.str(P::maxmemory_policy).contains("lfu");
+                self.evict
+                    .set_policy(crate::keyspace::Policy::parse(self.cfg.str(P::maxmemory_policy)));
             }
             "client-output-buffer-limit" => {
                 self.buf_limits =

@@ -253,8 +253,10 @@ pub async fn run(shared: Shared) -> i32 {
     crate::repl::replica::start_from_config(&shared);
     tracing::info!("Ready to accept connections");
     let cron = tokio::spawn(cron(shared.clone()));
+    let evictor = tokio::spawn(evict_over_time(shared.clone()));
     wait_for_shutdown(&shared).await;
     cron.abort();
+    evictor.abort();
     finish_shutdown(&shared, &pidfile, &unixsocket)
 }
 
@@ -328,6 +330,30 @@ fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
     }
     tracing::warn!("Redis is now ready to exit, bye bye...");
     0
+}
+
+/// Eviction that goes on over time (Redis's evictionTimeProc): started
+/// when memory stays over maxmemory after a round's time limit, or by
+/// CONFIG SET maxmemory; one round per turn, the lock given back between
+/// rounds, until memory is fine or nothing is left to evict.
+async fn evict_over_time(shared: Shared) {
+    let wake = lock(&shared).evict_state().waker();
+    loop {
+        wake.notified().await;
+        loop {
+            let more = {
+                let mut e = lock(&shared);
+                e.set_now(crate::clock::now_ms());
+                let more = crate::keyspace::evict::eviction_proc_round(&mut e);
+                e.tracking_broadcast();
+                more
+            };
+            if !more {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
 }
 
 /// The periodic task: active expiry, ops/sec samples, save points.

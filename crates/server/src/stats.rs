@@ -53,6 +53,8 @@ pub enum Counter {
     Connections,
     /// expired_keys
     ExpiredKeys,
+    /// evicted_keys
+    EvictedKeys,
     /// keyspace_hits
     Hits,
     /// keyspace_misses
@@ -224,6 +226,7 @@ impl Stats {
         let slot = match c {
             Counter::Connections => &mut f.connections,
             Counter::ExpiredKeys => &mut f.expired_keys,
+            Counter::EvictedKeys => &mut f.evicted_keys,
             Counter::Hits => &mut f.hits,
             Counter::Misses => &mut f.misses,
             Counter::Rejected => &mut f.rejected,

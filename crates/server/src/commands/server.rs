@@ -653,6 +653,7 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),
+        "maxmemory" => crate::keyspace::evict::maxmemory_changed(eng),
         "appendonly" => {
             if eng.cfg().str(P::appendonly) == "yes" {
                 if eng.aof().state() == crate::persist::aof::AofState::Off
@@ -688,6 +689,8 @@ fn debug_config_rewrite_force_all(c: &mut Ctx) -> CmdResult {
 fn config_resetstat(c: &mut Ctx) -> CmdResult {
     let now = c.eng.now();
     c.eng.stats_mut().reset(now);
+    c.eng.evict_state_mut().reset_stats();
+    crate::keyspace::lazyfree::reset_freed();
     c.ok();
     Ok(())
 }
@@ -1295,7 +1298,11 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         return Err(NO_SUCH_KEY.into());
     };
     let refcount = match e.value {
-        Value::Int(n) if (0..10000).contains(&n) => i32::MAX as i64,
+        Value::Int(n)
+            if (0..10000).contains(&n) && e.lru & crate::keyspace::UNSHARED_INT == 0 =>
+        {
+            i32::MAX as i64
+        }
         _ => 1,
     };
     let ser = crate::persist::serialized_len(&e.value);
@@ -1303,10 +1310,11 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         Value::List(l) => format!(" ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}", l.len().div_ceil(128).max(1), l.len() as f64 / (l.len().div_ceil(128).max(1)) as f64, c.eng.cfg().int(P::list_max_listpack_size), ser),
         _ => String::new(),
     };
-    let idle = if lru_now >= e.lru {
-        lru_now - e.lru
+    let lru = e.access_field();
+    let idle = if lru_now >= lru {
+        lru_now - lru
     } else {
-        lru_now + (1 << 24) - e.lru
+        lru_now + (1 << 24) - lru
     };
     let s = format!(
         "Value at:0x{:x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
@@ -1314,7 +1322,7 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         refcount,
         e.value.encoding(),
         ser,
-        e.lru,
+        lru,
         idle,
         extra
     );
@@ -1570,8 +1578,8 @@ fn flush_mode(c: &Ctx, at: usize) -> CmdResult<bool> {
 fn empty_db(db: &mut Db, lazy: bool) -> usize {
     let n = db.len();
     let old = db.take();
-    if lazy && n > 1024 {
-        std::thread::spawn(move || drop(old));
+    if lazy {
+        crate::keyspace::lazyfree::free_db(old);
     } else {
         drop(old);
     }
