@@ -228,6 +228,20 @@ impl Outbox {
         self.len.load(Ordering::Relaxed) + self.inflight.load(Ordering::Relaxed) + stream
     }
 
+    /// Output on its way to the socket: the chunk being written, or when
+    /// none is, what is queued (it goes out at the connection's next
+    /// turn, as Redis writes its clients' replies before it reads the
+    /// next command). Eviction does not count it, else the invalidations
+    /// an eviction sends would read as memory to evict for; what queues
+    /// up behind a write that stalls (a client that does not read)
+    /// counts.
+    pub fn transient(&self) -> usize {
+        match self.inflight.load(Ordering::Relaxed) {
+            0 => self.len.load(Ordering::Relaxed),
+            n => n,
+        }
+    }
+
     /// Bytes ready to send: queued, plus for a streaming replica the
     /// stream it has not been sent yet.
     pub fn len(&self) -> usize {

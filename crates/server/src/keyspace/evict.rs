@@ -49,7 +49,13 @@ pub fn to_free(eng: &Engine) -> u64 {
     if used <= max {
         return 0;
     }
-    let used = used.saturating_sub(not_counted(eng));
+    let transient: usize = eng
+        .clients()
+        .outboxes()
+        .values()
+        .map(|o| o.transient())
+        .sum();
+    let used = used.saturating_sub(not_counted(eng) + transient as u64);
     used.saturating_sub(max)
 }
 
@@ -200,6 +206,7 @@ pub fn perform_evictions(eng: &mut Engine) -> EvictResult {
     let mut freed = 0u64;
     let mut keys = 0u64;
     let mut result = EvictResult::Fail;
+    let mut timed_out = false;
     while freed < tofree {
         let pick = if policy.random() {
             pick_random(eng, policy)
@@ -217,12 +224,16 @@ pub fn perform_evictions(eng: &mut Engine) -> EvictResult {
             }
             if limit.is_some_and(|l| start.elapsed() > l) {
                 eng.evict_state_mut().start_proc();
+                timed_out = true;
                 break;
             }
         }
     }
-    if freed >= tofree || eng.evict_state().proc_running() || (lazy && to_free(eng) == 0) {
-        result = if eng.evict_state().proc_running() {
+    if freed >= tofree || timed_out || (lazy && to_free(eng) == 0) {
+        // Over time only while a round runs out of time: a round that
+        // freed what it had to is done (Redis's timer runs one more round
+        // that finds memory fine once the replies it caused are written).
+        result = if timed_out {
             EvictResult::Running
         } else {
             EvictResult::Ok
