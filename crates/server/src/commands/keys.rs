@@ -350,6 +350,7 @@ fn rename_generic(c: &mut Ctx, nx: bool) -> CmdResult {
         .keyspace_mut()
         .db_mut(db)
         .insert(&dst, e.value, expire, lru);
+    c.notify(notify::NEW, "new", &dst);
     c.modified(&src);
     c.modified(&dst);
     c.notify(notify::GENERIC, "rename_from", &src);
@@ -420,6 +421,7 @@ fn copy(c: &mut Ctx) -> CmdResult {
         .keyspace_mut()
         .db_mut(dstdb)
         .insert(&dst, value, expire, lru);
+    c.eng.notify_keyspace(notify::NEW, "new", dstdb, &dst);
     c.eng.keyspace_mut().touch_watched(dstdb, &dst);
     c.eng.tracking_invalidate(&dst, c.cl.id);
     c.eng
@@ -457,6 +459,7 @@ fn move_(c: &mut Ctx) -> CmdResult {
         .keyspace_mut()
         .db_mut(dstdb)
         .insert(&k, e.value, expire, lru);
+    c.eng.notify_keyspace(notify::NEW, "new", dstdb, &k);
     c.eng.keyspace_mut().touch_watched(srcdb, &k);
     c.eng.keyspace_mut().touch_watched(dstdb, &k);
     c.eng.tracking_invalidate(&k, c.cl.id);

@@ -593,10 +593,14 @@ impl<'a> Ctx<'a> {
             .keyspace_mut()
             .db_mut(db)
             .insert(key, value, expire, lru);
-        if let Some(old) = old {
-            if self.eng.cfg().bool(P::lazyfree_lazy_server_del) {
-                crate::keyspace::lazyfree::free_value(old.value);
+        match old {
+            Some(old) => {
+                if self.eng.cfg().bool(P::lazyfree_lazy_server_del) {
+                    crate::keyspace::lazyfree::free_value(old.value);
+                }
             }
+            // Redis's dbAdd announces a key that did not exist.
+            None => self.notify(crate::config::notify::NEW, "new", key),
         }
         self.modified(key);
     }
