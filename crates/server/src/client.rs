@@ -86,6 +86,9 @@ pub struct Outbox {
     len: AtomicUsize,
     /// Bytes taken by the connection and not yet written out.
     inflight: AtomicUsize,
+    /// The connection's query buffer (read, not yet run), kept by the
+    /// connection as it reads (CLIENT LIST qbuf, client eviction).
+    qbuf: AtomicUsize,
     killed: AtomicBool,
     close_after_flush: AtomicBool,
     /// The client's protocol is RESP3 (for pushed messages).
@@ -240,6 +243,16 @@ impl Outbox {
             0 => self.len.load(Ordering::Relaxed),
             n => n,
         }
+    }
+
+    /// The connection's query buffer now.
+    pub fn qbuf(&self) -> usize {
+        self.qbuf.load(Ordering::Relaxed)
+    }
+
+    /// The connection read or ran commands: its query buffer is `n`.
+    pub fn set_qbuf(&self, n: usize) {
+        self.qbuf.store(n, Ordering::Relaxed);
     }
 
     /// Bytes ready to send: queued, plus for a streaming replica the
@@ -478,13 +491,43 @@ fn flags_string(cl: &Client, tracking: &str) -> String {
     s
 }
 
+/// The reply buffer every client has (CLIENT LIST rbs).
+const REPLY_BUF: usize = 1024;
+
 impl Client {
+    /// What MULTI holds (Redis's multiStateMemOverhead): the queued
+    /// commands' arguments and their slots, and the WATCH list's entries.
+    pub fn multi_mem(&self) -> usize {
+        let queued: usize = self
+            .multi
+            .iter()
+            .map(|a| 24 + a.iter().map(|x| x.len() + 8).sum::<usize>())
+            .sum();
+        queued + self.watched.len() * 56
+    }
+
+    /// The client's memory as Redis's getClientMemoryUsage counts it
+    /// (CLIENT LIST tot-mem, maxmemory-clients): output, query buffer,
+    /// reply buffer, MULTI state, subscription entries, and `extra` (the
+    /// tracking prefixes' share, which the tracking subsystem knows).
+    pub fn memory(&self, extra: usize) -> usize {
+        self.outbox.held()
+            + self.outbox.qbuf()
+            + REPLY_BUF
+            + self.multi_mem()
+            + self.patterns.len() * 24
+            + (self.channels.len() + self.shard_channels.len()) * 32
+            + extra
+    }
+
     /// Its CLIENT LIST line, with Redis 7.0's fields; `tracking` is its
-    /// tracking mode's flag letters and its `redir=` (-1 when off).
-    pub fn info_line(&self, now: i64, tracking: (&str, i64)) -> String {
+    /// tracking mode's flag letters and its `redir=` (-1 when off), and
+    /// `extra` its tracking prefixes' memory.
+    pub fn info_line(&self, now: i64, tracking: (&str, i64), extra: usize) -> String {
         let cl = self;
+        let qbuf = cl.outbox.qbuf();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={REPLY_BUF} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -498,10 +541,11 @@ impl Client {
             cl.patterns.len(),
             cl.shard_channels.len(),
             if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
-            cl.qbuf,
-            1024usize.saturating_sub(cl.qbuf),
+            qbuf,
+            1024usize.saturating_sub(qbuf),
+            cl.multi_mem(),
             cl.outbox.held(),
-            cl.qbuf + cl.outbox.held() + 1024,
+            cl.memory(extra),
             cl.last_cmd,
             String::from_utf8_lossy(&cl.user),
             tracking.1,

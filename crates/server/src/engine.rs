@@ -396,8 +396,9 @@ impl Engine {
         match name {
             "maxmemory-policy" => {
                 self.lfu_mode = self.cfg.str(P::maxmemory_policy).contains("lfu");
-                self.evict
-                    .set_policy(crate::keyspace::Policy::parse(self.cfg.str(P::maxmemory_policy)));
+                self.evict.set_policy(crate::keyspace::Policy::parse(
+                    self.cfg.str(P::maxmemory_policy),
+                ));
             }
             "client-output-buffer-limit" => {
                 self.buf_limits =
@@ -586,8 +587,9 @@ impl Engine {
     /// (`t`, `R`, `B`) and `redir=`, which the tracking subsystem holds.
     pub fn client_info_line(&self, cl: &crate::client::Client, now: i64) -> String {
         use crate::tracking::mode;
+        let extra = self.tracking.prefix_memory(cl.id);
         let Some(f) = self.tracking.flags(cl.id) else {
-            return cl.info_line(now, ("", -1));
+            return cl.info_line(now, ("", -1), extra);
         };
         let mut letters = String::from("t");
         if f & mode::BROKEN_REDIR != 0 {
@@ -597,7 +599,66 @@ impl Engine {
             letters.push('B');
         }
         let redir = self.tracking.redirect(cl.id).unwrap_or(0) as i64;
-        cl.info_line(now, (&letters, redir))
+        cl.info_line(now, (&letters, redir), extra)
+    }
+
+    /// A client's memory as client eviction counts it (tot-mem).
+    pub fn client_memory(&self, cl: &crate::client::Client) -> usize {
+        cl.memory(self.tracking.prefix_memory(cl.id))
+    }
+
+    /// maxmemory-clients in bytes (a percentage is of maxmemory); 0 off.
+    pub fn client_eviction_limit(&self) -> u64 {
+        let v = self.cfg.str(P::maxmemory_clients);
+        match v.strip_suffix('%') {
+            Some(p) => {
+                let p: u64 = p.parse().unwrap_or(0);
+                self.cfg.int(P::maxmemory).max(0) as u64 * p / 100
+            }
+            None => v.parse().unwrap_or(0),
+        }
+    }
+
+    /// Redis's evictClients: while the normal and pub/sub clients together
+    /// use maxmemory-clients or more, disconnect the largest ones (not
+    /// those with CLIENT NO-EVICT). `current` is the client running a
+    /// batch (out of the table meanwhile). True when it was evicted.
+    pub fn evict_clients(&mut self, current: Option<&crate::client::Client>) -> bool {
+        use crate::client::flag;
+        let limit = self.client_eviction_limit();
+        if limit == 0 {
+            return false;
+        }
+        let mut total = 0u64;
+        let mut cands: Vec<(u64, &crate::client::Client)> = Vec::new();
+        for cl in self.clients.iter().chain(current) {
+            if cl.flags & (flag::REPLICA | flag::MASTER) != 0 || cl.outbox.is_killed() {
+                continue;
+            }
+            let m = self.client_memory(cl) as u64;
+            total += m;
+            if cl.flags & flag::NO_EVICT == 0 {
+                cands.push((m, cl));
+            }
+        }
+        if total < limit {
+            return false;
+        }
+        cands.sort_by(|a, b| b.0.cmp(&a.0));
+        let now = self.now;
+        let mut evicted = Vec::new();
+        for (m, cl) in cands {
+            if total < limit {
+                break;
+            }
+            tracing::info!("Evicting client: {}", self.client_info_line(cl, now));
+            cl.outbox.kill();
+            evicted.push(cl.id);
+            total -= m;
+        }
+        self.stats
+            .add(crate::stats::Counter::EvictedClients, evicted.len() as u64);
+        current.is_some_and(|c| evicted.contains(&c.id))
     }
 
     /// A blocked client's command is about to be re-run.

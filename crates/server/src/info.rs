@@ -382,7 +382,7 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("expired_time_cap_reached_count:0");
             f!("expire_cycle_cpu_milliseconds:{}", st.expire_cycle_cpu_ms);
             f!("evicted_keys:{}", st.evicted_keys);
-            f!("evicted_clients:0");
+            f!("evicted_clients:{}", st.evicted_clients);
             let (total, current) = eng.evict_state().exceeded_ms();
             f!("total_eviction_exceeded_time:{total}");
             f!("current_eviction_exceeded_time:{current}");

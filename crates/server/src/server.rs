@@ -386,6 +386,7 @@ async fn cron(shared: Shared) {
             // (expiries, the master's stream).
             e.tracking_limit();
             e.tracking_broadcast();
+            e.evict_clients(None);
             crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;

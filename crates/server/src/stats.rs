@@ -18,6 +18,8 @@ pub struct Counters {
     pub expired_keys: u64,
     /// evicted_keys
     pub evicted_keys: u64,
+    /// evicted_clients
+    pub evicted_clients: u64,
     /// keyspace_hits
     pub hits: u64,
     /// keyspace_misses
@@ -55,6 +57,8 @@ pub enum Counter {
     ExpiredKeys,
     /// evicted_keys
     EvictedKeys,
+    /// evicted_clients
+    EvictedClients,
     /// keyspace_hits
     Hits,
     /// keyspace_misses
@@ -227,6 +231,7 @@ impl Stats {
             Counter::Connections => &mut f.connections,
             Counter::ExpiredKeys => &mut f.expired_keys,
             Counter::EvictedKeys => &mut f.evicted_keys,
+            Counter::EvictedClients => &mut f.evicted_clients,
             Counter::Hits => &mut f.hits,
             Counter::Misses => &mut f.misses,
             Counter::Rejected => &mut f.rejected,

@@ -322,6 +322,12 @@ fn process(
             return;
         }
     }
+    // Disconnect clients over maxmemory-clients (this one too: then its
+    // command does not run).
+    if eng.evict_clients(Some(cl)) {
+        cl.flags |= flag::CLOSE_AFTER_REPLY;
+        return;
+    }
     if eng.cfg().int(P::maxmemory) != 0 && oom_refused(eng, cl, spec, &args) {
         take_pushes(eng, cl, out);
         reject(
@@ -470,8 +476,7 @@ fn oom_refused(eng: &mut Engine, cl: &Client, spec: &CommandSpec, args: &[Bytes]
                     .and_then(|n| lookup(n))
                     .is_some_and(|s| command_flags(eng, s, q) & f::DENYOOM != 0)
             }));
-    denyoom
-        || (cl.in_multi() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"))
+    denyoom || (cl.in_multi() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"))
 }
 
 /// Mark the open transaction as failed (a queued command was refused).

@@ -653,7 +653,13 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "dir" => eng.cfg_mut().enter_dir().map_err(|e| e.to_string())?,
         "repl-backlog-size" => crate::repl::feed::resize_backlog(eng),
         "appendfsync" => crate::persist::aof::fsync_policy_changed(eng),
-        "maxmemory" => crate::keyspace::evict::maxmemory_changed(eng),
+        "maxmemory" => {
+            crate::keyspace::evict::maxmemory_changed(eng);
+            eng.evict_clients(None);
+        }
+        "maxmemory-clients" => {
+            eng.evict_clients(None);
+        }
         "appendonly" => {
             if eng.cfg().str(P::appendonly) == "yes" {
                 if eng.aof().state() == crate::persist::aof::AofState::Off
@@ -1298,9 +1304,7 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         return Err(NO_SUCH_KEY.into());
     };
     let refcount = match e.value {
-        Value::Int(n)
-            if (0..10000).contains(&n) && e.lru & crate::keyspace::UNSHARED_INT == 0 =>
-        {
+        Value::Int(n) if (0..10000).contains(&n) && e.lru & crate::keyspace::UNSHARED_INT == 0 => {
             i32::MAX as i64
         }
         _ => 1,

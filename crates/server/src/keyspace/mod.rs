@@ -527,11 +527,19 @@ impl Db {
         }
         let mut got = 0;
         let mut idx = rng.gen_range(0..NSEG);
-        let steps = if total < NSEG { NSEG } else { (count * 10).max(64) };
+        let steps = if total < NSEG {
+            NSEG
+        } else {
+            (count * 10).max(64)
+        };
         for _ in 0..steps {
             let s = &self.segs[idx];
             idx = (idx + 1) & (NSEG - 1);
-            let n = if volatile { s.volatile as usize } else { s.table.len() };
+            let n = if volatile {
+                s.volatile as usize
+            } else {
+                s.table.len()
+            };
             if n == 0 {
                 continue;
             }
