@@ -644,7 +644,7 @@ impl Engine {
         if total < limit {
             return false;
         }
-        cands.sort_by(|a, b| b.0.cmp(&a.0));
+        cands.sort_by_key(|c| std::cmp::Reverse(c.0));
         let now = self.now;
         let mut evicted = Vec::new();
         for (m, cl) in cands {

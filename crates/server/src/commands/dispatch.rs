@@ -205,6 +205,18 @@ fn reject(
     e: &CmdError,
 ) {
     flag_transaction(cl);
+    // A refused EXEC ends the transaction (Redis's execCommandAbort).
+    let abort;
+    let e = if spec.name == "exec" && cl.in_multi() {
+        super::multi::discard_transaction(eng, cl);
+        abort = CmdError::msg(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            e.text().trim_start_matches('-')
+        ));
+        &abort
+    } else {
+        e
+    };
     let stat_spec = match parent {
         Some(p) if p.flags & f::OPAQUE != 0 => p,
         _ => spec,
