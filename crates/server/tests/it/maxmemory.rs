@@ -27,7 +27,7 @@ fn fill_under(policy: &str) {
     let n = 3 * room as usize / 1000;
     let mut refused = 0;
     let mut stored = vec![false; n];
-    for i in 0..n {
+    for (i, ok) in stored.iter_mut().enumerate() {
         let key = format!("key:{i}");
         let reply = if i % 2 == 1 {
             r.call(&["SET", &key, &value, "EX", "100000"])
@@ -39,7 +39,7 @@ fn fill_under(policy: &str) {
             refused += 1;
         } else {
             assert_eq!(reply, "+OK", "{policy}: SET {key}");
-            stored[i] = true;
+            *ok = true;
         }
         let used = counted(&mut r);
         // Redis's suite allows 4 kB over the limit once a command ran
