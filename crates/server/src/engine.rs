@@ -602,6 +602,23 @@ impl Engine {
         cl.info_line(now, (&letters, redir), extra)
     }
 
+    /// Leave MULTI state, dropping queued commands and WATCHes (DISCARD,
+    /// and an EXEC that is refused or aborted).
+    pub fn discard_transaction(&mut self, cl: &mut crate::client::Client) {
+        use crate::client::flag;
+        cl.multi.clear();
+        cl.flags &= !(flag::MULTI | flag::DIRTY_EXEC);
+        self.unwatch_all(cl);
+    }
+
+    /// Forget every WATCHed key of a client.
+    pub fn unwatch_all(&mut self, cl: &mut crate::client::Client) {
+        for (db, key, _) in cl.watched.drain(..) {
+            self.keyspace.unwatch(db, key, cl.id);
+        }
+        self.keyspace.forget_cas(cl.id);
+    }
+
     /// A client's memory as client eviction counts it (tot-mem).
     pub fn client_memory(&self, cl: &crate::client::Client) -> usize {
         cl.memory(self.tracking.prefix_memory(cl.id))

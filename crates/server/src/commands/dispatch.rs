@@ -208,7 +208,7 @@ fn reject(
     // A refused EXEC ends the transaction (Redis's execCommandAbort).
     let abort;
     let e = if spec.name == "exec" && cl.in_multi() {
-        super::multi::discard_transaction(eng, cl);
+        eng.discard_transaction(cl);
         abort = CmdError::msg(format!(
             "EXECABORT Transaction discarded because of: {}",
             e.text().trim_start_matches('-')
