@@ -20,8 +20,13 @@ static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
 
 /// Bytes a thread may count locally before adding them to `ALLOCATED`: a
 /// locked add on every allocation cost several percent of a pipelined
-/// SET, and `used_memory` does not need byte precision.
+/// SET, and `used_memory` does not need byte precision. Under `maxmemory`
+/// it does need more: eviction and the -OOM check compare it with the
+/// limit within a few kB (Redis's suite allows 4 kB), so the threshold
+/// drops to `FLUSH_PRECISE` then (`set_precise`).
 const FLUSH: isize = 64 * 1024;
+const FLUSH_PRECISE: isize = 512;
+static FLUSH_AT: AtomicIsize = AtomicIsize::new(FLUSH);
 
 thread_local! {
     static LOCAL: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
@@ -31,7 +36,7 @@ thread_local! {
 fn count(delta: isize) {
     let done = LOCAL.try_with(|c| {
         let v = c.get() + delta;
-        if v.abs() >= FLUSH {
+        if v.abs() >= FLUSH_AT.load(Ordering::Relaxed) {
             ALLOCATED.fetch_add(v, Ordering::Relaxed);
             c.set(0);
         } else {
@@ -85,9 +90,16 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// Live bytes allocated (to within FLUSH bytes per thread).
+/// Count precisely enough for `maxmemory` (or, with `false`, cheaply).
+pub fn set_precise(on: bool) {
+    FLUSH_AT.store(if on { FLUSH_PRECISE } else { FLUSH }, Ordering::Relaxed);
+}
+
+/// Live bytes allocated (to within the flush threshold per thread; the
+/// calling thread's own share is included exactly).
 pub fn allocated() -> usize {
-    let n = ALLOCATED.load(Ordering::Relaxed).max(0) as usize;
+    let local = LOCAL.try_with(|c| c.get()).unwrap_or(0);
+    let n = (ALLOCATED.load(Ordering::Relaxed) + local).max(0) as usize;
     let peak = PEAK.load(Ordering::Relaxed);
     if n > peak {
         PEAK.store(n, Ordering::Relaxed);

@@ -86,6 +86,9 @@ pub struct Outbox {
     len: AtomicUsize,
     /// Bytes taken by the connection and not yet written out.
     inflight: AtomicUsize,
+    /// The connection's query buffer (read, not yet run), kept by the
+    /// connection as it reads (CLIENT LIST qbuf, client eviction).
+    qbuf: AtomicUsize,
     killed: AtomicBool,
     /// The connection's socket while its task owns it, so that a kill
     /// closes it at once, as Redis's freeClient does (a replica killed
@@ -230,6 +233,30 @@ impl Outbox {
     pub fn held(&self) -> usize {
         let stream = self.stream_ref().map_or(0, |(buf, id)| buf.reader_mem(id));
         self.len.load(Ordering::Relaxed) + self.inflight.load(Ordering::Relaxed) + stream
+    }
+
+    /// Output on its way to the socket: the chunk being written, or when
+    /// none is, what is queued (it goes out at the connection's next
+    /// turn, as Redis writes its clients' replies before it reads the
+    /// next command). Eviction does not count it, else the invalidations
+    /// an eviction sends would read as memory to evict for; what queues
+    /// up behind a write that stalls (a client that does not read)
+    /// counts.
+    pub fn transient(&self) -> usize {
+        match self.inflight.load(Ordering::Relaxed) {
+            0 => self.len.load(Ordering::Relaxed),
+            n => n,
+        }
+    }
+
+    /// The connection's query buffer now.
+    pub fn qbuf(&self) -> usize {
+        self.qbuf.load(Ordering::Relaxed)
+    }
+
+    /// The connection read or ran commands: its query buffer is `n`.
+    pub fn set_qbuf(&self, n: usize) {
+        self.qbuf.store(n, Ordering::Relaxed);
     }
 
     /// Bytes ready to send: queued, plus for a streaming replica the
@@ -491,13 +518,43 @@ fn flags_string(cl: &Client, tracking: &str) -> String {
     s
 }
 
+/// The reply buffer every client has (CLIENT LIST rbs).
+const REPLY_BUF: usize = 1024;
+
 impl Client {
+    /// What MULTI holds (Redis's multiStateMemOverhead): the queued
+    /// commands' arguments and their slots, and the WATCH list's entries.
+    pub fn multi_mem(&self) -> usize {
+        let queued: usize = self
+            .multi
+            .iter()
+            .map(|a| 24 + a.iter().map(|x| x.len() + 8).sum::<usize>())
+            .sum();
+        queued + self.watched.len() * 56
+    }
+
+    /// The client's memory as Redis's getClientMemoryUsage counts it
+    /// (CLIENT LIST tot-mem, maxmemory-clients): output, query buffer,
+    /// reply buffer, MULTI state, subscription entries, and `extra` (the
+    /// tracking prefixes' share, which the tracking subsystem knows).
+    pub fn memory(&self, extra: usize) -> usize {
+        self.outbox.held()
+            + self.outbox.qbuf()
+            + REPLY_BUF
+            + self.multi_mem()
+            + self.patterns.len() * 24
+            + (self.channels.len() + self.shard_channels.len()) * 32
+            + extra
+    }
+
     /// Its CLIENT LIST line, with Redis 7.0's fields; `tracking` is its
-    /// tracking mode's flag letters and its `redir=` (-1 when off).
-    pub fn info_line(&self, now: i64, tracking: (&str, i64)) -> String {
+    /// tracking mode's flag letters and its `redir=` (-1 when off), and
+    /// `extra` its tracking prefixes' memory.
+    pub fn info_line(&self, now: i64, tracking: (&str, i64), extra: usize) -> String {
         let cl = self;
+        let qbuf = cl.outbox.qbuf();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={REPLY_BUF} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -511,10 +568,11 @@ impl Client {
             cl.patterns.len(),
             cl.shard_channels.len(),
             if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
-            cl.qbuf,
-            1024usize.saturating_sub(cl.qbuf),
+            qbuf,
+            1024usize.saturating_sub(qbuf),
+            cl.multi_mem(),
             cl.outbox.held(),
-            cl.qbuf + cl.outbox.held() + 1024,
+            cl.memory(extra),
             cl.last_cmd,
             String::from_utf8_lossy(&cl.user),
             tracking.1,

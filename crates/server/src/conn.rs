@@ -176,6 +176,9 @@ where
     let mut limits = Limits::default();
     let mut qbuf_limit = 1usize << 30;
     let mut idle_timeout = 0u64;
+    // maxmemory-clients is on: the connection's memory is checked as it
+    // reads.
+    let mut client_evict = false;
     // Before the first read: a client that has not authenticated is bounded
     // from its first byte (Redis's authRequired in processMultibulkBuffer).
     refresh_limits(
@@ -184,6 +187,7 @@ where
         &mut limits,
         &mut qbuf_limit,
         &mut idle_timeout,
+        &mut client_evict,
     );
     let mut is_replica = false;
     // Bytes of the commands decoded since the last batch ran: Redis trims
@@ -205,10 +209,27 @@ where
                     None => std::future::pending::<()>().await,
                 }
             };
+            // A big argument's payload is read in as few reads as it
+            // arrives in (Redis makes room for the whole bulk at once).
+            if let Some(n) = dec.pending_bulk_len().filter(|&n| n >= 32 * 1024) {
+                let want = (n + 2).saturating_sub(rbuf.len()).min(8 << 20);
+                rbuf.reserve(want);
+            }
             tokio::select! {
                 r = sock.read_buf(&mut rbuf) => {
                     if r? == 0 {
                         return Ok(());
+                    }
+                    // While a big argument arrives, take what else is
+                    // already there before anything runs (Redis reads a
+                    // big bulk's whole remainder in one call).
+                    while dec.pending_bulk_len().is_some_and(|n| n >= 32 * 1024) && rbuf.capacity() > rbuf.len() {
+                        match read_now(sock, &mut rbuf) {
+                            Some(Ok(0)) => return Ok(()),
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => return Err(e),
+                            None => break,
+                        }
                     }
                 }
                 _ = outbox.notify.notified() => {
@@ -254,6 +275,15 @@ where
                     rbuf.len()
                 );
                 return Ok(());
+            }
+            outbox.set_qbuf(batch_bytes + rbuf.len() + dec.pending_arg_bytes());
+            if client_evict {
+                // What it read may put the clients over maxmemory-clients
+                // (Redis checks after each read, in beforeSleep).
+                lock(shared).evict_clients(None);
+                if outbox.is_killed() {
+                    return Ok(());
+                }
             }
         }
         // Run the batch under the lock.
@@ -315,6 +345,7 @@ where
                     return Ok(());
                 };
                 cl.qbuf = batch_bytes + rbuf.len() + dec.pending_arg_bytes();
+                outbox.set_qbuf(cl.qbuf);
                 batch_bytes = 0;
                 // What others handed the client before this batch (pub/sub
                 // messages, invalidations) goes out before its replies.
@@ -335,7 +366,18 @@ where
                 eng.stats_mut().add(crate::stats::Counter::Writes, 1);
             }
             nagle = became_replica && eng.cfg().bool(P::repl_disable_tcp_nodelay);
-            refresh_limits(&eng, id, &mut limits, &mut qbuf_limit, &mut idle_timeout);
+            outbox.set_qbuf(rbuf.len() + dec.pending_arg_bytes());
+            if client_evict {
+                eng.evict_clients(None);
+            }
+            refresh_limits(
+                &eng,
+                id,
+                &mut limits,
+                &mut qbuf_limit,
+                &mut idle_timeout,
+                &mut client_evict,
+            );
             aof_flush = eng.aof().writer().filter(|w| w.needs_flush()).cloned();
         }
         // The writes' AOF bytes reach the file (and, with appendfsync
@@ -388,6 +430,20 @@ where
                 return Ok(());
             }
         }
+    }
+}
+
+/// Read what the socket has right now, without waiting: None when it
+/// has nothing yet.
+fn read_now<S: AsyncRead + Unpin>(
+    sock: &mut S,
+    buf: &mut BytesMut,
+) -> Option<std::io::Result<usize>> {
+    let fut = std::pin::pin!(sock.read_buf(buf));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::future::Future::poll(fut, &mut cx) {
+        std::task::Poll::Ready(r) => Some(r),
+        std::task::Poll::Pending => None,
     }
 }
 
@@ -614,7 +670,9 @@ fn refresh_limits(
     limits: &mut Limits,
     qbuf_limit: &mut usize,
     idle_timeout: &mut u64,
+    client_evict: &mut bool,
 ) {
+    *client_evict = eng.client_eviction_limit() > 0;
     limits.max_bulk_len = eng.cfg().int(P::proto_max_bulk_len) as u64;
     limits.auth_required = !eng.acl().new_clients_authenticated()
         && !eng.clients().get(id).is_some_and(|c| c.authenticated);

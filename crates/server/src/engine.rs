@@ -85,6 +85,8 @@ pub struct Engine {
     buf_limits: [crate::config::BufLimit; 3],
     /// The databases and their WATCH, blocking and expiry registries.
     keyspace: Keyspace,
+    /// Eviction under maxmemory: the policy, the pool, the time over.
+    evict: crate::keyspace::Eviction,
     /// Replication: ids, offsets, the stream, replicas, the master link.
     repl: crate::repl::Replication,
     /// Statistics.
@@ -182,6 +184,8 @@ impl Engine {
     pub fn new(cfg: Config) -> Engine {
         let ndb = cfg.int(P::databases) as usize;
         let cfg_aof = cfg.str(P::appendonly) == "yes";
+        let cfg_policy = cfg.str(P::maxmemory_policy).to_string();
+        crate::alloc::set_precise(cfg.int(P::maxmemory) != 0);
         let now = crate::clock::now_ms();
         let mut eng = Engine {
             me: std::sync::Weak::new(),
@@ -201,6 +205,9 @@ impl Engine {
             cron_paused: false,
             reexec: None,
             keyspace: Keyspace::new(ndb),
+            evict: crate::keyspace::Eviction::new(crate::keyspace::Policy::parse(
+                cfg_policy.as_str(),
+            )),
             repl: crate::repl::Replication::new(now / 1000),
             persist: crate::persist::state::Persistence::new(now / 1000),
             aof: crate::persist::aof::state::Aof::new(cfg_aof),
@@ -220,6 +227,32 @@ impl Engine {
             eng.acl.set_default_password(&pass);
         }
         eng
+    }
+
+    /// Eviction's state.
+    pub fn evict_state(&self) -> &crate::keyspace::Eviction {
+        &self.evict
+    }
+
+    /// Eviction's state, to change.
+    pub fn evict_state_mut(&mut self) -> &mut crate::keyspace::Eviction {
+        &mut self.evict
+    }
+
+    /// The access field for a new value under the current policy, with
+    /// the mark of an unshared small integer when maxmemory with an LRU
+    /// or LFU policy forbids sharing it (Redis's
+    /// MAXMEMORY_FLAG_NO_SHARED_INTEGERS).
+    pub fn new_value_field(&self, v: &crate::keyspace::Value) -> u32 {
+        let field = self.lru_clock();
+        if matches!(v, crate::keyspace::Value::Int(n) if (0..10_000).contains(n))
+            && self.cfg.int(P::maxmemory) != 0
+            && self.evict.policy().no_shared_integers()
+        {
+            field | crate::keyspace::UNSHARED_INT
+        } else {
+            field
+        }
     }
 
     /// ACL users and the ACL log.
@@ -398,6 +431,9 @@ impl Engine {
         match name {
             "maxmemory-policy" => {
                 self.lfu_mode = self.cfg.str(P::maxmemory_policy).contains("lfu");
+                self.evict.set_policy(crate::keyspace::Policy::parse(
+                    self.cfg.str(P::maxmemory_policy),
+                ));
             }
             "client-output-buffer-limit" => {
                 self.buf_limits =
@@ -586,8 +622,9 @@ impl Engine {
     /// (`t`, `R`, `B`) and `redir=`, which the tracking subsystem holds.
     pub fn client_info_line(&self, cl: &crate::client::Client, now: i64) -> String {
         use crate::tracking::mode;
+        let extra = self.tracking.prefix_memory(cl.id);
         let Some(f) = self.tracking.flags(cl.id) else {
-            return cl.info_line(now, ("", -1));
+            return cl.info_line(now, ("", -1), extra);
         };
         let mut letters = String::from("t");
         if f & mode::BROKEN_REDIR != 0 {
@@ -597,7 +634,83 @@ impl Engine {
             letters.push('B');
         }
         let redir = self.tracking.redirect(cl.id).unwrap_or(0) as i64;
-        cl.info_line(now, (&letters, redir))
+        cl.info_line(now, (&letters, redir), extra)
+    }
+
+    /// Leave MULTI state, dropping queued commands and WATCHes (DISCARD,
+    /// and an EXEC that is refused or aborted).
+    pub fn discard_transaction(&mut self, cl: &mut crate::client::Client) {
+        use crate::client::flag;
+        cl.multi.clear();
+        cl.flags &= !(flag::MULTI | flag::DIRTY_EXEC);
+        self.unwatch_all(cl);
+    }
+
+    /// Forget every WATCHed key of a client.
+    pub fn unwatch_all(&mut self, cl: &mut crate::client::Client) {
+        for (db, key) in cl.watched.drain(..) {
+            self.keyspace.unwatch(db, key, cl.id);
+        }
+        self.keyspace.forget_cas(cl.id);
+    }
+
+    /// A client's memory as client eviction counts it (tot-mem).
+    pub fn client_memory(&self, cl: &crate::client::Client) -> usize {
+        cl.memory(self.tracking.prefix_memory(cl.id))
+    }
+
+    /// maxmemory-clients in bytes (a percentage is of maxmemory); 0 off.
+    pub fn client_eviction_limit(&self) -> u64 {
+        let v = self.cfg.str(P::maxmemory_clients);
+        match v.strip_suffix('%') {
+            Some(p) => {
+                let p: u64 = p.parse().unwrap_or(0);
+                self.cfg.int(P::maxmemory).max(0) as u64 * p / 100
+            }
+            None => v.parse().unwrap_or(0),
+        }
+    }
+
+    /// Redis's evictClients: while the normal and pub/sub clients together
+    /// use maxmemory-clients or more, disconnect the largest ones (not
+    /// those with CLIENT NO-EVICT). `current` is the client running a
+    /// batch (out of the table meanwhile). True when it was evicted.
+    pub fn evict_clients(&mut self, current: Option<&crate::client::Client>) -> bool {
+        use crate::client::flag;
+        let limit = self.client_eviction_limit();
+        if limit == 0 {
+            return false;
+        }
+        let mut total = 0u64;
+        let mut cands: Vec<(u64, &crate::client::Client)> = Vec::new();
+        for cl in self.clients.iter().chain(current) {
+            if cl.flags & (flag::REPLICA | flag::MASTER) != 0 || cl.outbox.is_killed() {
+                continue;
+            }
+            let m = self.client_memory(cl) as u64;
+            total += m;
+            if cl.flags & flag::NO_EVICT == 0 {
+                cands.push((m, cl));
+            }
+        }
+        if total < limit {
+            return false;
+        }
+        cands.sort_by_key(|c| std::cmp::Reverse(c.0));
+        let now = self.now;
+        let mut evicted = Vec::new();
+        for (m, cl) in cands {
+            if total < limit {
+                break;
+            }
+            tracing::info!("Evicting client: {}", self.client_info_line(cl, now));
+            cl.outbox.kill();
+            evicted.push(cl.id);
+            total -= m;
+        }
+        self.stats
+            .add(crate::stats::Counter::EvictedClients, evicted.len() as u64);
+        current.is_some_and(|c| evicted.contains(&c.id))
     }
 
     /// A blocked client's command is about to be re-run.

@@ -25,6 +25,8 @@ pub const DB_RANGE: &str = "ERR DB index is out of range";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 /// Bad expire time.
 pub const INVALID_EXPIRE: &str = "ERR invalid expire time in '{}' command";
+/// The -OOM refusal of a command that may grow memory over maxmemory.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 /// Commands before AUTH.
 pub const NOAUTH: &str = "NOAUTH Authentication required.";
 /// AUTH failure.

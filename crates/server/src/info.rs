@@ -317,7 +317,10 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                 }
             );
             f!("mem_fragmentation_bytes:{}", rss as i64 - used as i64);
-            f!("mem_not_counted_for_evict:{}", repl.not_counted);
+            f!(
+                "mem_not_counted_for_evict:{}",
+                crate::keyspace::evict::not_counted(eng)
+            );
             f!("mem_replication_backlog:{}", repl.backlog);
             f!("mem_total_replication_buffers:{}", repl.total);
             f!("mem_clients_slaves:{}", repl.replicas);
@@ -329,8 +332,11 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             );
             f!("mem_allocator:mimalloc");
             f!("active_defrag_running:0");
-            f!("lazyfree_pending_objects:0");
-            f!("lazyfreed_objects:0");
+            f!(
+                "lazyfree_pending_objects:{}",
+                crate::keyspace::lazyfree::pending()
+            );
+            f!("lazyfreed_objects:{}", crate::keyspace::lazyfree::freed());
         }
         "persistence" => {
             s.push_str("# Persistence\r\n");
@@ -384,9 +390,10 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("expired_time_cap_reached_count:0");
             f!("expire_cycle_cpu_milliseconds:{}", st.expire_cycle_cpu_ms);
             f!("evicted_keys:{}", st.evicted_keys);
-            f!("evicted_clients:0");
-            f!("total_eviction_exceeded_time:0");
-            f!("current_eviction_exceeded_time:0");
+            f!("evicted_clients:{}", st.evicted_clients);
+            let (total, current) = eng.evict_state().exceeded_ms();
+            f!("total_eviction_exceeded_time:{total}");
+            f!("current_eviction_exceeded_time:{current}");
             f!("keyspace_hits:{}", st.hits);
             f!("keyspace_misses:{}", st.misses);
             f!("pubsub_channels:{}", eng.pubsub().channel_count());

@@ -356,8 +356,10 @@ pub async fn run(shared: Shared) -> i32 {
         crate::watchdog::set_period(e.cfg().int(P::watchdog_period), e.cfg().int(P::hz));
     }
     let cron = tokio::spawn(cron(shared.clone()));
+    let evictor = tokio::spawn(evict_over_time(shared.clone()));
     wait_for_shutdown(&shared).await;
     cron.abort();
+    evictor.abort();
     finish_shutdown(&shared, &pidfile, &unixsocket)
 }
 
@@ -433,6 +435,30 @@ fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {
     0
 }
 
+/// Eviction that goes on over time (Redis's evictionTimeProc): started
+/// when memory stays over maxmemory after a round's time limit, or by
+/// CONFIG SET maxmemory; one round per turn, the lock given back between
+/// rounds, until memory is fine or nothing is left to evict.
+async fn evict_over_time(shared: Shared) {
+    let wake = lock(&shared).evict_state().waker();
+    loop {
+        wake.notified().await;
+        loop {
+            let more = {
+                let mut e = lock(&shared);
+                e.set_now(crate::clock::now_ms());
+                let more = crate::keyspace::evict::eviction_proc_round(&mut e);
+                e.tracking_broadcast();
+                more
+            };
+            if !more {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
 /// The periodic task: active expiry, ops/sec samples, save points.
 async fn cron(shared: Shared) {
     let mut last_sample = 0i64;
@@ -463,6 +489,7 @@ async fn cron(shared: Shared) {
             // (expiries, the master's stream).
             e.tracking_limit();
             e.tracking_broadcast();
+            e.evict_clients(None);
             crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;

@@ -18,6 +18,8 @@ pub struct Counters {
     pub expired_keys: u64,
     /// evicted_keys
     pub evicted_keys: u64,
+    /// evicted_clients
+    pub evicted_clients: u64,
     /// keyspace_hits
     pub hits: u64,
     /// keyspace_misses
@@ -53,6 +55,10 @@ pub enum Counter {
     Connections,
     /// expired_keys
     ExpiredKeys,
+    /// evicted_keys
+    EvictedKeys,
+    /// evicted_clients
+    EvictedClients,
     /// keyspace_hits
     Hits,
     /// keyspace_misses
@@ -224,6 +230,8 @@ impl Stats {
         let slot = match c {
             Counter::Connections => &mut f.connections,
             Counter::ExpiredKeys => &mut f.expired_keys,
+            Counter::EvictedKeys => &mut f.evicted_keys,
+            Counter::EvictedClients => &mut f.evicted_clients,
             Counter::Hits => &mut f.hits,
             Counter::Misses => &mut f.misses,
             Counter::Rejected => &mut f.rejected,

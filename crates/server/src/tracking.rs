@@ -225,6 +225,14 @@ impl Tracking {
     }
 
     /// Client `id`'s BCAST prefixes, in order (empty when none).
+    pub fn prefix_memory(&self, id: u64) -> usize {
+        // As Redis's estimate: a radix-tree node per byte of each prefix.
+        self.clients
+            .get(&id)
+            .map_or(0, |m| m.prefixes.iter().map(|p| 32 * p.len().max(1)).sum())
+    }
+
+    /// A client's BCAST prefixes.
     pub fn prefixes_of(&self, id: u64) -> Vec<Vec<u8>> {
         self.clients
             .get(&id)

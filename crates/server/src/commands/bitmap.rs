@@ -122,6 +122,7 @@ fn add_key(c: &mut Ctx, key: &[u8], value: Value) {
     let db = c.cl.db;
     let lru = c.eng.lru_clock();
     c.eng.keyspace_mut().db_mut(db).insert(key, value, -1, lru);
+    c.notify(crate::config::notify::NEW, "new", key);
 }
 
 fn setbit(c: &mut Ctx) -> CmdResult {

@@ -787,7 +787,14 @@ fn client_list(c: &mut Ctx) -> CmdResult {
             return Err(SYNTAX.into());
         }
     }
-    let mut all: Vec<&Client> = c.eng.clients().iter().collect();
+    // A client killed (evicted, over its output limit) is gone for Redis
+    // at once; its connection here may not have closed yet.
+    let mut all: Vec<&Client> = c
+        .eng
+        .clients()
+        .iter()
+        .filter(|cl| !cl.outbox.is_killed())
+        .collect();
     all.push(c.cl);
     all.sort_by_key(|cl| cl.id);
     let mut text = String::new();

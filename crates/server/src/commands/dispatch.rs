@@ -205,6 +205,18 @@ fn reject(
     e: &CmdError,
 ) {
     flag_transaction(cl);
+    // A refused EXEC ends the transaction (Redis's execCommandAbort).
+    let abort;
+    let e = if spec.name == "exec" && cl.in_multi() {
+        eng.discard_transaction(cl);
+        abort = CmdError::msg(format!(
+            "EXECABORT Transaction discarded because of: {}",
+            e.text().trim_start_matches('-')
+        ));
+        &abort
+    } else {
+        e
+    };
     let stat_spec = match parent {
         Some(p) if p.flags & f::OPAQUE != 0 => p,
         _ => spec,
@@ -331,6 +343,26 @@ fn process(
             return;
         }
     }
+    // Disconnect clients over maxmemory-clients (this one too: then its
+    // command does not run).
+    if eng.evict_clients(Some(cl)) {
+        cl.flags |= flag::CLOSE_AFTER_REPLY;
+        return;
+    }
+    if eng.cfg().int(P::maxmemory) != 0 && oom_refused(eng, cl, spec, &args) {
+        take_pushes(eng, cl, out);
+        reject(
+            eng,
+            cl,
+            out,
+            spec,
+            parent,
+            &CmdError::fixed(crate::error::OOM),
+        );
+        return;
+    }
+    // Evictions' invalidations reach this client before its reply.
+    take_pushes(eng, cl, out);
     if cl.proto == Proto::Resp2 && cl.subscriptions() > 0 && !allowed_in_subscribed_mode(spec.name)
     {
         let e = CmdError::msg(format!(
@@ -441,6 +473,31 @@ fn process(
         return;
     }
     call(eng, cl, spec, parent, args, out, from_master);
+}
+
+/// processCommand's maxmemory step: evict what the policy allows, then
+/// whether the command must be refused with -OOM (a DENYOOM command, an
+/// EXEC of queued DENYOOM commands, or anything but EXEC, DISCARD, QUIT
+/// and RESET queued inside MULTI). The outcome is kept for scripts
+/// (Redis's pre_command_oom_state).
+fn oom_refused(eng: &mut Engine, cl: &Client, spec: &CommandSpec, args: &[Bytes]) -> bool {
+    if crate::script::busy::any_running() {
+        return false;
+    }
+    let out_of_memory =
+        crate::keyspace::evict::perform_evictions(eng) == crate::keyspace::evict::EvictResult::Fail;
+    eng.evict_state_mut().set_pre_command_oom(out_of_memory);
+    if !out_of_memory {
+        return false;
+    }
+    let denyoom = command_flags(eng, spec, args) & f::DENYOOM != 0
+        || (spec.name == "exec"
+            && cl.multi.iter().any(|q| {
+                q.first()
+                    .and_then(|n| lookup(n))
+                    .is_some_and(|s| command_flags(eng, s, q) & f::DENYOOM != 0)
+            }));
+    denyoom || (cl.in_multi() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"))
 }
 
 /// Mark the open transaction as failed (a queued command was refused).

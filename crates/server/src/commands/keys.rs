@@ -283,9 +283,10 @@ static OBJECT: &[CommandSpec] = &[
 
 fn del(c: &mut Ctx) -> CmdResult {
     let mut n = 0;
+    let lazy = c.cmd.name == "unlink" || c.eng.cfg().bool(P::lazyfree_lazy_user_del);
     for i in 1..c.args.len() {
         let k = c.args[i].clone();
-        if c.delete(&k) {
+        if c.delete_lazy(&k, lazy) {
             c.notify(notify::GENERIC, "del", &k);
             c.dirty(1);
             n += 1;
@@ -349,6 +350,7 @@ fn rename_generic(c: &mut Ctx, nx: bool) -> CmdResult {
         .keyspace_mut()
         .db_mut(db)
         .insert(&dst, e.value, expire, lru);
+    c.notify(notify::NEW, "new", &dst);
     c.modified(&src);
     c.modified(&dst);
     c.notify(notify::GENERIC, "rename_from", &src);
@@ -419,6 +421,7 @@ fn copy(c: &mut Ctx) -> CmdResult {
         .keyspace_mut()
         .db_mut(dstdb)
         .insert(&dst, value, expire, lru);
+    c.eng.notify_keyspace(notify::NEW, "new", dstdb, &dst);
     c.eng.keyspace_mut().touch_watched(dstdb, &dst);
     c.eng.tracking_invalidate(&dst, c.cl.id);
     c.eng
@@ -456,6 +459,7 @@ fn move_(c: &mut Ctx) -> CmdResult {
         .keyspace_mut()
         .db_mut(dstdb)
         .insert(&k, e.value, expire, lru);
+    c.eng.notify_keyspace(notify::NEW, "new", dstdb, &k);
     c.eng.keyspace_mut().touch_watched(srcdb, &k);
     c.eng.keyspace_mut().touch_watched(dstdb, &k);
     c.eng.tracking_invalidate(&k, c.cl.id);
@@ -811,7 +815,13 @@ fn object_freq(c: &mut Ctx) -> CmdResult {
     if !lfu_policy(c) {
         return Err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into());
     }
-    let field = c.eng.keyspace().db(db).get(&k).map(|e| e.lru).unwrap_or(0);
+    let field = c
+        .eng
+        .keyspace()
+        .db(db)
+        .get(&k)
+        .map(|e| e.access_field())
+        .unwrap_or(0);
     let n = c.eng.lfu_counter(field);
     c.int(n as i64);
     Ok(())
@@ -834,7 +844,7 @@ fn object_idletime(c: &mut Ctx) -> CmdResult {
         .keyspace()
         .db(db)
         .get(&k)
-        .map(|e| e.lru)
+        .map(|e| e.access_field())
         .unwrap_or(now);
     let idle = if now >= lru {
         now - lru
@@ -847,10 +857,10 @@ fn object_idletime(c: &mut Ctx) -> CmdResult {
 
 fn object_refcount(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
-    match c
-        .lookup_read(&k)
-        .map(|e| matches!(e.value, Value::Int(n) if (0..10000).contains(&n)))
-    {
+    match c.lookup_read(&k).map(|e| {
+        matches!(e.value, Value::Int(n) if (0..10000).contains(&n))
+            && e.lru & crate::keyspace::UNSHARED_INT == 0
+    }) {
         // Redis shares the integers 0..9999: their refcount is INT_MAX.
         Some(true) => c.int(i32::MAX as i64),
         Some(false) => c.int(1),

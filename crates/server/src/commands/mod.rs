@@ -587,25 +587,46 @@ impl<'a> Ctx<'a> {
     /// Store a value, replacing any old one and its TTL (Redis's setKey).
     pub fn set_key(&mut self, key: &[u8], value: Value, expire: i64) {
         let db = self.cl.db;
-        let lru = self.eng.lru_clock();
-        self.eng
+        let lru = self.eng.new_value_field(&value);
+        let old = self
+            .eng
             .keyspace_mut()
             .db_mut(db)
             .insert(key, value, expire, lru);
+        match old {
+            Some(old) => {
+                if self.eng.cfg().bool(P::lazyfree_lazy_server_del) {
+                    crate::keyspace::lazyfree::free_value(old.value);
+                }
+            }
+            // Redis's dbAdd announces a key that did not exist.
+            None => self.notify(crate::config::notify::NEW, "new", key),
+        }
         self.modified(key);
     }
 
     /// Delete a key; true when it existed (and was not expired).
     pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.delete_lazy(key, false)
+    }
+
+    /// Delete a key, its value freed in the background when `lazy` and
+    /// that is long work (UNLINK, lazyfree-lazy-user-del).
+    pub fn delete_lazy(&mut self, key: &[u8], lazy: bool) -> bool {
         if !self.exists(key) {
             return false;
         }
         let db = self.cl.db;
-        let removed = self.eng.keyspace_mut().db_mut(db).remove(key).is_some();
-        if removed {
-            self.modified(key);
+        match self.eng.keyspace_mut().db_mut(db).remove(key) {
+            Some(e) => {
+                if lazy {
+                    crate::keyspace::lazyfree::free_value(e.value);
+                }
+                self.modified(key);
+                true
+            }
+            None => false,
         }
-        removed
     }
 
     /// A key's value changed: WATCH and client-side caching invalidation
@@ -713,7 +734,12 @@ fn lookup_read_touch<'e>(
     if !touch {
         return eng.keyspace().db(db).get(key);
     }
-    let old = eng.keyspace().db(db).get(key).map(|e| e.lru).unwrap_or(0);
+    let old = eng
+        .keyspace()
+        .db(db)
+        .get(key)
+        .map(|e| e.access_field())
+        .unwrap_or(0);
     let lru = eng.access(old);
     eng.keyspace_mut().db_mut(db).get_touch(key, lru)
 }

@@ -80,17 +80,12 @@ fn multi(c: &mut Ctx) -> CmdResult {
 
 /// Leave MULTI state, dropping queued commands.
 pub fn discard_transaction(eng: &mut Engine, cl: &mut Client) {
-    cl.multi.clear();
-    cl.flags &= !(flag::MULTI | flag::DIRTY_EXEC);
-    unwatch_all(eng, cl);
+    eng.discard_transaction(cl);
 }
 
 /// Forget every WATCHed key of a client.
 pub fn unwatch_all(eng: &mut Engine, cl: &mut Client) {
-    for (db, key) in cl.watched.drain(..) {
-        eng.keyspace_mut().unwatch(db, key, cl.id);
-    }
-    eng.keyspace_mut().forget_cas(cl.id);
+    eng.unwatch_all(cl);
 }
 
 fn discard(c: &mut Ctx) -> CmdResult {

@@ -792,6 +792,13 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
             crate::watchdog::set_period(eng.cfg().int(P::watchdog_period), eng.cfg().int(P::hz));
             eng.config_changed(name);
         }
+        "maxmemory" => {
+            crate::keyspace::evict::maxmemory_changed(eng);
+            eng.evict_clients(None);
+        }
+        "maxmemory-clients" => {
+            eng.evict_clients(None);
+        }
         "appendonly" => {
             if eng.cfg().str(P::appendonly) == "yes" {
                 if eng.aof().state() == crate::persist::aof::AofState::Off
@@ -827,6 +834,8 @@ fn debug_config_rewrite_force_all(c: &mut Ctx) -> CmdResult {
 fn config_resetstat(c: &mut Ctx) -> CmdResult {
     let now = c.eng.now();
     c.eng.stats_mut().reset(now);
+    c.eng.evict_state_mut().reset_stats();
+    crate::keyspace::lazyfree::reset_freed();
     c.ok();
     Ok(())
 }
@@ -1448,7 +1457,9 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         return Err(NO_SUCH_KEY.into());
     };
     let refcount = match e.value {
-        Value::Int(n) if (0..10000).contains(&n) => i32::MAX as i64,
+        Value::Int(n) if (0..10000).contains(&n) && e.lru & crate::keyspace::UNSHARED_INT == 0 => {
+            i32::MAX as i64
+        }
         _ => 1,
     };
     let ser = crate::persist::serialized_len(&e.value);
@@ -1456,10 +1467,11 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         Value::List(l) => format!(" ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}", l.len().div_ceil(128).max(1), l.len() as f64 / (l.len().div_ceil(128).max(1)) as f64, c.eng.cfg().int(P::list_max_listpack_size), ser),
         _ => String::new(),
     };
-    let idle = if lru_now >= e.lru {
-        lru_now - e.lru
+    let lru = e.access_field();
+    let idle = if lru_now >= lru {
+        lru_now - lru
     } else {
-        lru_now + (1 << 24) - e.lru
+        lru_now + (1 << 24) - lru
     };
     let s = format!(
         "Value at:0x{:x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
@@ -1467,7 +1479,7 @@ fn debug_object(c: &mut Ctx) -> CmdResult {
         refcount,
         e.value.encoding(),
         ser,
-        e.lru,
+        lru,
         idle,
         extra
     );
@@ -1726,8 +1738,8 @@ fn flush_mode(c: &Ctx, at: usize) -> CmdResult<bool> {
 fn empty_db(db: &mut Db, lazy: bool) -> usize {
     let n = db.len();
     let old = db.take();
-    if lazy && n > 1024 {
-        std::thread::spawn(move || drop(old));
+    if lazy {
+        crate::keyspace::lazyfree::free_db(old);
     } else {
         drop(old);
     }

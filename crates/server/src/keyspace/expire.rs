@@ -49,15 +49,16 @@ pub fn expire_replica_keys(eng: &mut Engine) {
 /// Remove an expired key and propagate its deletion, as Redis's
 /// `deleteExpiredKeyAndPropagate`.
 pub fn delete_expired(eng: &mut Engine, db: usize, key: &[u8]) {
-    if eng.keyspace_mut().db_mut(db).remove(key).is_none() {
-        return;
+    let lazy = eng.cfg().bool(P::lazyfree_lazy_expire);
+    match eng.keyspace_mut().db_mut(db).remove(key) {
+        Some(e) if lazy => {
+            super::lazyfree::free_value(e.value);
+        }
+        Some(_) => {}
+        None => return,
     }
     eng.stats_mut().add(crate::stats::Counter::ExpiredKeys, 1);
-    let cmd: &[u8] = if eng.cfg().bool(P::lazyfree_lazy_expire) {
-        b"UNLINK"
-    } else {
-        b"DEL"
-    };
+    let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
     crate::repl::feed::feed(eng, db, &[cmd, key]);
     eng.notify_keyspace(crate::config::notify::EXPIRED, "expired", db, key);
     eng.keyspace_mut().touch_watched(db, key);

@@ -15,11 +15,15 @@
 //! Expiry times live in the entry (`-1` = none); each segment counts its
 //! volatile keys so the active expiry cycle skips segments without any.
 
+pub mod evict;
+pub mod evict_pool;
 pub mod expire;
+pub mod lazyfree;
 mod replica_expire;
 mod space;
 mod value;
 
+pub use evict_pool::{Eviction, Policy};
 pub use space::Keyspace;
 pub use value::{Value, ValueType};
 
@@ -85,11 +89,27 @@ pub struct Entry {
     /// The value.
     pub value: Value,
     expire: i64,
-    /// LRU clock (seconds, 24 bits as Redis) of the last access.
+    /// LRU clock (seconds, 24 bits as Redis) of the last access, or
+    /// under an LFU policy (minutes << 8 | counter); bit 31 marks a small
+    /// integer stored while an LRU/LFU policy forbade sharing it
+    /// ([`UNSHARED_INT`]).
     pub lru: u32,
 }
 
+/// The access field's bits (Redis's 24-bit `lru`).
+pub const ACCESS_MASK: u32 = (1 << 24) - 1;
+/// Set in [`Entry::lru`] on a small integer that is not a shared object
+/// (OBJECT REFCOUNT 1): it was stored under maxmemory with an LRU or LFU
+/// policy, as Redis then creates its own object.
+pub const UNSHARED_INT: u32 = 1 << 31;
+
 impl Entry {
+    /// The access field (LRU clock or LFU data) without the flag bit.
+    #[inline]
+    pub fn access_field(&self) -> u32 {
+        self.lru & ACCESS_MASK
+    }
+
     /// Absolute expiry in ms, or -1.
     #[inline]
     pub fn expire(&self) -> i64 {
@@ -147,7 +167,13 @@ pub struct Db {
 impl Db {
     /// An empty database.
     pub fn new() -> Self {
-        Db::default()
+        // The segment array is there from the start, as Redis's dict has
+        // its small table: the first key then allocates no more than any
+        // other (under maxmemory a 200 kB step at the first key after a
+        // flush would read as a burst of writes).
+        let mut db = Db::default();
+        db.segs.resize_with(NSEG, Segment::default);
+        db
     }
 
     /// Number of keys (including logically expired ones not yet reclaimed).
@@ -256,7 +282,7 @@ impl Db {
             .get_mut(seg_of(h))?
             .table
             .find_mut(h, |e| *e.key == *key)?;
-        e.lru = lru;
+        e.lru = (e.lru & UNSHARED_INT) | lru;
         Some(&**e)
     }
 
@@ -379,6 +405,8 @@ impl Db {
         let mut old = std::mem::take(self);
         self.clock = clock;
         old.clock = clock;
+        // The emptied database keeps a segment array (see `new`).
+        self.segs.resize_with(NSEG, Segment::default);
         // A running snapshot saves what it has not saved yet, and keeps
         // its saver (and buffered bytes) with this database.
         if let Some(mut s) = old.snap.take() {
@@ -474,6 +502,72 @@ impl Db {
             .find(|s| !s.table.is_empty())
             .and_then(|s| s.table.iter().nth(rng.gen_range(0..s.table.len())))
             .map(|b| &**b)
+    }
+
+    /// Up to `count` keys picked as Redis's dictGetSomeKeys picks them for
+    /// eviction: from a random segment on, a run of neighbouring entries
+    /// from a random place in each, only keys with a TTL when `volatile`.
+    /// Each pick is handed to `f` (it may repeat across calls, never
+    /// within one). Bounded work: at most `10 * count` segments looked at,
+    /// or all of them when there are fewer keys than segments (so a few
+    /// keys are still found).
+    pub fn sample(
+        &self,
+        rng: &mut impl rand::Rng,
+        count: usize,
+        volatile: bool,
+        mut f: impl FnMut(&Entry),
+    ) {
+        let total = if volatile { self.volatile } else { self.keys };
+        if total == 0 || self.segs.is_empty() || count == 0 {
+            return;
+        }
+        let mut got = 0;
+        let mut idx = rng.gen_range(0..NSEG);
+        let steps = if total < NSEG {
+            NSEG
+        } else {
+            (count * 10).max(64)
+        };
+        for _ in 0..steps {
+            let s = &self.segs[idx];
+            idx = (idx + 1) & (NSEG - 1);
+            let n = if volatile {
+                s.volatile as usize
+            } else {
+                s.table.len()
+            };
+            if n == 0 {
+                continue;
+            }
+            let len = s.table.len();
+            let skip = rng.gen_range(0..len);
+            let run = s
+                .table
+                .iter()
+                .skip(skip)
+                .chain(s.table.iter().take(skip))
+                .map(|b| &**b)
+                .filter(|e| !volatile || e.expire >= 0);
+            for e in run {
+                f(e);
+                got += 1;
+                if got >= count {
+                    return;
+                }
+            }
+            if got >= total {
+                return;
+            }
+        }
+    }
+
+    /// The name of a random key with a TTL (volatile-random), or None
+    /// when none has.
+    pub fn random_volatile_key(&self, rng: &mut impl rand::Rng) -> Option<Key> {
+        let mut pick = None;
+        self.sample(rng, 1, true, |e| pick = Some(e.key.clone()));
+        pick
     }
 
     /// Number of volatile keys in a segment.

@@ -14,6 +14,7 @@ mod hashes_sets_ext;
 mod incrfloat;
 mod layers;
 mod lists;
+mod maxmemory;
 mod persistence;
 mod protocol;
 mod repl_exact;
