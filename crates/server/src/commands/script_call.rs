@@ -33,8 +33,11 @@ pub struct Run<'a> {
     pub repl: u8,
     /// The caller is our master.
     pub from_master: bool,
-    /// The caller's CLIENT LIST line, for the ACL log of a refused call.
-    pub caller_info: String,
+    /// The caller, whose CLIENT LIST line the ACL log of a refused call
+    /// shows.
+    pub caller: &'a Client,
+    /// The run's start (ms), for that line.
+    pub now: i64,
 }
 
 impl crate::script::Bridge for Run<'_> {
@@ -184,7 +187,8 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         if let Err((denied, pos)) = commands::acl::check(eng, run.cl, spec, parent, &argv) {
             let name = commands::acl::acl_name(spec, parent);
             let ctx = commands::acl::Context::Lua;
-            let who = (&*run.cl, run.caller_info.as_str());
+            let info = eng.client_info_line(run.caller, run.now);
+            let who = (&*run.cl, info.as_str());
             commands::acl::log_refusal(eng, who, denied, pos, ctx, &name, &argv);
             let msg = format!(
                 "The user executing the script {}",

@@ -902,14 +902,11 @@ fn execute(
     let unit = crate::repl::feed::begin_unit(eng);
     // A tracking caller caches the declared keys once the script reads.
     let tracked = eng.tracking().active() && eng.tracking_mut().begin_script(caller.id, req.keys);
-    // The run gives its runtime worker's other tasks to another thread
-    // first (block_in_place), so that connections go on answering -BUSY,
-    // SCRIPT KILL and SHUTDOWN NOSAVE while it holds the engine. It costs
-    // most of a short script's time (issue 14's benchmark): doing it only
-    // once a run proves long, from the Lua hook, was tried and left other
-    // connections unserved under load.
-    let caller_info = eng.client_info_line(caller, now);
-    let result = script::busy::blocking(|| {
+    // A run that passes busy-reply-threshold gives its runtime worker to
+    // another thread from its hook (`script::busy::hand_off_worker`), so
+    // that connections go on answering -BUSY, SCRIPT KILL and SHUTDOWN
+    // NOSAVE while it holds the engine; short runs run as any command.
+    let result = {
         let mut bridge = super::script_call::Run {
             eng: &mut *eng,
             cl: &mut *cl,
@@ -918,17 +915,11 @@ fn execute(
             wrote: false,
             repl: 3,
             from_master: req.from_master,
-            caller_info,
+            caller,
+            now,
         };
-        vm.run(
-            req.target,
-            req.keys,
-            req.args,
-            threshold,
-            &busy,
-            &mut bridge,
-        )
-    });
+        vm.run(req.target, req.keys, req.args, &busy, &mut bridge)
+    };
     crate::repl::feed::end_unit(eng, unit);
     if tracked {
         eng.tracking_mut().end_script();

@@ -254,6 +254,8 @@ local function load_api(collect)
   local function fail(msg) error({err = 'ERR ' .. msg}) end
   local function is_str(v) return type(v) == 'string' or type(v) == 'number' end
   local function register_function(...)
+    local e = collect()
+    if e ~= nil then error({err = e}) end
     local argc = select('#', ...)
     if argc < 1 or argc > 2 then fail('wrong number of arguments to redis.register_function') end
     local name, callback, desc, flags
