@@ -110,6 +110,17 @@ fn command_flags(eng: &Engine, spec: &CommandSpec, args: &[Bytes]) -> u32 {
     }
 }
 
+/// Whether the server is over `maxmemory` for the command about to run
+/// (Redis's `server.pre_command_oom_state`: processCommand's
+/// `performEvictions() == EVICT_FAIL`). Scripts decide with it: a script
+/// without `allow-oom` is refused (-OOM allow-oom flag is not set…), and a
+/// script's first write of a `denyoom` command is refused (-OOM command
+/// not allowed…). Relica has no eviction yet (issue 18, the maxmem
+/// branch), so it is never over: the maxmem work replaces this body.
+pub fn over_maxmemory(_eng: &Engine) -> bool {
+    false
+}
+
 /// Whether CLIENT PAUSE holds this command now (Redis's
 /// blockPostponeClient checks in processCommand): everything under PAUSE
 /// ALL; under PAUSE WRITE, writes and commands that may replicate, and an

@@ -38,6 +38,11 @@ pub struct Run<'a> {
     pub caller: &'a Client,
     /// The run's start (ms), for that line.
     pub now: i64,
+    /// The script may run `denyoom` commands over maxmemory.
+    pub allow_oom: bool,
+    /// The server was over maxmemory when the script started
+    /// (`dispatch::over_maxmemory`).
+    pub oom_at_start: bool,
 }
 
 impl crate::script::Bridge for Run<'_> {
@@ -176,7 +181,7 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
             "Wrong number of args calling Redis command from script",
         );
     }
-    if spec.flags & f::NOSCRIPT != 0 {
+    if spec.flags & f::NOSCRIPT != 0 && !run.eng.scripting().deny_disabled() {
         return refuse(lua, run, "This Redis command is not allowed from script");
     }
     let eng = &mut *run.eng;
@@ -216,6 +221,20 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         if !run.from_master && crate::repl::master::not_enough_replicas(eng) {
             return refuse(lua, run, "-NOREPLICAS Not enough good replicas to write.");
         }
+    }
+    // Redis's scriptVerifyOOM: over maxmemory, a denyoom command is
+    // refused unless the script may (allow-oom) or already wrote.
+    if !run.allow_oom
+        && !run.from_master
+        && !run.wrote
+        && run.oom_at_start
+        && spec.flags & f::DENYOOM != 0
+    {
+        return refuse(
+            lua,
+            run,
+            "-OOM command not allowed when used memory > 'maxmemory'.",
+        );
     }
     if is_write {
         run.wrote = true;

@@ -464,6 +464,7 @@ fn run_function(
         read_only: ro || flags & sflag::NO_WRITES != 0,
         from_master,
         function,
+        allow_oom: flags & sflag::ALLOW_OOM != 0,
     };
     execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().functions_mut().put_vm(vm);
@@ -829,6 +830,14 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
                 "NOREPLICAS Not enough good replicas to write.",
             ));
         }
+        // The no-writes flag implies allow-oom (checked after it, so the
+        // reply does not mention it).
+        if eng.cfg().int(P::maxmemory) > 0
+            && super::dispatch::over_maxmemory(eng)
+            && flags & sflag::ALLOW_OOM == 0
+        {
+            return Err(CmdError::fixed("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"));
+        }
     }
     Ok(())
 }
@@ -855,6 +864,7 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
         read_only: call.ro || (flags & sflag::EVAL_COMPAT == 0 && flags & sflag::NO_WRITES != 0),
         from_master: call.from_master,
         function: None,
+        allow_oom: flags & sflag::EVAL_COMPAT == 0 && flags & sflag::ALLOW_OOM != 0,
     };
     execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().put_runner(vm, cl);
@@ -872,6 +882,8 @@ struct RunReq<'a> {
     from_master: bool,
     /// For a function, what FUNCTION STATS shows while it runs.
     function: Option<script::busy::FunctionRun>,
+    /// A shebang or function flag `allow-oom` (Redis's SCRIPT_ALLOW_OOM).
+    allow_oom: bool,
 }
 
 /// Run `req` on `vm` as the script client `cl` for `caller` (Redis's
@@ -906,6 +918,7 @@ fn execute(
     // another thread from its hook (`script::busy::hand_off_worker`), so
     // that connections go on answering -BUSY, SCRIPT KILL and SHUTDOWN
     // NOSAVE while it holds the engine; short runs run as any command.
+    let eng_oom = eng.cfg().int(P::maxmemory) > 0 && super::dispatch::over_maxmemory(eng);
     let result = {
         let mut bridge = super::script_call::Run {
             eng: &mut *eng,
@@ -917,6 +930,8 @@ fn execute(
             from_master: req.from_master,
             caller,
             now,
+            allow_oom: req.allow_oom,
+            oom_at_start: eng_oom,
         };
         vm.run(req.target, req.keys, req.args, &busy, &mut bridge)
     };

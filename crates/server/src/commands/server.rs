@@ -380,6 +380,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_pause_cron,
     ),
     cmd(
+        "set-disable-deny-scripts",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Let scripts call commands flagged noscript (1) or not (0)",
+        debug_set_disable_deny_scripts,
+    ),
+    cmd(
         "set-active-expire",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -1275,6 +1285,15 @@ fn debug_pause_cron(c: &mut Ctx) -> CmdResult {
     // atoi(), as Redis.
     let on = atoi(&c.args[2]) != 0;
     c.eng.set_cron_paused(on);
+    c.ok();
+    Ok(())
+}
+
+/// DEBUG SET-DISABLE-DENY-SCRIPTS (Redis's test hook): atoi() of the
+/// argument, as Redis.
+fn debug_set_disable_deny_scripts(c: &mut Ctx) -> CmdResult {
+    let on = atoi(&c.args[2]) != 0;
+    c.eng.scripting_mut().set_deny_disabled(on);
     c.ok();
     Ok(())
 }

@@ -129,6 +129,9 @@ pub struct Scripting {
     client: Option<Box<Client>>,
     /// FUNCTION libraries, with their own interpreter.
     functions: functions::Functions,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript`
+    /// commands.
+    deny_disabled: bool,
 }
 
 impl Default for Scripting {
@@ -155,7 +158,19 @@ impl Scripting {
             functions,
             rand,
             client: Some(Box::new(client)),
+            deny_disabled: false,
         }
+    }
+
+    /// Whether scripts may call `noscript` commands (DEBUG
+    /// SET-DISABLE-DENY-SCRIPTS, a test hook).
+    pub fn deny_disabled(&self) -> bool {
+        self.deny_disabled
+    }
+
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS.
+    pub fn set_deny_disabled(&mut self, on: bool) {
+        self.deny_disabled = on;
     }
 
     /// The function libraries.
