@@ -39,16 +39,27 @@ const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because prote
 pub trait NoDelay {
     /// Set TCP_NODELAY; a no-op where there is no such thing.
     fn set_no_delay(&self, on: bool);
+    /// The socket's file descriptor (-1 where there is none), for the
+    /// Lua debugger's synchronous session.
+    fn raw_fd(&self) -> i32 {
+        -1
+    }
 }
 
 impl NoDelay for tokio::net::TcpStream {
     fn set_no_delay(&self, on: bool) {
         let _ = self.set_nodelay(on);
     }
+    fn raw_fd(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(self)
+    }
 }
 
 impl NoDelay for tokio::net::UnixStream {
     fn set_no_delay(&self, _on: bool) {}
+    fn raw_fd(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(self)
+    }
 }
 
 /// Serve one connection until it closes.
@@ -100,6 +111,7 @@ where
                 now,
             );
             cl.authenticated = eng.acl().new_clients_authenticated();
+            cl.sock_fd = sock.raw_fd();
             let ob = cl.outbox.clone();
 
             eng.clients_mut().insert(Box::new(cl));

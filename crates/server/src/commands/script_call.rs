@@ -43,6 +43,60 @@ pub struct Run<'a> {
     /// The server was over maxmemory when the script started
     /// (`dispatch::over_maxmemory`).
     pub oom_at_start: bool,
+    /// A Lua debugger session (SCRIPT DEBUG), if the run is debugged.
+    pub ldb: Option<super::ldb::Ldb>,
+    /// While the debugger logs a call: the command's raw reply.
+    pub debug_reply: Option<Vec<u8>>,
+}
+
+impl Run<'_> {
+    /// A call the debugger logs (stepping, or its `redis` command): the
+    /// command, then its reply or error, as Redis's debugger logs them.
+    fn logged_call(
+        &mut self,
+        lua: &Lua,
+        args: Vec<Value>,
+    ) -> mlua::Result<((Value, bool), Vec<Vec<u8>>)> {
+        let mut logs = Vec::new();
+        let mut line = b"<redis>".to_vec();
+        for a in &args {
+            line.push(b' ');
+            match a {
+                Value::String(s) => line.extend_from_slice(&s.as_bytes()),
+                Value::Integer(n) => line.extend_from_slice(n.to_string().as_bytes()),
+                Value::Number(n) => {
+                    line.extend_from_slice(crate::util::num::fmt_g17(*n).as_bytes())
+                }
+                other => line.extend_from_slice(other.type_name().as_bytes()),
+            }
+        }
+        logs.push(line);
+        self.debug_reply = Some(Vec::new());
+        let r = call(lua, self, args)?;
+        let raw = self.debug_reply.take().unwrap_or_default();
+        if r.1 && raw.is_empty() {
+            // Refused before it ran (luaPushErrorBuff logs it).
+            let mut l = b"<error> ".to_vec();
+            if let Value::Table(t) = &r.0 {
+                if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+                    let s = s.as_bytes();
+                    l.extend_from_slice(s.strip_prefix(b"ERR ").unwrap_or(&s));
+                }
+            }
+            logs.push(l);
+        } else {
+            if r.1 {
+                // An error reply is logged as raised, then as the reply.
+                let mut l = b"<error> ".to_vec();
+                l.extend_from_slice(raw.strip_suffix(b"\r\n").unwrap_or(&raw));
+                logs.push(l);
+            }
+            let mut l = b"<reply> ".to_vec();
+            super::ldb::reply_human(&raw, &mut l);
+            logs.push(l);
+        }
+        Ok((r, logs))
+    }
 }
 
 impl crate::script::Bridge for Run<'_> {
@@ -51,7 +105,38 @@ impl crate::script::Bridge for Run<'_> {
     }
 
     fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+        if self.ldb.as_ref().is_some_and(|l| l.step) {
+            let (r, logs) = self.logged_call(lua, args)?;
+            if let Some(l) = self.ldb.as_mut() {
+                for x in logs {
+                    l.log(x);
+                }
+            }
+            return Ok(r);
+        }
         call(lua, self, args)
+    }
+
+    fn debug_line(&mut self, lua: &Lua, line: i64) -> mlua::Result<()> {
+        let Some(mut ldb) = self.ldb.take() else {
+            return Ok(());
+        };
+        let mut run_cmd = |lua: &Lua, argv: Vec<Bytes>| -> Vec<Vec<u8>> {
+            let args: Vec<Value> = argv
+                .iter()
+                .filter_map(|a| lua.create_string(a).ok().map(Value::String))
+                .collect();
+            match self.logged_call(lua, args) {
+                Ok((_, logs)) => logs,
+                Err(e) => vec![format!("<error> {e}").into_bytes()],
+            }
+        };
+        let resume = ldb.line(lua, line, &mut run_cmd);
+        self.ldb = Some(ldb);
+        match resume {
+            super::ldb::Resume::Continue => Ok(()),
+            super::ldb::Resume::Error(e) => Err(mlua::Error::runtime(e)),
+        }
     }
 }
 
@@ -262,6 +347,9 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         max_bulk_len: u64::MAX,
         ..Default::default()
     };
+    if let Some(r) = run.debug_reply.as_mut() {
+        r.clone_from(&out);
+    }
     let is_err = out.first() == Some(&b'-');
     let v = match resp::decode_frame(&out, &limits) {
         Ok(Some((frame, _))) => frame_to_lua(lua, frame, 0)?,

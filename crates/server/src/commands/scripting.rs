@@ -283,6 +283,9 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
     if by_sha && c.arg(1).len() != 40 {
         return Err(NOSCRIPT_ERR.into());
     }
+    if by_sha && c.cl.lua_debug {
+        return Err("ERR Please use EVAL instead of EVALSHA for debugging".into());
+    }
     let numkeys = parse_int(c.arg(2))?;
     let nargs = c.args.len() as i64 - 3;
     if numkeys > nargs {
@@ -308,8 +311,15 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
         args: &c.args[split..],
         ro,
         from_master: c.from_master,
+        debug: (c.cl.lua_debug && !c.from_master).then(|| (c.cl.sock_fd, c.args[1].clone())),
     };
+    let debugged = call.debug.is_some();
     run(c.eng, c.cl, call, c.out);
+    if debugged {
+        // The end of a debugging session closes the connection after the
+        // script's reply (Redis's ldbEndSession).
+        c.cl.flags |= crate::client::flag::CLOSE_AFTER_REPLY;
+    }
     Ok(())
 }
 
@@ -360,8 +370,21 @@ fn kill(c: &mut Ctx, eval: bool) -> CmdResult {
     }
 }
 
-fn script_debug(_c: &mut Ctx) -> CmdResult {
-    Err("ERR SCRIPT DEBUG (the Lua debugger) is not supported by relica".into())
+/// SCRIPT DEBUG YES|SYNC|NO. YES (Redis's forked session) is served as
+/// SYNC: relica does not fork (see `commands::ldb`).
+fn script_debug(c: &mut Ctx) -> CmdResult {
+    if !c.out.is_empty() {
+        return Err("ERR SCRIPT DEBUG must be called outside a pipeline".into());
+    }
+    if eq(c.arg(2), "no") {
+        c.cl.lua_debug = false;
+    } else if eq(c.arg(2), "yes") || eq(c.arg(2), "sync") {
+        c.cl.lua_debug = true;
+    } else {
+        return Err("ERR Use SCRIPT DEBUG YES/SYNC/NO".into());
+    }
+    c.ok();
+    Ok(())
 }
 
 fn script_help(c: &mut Ctx) -> CmdResult {
@@ -465,6 +488,7 @@ fn run_function(
         from_master,
         function,
         allow_oom: flags & sflag::ALLOW_OOM != 0,
+        debug: None,
     };
     execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().functions_mut().put_vm(vm);
@@ -790,6 +814,9 @@ pub struct Call<'a> {
     pub ro: bool,
     /// The caller is our master.
     pub from_master: bool,
+    /// SCRIPT DEBUG is on for the caller: its socket and the script's
+    /// body, for a debugger session.
+    pub debug: Option<(i32, Bytes)>,
 }
 
 /// Check whether the script may run at all (Redis's scriptPrepareForRun).
@@ -863,6 +890,7 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
         args: call.args,
         read_only: call.ro || (flags & sflag::EVAL_COMPAT == 0 && flags & sflag::NO_WRITES != 0),
         from_master: call.from_master,
+        debug: call.debug,
         function: None,
         allow_oom: flags & sflag::EVAL_COMPAT == 0 && flags & sflag::ALLOW_OOM != 0,
     };
@@ -884,6 +912,8 @@ struct RunReq<'a> {
     function: Option<script::busy::FunctionRun>,
     /// A shebang or function flag `allow-oom` (Redis's SCRIPT_ALLOW_OOM).
     allow_oom: bool,
+    /// A debugger session's socket and script body (SCRIPT DEBUG).
+    debug: Option<(i32, Bytes)>,
 }
 
 /// Run `req` on `vm` as the script client `cl` for `caller` (Redis's
@@ -932,9 +962,20 @@ fn execute(
             now,
             allow_oom: req.allow_oom,
             oom_at_start: eng_oom,
+            ldb: req
+                .debug
+                .as_ref()
+                .map(|(fd, body)| super::ldb::Ldb::start(*fd, body)),
+            debug_reply: None,
         };
-        vm.run(req.target, req.keys, req.args, &busy, &mut bridge)
+        let debug = bridge.ldb.is_some();
+        let r = vm.run(req.target, req.keys, req.args, &busy, &mut bridge, debug);
+        (r, bridge.ldb.take())
     };
+    let (result, ldb) = result;
+    if let Some(l) = ldb {
+        l.end();
+    }
     crate::repl::feed::end_unit(eng, unit);
     if tracked {
         eng.tracking_mut().end_script();

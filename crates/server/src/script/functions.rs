@@ -194,8 +194,8 @@ impl Functions {
     /// generator.
     pub fn new(busy: Arc<Busy>, rand: Arc<AtomicU64>) -> Functions {
         let registering = Registering::default();
-        let (vm, env) = new_functions_vm(&busy, &rand, &registering)
-            .expect("the Lua interpreter initializes");
+        let (vm, env) =
+            new_functions_vm(&busy, &rand, &registering).expect("the Lua interpreter initializes");
         Functions {
             vm: Some(vm),
             env: Some(env),

@@ -617,6 +617,39 @@ fn install_hook_with(lua: &Lua, busy: &Arc<Busy>, triggers: HookTriggers) -> mlu
     })
 }
 
+/// A Lua debugger session's hook: every line of the user's script goes to
+/// the bridge (which stops there when it must), and every [`HOOK_EVERY`]
+/// instructions the busy checks run as usual.
+fn install_debug_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<()> {
+    let b = busy.clone();
+    let c = ctx.clone();
+    let triggers = HookTriggers::new()
+        .every_line()
+        .every_nth_instruction(HOOK_EVERY);
+    lua.set_hook(triggers, move |lua, d| {
+        if d.event() == mlua::debug::DebugEvent::Line {
+            let ours = d.source().source.as_deref() == Some(CHUNK_NAME);
+            if ours {
+                let line = d.current_line().unwrap_or(0) as i64;
+                if let Err(e) = with_bridge(lua, &c, |br| br.debug_line(lua, line)) {
+                    // Raised as Redis's error table (luaPushError).
+                    if let mlua::Error::RuntimeError(m) = &e {
+                        c.raw_set("err", error_table(lua, m.as_bytes())?)?;
+                    }
+                    return Err(e);
+                }
+            }
+            return Ok(VmState::Continue);
+        }
+        if b.kill_requested() {
+            return Err(mlua::Error::runtime(
+                "Script killed by user with SCRIPT KILL...",
+            ));
+        }
+        Ok(VmState::Continue)
+    })
+}
+
 /// Redis's luaPushErrorBuff: `-CODE msg` or `msg` to `{err = "CODE msg"}`.
 pub fn error_table(lua: &Lua, s: &[u8]) -> mlua::Result<Table> {
     let (code, msg): (&[u8], &[u8]) = match s.strip_prefix(b"-") {
@@ -715,6 +748,11 @@ pub trait Bridge {
     fn op(&mut self, lua: &Lua, args: mlua::MultiValue) -> mlua::Result<mlua::MultiValue>;
     /// Run a command: its reply as a Lua value, and whether it is an error.
     fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)>;
+    /// The script reached `line` of its code, in a Lua debugger session
+    /// (the hook calls it on every line then).
+    fn debug_line(&mut self, _lua: &Lua, _line: i64) -> mlua::Result<()> {
+        Ok(())
+    }
 }
 
 impl Vm {
@@ -733,8 +771,12 @@ impl Vm {
         args: &[Bytes],
         busy: &Arc<Busy>,
         bridge: &mut dyn Bridge,
+        debug: bool,
     ) -> mlua::Result<(bool, Value)> {
         let lua = &self.lua;
+        if debug {
+            install_debug_hook(lua, busy, &self.ctx)?;
+        }
         let seq = |v: &[Bytes]| -> mlua::Result<Table> {
             let t = lua.create_table_with_capacity(v.len(), 0)?;
             for (i, k) in v.iter().enumerate() {
@@ -760,7 +802,7 @@ impl Vm {
             }
         };
         self.ctx.raw_set("err", Value::Nil)?;
-        if busy.kill_requested() {
+        if busy.kill_requested() || debug {
             // The kill switched the hook to every line: back to normal.
             install_hook(lua, busy)?;
         }
