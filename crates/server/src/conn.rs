@@ -255,6 +255,7 @@ where
                     let authenticated = !limits.auth_required;
                     let served = crate::commands::scripting::serve_while_busy(
                         busy,
+                        Some(id),
                         authenticated,
                         &mut pending,
                         &mut out,
@@ -447,7 +448,8 @@ where
             continue;
         }
         let authenticated = !limits.auth_required;
-        let served = serve_while_busy(busy, authenticated, &mut early.pending, &mut out).await;
+        let served =
+            serve_while_busy(busy, None, authenticated, &mut early.pending, &mut out).await;
         if !out.is_empty() {
             sock.write_all(&out).await?;
             out.clear();

@@ -117,6 +117,17 @@ impl crate::script::Bridge for Run<'_> {
         call(lua, self, args)
     }
 
+    fn serve_busy(&mut self) {
+        for req in self.busy.take_requests() {
+            let mut out = Vec::new();
+            if let Some(mut cl) = self.eng.clients_mut().check_out(req.client) {
+                commands::dispatch::execute(self.eng, &mut cl, req.args, &mut out);
+                self.eng.clients_mut().check_in(cl);
+            }
+            let _ = req.reply.send(out);
+        }
+    }
+
     fn debug_line(&mut self, lua: &Lua, line: i64) -> mlua::Result<()> {
         let Some(mut ldb) = self.ldb.take() else {
             return Ok(());
@@ -251,6 +262,9 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
 /// Run a command for the script (Redis's scriptCall): the reply as a Lua
 /// value, and whether it is an error reply.
 pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+    if run.busy.has_requests() {
+        crate::script::Bridge::serve_busy(run);
+    }
     let argv = match argv(lua, args)? {
         Ok(a) => a,
         Err(t) => return Ok((Value::Table(t), true)),

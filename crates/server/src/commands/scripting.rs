@@ -1006,6 +1006,7 @@ pub enum Served {
 /// SCRIPT KILL and SHUTDOWN) wait for the script to end.
 pub async fn serve_while_busy(
     busy: &Busy,
+    client: Option<u64>,
     authenticated: bool,
     pending: &mut VecDeque<Vec<Bytes>>,
     out: &mut Vec<u8>,
@@ -1020,10 +1021,19 @@ pub async fn serve_while_busy(
         }
         while let Some(args) = pending.front() {
             match classify(args, authenticated, busy.loading()) {
-                Kind::Wait => {
-                    busy.wait(10).await;
-                    break;
-                }
+                // An admitted client's allow-busy command runs on the
+                // script's thread (as Redis runs it from inside the
+                // script); if the script ends first it runs as usual.
+                Kind::Wait => match client.and_then(|id| busy.submit(id, args.clone())) {
+                    Some(rx) => match rx.await {
+                        Ok(reply) => out.extend_from_slice(&reply),
+                        Err(_) => return Served::Proceed,
+                    },
+                    None => {
+                        busy.wait(10).await;
+                        break;
+                    }
+                },
                 Kind::Error(e) => resp::encode::error(out, e.as_bytes()),
                 // The connection's protocol is not known without the
                 // lock: RESP2, as most clients speak.

@@ -127,9 +127,25 @@ pub struct FunctionRun {
     pub functions: usize,
 }
 
+/// A command Redis runs while a script is busy (an `allow-busy` one such
+/// as HELLO, AUTH, MULTI or WATCH), handed by its connection to the
+/// script's thread, which holds the engine: Redis runs such commands from
+/// inside the script (processEventsWhileBlocked).
+pub struct BusyRequest {
+    /// The client that sent it.
+    pub client: u64,
+    /// The command.
+    pub args: Vec<bytes::Bytes>,
+    /// Where its reply goes.
+    pub reply: tokio::sync::oneshot::Sender<Vec<u8>>,
+}
+
 /// The state of the script running now, if any.
 #[derive(Default)]
 pub struct Busy {
+    /// Commands waiting for the script's thread to run them.
+    requests: std::sync::Mutex<Vec<BusyRequest>>,
+    has_requests: AtomicBool,
     running: AtomicBool,
     /// Start of the run (ms, `clock::now_ms`).
     start: AtomicI64,
@@ -178,10 +194,12 @@ impl Busy {
         self.loading.load(Relaxed)
     }
 
-    /// The run ended.
+    /// The run ended. Requests not served are dropped: their connections
+    /// run them as usual.
     pub fn end(&self) {
         self.running.store(false, Release);
         self.timedout.store(false, Relaxed);
+        drop(self.take_requests());
         RUNNING.fetch_sub(1, Relaxed);
         self.done.notify_waiters();
     }
@@ -296,6 +314,39 @@ impl Busy {
         }
         self.kill.store(true, Relaxed);
         None
+    }
+
+    /// A connection hands an allow-busy command to the script's thread;
+    /// None when no script runs any more (run it as usual then).
+    pub fn submit(
+        &self,
+        client: u64,
+        args: Vec<bytes::Bytes>,
+    ) -> Option<tokio::sync::oneshot::Receiver<Vec<u8>>> {
+        let mut q = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.running() {
+            return None;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        q.push(BusyRequest {
+            client,
+            args,
+            reply: tx,
+        });
+        self.has_requests.store(true, Release);
+        Some(rx)
+    }
+
+    /// Whether commands wait for the script's thread.
+    pub fn has_requests(&self) -> bool {
+        self.has_requests.load(Acquire)
+    }
+
+    /// The commands waiting for the script's thread.
+    pub fn take_requests(&self) -> Vec<BusyRequest> {
+        let mut q = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        self.has_requests.store(false, Release);
+        std::mem::take(&mut *q)
     }
 
     /// Wait until the run ends or `ms` pass.

@@ -379,7 +379,7 @@ impl Functions {
             }
             let r = vm.loader.call::<(bool, Value)>(func);
             if timeout_ms > 0 {
-                super::install_hook(lua, &self.busy)?;
+                super::install_hook(lua, &self.busy, vm.ctx())?;
             }
             vm.set_source.call::<()>(Value::Nil)?;
             r

@@ -490,7 +490,7 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     api.raw_set("call", call)?;
     api.raw_set("pcall", pcall)?;
     ctx.raw_set("op", op)?;
-    install_hook(&lua, busy)?;
+    install_hook(&lua, busy, &ctx)?;
     Ok(Vm {
         lua,
         funcs,
@@ -583,16 +583,23 @@ fn error_handler(lua: &Lua, busy: &Busy, ctx: &Table, err: Value) -> mlua::Resul
 
 /// The interpreter's hook, set once: every [`HOOK_EVERY`] instructions it
 /// looks at the clock and the kill flag.
-pub(crate) fn install_hook(lua: &Lua, busy: &Arc<Busy>) -> mlua::Result<()> {
+pub(crate) fn install_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<()> {
     install_hook_with(
         lua,
         busy,
+        ctx,
         HookTriggers::new().every_nth_instruction(HOOK_EVERY),
     )
 }
 
-fn install_hook_with(lua: &Lua, busy: &Arc<Busy>, triggers: HookTriggers) -> mlua::Result<()> {
+fn install_hook_with(
+    lua: &Lua,
+    busy: &Arc<Busy>,
+    ctx: &Table,
+    triggers: HookTriggers,
+) -> mlua::Result<()> {
     let b = busy.clone();
+    let c = ctx.clone();
     lua.set_hook(triggers, move |lua, _| {
         if !b.running() {
             return Ok(VmState::Continue);
@@ -607,10 +614,16 @@ fn install_hook_with(lua: &Lua, busy: &Arc<Busy>, triggers: HookTriggers) -> mlu
             // another thread for the rest of the run.
             busy::hand_off_worker();
         }
+        if b.has_requests() {
+            let _ = with_bridge(lua, &c, |br| {
+                br.serve_busy();
+                Ok(())
+            });
+        }
         if b.kill_requested() {
             tracing::warn!("Lua script killed by user with SCRIPT KILL.");
             // From now on on every line, so pcall cannot keep it alive.
-            install_hook_with(lua, &b, HookTriggers::EVERY_LINE)?;
+            install_hook_with(lua, &b, &c, HookTriggers::EVERY_LINE)?;
             return Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."));
         }
         Ok(VmState::Continue)
@@ -753,12 +766,20 @@ pub trait Bridge {
     fn debug_line(&mut self, _lua: &Lua, _line: i64) -> mlua::Result<()> {
         Ok(())
     }
+    /// Run the commands other connections handed to the busy script
+    /// ([`busy::BusyRequest`]).
+    fn serve_busy(&mut self) {}
 }
 
 impl Vm {
     /// The interpreter.
     pub fn lua(&self) -> &Lua {
         &self.lua
+    }
+
+    /// The per-run context table (the hook raises error tables through it).
+    pub(crate) fn ctx(&self) -> &Table {
+        &self.ctx
     }
 
     /// Run the cached script `sha` with KEYS and ARGV, `bridge` serving
@@ -804,7 +825,7 @@ impl Vm {
         self.ctx.raw_set("err", Value::Nil)?;
         if busy.kill_requested() || debug {
             // The kill switched the hook to every line: back to normal.
-            install_hook(lua, busy)?;
+            install_hook(lua, busy, &self.ctx)?;
         }
         let mut vals = res?.into_iter();
         let ok = matches!(vals.next(), Some(Value::Boolean(true)));
