@@ -137,12 +137,11 @@ impl Ldb {
             .and_then(|i| self.lines.get(i))
             .cloned()
             .unwrap_or_else(|| b"<out of range source code line>".to_vec());
-        let prefix = if line == self.current {
-            "-> "
-        } else if self.breakpoints.contains(&line) {
-            "  #"
-        } else {
-            "   "
+        let prefix = match (line == self.current, self.breakpoints.contains(&line)) {
+            (true, true) => "->#",
+            (true, false) => "-> ",
+            (false, true) => "  #",
+            (false, false) => "   ",
         };
         let mut s = format!("{prefix}{line:<3} ").into_bytes();
         s.extend_from_slice(&code);
@@ -377,17 +376,34 @@ pub fn repr(v: &Value, out: &mut Vec<u8>, depth: usize) {
         Value::String(s) => quoted(&s.as_bytes(), out),
         Value::Table(t) if depth < 8 => {
             out.push(b'{');
-            let mut first = true;
+            // Both forms at once: `[k]=v` pairs, and values only, which
+            // is shown when the keys are 1, 2, 3… (ldbCatStackValueRec).
+            let (mut pairs, mut values) = (Vec::new(), Vec::new());
+            let mut expected = 1.0;
+            let mut is_array = true;
             for (k, v) in t.clone().pairs::<Value, Value>().flatten() {
-                if !first {
-                    out.extend_from_slice(b"; ");
+                let n = match k {
+                    Value::Integer(i) => Some(i as f64),
+                    Value::Number(n) => Some(n),
+                    _ => None,
+                };
+                if n != Some(expected) {
+                    is_array = false;
                 }
-                first = false;
-                out.push(b'[');
-                repr(&k, out, depth + 1);
-                out.extend_from_slice(b"]=");
-                repr(&v, out, depth + 1);
+                expected += 1.0;
+                if !pairs.is_empty() {
+                    pairs.extend_from_slice(b"; ");
+                    values.extend_from_slice(b"; ");
+                }
+                pairs.push(b'[');
+                repr(&k, &mut pairs, depth + 1);
+                pairs.extend_from_slice(b"]=");
+                let start = values.len();
+                repr(&v, &mut values, depth + 1);
+                let shown = values[start..].to_vec();
+                pairs.extend_from_slice(&shown);
             }
+            out.extend_from_slice(if is_array { &values } else { &pairs });
             out.push(b'}');
         }
         other => out.extend_from_slice(
