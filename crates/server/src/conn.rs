@@ -126,16 +126,16 @@ where
         }
     };
     let _ = run(&shared, &mut sock, id, &outbox, &busy, early).await;
-    let mut eng = lock(&shared);
-    if let Some(mut cl) = eng.clients_mut().check_out(id) {
-        crate::blocking::forget(&mut eng, &cl);
-        crate::commands::pubsub::unsubscribe_all(&mut eng, &mut cl);
-        crate::commands::multi::unwatch_all(&mut eng, &mut cl);
+    // While a script runs, its thread forgets the client (Redis frees a
+    // closed connection's client from inside a busy script).
+    if busy.running() {
+        if let Some(rx) = busy.submit(id, crate::script::busy::BusyWork::Close) {
+            if rx.await.is_ok() {
+                return;
+            }
+        }
     }
-    eng.tracking_mut().disable(id);
-    crate::repl::master::forget(&mut eng, id);
-    eng.clients_mut().remove(id);
-    eng.clients_mut().connection_closed();
+    crate::commands::dispatch::forget_client(&mut lock(&shared), id);
 }
 
 async fn run<S>(

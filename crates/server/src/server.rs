@@ -63,8 +63,20 @@ fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListe
 
 /// The tasks accepting on the TCP listeners, stopped when they are
 /// replaced.
-static ACCEPTORS: std::sync::Mutex<Vec<tokio::task::AbortHandle>> =
+static ACCEPTORS: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> =
     std::sync::Mutex::new(Vec::new());
+
+/// Stop accepting before shutting down: the listeners are closed (their
+/// tasks ended) before any client sees its connection close, so that a
+/// client reconnecting after a SHUTDOWN is refused, as by Redis, rather
+/// than accepted by a server about to exit.
+async fn close_listeners() {
+    let tasks: Vec<_> = std::mem::take(&mut *ACCEPTORS.lock().unwrap_or_else(|p| p.into_inner()));
+    for t in tasks {
+        t.abort();
+        let _ = t.await;
+    }
+}
 
 /// Serve `listeners` in place of the listeners served so far.
 fn serve_listeners(
@@ -100,7 +112,7 @@ fn serve_listeners(
                 }
             }
         });
-        acceptors.push(task.abort_handle());
+        acceptors.push(task);
     }
 }
 
@@ -254,6 +266,7 @@ pub async fn run(shared: Shared) -> i32 {
     tracing::info!("Ready to accept connections");
     let cron = tokio::spawn(cron(shared.clone()));
     wait_for_shutdown(&shared).await;
+    close_listeners().await;
     cron.abort();
     finish_shutdown(&shared, &pidfile, &unixsocket)
 }

@@ -149,7 +149,9 @@ fn watched_key_expired(eng: &Engine, cl: &Client) -> bool {
 }
 
 /// Whether a queued command writes (Redis's mstate.cmd_flags & CMD_WRITE).
-fn queued_is_write(args: &[Bytes]) -> bool {
+/// Whether a queued command writes, as processCommand sees it (a script
+/// with a shebang by its flags: getCommandFlags).
+fn queued_is_write(eng: &crate::engine::Engine, args: &[Bytes]) -> bool {
     let Some(spec) = args.first().and_then(|a| super::lookup(a)) else {
         return false;
     };
@@ -161,7 +163,7 @@ fn queued_is_write(args: &[Bytes]) -> bool {
     } else {
         spec
     };
-    spec.flags & WRITE != 0
+    super::dispatch::command_flags(eng, spec, args) & WRITE != 0
 }
 
 fn exec(c: &mut Ctx) -> CmdResult {
@@ -183,7 +185,7 @@ fn exec(c: &mut Ctx) -> CmdResult {
     if !c.from_master
         && c.eng.is_replica()
         && c.eng.cfg().bool(crate::config::P::replica_read_only)
-        && c.cl.multi.iter().any(|a| queued_is_write(a))
+        && c.cl.multi.iter().any(|a| queued_is_write(c.eng, a))
     {
         discard_transaction(c.eng, c.cl);
         let msg = READONLY_REPLICA.trim_start_matches('-');

@@ -120,9 +120,16 @@ impl crate::script::Bridge for Run<'_> {
     fn serve_busy(&mut self) {
         for req in self.busy.take_requests() {
             let mut out = Vec::new();
-            if let Some(mut cl) = self.eng.clients_mut().check_out(req.client) {
-                commands::dispatch::execute(self.eng, &mut cl, req.args, &mut out);
-                self.eng.clients_mut().check_in(cl);
+            match req.work {
+                crate::script::busy::BusyWork::Command(args) => {
+                    if let Some(mut cl) = self.eng.clients_mut().check_out(req.client) {
+                        commands::dispatch::execute(self.eng, &mut cl, args, &mut out);
+                        self.eng.clients_mut().check_in(cl);
+                    }
+                }
+                crate::script::busy::BusyWork::Close => {
+                    commands::dispatch::forget_client(self.eng, req.client);
+                }
             }
             let _ = req.reply.send(out);
         }

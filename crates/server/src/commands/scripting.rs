@@ -1024,7 +1024,9 @@ pub async fn serve_while_busy(
                 // An admitted client's allow-busy command runs on the
                 // script's thread (as Redis runs it from inside the
                 // script); if the script ends first it runs as usual.
-                Kind::Wait => match client.and_then(|id| busy.submit(id, args.clone())) {
+                Kind::Wait => match client
+                    .and_then(|id| busy.submit(id, script::busy::BusyWork::Command(args.clone())))
+                {
                     Some(rx) => match rx.await {
                         Ok(reply) => out.extend_from_slice(&reply),
                         Err(_) => return Served::Proceed,

@@ -134,10 +134,19 @@ pub struct FunctionRun {
 pub struct BusyRequest {
     /// The client that sent it.
     pub client: u64,
-    /// The command.
-    pub args: Vec<bytes::Bytes>,
+    /// What to do for it.
+    pub work: BusyWork,
     /// Where its reply goes.
     pub reply: tokio::sync::oneshot::Sender<Vec<u8>>,
+}
+
+/// What the script's thread does for a connection while busy.
+pub enum BusyWork {
+    /// Run this command as the client.
+    Command(Vec<bytes::Bytes>),
+    /// The connection closed: forget the client (a replica that went away
+    /// no longer counts, as when Redis frees it while the script runs).
+    Close,
 }
 
 /// The state of the script running now, if any.
@@ -321,7 +330,7 @@ impl Busy {
     pub fn submit(
         &self,
         client: u64,
-        args: Vec<bytes::Bytes>,
+        work: BusyWork,
     ) -> Option<tokio::sync::oneshot::Receiver<Vec<u8>>> {
         let mut q = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         if !self.running() {
@@ -330,7 +339,7 @@ impl Busy {
         let (tx, rx) = tokio::sync::oneshot::channel();
         q.push(BusyRequest {
             client,
-            args,
+            work,
             reply: tx,
         });
         self.has_requests.store(true, Release);
