@@ -135,7 +135,7 @@ where
             }
         }
     }
-    crate::commands::dispatch::forget_client(&mut lock(&shared), id);
+    crate::commands::script_call::forget_client(&mut lock(&shared), id);
 }
 
 async fn run<S>(

@@ -682,6 +682,18 @@ impl Engine {
         self.shutdown_wake.notify_one();
     }
 
+    /// Whether the server is over `maxmemory` for the command about to
+    /// run (Redis's `server.pre_command_oom_state`: processCommand's
+    /// `performEvictions() == EVICT_FAIL`). Scripts decide with it: a
+    /// script without `allow-oom` is refused (-OOM allow-oom flag is not
+    /// set…), and a script's first write of a `denyoom` command is refused
+    /// (-OOM command not allowed…). Relica has no eviction yet (issue 18,
+    /// the maxmem branch), so it is never over: that work replaces this
+    /// body.
+    pub fn over_maxmemory(&self) -> bool {
+        false
+    }
+
     /// Whether this node is a replica.
     pub fn is_replica(&self) -> bool {
         !self.cfg.str(P::replicaof).is_empty()

@@ -100,7 +100,7 @@ fn replica_replied(eng: &Engine, cl: &mut Client, reply: &[u8]) {
 /// The flags processCommand checks for a command (Redis's
 /// getCommandFlags): a script that declared its flags, and a function, are
 /// checked as them; other commands as their table row.
-pub fn command_flags(eng: &Engine, spec: &CommandSpec, args: &[Bytes]) -> u32 {
+fn command_flags(eng: &Engine, spec: &CommandSpec, args: &[Bytes]) -> u32 {
     if spec.group == "scripting"
         && (spec.name.starts_with("eval") || spec.name.starts_with("fcall"))
     {
@@ -108,31 +108,6 @@ pub fn command_flags(eng: &Engine, spec: &CommandSpec, args: &[Bytes]) -> u32 {
     } else {
         spec.flags
     }
-}
-
-/// A connection closed: forget its client everywhere (blocked keys,
-/// subscriptions, WATCH, tracking, replicas) and drop it.
-pub fn forget_client(eng: &mut Engine, id: u64) {
-    if let Some(mut cl) = eng.clients_mut().check_out(id) {
-        crate::blocking::forget(eng, &cl);
-        super::pubsub::unsubscribe_all(eng, &mut cl);
-        super::multi::unwatch_all(eng, &mut cl);
-    }
-    eng.tracking_mut().disable(id);
-    crate::repl::master::forget(eng, id);
-    eng.clients_mut().remove(id);
-    eng.clients_mut().connection_closed();
-}
-
-/// Whether the server is over `maxmemory` for the command about to run
-/// (Redis's `server.pre_command_oom_state`: processCommand's
-/// `performEvictions() == EVICT_FAIL`). Scripts decide with it: a script
-/// without `allow-oom` is refused (-OOM allow-oom flag is not set…), and a
-/// script's first write of a `denyoom` command is refused (-OOM command
-/// not allowed…). Relica has no eviction yet (issue 18, the maxmem
-/// branch), so it is never over: the maxmem work replaces this body.
-pub fn over_maxmemory(_eng: &Engine) -> bool {
-    false
 }
 
 /// Whether CLIENT PAUSE holds this command now (Redis's

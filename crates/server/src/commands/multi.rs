@@ -163,7 +163,14 @@ fn queued_is_write(eng: &crate::engine::Engine, args: &[Bytes]) -> bool {
     } else {
         spec
     };
-    super::dispatch::command_flags(eng, spec, args) & WRITE != 0
+    let flags = if spec.group == "scripting"
+        && (spec.name.starts_with("eval") || spec.name.starts_with("fcall"))
+    {
+        super::scripting::command_flags(eng, spec.name, spec.flags, args)
+    } else {
+        spec.flags
+    };
+    flags & WRITE != 0
 }
 
 fn exec(c: &mut Ctx) -> CmdResult {

@@ -41,7 +41,7 @@ pub struct Run<'a> {
     /// The script may run `denyoom` commands over maxmemory.
     pub allow_oom: bool,
     /// The server was over maxmemory when the script started
-    /// (`dispatch::over_maxmemory`).
+    /// (`Engine::over_maxmemory`).
     pub oom_at_start: bool,
     /// A Lua debugger session (SCRIPT DEBUG), if the run is debugged.
     pub ldb: Option<super::ldb::Ldb>,
@@ -128,7 +128,7 @@ impl crate::script::Bridge for Run<'_> {
                     }
                 }
                 crate::script::busy::BusyWork::Close => {
-                    commands::dispatch::forget_client(self.eng, req.client);
+                    forget_client(self.eng, req.client);
                 }
             }
             let _ = req.reply.send(out);
@@ -655,4 +655,18 @@ fn format_num(n: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+/// A connection closed: forget its client everywhere (blocked keys,
+/// subscriptions, WATCH, tracking, replicas) and drop it.
+pub fn forget_client(eng: &mut Engine, id: u64) {
+    if let Some(mut cl) = eng.clients_mut().check_out(id) {
+        crate::blocking::forget(eng, &cl);
+        commands::pubsub::unsubscribe_all(eng, &mut cl);
+        commands::multi::unwatch_all(eng, &mut cl);
+    }
+    eng.tracking_mut().disable(id);
+    crate::repl::master::forget(eng, id);
+    eng.clients_mut().remove(id);
+    eng.clients_mut().connection_closed();
 }

@@ -859,9 +859,7 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
         }
         // The no-writes flag implies allow-oom (checked after it, so the
         // reply does not mention it).
-        if eng.cfg().int(P::maxmemory) > 0
-            && super::dispatch::over_maxmemory(eng)
-            && flags & sflag::ALLOW_OOM == 0
+        if eng.cfg().int(P::maxmemory) > 0 && eng.over_maxmemory() && flags & sflag::ALLOW_OOM == 0
         {
             return Err(CmdError::fixed("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"));
         }
@@ -948,7 +946,7 @@ fn execute(
     // another thread from its hook (`script::busy::hand_off_worker`), so
     // that connections go on answering -BUSY, SCRIPT KILL and SHUTDOWN
     // NOSAVE while it holds the engine; short runs run as any command.
-    let eng_oom = eng.cfg().int(P::maxmemory) > 0 && super::dispatch::over_maxmemory(eng);
+    let eng_oom = eng.cfg().int(P::maxmemory) > 0 && eng.over_maxmemory();
     let result = {
         let mut bridge = super::script_call::Run {
             eng: &mut *eng,
