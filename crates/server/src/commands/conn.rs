@@ -23,7 +23,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "echo",
         2,
-        FAST,
+        LOADING | STALE | FAST,
         NOKEYS,
         "connection",
         "1.0.0",
