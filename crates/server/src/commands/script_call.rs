@@ -130,6 +130,28 @@ impl crate::script::Bridge for Run<'_> {
                 crate::script::busy::BusyWork::Close => {
                     forget_client(self.eng, req.client);
                 }
+                crate::script::busy::BusyWork::Refuse(args) => {
+                    let msg = self.busy.busy_error();
+                    let is_exec = args
+                        .first()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(b"exec"));
+                    match self.eng.clients_mut().check_out(req.client) {
+                        Some(mut cl) if cl.in_multi() && is_exec => {
+                            commands::multi::discard_transaction(self.eng, &mut cl);
+                            let e = format!("EXECABORT Transaction discarded because of: {msg}");
+                            resp::encode::error(&mut out, e.as_bytes());
+                            self.eng.clients_mut().check_in(cl);
+                        }
+                        Some(mut cl) => {
+                            if cl.in_multi() {
+                                cl.flags |= crate::client::flag::DIRTY_EXEC;
+                            }
+                            resp::encode::error(&mut out, msg.as_bytes());
+                            self.eng.clients_mut().check_in(cl);
+                        }
+                        None => resp::encode::error(&mut out, msg.as_bytes()),
+                    }
+                }
             }
             let _ = req.reply.send(out);
         }

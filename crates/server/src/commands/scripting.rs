@@ -1053,7 +1053,17 @@ pub async fn serve_while_busy(
                 Kind::ShutdownSave => {
                     resp::encode::error(out, b"ERR Errors trying to SHUTDOWN. Check logs.")
                 }
-                Kind::Busy => resp::encode::error(out, busy.busy_error().as_bytes()),
+                // For a client in MULTI the refusal also changes its
+                // transaction, which the script's thread does.
+                Kind::Busy => match client
+                    .and_then(|id| busy.submit(id, script::busy::BusyWork::Refuse(args.clone())))
+                {
+                    Some(rx) => match rx.await {
+                        Ok(reply) => out.extend_from_slice(&reply),
+                        Err(_) => return Served::Proceed,
+                    },
+                    None => resp::encode::error(out, busy.busy_error().as_bytes()),
+                },
             }
             pending.pop_front();
         }

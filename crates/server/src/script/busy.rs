@@ -147,6 +147,9 @@ pub enum BusyWork {
     /// The connection closed: forget the client (a replica that went away
     /// no longer counts, as when Redis frees it while the script runs).
     Close,
+    /// This command is refused with -BUSY: inside MULTI that also fails
+    /// the transaction, and an EXEC aborts it (Redis's rejectCommand).
+    Refuse(Vec<bytes::Bytes>),
 }
 
 /// The state of the script running now, if any.

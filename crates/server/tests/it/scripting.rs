@@ -891,3 +891,49 @@ fn allow_busy_command_runs_inside_a_busy_script() {
     assert_eq!(a.reply_str(), "$4\r\ndone\r\n");
     assert_eq!(line(&mut b, &["CLIENT", "GETNAME"]), "$11\r\nabortscript");
 }
+
+/// A transaction meeting a busy script, as Redis's unit/multi checks it:
+/// MULTI passes, a command refused -BUSY fails the transaction, and an
+/// EXEC refused -BUSY aborts it.
+#[test]
+fn multi_during_busy_script_fails_the_transaction() {
+    let s = Server::start(&["--busy-reply-threshold", "10"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let mut k = s.raw();
+    // Admitted before the script starts (a connection opened while it
+    // runs is admitted once it ends).
+    for c in [&mut a, &mut b, &mut k] {
+        assert_eq!(line(c, &["PING"]), "+PONG");
+    }
+    a.cmd(&[b"EVAL", b"while true do end", b"0"]);
+    wait_for("the script to be busy", Duration::from_secs(30), || {
+        line(&mut b, &["PING"]).starts_with("-BUSY")
+    });
+    assert_eq!(line(&mut b, &["MULTI"]), "+OK");
+    assert!(line(&mut b, &["INCR", "xx"]).starts_with("-BUSY"));
+    assert_eq!(line(&mut k, &["SCRIPT", "KILL"]), "+OK");
+    assert!(a.reply_str().contains("Script killed by user"));
+    assert_eq!(line(&mut b, &["INCR", "xx"]), "+QUEUED");
+    assert_eq!(
+        line(&mut b, &["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors."
+    );
+    assert_eq!(line(&mut b, &["GET", "xx"]), "$-1");
+    // EXEC itself refused while busy aborts the transaction.
+    assert_eq!(line(&mut b, &["MULTI"]), "+OK");
+    assert_eq!(line(&mut b, &["INCR", "xx"]), "+QUEUED");
+    a.cmd(&[b"EVAL", b"while true do end", b"0"]);
+    wait_for("the script to be busy", Duration::from_secs(30), || {
+        line(&mut k, &["PING"]).starts_with("-BUSY")
+    });
+    let r = line(&mut b, &["EXEC"]);
+    assert!(
+        r.starts_with("-EXECABORT Transaction discarded because of: BUSY"),
+        "{r}"
+    );
+    assert_eq!(line(&mut k, &["SCRIPT", "KILL"]), "+OK");
+    assert!(a.reply_str().contains("Script killed by user"));
+    assert_eq!(line(&mut b, &["PING", "asdf"]), "$4\r\nasdf");
+    assert_eq!(line(&mut b, &["GET", "xx"]), "$-1");
+}
