@@ -421,6 +421,11 @@ pub struct Client {
     pub soft_limit_since: i64,
     /// What a replica announced with REPLCONF before its SYNC/PSYNC.
     pub replica: Option<Box<Handshake>>,
+    /// SCRIPT DEBUG YES/SYNC: its next EVAL runs in the Lua debugger.
+    pub lua_debug: bool,
+    /// The connection's socket (-1: none known), which the Lua debugger
+    /// talks over while the script it stopped holds the engine.
+    pub sock_fd: i32,
 }
 
 impl Client {
@@ -453,6 +458,8 @@ impl Client {
             qbuf: 0,
             soft_limit_since: 0,
             replica: None,
+            lua_debug: false,
+            sock_fd: -1,
         }
     }
 

@@ -41,6 +41,11 @@ pub trait Socket {
     fn set_no_delay(&self, on: bool);
     /// The descriptor a kill shuts down.
     fn fd(&self) -> Option<std::os::fd::RawFd>;
+    /// The socket's file descriptor (-1 where there is none), for the
+    /// Lua debugger's synchronous session.
+    fn raw_fd(&self) -> i32 {
+        self.fd().unwrap_or(-1)
+    }
 }
 
 impl Socket for tokio::net::TcpStream {
@@ -127,6 +132,7 @@ where
                 now,
             );
             cl.authenticated = eng.acl().new_clients_authenticated();
+            cl.sock_fd = sock.raw_fd();
             let ob = cl.outbox.clone();
 
             eng.clients_mut().insert(Box::new(cl));
@@ -143,16 +149,16 @@ where
     outbox.attach_socket(sock.fd());
     let _ = run(&shared, &mut sock, id, &outbox, &busy, early).await;
     outbox.detach_socket();
-    let mut eng = lock(&shared);
-    if let Some(mut cl) = eng.clients_mut().check_out(id) {
-        crate::blocking::forget(&mut eng, &cl);
-        crate::commands::pubsub::unsubscribe_all(&mut eng, &mut cl);
-        crate::commands::multi::unwatch_all(&mut eng, &mut cl);
+    // While a script runs, its thread forgets the client (Redis frees a
+    // closed connection's client from inside a busy script).
+    if busy.running() {
+        if let Some(rx) = busy.submit(id, crate::script::busy::BusyWork::Close) {
+            if rx.await.is_ok() {
+                return;
+            }
+        }
     }
-    eng.tracking_mut().disable(id);
-    crate::repl::master::forget(&mut eng, id);
-    eng.clients_mut().remove(id);
-    eng.clients_mut().connection_closed();
+    crate::commands::script_call::forget_client(&mut lock(&shared), id);
 }
 
 async fn run<S>(
@@ -302,6 +308,7 @@ where
                     let authenticated = !limits.auth_required;
                     let served = crate::commands::scripting::serve_while_busy(
                         busy,
+                        Some(id),
                         authenticated,
                         &mut pending,
                         &mut out,
@@ -520,7 +527,8 @@ where
             continue;
         }
         let authenticated = !limits.auth_required;
-        let served = serve_while_busy(busy, authenticated, &mut early.pending, &mut out).await;
+        let served =
+            serve_while_busy(busy, None, authenticated, &mut early.pending, &mut out).await;
         if !out.is_empty() {
             send(sock, &out).await?;
             out.clear();

@@ -830,6 +830,18 @@ impl Engine {
         self.shutdown_wake.notify_one();
     }
 
+    /// Whether the server is over `maxmemory` for the command about to
+    /// run (Redis's `server.pre_command_oom_state`: processCommand's
+    /// `performEvictions() == EVICT_FAIL`). Scripts decide with it: a
+    /// script without `allow-oom` is refused (-OOM allow-oom flag is not
+    /// set…), and a script's first write of a `denyoom` command is refused
+    /// (-OOM command not allowed…). It is dispatch's verdict before the
+    /// command (Redis's pre_command_oom_state), after evicting what the
+    /// policy allowed.
+    pub fn over_maxmemory(&self) -> bool {
+        self.evict.pre_command_oom()
+    }
+
     /// Whether this node is a replica.
     pub fn is_replica(&self) -> bool {
         !self.cfg.str(P::replicaof).is_empty()

@@ -64,8 +64,23 @@ fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListe
 
 /// The tasks accepting on the TCP listeners and on the TLS listeners,
 /// each stopped when its kind is replaced.
-static ACCEPTORS: std::sync::Mutex<[Vec<tokio::task::AbortHandle>; 2]> =
+static ACCEPTORS: std::sync::Mutex<[Vec<tokio::task::JoinHandle<()>>; 2]> =
     std::sync::Mutex::new([Vec::new(), Vec::new()]);
+
+/// Stop accepting before shutting down: the listeners are closed (their
+/// tasks ended) before any client sees its connection close, so that a
+/// client reconnecting after a SHUTDOWN is refused, as by Redis, rather
+/// than accepted by a server about to exit.
+async fn close_listeners() {
+    let tasks: Vec<_> = {
+        let mut a = ACCEPTORS.lock().unwrap_or_else(|p| p.into_inner());
+        a.iter_mut().flat_map(std::mem::take).collect()
+    };
+    for t in tasks {
+        t.abort();
+        let _ = t.await;
+    }
+}
 
 /// Serve `listeners` in place of the listeners of the same kind served so
 /// far.
@@ -111,7 +126,7 @@ fn serve_listeners(
                 }
             }
         });
-        slot.push(task.abort_handle());
+        slot.push(task);
     }
 }
 
@@ -358,6 +373,7 @@ pub async fn run(shared: Shared) -> i32 {
     let cron = tokio::spawn(cron(shared.clone()));
     let evictor = tokio::spawn(evict_over_time(shared.clone()));
     wait_for_shutdown(&shared).await;
+    close_listeners().await;
     cron.abort();
     evictor.abort();
     finish_shutdown(&shared, &pidfile, &unixsocket)

@@ -23,7 +23,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "echo",
         2,
-        FAST,
+        LOADING | STALE | FAST,
         NOKEYS,
         "connection",
         "1.0.0",
@@ -90,6 +90,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Enables read queries for a connection to a cluster replica node",
         cluster_disabled,
     ),
+    container(
+        "cluster",
+        "cluster",
+        "3.0.0",
+        "A container for cluster commands",
+        CLUSTER,
+    ),
     cmd(
         "readwrite",
         1,
@@ -107,19 +114,198 @@ pub static COMMANDS: &[CommandSpec] = &[
         "A container for client connection commands",
         CLIENT,
     ),
-    container(
-        "cluster",
-        "cluster",
+];
+
+const CA: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+const CF: u32 = NOSCRIPT | LOADING | STALE;
+
+static CLIENT: &[CommandSpec] = &[
+    cmd(
+        "id",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "5.0.0",
+        "Returns the client ID for the current connection",
+        client_id,
+    ),
+    cmd(
+        "setname",
+        3,
+        CF,
+        NOKEYS,
+        "connection",
+        "2.6.9",
+        "Set the current connection name",
+        client_setname,
+    ),
+    cmd(
+        "getname",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "2.6.9",
+        "Get the current connection name",
+        client_getname,
+    ),
+    cmd(
+        "list",
+        -2,
+        CA,
+        NOKEYS,
+        "connection",
+        "2.4.0",
+        "Get the list of client connections",
+        client_list,
+    ),
+    cmd(
+        "info",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Returns information about the current client connection.",
+        client_info,
+    ),
+    cmd(
+        "kill",
+        -3,
+        CA,
+        NOKEYS,
+        "connection",
+        "2.4.0",
+        "Kill the connection of a client",
+        client_kill,
+    ),
+    cmd(
+        "pause",
+        -3,
+        CA,
+        NOKEYS,
+        "connection",
         "3.0.0",
-        "A container for cluster commands",
-        CLUSTER,
+        "Stop processing commands from clients for some time",
+        client_pause,
+    ),
+    cmd(
+        "unpause",
+        2,
+        CA,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Resume processing of clients that were paused",
+        client_unpause,
+    ),
+    cmd(
+        "reply",
+        3,
+        CF,
+        NOKEYS,
+        "connection",
+        "3.2.0",
+        "Instruct the server whether to reply to commands",
+        client_reply,
+    ),
+    cmd(
+        "no-evict",
+        3,
+        CA,
+        NOKEYS,
+        "connection",
+        "7.0.0",
+        "Set client eviction mode for the current connection",
+        client_no_evict,
+    ),
+    cmd(
+        "unblock",
+        -3,
+        CA,
+        NOKEYS,
+        "connection",
+        "5.0.0",
+        "Unblock a client blocked in a blocking command from a different connection",
+        client_unblock,
+    ),
+    cmd(
+        "getredir",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Get tracking notifications redirection client ID if any",
+        client_getredir,
+    ),
+    cmd(
+        "tracking",
+        -3,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Enable or disable server assisted client side caching support",
+        client_tracking,
+    ),
+    cmd(
+        "caching",
+        3,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.0.0",
+        "Instruct the server about tracking or not keys in the next request",
+        client_caching,
+    ),
+    cmd(
+        "trackinginfo",
+        2,
+        CF,
+        NOKEYS,
+        "connection",
+        "6.2.0",
+        "Return information about server assisted client side caching for the current connection",
+        client_trackinginfo,
+    ),
+    cmd(
+        "help",
+        2,
+        LOADING | STALE,
+        NOKEYS,
+        "connection",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        client_help,
     ),
 ];
 
-/// CLUSTER as standalone Redis 7.0 has it: every subcommand known (COMMAND
-/// lists them, arity and unknown subcommands checked as for any container)
-/// and answered "cluster support disabled", which is how clients and
-/// redis-cli find out that an instance is not a cluster node.
+fn ping(c: &mut Ctx) -> CmdResult {
+    if c.args.len() > 2 {
+        return Err(CmdError::arity("ping"));
+    }
+    if c.cl.proto == Proto::Resp2 && c.cl.subscriptions() > 0 {
+        // In RESP2 subscribed mode PING answers as a pub/sub message.
+        c.array(2);
+        c.bulk(b"pong");
+        let m = c.args.get(1).cloned().unwrap_or_default();
+        c.bulk(&m);
+        return Ok(());
+    }
+    match c.args.get(1).cloned() {
+        Some(m) => c.bulk(&m),
+        None => c.simple("PONG"),
+    }
+    Ok(())
+}
+
+/// READONLY and READWRITE: relica has no cluster mode.
+/// CLUSTER's subcommands, as Redis 7.0 declares them; without cluster
+/// mode each answers that cluster support is disabled (Redis's
+/// clusterCommand), but their flags still count: a script may not call
+/// CLUSTER RESET (`noscript`).
 static CLUSTER: &[CommandSpec] = &[
     cmd(
         "addslots",
@@ -393,192 +579,6 @@ static CLUSTER: &[CommandSpec] = &[
     ),
 ];
 
-const CA: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
-const CF: u32 = NOSCRIPT | LOADING | STALE;
-
-static CLIENT: &[CommandSpec] = &[
-    cmd(
-        "id",
-        2,
-        CF,
-        NOKEYS,
-        "connection",
-        "5.0.0",
-        "Returns the client ID for the current connection",
-        client_id,
-    ),
-    cmd(
-        "setname",
-        3,
-        CF,
-        NOKEYS,
-        "connection",
-        "2.6.9",
-        "Set the current connection name",
-        client_setname,
-    ),
-    cmd(
-        "getname",
-        2,
-        CF,
-        NOKEYS,
-        "connection",
-        "2.6.9",
-        "Get the current connection name",
-        client_getname,
-    ),
-    cmd(
-        "list",
-        -2,
-        CA,
-        NOKEYS,
-        "connection",
-        "2.4.0",
-        "Get the list of client connections",
-        client_list,
-    ),
-    cmd(
-        "info",
-        2,
-        CF,
-        NOKEYS,
-        "connection",
-        "6.2.0",
-        "Returns information about the current client connection.",
-        client_info,
-    ),
-    cmd(
-        "kill",
-        -3,
-        CA,
-        NOKEYS,
-        "connection",
-        "2.4.0",
-        "Kill the connection of a client",
-        client_kill,
-    ),
-    cmd(
-        "pause",
-        -3,
-        CA,
-        NOKEYS,
-        "connection",
-        "3.0.0",
-        "Stop processing commands from clients for some time",
-        client_pause,
-    ),
-    cmd(
-        "unpause",
-        2,
-        CA,
-        NOKEYS,
-        "connection",
-        "6.2.0",
-        "Resume processing of clients that were paused",
-        client_unpause,
-    ),
-    cmd(
-        "reply",
-        3,
-        CF,
-        NOKEYS,
-        "connection",
-        "3.2.0",
-        "Instruct the server whether to reply to commands",
-        client_reply,
-    ),
-    cmd(
-        "no-evict",
-        3,
-        CA,
-        NOKEYS,
-        "connection",
-        "7.0.0",
-        "Set client eviction mode for the current connection",
-        client_no_evict,
-    ),
-    cmd(
-        "unblock",
-        -3,
-        CA,
-        NOKEYS,
-        "connection",
-        "5.0.0",
-        "Unblock a client blocked in a blocking command from a different connection",
-        client_unblock,
-    ),
-    cmd(
-        "getredir",
-        2,
-        CF,
-        NOKEYS,
-        "connection",
-        "6.0.0",
-        "Get tracking notifications redirection client ID if any",
-        client_getredir,
-    ),
-    cmd(
-        "tracking",
-        -3,
-        CF,
-        NOKEYS,
-        "connection",
-        "6.0.0",
-        "Enable or disable server assisted client side caching support",
-        client_tracking,
-    ),
-    cmd(
-        "caching",
-        3,
-        CF,
-        NOKEYS,
-        "connection",
-        "6.0.0",
-        "Instruct the server about tracking or not keys in the next request",
-        client_caching,
-    ),
-    cmd(
-        "trackinginfo",
-        2,
-        CF,
-        NOKEYS,
-        "connection",
-        "6.2.0",
-        "Return information about server assisted client side caching for the current connection",
-        client_trackinginfo,
-    ),
-    cmd(
-        "help",
-        2,
-        LOADING | STALE,
-        NOKEYS,
-        "connection",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        client_help,
-    ),
-];
-
-fn ping(c: &mut Ctx) -> CmdResult {
-    if c.args.len() > 2 {
-        return Err(CmdError::arity("ping"));
-    }
-    if c.cl.proto == Proto::Resp2 && c.cl.subscriptions() > 0 {
-        // In RESP2 subscribed mode PING answers as a pub/sub message.
-        c.array(2);
-        c.bulk(b"pong");
-        let m = c.args.get(1).cloned().unwrap_or_default();
-        c.bulk(&m);
-        return Ok(());
-    }
-    match c.args.get(1).cloned() {
-        Some(m) => c.bulk(&m),
-        None => c.simple("PONG"),
-    }
-    Ok(())
-}
-
-/// READONLY and READWRITE: relica has no cluster mode.
 fn cluster_disabled(_c: &mut Ctx) -> CmdResult {
     Err("ERR This instance has cluster support disabled".into())
 }

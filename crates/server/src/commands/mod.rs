@@ -18,6 +18,7 @@ pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod keyspec;
+pub mod ldb;
 pub mod list;
 pub mod meta;
 pub mod migrate;

@@ -130,7 +130,9 @@ fn unwatch(c: &mut Ctx) -> CmdResult {
 }
 
 /// Whether a queued command writes (Redis's mstate.cmd_flags & CMD_WRITE).
-fn queued_is_write(args: &[Bytes]) -> bool {
+/// Whether a queued command writes, as processCommand sees it (a script
+/// with a shebang by its flags: getCommandFlags).
+fn queued_is_write(eng: &crate::engine::Engine, args: &[Bytes]) -> bool {
     let Some(spec) = args.first().and_then(|a| super::lookup(a)) else {
         return false;
     };
@@ -142,7 +144,14 @@ fn queued_is_write(args: &[Bytes]) -> bool {
     } else {
         spec
     };
-    spec.flags & WRITE != 0
+    let flags = if spec.group == "scripting"
+        && (spec.name.starts_with("eval") || spec.name.starts_with("fcall"))
+    {
+        super::scripting::command_flags(eng, spec.name, spec.flags, args)
+    } else {
+        spec.flags
+    };
+    flags & WRITE != 0
 }
 
 fn exec(c: &mut Ctx) -> CmdResult {
@@ -169,7 +178,7 @@ fn exec(c: &mut Ctx) -> CmdResult {
     if !c.from_master
         && c.eng.is_replica()
         && c.eng.cfg().bool(crate::config::P::replica_read_only)
-        && c.cl.multi.iter().any(|a| queued_is_write(a))
+        && c.cl.multi.iter().any(|a| queued_is_write(c.eng, a))
     {
         discard_transaction(c.eng, c.cl);
         let msg = READONLY_REPLICA.trim_start_matches('-');

@@ -33,8 +33,70 @@ pub struct Run<'a> {
     pub repl: u8,
     /// The caller is our master.
     pub from_master: bool,
-    /// The caller's CLIENT LIST line, for the ACL log of a refused call.
-    pub caller_info: String,
+    /// The caller, whose CLIENT LIST line the ACL log of a refused call
+    /// shows.
+    pub caller: &'a Client,
+    /// The run's start (ms), for that line.
+    pub now: i64,
+    /// The script may run `denyoom` commands over maxmemory.
+    pub allow_oom: bool,
+    /// The server was over maxmemory when the script started
+    /// (`Engine::over_maxmemory`).
+    pub oom_at_start: bool,
+    /// A Lua debugger session (SCRIPT DEBUG), if the run is debugged.
+    pub ldb: Option<super::ldb::Ldb>,
+    /// While the debugger logs a call: the command's raw reply.
+    pub debug_reply: Option<Vec<u8>>,
+}
+
+impl Run<'_> {
+    /// A call the debugger logs (stepping, or its `redis` command): the
+    /// command, then its reply or error, as Redis's debugger logs them.
+    fn logged_call(
+        &mut self,
+        lua: &Lua,
+        args: Vec<Value>,
+    ) -> mlua::Result<((Value, bool), Vec<Vec<u8>>)> {
+        let mut logs = Vec::new();
+        let mut line = b"<redis>".to_vec();
+        for a in &args {
+            line.push(b' ');
+            match a {
+                Value::String(s) => line.extend_from_slice(&s.as_bytes()),
+                Value::Integer(n) => line.extend_from_slice(n.to_string().as_bytes()),
+                Value::Number(n) => {
+                    line.extend_from_slice(crate::util::num::fmt_g17(*n).as_bytes())
+                }
+                other => line.extend_from_slice(other.type_name().as_bytes()),
+            }
+        }
+        logs.push(line);
+        self.debug_reply = Some(Vec::new());
+        let r = call(lua, self, args)?;
+        let raw = self.debug_reply.take().unwrap_or_default();
+        if r.1 && raw.is_empty() {
+            // Refused before it ran (luaPushErrorBuff logs it).
+            let mut l = b"<error> ".to_vec();
+            if let Value::Table(t) = &r.0 {
+                if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+                    let s = s.as_bytes();
+                    l.extend_from_slice(s.strip_prefix(b"ERR ").unwrap_or(&s));
+                }
+            }
+            logs.push(l);
+        } else {
+            if r.1 {
+                // An error reply is logged as raised, then as the reply.
+                let mut l = b"<error> ".to_vec();
+                l.extend_from_slice(raw.strip_suffix(b"\r\n").unwrap_or(&raw));
+                logs.push(l);
+            }
+            let mut l = b"<reply> ".to_vec();
+            super::ldb::reply_human(&raw, &mut l);
+            logs.push(l);
+        }
+        Ok((r, logs))
+    }
 }
 
 impl crate::script::Bridge for Run<'_> {
@@ -43,7 +105,78 @@ impl crate::script::Bridge for Run<'_> {
     }
 
     fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+        if self.ldb.as_ref().is_some_and(|l| l.step) {
+            let (r, logs) = self.logged_call(lua, args)?;
+            if let Some(l) = self.ldb.as_mut() {
+                for x in logs {
+                    l.log(x);
+                }
+            }
+            return Ok(r);
+        }
         call(lua, self, args)
+    }
+
+    fn serve_busy(&mut self) {
+        for req in self.busy.take_requests() {
+            let mut out = Vec::new();
+            match req.work {
+                crate::script::busy::BusyWork::Command(args) => {
+                    if let Some(mut cl) = self.eng.clients_mut().check_out(req.client) {
+                        commands::dispatch::execute(self.eng, &mut cl, args, &mut out);
+                        self.eng.clients_mut().check_in(cl);
+                    }
+                }
+                crate::script::busy::BusyWork::Close => {
+                    forget_client(self.eng, req.client);
+                }
+                crate::script::busy::BusyWork::Refuse(args) => {
+                    let msg = self.busy.busy_error();
+                    let is_exec = args
+                        .first()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(b"exec"));
+                    match self.eng.clients_mut().check_out(req.client) {
+                        Some(mut cl) if cl.in_multi() && is_exec => {
+                            commands::multi::discard_transaction(self.eng, &mut cl);
+                            let e = format!("EXECABORT Transaction discarded because of: {msg}");
+                            resp::encode::error(&mut out, e.as_bytes());
+                            self.eng.clients_mut().check_in(cl);
+                        }
+                        Some(mut cl) => {
+                            if cl.in_multi() {
+                                cl.flags |= crate::client::flag::DIRTY_EXEC;
+                            }
+                            resp::encode::error(&mut out, msg.as_bytes());
+                            self.eng.clients_mut().check_in(cl);
+                        }
+                        None => resp::encode::error(&mut out, msg.as_bytes()),
+                    }
+                }
+            }
+            let _ = req.reply.send(out);
+        }
+    }
+
+    fn debug_line(&mut self, lua: &Lua, line: i64) -> mlua::Result<()> {
+        let Some(mut ldb) = self.ldb.take() else {
+            return Ok(());
+        };
+        let mut run_cmd = |lua: &Lua, argv: Vec<Bytes>| -> Vec<Vec<u8>> {
+            let args: Vec<Value> = argv
+                .iter()
+                .filter_map(|a| lua.create_string(a).ok().map(Value::String))
+                .collect();
+            match self.logged_call(lua, args) {
+                Ok((_, logs)) => logs,
+                Err(e) => vec![format!("<error> {e}").into_bytes()],
+            }
+        };
+        let resume = ldb.line(lua, line, &mut run_cmd);
+        self.ldb = Some(ldb);
+        match resume {
+            super::ldb::Resume::Continue => Ok(()),
+            super::ldb::Resume::Error(e) => Err(mlua::Error::runtime(e)),
+        }
     }
 }
 
@@ -158,6 +291,9 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
 /// Run a command for the script (Redis's scriptCall): the reply as a Lua
 /// value, and whether it is an error reply.
 pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+    if run.busy.has_requests() {
+        crate::script::Bridge::serve_busy(run);
+    }
     let argv = match argv(lua, args)? {
         Ok(a) => a,
         Err(t) => return Ok((Value::Table(t), true)),
@@ -173,7 +309,7 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
             "Wrong number of args calling Redis command from script",
         );
     }
-    if spec.flags & f::NOSCRIPT != 0 {
+    if spec.flags & f::NOSCRIPT != 0 && !run.eng.scripting().deny_disabled() {
         return refuse(lua, run, "This Redis command is not allowed from script");
     }
     let eng = &mut *run.eng;
@@ -184,7 +320,8 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         if let Err((denied, pos)) = commands::acl::check(eng, run.cl, spec, parent, &argv) {
             let name = commands::acl::acl_name(spec, parent);
             let ctx = commands::acl::Context::Lua;
-            let who = (&*run.cl, run.caller_info.as_str());
+            let info = eng.client_info_line(run.caller, run.now);
+            let who = (&*run.cl, info.as_str());
             commands::acl::log_refusal(eng, who, denied, pos, ctx, &name, &argv);
             let msg = format!(
                 "The user executing the script {}",
@@ -213,6 +350,20 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
             return refuse(lua, run, "-NOREPLICAS Not enough good replicas to write.");
         }
     }
+    // Redis's scriptVerifyOOM: over maxmemory, a denyoom command is
+    // refused unless the script may (allow-oom) or already wrote.
+    if !run.allow_oom
+        && !run.from_master
+        && !run.wrote
+        && run.oom_at_start
+        && spec.flags & f::DENYOOM != 0
+    {
+        return refuse(
+            lua,
+            run,
+            "-OOM command not allowed when used memory > 'maxmemory'.",
+        );
+    }
     if is_write {
         run.wrote = true;
         run.busy.set_wrote();
@@ -239,6 +390,9 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         max_bulk_len: u64::MAX,
         ..Default::default()
     };
+    if let Some(r) = run.debug_reply.as_mut() {
+        r.clone_from(&out);
+    }
     let is_err = out.first() == Some(&b'-');
     let v = match resp::decode_frame(&out, &limits) {
         Ok(Some((frame, _))) => frame_to_lua(lua, frame, 0)?,
@@ -523,4 +677,18 @@ fn format_num(n: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+/// A connection closed: forget its client everywhere (blocked keys,
+/// subscriptions, WATCH, tracking, replicas) and drop it.
+pub fn forget_client(eng: &mut Engine, id: u64) {
+    if let Some(mut cl) = eng.clients_mut().check_out(id) {
+        crate::blocking::forget(eng, &cl);
+        commands::pubsub::unsubscribe_all(eng, &mut cl);
+        commands::multi::unwatch_all(eng, &mut cl);
+    }
+    eng.tracking_mut().disable(id);
+    crate::repl::master::forget(eng, id);
+    eng.clients_mut().remove(id);
+    eng.clients_mut().connection_closed();
 }

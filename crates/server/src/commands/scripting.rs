@@ -283,6 +283,9 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
     if by_sha && c.arg(1).len() != 40 {
         return Err(NOSCRIPT_ERR.into());
     }
+    if by_sha && c.cl.lua_debug {
+        return Err("ERR Please use EVAL instead of EVALSHA for debugging".into());
+    }
     let numkeys = parse_int(c.arg(2))?;
     let nargs = c.args.len() as i64 - 3;
     if numkeys > nargs {
@@ -308,8 +311,15 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
         args: &c.args[split..],
         ro,
         from_master: c.from_master,
+        debug: (c.cl.lua_debug && !c.from_master).then(|| (c.cl.sock_fd, c.args[1].clone())),
     };
+    let debugged = call.debug.is_some();
     run(c.eng, c.cl, call, c.out);
+    if debugged {
+        // The end of a debugging session closes the connection after the
+        // script's reply (Redis's ldbEndSession).
+        c.cl.flags |= crate::client::flag::CLOSE_AFTER_REPLY;
+    }
     Ok(())
 }
 
@@ -360,8 +370,21 @@ fn kill(c: &mut Ctx, eval: bool) -> CmdResult {
     }
 }
 
-fn script_debug(_c: &mut Ctx) -> CmdResult {
-    Err("ERR SCRIPT DEBUG (the Lua debugger) is not supported by relica".into())
+/// SCRIPT DEBUG YES|SYNC|NO. YES (Redis's forked session) is served as
+/// SYNC: relica does not fork (see `commands::ldb`).
+fn script_debug(c: &mut Ctx) -> CmdResult {
+    if !c.out.is_empty() {
+        return Err("ERR SCRIPT DEBUG must be called outside a pipeline".into());
+    }
+    if eq(c.arg(2), "no") {
+        c.cl.lua_debug = false;
+    } else if eq(c.arg(2), "yes") || eq(c.arg(2), "sync") {
+        c.cl.lua_debug = true;
+    } else {
+        return Err("ERR Use SCRIPT DEBUG YES/SYNC/NO".into());
+    }
+    c.ok();
+    Ok(())
 }
 
 fn script_help(c: &mut Ctx) -> CmdResult {
@@ -464,6 +487,8 @@ fn run_function(
         read_only: ro || flags & sflag::NO_WRITES != 0,
         from_master,
         function,
+        allow_oom: flags & sflag::ALLOW_OOM != 0,
+        debug: None,
     };
     execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().functions_mut().put_vm(vm);
@@ -789,6 +814,9 @@ pub struct Call<'a> {
     pub ro: bool,
     /// The caller is our master.
     pub from_master: bool,
+    /// SCRIPT DEBUG is on for the caller: its socket and the script's
+    /// body, for a debugger session.
+    pub debug: Option<(i32, Bytes)>,
 }
 
 /// Check whether the script may run at all (Redis's scriptPrepareForRun).
@@ -829,6 +857,12 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
                 "NOREPLICAS Not enough good replicas to write.",
             ));
         }
+        // The no-writes flag implies allow-oom (checked after it, so the
+        // reply does not mention it).
+        if eng.cfg().int(P::maxmemory) > 0 && eng.over_maxmemory() && flags & sflag::ALLOW_OOM == 0
+        {
+            return Err(CmdError::fixed("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"));
+        }
     }
     Ok(())
 }
@@ -854,7 +888,9 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
         args: call.args,
         read_only: call.ro || (flags & sflag::EVAL_COMPAT == 0 && flags & sflag::NO_WRITES != 0),
         from_master: call.from_master,
+        debug: call.debug,
         function: None,
+        allow_oom: flags & sflag::EVAL_COMPAT == 0 && flags & sflag::ALLOW_OOM != 0,
     };
     execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().put_runner(vm, cl);
@@ -872,6 +908,10 @@ struct RunReq<'a> {
     from_master: bool,
     /// For a function, what FUNCTION STATS shows while it runs.
     function: Option<script::busy::FunctionRun>,
+    /// A shebang or function flag `allow-oom` (Redis's SCRIPT_ALLOW_OOM).
+    allow_oom: bool,
+    /// A debugger session's socket and script body (SCRIPT DEBUG).
+    debug: Option<(i32, Bytes)>,
 }
 
 /// Run `req` on `vm` as the script client `cl` for `caller` (Redis's
@@ -902,14 +942,12 @@ fn execute(
     let unit = crate::repl::feed::begin_unit(eng);
     // A tracking caller caches the declared keys once the script reads.
     let tracked = eng.tracking().active() && eng.tracking_mut().begin_script(caller.id, req.keys);
-    // The run gives its runtime worker's other tasks to another thread
-    // first (block_in_place), so that connections go on answering -BUSY,
-    // SCRIPT KILL and SHUTDOWN NOSAVE while it holds the engine. It costs
-    // most of a short script's time (issue 14's benchmark): doing it only
-    // once a run proves long, from the Lua hook, was tried and left other
-    // connections unserved under load.
-    let caller_info = eng.client_info_line(caller, now);
-    let result = script::busy::blocking(|| {
+    // A run that passes busy-reply-threshold gives its runtime worker to
+    // another thread from its hook (`script::busy::hand_off_worker`), so
+    // that connections go on answering -BUSY, SCRIPT KILL and SHUTDOWN
+    // NOSAVE while it holds the engine; short runs run as any command.
+    let eng_oom = eng.cfg().int(P::maxmemory) > 0 && eng.over_maxmemory();
+    let result = {
         let mut bridge = super::script_call::Run {
             eng: &mut *eng,
             cl: &mut *cl,
@@ -918,17 +956,24 @@ fn execute(
             wrote: false,
             repl: 3,
             from_master: req.from_master,
-            caller_info,
+            caller,
+            now,
+            allow_oom: req.allow_oom,
+            oom_at_start: eng_oom,
+            ldb: req
+                .debug
+                .as_ref()
+                .map(|(fd, body)| super::ldb::Ldb::start(*fd, body)),
+            debug_reply: None,
         };
-        vm.run(
-            req.target,
-            req.keys,
-            req.args,
-            threshold,
-            &busy,
-            &mut bridge,
-        )
-    });
+        let debug = bridge.ldb.is_some();
+        let r = vm.run(req.target, req.keys, req.args, &busy, &mut bridge, debug);
+        (r, bridge.ldb.take())
+    };
+    let (result, ldb) = result;
+    if let Some(l) = ldb {
+        l.end();
+    }
     crate::repl::feed::end_unit(eng, unit);
     if tracked {
         eng.tracking_mut().end_script();
@@ -959,6 +1004,7 @@ pub enum Served {
 /// SCRIPT KILL and SHUTDOWN) wait for the script to end.
 pub async fn serve_while_busy(
     busy: &Busy,
+    client: Option<u64>,
     authenticated: bool,
     pending: &mut VecDeque<Vec<Bytes>>,
     out: &mut Vec<u8>,
@@ -973,10 +1019,21 @@ pub async fn serve_while_busy(
         }
         while let Some(args) = pending.front() {
             match classify(args, authenticated, busy.loading()) {
-                Kind::Wait => {
-                    busy.wait(10).await;
-                    break;
-                }
+                // An admitted client's allow-busy command runs on the
+                // script's thread (as Redis runs it from inside the
+                // script); if the script ends first it runs as usual.
+                Kind::Wait => match client
+                    .and_then(|id| busy.submit(id, script::busy::BusyWork::Command(args.clone())))
+                {
+                    Some(rx) => match rx.await {
+                        Ok(reply) => out.extend_from_slice(&reply),
+                        Err(_) => return Served::Proceed,
+                    },
+                    None => {
+                        busy.wait(10).await;
+                        break;
+                    }
+                },
                 Kind::Error(e) => resp::encode::error(out, e.as_bytes()),
                 // The connection's protocol is not known without the
                 // lock: RESP2, as most clients speak.
@@ -996,7 +1053,17 @@ pub async fn serve_while_busy(
                 Kind::ShutdownSave => {
                     resp::encode::error(out, b"ERR Errors trying to SHUTDOWN. Check logs.")
                 }
-                Kind::Busy => resp::encode::error(out, busy.busy_error().as_bytes()),
+                // For a client in MULTI the refusal also changes its
+                // transaction, which the script's thread does.
+                Kind::Busy => match client
+                    .and_then(|id| busy.submit(id, script::busy::BusyWork::Refuse(args.clone())))
+                {
+                    Some(rx) => match rx.await {
+                        Ok(reply) => out.extend_from_slice(&reply),
+                        Err(_) => return Served::Proceed,
+                    },
+                    None => resp::encode::error(out, busy.busy_error().as_bytes()),
+                },
             }
             pending.pop_front();
         }

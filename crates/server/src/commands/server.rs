@@ -490,6 +490,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_quicklist_packed_threshold,
     ),
     cmd(
+        "set-disable-deny-scripts",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Let scripts call commands flagged noscript (1) or not (0)",
+        debug_set_disable_deny_scripts,
+    ),
+    cmd(
         "set-active-expire",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -1439,6 +1449,15 @@ fn debug_quicklist_packed_threshold(c: &mut Ctx) -> CmdResult {
         }
         _ => Err("ERR argument must be a memory value bigger than 1 and smaller than 4gb".into()),
     }
+}
+
+/// DEBUG SET-DISABLE-DENY-SCRIPTS (Redis's test hook): atoi() of the
+/// argument, as Redis.
+fn debug_set_disable_deny_scripts(c: &mut Ctx) -> CmdResult {
+    let on = atoi(&c.args[2]) != 0;
+    c.eng.scripting_mut().set_deny_disabled(on);
+    c.ok();
+    Ok(())
 }
 
 fn debug_set_active_expire(c: &mut Ctx) -> CmdResult {

@@ -16,8 +16,10 @@
 //!   (sets `kill` and `shutdown`).
 //!
 //! While any script runs, `engine::lock` hands the waiting worker thread's
-//! place in the runtime to another thread (`block_in_place`), and the run
-//! itself does the same, so a one-thread runtime keeps serving connections.
+//! place in the runtime to another thread (`block_in_place`), and a run
+//! that passes the threshold does the same from its hook
+//! ([`hand_off_worker`]), so a one-thread runtime keeps serving
+//! connections; a short run never pays for it.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::*};
 use std::time::Duration;
@@ -36,9 +38,61 @@ pub fn any_running() -> bool {
 /// tasks to another thread when called on a multi-thread runtime's worker.
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     if on_worker() {
+        wait_for_hand_off();
         tokio::task::block_in_place(f)
     } else {
         f()
+    }
+}
+
+/// A hand-off ([`hand_off_worker`]) is under way.
+static HANDING_OFF: AtomicBool = AtomicBool::new(false);
+/// Another worker thread waited for the hand-off: it has the worker.
+static HAND_OFF_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Give the runtime worker this thread runs to another thread, for the
+/// rest of what this thread does now (a script that passed
+/// busy-reply-threshold, from its hook): connection tasks then go on
+/// answering -BUSY, SCRIPT KILL and SHUTDOWN NOSAVE while it runs.
+/// Short runs never pay for this (it wakes a thread).
+///
+/// `block_in_place` puts the worker in a slot for a new thread and, when
+/// its closure returns, takes back whatever worker is in that slot. So the
+/// closure waits until the worker runs elsewhere (a task spawned here ran,
+/// or another worker thread waits in [`blocking`]); and meanwhile
+/// [`blocking`], which would put the worker back in the slot for this
+/// thread to take, waits for the hand-off to end. Bounded at 10 s in case
+/// the new thread never starts.
+pub fn hand_off_worker() {
+    if !on_worker() {
+        return;
+    }
+    let moved = std::sync::Arc::new(AtomicBool::new(false));
+    let m = moved.clone();
+    HAND_OFF_SEEN.store(false, SeqCst);
+    HANDING_OFF.store(true, SeqCst);
+    tokio::spawn(async move { m.store(true, Release) });
+    tokio::task::block_in_place(|| {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while !moved.load(Acquire)
+            && !HAND_OFF_SEEN.load(SeqCst)
+            && std::time::Instant::now() < until
+        {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    });
+    HANDING_OFF.store(false, SeqCst);
+}
+
+/// Before a `block_in_place` on a worker thread: let a hand-off under way
+/// end first (see [`hand_off_worker`]).
+fn wait_for_hand_off() {
+    if !HANDING_OFF.load(SeqCst) {
+        return;
+    }
+    HAND_OFF_SEEN.store(true, SeqCst);
+    while HANDING_OFF.load(SeqCst) {
+        std::thread::sleep(Duration::from_micros(50));
     }
 }
 
@@ -73,9 +127,37 @@ pub struct FunctionRun {
     pub functions: usize,
 }
 
+/// A command Redis runs while a script is busy (an `allow-busy` one such
+/// as HELLO, AUTH, MULTI or WATCH), handed by its connection to the
+/// script's thread, which holds the engine: Redis runs such commands from
+/// inside the script (processEventsWhileBlocked).
+pub struct BusyRequest {
+    /// The client that sent it.
+    pub client: u64,
+    /// What to do for it.
+    pub work: BusyWork,
+    /// Where its reply goes.
+    pub reply: tokio::sync::oneshot::Sender<Vec<u8>>,
+}
+
+/// What the script's thread does for a connection while busy.
+pub enum BusyWork {
+    /// Run this command as the client.
+    Command(Vec<bytes::Bytes>),
+    /// The connection closed: forget the client (a replica that went away
+    /// no longer counts, as when Redis frees it while the script runs).
+    Close,
+    /// This command is refused with -BUSY: inside MULTI that also fails
+    /// the transaction, and an EXEC aborts it (Redis's rejectCommand).
+    Refuse(Vec<bytes::Bytes>),
+}
+
 /// The state of the script running now, if any.
 #[derive(Default)]
 pub struct Busy {
+    /// Commands waiting for the script's thread to run them.
+    requests: std::sync::Mutex<Vec<BusyRequest>>,
+    has_requests: AtomicBool,
     running: AtomicBool,
     /// Start of the run (ms, `clock::now_ms`).
     start: AtomicI64,
@@ -124,10 +206,12 @@ impl Busy {
         self.loading.load(Relaxed)
     }
 
-    /// The run ended.
+    /// The run ended. Requests not served are dropped: their connections
+    /// run them as usual.
     pub fn end(&self) {
         self.running.store(false, Release);
         self.timedout.store(false, Relaxed);
+        drop(self.take_requests());
         RUNNING.fetch_sub(1, Relaxed);
         self.done.notify_waiters();
     }
@@ -242,6 +326,39 @@ impl Busy {
         }
         self.kill.store(true, Relaxed);
         None
+    }
+
+    /// A connection hands an allow-busy command to the script's thread;
+    /// None when no script runs any more (run it as usual then).
+    pub fn submit(
+        &self,
+        client: u64,
+        work: BusyWork,
+    ) -> Option<tokio::sync::oneshot::Receiver<Vec<u8>>> {
+        let mut q = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.running() {
+            return None;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        q.push(BusyRequest {
+            client,
+            work,
+            reply: tx,
+        });
+        self.has_requests.store(true, Release);
+        Some(rx)
+    }
+
+    /// Whether commands wait for the script's thread.
+    pub fn has_requests(&self) -> bool {
+        self.has_requests.load(Acquire)
+    }
+
+    /// The commands waiting for the script's thread.
+    pub fn take_requests(&self) -> Vec<BusyRequest> {
+        let mut q = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        self.has_requests.store(false, Release);
+        std::mem::take(&mut *q)
     }
 
     /// Wait until the run ends or `ms` pass.

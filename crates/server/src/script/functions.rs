@@ -66,6 +66,12 @@ pub enum RestorePolicy {
 /// The libraries and their interpreter.
 pub struct Functions {
     vm: Option<Vm>,
+    /// The globals a library's code sees while it loads (the load API),
+    /// made once per interpreter.
+    env: Option<Table>,
+    /// The functions a loading library registered; None outside a load
+    /// (`redis.register_function` kept and called later refuses then).
+    registering: Registering,
     /// Libraries by lower-cased name (Redis compares names ignoring case).
     libs: BTreeMap<String, Library>,
     /// Lower-cased function name → lower-cased library name.
@@ -113,13 +119,87 @@ fn metadata(payload: &[u8]) -> Result<(String, String), String> {
     Ok((name, engine))
 }
 
+type Registering = Arc<parking_lot::Mutex<Option<BTreeMap<String, FuncInfo>>>>;
+
+/// The functions' interpreter and the load API's globals, whose
+/// `register_function` adds to `registering`.
+fn new_functions_vm(
+    busy: &Arc<Busy>,
+    rand: &Arc<AtomicU64>,
+    registering: &Registering,
+) -> mlua::Result<(Vm, Table)> {
+    let vm = new_vm(busy, rand)?;
+    let reg = registering.clone();
+    let collect = vm.lua().create_function(
+        move |_,
+              (name, cb, desc, flags): (
+            Option<mlua::LuaString>,
+            Option<Function>,
+            Option<mlua::LuaString>,
+            Option<Table>,
+        )| {
+            let mut guard = reg.lock();
+            let Some(reg) = guard.as_mut() else {
+                return Ok(Some(
+                    "ERR redis.register_function can only be called on FUNCTION LOAD command"
+                        .to_string(),
+                ));
+            };
+            // Called with no arguments: only whether a load is on.
+            let (Some(name), Some(cb)) = (name, cb) else {
+                return Ok(None);
+            };
+            let name = String::from_utf8_lossy(&name.as_bytes()).into_owned();
+            if !valid_name(&name) {
+                return Ok(Some(format!("ERR {BAD_NAME}")));
+            }
+            let mut fl = 0;
+            if let Some(t) = flags {
+                for v in t.sequence_values::<mlua::LuaString>() {
+                    let v = v?;
+                    let s = v.as_bytes();
+                    match SHEBANG_FLAGS
+                        .iter()
+                        .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(&s))
+                    {
+                        Some((_, bit)) => fl |= bit,
+                        None => return Ok(Some("ERR unknown flag given".to_string())),
+                    }
+                }
+            }
+            let key = name.to_ascii_lowercase();
+            if reg.contains_key(&key) {
+                return Ok(Some(
+                    "ERR Function already exists in the library".to_string(),
+                ));
+            }
+            reg.insert(
+                key,
+                FuncInfo {
+                    name,
+                    desc: desc.map(|d| Bytes::copy_from_slice(&d.as_bytes())),
+                    flags: fl,
+                    callback: cb,
+                },
+            );
+            Ok(None::<String>)
+        },
+    )?;
+    let env: Table = vm.load_api.call(collect)?;
+    Ok((vm, env))
+}
+
 impl Functions {
     /// No libraries; the interpreter shares EVAL's busy state and random
     /// generator.
     pub fn new(busy: Arc<Busy>, rand: Arc<AtomicU64>) -> Functions {
-        let vm = new_vm(&busy, &rand).expect("the Lua interpreter initializes");
+        let registering = Registering::default();
+        let (vm, env) =
+            new_functions_vm(&busy, &rand, &registering).expect("the Lua interpreter initializes");
         Functions {
             vm: Some(vm),
+            env: Some(env),
+            registering,
             libs: BTreeMap::new(),
             index: HashMap::new(),
             busy,
@@ -192,7 +272,11 @@ impl Functions {
             std::mem::take(&mut self.libs),
             std::mem::take(&mut self.index),
         );
-        self.vm = Some(new_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
+        let old = (old, self.env.take());
+        let (vm, env) = new_functions_vm(&self.busy, &self.rand, &self.registering)
+            .expect("the Lua interpreter initializes");
+        self.vm = Some(vm);
+        self.env = Some(env);
         if lazy {
             std::thread::spawn(move || drop(old));
         }
@@ -274,55 +358,10 @@ impl Functions {
                 };
                 format!("Error compiling function: {msg}")
             })?;
-        let registered: std::cell::RefCell<BTreeMap<String, FuncInfo>> = Default::default();
+        *self.registering.lock() = Some(BTreeMap::new());
         let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let res: mlua::Result<(bool, Value)> = lua.scope(|scope| {
-            let collect = scope.create_function(
-                |_,
-                 (name, cb, desc, flags): (
-                    mlua::LuaString,
-                    Function,
-                    Option<mlua::LuaString>,
-                    Option<Table>,
-                )| {
-                    let name = String::from_utf8_lossy(&name.as_bytes()).into_owned();
-                    if !valid_name(&name) {
-                        return Ok(Some(format!("ERR {BAD_NAME}")));
-                    }
-                    let mut fl = 0;
-                    if let Some(t) = flags {
-                        for v in t.sequence_values::<mlua::LuaString>() {
-                            let v = v?;
-                            let s = v.as_bytes();
-                            match SHEBANG_FLAGS
-                                .iter()
-                                .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(&s))
-                            {
-                                Some((_, bit)) => fl |= bit,
-                                None => return Ok(Some("ERR unknown flag given".to_string())),
-                            }
-                        }
-                    }
-                    let mut reg = registered.borrow_mut();
-                    let key = name.to_ascii_lowercase();
-                    if reg.contains_key(&key) {
-                        return Ok(Some(
-                            "ERR Function already exists in the library".to_string(),
-                        ));
-                    }
-                    reg.insert(
-                        key,
-                        FuncInfo {
-                            name,
-                            desc: desc.map(|d| Bytes::copy_from_slice(&d.as_bytes())),
-                            flags: fl,
-                            callback: cb,
-                        },
-                    );
-                    Ok(None::<String>)
-                },
-            )?;
-            let env: Table = vm.load_api.call(collect)?;
+        let res: mlua::Result<(bool, Value)> = (|| {
+            let env = self.env.as_ref().expect("the interpreter is in place");
             vm.set_source.call::<()>(env)?;
             if timeout_ms > 0 {
                 let start = std::time::Instant::now();
@@ -339,10 +378,13 @@ impl Functions {
                 )?;
             }
             let r = vm.loader.call::<(bool, Value)>(func);
-            lua.remove_hook();
+            if timeout_ms > 0 {
+                super::install_hook(lua, &self.busy, vm.ctx())?;
+            }
             vm.set_source.call::<()>(Value::Nil)?;
             r
-        });
+        })();
+        let registered = self.registering.lock().take().unwrap_or_default();
         let (ok, err) = res.map_err(|e| format!("Error registering functions: ERR {e}"))?;
         if timed_out.load(std::sync::atomic::Ordering::Relaxed) {
             return Err("Error registering functions: ERR FUNCTION LOAD timeout".into());
@@ -350,7 +392,7 @@ impl Functions {
         if !ok {
             return Err(format!("Error registering functions: {}", error_text(&err)));
         }
-        let functions = registered.into_inner();
+        let functions = registered;
         if functions.is_empty() {
             return Err("No functions registered".into());
         }

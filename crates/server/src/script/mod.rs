@@ -100,8 +100,6 @@ pub struct Vm {
     globals: Table,
     /// Per-run functions (`op`) and a raised error table (`err`).
     ctx: Table,
-    /// The real `redis` table (scripts see a read-only view).
-    api: Table,
     /// The message handler of a run ([`error_handler`]).
     handler: Function,
     /// `function(f, ...) return xpcall(f, handler) end` (with the
@@ -131,6 +129,9 @@ pub struct Scripting {
     client: Option<Box<Client>>,
     /// FUNCTION libraries, with their own interpreter.
     functions: functions::Functions,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript`
+    /// commands.
+    deny_disabled: bool,
 }
 
 impl Default for Scripting {
@@ -157,7 +158,19 @@ impl Scripting {
             functions,
             rand,
             client: Some(Box::new(client)),
+            deny_disabled: false,
         }
+    }
+
+    /// Whether scripts may call `noscript` commands (DEBUG
+    /// SET-DISABLE-DENY-SCRIPTS, a test hook).
+    pub fn deny_disabled(&self) -> bool {
+        self.deny_disabled
+    }
+
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS.
+    pub fn set_deny_disabled(&mut self, on: bool) {
+        self.deny_disabled = on;
     }
 
     /// The function libraries.
@@ -451,6 +464,33 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         .load(include_str!("prelude.lua"))
         .set_name(INTERNAL_CHUNK)
         .call((globals.clone(), raw, ctx.clone()))?;
+    // redis.call, redis.pcall and the per-run operations are made once:
+    // they reach the run through the bridge slot ([`BridgeSlot`]). Rust
+    // functions, so that an error points at the caller's line even in a
+    // tail call, as Redis's C functions do.
+    let c = ctx.clone();
+    let call = lua.create_function(move |lua, args: mlua::MultiValue| {
+        let (v, err) = with_bridge(lua, &c, |b| b.call(lua, args.into_vec()))?;
+        if err {
+            // Raised as an error table, which mlua cannot raise from
+            // Rust: the handler (or pcall) picks it up from ctx.err.
+            c.raw_set("err", v)?;
+            return Err(mlua::Error::runtime("redis.call failed"));
+        }
+        Ok(v)
+    })?;
+    let c = ctx.clone();
+    let pcall = lua.create_function(move |lua, args: mlua::MultiValue| {
+        Ok(with_bridge(lua, &c, |b| b.call(lua, args.into_vec()))?.0)
+    })?;
+    let c = ctx.clone();
+    let op = lua.create_function(move |lua, args: mlua::MultiValue| {
+        with_bridge(lua, &c, |b| b.op(lua, args))
+    })?;
+    api.raw_set("call", call)?;
+    api.raw_set("pcall", pcall)?;
+    ctx.raw_set("op", op)?;
+    install_hook(&lua, busy, &ctx)?;
     Ok(Vm {
         lua,
         funcs,
@@ -459,7 +499,6 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         set_source,
         load_api,
         loader,
-        api,
         handler,
         runner,
         runs: Default::default(),
@@ -542,20 +581,83 @@ fn error_handler(lua: &Lua, busy: &Busy, ctx: &Table, err: Value) -> mlua::Resul
     Ok(t)
 }
 
-fn install_hook_with(lua: &Lua, busy: &Arc<Busy>, triggers: HookTriggers) -> mlua::Result<()> {
+/// The interpreter's hook, set once: every [`HOOK_EVERY`] instructions it
+/// looks at the clock and the kill flag.
+pub(crate) fn install_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<()> {
+    install_hook_with(
+        lua,
+        busy,
+        ctx,
+        HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+    )
+}
+
+fn install_hook_with(
+    lua: &Lua,
+    busy: &Arc<Busy>,
+    ctx: &Table,
+    triggers: HookTriggers,
+) -> mlua::Result<()> {
     let b = busy.clone();
+    let c = ctx.clone();
     lua.set_hook(triggers, move |lua, _| {
+        if !b.running() {
+            return Ok(VmState::Continue);
+        }
         if b.check_timeout() {
             tracing::warn!(
                 "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the SCRIPT KILL command.",
                 b.elapsed_ms()
             );
+            // From now on other connections are answered (-BUSY, SCRIPT
+            // KILL, SHUTDOWN NOSAVE): give this runtime worker's place to
+            // another thread for the rest of the run.
+            busy::hand_off_worker();
+        }
+        if b.has_requests() {
+            let _ = with_bridge(lua, &c, |br| {
+                br.serve_busy();
+                Ok(())
+            });
         }
         if b.kill_requested() {
             tracing::warn!("Lua script killed by user with SCRIPT KILL.");
             // From now on on every line, so pcall cannot keep it alive.
-            install_hook_with(lua, &b, HookTriggers::EVERY_LINE)?;
+            install_hook_with(lua, &b, &c, HookTriggers::EVERY_LINE)?;
             return Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."));
+        }
+        Ok(VmState::Continue)
+    })
+}
+
+/// A Lua debugger session's hook: every line of the user's script goes to
+/// the bridge (which stops there when it must), and every [`HOOK_EVERY`]
+/// instructions the busy checks run as usual.
+fn install_debug_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<()> {
+    let b = busy.clone();
+    let c = ctx.clone();
+    let triggers = HookTriggers::new()
+        .every_line()
+        .every_nth_instruction(HOOK_EVERY);
+    lua.set_hook(triggers, move |lua, d| {
+        if d.event() == mlua::debug::DebugEvent::Line {
+            let ours = d.source().source.as_deref() == Some(CHUNK_NAME);
+            if ours {
+                let line = d.current_line().unwrap_or(0) as i64;
+                if let Err(e) = with_bridge(lua, &c, |br| br.debug_line(lua, line)) {
+                    // Raised as Redis's error table (luaPushError).
+                    if let mlua::Error::RuntimeError(m) = &e {
+                        c.raw_set("err", error_table(lua, m.as_bytes())?)?;
+                    }
+                    return Err(e);
+                }
+            }
+            return Ok(VmState::Continue);
+        }
+        if b.kill_requested() {
+            return Err(mlua::Error::runtime(
+                "Script killed by user with SCRIPT KILL...",
+            ));
         }
         Ok(VmState::Continue)
     })
@@ -581,6 +683,69 @@ pub fn error_table(lua: &Lua, s: &[u8]) -> mlua::Result<Table> {
     Ok(t)
 }
 
+// ---- the bridge slot ------------------------------------------------------
+
+thread_local! {
+    /// The bridge of the run on this thread, if one runs: `redis.call`
+    /// and friends, made once per interpreter, find the run here
+    /// (a run borrows the engine, which cannot be stored in the
+    /// interpreter). Taken out while a call uses it, so that it is never
+    /// borrowed twice.
+    static BRIDGE: std::cell::Cell<Option<std::ptr::NonNull<dyn Bridge>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The bridge of one run, in the slot for the run's length.
+struct BridgeSlot;
+
+impl BridgeSlot {
+    fn set(bridge: &mut dyn Bridge) -> BridgeSlot {
+        let p = std::ptr::NonNull::from(bridge);
+        // SAFETY: only the lifetime is erased. The pointer is removed from
+        // the slot when the returned guard drops, at the end of `Vm::run`,
+        // which holds the `&mut` borrow (and uses it for nothing else)
+        // until then; `with_bridge` dereferences it only meanwhile, on
+        // this thread, and takes it out of the slot while it does, so no
+        // two `&mut` to the bridge exist at once.
+        #[allow(unsafe_code)]
+        let p: std::ptr::NonNull<dyn Bridge> = unsafe { std::mem::transmute(p) };
+        BRIDGE.with(|b| b.set(Some(p)));
+        BridgeSlot
+    }
+}
+
+impl Drop for BridgeSlot {
+    fn drop(&mut self) {
+        BRIDGE.with(|b| b.set(None));
+    }
+}
+
+/// Run `f` with the current run's bridge, or raise Redis's error when no
+/// run is on (a function kept from a library's load and called later).
+fn with_bridge<R>(
+    lua: &Lua,
+    ctx: &Table,
+    f: impl FnOnce(&mut dyn Bridge) -> mlua::Result<R>,
+) -> mlua::Result<R> {
+    let Some(mut p) = BRIDGE.with(|b| b.take()) else {
+        ctx.raw_set(
+            "err",
+            error_table(
+                lua,
+                b"redis.call/pcall can only be called inside a script invocation",
+            )?,
+        )?;
+        return Err(mlua::Error::runtime("no script invocation"));
+    };
+    // SAFETY: see `BridgeSlot::set`: the run that put it there is still
+    // on, and the pointer was taken out of the slot, so this is the only
+    // reference to the bridge until it is put back.
+    #[allow(unsafe_code)]
+    let r = f(unsafe { p.as_mut() });
+    BRIDGE.with(|b| b.set(Some(p)));
+    r
+}
+
 /// What a run runs.
 pub enum Target<'a> {
     /// The cached EVAL script with this SHA.
@@ -596,6 +761,14 @@ pub trait Bridge {
     fn op(&mut self, lua: &Lua, args: mlua::MultiValue) -> mlua::Result<mlua::MultiValue>;
     /// Run a command: its reply as a Lua value, and whether it is an error.
     fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)>;
+    /// The script reached `line` of its code, in a Lua debugger session
+    /// (the hook calls it on every line then).
+    fn debug_line(&mut self, _lua: &Lua, _line: i64) -> mlua::Result<()> {
+        Ok(())
+    }
+    /// Run the commands other connections handed to the busy script
+    /// ([`busy::BusyRequest`]).
+    fn serve_busy(&mut self) {}
 }
 
 impl Vm {
@@ -604,26 +777,33 @@ impl Vm {
         &self.lua
     }
 
+    /// The per-run context table (the hook raises error tables through it).
+    pub(crate) fn ctx(&self) -> &Table {
+        &self.ctx
+    }
+
     /// Run the cached script `sha` with KEYS and ARGV, `bridge` serving
-    /// its calls into the server; `threshold` (ms, 0 = none) arms the
-    /// busy hook. Returns whether it succeeded and its value (or error
+    /// its calls into the server; the hook watches `busy`. Returns whether it succeeded and its value (or error
     /// table).
     pub fn run(
         &self,
         target: Target,
         keys: &[Bytes],
         args: &[Bytes],
-        threshold: i64,
         busy: &Arc<Busy>,
         bridge: &mut dyn Bridge,
+        debug: bool,
     ) -> mlua::Result<(bool, Value)> {
         let lua = &self.lua;
+        if debug {
+            install_debug_hook(lua, busy, &self.ctx)?;
+        }
         let seq = |v: &[Bytes]| -> mlua::Result<Table> {
-            lua.create_sequence_from(
-                v.iter()
-                    .map(|k| lua.create_string(k))
-                    .collect::<mlua::Result<Vec<_>>>()?,
-            )
+            let t = lua.create_table_with_capacity(v.len(), 0)?;
+            for (i, k) in v.iter().enumerate() {
+                t.raw_set(i + 1, lua.create_string(k)?)?;
+            }
+            Ok(t)
         };
         // EVAL: KEYS and ARGV are globals; a function gets them as its
         // two arguments.
@@ -635,45 +815,18 @@ impl Vm {
             }
             Target::Function(f) => (f.clone(), Some((seq(keys)?, seq(args)?))),
         };
-        if threshold > 0 {
-            install_hook_with(
-                lua,
-                busy,
-                HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-            )?;
-        }
-        let bridge = std::cell::RefCell::new(bridge);
-        let res = lua.scope(|scope| {
-            let op = scope
-                .create_function(|lua, args: mlua::MultiValue| bridge.borrow_mut().op(lua, args))?;
-            let call = scope.create_function(|lua, args: mlua::MultiValue| {
-                let (v, err) = bridge.borrow_mut().call(lua, args.into_vec())?;
-                if err {
-                    // Raised as an error table, which mlua cannot raise from
-                    // Rust: the handler (or pcall) picks it up from ctx.err.
-                    self.ctx.raw_set("err", v)?;
-                    return Err(mlua::Error::runtime("redis.call failed"));
-                }
-                Ok(v)
-            })?;
-            let pcall = scope.create_function(|lua, args: mlua::MultiValue| {
-                Ok(bridge.borrow_mut().call(lua, args.into_vec())?.0)
-            })?;
-            self.ctx.raw_set("op", op)?;
-            self.ctx.raw_set("err", Value::Nil)?;
-            self.api.raw_set("call", call)?;
-            self.api.raw_set("pcall", pcall)?;
-            let res = match &fargs {
+        let res = {
+            let _slot = BridgeSlot::set(bridge);
+            match &fargs {
                 None => self.runner.call::<mlua::MultiValue>(func),
                 Some((k, a)) => self.runner.call::<mlua::MultiValue>((func, k, a)),
-            };
-            self.ctx.raw_set("op", Value::Nil)?;
-            self.ctx.raw_set("err", Value::Nil)?;
-            self.api.raw_set("call", Value::Nil)?;
-            self.api.raw_set("pcall", Value::Nil)?;
-            res
-        });
-        lua.remove_hook();
+            }
+        };
+        self.ctx.raw_set("err", Value::Nil)?;
+        if busy.kill_requested() || debug {
+            // The kill switched the hook to every line: back to normal.
+            install_hook(lua, busy, &self.ctx)?;
+        }
         let mut vals = res?.into_iter();
         let ok = matches!(vals.next(), Some(Value::Boolean(true)));
         let v = vals.next().unwrap_or(Value::Nil);

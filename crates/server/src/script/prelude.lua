@@ -151,6 +151,38 @@ G.pcall = function(...)
   return false, e
 end
 
+-- Redis's Lua parses every chunk as text (it refuses precompiled code):
+-- a binary chunk fails as the text parser fails on its first byte.
+local raw_loadstring, raw_load, concat = loadstring, load, table.concat
+local function binary_refused(s, name)
+  local id = name or s
+  if type(id) == 'string' and id:sub(1, 1) ~= '=' and id:sub(1, 1) ~= '@' then
+    id = id:match('^[^\r\n]*')
+    if #id > 42 or id ~= (name or s) then id = id:sub(1, 42) .. '...' end
+    id = '[string "' .. id .. '"]'
+  elseif type(id) == 'string' then
+    id = id:sub(2)
+  end
+  return nil, tostring(id) .. ":1: unexpected symbol near 'char(27)'"
+end
+G.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then return binary_refused(s, name) end
+  return raw_loadstring(s, name)
+end
+G.load = function(f, name)
+  if type(f) ~= 'function' then return raw_load(f, name) end
+  local parts = {}
+  while true do
+    local piece = f()
+    if piece == nil or piece == '' then break end
+    if type(piece) ~= 'string' then return nil, 'reader function must return a string' end
+    parts[#parts + 1] = piece
+  end
+  local s = concat(parts)
+  if s:byte(1) == 27 then return binary_refused(s, name or '=(load)') end
+  return raw_loadstring(s, name or '=(load)')
+end
+
 -- math.random and math.randomseed on Redis's own generator (redisLrand48).
 local function checkint(n, v, fname, present)
   local x = tonumber(v)
@@ -254,6 +286,8 @@ local function load_api(collect)
   local function fail(msg) error({err = 'ERR ' .. msg}) end
   local function is_str(v) return type(v) == 'string' or type(v) == 'number' end
   local function register_function(...)
+    local e = collect()
+    if e ~= nil then error({err = e}) end
     local argc = select('#', ...)
     if argc < 1 or argc > 2 then fail('wrong number of arguments to redis.register_function') end
     local name, callback, desc, flags

@@ -766,3 +766,174 @@ fn lua_library_cases_match_redis() {
 /// encodes as `{}` where Redis refuses the functions in the table. These
 /// must still differ, so that the list stays true.
 const SANDBOX_DIFFERS: &[&str] = &["pairs(cjson)", "pairs(bit)", "cjson:encode()"];
+
+/// What issue 14's suite work fixed, against redis-server: noscript
+/// commands (CLUSTER RESET) refused in scripts unless DEBUG
+/// SET-DISABLE-DENY-SCRIPTS; precompiled chunks refused by loadstring;
+/// redis.register_function kept past its load; the allow-oom flags.
+#[test]
+fn noscript_bytecode_and_register_outside_load_match_redis() {
+    let mut d = Diff::start(&["--enable-debug-command", "yes"]);
+    eval(
+        &mut d,
+        "return redis.pcall('cluster', 'reset', 'hard')",
+        &[],
+        &[],
+    );
+    eval(&mut d, "return redis.call('cluster', 'reset')", &[], &[]);
+    d.same_str(&["CLUSTER", "INFO"]);
+    d.same_str(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]);
+    eval(&mut d, "return redis.pcall('cluster', 'info')", &[], &[]);
+    d.same_str(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]);
+    eval(&mut d, "return redis.pcall('cluster', 'info')", &[], &[]);
+    eval(
+        &mut d,
+        "return loadstring(string.dump(function() return 1 end))()",
+        &[],
+        &[],
+    );
+    eval(
+        &mut d,
+        "return {loadstring(string.dump(function() return 1 end)) == nil, loadstring('return 5')()}",
+        &[],
+        &[],
+    );
+    d.same_str(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=lib1\nlocal lib = redis\n\
+         lib.register_function('f1', function() lib.redis = redis end)\n\
+         lib.register_function('f2', function() lib.register_function('f3', function() end) end)",
+    ]);
+    d.same_str(&["FCALL", "f1", "0"]);
+    d.same_str(&["FCALL", "f2", "0"]);
+    // Flags the maxmemory checks read (no eviction here: not over).
+    d.same_str(&[
+        "FUNCTION",
+        "LOAD",
+        "#!lua name=lib2\nredis.register_function{function_name='f4', callback=function() return redis.call('set', 'x', '1') end, flags={'allow-oom'}}",
+    ]);
+    d.same_str(&["FCALL", "f4", "0"]);
+    eval(
+        &mut d,
+        "#!lua flags=allow-oom\nreturn redis.call('incr', 'n')",
+        &[],
+        &[],
+    );
+}
+
+/// The Lua debugger's synchronous session, byte for byte as redis-server's:
+/// the stop at the first line, stepping over a call, redis, eval, list,
+/// break, unknown commands, abort and the end of the session.
+#[test]
+fn lua_debugger_sync_session_matches_redis() {
+    let mut d = Diff::start(&[]);
+    d.same_str(&["SET", "x", "1"]);
+    d.same_str(&["SCRIPT", "DEBUG", "SYNC"]);
+    d.same_str(&["EVALSHA", "0123456789012345678901234567890123456789", "0"]);
+    d.same_str(&[
+        "EVAL",
+        "local a = redis.call('get', KEYS[1])\nlocal b = 2\nreturn a",
+        "1",
+        "x",
+    ]);
+    d.same(&[b"hello\0world"]);
+    d.same_str(&["s"]);
+    d.same_str(&["l"]);
+    d.same_str(&["b", "3"]);
+    d.same_str(&["b"]);
+    d.same_str(&["redis", "get", "x"]);
+    d.same_str(&["r", "incr", "n"]);
+    d.same_str(&["r", "hset", "x", "a", "b"]);
+    d.same_str(&["r", "nosuchcommand"]);
+    d.same_str(&["e", "1+2"]);
+    d.same_str(&["e", "'a' .. 'b'"]);
+    d.same_str(&["e", "nil"]);
+    d.same_str(&["e", "{1, 'a'}"]);
+    d.same_str(&["e", "syntax error here"]);
+    d.same_str(&["c"]);
+    // The session ended: <endsession>, the reply, then the connection
+    // closes (both sides).
+    let mut d = Diff::start(&[]);
+    d.same_str(&["SCRIPT", "DEBUG", "YES"]);
+    d.same_str(&["SCRIPT", "DEBUG", "MAYBE"]);
+    d.same_str(&["SCRIPT", "DEBUG", "SYNC"]);
+    d.same_str(&["EVAL", "return 'hello'", "0"]);
+    d.same_str(&["a"]);
+}
+
+/// A connection's allow-busy command (HELLO) runs while a script is busy,
+/// as Redis runs it from inside the script: the script sees its effect.
+#[test]
+fn allow_busy_command_runs_inside_a_busy_script() {
+    let s = Server::start(&[
+        "--busy-reply-threshold",
+        "10",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(
+        line(&mut b, &["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]),
+        "+OK"
+    );
+    a.cmd(&[
+        b"EVAL",
+        b"while true do if string.find(redis.call('client', 'list'), 'abortscript') then break end end return 'done'",
+        b"0",
+    ]);
+    wait_for("the script to be busy", Duration::from_secs(30), || {
+        line(&mut b, &["PING"]).starts_with("-BUSY")
+    });
+    let r = b.call(&["HELLO", "2", "SETNAME", "abortscript"]);
+    assert!(r.starts_with("*14\r\n$6\r\nserver\r\n"), "{r}");
+    assert_eq!(a.reply_str(), "$4\r\ndone\r\n");
+    assert_eq!(line(&mut b, &["CLIENT", "GETNAME"]), "$11\r\nabortscript");
+}
+
+/// A transaction meeting a busy script, as Redis's unit/multi checks it:
+/// MULTI passes, a command refused -BUSY fails the transaction, and an
+/// EXEC refused -BUSY aborts it.
+#[test]
+fn multi_during_busy_script_fails_the_transaction() {
+    let s = Server::start(&["--busy-reply-threshold", "10"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let mut k = s.raw();
+    // Admitted before the script starts (a connection opened while it
+    // runs is admitted once it ends).
+    for c in [&mut a, &mut b, &mut k] {
+        assert_eq!(line(c, &["PING"]), "+PONG");
+    }
+    a.cmd(&[b"EVAL", b"while true do end", b"0"]);
+    wait_for("the script to be busy", Duration::from_secs(30), || {
+        line(&mut b, &["PING"]).starts_with("-BUSY")
+    });
+    assert_eq!(line(&mut b, &["MULTI"]), "+OK");
+    assert!(line(&mut b, &["INCR", "xx"]).starts_with("-BUSY"));
+    assert_eq!(line(&mut k, &["SCRIPT", "KILL"]), "+OK");
+    assert!(a.reply_str().contains("Script killed by user"));
+    assert_eq!(line(&mut b, &["INCR", "xx"]), "+QUEUED");
+    assert_eq!(
+        line(&mut b, &["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors."
+    );
+    assert_eq!(line(&mut b, &["GET", "xx"]), "$-1");
+    // EXEC itself refused while busy aborts the transaction.
+    assert_eq!(line(&mut b, &["MULTI"]), "+OK");
+    assert_eq!(line(&mut b, &["INCR", "xx"]), "+QUEUED");
+    a.cmd(&[b"EVAL", b"while true do end", b"0"]);
+    wait_for("the script to be busy", Duration::from_secs(30), || {
+        line(&mut k, &["PING"]).starts_with("-BUSY")
+    });
+    let r = line(&mut b, &["EXEC"]);
+    assert!(
+        r.starts_with("-EXECABORT Transaction discarded because of: BUSY"),
+        "{r}"
+    );
+    assert_eq!(line(&mut k, &["SCRIPT", "KILL"]), "+OK");
+    assert!(a.reply_str().contains("Script killed by user"));
+    assert_eq!(line(&mut b, &["PING", "asdf"]), "$4\r\nasdf");
+    assert_eq!(line(&mut b, &["GET", "xx"]), "$-1");
+}
