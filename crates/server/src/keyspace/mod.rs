@@ -167,10 +167,15 @@ pub struct Db {
 impl Db {
     /// An empty database.
     pub fn new() -> Self {
-        // The segment array is there from the start, as Redis's dict has
-        // its small table: the first key then allocates no more than any
-        // other (under maxmemory a 200 kB step at the first key after a
-        // flush would read as a burst of writes).
+        Db::default()
+    }
+
+    /// An empty database whose segment array is there from the start, as
+    /// Redis's dict has its small table: the first key then allocates no
+    /// more than any other (under maxmemory a 200 kB step at the first key
+    /// would read as a burst of writes). Databases nobody selects stay
+    /// without one until their first key.
+    pub fn with_segments() -> Self {
         let mut db = Db::default();
         db.segs.resize_with(NSEG, Segment::default);
         db

@@ -46,7 +46,15 @@ impl Keyspace {
     /// `n` empty databases.
     pub fn new(n: usize) -> Keyspace {
         Keyspace {
-            dbs: (0..n).map(|_| Db::new()).collect(),
+            dbs: (0..n)
+                .map(|i| {
+                    if i == 0 {
+                        Db::with_segments()
+                    } else {
+                        Db::new()
+                    }
+                })
+                .collect(),
             active_expire: true,
             expire_cursor: (0, 0),
             replica_expires: ReplicaExpires::default(),
