@@ -216,8 +216,13 @@ where
                 }
             };
             // A big argument's payload is read in as few reads as it
-            // arrives in (Redis makes room for the whole bulk at once).
-            if let Some(n) = dec.pending_bulk_len().filter(|&n| n >= 32 * 1024) {
+            // arrives in (Redis makes room for the whole bulk at once),
+            // never for a client that has not authenticated (its bulks are
+            // bounded, and announcing one must not buy it memory).
+            if let Some(n) = dec
+                .pending_bulk_len()
+                .filter(|&n| n >= 32 * 1024 && !limits.auth_required)
+            {
                 let want = (n + 2).saturating_sub(rbuf.len()).min(8 << 20);
                 rbuf.reserve(want);
             }
