@@ -295,6 +295,12 @@ impl Outbox {
         *self.socket.lock().unwrap_or_else(|p| p.into_inner()) = fd;
     }
 
+    /// The connection's socket while its task owns it (the Lua debugger
+    /// talks over it while the script it stopped holds the engine).
+    pub fn socket_fd(&self) -> Option<std::os::fd::RawFd> {
+        *self.socket.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The task is about to close its socket: kills no longer touch it.
     pub fn detach_socket(&self) {
         *self.socket.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -423,9 +429,6 @@ pub struct Client {
     pub replica: Option<Box<Handshake>>,
     /// SCRIPT DEBUG YES/SYNC: its next EVAL runs in the Lua debugger.
     pub lua_debug: bool,
-    /// The connection's socket (-1: none known), which the Lua debugger
-    /// talks over while the script it stopped holds the engine.
-    pub sock_fd: i32,
 }
 
 impl Client {
@@ -459,7 +462,6 @@ impl Client {
             soft_limit_since: 0,
             replica: None,
             lua_debug: false,
-            sock_fd: -1,
         }
     }
 

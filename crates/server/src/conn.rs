@@ -39,13 +39,8 @@ pub trait Socket {
     /// Set TCP_NODELAY (`repl-disable-tcp-nodelay` on a replica's link); a
     /// no-op where there is no such thing.
     fn set_no_delay(&self, on: bool);
-    /// The descriptor a kill shuts down.
+    /// The descriptor a kill shuts down (and the Lua debugger talks over).
     fn fd(&self) -> Option<std::os::fd::RawFd>;
-    /// The socket's file descriptor (-1 where there is none), for the
-    /// Lua debugger's synchronous session.
-    fn raw_fd(&self) -> i32 {
-        self.fd().unwrap_or(-1)
-    }
 }
 
 impl Socket for tokio::net::TcpStream {
@@ -132,7 +127,6 @@ where
                 now,
             );
             cl.authenticated = eng.acl().new_clients_authenticated();
-            cl.sock_fd = sock.raw_fd();
             let ob = cl.outbox.clone();
 
             eng.clients_mut().insert(Box::new(cl));

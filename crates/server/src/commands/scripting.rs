@@ -311,7 +311,8 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
         args: &c.args[split..],
         ro,
         from_master: c.from_master,
-        debug: (c.cl.lua_debug && !c.from_master).then(|| (c.cl.sock_fd, c.args[1].clone())),
+        debug: (c.cl.lua_debug && !c.from_master)
+            .then(|| (c.cl.outbox.socket_fd().unwrap_or(-1), c.args[1].clone())),
     };
     let debugged = call.debug.is_some();
     run(c.eng, c.cl, call, c.out);
