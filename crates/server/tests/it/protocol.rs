@@ -271,8 +271,8 @@ fn unauthenticated_flood(port: u16, header: &[u8], body: usize) -> String {
 /// Issue 19, first point: a client that has not authenticated cannot make
 /// the server hold memory. Both servers refuse a long argument or a long
 /// multibulk at its header and close; under four connections announcing
-/// 500 MB and sending 100 MB each, relica's RSS stays within 2x
-/// redis-server's.
+/// 500 MB and sending 100 MB each, relica's RSS grows no more than 2x
+/// redis-server's (or a few huge pages).
 #[test]
 fn unauthenticated_clients_are_bounded_as_in_redis() {
     const BULK: &str = "-ERR Protocol error: unauthenticated bulk length\r\n";
@@ -327,9 +327,18 @@ fn unauthenticated_clients_are_bounded_as_in_redis() {
         }
         rss_kb(s.pid())
     };
-    let (ours, theirs) = (attack(&relica), attack(&redis));
+    // Growth, not the resting size: an idle relica already holds a few
+    // 2 MiB huge pages of mimalloc arena (alloc::use_large_pages) and a
+    // debug binary's pages, which says nothing about what the attack costs.
+    let grown = |s: &Server| {
+        let before = rss_kb(s.pid());
+        attack(s).saturating_sub(before)
+    };
+    let (ours, theirs) = (grown(&relica), grown(&redis));
+    // 400 MB were sent to each; holding them is what this test catches
+    // (relica held 675 MB before the bound). The slack is four huge pages.
     assert!(
-        ours <= 2 * theirs,
-        "relica holds {ours} kB after the attack, redis-server {theirs} kB"
+        ours <= (2 * theirs).max(8 << 10),
+        "relica grew by {ours} kB under the attack, redis-server by {theirs} kB"
     );
 }
