@@ -99,6 +99,9 @@ pub mod f {
     /// what Redis has as one command (DEBUG): shown, counted and timed as
     /// the one command.
     pub const OPAQUE: u32 = 1 << 20;
+    /// Redis's CMD_ASKING: accepted on a cluster node for a slot being
+    /// imported; shown in COMMAND INFO only (standalone has no slots).
+    pub const ASKING: u32 = 1 << 21;
 
     /// Names for COMMAND INFO, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -113,6 +116,7 @@ pub mod f {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         // MAY_REPLICATE is hidden from COMMAND INFO, as in Redis 7.0.

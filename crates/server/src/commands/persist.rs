@@ -51,6 +51,19 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Create a key using the provided serialized value, previously obtained using DUMP.",
         restore,
     ),
+    // What MIGRATE sends a cluster node importing the key's slot; on a
+    // standalone server it is RESTORE (a real master's MIGRATE target may
+    // replicate it to us).
+    cmd(
+        "restore-asking",
+        -4,
+        WRITE | DENYOOM | ASKING,
+        KEY1,
+        "server",
+        "3.0.0",
+        "An internal command for migrating keys in a cluster",
+        restore,
+    ),
 ];
 
 fn dump(c: &mut Ctx) -> CmdResult {
