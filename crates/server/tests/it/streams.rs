@@ -435,6 +435,41 @@ fn stream_dataset(m: &mut Raw, key: &str) {
     m.call(&["XACK", key, "g1", "2-1", "3-1"]);
     m.call(&["XCLAIM", key, "g1", "dave", "0", "4-1", "6-1"]);
     m.call(&["XGROUP", "CREATECONSUMER", key, "g2", "erin"]);
+    // Geo and SORT ... STORE beside the stream (issue 15 names all three).
+    let (geo, list) = (format!("{key}:geo"), format!("{key}:list"));
+    for i in 0..50 {
+        let lon = format!("{}", 13.0 + f64::from(i) * 0.01);
+        let lat = format!("{}", 38.0 - f64::from(i) * 0.01);
+        m.call(&["GEOADD", &geo, &lon, &lat, &format!("p{i}")]);
+        m.call(&["RPUSH", &list, &((i * 37) % 101).to_string()]);
+    }
+    let stored = format!("{key}:near");
+    let near = m.call(&[
+        "GEOSEARCHSTORE",
+        &stored,
+        &geo,
+        "FROMMEMBER",
+        "p3",
+        "BYRADIUS",
+        "20",
+        "km",
+        "ASC",
+        "COUNT",
+        "10",
+        "STOREDIST",
+    ]);
+    assert_eq!(near, ":10\r\n");
+    let sorted = m.call(&[
+        "SORT",
+        &list,
+        "DESC",
+        "LIMIT",
+        "0",
+        "20",
+        "STORE",
+        &format!("{key}:sorted"),
+    ]);
+    assert_eq!(sorted, ":20\r\n");
 }
 
 /// What replicas must agree on: groups, and each pending entry's owner
