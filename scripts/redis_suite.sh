@@ -57,7 +57,9 @@ if [ $tls -eq 1 ]; then
   echo 'package require tls' | tclsh >/dev/null 2>&1 || { echo "Tcl's TLS package is needed for --tls (apt-get install tcl-tls)" >&2; exit 1; }
 fi
 cargo build --release -q -p relica-server
-relica=$root/${CARGO_TARGET_DIR:-target}/release/relica-server
+target_dir=${CARGO_TARGET_DIR:-target}
+case "$target_dir" in /*) ;; *) target_dir=$root/$target_dir ;; esac
+relica=$target_dir/release/relica-server
 work=$(mktemp -d)
 cp -r "$suite/tests" "$suite/runtest" "$work/"
 [ -d "$suite/utils" ] && cp -r "$suite/utils" "$work/"
