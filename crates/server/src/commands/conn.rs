@@ -13,7 +13,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "ping",
         -1,
-        FAST | STALE | SUBCTX,
+        FAST | SUBCTX,
         NOKEYS,
         "connection",
         "1.0.0",

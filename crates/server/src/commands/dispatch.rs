@@ -373,7 +373,15 @@ fn process(
         return;
     }
     let flags = command_flags(eng, spec, &args);
-    let is_write = flags & f::WRITE != 0;
+    // For EXEC, Redis also weighs what it queued (mstate.cmd_flags and
+    // cmd_inv_flags): a write queued before min-replicas-to-write was
+    // raised, a read queued before the link went down, are refused at EXEC.
+    let (queued, queued_inv) = if spec.name == "exec" && cl.in_multi() {
+        queued_flags(eng, cl)
+    } else {
+        (0, 0)
+    };
+    let is_write = (flags | queued) & f::WRITE != 0;
     if cl.flags & flag::REPLICA != 0
         && spec.flags & (f::WRITE | f::READONLY | f::MAY_REPLICATE) != 0
     {
@@ -385,17 +393,6 @@ fn process(
             eng,
             out,
             &CmdError::fixed("ERR Replica can't interact with the keyspace"),
-        );
-        return;
-    }
-    if is_write && !from_master && eng.is_replica() && eng.cfg().bool(P::replica_read_only) {
-        reject(
-            eng,
-            cl,
-            out,
-            spec,
-            parent,
-            &CmdError::fixed(crate::error::READONLY_REPLICA),
         );
         return;
     }
@@ -419,7 +416,19 @@ fn process(
         );
         return;
     }
-    if !from_master && flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
+    if is_write && !from_master && eng.is_replica() && eng.cfg().bool(P::replica_read_only) {
+        reject(
+            eng,
+            cl,
+            out,
+            spec,
+            parent,
+            &CmdError::fixed(crate::error::READONLY_REPLICA),
+        );
+        return;
+    }
+    let deny_stale = flags & f::STALE == 0 || queued_inv & f::STALE != 0;
+    if !from_master && deny_stale && crate::repl::replica::deny_stale(eng) {
         reject(
             eng,
             cl,
@@ -432,7 +441,7 @@ fn process(
         );
         return;
     }
-    if eng.persist().loading() && spec.flags & f::LOADING == 0 {
+    if eng.persist().loading() && (spec.flags & f::LOADING == 0 || queued_inv & f::LOADING != 0) {
         write_error(
             eng,
             out,
@@ -443,24 +452,19 @@ fn process(
     // While a replica loads its master's data aside, commands that would
     // change replication or persistence wait (Redis's CMD_NO_ASYNC_LOADING,
     // for EXEC the flags of what it queued).
-    if eng.persist().async_loading() && !from_master {
-        let queued_denied = spec.name == "exec"
-            && cl.multi.iter().any(|a| {
-                a.first()
-                    .and_then(|n| lookup(n))
-                    .is_some_and(|s| s.flags & f::NO_ASYNC_LOADING != 0)
-            });
-        if spec.flags & f::NO_ASYNC_LOADING != 0 || queued_denied {
-            reject(
-                eng,
-                cl,
-                out,
-                spec,
-                parent,
-                &CmdError::fixed("LOADING Redis is loading the dataset in memory"),
-            );
-            return;
-        }
+    if eng.persist().async_loading()
+        && !from_master
+        && (spec.flags | queued) & f::NO_ASYNC_LOADING != 0
+    {
+        reject(
+            eng,
+            cl,
+            out,
+            spec,
+            parent,
+            &CmdError::fixed("LOADING Redis is loading the dataset in memory"),
+        );
+        return;
     }
     if cl.in_multi()
         && !matches!(
@@ -491,13 +495,27 @@ fn oom_refused(eng: &mut Engine, cl: &Client, spec: &CommandSpec, args: &[Bytes]
         return false;
     }
     let denyoom = command_flags(eng, spec, args) & f::DENYOOM != 0
-        || (spec.name == "exec"
-            && cl.multi.iter().any(|q| {
-                q.first()
-                    .and_then(|n| lookup(n))
-                    .is_some_and(|s| command_flags(eng, s, q) & f::DENYOOM != 0)
-            }));
+        || (spec.name == "exec" && queued_flags(eng, cl).0 & f::DENYOOM != 0);
     denyoom || (cl.in_multi() && !matches!(spec.name, "exec" | "discard" | "quit" | "reset"))
+}
+
+/// The flags of the commands `cl` queued, or-ed, and their complements
+/// or-ed (Redis's mstate.cmd_flags and cmd_inv_flags): "some queued
+/// command has X" and "some queued command lacks X".
+fn queued_flags(eng: &Engine, cl: &Client) -> (u32, u32) {
+    cl.multi.iter().fold((0, 0), |(any, inv), q| {
+        let Some(mut s) = q.first().and_then(|n| lookup(n)) else {
+            return (any, inv);
+        };
+        if s.flags & f::CONTAINER != 0 {
+            match q.get(1).and_then(|a| lookup_sub(s, a)) {
+                Some(sub) => s = sub,
+                None => return (any, inv),
+            }
+        }
+        let fl = command_flags(eng, s, q);
+        (any | fl, inv | !fl)
+    })
 }
 
 /// Mark the open transaction as failed (a queued command was refused).

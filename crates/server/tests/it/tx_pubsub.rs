@@ -518,3 +518,70 @@ fn connections_are_served_in_arrival_order() {
         );
     }
 }
+
+/// EXEC weighs what it queued against the server's state at EXEC time, as
+/// Redis's processCommand does with mstate's flags: a queued write after
+/// min-replicas-to-write was raised, a queued read or PING after the
+/// replica's link went down (replica-serve-stale-data no) abort the
+/// transaction; queued reads still run over maxmemory. Same replies as
+/// redis-server.
+#[test]
+fn exec_checks_queued_commands_against_state_changes() {
+    let dead = crate::util::free_port().to_string();
+    let script: &[(bool, &[&str])] = &[
+        (false, &["SET", "xx", "1"]),
+        (false, &["MULTI"]),
+        (false, &["INCR", "xx"]),
+        (true, &["CONFIG", "SET", "min-replicas-to-write", "2"]),
+        (false, &["EXEC"]),
+        (false, &["GET", "xx"]),
+        (true, &["CONFIG", "SET", "min-replicas-to-write", "0"]),
+        (false, &["CONFIG", "SET", "replica-serve-stale-data", "no"]),
+        (false, &["MULTI"]),
+        (false, &["GET", "xx"]),
+        (true, &["REPLICAOF", "127.0.0.1", &dead]),
+        (false, &["EXEC"]),
+        (false, &["PING"]),
+        (true, &["REPLICAOF", "NO", "ONE"]),
+        (false, &["MULTI"]),
+        (false, &["PING"]),
+        (true, &["REPLICAOF", "127.0.0.1", &dead]),
+        (false, &["EXEC"]),
+        (false, &["MULTI"]),
+        (true, &["REPLICAOF", "NO", "ONE"]),
+        (false, &["GET", "xx"]),
+        (false, &["EXEC"]),
+        (false, &["MULTI"]),
+        (false, &["GET", "xx"]),
+        (false, &["PING"]),
+        (true, &["CONFIG", "SET", "maxmemory", "1"]),
+        (false, &["EXEC"]),
+        (false, &["MULTI"]),
+        (false, &["SET", "yy", "1"]),
+        (false, &["EXEC"]),
+        (true, &["CONFIG", "SET", "maxmemory", "0"]),
+    ];
+    let relica = Server::start(&[]);
+    let redis = Server::redis(&[]);
+    let run = |s: &Server| {
+        let (mut a, mut b) = (s.raw(), s.raw());
+        script
+            .iter()
+            .map(
+                |(other, args)| {
+                    if *other {
+                        b.call(args)
+                    } else {
+                        a.call(args)
+                    }
+                },
+            )
+            .collect::<Vec<_>>()
+    };
+    let (ours, theirs) = (run(&relica), run(&redis));
+    for (i, (o, t)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(o, t, "step {i}: {:?}", script[i].1);
+    }
+    assert!(ours[4].starts_with("-EXECABORT Transaction discarded because of: NOREPLICAS"));
+    assert!(ours[11].starts_with("-EXECABORT Transaction discarded because of: MASTERDOWN"));
+}
