@@ -750,6 +750,16 @@ async fn stream(shared: &Shared, generation: u64, mut mc: MasterConn) -> LinkRes
             }
             paused = done.paused;
         }
+        // The read buffer is sized as Redis sizes the master client's
+        // query buffer: a big argument gets room for exactly its bulk (not
+        // a doubling to twice its size), and a buffer left large by one
+        // is given back once empty (clientsCron's resize), so a 32 MB
+        // value costs the replica 32 MB, not 100.
+        if let Some(n) = dec.pending_bulk_len().filter(|&n| n >= 32 * 1024) {
+            mc.buf.reserve((n + 2).saturating_sub(mc.buf.len()));
+        } else if mc.buf.is_empty() && mc.buf.capacity() > 1 << 20 {
+            mc.buf = BytesMut::with_capacity(64 * 1024);
+        }
         // While paused, wake when the pause changes or ends, and keep
         // reading (counted in slave_read_repl_offset).
         let held_by_pause = paused;
