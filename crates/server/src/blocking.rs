@@ -176,7 +176,7 @@ fn count_unblocked(eng: &mut Engine, cl: &Client, failed: bool) {
 }
 
 /// Answer a blocked client with an error and unblock it.
-fn fail(eng: &mut Engine, id: u64, msg: &[u8]) {
+pub fn fail(eng: &mut Engine, id: u64, msg: &[u8]) {
     let Some(mut cl) = eng.clients_mut().check_out(id) else {
         return;
     };

@@ -101,6 +101,10 @@ pub struct Engine {
     shutdown: Option<ShutdownReq>,
     /// Woken when `shutdown` is set.
     shutdown_wake: Arc<tokio::sync::Notify>,
+    /// A shutdown under way that waits for lagging replicas (Redis's
+    /// shutdown_mstime), or a signal's shutdown not yet started (Redis's
+    /// shutdown_asap, while DEBUG PAUSE-CRON holds the cron).
+    shutdown_wait: Option<ShutdownWait>,
     /// The `now` of the command being run, in ms.
     now: i64,
     /// DEBUG PAUSE-CRON: the cron skips its work.
@@ -172,6 +176,30 @@ pub type Rebinder = fn(&mut Engine, Listeners) -> Result<(), String>;
 /// generation; returns its handle, to abort it when the link is retired.
 pub type LinkDriver = fn(Shared, u64) -> Option<tokio::task::AbortHandle>;
 
+/// SHUTDOWN's flags (or a signal's, from shutdown-on-sigterm/-sigint).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutdownFlags {
+    /// SAVE (Some(true)), NOSAVE (Some(false)), or as configured.
+    pub save: Option<bool>,
+    /// NOW: do not wait for lagging replicas.
+    pub now: bool,
+    /// FORCE: exit even when the final save or the first AOF fails.
+    pub force: bool,
+}
+
+/// A shutdown that has not finished: waiting for replicas until
+/// `deadline` (ms), with the clients blocked in SHUTDOWN; or, with no
+/// deadline, a signal's shutdown the paused cron has not started.
+#[derive(Clone, Debug, Default)]
+pub struct ShutdownWait {
+    /// When to give up waiting (ms); None: not started yet (a signal).
+    pub deadline: Option<i64>,
+    /// How to finish.
+    pub flags: ShutdownFlags,
+    /// Clients blocked in SHUTDOWN, answered if the shutdown fails.
+    pub clients: Vec<u64>,
+}
+
 /// A shutdown request from SHUTDOWN or a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShutdownReq {
@@ -201,6 +229,7 @@ impl Engine {
             rng: SmallRng::from_entropy(),
             shutdown: None,
             shutdown_wake: Arc::default(),
+            shutdown_wait: None,
             now,
             cron_paused: false,
             reexec: None,
@@ -746,6 +775,25 @@ impl Engine {
     /// SHUTDOWN ABORT.
     pub fn cancel_shutdown(&mut self) {
         self.shutdown = None;
+    }
+
+    /// The shutdown under way (waiting for replicas) or pending (a signal
+    /// while the cron is paused).
+    pub fn shutdown_wait(&self) -> Option<&ShutdownWait> {
+        self.shutdown_wait.as_ref()
+    }
+
+    /// The shutdown under way, to change.
+    pub fn shutdown_wait_mut(&mut self) -> Option<&mut ShutdownWait> {
+        self.shutdown_wait.as_mut()
+    }
+
+    /// Start (or clear, with None) a shutdown that waits; the server's
+    /// loop is woken to watch it.
+    pub fn set_shutdown_wait(&mut self, w: Option<ShutdownWait>) -> Option<ShutdownWait> {
+        let old = std::mem::replace(&mut self.shutdown_wait, w);
+        self.shutdown_wake.notify_one();
+        old
     }
 
     /// Woken when a shutdown is requested.

@@ -206,11 +206,20 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
                     .unwrap_or_default()
             );
             f!("io_threads_active:0");
+            if let Some(d) = eng.shutdown_wait().and_then(|w| w.deadline) {
+                f!("shutdown_in_milliseconds:{}", d - eng.now());
+            }
             f!("relica_version:{}", env!("CARGO_PKG_VERSION"));
         }
         "clients" => {
             s.push_str("# Clients\r\n");
-            f!("connected_clients:{}", eng.clients().connected());
+            // Replicas are not counted, as Redis (clients minus slaves).
+            f!(
+                "connected_clients:{}",
+                eng.clients()
+                    .connected()
+                    .saturating_sub(eng.repl().replicas().len())
+            );
             f!("cluster_connections:0");
             f!("maxclients:{}", eng.cfg().int(P::maxclients));
             f!("client_recent_max_input_buffer:{}", me.qbuf);

@@ -385,6 +385,16 @@ async fn wait_for_shutdown(shared: &Shared) {
     let mut int = signal(SignalKind::interrupt()).ok();
     let wake = lock(shared).shutdown_wake();
     loop {
+        // A shutdown waiting for replicas (or for the paused cron) is
+        // looked at every 10 ms, as often as Redis's cron at hz 100.
+        let waiting = lock(shared).shutdown_wait().is_some();
+        let tick = async {
+            if waiting {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {
                 tracing::warn!("Received SIGTERM scheduling shutdown...");
@@ -403,20 +413,45 @@ async fn wait_for_shutdown(shared: &Shared) {
                     return;
                 }
             }
+            _ = tick => {
+                if crate::commands::server::shutdown_tick(&mut lock(shared)) {
+                    return;
+                }
+            }
         }
     }
 }
 
-/// A signal asked for a shutdown: schedule it, unless it must be refused
-/// (the first AOF rewrite still runs), as Redis's finishShutdown.
-fn signal_shutdown(shared: &Shared, flags: P) -> bool {
+/// A signal asked for a shutdown (Redis's shutdown_asap): started at once
+/// with the flags of shutdown-on-sigterm / -sigint, or by the next tick
+/// while DEBUG PAUSE-CRON holds the cron (SHUTDOWN ABORT can still cancel
+/// it then). True when the server must exit now.
+fn signal_shutdown(shared: &Shared, which: P) -> bool {
     let mut e = lock(shared);
-    let force = e.cfg().str(flags).split(' ').any(|w| w == "force");
-    if crate::persist::aof::refuse_shutdown(&e, force) {
+    if e.shutdown_wait().is_some() {
+        // Already under way (or already pending).
         return false;
     }
-    e.request_shutdown(crate::engine::ShutdownReq { save: None });
-    true
+    let mut flags = crate::engine::ShutdownFlags::default();
+    for w in e.cfg().str(which).split(' ') {
+        match w {
+            "save" => flags.save = Some(true),
+            "nosave" => flags.save = Some(false),
+            "now" => flags.now = true,
+            "force" => flags.force = true,
+            _ => {}
+        }
+    }
+    if e.cron_paused() {
+        e.set_shutdown_wait(Some(crate::engine::ShutdownWait {
+            deadline: None,
+            flags,
+            clients: Vec::new(),
+        }));
+        return false;
+    }
+    crate::commands::server::prepare_shutdown(&mut e, flags)
+        == crate::commands::server::Shutdown::Exit
 }
 
 fn finish_shutdown(shared: &Shared, pidfile: &str, unixsocket: &str) -> i32 {

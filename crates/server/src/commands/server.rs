@@ -10,7 +10,7 @@ use super::{
 };
 use crate::client::{flag, Client};
 use crate::config::{self, P};
-use crate::engine::{Engine, Listeners, ShutdownReq};
+use crate::engine::{Engine, Listeners, ShutdownFlags, ShutdownReq, ShutdownWait};
 use crate::error::*;
 use crate::keyspace::{Db, Value};
 
@@ -1837,45 +1837,211 @@ fn lastsave(c: &mut Ctx) -> CmdResult {
 }
 
 fn shutdown(c: &mut Ctx) -> CmdResult {
-    let mut save = None;
-    let mut force = false;
+    let mut flags = ShutdownFlags::default();
+    let mut abort = false;
     for a in &c.args[1..] {
-        if eq(a, "nosave") {
-            save = Some(false);
-        } else if eq(a, "save") {
-            save = Some(true);
-        } else if eq(a, "force") {
-            force = true;
+        if eq(a, "nosave") && flags.save != Some(true) {
+            flags.save = Some(false);
+        } else if eq(a, "save") && flags.save != Some(false) {
+            flags.save = Some(true);
         } else if eq(a, "now") {
+            flags.now = true;
+        } else if eq(a, "force") {
+            flags.force = true;
         } else if eq(a, "abort") {
-            if c.eng.shutdown_requested().is_none() {
-                return Err("ERR No shutdown in progress.".into());
-            }
-            c.eng.cancel_shutdown();
-            c.ok();
-            return Ok(());
+            abort = true;
         } else {
             return Err(SYNTAX.into());
         }
     }
-    if crate::persist::aof::refuse_shutdown(c.eng, force) {
+    if abort {
+        if flags != ShutdownFlags::default() {
+            return Err(SYNTAX.into());
+        }
+        if !abort_shutdown(c.eng) {
+            return Err("ERR No shutdown in progress.".into());
+        }
+        c.ok();
+        return Ok(());
+    }
+    // A shutdown already waiting for replicas: wait with it.
+    let waiting = c.eng.shutdown_wait().is_some_and(|w| w.deadline.is_some());
+    if waiting || prepare_shutdown(c.eng, flags) == Shutdown::Waiting {
+        let id = c.cl.id;
+        if let Some(w) = c.eng.shutdown_wait_mut() {
+            w.clients.push(id);
+        }
+        c.cl.block = Some(crate::client::BlockState {
+            args: c.args.clone(),
+            keys: Vec::new(),
+            deadline: None,
+            wait: None,
+            done: false,
+            reply: crate::client::TimeoutReply::Null,
+        });
+        return Ok(());
+    }
+    if c.eng.shutdown_requested().is_none() {
         return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
     }
-    if save == Some(true)
-        || (save.is_none() && !crate::config::save_points(c.eng.cfg().str(P::save)).is_empty())
-    {
-        // Save now, under the lock, as Redis's prepareForShutdown does; a
-        // failure refuses the shutdown.
-        if let Err(e) = crate::persist::save_blocking(c.eng) {
-            tracing::warn!("Error trying to save the DB, can't exit.");
-            let _ = e;
-            return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
-        }
-    }
-    tracing::warn!("User requested shutdown...");
-    c.eng.request_shutdown(ShutdownReq { save: Some(false) });
     c.cl.flags |= flag::CLOSE_AFTER_REPLY;
     Ok(())
+}
+
+/// What [`prepare_shutdown`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// Ready to exit: the server's loop was asked to.
+    Exit,
+    /// Waiting for lagging replicas (writes paused).
+    Waiting,
+    /// Refused (logged); the server goes on.
+    Failed,
+}
+
+/// Redis's isReadyToShutdown: every replica acknowledged our offset.
+fn replicas_in_sync(eng: &Engine) -> bool {
+    let off = eng.repl().offset();
+    eng.repl().replicas().iter().all(|r| r.ack_offset == off)
+}
+
+/// Redis's prepareForShutdown, for SHUTDOWN and the signals: with
+/// replicas behind our offset (and neither NOW nor shutdown-timeout 0),
+/// pause writes, ask the replicas for their offsets and wait for them
+/// (the server's loop calls [`shutdown_tick`]); otherwise finish now.
+pub fn prepare_shutdown(eng: &mut Engine, mut flags: ShutdownFlags) -> Shutdown {
+    if eng.persist().loading() {
+        // Never save a half-loaded dataset.
+        flags.save = Some(false);
+    }
+    tracing::warn!("User requested shutdown...");
+    let timeout = eng.cfg().int(P::shutdown_timeout);
+    if !flags.now && timeout != 0 && !replicas_in_sync(eng) {
+        let now = crate::clock::now_ms();
+        if eng.clients().pause().until <= now {
+            crate::repl::master::feed_raw(eng, &[b"REPLCONF", b"GETACK", b"*"]);
+        }
+        eng.clients_mut().pause_writes_indefinitely();
+        tracing::info!("Waiting for replicas before shutting down.");
+        eng.set_shutdown_wait(Some(ShutdownWait {
+            deadline: Some(now + timeout * 1000),
+            flags,
+            clients: Vec::new(),
+        }));
+        return Shutdown::Waiting;
+    }
+    finish_shutdown(eng, flags)
+}
+
+/// Called by the server's loop while a shutdown waits (every few ms, not
+/// while DEBUG PAUSE-CRON holds the cron, as Redis's serverCron): start a
+/// signal's shutdown, or finish one whose replicas caught up or whose
+/// shutdown-timeout passed. True when the server must exit.
+pub fn shutdown_tick(eng: &mut Engine) -> bool {
+    if eng.cron_paused() {
+        return false;
+    }
+    let Some(w) = eng.shutdown_wait().cloned() else {
+        return false;
+    };
+    match w.deadline {
+        None => {
+            eng.set_shutdown_wait(None);
+            prepare_shutdown(eng, w.flags) == Shutdown::Exit
+        }
+        Some(d) if crate::clock::now_ms() >= d || replicas_in_sync(eng) => {
+            finish_shutdown(eng, w.flags) == Shutdown::Exit
+        }
+        Some(_) => false,
+    }
+}
+
+/// Redis's finishShutdown up to the exit: the lagging replicas logged, the
+/// first AOF rewrite and the final save must succeed (unless FORCE);
+/// then the server's loop is asked to exit. A failure cancels the
+/// shutdown.
+fn finish_shutdown(eng: &mut Engine, flags: ShutdownFlags) -> Shutdown {
+    let off = eng.repl().offset();
+    let now_s = crate::clock::now_secs();
+    let mut lagging = 0;
+    for r in eng.repl().replicas() {
+        if r.ack_offset != off {
+            lagging += 1;
+            let lag = if r.state == crate::repl::master::SlaveState::Online {
+                now_s - r.ack_time / 1000
+            } else {
+                0
+            };
+            tracing::warn!(
+                "Lagging replica {} reported offset {} behind master, lag={lag}, state={}.",
+                r.name(),
+                off - r.ack_offset,
+                r.state_name()
+            );
+        }
+    }
+    let n = eng.repl().replicas().len();
+    if n > 0 {
+        tracing::info!(
+            "{} of {n} replicas are in sync when shutting down.",
+            n - lagging
+        );
+    }
+    if crate::persist::aof::refuse_shutdown(eng, flags.force) {
+        cancel_shutdown(eng);
+        return Shutdown::Failed;
+    }
+    if eng.persist().saving() {
+        // Its file must not replace the final save's.
+        tracing::warn!("There is a child saving an .rdb. Killing it!");
+        crate::persist::snapshot::cancel_bgsave(eng);
+    }
+    let save = flags
+        .save
+        .unwrap_or_else(|| !crate::config::save_points(eng.cfg().str(P::save)).is_empty());
+    if save {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if crate::persist::save_blocking(eng).is_err() {
+            if flags.force {
+                tracing::warn!("Error trying to save the DB. Exit anyway.");
+            } else {
+                tracing::warn!("Error trying to save the DB, can't exit.");
+                tracing::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                cancel_shutdown(eng);
+                return Shutdown::Failed;
+            }
+        }
+    }
+    eng.request_shutdown(ShutdownReq { save: Some(false) });
+    Shutdown::Exit
+}
+
+/// Redis's cancelShutdown: writes resume and the clients blocked in
+/// SHUTDOWN get an error.
+fn cancel_shutdown(eng: &mut Engine) {
+    eng.cancel_shutdown();
+    let Some(w) = eng.set_shutdown_wait(None) else {
+        return;
+    };
+    if w.deadline.is_some() {
+        eng.clients_mut().unpause();
+    }
+    for id in w.clients {
+        crate::blocking::fail(eng, id, b"ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+}
+
+/// SHUTDOWN ABORT (Redis's abortShutdown): false when no shutdown is
+/// under way or pending.
+fn abort_shutdown(eng: &mut Engine) -> bool {
+    if eng.shutdown_wait().is_none() && eng.shutdown_requested().is_none() {
+        return false;
+    }
+    cancel_shutdown(eng);
+    tracing::info!("Shutdown manually aborted.");
+    true
 }
 
 fn monitor(c: &mut Ctx) -> CmdResult {

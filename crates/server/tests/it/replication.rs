@@ -907,3 +907,86 @@ fn replica_continues_from_data_another_replica_holds() {
     let hist = int_field(&mut m, "repl_backlog_histlen");
     assert_eq!(first + hist - 1, int_field(&mut m, "master_repl_offset"));
 }
+
+/// Send a signal to a process by its PID.
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// Redis 7.0's graceful shutdown, side by side: with a replica behind, a
+/// SHUTDOWN blocks (writes paused, INFO shutdown_in_milliseconds) until
+/// the replica acknowledges the whole stream; SHUTDOWN ABORT answers the
+/// blocked SHUTDOWNs with an error and lets writes go on; a SIGTERM waits
+/// the same way, and the master exits once the replica has caught up.
+fn shutdown_waits_for_lagging_replica(master_is_relica: bool) {
+    let args = ["--shutdown-timeout", "300"];
+    let mut master = if master_is_relica {
+        Server::start(&args)
+    } else {
+        Server::redis(&args)
+    };
+    let replica = Server::start(&[]);
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    assert_eq!(
+        r.call(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]),
+        "+OK\r\n"
+    );
+    wait_up(&mut r);
+    m.call(&["SET", "k", "1"]);
+    wait_same_digest(&mut m, &mut r);
+    signal(replica.pid(), "-STOP");
+    m.call(&["INCR", "k"]);
+    let (mut s1, mut s2) = (master.raw(), master.raw());
+    s1.send(b"*1\r\n$8\r\nSHUTDOWN\r\n");
+    s2.send(b"*1\r\n$8\r\nSHUTDOWN\r\n");
+    wait_for("two clients blocked in SHUTDOWN", T, || {
+        m.info_field("blocked_clients") == "2"
+    });
+    assert!(int_field(&mut m, "shutdown_in_milliseconds") > 0);
+    assert_eq!(m.info_field("connected_clients"), "3");
+    assert_eq!(m.call(&["SHUTDOWN", "ABORT"]), "+OK\r\n");
+    for s in [&mut s1, &mut s2] {
+        assert_eq!(
+            s.reply_str(),
+            "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+        );
+    }
+    assert_eq!(m.info_field("shutdown_in_milliseconds"), "");
+    assert_eq!(
+        m.call(&["SHUTDOWN", "ABORT"]),
+        "-ERR No shutdown in progress.\r\n"
+    );
+    assert_eq!(m.call(&["INCR", "k"]), ":3\r\n");
+    signal(master.pid(), "-TERM");
+    wait_for("shutdown under way", T, || {
+        int_field(&mut m, "shutdown_in_milliseconds") > 0
+    });
+    signal(replica.pid(), "-CONT");
+    assert!(master.wait_exit(T).success());
+    assert_eq!(r.call(&["GET", "k"]), "$1\r\n3\r\n");
+    let log = master.log_text();
+    for line in [
+        "Waiting for replicas before shutting down.",
+        "Shutdown manually aborted.",
+        "1 of 1 replicas are in sync when shutting down.",
+        "ready to exit, bye bye",
+    ] {
+        assert!(log.contains(line), "{line}: {log}");
+    }
+    assert!(!log.contains("Lagging replica"), "{log}");
+}
+
+#[test]
+fn shutdown_waits_for_lagging_replica_relica_master() {
+    shutdown_waits_for_lagging_replica(true);
+}
+
+#[test]
+fn shutdown_waits_for_lagging_replica_redis_master() {
+    shutdown_waits_for_lagging_replica(false);
+}
