@@ -485,6 +485,21 @@ impl Engine {
         }
     }
 
+    /// Set this process's OOM-killer score for its role (`oom-score-adj`,
+    /// Redis's setOOMScoreAdj(-1)); false (logged) when it failed.
+    pub fn apply_oom_score(&self) -> bool {
+        let class = if self.is_replica() {
+            crate::util::oom::REPLICA
+        } else {
+            crate::util::oom::MASTER
+        };
+        crate::util::oom::apply(
+            self.cfg.str(P::oom_score_adj),
+            self.cfg.str(P::oom_score_adj_values),
+            class,
+        )
+    }
+
     /// client-output-buffer-limit for a class: 0 normal, 1 replica,
     /// 2 pubsub.
     #[inline]

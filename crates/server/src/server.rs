@@ -369,6 +369,9 @@ pub async fn run(shared: Shared) -> i32 {
     {
         let e = lock(&shared);
         crate::watchdog::set_period(e.cfg().int(P::watchdog_period), e.cfg().int(P::hz));
+        // As Redis's main(): the OOM score of its role (a replicaof in the
+        // configuration already set it through set_master).
+        e.apply_oom_score();
     }
     let cron = tokio::spawn(cron(shared.clone()));
     let evictor = tokio::spawn(evict_over_time(shared.clone()));

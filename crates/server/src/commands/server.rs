@@ -809,6 +809,11 @@ fn apply_config(eng: &mut Engine, name: &str) -> Result<(), String> {
         "maxmemory-clients" => {
             eng.evict_clients(None);
         }
+        "oom-score-adj" | "oom-score-adj-values" => {
+            if !eng.apply_oom_score() {
+                return Err("Failed to set current oom_score_adj. Check server logs.".into());
+            }
+        }
         "appendonly" => {
             if eng.cfg().str(P::appendonly) == "yes" {
                 if eng.aof().state() == crate::persist::aof::AofState::Off

@@ -170,7 +170,7 @@ directives! {
     io_threads = "io-threads": Kind::Int(1, 128), "1", NO;
     io_threads_do_reads = "io-threads-do-reads": Kind::Bool, "no", NO;
     oom_score_adj = "oom-score-adj": Kind::Enum(&["no", "yes", "relative", "absolute"]), "no", YES;
-    oom_score_adj_values = "oom-score-adj-values": Kind::Special(norm_words), "0 200 800", YES;
+    oom_score_adj_values = "oom-score-adj-values": Kind::Special(norm_oom_values), "0 200 800", YES;
     disable_thp = "disable-thp": Kind::Bool, "yes", NO;
     jemalloc_bg_thread = "jemalloc-bg-thread": Kind::Bool, "yes", YES;
     activedefrag = "activedefrag": Kind::Bool, "no", YES;
@@ -287,6 +287,11 @@ fn words(args: &[Vec<u8>]) -> Vec<String> {
 
 fn norm_words(args: &[Vec<u8>]) -> Result<String, String> {
     Ok(words(args).join(" "))
+}
+
+/// oom-score-adj-values: three scores in -2000..=2000.
+fn norm_oom_values(args: &[Vec<u8>]) -> Result<String, String> {
+    crate::util::oom::parse_values(&words(args))
 }
 
 /// maxmemory-clients: bytes (with units) or a percentage of maxmemory

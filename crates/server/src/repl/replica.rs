@@ -67,6 +67,7 @@ fn set_master_with(eng: &mut Engine, host: &str, port: u16, cache_self: bool) {
         }
     }
     tracing::info!("Connecting to MASTER {host}:{port}");
+    eng.apply_oom_score();
 }
 
 /// REPLICAOF NO ONE: keep the data and the backlog, start a new history
@@ -97,6 +98,7 @@ pub fn set_master_none(eng: &mut Engine) {
     // Our replicas reconnect and continue with replid2.
     disconnect_replicas(eng);
     crate::log::set_role_replica(false);
+    eng.apply_oom_score();
 }
 
 /// End the current link: its task stops (closing its socket) and its

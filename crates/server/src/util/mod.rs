@@ -17,6 +17,7 @@ pub mod collate;
 pub mod glob;
 pub mod ldouble;
 pub mod num;
+pub mod oom;
 pub mod park;
 pub mod pqsort;
 pub mod prefetch;

@@ -316,3 +316,44 @@ fn busy_port_is_logged_as_redis_does() {
     )));
     assert!(text.contains(&format!("Failed listening on port {port} (TCP), aborting.")));
 }
+
+/// `oom-score-adj`, side by side with redis-server: the process's
+/// /proc/<pid>/oom_score_adj for its role, relative to its first score
+/// (`yes`/`relative`) or absolute, restored when turned off; Redis's
+/// error for values out of range.
+#[test]
+fn oom_score_adj_as_redis() {
+    let score = |pid: u32| -> i64 {
+        std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+            .expect("oom_score_adj")
+            .trim()
+            .parse()
+            .expect("a number")
+    };
+    let steps: &[&[&str]] = &[
+        &["CONFIG", "SET", "oom-score-adj-values", "-2001 0 0"],
+        &["CONFIG", "SET", "oom-score-adj-values", "1 2"],
+        &["CONFIG", "SET", "oom-score-adj-values", "10 20 30"],
+        &["CONFIG", "SET", "oom-score-adj", "yes"],
+        &["REPLICAOF", "127.0.0.1", "1"],
+        &["REPLICAOF", "NO", "ONE"],
+        &["CONFIG", "SET", "oom-score-adj", "absolute"],
+        &["CONFIG", "SET", "oom-score-adj-values", "15 25 35"],
+        &["CONFIG", "SET", "oom-score-adj", "no"],
+        &["CONFIG", "GET", "oom-score-adj-values"],
+    ];
+    let run = |s: &Server| {
+        let mut r = s.raw();
+        let base = score(s.pid());
+        steps
+            .iter()
+            .map(|a| (r.call(a), score(s.pid()) - base))
+            .collect::<Vec<_>>()
+    };
+    let ours = run(&Server::start(&[]));
+    let theirs = run(&Server::redis(&[]));
+    assert_eq!(ours, theirs);
+    // The scores moved: base+10, base+20 as a replica, then 15 absolute.
+    assert_eq!(ours[3].1, 10);
+    assert_eq!(ours[4].1, 20);
+}
