@@ -342,6 +342,9 @@ pub struct Handshake {
     pub psync2: bool,
     /// rdb-only.
     pub rdb_only: bool,
+    /// rdb-filter-only: the RDB holds only what the filters include
+    /// (Some(true): functions; Some(false): nothing), not the keys.
+    pub rdb_filter_functions: Option<bool>,
 }
 
 /// What a blocked command answers when its time runs out.

@@ -290,6 +290,23 @@ fn replconf(c: &mut Ctx) -> CmdResult {
                 return Err("ERR invalid value for rdb-only".into());
             }
             hs.rdb_only = v == 1;
+        } else if eq(&opt, "rdb-filter-only") {
+            // Redis 7.0's one include filter, "functions" (redis-cli
+            // --functions-rdb); an empty list keeps nothing.
+            let Some(filters) = resp::inline::split_args(&val) else {
+                return Err("ERR Missing rdb-filter-only values".into());
+            };
+            let mut functions = false;
+            for f in &filters {
+                if !eq(f, "functions") {
+                    return Err(CmdError::msg(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(f)
+                    )));
+                }
+                functions = true;
+            }
+            hs.rdb_filter_functions = Some(functions);
         } else {
             return Err(CmdError::msg(format!(
                 "ERR Unrecognized REPLCONF option: {}",

@@ -119,6 +119,22 @@ fn io_err(e: rdb::Error) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }
 
+/// An RDB without keys, for a replica that asked for a filtered one
+/// (REPLCONF rdb-filter-only): the AUX fields, and the function libraries
+/// when `functions`.
+pub fn filtered_rdb(eng: &Engine, functions: bool) -> std::io::Result<Vec<u8>> {
+    let mut w = rdb::Writer::new(Vec::new(), snapshot::write_options(eng)).map_err(io_err)?;
+    for (k, v) in aux_fields(eng) {
+        w.aux(k.as_bytes(), v.as_bytes()).map_err(io_err)?;
+    }
+    if functions {
+        for code in function_libraries(eng) {
+            w.function(&code).map_err(io_err)?;
+        }
+    }
+    w.finish().map_err(io_err)
+}
+
 fn write_rdb(eng: &Engine, path: &std::path::Path) -> std::io::Result<()> {
     write_rdb_file(eng, path, false)
 }

@@ -145,6 +145,9 @@ pub fn sync(
         stream_on_ack: false,
     };
     let who = r.name();
+    if hs.rdb_filter_functions.is_some() && !hs.eof {
+        return Err("ERR Filtered replica requires EOF capability");
+    }
     tracing::info!("Replica {who} asks for synchronization");
     if psync.is_some_and(|(_, off)| crate::util::num::parse_i64(off).is_none()) {
         tracing::warn!("Replica {who} asks for synchronization but with a wrong offset");
@@ -188,6 +191,29 @@ pub fn sync(
     eng.stats_mut().add(crate::stats::Counter::SyncFull, 1);
     eng.repl_mut().replicas.push(r);
     ensure_backlog(eng);
+    if let Some(functions) = hs.rdb_filter_functions {
+        // A filtered RDB holds no keys: made here and sent at once, as the
+        // EOF-marked payload of a diskless transfer (Redis makes it in a
+        // socket-target child of its own).
+        let me = eng.repl().replicas.len() - 1;
+        let offset = eng.repl().master_repl_offset;
+        setup_full_resync(eng, me, offset);
+        let payload = crate::persist::filtered_rdb(eng, functions).map_err(|e| {
+            tracing::warn!("Filtered RDB for {who} failed: {e}");
+            "ERR Filtered RDB could not be made"
+        })?;
+        let mark = super::random_replid();
+        let ob = eng.repl().replicas[me].outbox.clone();
+        ob.push(format!("$EOF:{mark}\r\n").as_bytes());
+        ob.push(&payload);
+        ob.push(mark.as_bytes());
+        tracing::info!(
+            "Filtered RDB ({} bytes) sent to replica {who}",
+            payload.len()
+        );
+        transfer_done(eng, id, true);
+        return Ok(());
+    }
     let diskless = eng.cfg().bool(P::repl_diskless_sync);
     match eng.persist().job().map(|j| (j.socket_target, j.aof)) {
         Some((_, true)) => tracing::info!(

@@ -990,3 +990,64 @@ fn shutdown_waits_for_lagging_replica_relica_master() {
 fn shutdown_waits_for_lagging_replica_redis_master() {
     shutdown_waits_for_lagging_replica(false);
 }
+
+/// redis-cli --rdb and --functions-rdb (REPLCONF rdb-only and
+/// rdb-filter-only functions) against a disk and a diskless master: the
+/// file holds the keys and functions, or the functions only; a server
+/// started on it has them.
+#[test]
+fn redis_cli_rdb_and_functions_rdb() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for diskless in ["no", "yes"] {
+        let master = Server::start(&[
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+        ]);
+        let mut m = master.raw();
+        m.call(&["DEBUG", "POPULATE", "1000", "key", "10"]);
+        assert_eq!(
+            m.call(&[
+                "FUNCTION",
+                "LOAD",
+                "#!lua name=lib1\nredis.register_function('func1', function() return 123 end)",
+            ]),
+            "$4\r\nlib1\r\n"
+        );
+        for (flag, keys) in [("--rdb", ":1000\r\n"), ("--functions-rdb", ":0\r\n")] {
+            let file = dir.path().join(format!("cli-{diskless}{flag}.rdb"));
+            let out = std::process::Command::new("redis-cli")
+                .args(["-p", &master.port.to_string(), flag])
+                .arg(&file)
+                .output()
+                .expect("redis-cli");
+            let text = String::from_utf8_lossy(&out.stderr).to_string()
+                + &String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("Transfer finished with success"), "{text}");
+            let loaded = Server::start(&[
+                "--dir",
+                dir.path().to_str().expect("utf-8"),
+                "--dbfilename",
+                file.file_name().and_then(|f| f.to_str()).expect("name"),
+            ]);
+            let mut l = loaded.raw();
+            assert_eq!(l.call(&["DBSIZE"]), keys, "{flag} diskless {diskless}");
+            assert!(l.call(&["FUNCTION", "LIST"]).contains("func1"));
+        }
+        // A filtered replica must take an EOF-marked payload.
+        let mut r = master.raw();
+        assert_eq!(
+            r.call(&["REPLCONF", "rdb-filter-only", "functions"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            r.call(&["SYNC"]),
+            "-ERR Filtered replica requires EOF capability\r\n"
+        );
+        assert_eq!(
+            r.call(&["REPLCONF", "rdb-filter-only", "keys"]),
+            "-ERR Unsupported rdb-filter-only option: keys\r\n"
+        );
+    }
+}
