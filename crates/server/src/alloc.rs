@@ -136,3 +136,30 @@ pub fn use_large_pages() {
         libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1);
     }
 }
+
+/// mimalloc's statistics report (MEMORY MALLOC-STATS, where Redis prints
+/// jemalloc's).
+pub fn stats_report() -> String {
+    unsafe extern "C" fn collect(msg: *const std::os::raw::c_char, arg: *mut std::ffi::c_void) {
+        // SAFETY: mimalloc passes a NUL-terminated message and the `arg`
+        // given below, a live `&mut String`, for the length of the call.
+        let (msg, out) = unsafe { (std::ffi::CStr::from_ptr(msg), &mut *(arg as *mut String)) };
+        out.push_str(&msg.to_string_lossy());
+    }
+    let mut out = String::new();
+    // SAFETY: `collect` only appends to `out`, which outlives the call.
+    unsafe {
+        libmimalloc_sys::mi_stats_print_out(
+            Some(collect),
+            &mut out as *mut String as *mut std::ffi::c_void,
+        );
+    }
+    out
+}
+
+/// Return freed memory to the OS now (MEMORY PURGE, Redis's
+/// jemalloc_purge).
+pub fn purge() {
+    // SAFETY: no arguments beyond the flag; safe to call from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
