@@ -103,6 +103,10 @@ pub struct Outbox {
     /// connection's output buffer, as Redis's reply list (omem, client
     /// eviction, output-buffer limits, used_memory).
     stalled: AtomicUsize,
+    /// The connection's reply buffer's allocation (CLIENT LIST rbs, as
+    /// Redis's buf_usable_size): what it keeps for the next replies,
+    /// including the stalled ones.
+    reply_buf: AtomicUsize,
     /// The client-eviction bucket the client was last seen in and when it
     /// entered it (`bucket << 56 | seq`): Redis's client_mem_usage_buckets
     /// list order.
@@ -261,10 +265,16 @@ impl Outbox {
         self.stalled.load(Ordering::Relaxed)
     }
 
-    /// The connection's output buffer the socket has not taken: `n` bytes
-    /// held (0 once all is written).
-    pub fn set_stalled(&self, n: usize) {
+    /// The connection's replies the socket has not taken: `n` bytes (0
+    /// once all is written), in a reply buffer of `cap` bytes.
+    pub fn set_stalled(&self, n: usize, cap: usize) {
         self.stalled.store(n, Ordering::Relaxed);
+        self.reply_buf.store(cap, Ordering::Relaxed);
+    }
+
+    /// The reply buffer's allocation.
+    pub fn reply_buf(&self) -> usize {
+        self.reply_buf.load(Ordering::Relaxed)
     }
 
     /// Output on its way to the socket: the chunk being written, or when
@@ -273,12 +283,20 @@ impl Outbox {
     /// next command). Eviction does not count it, else the invalidations
     /// an eviction sends would read as memory to evict for; what queues
     /// up behind a write that stalls (a client that does not read)
-    /// counts.
+    /// counts, except for a replica: what its connection copied out of the
+    /// shared replication buffer and the socket has not taken is more of
+    /// the replication stream, which maxmemory does not count.
     pub fn transient(&self) -> usize {
-        match self.inflight.load(Ordering::Relaxed) {
-            0 => self.len.load(Ordering::Relaxed),
-            n => n,
-        }
+        let stream = if self.has_stream.load(Ordering::Relaxed) {
+            self.stalled.load(Ordering::Relaxed)
+        } else {
+            0
+        };
+        stream
+            + match self.inflight.load(Ordering::Relaxed) {
+                0 => self.len.load(Ordering::Relaxed),
+                n => n,
+            }
     }
 
     /// The connection's query buffer now.
@@ -610,9 +628,6 @@ fn flags_string(cl: &Client, tracking: &str) -> String {
     s
 }
 
-/// The reply buffer every client has (CLIENT LIST rbs).
-const REPLY_BUF: usize = 1024;
-
 /// The client's own record (Redis counts zmalloc_size(c)).
 const CLIENT_STRUCT: usize = std::mem::size_of::<Client>() + std::mem::size_of::<Outbox>();
 
@@ -634,11 +649,12 @@ impl Client {
     /// buffer, MULTI state, subscription entries, and `extra` (the
     /// tracking prefixes' share, which the tracking subsystem knows).
     pub fn memory(&self, extra: usize) -> usize {
-        self.outbox.held()
+        // The stalled replies are in the reply buffer's allocation.
+        self.outbox.held().saturating_sub(self.outbox.stalled())
+            + self.outbox.reply_buf()
             + self.outbox.qmem()
             + self.outbox.argv()
             + CLIENT_STRUCT
-            + REPLY_BUF
             + self.multi_mem()
             + self.patterns.len() * 24
             + (self.channels.len() + self.shard_channels.len()) * 32
@@ -660,7 +676,7 @@ impl Client {
         let cl = self;
         let qbuf = cl.outbox.qbuf();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={REPLY_BUF} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -678,6 +694,7 @@ impl Client {
             cl.outbox.qbuf_free(),
             cl.outbox.argv() + running,
             cl.multi_mem(),
+            cl.outbox.reply_buf(),
             cl.outbox.held(),
             cl.memory(extra) + running,
             cl.last_cmd,

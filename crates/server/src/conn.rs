@@ -172,7 +172,11 @@ where
         mut pending,
         mut proto_err,
     } = early;
-    let mut out = Out::default();
+    let mut out = Out {
+        buf: Vec::with_capacity(16 * 1024),
+        ..Out::default()
+    };
+    outbox.set_stalled(0, out.buf.capacity());
     let mut limits = Limits::default();
     let mut qbuf_limit = 1usize << 30;
     let mut idle_timeout = 0u64;
@@ -203,9 +207,7 @@ where
             // What others handed the client (pub/sub messages, a
             // replica's stream) goes out once what it has is written.
             if out.is_empty() && !outbox.is_empty() {
-                out.buf.extend_from_slice(&outbox.take());
-                outbox.written();
-                write_now(sock, &mut out)?;
+                send_pushed(sock, &mut out, outbox)?;
                 note_output(shared, outbox, &out, client_evict);
             }
             if outbox.closing() && outbox.is_empty() && out.is_empty() {
@@ -269,15 +271,8 @@ where
                     // write per command.
                     tokio::task::yield_now().await;
                     if out.is_empty() {
-                        let pushed = outbox.take();
-                        if !pushed.is_empty() {
-                            out.buf.extend_from_slice(&pushed);
-                            outbox.written();
-                            write_now(sock, &mut out)?;
-                            note_output(shared, outbox, &out, client_evict);
-                        } else {
-                            outbox.written();
-                        }
+                        send_pushed(sock, &mut out, outbox)?;
+                        note_output(shared, outbox, &out, client_evict);
                     }
                     if is_replica && out.is_empty() {
                         send_rdb_if_ready(shared, sock, id, outbox, &mut rbuf).await?;
@@ -534,7 +529,9 @@ impl Out {
         if self.sent >= self.buf.len() {
             self.buf.clear();
             self.sent = 0;
-            if self.buf.capacity() > 1 << 20 {
+            // Big replies leave no big buffer behind (Redis frees its
+            // reply blocks once written and keeps a 16 KB buffer).
+            if self.buf.capacity() > 64 * 1024 {
                 self.buf.shrink_to(16 * 1024);
             }
         } else if self.sent >= 1 << 20 && self.sent * 2 >= self.buf.len() {
@@ -543,13 +540,9 @@ impl Out {
         }
     }
 
-    /// Memory held for output the socket has not taken.
+    /// Replies the socket has not taken.
     fn held(&self) -> usize {
-        if self.is_empty() {
-            0
-        } else {
-            self.buf.capacity()
-        }
+        self.pending()
     }
 }
 
@@ -620,6 +613,35 @@ where
     }
 }
 
+/// Send what others handed the client (pub/sub messages, invalidations, a
+/// replica's stream) once its own output is written: the chunk taken goes
+/// out as it is and stays as the output only for what the socket does not
+/// take now, so that the reply buffer keeps its allocation and a burst of
+/// pushed messages leaves no memory behind (else invalidations sent by an
+/// eviction would read as memory to evict for).
+fn send_pushed<S>(
+    sock: &mut S,
+    out: &mut Out,
+    outbox: &crate::client::Outbox,
+) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    let pushed = outbox.take();
+    if pushed.is_empty() {
+        outbox.written();
+        return Ok(());
+    }
+    let replies = std::mem::replace(&mut out.buf, pushed);
+    out.sent = 0;
+    let r = write_now(sock, out);
+    outbox.written();
+    if out.is_empty() {
+        out.buf = replies;
+    }
+    r
+}
+
 /// Write all the output and flush, waiting as long as it takes (before the
 /// connection blocks, pauses, closes or sends a replica its RDB).
 async fn drain<S>(
@@ -638,10 +660,10 @@ where
     out.buf.clear();
     out.sent = 0;
     out.flush = false;
-    if out.buf.capacity() > 1 << 20 {
+    if out.buf.capacity() > 64 * 1024 {
         out.buf.shrink_to(16 * 1024);
     }
-    outbox.set_stalled(0);
+    outbox.set_stalled(0, out.buf.capacity());
     Ok(())
 }
 
@@ -649,20 +671,16 @@ where
 /// it changed, the clients may be over maxmemory-clients (Redis updates the
 /// client's memory after each write and evicts before it sleeps).
 fn note_output(shared: &Shared, outbox: &crate::client::Outbox, out: &Out, client_evict: bool) {
-    let held = out.held();
-    if held == 0 {
-        outbox.set_stalled(0);
+    let (held, cap) = (out.held(), out.buf.capacity());
+    if held == 0 || !client_evict {
+        outbox.set_stalled(held, cap);
         return;
     }
-    if client_evict {
-        // Under the lock, so that nobody sees the client over the limit
-        // before it is evicted.
-        let mut eng = lock(shared);
-        outbox.set_stalled(held);
-        eng.evict_clients(None);
-    } else {
-        outbox.set_stalled(held);
-    }
+    // Under the lock, so that nobody sees the client over the limit
+    // before it is evicted.
+    let mut eng = lock(shared);
+    outbox.set_stalled(held, cap);
+    eng.evict_clients(None);
 }
 
 /// Whether a client whose socket has not taken `pending` bytes of replies
