@@ -211,11 +211,14 @@ fn client_field(r: &mut Raw, name: &str, field: &str) -> Option<i64> {
         .map(|v| v.parse().expect("a number"))
 }
 
-/// A connection named `name` holding `size` bytes of a bulk argument
-/// whose last bytes never come.
-fn partial_bulk(srv: &Server, name: &str, size: usize) -> Raw {
+/// A connection named `name` (with CLIENT NO-EVICT when `no_evict`)
+/// holding `size` bytes of a bulk argument whose last bytes never come.
+fn partial_bulk(srv: &Server, name: &str, size: usize, no_evict: bool) -> Raw {
     let mut c = srv.raw();
     assert_eq!(c.call(&["CLIENT", "SETNAME", name]), "+OK\r\n");
+    if no_evict {
+        assert_eq!(c.call(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+    }
     let mut b = format!("*2\r\n${size}\r\n").into_bytes();
     b.resize(b.len() + size, b'x');
     c.send(&b);
@@ -248,7 +251,8 @@ fn a_client_that_does_not_read_is_still_served() {
         let omem = client_field(&mut ctl, "slow", "omem").unwrap();
         let tot = client_field(&mut ctl, "slow", "tot-mem").unwrap();
         assert!(omem > 1 << 20, "omem {omem}");
-        assert!(tot >= omem, "tot-mem {tot} omem {omem}");
+        // (Read apart: the socket may take more between the two.)
+        assert!(tot > 1 << 20, "tot-mem {tot}");
         for _ in 0..64 {
             assert_eq!(c.reply().len(), "$262144\r\n".len() + 262144 + 2);
         }
@@ -268,10 +272,9 @@ fn client_eviction_takes_the_largest_first() {
         let mut ctl = srv.raw();
         ctl.call(&["CLIENT", "SETNAME", "control"]);
         ctl.call(&["CLIENT", "NO-EVICT", "on"]);
-        let _small = partial_bulk(&srv, "small", 64 * 1024);
-        let _big = partial_bulk(&srv, "big", 1 << 20);
-        let mut kept = partial_bulk(&srv, "kept", 2 << 20);
-        assert_eq!(kept.call(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+        let _small = partial_bulk(&srv, "small", 64 * 1024, false);
+        let _big = partial_bulk(&srv, "big", 1 << 20, false);
+        let _kept = partial_bulk(&srv, "kept", 2 << 20, true);
         wait_for("the query buffers filled", T, || {
             client_field(&mut ctl, "small", "qbuf") == Some(64 * 1024)
                 && client_field(&mut ctl, "big", "qbuf") == Some(1 << 20)
