@@ -2086,7 +2086,7 @@ fn memory_stats(c: &mut Ctx) -> CmdResult {
     int(
         c,
         "keys.bytes-per-key",
-        if o.keys > 0 { (net / o.keys) as i64 } else { 0 },
+        net.checked_div(o.keys).unwrap_or(0) as i64,
     );
     int(c, "dataset.bytes", dataset);
     dbl(c, "dataset.percentage", dataset as f64 * 100.0 / net as f64);
