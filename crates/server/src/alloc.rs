@@ -28,19 +28,33 @@ const FLUSH: isize = 64 * 1024;
 const FLUSH_PRECISE: isize = 512;
 static FLUSH_AT: AtomicIsize = AtomicIsize::new(FLUSH);
 
+/// A thread's counts: what it has not added to `ALLOCATED` yet, and all
+/// it ever allocated less what it freed (its own net, which other threads
+/// do not move).
+struct Local {
+    pending: std::cell::Cell<isize>,
+    own: std::cell::Cell<isize>,
+}
+
 thread_local! {
-    static LOCAL: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    static LOCAL: Local = const {
+        Local {
+            pending: std::cell::Cell::new(0),
+            own: std::cell::Cell::new(0),
+        }
+    };
 }
 
 #[inline]
 fn count(delta: isize) {
-    let done = LOCAL.try_with(|c| {
-        let v = c.get() + delta;
+    let done = LOCAL.try_with(|l| {
+        l.own.set(l.own.get() + delta);
+        let v = l.pending.get() + delta;
         if v.abs() >= FLUSH_AT.load(Ordering::Relaxed) {
             ALLOCATED.fetch_add(v, Ordering::Relaxed);
-            c.set(0);
+            l.pending.set(0);
         } else {
-            c.set(v);
+            l.pending.set(v);
         }
     });
     if done.is_err() {
@@ -90,6 +104,15 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// What the calling thread allocated less what it freed, since it began:
+/// the difference of two readings is what the code between them allocated
+/// (or, negative, freed) on this thread, whatever other threads do
+/// meanwhile (eviction measures what a deletion freed with it, as Redis
+/// reads zmalloc_used_memory around it in its single thread).
+pub fn thread_net() -> isize {
+    LOCAL.try_with(|l| l.own.get()).unwrap_or(0)
+}
+
 /// Count precisely enough for `maxmemory` (or, with `false`, cheaply).
 pub fn set_precise(on: bool) {
     FLUSH_AT.store(if on { FLUSH_PRECISE } else { FLUSH }, Ordering::Relaxed);
@@ -98,7 +121,7 @@ pub fn set_precise(on: bool) {
 /// Live bytes allocated (to within the flush threshold per thread; the
 /// calling thread's own share is included exactly).
 pub fn allocated() -> usize {
-    let local = LOCAL.try_with(|c| c.get()).unwrap_or(0);
+    let local = LOCAL.try_with(|l| l.pending.get()).unwrap_or(0);
     let n = (ALLOCATED.load(Ordering::Relaxed) + local).max(0) as usize;
     let peak = PEAK.load(Ordering::Relaxed);
     if n > peak {
@@ -135,4 +158,31 @@ pub fn use_large_pages() {
     unsafe {
         libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1);
     }
+}
+
+/// mimalloc's statistics report (MEMORY MALLOC-STATS, where Redis prints
+/// jemalloc's).
+pub fn stats_report() -> String {
+    unsafe extern "C" fn collect(msg: *const std::os::raw::c_char, arg: *mut std::ffi::c_void) {
+        // SAFETY: mimalloc passes a NUL-terminated message and the `arg`
+        // given below, a live `&mut String`, for the length of the call.
+        let (msg, out) = unsafe { (std::ffi::CStr::from_ptr(msg), &mut *(arg as *mut String)) };
+        out.push_str(&msg.to_string_lossy());
+    }
+    let mut out = String::new();
+    // SAFETY: `collect` only appends to `out`, which outlives the call.
+    unsafe {
+        libmimalloc_sys::mi_stats_print_out(
+            Some(collect),
+            &mut out as *mut String as *mut std::ffi::c_void,
+        );
+    }
+    out
+}
+
+/// Return freed memory to the OS now (MEMORY PURGE, Redis's
+/// jemalloc_purge).
+pub fn purge() {
+    // SAFETY: no arguments beyond the flag; safe to call from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }

@@ -87,8 +87,30 @@ pub struct Outbox {
     /// Bytes taken by the connection and not yet written out.
     inflight: AtomicUsize,
     /// The connection's query buffer (read, not yet run), kept by the
-    /// connection as it reads (CLIENT LIST qbuf, client eviction).
+    /// connection as it reads (CLIENT LIST qbuf).
     qbuf: AtomicUsize,
+    /// Room left in the query buffer's allocation (CLIENT LIST qbuf-free).
+    qbuf_free: AtomicUsize,
+    /// Arguments of the command being read, already parsed (Redis's
+    /// argv_len_sum: CLIENT LIST argv-mem).
+    argv: AtomicUsize,
+    /// What the query buffer holds in memory, as Redis's
+    /// sdsZmallocSize(querybuf): the read buffer's allocation (all of a
+    /// big argument once its length is known) and the commands read but
+    /// not yet running.
+    qmem: AtomicUsize,
+    /// Replies the socket has not taken (the peer does not read): the
+    /// connection's output buffer, as Redis's reply list (omem, client
+    /// eviction, output-buffer limits, used_memory).
+    stalled: AtomicUsize,
+    /// The connection's reply buffer's allocation (CLIENT LIST rbs, as
+    /// Redis's buf_usable_size): what it keeps for the next replies,
+    /// including the stalled ones.
+    reply_buf: AtomicUsize,
+    /// The client-eviction bucket the client was last seen in and when it
+    /// entered it (`bucket << 56 | seq`): Redis's client_mem_usage_buckets
+    /// list order.
+    bucket: std::sync::atomic::AtomicU64,
     killed: AtomicBool,
     /// The connection's socket while its task owns it, so that a kill
     /// closes it at once, as Redis's freeClient does (a replica killed
@@ -176,7 +198,7 @@ impl Outbox {
     /// Whether a queue of `len` bytes breaks `limit`: over the hard limit,
     /// or over the soft one for longer than allowed (the soft clock starts
     /// and stops here).
-    fn breaks_limit(&self, len: usize, limit: crate::config::BufLimit, now: i64) -> bool {
+    pub fn breaks_limit(&self, len: usize, limit: crate::config::BufLimit, now: i64) -> bool {
         if limit.hard > 0 && len as u64 > limit.hard {
             return true;
         }
@@ -232,7 +254,27 @@ impl Outbox {
     /// (CLIENT LIST omem, output-buffer limits).
     pub fn held(&self) -> usize {
         let stream = self.stream_ref().map_or(0, |(buf, id)| buf.reader_mem(id));
-        self.len.load(Ordering::Relaxed) + self.inflight.load(Ordering::Relaxed) + stream
+        self.len.load(Ordering::Relaxed)
+            + self.inflight.load(Ordering::Relaxed)
+            + self.stalled.load(Ordering::Relaxed)
+            + stream
+    }
+
+    /// What [`Outbox::set_stalled`] last set.
+    pub fn stalled(&self) -> usize {
+        self.stalled.load(Ordering::Relaxed)
+    }
+
+    /// The connection's replies the socket has not taken: `n` bytes (0
+    /// once all is written), in a reply buffer of `cap` bytes.
+    pub fn set_stalled(&self, n: usize, cap: usize) {
+        self.stalled.store(n, Ordering::Relaxed);
+        self.reply_buf.store(cap, Ordering::Relaxed);
+    }
+
+    /// The reply buffer's allocation.
+    pub fn reply_buf(&self) -> usize {
+        self.reply_buf.load(Ordering::Relaxed)
     }
 
     /// Output on its way to the socket: the chunk being written, or when
@@ -241,12 +283,20 @@ impl Outbox {
     /// next command). Eviction does not count it, else the invalidations
     /// an eviction sends would read as memory to evict for; what queues
     /// up behind a write that stalls (a client that does not read)
-    /// counts.
+    /// counts, except for a replica: what its connection copied out of the
+    /// shared replication buffer and the socket has not taken is more of
+    /// the replication stream, which maxmemory does not count.
     pub fn transient(&self) -> usize {
-        match self.inflight.load(Ordering::Relaxed) {
-            0 => self.len.load(Ordering::Relaxed),
-            n => n,
-        }
+        let stream = if self.has_stream.load(Ordering::Relaxed) {
+            self.stalled.load(Ordering::Relaxed)
+        } else {
+            0
+        };
+        stream
+            + match self.inflight.load(Ordering::Relaxed) {
+                0 => self.len.load(Ordering::Relaxed),
+                n => n,
+            }
     }
 
     /// The connection's query buffer now.
@@ -254,9 +304,43 @@ impl Outbox {
         self.qbuf.load(Ordering::Relaxed)
     }
 
-    /// The connection read or ran commands: its query buffer is `n`.
-    pub fn set_qbuf(&self, n: usize) {
-        self.qbuf.store(n, Ordering::Relaxed);
+    /// Room left in the query buffer's allocation.
+    pub fn qbuf_free(&self) -> usize {
+        self.qbuf_free.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of the arguments parsed so far of the command being read.
+    pub fn argv(&self) -> usize {
+        self.argv.load(Ordering::Relaxed)
+    }
+
+    /// Memory the query buffer holds (client eviction, tot-mem).
+    pub fn qmem(&self) -> usize {
+        self.qmem.load(Ordering::Relaxed)
+    }
+
+    /// The connection read or ran commands: its query buffer holds `q`
+    /// (`qbuf`, `qbuf-free`, `argv`, memory).
+    pub fn set_query(&self, q: Query) {
+        self.qbuf.store(q.len, Ordering::Relaxed);
+        self.qbuf_free.store(q.free, Ordering::Relaxed);
+        self.argv.store(q.argv, Ordering::Relaxed);
+        self.qmem.store(q.mem, Ordering::Relaxed);
+    }
+
+    /// The client-eviction bucket of a client using `mem` bytes (Redis's
+    /// getMemUsageBucket: log2, from 32 KB to 4 GB) and when it entered
+    /// it: a client that changes bucket goes to the end of the new one.
+    pub fn eviction_bucket(&self, mem: usize) -> (u64, u64) {
+        let bits = usize::BITS - mem.leading_zeros();
+        let idx = u64::from(bits.clamp(15, 33) - 15);
+        let cur = self.bucket.load(Ordering::Relaxed);
+        if cur != 0 && cur >> 56 == idx {
+            return (idx, cur & ((1 << 56) - 1));
+        }
+        let seq = BUCKET_SEQ.fetch_add(1, Ordering::Relaxed);
+        self.bucket.store(idx << 56 | seq, Ordering::Relaxed);
+        (idx, seq)
     }
 
     /// Bytes ready to send: queued, plus for a streaming replica the
@@ -327,6 +411,23 @@ impl Outbox {
     pub fn wake(&self) {
         self.notify.notify_one();
     }
+}
+
+/// Where the client-eviction bucket entries are in their lists.
+static BUCKET_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// What a connection's query buffer holds (see [`Outbox::set_query`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Query {
+    /// Bytes read and not run (CLIENT LIST qbuf).
+    pub len: usize,
+    /// Room left in the read buffer (qbuf-free).
+    pub free: usize,
+    /// Arguments of the command being read, already parsed (argv-mem).
+    pub argv: usize,
+    /// Memory held: the read buffer's allocation and the commands read
+    /// and not yet running.
+    pub mem: usize,
 }
 
 /// Capabilities a replica announced before PSYNC (kept on the client).
@@ -530,8 +631,8 @@ fn flags_string(cl: &Client, tracking: &str) -> String {
     s
 }
 
-/// The reply buffer every client has (CLIENT LIST rbs).
-const REPLY_BUF: usize = 1024;
+/// The client's own record (Redis counts zmalloc_size(c)).
+const CLIENT_STRUCT: usize = std::mem::size_of::<Client>() + std::mem::size_of::<Outbox>();
 
 impl Client {
     /// What MULTI holds (Redis's multiStateMemOverhead): the queued
@@ -546,13 +647,17 @@ impl Client {
     }
 
     /// The client's memory as Redis's getClientMemoryUsage counts it
-    /// (CLIENT LIST tot-mem, maxmemory-clients): output, query buffer,
-    /// reply buffer, MULTI state, subscription entries, and `extra` (the
+    /// (CLIENT LIST tot-mem, maxmemory-clients): output, query buffer
+    /// (its allocation), parsed arguments, the client itself and its reply
+    /// buffer, MULTI state, subscription entries, and `extra` (the
     /// tracking prefixes' share, which the tracking subsystem knows).
     pub fn memory(&self, extra: usize) -> usize {
-        self.outbox.held()
-            + self.outbox.qbuf()
-            + REPLY_BUF
+        // The stalled replies are in the reply buffer's allocation.
+        self.outbox.held().saturating_sub(self.outbox.stalled())
+            + self.outbox.reply_buf()
+            + self.outbox.qmem()
+            + self.outbox.argv()
+            + CLIENT_STRUCT
             + self.multi_mem()
             + self.patterns.len() * 24
             + (self.channels.len() + self.shard_channels.len()) * 32
@@ -560,13 +665,21 @@ impl Client {
     }
 
     /// Its CLIENT LIST line, with Redis 7.0's fields; `tracking` is its
-    /// tracking mode's flag letters and its `redir=` (-1 when off), and
-    /// `extra` its tracking prefixes' memory.
-    pub fn info_line(&self, now: i64, tracking: (&str, i64), extra: usize) -> String {
+    /// tracking mode's flag letters and its `redir=` (-1 when off),
+    /// `extra` its tracking prefixes' memory and `running` the arguments
+    /// of the command it runs now (for its own line: Redis counts them in
+    /// argv-mem and tot-mem while the command runs).
+    pub fn info_line(
+        &self,
+        now: i64,
+        tracking: (&str, i64),
+        extra: usize,
+        running: usize,
+    ) -> String {
         let cl = self;
         let qbuf = cl.outbox.qbuf();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={REPLY_BUF} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -581,10 +694,12 @@ impl Client {
             cl.shard_channels.len(),
             if cl.in_multi() { cl.multi.len() as i64 } else { -1 },
             qbuf,
-            1024usize.saturating_sub(qbuf),
+            cl.outbox.qbuf_free(),
+            cl.outbox.argv() + running,
             cl.multi_mem(),
+            cl.outbox.reply_buf(),
             cl.outbox.held(),
-            cl.memory(extra),
+            cl.memory(extra) + running,
             cl.last_cmd,
             String::from_utf8_lossy(&cl.user),
             tracking.1,

@@ -172,7 +172,11 @@ where
         mut pending,
         mut proto_err,
     } = early;
-    let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut out = Out {
+        buf: Vec::with_capacity(16 * 1024),
+        ..Out::default()
+    };
+    outbox.set_stalled(0, out.buf.capacity());
     let mut limits = Limits::default();
     let mut qbuf_limit = 1usize << 30;
     let mut idle_timeout = 0u64;
@@ -200,6 +204,16 @@ where
             batch_bytes += decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
         }
         if pending.is_empty() && proto_err.is_none() {
+            // What others handed the client (pub/sub messages, a
+            // replica's stream) goes out once what it has is written.
+            if out.is_empty() && !outbox.is_empty() {
+                send_pushed(sock, &mut out, outbox)?;
+                note_output(shared, outbox, &out, client_evict);
+            }
+            if outbox.closing() && outbox.is_empty() && out.is_empty() {
+                sock.flush().await?;
+                return Ok(());
+            }
             // No timer at all without `timeout`: arming one per read costs
             // a clock read and a timer-wheel entry for every batch.
             let idle = (idle_timeout > 0).then(|| Duration::from_secs(idle_timeout));
@@ -209,31 +223,40 @@ where
                     None => std::future::pending::<()>().await,
                 }
             };
-            // A big argument's payload is read in as few reads as it
-            // arrives in (Redis makes room for the whole bulk at once),
-            // never for a client that has not authenticated (its bulks are
-            // bounded, and announcing one must not buy it memory).
-            if let Some(n) = dec
-                .pending_bulk_len()
-                .filter(|&n| n >= 32 * 1024 && !limits.auth_required)
-            {
-                let want = (n + 2).saturating_sub(rbuf.len()).min(8 << 20);
-                rbuf.reserve(want);
-            }
+            // While replies wait for the socket (a client that does not
+            // read), the connection goes on reading and running commands,
+            // as Redis does: their replies queue up behind, counted as the
+            // client's output buffer (omem, tot-mem, output-buffer limits,
+            // client eviction).
             tokio::select! {
-                r = sock.read_buf(&mut rbuf) => {
-                    if r? == 0 {
-                        return Ok(());
-                    }
-                    // While a big argument arrives, take what else is
-                    // already there before anything runs (Redis reads a
-                    // big bulk's whole remainder in one call).
-                    while dec.pending_bulk_len().is_some_and(|n| n >= 32 * 1024) && rbuf.capacity() > rbuf.len() {
-                        match read_now(sock, &mut rbuf) {
-                            Some(Ok(0)) => return Ok(()),
-                            Some(Ok(_)) => {}
-                            Some(Err(e)) => return Err(e),
-                            None => break,
+                r = std::future::poll_fn(|cx| poll_io(sock, &mut rbuf, &out, cx)) => {
+                    match r? {
+                        Io::Read(0) => return Ok(()),
+                        Io::Read(_) => {
+                            // While a big argument arrives, take what else is
+                            // already there before anything runs (Redis reads a
+                            // big bulk's whole remainder in one call).
+                            while dec.pending_bulk_len().is_some_and(|n| n >= 32 * 1024) && rbuf.capacity() > rbuf.len() {
+                                match read_now(sock, &mut rbuf) {
+                                    Some(Ok(0)) => return Ok(()),
+                                    Some(Ok(_)) => {}
+                                    Some(Err(e)) => return Err(e),
+                                    None => break,
+                                }
+                            }
+                        }
+                        Io::Wrote(n) => {
+                            out.advance(n);
+                            write_now(sock, &mut out)?;
+                            note_output(shared, outbox, &out, client_evict);
+                            if is_replica && out.is_empty() {
+                                send_rdb_if_ready(shared, sock, id, outbox, &mut rbuf).await?;
+                            }
+                            continue 'conn;
+                        }
+                        Io::Flushed => {
+                            out.flush = false;
+                            continue 'conn;
                         }
                     }
                 }
@@ -247,16 +270,11 @@ where
                     // replicas once per event loop turn, instead of one
                     // write per command.
                     tokio::task::yield_now().await;
-                    let pushed = outbox.take();
-                    if !pushed.is_empty() {
-                        write_or_killed(sock, &pushed, outbox).await?;
+                    if out.is_empty() {
+                        send_pushed(sock, &mut out, outbox)?;
+                        note_output(shared, outbox, &out, client_evict);
                     }
-                    outbox.written();
-                    if outbox.closing() && outbox.is_empty() {
-                        sock.flush().await?;
-                        return Ok(());
-                    }
-                    if is_replica {
+                    if is_replica && out.is_empty() {
                         send_rdb_if_ready(shared, sock, id, outbox, &mut rbuf).await?;
                     }
                     continue;
@@ -274,6 +292,19 @@ where
                 }
             }
             batch_bytes += decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
+            // A big argument's payload is read in as few reads as it
+            // arrives in: Redis makes room for the whole bulk once it
+            // knows its length (and counts that room as the client's
+            // query buffer), never for a client that has not
+            // authenticated (its bulks are bounded, and announcing one
+            // must not buy it memory).
+            if let Some(n) = dec
+                .pending_bulk_len()
+                .filter(|&n| n >= 32 * 1024 && !limits.auth_required)
+            {
+                let want = (n + 2).saturating_sub(rbuf.len()).min(8 << 20);
+                rbuf.reserve(want);
+            }
             if rbuf.len() + dec.pending_arg_bytes() > qbuf_limit {
                 tracing::warn!(
                     "Closing client that reached max query buffer length (qbuf initial bytes: {})",
@@ -281,7 +312,7 @@ where
                 );
                 return Ok(());
             }
-            outbox.set_qbuf(batch_bytes + rbuf.len() + dec.pending_arg_bytes());
+            outbox.set_query(query(&rbuf, &dec, batch_bytes, true));
             if client_evict {
                 // What it read may put the clients over maxmemory-clients
                 // (Redis checks after each read, in beforeSleep).
@@ -310,15 +341,11 @@ where
                         Some(id),
                         authenticated,
                         &mut pending,
-                        &mut out,
+                        &mut out.buf,
                     )
                     .await;
                     if served == crate::commands::scripting::Served::Answered {
-                        if !out.is_empty() {
-                            write_or_killed(sock, &out, outbox).await?;
-                            outbox.written();
-                            out.clear();
-                        }
+                        drain(sock, &mut out, outbox).await?;
                         continue 'conn;
                     }
                 }
@@ -351,28 +378,48 @@ where
                     return Ok(());
                 };
                 cl.qbuf = batch_bytes + rbuf.len() + dec.pending_arg_bytes();
-                outbox.set_qbuf(cl.qbuf);
+                // The commands about to run are the client's query buffer
+                // for CLIENT LIST, not memory to evict it for (Redis
+                // counts the client's memory as of before it read them).
+                outbox.set_query(query(&rbuf, &dec, batch_bytes, false));
                 batch_bytes = 0;
                 // What others handed the client before this batch (pub/sub
                 // messages, invalidations) goes out before its replies.
                 if !is_replica && !outbox.is_empty() {
-                    out.extend_from_slice(&outbox.take());
+                    out.buf.extend_from_slice(&outbox.take());
                     outbox.written();
                 }
                 eng.stats_mut().add(crate::stats::Counter::Reads, 1);
-                crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out);
+                let before = out.buf.len();
+                crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out.buf);
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
                 let now_replica = cl.flags & flag::REPLICA != 0;
                 became_replica = now_replica && !is_replica;
                 is_replica = now_replica;
+                if cl.flags & (flag::REPLICA | flag::MASTER) == 0
+                    && !out.is_empty()
+                    && over_output_limit(&eng, &cl, out.pending())
+                {
+                    // Redis's closeClientOnOutputBufferLimitReached: the
+                    // client goes, its replies with it.
+                    tracing::warn!(
+                        "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                        eng.client_info_line(&cl, eng.now())
+                    );
+                    cl.outbox.kill();
+                    out.buf.clear();
+                    out.sent = 0;
+                }
                 eng.clients_mut().check_in(cl);
-                eng.stats_mut()
-                    .add(crate::stats::Counter::NetOut, out.len() as u64);
+                eng.stats_mut().add(
+                    crate::stats::Counter::NetOut,
+                    (out.buf.len().saturating_sub(before)) as u64,
+                );
                 eng.stats_mut().add(crate::stats::Counter::Writes, 1);
             }
             nagle = became_replica && eng.cfg().bool(P::repl_disable_tcp_nodelay);
-            outbox.set_qbuf(rbuf.len() + dec.pending_arg_bytes());
+            outbox.set_query(query(&rbuf, &dec, 0, true));
             if client_evict {
                 eng.evict_clients(None);
             }
@@ -385,6 +432,9 @@ where
                 &mut client_evict,
             );
             aof_flush = eng.aof().writer().filter(|w| w.needs_flush()).cloned();
+        }
+        if outbox.is_killed() {
+            return Ok(());
         }
         // The writes' AOF bytes reach the file (and, with appendfsync
         // always, the disk) before their replies leave, outside the lock;
@@ -400,6 +450,7 @@ where
             sock.set_no_delay(false);
         }
         if let Some(n) = pause_notify {
+            drain(sock, &mut out, outbox).await?;
             let wait = (pause_until - crate::clock::now_ms()).max(1) as u64;
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
@@ -407,16 +458,20 @@ where
             }
             continue;
         }
-        if !outbox.is_empty() {
-            out.extend_from_slice(&outbox.take());
-        }
-        if !out.is_empty() {
-            write_or_killed(sock, &out, outbox).await?;
+        if out.is_empty() && !outbox.is_empty() {
+            out.buf.extend_from_slice(&outbox.take());
             outbox.written();
-            out.clear();
-            if out.capacity() > 1 << 20 {
-                out.shrink_to(16 * 1024);
-            }
+        }
+        if close
+            || outbox.closing()
+            || blocked
+            || is_replica
+            || (pending.is_empty() && proto_err.is_some())
+        {
+            drain(sock, &mut out, outbox).await?;
+        } else {
+            write_now(sock, &mut out)?;
+            note_output(shared, outbox, &out, client_evict);
         }
         if close || outbox.is_killed() || (outbox.closing() && outbox.is_empty()) {
             sock.flush().await?;
@@ -436,6 +491,224 @@ where
                 return Ok(());
             }
         }
+    }
+}
+
+/// A connection's output on its way to the socket: replies, and what others
+/// handed the client. What the socket has not taken stays here while the
+/// connection goes on reading (Redis's reply list of a client that does not
+/// read its replies).
+#[derive(Default)]
+struct Out {
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    sent: usize,
+    /// A flush is still due (a TLS session holds bytes).
+    flush: bool,
+}
+
+impl Out {
+    /// Everything is written.
+    fn is_empty(&self) -> bool {
+        self.sent >= self.buf.len()
+    }
+
+    /// What is still to write.
+    fn unsent(&self) -> &[u8] {
+        self.buf.get(self.sent..).unwrap_or_default()
+    }
+
+    /// Bytes still to write.
+    fn pending(&self) -> usize {
+        self.buf.len().saturating_sub(self.sent)
+    }
+
+    /// The socket took `n` more bytes.
+    fn advance(&mut self, n: usize) {
+        self.sent += n;
+        if self.sent >= self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+            // Big replies leave no big buffer behind (Redis frees its
+            // reply blocks once written and keeps a 16 KB buffer).
+            if self.buf.capacity() > 64 * 1024 {
+                self.buf.shrink_to(16 * 1024);
+            }
+        } else if self.sent >= 1 << 20 && self.sent * 2 >= self.buf.len() {
+            self.buf.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+
+    /// Replies the socket has not taken.
+    fn held(&self) -> usize {
+        self.pending()
+    }
+}
+
+/// What the socket did first.
+enum Io {
+    /// Read this many bytes (0: the peer closed).
+    Read(usize),
+    /// Took this many bytes of the output.
+    Wrote(usize),
+    /// A due flush completed.
+    Flushed,
+}
+
+/// Write the output (or flush it) and read the socket at once: whichever
+/// is ready first.
+fn poll_io<S>(
+    sock: &mut S,
+    rbuf: &mut BytesMut,
+    out: &Out,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<std::io::Result<Io>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use std::task::Poll;
+    if !out.is_empty() {
+        if let Poll::Ready(r) = std::pin::Pin::new(&mut *sock).poll_write(cx, out.unsent()) {
+            return Poll::Ready(match r {
+                Ok(0) => Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => Ok(Io::Wrote(n)),
+                Err(e) => Err(e),
+            });
+        }
+    } else if out.flush {
+        if let Poll::Ready(r) = std::pin::Pin::new(&mut *sock).poll_flush(cx) {
+            return Poll::Ready(r.map(|()| Io::Flushed));
+        }
+    }
+    let fut = std::pin::pin!(sock.read_buf(rbuf));
+    std::future::Future::poll(fut, cx).map(|r| r.map(Io::Read))
+}
+
+/// Write what the socket takes now, without waiting, and flush when all
+/// of it went.
+fn write_now<S>(sock: &mut S, out: &mut Out) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    use std::task::Poll;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    while !out.is_empty() {
+        match std::pin::Pin::new(&mut *sock).poll_write(&mut cx, out.unsent()) {
+            Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Poll::Ready(Ok(n)) => out.advance(n),
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => return Ok(()),
+        }
+    }
+    match std::pin::Pin::new(&mut *sock).poll_flush(&mut cx) {
+        Poll::Ready(r) => {
+            out.flush = false;
+            r
+        }
+        Poll::Pending => {
+            out.flush = true;
+            Ok(())
+        }
+    }
+}
+
+/// Send what others handed the client (pub/sub messages, invalidations, a
+/// replica's stream) once its own output is written: the chunk taken goes
+/// out as it is and stays as the output only for what the socket does not
+/// take now, so that the reply buffer keeps its allocation and a burst of
+/// pushed messages leaves no memory behind (else invalidations sent by an
+/// eviction would read as memory to evict for).
+fn send_pushed<S>(
+    sock: &mut S,
+    out: &mut Out,
+    outbox: &crate::client::Outbox,
+) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    let pushed = outbox.take();
+    if pushed.is_empty() {
+        outbox.written();
+        return Ok(());
+    }
+    let replies = std::mem::replace(&mut out.buf, pushed);
+    out.sent = 0;
+    let r = write_now(sock, out);
+    outbox.written();
+    if out.is_empty() {
+        out.buf = replies;
+    }
+    r
+}
+
+/// Write all the output and flush, waiting as long as it takes (before the
+/// connection blocks, pauses, closes or sends a replica its RDB).
+async fn drain<S>(
+    sock: &mut S,
+    out: &mut Out,
+    outbox: &crate::client::Outbox,
+) -> std::io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    if !out.is_empty() {
+        write_or_killed(sock, out.unsent(), outbox).await?;
+    } else if out.flush {
+        sock.flush().await?;
+    }
+    out.buf.clear();
+    out.sent = 0;
+    out.flush = false;
+    if out.buf.capacity() > 64 * 1024 {
+        out.buf.shrink_to(16 * 1024);
+    }
+    outbox.set_stalled(0, out.buf.capacity());
+    Ok(())
+}
+
+/// The output the socket has not taken is the client's output buffer: when
+/// it changed, the clients may be over maxmemory-clients (Redis updates the
+/// client's memory after each write and evicts before it sleeps).
+fn note_output(shared: &Shared, outbox: &crate::client::Outbox, out: &Out, client_evict: bool) {
+    let (held, cap) = (out.held(), out.buf.capacity());
+    if held == 0 || !client_evict {
+        outbox.set_stalled(held, cap);
+        return;
+    }
+    // Under the lock, so that nobody sees the client over the limit
+    // before it is evicted.
+    let mut eng = lock(shared);
+    outbox.set_stalled(held, cap);
+    eng.evict_clients(None);
+}
+
+/// Whether a client whose socket has not taken `pending` bytes of replies
+/// is over its class's client-output-buffer-limit (normal, or pub/sub for a
+/// subscriber), as Redis checks each reply it adds.
+fn over_output_limit(eng: &crate::engine::Engine, cl: &Client, pending: usize) -> bool {
+    let class = if cl.subscriptions() > 0 { 2 } else { 0 };
+    let limit = eng.buf_limit(class);
+    if limit.hard == 0 && limit.soft == 0 {
+        return false;
+    }
+    let held = cl.outbox.held().saturating_sub(cl.outbox.stalled()) + pending;
+    cl.outbox.breaks_limit(held, limit, eng.now())
+}
+
+/// The query buffer as it stands: `batch` bytes of commands read and not
+/// yet run (in memory unless they are about to run).
+fn query(
+    rbuf: &BytesMut,
+    dec: &RequestDecoder,
+    batch: usize,
+    batch_in_mem: bool,
+) -> crate::client::Query {
+    crate::client::Query {
+        len: batch + rbuf.len(),
+        free: rbuf.capacity() - rbuf.len(),
+        argv: dec.pending_arg_bytes(),
+        mem: rbuf.capacity() + if batch_in_mem { batch } else { 0 },
     }
 }
 
@@ -687,6 +960,8 @@ fn refresh_limits(
     *idle_timeout = eng.cfg().int(P::timeout) as u64;
 }
 
+/// Decode the commands `rbuf` holds into `pending`; returns the bytes the
+/// complete ones took (what CLIENT LIST counts in `qbuf` until they run).
 fn decode_all(
     dec: &mut RequestDecoder,
     rbuf: &mut BytesMut,
@@ -695,6 +970,7 @@ fn decode_all(
     err: &mut Option<resp::ProtocolError>,
 ) -> usize {
     let before = rbuf.len() + dec.pending_arg_bytes();
+    let mut taken = 0;
     while pending.len() < 4096 {
         // Until it authenticates, a client's commands are decoded one at a
         // time: Redis runs each (an AUTH lifts the limits) before it parses
@@ -703,7 +979,10 @@ fn decode_all(
             break;
         }
         match dec.decode(rbuf, limits) {
-            Ok(Some(args)) => pending.push_back(args),
+            Ok(Some(args)) => {
+                pending.push_back(args);
+                taken = before.saturating_sub(rbuf.len());
+            }
             Ok(None) => break,
             Err(e) => {
                 *err = Some(e);
@@ -711,7 +990,7 @@ fn decode_all(
             }
         }
     }
-    before.saturating_sub(rbuf.len() + dec.pending_arg_bytes())
+    taken
 }
 
 /// Wait until the engine serves or times out a blocked client, reading (and

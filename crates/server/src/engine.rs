@@ -665,10 +665,22 @@ impl Engine {
     /// A client's CLIENT LIST line at `now`, with its tracking mode's flags
     /// (`t`, `R`, `B`) and `redir=`, which the tracking subsystem holds.
     pub fn client_info_line(&self, cl: &crate::client::Client, now: i64) -> String {
+        self.running_client_info_line(cl, now, 0)
+    }
+
+    /// [`Engine::client_info_line`] of the client running a command whose
+    /// arguments take `argv` bytes (Redis counts them in its argv-mem and
+    /// tot-mem while it runs).
+    pub fn running_client_info_line(
+        &self,
+        cl: &crate::client::Client,
+        now: i64,
+        argv: usize,
+    ) -> String {
         use crate::tracking::mode;
         let extra = self.tracking.prefix_memory(cl.id);
         let Some(f) = self.tracking.flags(cl.id) else {
-            return cl.info_line(now, ("", -1), extra);
+            return cl.info_line(now, ("", -1), extra, argv);
         };
         let mut letters = String::from("t");
         if f & mode::BROKEN_REDIR != 0 {
@@ -678,7 +690,7 @@ impl Engine {
             letters.push('B');
         }
         let redir = self.tracking.redirect(cl.id).unwrap_or(0) as i64;
-        cl.info_line(now, (&letters, redir), extra)
+        cl.info_line(now, (&letters, redir), extra, argv)
     }
 
     /// Leave MULTI state, dropping queued commands and WATCHes (DISCARD,
@@ -703,22 +715,31 @@ impl Engine {
         cl.memory(self.tracking.prefix_memory(cl.id))
     }
 
-    /// maxmemory-clients in bytes (a percentage is of maxmemory); 0 off.
+    /// maxmemory-clients in bytes (a percentage is of maxmemory, off
+    /// while maxmemory is 0); 0 off; never under 128 KB, so that a bad
+    /// setting cannot cut every client off (getClientEvictionLimit).
     pub fn client_eviction_limit(&self) -> u64 {
         let v = self.cfg.str(P::maxmemory_clients);
-        match v.strip_suffix('%') {
+        let limit = match v.strip_suffix('%') {
             Some(p) => {
                 let p: u64 = p.parse().unwrap_or(0);
                 self.cfg.int(P::maxmemory).max(0) as u64 * p / 100
             }
             None => v.parse().unwrap_or(0),
+        };
+        if limit == 0 {
+            0
+        } else {
+            limit.max(128 * 1024)
         }
     }
 
     /// Redis's evictClients: while the normal and pub/sub clients together
-    /// use maxmemory-clients or more, disconnect the largest ones (not
-    /// those with CLIENT NO-EVICT). `current` is the client running a
-    /// batch (out of the table meanwhile). True when it was evicted.
+    /// use maxmemory-clients or more, disconnect clients from the largest
+    /// memory bucket down (log2 buckets, in the order clients entered
+    /// their bucket), never those with CLIENT NO-EVICT. `current` is the
+    /// client running a batch (out of the table meanwhile). True when it
+    /// was evicted.
     pub fn evict_clients(&mut self, current: Option<&crate::client::Client>) -> bool {
         use crate::client::flag;
         let limit = self.client_eviction_limit();
@@ -726,27 +747,37 @@ impl Engine {
             return false;
         }
         let mut total = 0u64;
-        let mut cands: Vec<(u64, &crate::client::Client)> = Vec::new();
-        for cl in self.clients.iter().chain(current) {
-            if cl.flags & (flag::REPLICA | flag::MASTER) != 0 || cl.outbox.is_killed() {
-                continue;
-            }
+        let mut all: Vec<&crate::client::Client> = self
+            .clients
+            .iter()
+            .chain(current)
+            .filter(|cl| cl.flags & (flag::REPLICA | flag::MASTER) == 0 && !cl.outbox.is_killed())
+            .collect();
+        // Clients new to their bucket enter it in connection order, as
+        // Redis walks its client list.
+        all.sort_unstable_by_key(|cl| cl.id);
+        let mut cands: Vec<((std::cmp::Reverse<u64>, u64), u64, &crate::client::Client)> =
+            Vec::new();
+        for cl in all {
             let m = self.client_memory(cl) as u64;
             total += m;
             if cl.flags & flag::NO_EVICT == 0 {
-                cands.push((m, cl));
+                let (bucket, seq) = cl.outbox.eviction_bucket(m as usize);
+                cands.push(((std::cmp::Reverse(bucket), seq), m, cl));
             }
         }
         if total < limit {
             return false;
         }
-        cands.sort_by_key(|c| std::cmp::Reverse(c.0));
+        cands.sort_unstable_by_key(|c| c.0);
         let now = self.now;
         let mut evicted = Vec::new();
-        for (m, cl) in cands {
-            if total < limit {
+        let mut cands = cands.into_iter();
+        while total >= limit {
+            let Some((_, m, cl)) = cands.next() else {
+                tracing::warn!("Over client maxmemory after evicting all evictable clients");
                 break;
-            }
+            };
             tracing::info!("Evicting client: {}", self.client_info_line(cl, now));
             cl.outbox.kill();
             evicted.push(cl.id);

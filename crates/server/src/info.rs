@@ -28,19 +28,20 @@ pub fn rss_bytes() -> usize {
     pages * 4096
 }
 
-/// Bytes held for clients that are not replicas (mem_clients_normal):
-/// query buffers and queued output. A MONITOR client counts as a normal
+/// Bytes held for clients that are not replicas (mem_clients_normal): each
+/// client's memory as client eviction counts it (query buffer, arguments,
+/// output, the client itself). A MONITOR client counts as a normal
 /// one, as in Redis. Replicas' output is the shared replication buffer,
 /// reported apart (`repl::feed::replication_memory`), as Redis 7.0 does.
 /// `me`, the client asking, is out of the table while its command runs.
-fn client_memory(eng: &Engine, me: &Client) -> u64 {
+pub fn client_memory(eng: &Engine, me: &Client) -> u64 {
     let mut normal = 0u64;
     let asking = (!eng.clients().contains(me.id)).then_some(me);
     for cl in eng.clients().iter().chain(asking) {
         let is_replica = cl.flags & crate::client::flag::REPLICA != 0
             && cl.flags & crate::client::flag::MONITOR == 0;
         if !is_replica {
-            normal += (cl.qbuf + cl.outbox.held()) as u64;
+            normal += eng.client_memory(cl) as u64;
         }
     }
     normal
@@ -568,11 +569,12 @@ mod tests {
             .unwrap()
             .outbox
             .push(&[b'm'; 10]);
+        let base = h.eng.client_memory(h.eng.clients().get(replica).unwrap()) as u64 - 1000;
         let info = h.run(normal, &["INFO", "memory"]);
         // Redis 7.0: a replica's output is the shared replication buffer,
         // not client memory; there is no buffer without a backlog.
         assert_eq!(field(&info, "mem_clients_slaves"), 0);
-        assert_eq!(field(&info, "mem_clients_normal"), 110);
+        assert_eq!(field(&info, "mem_clients_normal"), 2 * base + 110);
         assert_eq!(field(&info, "mem_total_replication_buffers"), 0);
         let info = h.run(normal, &["INFO", "clients"]);
         assert_eq!(field(&info, "client_recent_max_output_buffer"), 1000);

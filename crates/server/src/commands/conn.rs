@@ -809,15 +809,22 @@ fn client_list(c: &mut Ctx) -> CmdResult {
                 continue;
             }
         }
-        text.push_str(&c.eng.client_info_line(cl, now));
+        let argv = if cl.id == c.cl.id { running_argv(c) } else { 0 };
+        text.push_str(&c.eng.running_client_info_line(cl, now, argv));
         text.push('\n');
     }
     c.verbatim(text.as_bytes());
     Ok(())
 }
 
+/// What the running command's arguments take (Redis's argv_len_sum).
+fn running_argv(c: &Ctx) -> usize {
+    c.args.iter().map(|a| a.len()).sum()
+}
+
 fn client_info(c: &mut Ctx) -> CmdResult {
-    let mut line = c.eng.client_info_line(c.cl, c.now());
+    let argv = running_argv(c);
+    let mut line = c.eng.running_client_info_line(c.cl, c.now(), argv);
     line.push('\n');
     c.verbatim(line.as_bytes());
     Ok(())

@@ -480,6 +480,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_pause_cron,
     ),
     cmd(
+        "replybuffer",
+        4,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Set the reply buffer's peak reset time or turn its resizing on or off",
+        debug_replybuffer,
+    ),
+    cmd(
         "quicklist-packed-threshold",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -1442,6 +1452,23 @@ fn debug_pause_cron(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>,
+/// parsed as Redis parses them. relica's per-client reply buffer has one
+/// fixed size (CLIENT LIST rbs) and is never resized by the cron, which is
+/// what Redis does with RESIZING 0: both settings are accepted and change
+/// nothing observable.
+fn debug_replybuffer(c: &mut Ctx) -> CmdResult {
+    if eq(&c.args[2], "peak-reset-time") {
+        if !eq(&c.args[3], "never") && !eq(&c.args[3], "reset") {
+            super::parse_int(&c.args[3])?;
+        }
+    } else if !eq(&c.args[2], "resizing") {
+        return Err(CmdError::unknown_subcommand("debug", &c.args[1]));
+    }
+    c.ok();
+    Ok(())
+}
+
 fn debug_quicklist_packed_threshold(c: &mut Ctx) -> CmdResult {
     let sz = std::str::from_utf8(&c.args[2])
         .ok()
@@ -2091,20 +2118,26 @@ pub fn feed_monitors(eng: &mut Engine, cl: &Client, args: &[Bytes]) {
 
 fn memory_usage(c: &mut Ctx) -> CmdResult {
     let k = c.args[2].clone();
-    // Redis's default sample of 5; SAMPLES 0 means all.
+    // Redis's default sample of 5; SAMPLES 0 means all; the option may
+    // repeat (the last one counts).
     let mut samples = 5usize;
-    if c.args.len() > 3 {
-        if c.args.len() != 5 || !eq(&c.args[3], "samples") {
+    let mut j = 3;
+    while j < c.args.len() {
+        if eq(&c.args[j], "samples") && j + 1 < c.args.len() {
+            let n = parse_int(&c.args[j + 1])?;
+            if n < 0 {
+                return Err(SYNTAX.into());
+            }
+            samples = if n == 0 { usize::MAX } else { n as usize };
+            j += 2;
+        } else {
             return Err(SYNTAX.into());
         }
-        let n = parse_int(&c.args[4])?;
-        samples = if n == 0 {
-            usize::MAX
-        } else {
-            n.max(1) as usize
-        };
     }
-    match c.lookup_read(&k) {
+    // No lookup side effects (Redis reads the dict directly): a logically
+    // expired key not yet reclaimed still answers.
+    let db = c.cl.db;
+    match c.eng.keyspace().db(db).get(&k) {
         None => c.null(),
         Some(e) => {
             let n = crate::info::entry_memory_sampled(e, samples);
@@ -2114,48 +2147,210 @@ fn memory_usage(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-fn memory_stats(c: &mut Ctx) -> CmdResult {
+/// What MEMORY STATS and MEMORY DOCTOR report (Redis's
+/// getMemoryOverheadData), with relica's numbers.
+struct Overhead {
+    peak: usize,
+    used: usize,
+    startup: usize,
+    repl_backlog: u64,
+    clients_slaves: u64,
+    clients_normal: u64,
+    aof_buffer: usize,
+    lua_caches: usize,
+    functions_caches: usize,
+    /// (db, table overhead) of each database with keys.
+    dbs: Vec<(usize, usize)>,
+    total: u64,
+    keys: usize,
+    rss: usize,
+}
+
+fn memory_overhead(c: &Ctx) -> Overhead {
     let used = crate::alloc::allocated();
-    let rss = crate::info::rss_bytes();
-    let keys: usize = c.eng.keyspace().dbs().iter().map(|d| d.len()).sum();
     let startup = crate::alloc::startup_allocated();
     let repl = crate::repl::feed::replication_memory(c.eng);
-    let fields: Vec<(&str, i64)> = vec![
-        ("peak.allocated", crate::alloc::peak() as i64),
-        ("total.allocated", used as i64),
-        ("startup.allocated", startup as i64),
-        ("replication.backlog", repl.backlog as i64),
-        ("clients.slaves", repl.replicas as i64),
-        ("clients.normal", 0),
-        ("aof.buffer", 0),
-        ("keys.count", keys as i64),
-        ("dataset.bytes", used.saturating_sub(startup) as i64),
-        ("allocator.resident", rss as i64),
-    ];
-    c.map(fields.len());
-    for (k, v) in fields {
+    let clients_normal = crate::info::client_memory(c.eng, c.cl);
+    let aof_buffer = if c.eng.aof().feeding() {
+        c.eng.aof().writer().map_or(0, |w| w.buffer_len())
+    } else {
+        0
+    };
+    let lua_caches = c.eng.scripting().scripts_memory();
+    let functions_caches = c.eng.scripting().functions().memory();
+    let mut total = startup as u64
+        + repl.backlog
+        + repl.replicas
+        + clients_normal
+        + aof_buffer as u64
+        + lua_caches as u64
+        + functions_caches as u64;
+    let mut dbs = Vec::new();
+    let mut keys = 0;
+    for (i, d) in c.eng.keyspace().dbs().iter().enumerate() {
+        if d.is_empty() {
+            continue;
+        }
+        keys += d.len();
+        let o = d.table_overhead();
+        total += o as u64;
+        dbs.push((i, o));
+    }
+    Overhead {
+        peak: crate::alloc::peak().max(used),
+        used,
+        startup,
+        repl_backlog: repl.backlog,
+        clients_slaves: repl.replicas,
+        clients_normal,
+        aof_buffer,
+        lua_caches,
+        functions_caches,
+        dbs,
+        total,
+        keys,
+        rss: crate::info::rss_bytes(),
+    }
+}
+
+fn memory_stats(c: &mut Ctx) -> CmdResult {
+    let o = memory_overhead(c);
+    let net = if o.used > o.startup {
+        o.used - o.startup
+    } else {
+        1
+    };
+    let dataset = o.used as i64 - o.total as i64;
+    // The allocator's figures, as INFO memory shows them: what mimalloc
+    // holds is counted as allocated, the process's RSS as active and
+    // resident.
+    let frag = o.rss as f64 / o.used.max(1) as f64;
+    c.map(27 + o.dbs.len());
+    let int = |c: &mut Ctx, k: &str, v: i64| {
         c.bulk(k.as_bytes());
         c.int(v);
+    };
+    let dbl = |c: &mut Ctx, k: &str, v: f64| {
+        c.bulk(k.as_bytes());
+        c.double(v);
+    };
+    int(c, "peak.allocated", o.peak as i64);
+    int(c, "total.allocated", o.used as i64);
+    int(c, "startup.allocated", o.startup as i64);
+    int(c, "replication.backlog", o.repl_backlog as i64);
+    int(c, "clients.slaves", o.clients_slaves as i64);
+    int(c, "clients.normal", o.clients_normal as i64);
+    int(c, "cluster.links", 0);
+    int(c, "aof.buffer", o.aof_buffer as i64);
+    int(c, "lua.caches", o.lua_caches as i64);
+    int(c, "functions.caches", o.functions_caches as i64);
+    for &(db, overhead) in &o.dbs {
+        c.bulk(format!("db.{db}").as_bytes());
+        c.map(3);
+        int(c, "overhead.hashtable.main", overhead as i64);
+        // Expiry times live in the entries: there is no second table.
+        int(c, "overhead.hashtable.expires", 0);
+        int(c, "overhead.hashtable.slot-to-keys", 0);
     }
-    Ok(())
-}
-
-fn memory_doctor(c: &mut Ctx) -> CmdResult {
-    c.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
-    Ok(())
-}
-
-fn memory_malloc_stats(c: &mut Ctx) -> CmdResult {
-    let s = format!(
-        "allocated: {}\npeak: {}\n",
-        crate::alloc::allocated(),
-        crate::alloc::peak()
+    int(c, "overhead.total", o.total as i64);
+    int(c, "keys.count", o.keys as i64);
+    int(
+        c,
+        "keys.bytes-per-key",
+        net.checked_div(o.keys).unwrap_or(0) as i64,
     );
+    int(c, "dataset.bytes", dataset);
+    dbl(c, "dataset.percentage", dataset as f64 * 100.0 / net as f64);
+    dbl(
+        c,
+        "peak.percentage",
+        o.used as f64 * 100.0 / o.peak.max(1) as f64,
+    );
+    int(c, "allocator.allocated", o.used as i64);
+    int(c, "allocator.active", o.rss as i64);
+    int(c, "allocator.resident", o.rss as i64);
+    dbl(c, "allocator-fragmentation.ratio", 1.0);
+    int(c, "allocator-fragmentation.bytes", 0);
+    dbl(c, "allocator-rss.ratio", 1.0);
+    int(c, "allocator-rss.bytes", 0);
+    dbl(c, "rss-overhead.ratio", 1.0);
+    int(c, "rss-overhead.bytes", 0);
+    dbl(c, "fragmentation", frag);
+    int(c, "fragmentation.bytes", o.rss as i64 - o.used as i64);
+    Ok(())
+}
+
+/// Redis's getMemoryDoctorReport, on relica's numbers.
+fn memory_doctor(c: &mut Ctx) -> CmdResult {
+    let o = memory_overhead(c);
+    let mut empty = false;
+    let mut big_peak = false;
+    let mut high_frag = false;
+    let mut big_slave_buf = false;
+    let mut big_client_buf = false;
+    let mut many_scripts = false;
+    if o.used < 5 * 1024 * 1024 {
+        empty = true;
+    } else {
+        big_peak = o.peak as f64 / o.used as f64 > 1.5;
+        high_frag = o.rss as f64 / o.used as f64 > 1.4 && o.rss.saturating_sub(o.used) > 10 << 20;
+        let replicas = c.eng.repl().replicas().len();
+        let clients = c.eng.clients().connected().saturating_sub(replicas).max(1);
+        big_client_buf = o.clients_normal / clients as u64 > 1024 * 200;
+        big_slave_buf = replicas > 0 && o.clients_slaves > 1024 * 1024 * 10;
+        many_scripts = c.eng.scripting().len() > 1000;
+    }
+    let reports = [
+        empty,
+        big_peak,
+        high_frag,
+        big_slave_buf,
+        big_client_buf,
+        many_scripts,
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    let s = if reports == 0 {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n".to_string()
+    } else if empty {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n".to_string()
+    } else {
+        let mut s = String::from(
+            "Sam, I detected a few issues in this Redis instance memory implants:\n\n",
+        );
+        if big_peak {
+            s.push_str(" * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n");
+        }
+        if high_frag {
+            s.push_str(" * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the logical allocations Redis performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is \"mimalloc\".\n\n");
+        }
+        if big_slave_buf {
+            s.push_str(" * Big replica buffers: The replica output buffers in this instance are greater than 10MB for each replica (on average). This likely means that there is some replica instance that is struggling receiving data, either because it is too slow or because of networking issues. As a result, data piles on the master output buffers. Please try to identify what replica is not receiving data correctly and why. You can use the INFO output in order to check the replicas delays and the CLIENT LIST command to check the output buffers of each replica.\n\n");
+        }
+        if big_client_buf {
+            s.push_str(" * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving data fast enough, so that data piles on the Redis instance output buffer, or clients sending commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to understand better why certain clients are using a big amount of memory.\n\n");
+        }
+        if many_scripts {
+            s.push_str(" * Many scripts: There seem to be many cached scripts in this instance (more than 1000). This may be because scripts are generated and `EVAL`ed, instead of being parameterized (with KEYS and ARGV), `SCRIPT LOAD`ed and `EVALSHA`ed. Unless `SCRIPT FLUSH` is called periodically, the scripts' caches may end up consuming most of your memory.\n\n");
+        }
+        s.push_str("I'm here to keep you safe, Sam. I want to help you.\n");
+        s
+    };
+    c.verbatim(s.as_bytes());
+    Ok(())
+}
+
+/// The allocator's own report, as Redis prints jemalloc's: here
+/// mimalloc's.
+fn memory_malloc_stats(c: &mut Ctx) -> CmdResult {
+    let s = crate::alloc::stats_report();
     c.verbatim(s.as_bytes());
     Ok(())
 }
 
 fn memory_purge(c: &mut Ctx) -> CmdResult {
+    crate::alloc::purge();
     c.ok();
     Ok(())
 }

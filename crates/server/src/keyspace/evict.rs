@@ -162,10 +162,13 @@ fn pick_random(eng: &mut Engine, policy: Policy) -> Option<(usize, super::Key)> 
 
 /// Delete an evicted key and tell everyone; returns the bytes freed by
 /// the deletion itself (the DEL fed to replicas and the invalidations it
-/// sends are not counted, as in Redis).
+/// sends are not counted, as in Redis), measured on this thread alone:
+/// connections writing and freeing on other threads meanwhile (the
+/// invalidations of the keys evicted before) must not make a deletion
+/// look as if it freed nothing, which would evict on and on.
 fn evict_key(eng: &mut Engine, db: usize, key: &[u8]) -> u64 {
     let lazy = eng.cfg().bool(P::lazyfree_lazy_eviction);
-    let before = crate::alloc::allocated() as i64;
+    let before = crate::alloc::thread_net() as i64;
     let start = std::time::Instant::now();
     if let Some(e) = eng.keyspace_mut().db_mut(db).remove(key) {
         if lazy {
@@ -173,7 +176,7 @@ fn evict_key(eng: &mut Engine, db: usize, key: &[u8]) -> u64 {
         }
     }
     eng.latency_sample("eviction-del", start.elapsed().as_millis() as u64);
-    let freed = (before - crate::alloc::allocated() as i64).max(0) as u64;
+    let freed = (before - crate::alloc::thread_net() as i64).max(0) as u64;
     eng.stats_mut().add(crate::stats::Counter::EvictedKeys, 1);
     eng.keyspace_mut().touch_watched(db, key);
     eng.tracking_invalidate(key, 0);

@@ -191,6 +191,20 @@ impl Db {
         self.keys == 0
     }
 
+    /// What the key tables take beyond the keys and values themselves
+    /// (MEMORY STATS overhead.hashtable.main, as Redis counts its dict's
+    /// entries, buckets and key objects): the segments' buckets and the
+    /// boxed entries. (The segment array itself is there from the start,
+    /// counted in startup.allocated as Redis's empty dicts are.)
+    pub fn table_overhead(&self) -> usize {
+        let buckets: usize = self
+            .segs
+            .iter()
+            .map(|s| s.table.capacity() * (std::mem::size_of::<Box<Entry>>() + 1))
+            .sum();
+        buckets + self.keys * std::mem::size_of::<Entry>()
+    }
+
     /// Number of keys with an expiry.
     pub fn volatile_len(&self) -> usize {
         self.volatile
