@@ -393,7 +393,7 @@ impl<R: Read> Parser<R> {
         if s.length > 0 && s.nodes.is_empty() {
             return Err(self.corrupt("Stream length inconsistent with rax entries"));
         }
-        if !stream_ids_consistent(&s.nodes, s.length) {
+        if !stream_ids_consistent(&s.nodes, s.length, s.last_id) {
             return Err(self.corrupt("Stream entries out of order or length inconsistent"));
         }
         let ngroups = self.read_length()?;
@@ -697,7 +697,11 @@ pub(crate) fn valid_stream_node(elems: &[Vec<u8>], master: StreamId) -> bool {
 /// Whether validated nodes hold `length` live entries whose IDs (deleted
 /// ones too) ascend from node to node and never fall below their node's
 /// master ID.
-fn stream_ids_consistent(nodes: &[(StreamId, Vec<Vec<u8>>)], length: u64) -> bool {
+fn stream_ids_consistent(
+    nodes: &[(StreamId, Vec<Vec<u8>>)],
+    length: u64,
+    last_id: StreamId,
+) -> bool {
     let mut live = 0u64;
     let mut prev: Option<StreamId> = None;
     for (master, elems) in nodes {
@@ -734,7 +738,9 @@ fn stream_ids_consistent(nodes: &[(StreamId, Vec<Vec<u8>>)], length: u64) -> boo
             p += 1;
         }
     }
-    live == length
+    // No entry, live or deleted, may be newer than the stream's last ID
+    // (XADD * would then make IDs that go backwards).
+    live == length && prev.is_none_or(|q| q <= last_id)
 }
 
 /// The first live entry's ID in validated nodes.
