@@ -48,7 +48,14 @@ pub fn restore_payload(payload: &[u8]) -> Result<Value, Error> {
 
 /// Like [`restore_payload`], also returning the RDB type byte.
 pub fn restore_payload_typed(payload: &[u8]) -> Result<(u8, Value), Error> {
-    let (body, version) = verify_footer(payload)?;
+    restore_payload_checked(payload, true)
+}
+
+/// Like [`restore_payload_typed`]; with `verify_crc` false the CRC64 is not
+/// checked (Redis's `DEBUG SET-SKIP-CHECKSUM-VALIDATION 1`), the version
+/// still is. The value itself is always validated in full.
+pub fn restore_payload_checked(payload: &[u8], verify_crc: bool) -> Result<(u8, Value), Error> {
+    let (body, version) = verify_footer(payload, verify_crc)?;
     let mut p = Parser::new(body, u32::from(version));
     p.ctx.what = "DUMP payload type";
     let t = p.read_u8()?;
@@ -61,7 +68,7 @@ pub fn restore_payload_typed(payload: &[u8]) -> Result<(u8, Value), Error> {
 
 /// Redis's verifyDumpPayload: the body before the footer and the RDB
 /// version the footer names, once the version and the CRC64 check out.
-fn verify_footer(payload: &[u8]) -> Result<(&[u8], u16), Error> {
+fn verify_footer(payload: &[u8], verify_crc: bool) -> Result<(&[u8], u16), Error> {
     let body_len = payload.len().checked_sub(10).ok_or(Error::BadDumpPayload)?;
     let (body, footer) = payload.split_at(body_len);
     let (ver, crc) = footer.split_at(2);
@@ -71,6 +78,9 @@ fn verify_footer(payload: &[u8]) -> Result<(&[u8], u16), Error> {
     ]);
     if u32::from(version) > MAX_VERSION {
         return Err(Error::BadDumpPayload);
+    }
+    if !verify_crc {
+        return Ok((body, version));
     }
     let mut stored = [0u8; 8];
     stored.copy_from_slice(crc);
@@ -126,7 +136,8 @@ impl std::fmt::Display for FunctionsPayloadError {
 /// and the `FUNCTION` records of 7.0 release candidates, rewritten with
 /// their shebang line as Redis does).
 pub fn restore_functions(payload: &[u8]) -> Result<Vec<Vec<u8>>, FunctionsPayloadError> {
-    let (body, version) = verify_footer(payload).map_err(|_| FunctionsPayloadError::BadFooter)?;
+    let (body, version) =
+        verify_footer(payload, true).map_err(|_| FunctionsPayloadError::BadFooter)?;
     let mut r = crate::Reader::fragment(body, u32::from(version));
     let mut out = Vec::new();
     while r.offset() < body.len() as u64 {

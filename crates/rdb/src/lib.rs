@@ -58,8 +58,8 @@ mod reader;
 mod writer;
 
 pub use dump::{
-    dump_functions, dump_payload, restore_functions, restore_payload, restore_payload_typed,
-    FunctionsPayloadError,
+    dump_functions, dump_payload, restore_functions, restore_payload, restore_payload_checked,
+    restore_payload_typed, FunctionsPayloadError,
 };
 pub use error::{Context, Error};
 pub use opcode::describe_type;

@@ -101,8 +101,11 @@ impl<R: Read> Parser<R> {
         }
     }
 
-    fn blob_err(&self, kind: &str, e: BlobError) -> Error {
-        self.corrupt(format!("{} (byte {} of the {kind})", e.msg, e.pos))
+    /// A blob that failed validation: Redis's reason for its type (e.g.
+    /// "Hash ziplist integrity check failed.", the text RESTORE logs),
+    /// then what exactly is wrong and where.
+    fn blob_err(&self, reason: &str, e: BlobError) -> Error {
+        self.corrupt(format!("{reason} ({} at byte {})", e.msg, e.pos))
     }
 
     fn unsupported(&self, what: impl Into<String>) -> Error {
@@ -250,7 +253,7 @@ impl<R: Read> Parser<R> {
 
     fn check_score(&self, s: f64) -> Result<f64, Error> {
         if s.is_nan() {
-            Err(self.corrupt("sorted set with NaN score"))
+            Err(self.corrupt("Zset with NAN score detected"))
         } else {
             Ok(s)
         }
@@ -277,19 +280,35 @@ impl<R: Read> Parser<R> {
         Ok(out)
     }
 
-    fn hash_from(&self, entries: Vec<Entry<'_>>) -> Result<Value, Error> {
-        Ok(Value::Hash(
-            self.pairs(entries)?
-                .into_iter()
-                .map(|(f, v)| (f.to_bytes(), v.to_bytes()))
-                .collect(),
-        ))
+    /// A hash from encoded pairs; `reason` is Redis's text for a bad blob
+    /// of this type (uneven count and duplicate fields included).
+    fn hash_from(&self, entries: Vec<Entry<'_>>, reason: &str) -> Result<Value, Error> {
+        let pairs = self
+            .pairs(entries)
+            .map_err(|_| self.corrupt(format!("{reason} (odd number of entries)")))?;
+        let out: Vec<(Vec<u8>, Vec<u8>)> = pairs
+            .into_iter()
+            .map(|(f, v)| (f.to_bytes(), v.to_bytes()))
+            .collect();
+        if has_dups(out.iter().map(|(f, _)| f.as_slice())) {
+            return Err(self.corrupt(format!("{reason} (duplicate fields)")));
+        }
+        Ok(Value::Hash(out))
     }
 
-    fn zset_from(&self, entries: Vec<Entry<'_>>) -> Result<Value, Error> {
-        let mut out = Vec::new();
-        for (m, s) in self.pairs(entries)? {
-            out.push((m.to_bytes(), self.entry_score(s)?));
+    fn zset_from(&self, entries: Vec<Entry<'_>>, reason: &str) -> Result<Value, Error> {
+        let pairs = self
+            .pairs(entries)
+            .map_err(|_| self.corrupt(format!("{reason} (odd number of entries)")))?;
+        let mut out = Vec::with_capacity(pairs.len());
+        for (m, s) in pairs {
+            let score = self
+                .entry_score(s)
+                .map_err(|_| self.corrupt(format!("{reason} (invalid score)")))?;
+            out.push((m.to_bytes(), score));
+        }
+        if has_dups(out.iter().map(|(m, _)| m.as_slice())) {
+            return Err(self.corrupt(format!("{reason} (duplicate members)")));
         }
         Ok(Value::ZSet(out))
     }
@@ -347,7 +366,8 @@ impl<R: Read> Parser<R> {
             seq.copy_from_slice(key.get(8..).unwrap_or(&[0; 8]));
             let master = (u64::from_be_bytes(ms), u64::from_be_bytes(seq));
             let blob = self.read_string()?;
-            let e = listpack::entries(&blob).map_err(|e| self.blob_err("listpack", e))?;
+            let e = listpack::entries(&blob)
+                .map_err(|e| self.blob_err("Stream listpack integrity check failed.", e))?;
             if e.is_empty() {
                 return Err(self.corrupt("Empty listpack inside stream"));
             }
@@ -373,7 +393,7 @@ impl<R: Read> Parser<R> {
         if s.length > 0 && s.nodes.is_empty() {
             return Err(self.corrupt("Stream length inconsistent with rax entries"));
         }
-        if !stream_ids_consistent(&s.nodes, s.length) {
+        if !stream_ids_consistent(&s.nodes, s.length, s.last_id) {
             return Err(self.corrupt("Stream entries out of order or length inconsistent"));
         }
         let ngroups = self.read_length()?;
@@ -453,6 +473,9 @@ impl<R: Read> Parser<R> {
                 if t == TYPE_LIST {
                     Value::List(v)
                 } else {
+                    if has_dups(v.iter().map(Vec::as_slice)) {
+                        return Err(self.corrupt("Duplicate set members detected"));
+                    }
                     Value::Set(v)
                 }
             }
@@ -468,6 +491,9 @@ impl<R: Read> Parser<R> {
                     };
                     v.push((m, self.check_score(s)?));
                 }
+                if has_dups(v.iter().map(|(m, _)| m.as_slice())) {
+                    return Err(self.corrupt("Duplicate zset fields detected"));
+                }
                 Value::ZSet(v)
             }
             TYPE_HASH => {
@@ -477,11 +503,18 @@ impl<R: Read> Parser<R> {
                     let f = self.read_string()?;
                     v.push((f, self.read_string()?));
                 }
+                if has_dups(v.iter().map(|(f, _)| f.as_slice())) {
+                    return Err(self.corrupt("Duplicate hash fields detected"));
+                }
                 Value::Hash(v)
             }
             TYPE_HASH_ZIPMAP => {
                 let blob = self.read_string()?;
-                let pairs = zipmap::pairs(&blob).map_err(|e| self.blob_err("zipmap", e))?;
+                let pairs = zipmap::pairs(&blob)
+                    .map_err(|e| self.blob_err("Zipmap integrity check failed.", e))?;
+                if has_dups(pairs.iter().map(|(f, _)| *f)) {
+                    return Err(self.corrupt("Hash zipmap with dup elements"));
+                }
                 Value::Hash(
                     pairs
                         .into_iter()
@@ -491,30 +524,48 @@ impl<R: Read> Parser<R> {
             }
             TYPE_LIST_ZIPLIST => {
                 let blob = self.read_string()?;
-                let e = ziplist::entries(&blob).map_err(|e| self.blob_err("ziplist", e))?;
+                let e = ziplist::entries(&blob)
+                    .map_err(|e| self.blob_err("List ziplist integrity check failed.", e))?;
                 Value::List(e.into_iter().map(Entry::to_bytes).collect())
             }
             TYPE_SET_INTSET => {
                 let blob = self.read_string()?;
-                let m = intset::members(&blob).map_err(|e| self.blob_err("intset", e))?;
+                let m = intset::members(&blob)
+                    .map_err(|e| self.blob_err("Intset integrity check failed.", e))?;
                 Value::Set(m.into_iter().map(|v| v.to_string().into_bytes()).collect())
             }
             TYPE_ZSET_ZIPLIST | TYPE_HASH_ZIPLIST => {
                 let blob = self.read_string()?;
-                let e = ziplist::entries(&blob).map_err(|e| self.blob_err("ziplist", e))?;
-                if t == TYPE_ZSET_ZIPLIST {
-                    self.zset_from(e)?
+                let reason = if t == TYPE_ZSET_ZIPLIST {
+                    "Zset ziplist integrity check failed."
                 } else {
-                    self.hash_from(e)?
+                    "Hash ziplist integrity check failed."
+                };
+                let e = ziplist::entries(&blob).map_err(|e| self.blob_err(reason, e))?;
+                if t == TYPE_ZSET_ZIPLIST {
+                    self.zset_from(e, reason)?
+                } else {
+                    self.hash_from(e, reason)?
                 }
             }
             TYPE_HASH_LISTPACK | TYPE_ZSET_LISTPACK | TYPE_SET_LISTPACK => {
                 let blob = self.read_string()?;
-                let e = listpack::entries(&blob).map_err(|e| self.blob_err("listpack", e))?;
+                let reason = match t {
+                    TYPE_HASH_LISTPACK => "Hash listpack integrity check failed.",
+                    TYPE_ZSET_LISTPACK => "Zset listpack integrity check failed.",
+                    _ => "Set listpack integrity check failed.",
+                };
+                let e = listpack::entries(&blob).map_err(|e| self.blob_err(reason, e))?;
                 match t {
-                    TYPE_HASH_LISTPACK => self.hash_from(e)?,
-                    TYPE_ZSET_LISTPACK => self.zset_from(e)?,
-                    _ => Value::Set(e.into_iter().map(Entry::to_bytes).collect()),
+                    TYPE_HASH_LISTPACK => self.hash_from(e, reason)?,
+                    TYPE_ZSET_LISTPACK => self.zset_from(e, reason)?,
+                    _ => {
+                        let v: Vec<Vec<u8>> = e.into_iter().map(Entry::to_bytes).collect();
+                        if has_dups(v.iter().map(Vec::as_slice)) {
+                            return Err(self.corrupt(format!("{reason} (duplicate members)")));
+                        }
+                        Value::Set(v)
+                    }
                 }
             }
             TYPE_LIST_QUICKLIST => {
@@ -522,7 +573,8 @@ impl<R: Read> Parser<R> {
                 let mut v = Vec::new();
                 for _ in 0..nodes {
                     let blob = self.read_string()?;
-                    let e = ziplist::entries(&blob).map_err(|e| self.blob_err("ziplist", e))?;
+                    let e = ziplist::entries(&blob)
+                        .map_err(|e| self.blob_err("Ziplist integrity check failed.", e))?;
                     v.extend(e.into_iter().map(Entry::to_bytes));
                 }
                 Value::List(v)
@@ -534,19 +586,20 @@ impl<R: Read> Parser<R> {
                     let container = self.read_length()?;
                     let blob = self.read_string()?;
                     if blob.is_empty() {
-                        return Err(self.corrupt("empty quicklist node"));
+                        return Err(self.corrupt("Quicklist integrity check failed."));
                     }
                     match container {
                         QUICKLIST_NODE_PLAIN => v.push(blob),
                         QUICKLIST_NODE_PACKED => {
-                            let e = listpack::entries(&blob)
-                                .map_err(|e| self.blob_err("listpack", e))?;
+                            let e = listpack::entries(&blob).map_err(|e| {
+                                self.blob_err("Listpack integrity check failed.", e)
+                            })?;
                             v.extend(e.into_iter().map(Entry::to_bytes));
                         }
                         c => {
-                            return Err(
-                                self.corrupt(format!("unknown quicklist node container {c}"))
-                            )
+                            return Err(self.corrupt(format!(
+                                "Quicklist integrity check failed. (unknown container {c})"
+                            )))
                         }
                     }
                 }
@@ -566,6 +619,18 @@ impl<R: Read> Parser<R> {
             _ => return Err(self.corrupt(format!("unknown RDB value type {t}"))),
         })
     }
+}
+
+/// Whether any two of `items` are equal (Redis refuses duplicate members
+/// and fields in every collection it loads).
+fn has_dups<'a>(items: impl Iterator<Item = &'a [u8]>) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    for it in items {
+        if !seen.insert(it) {
+            return true;
+        }
+    }
+    false
 }
 
 fn int_at(elems: &[Vec<u8>], i: usize) -> Option<i64> {
@@ -632,7 +697,11 @@ pub(crate) fn valid_stream_node(elems: &[Vec<u8>], master: StreamId) -> bool {
 /// Whether validated nodes hold `length` live entries whose IDs (deleted
 /// ones too) ascend from node to node and never fall below their node's
 /// master ID.
-fn stream_ids_consistent(nodes: &[(StreamId, Vec<Vec<u8>>)], length: u64) -> bool {
+fn stream_ids_consistent(
+    nodes: &[(StreamId, Vec<Vec<u8>>)],
+    length: u64,
+    last_id: StreamId,
+) -> bool {
     let mut live = 0u64;
     let mut prev: Option<StreamId> = None;
     for (master, elems) in nodes {
@@ -669,7 +738,9 @@ fn stream_ids_consistent(nodes: &[(StreamId, Vec<Vec<u8>>)], length: u64) -> boo
             p += 1;
         }
     }
-    live == length
+    // No entry, live or deleted, may be newer than the stream's last ID
+    // (XADD * would then make IDs that go backwards).
+    live == length && prev.is_none_or(|q| q <= last_id)
 }
 
 /// The first live entry's ID in validated nodes.
@@ -1070,7 +1141,10 @@ mod tests {
         body.extend(s(b"m"));
         body.push(253);
         let err = read(&file(3, &body)).unwrap_err();
-        assert!(err.to_string().contains("NaN"), "{err}");
+        assert!(
+            err.to_string().contains("Zset with NAN score detected"),
+            "{err}"
+        );
         assert!(err.to_string().contains("key 'z'"), "{err}");
     }
 

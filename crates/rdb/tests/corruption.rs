@@ -145,10 +145,19 @@ fn corrupted_dump_payloads_never_panic() {
         Value::List((0..300).map(|i| format!("e{i}").into_bytes()).collect()),
         Value::Set((0..20).map(|i| i.to_string().into_bytes()).collect()),
         Value::Set(vec![b"a".to_vec(), b"b".to_vec()]),
-        Value::Hash(vec![(b"f".to_vec(), b"v".to_vec()); 3]),
+        Value::Hash(
+            (0..3)
+                .map(|i| (format!("f{i}").into_bytes(), b"v".to_vec()))
+                .collect(),
+        ),
         Value::Hash(
             (0..200)
-                .map(|i| (vec![b'f'; i % 7 + 1], i.to_string().into_bytes()))
+                .map(|i| {
+                    (
+                        format!("{}{i}", "f".repeat(i % 7 + 1)).into_bytes(),
+                        i.to_string().into_bytes(),
+                    )
+                })
                 .collect(),
         ),
         Value::ZSet(vec![(b"m".to_vec(), 1.5), (b"n".to_vec(), -2.0)]),

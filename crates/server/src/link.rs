@@ -606,7 +606,7 @@ fn load_synced(
         );
         dbs = aside.into_inner().unwrap_or_else(|p| p.into_inner());
         match res {
-            Ok((n, _)) => {
+            Ok((n, _, _)) => {
                 let old = {
                     let mut eng = lock(shared);
                     // Our replicas' history ends here: they must resync
@@ -674,7 +674,7 @@ fn load_synced(
         let mut eng = lock(shared);
         eng.persist_mut().set_loading(false);
         match res {
-            Ok((n, _)) => {
+            Ok((n, _, _)) => {
                 eng.persist_mut().loaded_from_master(n);
                 Ok(())
             }

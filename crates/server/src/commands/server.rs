@@ -510,6 +510,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_set_disable_deny_scripts,
     ),
     cmd(
+        "set-skip-checksum-validation",
+        3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Skip (1) or check (0) the CRC64 of RESTORE payloads",
+        debug_set_skip_checksum_validation,
+    ),
+    cmd(
         "set-active-expire",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -1492,6 +1502,13 @@ fn debug_set_disable_deny_scripts(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+fn debug_set_skip_checksum_validation(c: &mut Ctx) -> CmdResult {
+    let on = atoi(&c.args[2]) != 0;
+    c.eng.persist_mut().set_skip_checksum(on);
+    c.ok();
+    Ok(())
+}
+
 fn debug_set_active_expire(c: &mut Ctx) -> CmdResult {
     c.eng
         .keyspace_mut()
@@ -1766,6 +1783,8 @@ fn debug_help(c: &mut Ctx) -> CmdResult {
             "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+            "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
         ],

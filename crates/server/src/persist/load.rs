@@ -200,8 +200,12 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
     let mut e = lock(shared);
     e.persist_mut().loading = false;
     match res {
-        Ok((loaded, expired)) => {
-            tracing::info!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.");
+        Ok((loaded, expired, empty)) => {
+            if empty > 0 {
+                tracing::warn!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}, empty keys skipped: {empty}.");
+            } else {
+                tracing::info!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.");
+            }
             tracing::info!(
                 "DB loaded from disk: {:.3} seconds",
                 started.elapsed().as_secs_f64()
@@ -219,6 +223,10 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
             }
             for line in err.0.lines() {
                 tracing::warn!("{line}");
+            }
+            if err.0.contains(CORRUPT_PREFIX) {
+                // Redis runs redis-check-rdb on a corrupt file and exits.
+                tracing::warn!("Terminating server after rdb file reading failure.");
             }
             Err(err)
         }
@@ -239,6 +247,8 @@ pub struct LoadOpts {
     pub keep_expired: bool,
     /// key-load-delay (µs per key).
     pub delay: i64,
+    /// Check the file's CRC64 (off after DEBUG SET-SKIP-CHECKSUM-VALIDATION 1).
+    pub verify_checksum: bool,
 }
 
 impl LoadOpts {
@@ -249,6 +259,7 @@ impl LoadOpts {
             ndb: eng.keyspace().num_dbs(),
             keep_expired: eng.is_replica(),
             delay: eng.cfg().int(P::key_load_delay),
+            verify_checksum: !eng.persist().skip_checksum(),
         }
     }
 }
@@ -263,8 +274,10 @@ pub fn load_records<R: Read>(
     mut on_resize: impl FnMut(usize, usize),
     mut on_batch: impl FnMut(&mut Vec<Item>),
     mut on_expired: impl FnMut(usize, crate::keyspace::Key),
-) -> Result<(u64, u64), LoadFailed> {
+) -> Result<(u64, u64, u64), LoadFailed> {
     let mut rd = rdb::Reader::new(r).map_err(|e| report(&e))?;
+    rd.set_verify_checksum(o.verify_checksum);
+    let mut empty_skipped = 0u64;
     let mut cur_db = 0usize;
     let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
     let (mut loaded, mut expired) = (0u64, 0u64);
@@ -290,7 +303,25 @@ pub fn load_records<R: Read>(
                         continue;
                     }
                 }
+                let empty = is_empty_value(&k.value);
                 let Some(v) = from_rdb(k.value, &o.lim) else {
+                    if !empty {
+                        // A value our types refuse (a stream whose parts
+                        // disagree): the file is corrupt.
+                        return Err(LoadFailed(format!(
+                            "Internal error in RDB reading offset {}, function at value of key '{}' -> Bad data format",
+                            rd.offset(),
+                            String::from_utf8_lossy(&k.key)
+                        )));
+                    }
+                    // Redis skips empty keys (#8453) and says so.
+                    if empty_skipped < 10 {
+                        tracing::warn!(
+                            "rdbLoadObject skipping empty key: {}",
+                            String::from_utf8_lossy(&k.key)
+                        );
+                    }
+                    empty_skipped += 1;
                     continue;
                 };
                 batch.push((db, k.key.into_boxed_slice(), v, k.expire_ms.unwrap_or(-1)));
@@ -311,7 +342,17 @@ pub fn load_records<R: Read>(
         }
     }
     on_batch(&mut batch);
-    Ok((loaded, expired))
+    Ok((loaded, expired, empty_skipped))
+}
+
+/// Whether an RDB value is an empty collection (Redis's "empty key").
+fn is_empty_value(v: &rdb::Value) -> bool {
+    match v {
+        rdb::Value::String(_) | rdb::Value::Stream(_) => false,
+        rdb::Value::List(x) | rdb::Value::Set(x) => x.is_empty(),
+        rdb::Value::Hash(x) => x.is_empty(),
+        rdb::Value::ZSet(x) => x.is_empty(),
+    }
 }
 
 /// After a start-up load, resume the replication history the file
@@ -328,7 +369,7 @@ pub fn load_from<R: Read>(
     shared: &Shared,
     r: R,
     on_expired: impl FnMut(usize, crate::keyspace::Key),
-) -> Result<(u64, u64), LoadFailed> {
+) -> Result<(u64, u64, u64), LoadFailed> {
     let o = LoadOpts::of(&lock(shared));
     load_pipelined(
         r,
@@ -351,7 +392,7 @@ pub fn load_pipelined<R: Read>(
     on_resize: impl FnMut(usize, usize),
     mut insert: impl FnMut(&mut Vec<Item>) + Send,
     on_expired: impl FnMut(usize, crate::keyspace::Key),
-) -> Result<(u64, u64), LoadFailed> {
+) -> Result<(u64, u64, u64), LoadFailed> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
     std::thread::scope(|scope| {
         let inserter = scope.spawn(move || {
@@ -397,7 +438,7 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R, merge: bool) -> Result<(u64, u
         |b| items.append(b),
         |_, _| {},
     );
-    let res = res?;
+    let (loaded, expired, _) = res?;
     if !merge {
         if let Some((db, key, ..)) = items
             .iter()
@@ -417,7 +458,7 @@ pub fn load_into<R: Read>(eng: &mut Engine, r: R, merge: bool) -> Result<(u64, u
         install_function(eng, &code, merge)
             .map_err(|e| LoadFailed(format!("Failed loading library, {e}")))?;
     }
-    Ok(res)
+    Ok((loaded, expired))
 }
 
 /// Load a function library a file (or a master) holds. No time limit:
@@ -507,8 +548,38 @@ pub fn aux(shared: &Shared, key: &[u8], value: &[u8]) {
 }
 
 /// Redis's wording for a load that failed.
+/// How a corrupt RDB is reported (Redis's rdbReportError).
+const CORRUPT_PREFIX: &str = "Internal error in RDB reading offset";
+
+/// Redis's rdbReportError line for a value that could not be read: the
+/// offset, where (our context in place of Redis's rdb.c line), and the
+/// reason, Redis's words first ("Hash ziplist integrity check failed.").
+pub fn corrupt_line(e: &rdb::Error) -> String {
+    match e {
+        rdb::Error::Corrupt {
+            offset,
+            context,
+            detail,
+        } => format!("{CORRUPT_PREFIX} {offset}, function at {context} -> {detail}"),
+        rdb::Error::UnexpectedEof { offset, context } => {
+            format!("{CORRUPT_PREFIX} {offset}, function at {context} -> Unexpected EOF reading RDB file")
+        }
+        _ => format!("{CORRUPT_PREFIX} 0, function at value -> {e}"),
+    }
+}
+
 fn report(e: &rdb::Error) -> LoadFailed {
     LoadFailed(match e {
+        // The reason, then what redis-check-rdb (which Redis runs on a
+        // corrupt file before it exits) says about it.
+        rdb::Error::Corrupt {
+            offset, context, ..
+        } => {
+            let line = corrupt_line(e);
+            format!(
+                "{line}\n--- RDB ERROR DETECTED ---\n[offset {offset}] {line}\n[additional info] While doing: read {context}"
+            )
+        }
         rdb::Error::UnexpectedEof { .. } => {
             format!("Short read or OOM loading DB. Unrecoverable error, aborting now. ({e})")
         }

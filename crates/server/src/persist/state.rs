@@ -57,6 +57,9 @@ pub struct Persistence {
     pub(super) last_load_keys: u64,
     /// rdb_last_load_keys_expired
     pub(super) last_load_expired: u64,
+    /// RESTORE skips the payload's CRC64 check (DEBUG
+    /// SET-SKIP-CHECKSUM-VALIDATION 1; the value is still validated).
+    pub(super) skip_checksum: bool,
 }
 
 impl Persistence {
@@ -104,6 +107,16 @@ impl Persistence {
     /// aof_last_cow_size.
     pub fn last_aof_cow(&self) -> u64 {
         self.last_aof_cow
+    }
+
+    /// Whether RESTORE skips the payload checksum.
+    pub fn skip_checksum(&self) -> bool {
+        self.skip_checksum
+    }
+
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION.
+    pub fn set_skip_checksum(&mut self, on: bool) {
+        self.skip_checksum = on;
     }
 
     /// Whether a dataset is being loaded.

@@ -7,6 +7,7 @@ mod acl;
 mod aof;
 mod bits_hll;
 mod core;
+mod corrupt;
 mod diag;
 mod geo;
 mod hashes_sets;
