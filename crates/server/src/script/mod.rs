@@ -151,7 +151,7 @@ impl Scripting {
         client.flags |= flag::SCRIPT;
         client.authenticated = true;
         let functions = functions::Functions::new(busy.clone(), rand.clone());
-        Scripting {
+        let s = Scripting {
             vm: Some(vm),
             scripts: HashMap::default(),
             scripts_mem: 0,
@@ -160,7 +160,9 @@ impl Scripting {
             rand,
             client: Some(Box::new(client)),
             deny_disabled: false,
-        }
+        };
+        s.publish_memory();
+        s
     }
 
     /// Whether scripts may call `noscript` commands (DEBUG
@@ -179,9 +181,18 @@ impl Scripting {
         &self.functions
     }
 
-    /// The function libraries, to change.
-    pub fn functions_mut(&mut self) -> &mut functions::Functions {
-        &mut self.functions
+    /// The function libraries, to change (the interpreters' memory is
+    /// told to the allocator's count when the guard drops).
+    pub fn functions_mut(&mut self) -> FunctionsMut<'_> {
+        FunctionsMut(self)
+    }
+
+    /// Tell the allocator's count what the interpreters hold
+    /// ([`crate::alloc::set_lua_memory`]); not while a run has one.
+    fn publish_memory(&self) {
+        if self.vm.is_some() && self.functions.has_vm() {
+            crate::alloc::set_lua_memory(self.vm_memory() + self.functions.vm_memory());
+        }
     }
 
     /// Take the script client for a run; None while a run has it.
@@ -192,6 +203,7 @@ impl Scripting {
     /// Give back what [`Scripting::take_client`] took.
     pub fn put_client(&mut self, cl: Box<Client>) {
         self.client = Some(cl);
+        self.publish_memory();
     }
 
     /// The busy state, for connection tasks (read without the engine lock).
@@ -252,6 +264,7 @@ impl Scripting {
                 drop(old);
             }
         }
+        self.publish_memory();
     }
 
     /// The flags of a cached script, or of `body`'s shebang (None when
@@ -286,6 +299,7 @@ impl Scripting {
     pub fn put_runner(&mut self, vm: Vm, cl: Box<Client>) {
         self.vm = Some(vm);
         self.client = Some(cl);
+        self.publish_memory();
     }
 
     /// Compile and cache a script (SCRIPT LOAD, EVAL of a new body).
@@ -316,6 +330,7 @@ impl Scripting {
             .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
         self.scripts_mem += sha.len() + body.len();
         self.scripts.insert(sha.clone(), Script { flags, func });
+        self.publish_memory();
         Ok(sha)
     }
 }
@@ -335,6 +350,28 @@ pub fn sha_lower(arg: &[u8]) -> Option<[u8; 40]> {
 /// [`sha_lower`]'s buffer as text (None if it is not UTF-8, so not hex).
 pub fn sha_str(sha: &[u8; 40]) -> Option<&str> {
     std::str::from_utf8(sha).ok()
+}
+
+/// [`Scripting::functions_mut`]'s guard.
+pub struct FunctionsMut<'a>(&'a mut Scripting);
+
+impl std::ops::Deref for FunctionsMut<'_> {
+    type Target = functions::Functions;
+    fn deref(&self) -> &functions::Functions {
+        &self.0.functions
+    }
+}
+
+impl std::ops::DerefMut for FunctionsMut<'_> {
+    fn deref_mut(&mut self) -> &mut functions::Functions {
+        &mut self.0.functions
+    }
+}
+
+impl Drop for FunctionsMut<'_> {
+    fn drop(&mut self) {
+        self.0.publish_memory();
+    }
 }
 
 /// SHA1 of `data` in lower-case hex.
