@@ -550,6 +550,8 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     api.raw_set("pcall", pcall)?;
     ctx.raw_set("op", op)?;
     install_hook(&lua, busy, &ctx)?;
+    // Start from what the interpreter keeps, not what building it left.
+    lua.gc_collect()?;
     Ok(Vm {
         lua,
         globals,
@@ -892,7 +894,13 @@ impl Vm {
         let n = self.runs.get() + 1;
         self.runs.set(n % 50);
         if n == 50 {
-            let _ = lua.gc_step();
+            // Redis's lua_gc(LUA_GCSTEP, 50): about 50 basic steps
+            // (one step each, 1 kB of debt), ending at a cycle's end.
+            for _ in 0..50 {
+                if lua.gc_step().unwrap_or(true) {
+                    break;
+                }
+            }
         }
         Ok((ok, v))
     }
