@@ -96,6 +96,25 @@ unsafe impl GlobalAlloc for Counting {
         p
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        // mimalloc shrinks in place (keeping the whole block) down to half
+        // its size; a shrink to a smaller size class moves instead, as
+        // glibc's realloc gives the tail back. Lua shrinks every compiled
+        // function's arrays to their final length, which otherwise kept
+        // up to twice their size (SCRIPT LOAD of many scripts).
+        if new < l.size() && usable(new) < usable(l.size()) {
+            // SAFETY: the caller's layout with the smaller size is valid
+            // (same alignment, non-zero size as `new` comes from a
+            // successful shrink request), and the old block holds at
+            // least `new` initialized bytes.
+            let nl = Layout::from_size_align_unchecked(new, l.align());
+            let q = MiMalloc.alloc(nl);
+            if !q.is_null() {
+                std::ptr::copy_nonoverlapping(p, q, new);
+                MiMalloc.dealloc(p, l);
+                count(usable(new) - usable(l.size()));
+            }
+            return q;
+        }
         let q = MiMalloc.realloc(p, l, new);
         if !q.is_null() {
             count(usable(new) - usable(l.size()));
@@ -118,11 +137,24 @@ pub fn set_precise(on: bool) {
     FLUSH_AT.store(if on { FLUSH_PRECISE } else { FLUSH }, Ordering::Relaxed);
 }
 
+/// Bytes the Lua interpreters hold, which `allocated` leaves out: Redis
+/// runs Lua on libc's allocator, outside zmalloc's count, so its
+/// used_memory (and maxmemory) does not include them (INFO shows them as
+/// used_memory_vm_eval and used_memory_vm_functions).
+static LUA: AtomicIsize = AtomicIsize::new(0);
+
+/// The Lua interpreters now hold `bytes` (their own count).
+pub fn set_lua_memory(bytes: usize) {
+    LUA.store(bytes as isize, Ordering::Relaxed);
+}
+
 /// Live bytes allocated (to within the flush threshold per thread; the
-/// calling thread's own share is included exactly).
+/// calling thread's own share is included exactly), the Lua
+/// interpreters' aside.
 pub fn allocated() -> usize {
     let local = LOCAL.try_with(|l| l.pending.get()).unwrap_or(0);
-    let n = (ALLOCATED.load(Ordering::Relaxed) + local).max(0) as usize;
+    let lua = LUA.load(Ordering::Relaxed);
+    let n = (ALLOCATED.load(Ordering::Relaxed) + local - lua).max(0) as usize;
     let peak = PEAK.load(Ordering::Relaxed);
     if n > peak {
         PEAK.store(n, Ordering::Relaxed);

@@ -332,9 +332,11 @@ where
         let mut aof_flush: Option<std::sync::Arc<crate::persist::aof::writer::AofWriter>>;
         {
             let mut eng = loop {
-                // While a script holds the engine, answer as Redis does
-                // when busy, also when it started while we waited.
-                if !pending.is_empty() && busy.running() {
+                // While a script that passed busy-reply-threshold holds
+                // the engine, answer as Redis does when busy, also when it
+                // started while we waited. A younger one is waited for as
+                // any command holding the lock (`lock_unless_script`).
+                if !pending.is_empty() && busy.timed_out() {
                     let authenticated = !limits.auth_required;
                     let served = crate::commands::scripting::serve_while_busy(
                         busy,

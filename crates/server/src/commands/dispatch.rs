@@ -217,6 +217,18 @@ fn reject(
     } else {
         e
     };
+    count_rejected(eng, spec, parent);
+    write_error(eng, out, e);
+}
+
+/// Count a refused command in its rejected_calls (Redis's
+/// incrCommandStatsOnError with ERROR_COMMAND_REJECTED); also for a
+/// script's refused `redis.call`.
+pub fn count_rejected(
+    eng: &mut Engine,
+    spec: &'static CommandSpec,
+    parent: Option<&'static CommandSpec>,
+) {
     let stat_spec = match parent {
         Some(p) if p.flags & f::OPAQUE != 0 => p,
         _ => spec,
@@ -229,7 +241,6 @@ fn reject(
                 spec.name
             }
         });
-    write_error(eng, out, e);
 }
 
 /// Redis's processCommand: the checks, then `call`.
@@ -556,6 +567,7 @@ pub fn call(
         propagate_as: None,
         from_master,
         redacted: Vec::new(),
+        failed: false,
     };
     let had_block = ctx.cl.block.is_some();
     let start = std::time::Instant::now();
@@ -568,9 +580,10 @@ pub fn call(
         out,
         propagate_as,
         redacted,
+        failed,
         ..
     } = ctx;
-    let failed = res.is_err();
+    let failed = failed || res.is_err();
     if let Err(e) = res {
         write_error(eng, out, &e);
     }

@@ -447,6 +447,9 @@ pub struct Ctx<'a> {
     pub from_master: bool,
     /// Arguments the slow log shows as `(redacted)` (passwords).
     pub redacted: Vec<usize>,
+    /// The handler wrote an error reply itself (a script's error): the
+    /// command counts in failed_calls, as Redis's afterErrorReply makes it.
+    pub failed: bool,
 }
 
 impl<'a> Ctx<'a> {

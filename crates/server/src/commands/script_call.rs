@@ -300,70 +300,12 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
     };
     let (spec, parent) = match lookup(&argv) {
         Some(s) => s,
-        None => return refuse(lua, run, "Unknown Redis command called from script"),
+        None => return refuse(lua, run, "Unknown Redis command called from script", None),
     };
-    if !arity_ok(spec.arity, argv.len()) {
-        return refuse(
-            lua,
-            run,
-            "Wrong number of args calling Redis command from script",
-        );
-    }
-    if spec.flags & f::NOSCRIPT != 0 && !run.eng.scripting().deny_disabled() {
-        return refuse(lua, run, "This Redis command is not allowed from script");
-    }
-    let eng = &mut *run.eng;
-    if !run.from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
-        return refuse(lua, run, "Can not execute the command on a stale replica");
-    }
-    if !run.from_master {
-        if let Err((denied, pos)) = commands::acl::check(eng, run.cl, spec, parent, &argv) {
-            let name = commands::acl::acl_name(spec, parent);
-            let ctx = commands::acl::Context::Lua;
-            let info = eng.client_info_line(run.caller, run.now);
-            let who = (&*run.cl, info.as_str());
-            commands::acl::log_refusal(eng, who, denied, pos, ctx, &name, &argv);
-            let msg = format!(
-                "The user executing the script {}",
-                commands::acl::script_message(denied)
-            );
-            return refuse(lua, run, &msg);
-        }
-    }
-    if run.read_only && spec.flags & (f::WRITE | f::MAY_REPLICATE) != 0 {
-        return refuse(
-            lua,
-            run,
-            "Write commands are not allowed from read-only scripts.",
-        );
+    if let Err(msg) = verify(run, spec, parent, &argv) {
+        return refuse(lua, run, &msg, Some((spec, parent)));
     }
     let is_write = spec.flags & f::WRITE != 0;
-    if is_write && !run.wrote {
-        if eng.is_replica() && eng.cfg().bool(P::replica_read_only) && !run.from_master {
-            return refuse(lua, run, &format!("-{}", crate::error::READONLY_REPLICA));
-        }
-        if !run.from_master && !eng.is_replica() && crate::persist::writes_denied(eng) {
-            let msg = format!("-{}", crate::persist::misconf(eng));
-            return refuse(lua, run, &msg);
-        }
-        if !run.from_master && crate::repl::master::not_enough_replicas(eng) {
-            return refuse(lua, run, "-NOREPLICAS Not enough good replicas to write.");
-        }
-    }
-    // Redis's scriptVerifyOOM: over maxmemory, a denyoom command is
-    // refused unless the script may (allow-oom) or already wrote.
-    if !run.allow_oom
-        && !run.from_master
-        && !run.wrote
-        && run.oom_at_start
-        && spec.flags & f::DENYOOM != 0
-    {
-        return refuse(
-            lua,
-            run,
-            "-OOM command not allowed when used memory > 'maxmemory'.",
-        );
-    }
     if is_write {
         run.wrote = true;
         run.busy.set_wrote();
@@ -401,9 +343,82 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
     Ok((v, is_err))
 }
 
+/// Redis's scriptCall checks between the lookup and the call: the
+/// refusal's message, if the command may not run.
+fn verify(
+    run: &mut Run,
+    spec: &'static commands::CommandSpec,
+    parent: Option<&'static commands::CommandSpec>,
+    argv: &[Bytes],
+) -> Result<(), String> {
+    if !arity_ok(spec.arity, argv.len()) {
+        return Err("Wrong number of args calling Redis command from script".into());
+    }
+    if spec.flags & f::NOSCRIPT != 0 && !run.eng.scripting().deny_disabled() {
+        return Err("This Redis command is not allowed from script".into());
+    }
+    let eng = &mut *run.eng;
+    if !run.from_master && spec.flags & f::STALE == 0 && crate::repl::replica::deny_stale(eng) {
+        return Err("Can not execute the command on a stale replica".into());
+    }
+    if !run.from_master {
+        if let Err((denied, pos)) = commands::acl::check(eng, run.cl, spec, parent, argv) {
+            let name = commands::acl::acl_name(spec, parent);
+            let ctx = commands::acl::Context::Lua;
+            let info = eng.client_info_line(run.caller, run.now);
+            let who = (&*run.cl, info.as_str());
+            commands::acl::log_refusal(eng, who, denied, pos, ctx, &name, argv);
+            let msg = format!(
+                "The user executing the script {}",
+                commands::acl::script_message(denied)
+            );
+            return Err(msg);
+        }
+    }
+    if run.read_only && spec.flags & (f::WRITE | f::MAY_REPLICATE) != 0 {
+        return Err("Write commands are not allowed from read-only scripts.".into());
+    }
+    let is_write = spec.flags & f::WRITE != 0;
+    if is_write && !run.wrote {
+        if eng.is_replica() && eng.cfg().bool(P::replica_read_only) && !run.from_master {
+            return Err(format!("-{}", crate::error::READONLY_REPLICA));
+        }
+        if !run.from_master && !eng.is_replica() && crate::persist::writes_denied(eng) {
+            let msg = format!("-{}", crate::persist::misconf(eng));
+            return Err(msg);
+        }
+        if !run.from_master && crate::repl::master::not_enough_replicas(eng) {
+            return Err("-NOREPLICAS Not enough good replicas to write.".into());
+        }
+    }
+    // Redis's scriptVerifyOOM: over maxmemory, a denyoom command is
+    // refused unless the script may (allow-oom) or already wrote.
+    if !run.allow_oom
+        && !run.from_master
+        && !run.wrote
+        && run.oom_at_start
+        && spec.flags & f::DENYOOM != 0
+    {
+        return Err("-OOM command not allowed when used memory > 'maxmemory'.".into());
+    }
+    Ok(())
+}
+
 /// A command refused before it ran: counted as Redis's afterErrorReply
-/// does, and returned as an error table.
-fn refuse(lua: &Lua, run: &mut Run, msg: &str) -> mlua::Result<(Value, bool)> {
+/// does (and in the command's rejected_calls once it was found, as
+/// scriptCall's incrCommandStatsOnError), and returned as an error table.
+fn refuse(
+    lua: &Lua,
+    run: &mut Run,
+    msg: &str,
+    cmd: Option<(
+        &'static commands::CommandSpec,
+        Option<&'static commands::CommandSpec>,
+    )>,
+) -> mlua::Result<(Value, bool)> {
+    if let Some((spec, parent)) = cmd {
+        commands::dispatch::count_rejected(run.eng, spec, parent);
+    }
     let t = error_table(lua, msg.as_bytes())?;
     if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
         let s = s.as_bytes();
@@ -520,6 +535,8 @@ fn map_crlf(mut b: Vec<u8>) -> Vec<u8> {
 
 /// A script's return value as a reply (luaReplyToRedisReply). `proto` is
 /// the caller's, `script_proto` what the script set with redis.setresp.
+/// Returns whether it wrote an error reply (at any depth): the command
+/// then counts as failed, as Redis's afterErrorReply makes it.
 pub fn reply(
     eng: &mut Engine,
     out: &mut Vec<u8>,
@@ -527,14 +544,14 @@ pub fn reply(
     script_proto: Proto,
     v: &Value,
     depth: usize,
-) {
+) -> bool {
     if depth > MAX_DEPTH {
         commands::write_error(
             eng,
             out,
             &crate::error::CmdError::fixed("ERR reached lua stack limit"),
         );
-        return;
+        return true;
     }
     match v {
         Value::String(s) => enc::bulk(out, &s.as_bytes()),
@@ -545,9 +562,10 @@ pub fn reply(
         },
         Value::Number(n) => enc::integer(out, trunc(*n)),
         Value::Integer(n) => enc::integer(out, *n),
-        Value::Table(t) => table_reply(eng, out, proto, script_proto, t, depth),
+        Value::Table(t) => return table_reply(eng, out, proto, script_proto, t, depth),
         _ => enc::null(out, proto),
     }
+    false
 }
 
 fn table_reply(
@@ -557,28 +575,28 @@ fn table_reply(
     script_proto: Proto,
     t: &Table,
     depth: usize,
-) {
+) -> bool {
     let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
     if let Some(e) = bytes_of(&get("err")) {
         let ignore = matches!(get("ignore_error_stats_update"), Value::Boolean(true));
         write_err(eng, out, &e, ignore);
-        return;
+        return true;
     }
     if let Some(s) = bytes_of(&get("ok")) {
         enc::simple(out, &map_crlf(s));
-        return;
+        return false;
     }
     if let Value::Number(d) = get("double") {
         enc::double(out, proto, crate::util::num::fmt_g17(d).as_bytes());
-        return;
+        return false;
     }
     if let Value::Integer(d) = get("double") {
         enc::double(out, proto, crate::util::num::fmt_g17(d as f64).as_bytes());
-        return;
+        return false;
     }
     if let Some(s) = bytes_of(&get("big_number")) {
         enc::big_number(out, proto, &map_crlf(s));
-        return;
+        return false;
     }
     if let Value::Table(v) = get("verbatim_string") {
         let fmt = bytes_of(&v.raw_get::<Value>("format").unwrap_or(Value::Nil));
@@ -589,17 +607,18 @@ fn table_reply(
                 *d = *s;
             }
             enc::verbatim(out, proto, &f3, &text);
-            return;
+            return false;
         }
     }
     if let Value::Table(m) = get("map") {
         let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
         enc::map_len(out, proto, pairs.len());
+        let mut failed = false;
         for (k, v) in &pairs {
-            reply(eng, out, proto, script_proto, k, depth + 1);
-            reply(eng, out, proto, script_proto, v, depth + 1);
+            failed |= reply(eng, out, proto, script_proto, k, depth + 1);
+            failed |= reply(eng, out, proto, script_proto, v, depth + 1);
         }
-        return;
+        return failed;
     }
     if let Value::Table(s) = get("set") {
         let keys: Vec<Value> = s
@@ -608,10 +627,11 @@ fn table_reply(
             .map(|(k, _)| k)
             .collect();
         enc::set_len(out, proto, keys.len());
+        let mut failed = false;
         for k in &keys {
-            reply(eng, out, proto, script_proto, k, depth + 1);
+            failed |= reply(eng, out, proto, script_proto, k, depth + 1);
         }
-        return;
+        return failed;
     }
     let mut items = Vec::new();
     let mut j = 1usize;
@@ -623,9 +643,11 @@ fn table_reply(
         j += 1;
     }
     enc::array_len(out, items.len());
+    let mut failed = false;
     for v in &items {
-        reply(eng, out, proto, script_proto, v, depth + 1);
+        failed |= reply(eng, out, proto, script_proto, v, depth + 1);
     }
+    failed
 }
 
 /// An error reply built from an error table's message: counted unless the

@@ -294,19 +294,19 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
     if numkeys < 0 {
         return Err("ERR Number of keys can't be negative".into());
     }
+    let loaded;
+    let lower;
     let sha = if by_sha {
-        let sha = String::from_utf8_lossy(c.arg(1)).to_ascii_lowercase();
-        if !c.eng.scripting_mut().exists(sha.as_bytes()) {
-            return Err(NOSCRIPT_ERR.into());
-        }
-        sha
+        lower = script::sha_lower(c.arg(1)).ok_or(CmdError::fixed(NOSCRIPT_ERR))?;
+        script::sha_str(&lower).ok_or(CmdError::fixed(NOSCRIPT_ERR))?
     } else {
         let body = c.args[1].clone();
-        c.eng.scripting_mut().load(&body)?
+        loaded = c.eng.scripting_mut().load(&body)?;
+        loaded.as_str()
     };
     let split = 3 + numkeys as usize;
     let call = Call {
-        sha: &sha,
+        sha,
         keys: &c.args[3..split],
         args: &c.args[split..],
         ro,
@@ -315,7 +315,7 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
             .then(|| (c.cl.outbox.socket_fd().unwrap_or(-1), c.args[1].clone())),
     };
     let debugged = call.debug.is_some();
-    run(c.eng, c.cl, call, c.out);
+    c.failed = run(c.eng, c.cl, call, c.out);
     if debugged {
         // The end of a debugging session closes the connection after the
         // script's reply (Redis's ldbEndSession).
@@ -438,11 +438,12 @@ fn fcall_generic(c: &mut Ctx, ro: bool) -> CmdResult {
     }
     let split = 3 + numkeys as usize;
     let args = c.args.clone();
-    run_function(c.eng, c.cl, &name, &args, split, ro, c.from_master, c.out);
+    c.failed = run_function(c.eng, c.cl, &name, &args, split, ro, c.from_master, c.out);
     Ok(())
 }
 
 /// Run function `name` for `caller` (`argv` its FCALL, keys up to `split`).
+/// Returns whether its reply is (or holds) an error.
 #[allow(clippy::too_many_arguments)]
 fn run_function(
     eng: &mut Engine,
@@ -453,7 +454,7 @@ fn run_function(
     ro: bool,
     from_master: bool,
     out: &mut Vec<u8>,
-) {
+) -> bool {
     let Some((callback, flags)) = eng
         .scripting()
         .functions()
@@ -461,17 +462,17 @@ fn run_function(
         .map(|(f, fl)| (f.clone(), fl))
     else {
         super::write_error(eng, out, &CmdError::fixed("ERR Function not found"));
-        return;
+        return true;
     };
     if let Err(e) = prepare(eng, flags, ro, from_master) {
         super::write_error(eng, out, &e);
-        return;
+        return true;
     }
     let vm = eng.scripting_mut().functions_mut().take_vm();
     let cl = eng.scripting_mut().take_client();
     let (Some(vm), Some(mut cl)) = (vm, cl) else {
         super::write_error(eng, out, &CmdError::fixed("ERR script engine busy"));
-        return;
+        return true;
     };
     let f = eng.scripting().functions();
     let function = Some(script::busy::FunctionRun {
@@ -491,9 +492,10 @@ fn run_function(
         allow_oom: flags & sflag::ALLOW_OOM != 0,
         debug: None,
     };
-    execute(eng, caller, &vm, &mut cl, req, out);
+    let failed = execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().functions_mut().put_vm(vm);
     eng.scripting_mut().put_client(cl);
+    failed
 }
 
 fn function_load(c: &mut Ctx) -> CmdResult {
@@ -868,22 +870,23 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
     Ok(())
 }
 
-/// Run a cached script for `caller`, writing its reply to `out`.
-pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
-    let Some(flags) = eng.scripting().script_flags(call.sha) else {
+/// Run a cached script for `caller`, writing its reply to `out`. Returns
+/// whether the reply is (or holds) an error.
+pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) -> bool {
+    let Some((flags, func)) = eng.scripting().script(call.sha) else {
         super::write_error(eng, out, &CmdError::fixed(NOSCRIPT_ERR));
-        return;
+        return true;
     };
     if let Err(e) = prepare(eng, flags, call.ro, call.from_master) {
         super::write_error(eng, out, &e);
-        return;
+        return true;
     }
     let Some((vm, mut cl)) = eng.scripting_mut().take_runner() else {
         super::write_error(eng, out, &CmdError::fixed("ERR script engine busy"));
-        return;
+        return true;
     };
     let req = RunReq {
-        target: script::Target::Eval(call.sha),
+        target: script::Target::Eval(&func),
         name: call.sha,
         keys: call.keys,
         args: call.args,
@@ -893,8 +896,9 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) {
         function: None,
         allow_oom: flags & sflag::EVAL_COMPAT == 0 && flags & sflag::ALLOW_OOM != 0,
     };
-    execute(eng, caller, &vm, &mut cl, req, out);
+    let failed = execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().put_runner(vm, cl);
+    failed
 }
 
 /// A run, apart from its interpreter and script client.
@@ -927,7 +931,7 @@ fn execute(
     cl: &mut Client,
     req: RunReq,
     out: &mut Vec<u8>,
-) {
+) -> bool {
     cl.db = caller.db;
     cl.user.clone_from(&caller.user);
     let now = eng.now();
@@ -980,14 +984,21 @@ fn execute(
         eng.tracking_mut().end_script();
     }
     busy.end();
-    match result {
+    let failed = match result {
         Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
-        Ok((false, v)) => super::script_call::error_reply(eng, out, req.name, &v),
-        Err(e) => super::write_error(eng, out, &CmdError::msg(format!("ERR {e}"))),
-    }
+        Ok((false, v)) => {
+            super::script_call::error_reply(eng, out, req.name, &v);
+            true
+        }
+        Err(e) => {
+            super::write_error(eng, out, &CmdError::msg(format!("ERR {e}")));
+            true
+        }
+    };
     if busy.take_shutdown() {
         eng.request_shutdown(crate::engine::ShutdownReq { save: Some(false) });
     }
+    failed
 }
 
 /// What `serve_while_busy` did with a connection's pending commands.

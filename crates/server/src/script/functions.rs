@@ -222,6 +222,11 @@ impl Functions {
         self.index.len()
     }
 
+    /// Whether the interpreter is in place (no run has it).
+    pub fn has_vm(&self) -> bool {
+        self.vm.is_some()
+    }
+
     /// used_memory_vm_functions.
     pub fn vm_memory(&self) -> usize {
         self.vm.as_ref().map_or(0, |v| v.lua().used_memory())

@@ -86,16 +86,17 @@ const INTERNAL_CHUNK: &str = "=[relica]";
 /// Instructions between two looks at the clock and the kill flag.
 const HOOK_EVERY: u32 = 100_000;
 
-/// A cached script.
+/// A cached script: its flags and its compiled function, kept in the
+/// interpreter's registry (an integer slot: a run finds it without
+/// hashing its SHA again inside Lua).
 struct Script {
     flags: u32,
+    func: mlua::RegistryKey,
 }
 
 /// The interpreter and the handles into it that Rust uses.
 pub struct Vm {
     lua: Lua,
-    /// sha → compiled function.
-    funcs: Table,
     /// The real globals (the globals table itself is a guarded view).
     globals: Table,
     /// Per-run functions (`op`) and a raised error table (`err`).
@@ -121,7 +122,7 @@ pub struct Vm {
 /// The scripting subsystem: interpreter, script cache, busy state.
 pub struct Scripting {
     vm: Option<Vm>,
-    scripts: HashMap<String, Script>,
+    scripts: HashMap<String, Script, crate::types::FastState>,
     /// Bytes of cached script bodies and their SHAs.
     scripts_mem: usize,
     busy: Arc<Busy>,
@@ -150,16 +151,18 @@ impl Scripting {
         client.flags |= flag::SCRIPT;
         client.authenticated = true;
         let functions = functions::Functions::new(busy.clone(), rand.clone());
-        Scripting {
+        let s = Scripting {
             vm: Some(vm),
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_mem: 0,
             busy,
             functions,
             rand,
             client: Some(Box::new(client)),
             deny_disabled: false,
-        }
+        };
+        s.publish_memory();
+        s
     }
 
     /// Whether scripts may call `noscript` commands (DEBUG
@@ -178,9 +181,18 @@ impl Scripting {
         &self.functions
     }
 
-    /// The function libraries, to change.
-    pub fn functions_mut(&mut self) -> &mut functions::Functions {
-        &mut self.functions
+    /// The function libraries, to change (the interpreters' memory is
+    /// told to the allocator's count when the guard drops).
+    pub fn functions_mut(&mut self) -> FunctionsMut<'_> {
+        FunctionsMut(self)
+    }
+
+    /// Tell the allocator's count what the interpreters hold
+    /// ([`crate::alloc::set_lua_memory`]); not while a run has one.
+    fn publish_memory(&self) {
+        if self.vm.is_some() && self.functions.has_vm() {
+            crate::alloc::set_lua_memory(self.vm_memory() + self.functions.vm_memory());
+        }
     }
 
     /// Take the script client for a run; None while a run has it.
@@ -191,6 +203,7 @@ impl Scripting {
     /// Give back what [`Scripting::take_client`] took.
     pub fn put_client(&mut self, cl: Box<Client>) {
         self.client = Some(cl);
+        self.publish_memory();
     }
 
     /// The busy state, for connection tasks (read without the engine lock).
@@ -201,6 +214,18 @@ impl Scripting {
     /// Whether a script with this SHA (lower-case hex) is cached.
     pub fn exists(&self, sha: &[u8]) -> bool {
         std::str::from_utf8(sha).is_ok_and(|s| self.scripts.contains_key(s))
+    }
+
+    /// A cached script's flags and function, `sha` in lower-case hex.
+    pub fn script(&self, sha: &str) -> Option<(u32, Function)> {
+        let s = self.scripts.get(sha)?;
+        let f = self
+            .vm
+            .as_ref()?
+            .lua
+            .registry_value::<Function>(&s.func)
+            .ok()?;
+        Some((s.flags, f))
     }
 
     /// Number of cached scripts.
@@ -228,7 +253,7 @@ impl Scripting {
     /// old one on another thread.
     pub fn flush(&mut self, lazy: bool) {
         let old = self.vm.take();
-        self.scripts = HashMap::new();
+        self.scripts = HashMap::default();
         self.scripts_mem = 0;
         self.vm =
             Some(new_eval_vm(&self.busy, &self.rand).expect("the Lua interpreter initializes"));
@@ -239,6 +264,7 @@ impl Scripting {
                 drop(old);
             }
         }
+        self.publish_memory();
     }
 
     /// The flags of a cached script, or of `body`'s shebang (None when
@@ -246,22 +272,14 @@ impl Scripting {
     /// EVAL's flags.
     pub fn flags_for(&self, arg: &[u8], by_sha: bool) -> Option<u32> {
         if by_sha {
-            if arg.len() != 40 {
-                return None;
-            }
-            let sha = std::str::from_utf8(arg).ok()?.to_ascii_lowercase();
-            return self.scripts.get(&sha).map(|s| s.flags);
+            let sha = sha_lower(arg)?;
+            return self.scripts.get(sha_str(&sha)?).map(|s| s.flags);
         }
         let sha = sha1_hex(arg);
         if let Some(s) = self.scripts.get(&sha) {
             return Some(s.flags);
         }
         shebang(arg).ok().map(|(f, _)| f)
-    }
-
-    /// The flags of the cached script `sha`.
-    pub fn script_flags(&self, sha: &str) -> Option<u32> {
-        self.scripts.get(sha).map(|s| s.flags)
     }
 
     /// Take the interpreter and the script client for a run; None while
@@ -281,6 +299,7 @@ impl Scripting {
     pub fn put_runner(&mut self, vm: Vm, cl: Box<Client>) {
         self.vm = Some(vm);
         self.client = Some(cl);
+        self.publish_memory();
     }
 
     /// Compile and cache a script (SCRIPT LOAD, EVAL of a new body).
@@ -305,12 +324,53 @@ impl Scripting {
                 };
                 CmdError::msg(format!("ERR Error compiling script (new function): {msg}"))
             })?;
-        vm.funcs
-            .raw_set(sha.as_str(), func)
+        let func = vm
+            .lua
+            .create_registry_value(func)
             .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
         self.scripts_mem += sha.len() + body.len();
-        self.scripts.insert(sha.clone(), Script { flags });
+        self.scripts.insert(sha.clone(), Script { flags, func });
+        self.publish_memory();
         Ok(sha)
+    }
+}
+
+/// An EVALSHA argument in lower case, if it has a SHA's length.
+pub fn sha_lower(arg: &[u8]) -> Option<[u8; 40]> {
+    let mut out = [0u8; 40];
+    if arg.len() != out.len() {
+        return None;
+    }
+    for (o, a) in out.iter_mut().zip(arg) {
+        *o = a.to_ascii_lowercase();
+    }
+    Some(out)
+}
+
+/// [`sha_lower`]'s buffer as text (None if it is not UTF-8, so not hex).
+pub fn sha_str(sha: &[u8; 40]) -> Option<&str> {
+    std::str::from_utf8(sha).ok()
+}
+
+/// [`Scripting::functions_mut`]'s guard.
+pub struct FunctionsMut<'a>(&'a mut Scripting);
+
+impl std::ops::Deref for FunctionsMut<'_> {
+    type Target = functions::Functions;
+    fn deref(&self) -> &functions::Functions {
+        &self.0.functions
+    }
+}
+
+impl std::ops::DerefMut for FunctionsMut<'_> {
+    fn deref_mut(&mut self) -> &mut functions::Functions {
+        &mut self.0.functions
+    }
+}
+
+impl Drop for FunctionsMut<'_> {
+    fn drop(&mut self) {
+        self.0.publish_memory();
     }
 }
 
@@ -395,7 +455,6 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     lib::load_libraries(&lua)?;
     let globals = lua.create_table()?;
     let ctx = lua.create_table()?;
-    let funcs = lua.create_table()?;
     let raw = lua.create_table()?;
     // A Rust function, so that its error points at the caller's line even
     // in a tail call (as Redis's C function does).
@@ -491,9 +550,10 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     api.raw_set("pcall", pcall)?;
     ctx.raw_set("op", op)?;
     install_hook(&lua, busy, &ctx)?;
+    // Start from what the interpreter keeps, not what building it left.
+    lua.gc_collect()?;
     Ok(Vm {
         lua,
-        funcs,
         globals,
         ctx,
         set_source,
@@ -748,8 +808,8 @@ fn with_bridge<R>(
 
 /// What a run runs.
 pub enum Target<'a> {
-    /// The cached EVAL script with this SHA.
-    Eval(&'a str),
+    /// A cached EVAL script's function ([`Scripting::script`]).
+    Eval(&'a Function),
     /// A function's callback (FCALL).
     Function(&'a Function),
 }
@@ -808,10 +868,10 @@ impl Vm {
         // EVAL: KEYS and ARGV are globals; a function gets them as its
         // two arguments.
         let (func, fargs) = match target {
-            Target::Eval(sha) => {
+            Target::Eval(f) => {
                 self.globals.raw_set("KEYS", seq(keys)?)?;
                 self.globals.raw_set("ARGV", seq(args)?)?;
-                (self.funcs.raw_get::<Function>(sha)?, None)
+                (f.clone(), None)
             }
             Target::Function(f) => (f.clone(), Some((seq(keys)?, seq(args)?))),
         };
@@ -834,7 +894,13 @@ impl Vm {
         let n = self.runs.get() + 1;
         self.runs.set(n % 50);
         if n == 50 {
-            let _ = lua.gc_step();
+            // Redis's lua_gc(LUA_GCSTEP, 50): about 50 basic steps
+            // (one step each, 1 kB of debt), ending at a cycle's end.
+            for _ in 0..50 {
+                if lua.gc_step().unwrap_or(true) {
+                    break;
+                }
+            }
         }
         Ok((ok, v))
     }

@@ -9,6 +9,12 @@ local raw_setmetatable, raw_pcall, floor, ceil = setmetatable, pcall, math.floor
 
 local RO = 'Attempt to modify a readonly table'
 local protected = raw_setmetatable({}, {__mode = 'k'})
+-- A read-only view -> the table it shows (next, pairs and rawget see
+-- through it, as they see Redis's read-only tables' contents).
+local under = raw_setmetatable({}, {__mode = 'k'})
+-- The library tables' views: getmetatable gives nil for them, as for
+-- Redis's library tables, which have no metatable.
+local libviews = raw_setmetatable({}, {__mode = 'k'})
 local function ro_newindex() error(RO, 2) end
 
 -- A read-only view of t: reads go to t, writes fail as on Redis's
@@ -22,6 +28,8 @@ local function readonly(t)
   local p = raw_setmetatable({}, mt)
   protected[p] = true
   protected[mt_view] = true
+  under[p] = t
+  libviews[p] = true
   return p
 end
 
@@ -129,6 +137,24 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
 redis.REDIS_VERSION = raw.version
 redis.REDIS_VERSION_NUM = raw.version_num
 
+-- The table again, its fields set in the order Redis sets them
+-- (luaRegisterRedisAPI, then eval.c's debugger functions), so that pairs
+-- walks it in Redis's order. call and pcall are set by Rust over the
+-- placeholders.
+do
+  local ordered = {}
+  for _, k in ipairs({'call', 'pcall', 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE',
+      'LOG_WARNING', 'REDIS_VERSION_NUM', 'REDIS_VERSION', 'setresp', 'sha1hex',
+      'error_reply', 'status_reply', 'set_repl', 'REPL_NONE', 'REPL_AOF', 'REPL_SLAVE',
+      'REPL_REPLICA', 'REPL_ALL', 'acl_check_cmd', 'breakpoint', 'debug',
+      'replicate_commands'}) do
+    local v = redis[k]
+    if v == nil then v = true end
+    ordered[k] = v
+  end
+  redis = ordered
+end
+
 -- Redis 7.0's pcall: an error table with an 'err' string comes back as that
 -- string, as in earlier versions.
 local function pack(...) return select('#', ...), {...} end
@@ -216,6 +242,49 @@ end
 G.redis = redis
 local api = redis
 
+-- next, pairs, rawget and getmetatable see through the read-only views.
+-- Argument errors are raised at the caller's line with the C functions'
+-- texts (luaL_checktype / luaL_checkany).
+local raw_next, raw_getmetatable = next, getmetatable
+local function want(fname, n, got, v, what)
+  if got < n then
+    if what == 'value' then error(("bad argument #%d to '%s' (value expected)"):format(n, fname), 3) end
+    error(("bad argument #%d to '%s' (%s expected, got no value)"):format(n, fname, what), 3)
+  end
+  if what ~= 'value' and type(v) ~= what then
+    error(("bad argument #%d to '%s' (%s expected, got %s)"):format(n, fname, what, type(v)), 3)
+  end
+end
+G.next = function(...)
+  local t, k = ...
+  want('next', 1, select('#', ...), t, 'table')
+  return raw_next(under[t] or t, k)
+end
+-- pairs returns its own next, as Lua's pairs returns an upvalue that is
+-- not the global next.
+local function pairs_next(t, k)
+  return raw_next(under[t] or t, k)
+end
+G.pairs = function(...)
+  local t = ...
+  want('pairs', 1, select('#', ...), t, 'table')
+  if under[t] == nil then return raw_next, t, nil end
+  return pairs_next, t, nil
+end
+G.rawget = function(...)
+  local t, k = ...
+  local n = select('#', ...)
+  want('rawget', 1, n, t, 'table')
+  want('rawget', 2, n, k, 'value')
+  return rawget(under[t] or t, k)
+end
+G.getmetatable = function(...)
+  local t = ...
+  want('getmetatable', 1, select('#', ...), t, 'value')
+  if libviews[t] then return nil end
+  return raw_getmetatable(t)
+end
+
 -- setmetatable and rawset refuse the read-only tables, with Redis's text.
 G.setmetatable = function(t, m)
   if protected[t] then error(RO, 0) end
@@ -275,6 +344,7 @@ protected[gmt_view] = true
 gmt.__metatable = gmt_view
 raw_setmetatable(G, gmt)
 protected[G] = true
+under[G] = R
 
 -- The `redis` table a function library sees while it loads: only
 -- register_function, log and the constants (Redis's LIBRARY_API); other
