@@ -145,7 +145,7 @@ async fn accept_tls(
     // A connection in its handshake holds a client slot, as in Redis
     // (which creates the client at accept): handshakes that never finish
     // cannot pile up past maxclients.
-    let acceptor = {
+    let ssl = {
         let mut e = lock(&shared);
         let maxclients = e.cfg().int(P::maxclients) as usize;
         if e.clients().connected() + HANDSHAKES.load(Ordering::Relaxed) >= maxclients {
@@ -153,7 +153,7 @@ async fn accept_tls(
             return;
         }
         let auth = crate::tls::AuthClients::from_config(e.cfg());
-        e.tls().and_then(|t| t.acceptor(auth))
+        e.tls().map(|t| t.accept_ssl(auth))
     };
     HANDSHAKES.fetch_add(1, Ordering::Relaxed);
     struct Done;
@@ -163,32 +163,23 @@ async fn accept_tls(
         }
     }
     let done = Done;
-    // A client that does not speak TLS (its first byte is no handshake
-    // record) is dropped unanswered, as OpenSSL's "wrong version number":
-    // what it sent is left unread, so it sees the connection reset.
-    let mut first = [0u8; 1];
-    match sock.peek(&mut first).await {
-        Ok(1) if first[0] == 0x16 => {}
-        Ok(1) => {
-            tracing::warn!(
-                "Error accepting a client connection: wrong version number (not a TLS handshake)"
-            );
+    let ssl = match ssl {
+        Some(Ok(ssl)) => ssl,
+        Some(Err(why)) => {
+            tracing::warn!("Error accepting a client connection: {why}");
             return;
         }
-        _ => return,
-    }
-    let Some(acceptor) = acceptor else {
-        tracing::warn!(
-            "Error accepting a client connection: no CA certificate to verify clients with"
-        );
-        return;
+        // A TLS listener exists only once TLS is configured.
+        None => return,
     };
-    match acceptor.accept(sock).await {
+    // A client that does not speak TLS fails the handshake as in Redis
+    // (OpenSSL's "wrong version number"), and is dropped.
+    match crate::tls::accept(ssl, sock).await {
         Ok(tls) => {
             drop(done);
             serve(shared, tls, peer, busy).await
         }
-        Err(e) => tracing::warn!("Error accepting a client connection: {e}"),
+        Err(why) => tracing::warn!("Error accepting a client connection: {why}"),
     }
 }
 

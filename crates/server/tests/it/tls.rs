@@ -333,10 +333,16 @@ fn config_set_reloads_certificates_and_keeps_them_on_failure() {
     assert_eq!(certs.cli_ok(tls, false, &["PING"]), "PONG");
 
     // The CA from a directory (tls-ca-cert-dir) verifies client
-    // certificates as the file did.
+    // certificates as the file did: OpenSSL finds them by their subject
+    // hash (the names `openssl rehash` makes).
     let cadir = d.join("cadir");
     std::fs::create_dir(&cadir).expect("mkdir");
-    std::fs::copy(d.join("ca.crt"), cadir.join("ca.pem")).expect("copy");
+    let hash = Command::new("openssl")
+        .args(["x509", "-hash", "-noout", "-in", &certs.path("ca.crt")])
+        .output()
+        .expect("openssl");
+    let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+    std::fs::copy(d.join("ca.crt"), cadir.join(format!("{hash}.0"))).expect("copy");
     std::fs::write(cadir.join("README"), "not a certificate").expect("write");
     assert_eq!(
         plain.call(&[
@@ -365,17 +371,18 @@ fn config_set_reloads_certificates_and_keeps_them_on_failure() {
     assert_ne!(certs.cli_ok(other, true, &["PING"]), "PONG");
 }
 
-/// Run relica until it exits (a start-up that must fail); its log.
-fn failed_start(args: &[&str]) -> String {
+/// Run `bin` until it exits (a start-up that must fail); its log lines at
+/// warning level (`# ...`), without the pid and time.
+fn failed_start_of(bin: &std::ffi::OsStr, args: &[&str]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relica-server"))
+    let mut child = Command::new(bin)
         .args(["--port", "0", "--save", ""])
         .args(args)
         .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn relica-server");
+        .expect("spawn the server");
     let start = Instant::now();
     loop {
         if let Ok(Some(st)) = child.try_wait() {
@@ -385,7 +392,7 @@ fn failed_start(args: &[&str]) -> String {
         if start.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("relica started with {args:?}");
+            panic!("{bin:?} started with {args:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -394,84 +401,178 @@ fn failed_start(args: &[&str]) -> String {
     if let Some(mut o) = child.stdout.take() {
         let _ = o.read_to_string(&mut out);
     }
-    out
+    out.lines()
+        .filter_map(|l| l.split_once(" # ").map(|(_, t)| t.to_string()))
+        .filter(|t| !t.starts_with("Warning") && !t.starts_with("WARNING"))
+        .collect()
 }
 
+fn redis_server_bin() -> std::ffi::OsString {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("redis-server"))
+                .find(|b| b.is_file())
+        })
+        .expect("redis-server not found in PATH (scripts/test installs it)")
+        .into_os_string()
+}
+
+/// Start-up with bad TLS settings fails with the lines redis-server logs,
+/// OpenSSL's error strings included (same library, same calls).
 #[test]
 fn bad_certificates_stop_start_up_with_redis_log_lines() {
     let certs = Certs::new();
+    let d = certs.dir.path();
+    openssl(
+        d,
+        &[
+            "rsa",
+            "-in",
+            "server.key",
+            "-out",
+            "server.key.enc",
+            "-aes256",
+            "-passout",
+            "pass:1234",
+        ],
+    );
+    std::fs::write(d.join("bad.dh"), "not DH parameters\n").expect("write");
     let port = free_port().to_string();
+    let (crt, key, ca) = (
+        certs.path("server.crt"),
+        certs.path("server.key"),
+        certs.path("ca.crt"),
+    );
+    let enc = certs.path("server.key.enc");
     let missing = certs.path("nope.crt");
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &missing,
-        "--tls-key-file",
-        &certs.path("server.key"),
-        "--tls-ca-cert-file",
-        &certs.path("ca.crt"),
-    ]);
-    assert!(
-        log.contains(&format!(
-            "# Failed to load certificate: {missing}: No such file or directory"
-        )),
-        "{log}"
-    );
-    assert!(log.contains("# Failed to configure TLS. Check logs for more info."));
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-    ]);
-    assert!(log.contains("# No tls-key-file configured!"), "{log}");
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-        "--tls-key-file",
-        &certs.path("server.key"),
-    ]);
-    assert!(
-        log.contains("# Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!"),
-        "{log}"
-    );
-    // A key that is not one.
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-        "--tls-key-file",
-        &certs.path("server.crt"),
-        "--tls-ca-cert-file",
-        &certs.path("ca.crt"),
-    ]);
-    assert!(
-        log.contains(&format!(
-            "# Failed to load private key: {}: ",
-            certs.path("server.crt")
-        )),
-        "{log}"
-    );
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-        "--tls-key-file",
-        &certs.path("server.key"),
-        "--tls-ca-cert-file",
-        &certs.path("ca.crt"),
-        "--tls-protocols",
-        "TLSv1.2 SSLv3",
-    ]);
-    assert!(
-        log.contains("# Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'."),
-        "{log}"
-    );
+    let bad_dh = certs.path("bad.dh");
+    let full = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--tls-port",
+            &port,
+            "--tls-cert-file",
+            &crt,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let owned = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            owned(&[
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &missing,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca,
+            ]),
+            format!(
+                "Failed to load certificate: {missing}: error:80000002:system library::No such file or directory"
+            ),
+        ),
+        (
+            owned(&["--tls-port", &port, "--tls-cert-file", &crt]),
+            "No tls-key-file configured!".into(),
+        ),
+        (
+            owned(&["--tls-port", &port, "--tls-cert-file", &crt, "--tls-key-file", &key]),
+            "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!".into(),
+        ),
+        // A key that is not one.
+        (
+            owned(&[
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &crt,
+                "--tls-key-file",
+                &crt,
+                "--tls-ca-cert-file",
+                &ca,
+            ]),
+            format!("Failed to load private key: {crt}: "),
+        ),
+        // An encrypted key without its password.
+        (
+            owned(&[
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &crt,
+                "--tls-key-file",
+                &enc,
+                "--tls-ca-cert-file",
+                &ca,
+            ]),
+            format!("Failed to load private key: {enc}: "),
+        ),
+        (
+            full(&["--tls-protocols", "TLSv1.2 SSLv3"]),
+            "Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.".into(),
+        ),
+        (
+            full(&["--tls-ciphers", "NOSUCHCIPHER"]),
+            "Failed to configure ciphers: NOSUCHCIPHER".into(),
+        ),
+        (
+            full(&["--tls-ciphersuites", "AES128-SHA256"]),
+            "Failed to configure ciphersuites: AES128-SHA256".into(),
+        ),
+        (
+            {
+                let mut v = full(&[]);
+                v.extend(["--tls-dh-params-file".to_string(), missing.clone()]);
+                v
+            },
+            format!("Failed to load {missing}: No such file or directory"),
+        ),
+        (
+            {
+                let mut v = full(&[]);
+                v.extend(["--tls-dh-params-file".to_string(), bad_dh.clone()]);
+                v
+            },
+            format!("{bad_dh}: failed to read DH params."),
+        ),
+    ];
+    let relica = std::ffi::OsString::from(env!("CARGO_BIN_EXE_relica-server"));
+    let redis = redis_server_bin();
+    for (args, want) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ours = failed_start_of(&relica, &a);
+        let theirs = failed_start_of(&redis, &a);
+        assert!(
+            ours.iter().any(|l| l.starts_with(&want)),
+            "{want}: {ours:?}"
+        );
+        assert!(
+            ours.contains(&"Failed to configure TLS. Check logs for more info.".to_string()),
+            "{ours:?}"
+        );
+        // The same lines as redis-server, OpenSSL's words included.
+        let pick = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .filter(|l| {
+                    !l.starts_with("Configuration loaded")
+                        && !l.contains("oO0OoO0OoO0Oo")
+                        && !l.contains("just started")
+                })
+                .cloned()
+                .collect()
+        };
+        assert_eq!(pick(&ours), pick(&theirs), "{a:?}");
+    }
 }
 
 fn fill(r: &mut Raw, from: usize, n: usize) {
