@@ -2,8 +2,10 @@
 //! certificate, `tls-auth-clients` no/optional/yes side by side with a real
 //! redis-server, a plain port beside the TLS one and `port 0` with TLS
 //! only, CONFIG SET reloading the certificates, the start-up errors for
-//! bad certificates, an encrypted key, and replication over TLS both ways
-//! with a real redis-server.
+//! bad certificates (the same log lines as redis-server), an encrypted
+//! key, tls-protocols/-ciphers/-ciphersuites/-prefer-server-ciphers
+//! negotiating as redis-server's (`openssl s_client`), and replication over
+//! TLS both ways with a real redis-server.
 //!
 //! The certificates are made at test time with the `openssl` command, as
 //! Redis's own suite makes them (`utils/gen-test-certs.sh`): the same tool
@@ -753,4 +755,146 @@ fn stalled_handshakes_count_against_maxclients() {
         Duration::from_secs(20),
         || certs.cli_ok(tls, true, &["PING"]) == "PONG",
     );
+}
+
+/// What `openssl s_client` (with the client certificate) negotiates with
+/// the server on `port`: protocol and cipher, or None when the handshake
+/// fails.
+fn negotiate(certs: &Certs, port: u16, args: &[&str]) -> Option<(String, String)> {
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-brief",
+        ])
+        .args(["-CAfile", &certs.path("ca.crt")])
+        .args(["-cert", &certs.path("client.crt")])
+        .args(["-key", &certs.path("client.key")])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    Some((field("Protocol version:")?, field("Ciphersuite:")?))
+}
+
+/// tls-protocols, tls-ciphers, tls-ciphersuites and
+/// tls-prefer-server-ciphers against redis-server: the same CONFIG SETs,
+/// then the same clients, negotiate the same protocol and cipher, or fail
+/// alike (the static-RSA CBC suites of Redis's unit/tls included).
+#[test]
+fn ciphers_and_protocols_negotiate_as_redis_server() {
+    let certs = Certs::new();
+    let mut seen = Vec::new();
+    for redis in [false, true] {
+        let (s, tls) = start(&certs, &[], redis);
+        let mut plain = s.raw();
+        let mut set = |pairs: &[&str]| -> String {
+            let mut cmd = vec!["CONFIG", "SET"];
+            cmd.extend_from_slice(pairs);
+            plain.call(&cmd)
+        };
+        let mut out: Vec<String> = Vec::new();
+        let neg = |label: &str, args: &[&str]| -> String {
+            format!("{label}: {:?}", negotiate(&certs, tls, args))
+        };
+        out.push(neg("default", &[]));
+        out.push(neg("default, TLSv1.2 client", &["-tls1_2"]));
+        assert_eq!(set(&["tls-protocols", "TLSv1.2"]), "+OK\r\n");
+        out.push(neg("TLSv1.2 only, TLSv1.3 client", &["-tls1_3"]));
+        out.push(neg("TLSv1.2 only, TLSv1.2 client", &["-tls1_2"]));
+        assert_eq!(set(&["tls-ciphers", "DEFAULT:-AES128-SHA256"]), "+OK\r\n");
+        out.push(neg(
+            "without AES128-SHA256",
+            &["-cipher", "-ALL:AES128-SHA256"],
+        ));
+        out.push(neg(
+            "without AES128-SHA256, AES256",
+            &["-cipher", "-ALL:AES256-SHA256"],
+        ));
+        assert_eq!(set(&["tls-ciphers", "DEFAULT"]), "+OK\r\n");
+        out.push(neg(
+            "DEFAULT, AES128-SHA256",
+            &["-cipher", "-ALL:AES128-SHA256"],
+        ));
+        assert_eq!(
+            set(&["tls-ciphers", "AES128-SHA256:AES256-SHA256"]),
+            "+OK\r\n"
+        );
+        out.push(neg(
+            "client order",
+            &["-cipher", "AES256-SHA256:AES128-SHA256"],
+        ));
+        assert_eq!(set(&["tls-prefer-server-ciphers", "yes"]), "+OK\r\n");
+        out.push(neg(
+            "server order",
+            &["-cipher", "AES256-SHA256:AES128-SHA256"],
+        ));
+        // DHE with OpenSSL's automatic parameters (no tls-dh-params-file).
+        assert_eq!(
+            set(&["tls-ciphers", "DHE-RSA-AES128-GCM-SHA256"]),
+            "+OK\r\n"
+        );
+        out.push(neg("DHE", &["-cipher", "DHE-RSA-AES128-GCM-SHA256"]));
+        out.push(neg(
+            "DHE only, ECDHE client",
+            &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+        ));
+        // TLSv1.3 suites.
+        assert_eq!(
+            set(&[
+                "tls-protocols",
+                "TLSv1.3",
+                "tls-ciphersuites",
+                "TLS_CHACHA20_POLY1305_SHA256"
+            ]),
+            "+OK\r\n"
+        );
+        out.push(neg("TLSv1.3 ChaCha20", &[]));
+        out.push(neg(
+            "TLSv1.3, AES-128 client",
+            &["-ciphersuites", "TLS_AES_128_GCM_SHA256"],
+        ));
+        // Bad values are refused alike, and the contexts kept.
+        out.push(set(&["tls-ciphers", "NOSUCHCIPHER"]));
+        out.push(set(&["tls-ciphersuites", "AES128-SHA256"]));
+        out.push(set(&["tls-protocols", "TLSv1.2 SSLv3"]));
+        out.push(neg("after refused settings", &[]));
+        // Back to the defaults.
+        assert_eq!(
+            set(&[
+                "tls-protocols",
+                "",
+                "tls-ciphersuites",
+                "",
+                "tls-ciphers",
+                "",
+                "tls-prefer-server-ciphers",
+                "no"
+            ]),
+            "+OK\r\n"
+        );
+        out.push(neg("defaults again, TLSv1.2 client", &["-tls1_2"]));
+        seen.push(out);
+    }
+    let (ours, theirs) = (&seen[0], &seen[1]);
+    for (a, b) in ours.iter().zip(theirs) {
+        assert_eq!(a, b);
+    }
+    // What Redis's unit/tls looks for.
+    assert!(ours.contains(&"without AES128-SHA256: None".to_string()));
+    assert!(ours.contains(&r#"client order: Some(("TLSv1.2", "AES256-SHA256"))"#.to_string()));
+    assert!(ours.contains(&r#"server order: Some(("TLSv1.2", "AES128-SHA256"))"#.to_string()));
+    assert!(ours.contains(
+        &r#"TLSv1.3 ChaCha20: Some(("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"))"#.to_string()
+    ));
 }
