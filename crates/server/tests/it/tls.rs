@@ -370,6 +370,9 @@ fn config_set_reloads_certificates_and_keeps_them_on_failure() {
     );
     assert_eq!(certs.cli_ok(other, true, &["PING"]), "PONG");
     assert_eq!(plain.call(&["CONFIG", "SET", "tls-port", "0"]), "+OK\r\n");
+    // Closed by the time CONFIG SET answers, as in Redis (unit/networking
+    // connects right after its CONFIG SET bind and expects a refusal).
+    assert!(std::net::TcpStream::connect(("127.0.0.1", other)).is_err());
     assert_ne!(certs.cli_ok(other, true, &["PING"]), "PONG");
 }
 
