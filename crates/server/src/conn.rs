@@ -59,12 +59,12 @@ impl Socket for tokio::net::UnixStream {
     }
 }
 
-impl Socket for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+impl Socket for tokio_openssl::SslStream<tokio::net::TcpStream> {
     fn set_no_delay(&self, on: bool) {
-        let _ = self.get_ref().0.set_nodelay(on);
+        let _ = self.get_ref().set_nodelay(on);
     }
     fn fd(&self) -> Option<std::os::fd::RawFd> {
-        Some(std::os::fd::AsRawFd::as_raw_fd(self.get_ref().0))
+        Some(std::os::fd::AsRawFd::as_raw_fd(self.get_ref()))
     }
 }
 

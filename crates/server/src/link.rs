@@ -165,7 +165,7 @@ struct Settings {
     handshake: handshake::Config,
     /// With `tls-replication`, the client side of the TLS contexts (None
     /// inside when TLS could not be configured).
-    tls: Option<Option<std::sync::Arc<rustls::ClientConfig>>>,
+    tls: Option<Option<openssl::ssl::SslContext>>,
 }
 
 /// Connect to `addr`, from `source` (bind-source-addr) when set.
@@ -229,7 +229,7 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
             tls: eng
                 .cfg()
                 .bool(P::tls_replication)
-                .then(|| eng.tls().and_then(|t| t.client_config())),
+                .then(|| eng.tls().map(|t| t.client_context())),
         }
     };
     with_link(shared, generation, |_, l| l.state = LinkState::Connecting);
@@ -246,10 +246,8 @@ async fn session(shared: &Shared, generation: u64) -> LinkResult<()> {
         Some(None) => {
             return Err("Error condition on socket for SYNC: TLS is not configured".into())
         }
-        Some(Some(config)) => {
-            match tokio::time::timeout(st.timeout, Stream::connect_tls(config, &st.host, sock))
-                .await
-            {
+        Some(Some(ctx)) => {
+            match tokio::time::timeout(st.timeout, Stream::connect_tls(ctx, sock)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => return Err(format!("Error condition on socket for SYNC: {e}")),
                 Err(_) => return Err("Timeout connecting to the MASTER...".into()),

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 
 use crate::tls::BlockingStream;
 use std::time::Duration;
@@ -82,7 +81,7 @@ impl MigrateLinks {
         port: &str,
         timeout: Duration,
         now_s: i64,
-        tls: Option<Arc<rustls::ClientConfig>>,
+        tls: Option<openssl::ssl::SslContext>,
     ) -> Option<&mut Link> {
         let name = format!("{host}:{port}");
         if !self.links.contains_key(&name) {
@@ -97,7 +96,7 @@ impl MigrateLinks {
             let s = TcpStream::connect_timeout(&addr, timeout).ok()?;
             let _ = s.set_nodelay(true);
             let s = match tls {
-                Some(config) => BlockingStream::tls(config, host, s, timeout).ok()?,
+                Some(ctx) => BlockingStream::tls(ctx, s, timeout).ok()?,
                 None => BlockingStream::Tcp(s),
             };
             self.links.insert(

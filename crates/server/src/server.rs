@@ -62,9 +62,34 @@ fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListe
     Ok(out)
 }
 
+/// A task accepting on a listener, with the listener's descriptor.
+struct Acceptor {
+    task: tokio::task::JoinHandle<()>,
+    fd: std::os::fd::RawFd,
+}
+
+impl Acceptor {
+    /// Stop listening now, then end the task. The task drops the listener
+    /// only when the runtime next polls it; until then new connections
+    /// would still be accepted (a client told OK by CONFIG SET bind/port
+    /// could still connect), so the socket leaves the listening state
+    /// first, as Redis's close() of the listener does at once.
+    fn stop(self) -> tokio::task::JoinHandle<()> {
+        // SAFETY: the task owns the listener and has not been aborted, so
+        // the descriptor is still the listener's; shutdown() changes the
+        // socket's state only (Linux refuses new connections to it).
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::shutdown(self.fd, libc::SHUT_RDWR);
+        }
+        self.task.abort();
+        self.task
+    }
+}
+
 /// The tasks accepting on the TCP listeners and on the TLS listeners,
 /// each stopped when its kind is replaced.
-static ACCEPTORS: std::sync::Mutex<[Vec<tokio::task::JoinHandle<()>>; 2]> =
+static ACCEPTORS: std::sync::Mutex<[Vec<Acceptor>; 2]> =
     std::sync::Mutex::new([Vec::new(), Vec::new()]);
 
 /// Stop accepting before shutting down: the listeners are closed (their
@@ -77,8 +102,7 @@ async fn close_listeners() {
         a.iter_mut().flat_map(std::mem::take).collect()
     };
     for t in tasks {
-        t.abort();
-        let _ = t.await;
+        let _ = t.stop().await;
     }
 }
 
@@ -93,9 +117,10 @@ fn serve_listeners(
     let mut acceptors = ACCEPTORS.lock().unwrap_or_else(|p| p.into_inner());
     let slot = &mut acceptors[kind as usize];
     for a in slot.drain(..) {
-        a.abort();
+        a.stop();
     }
     for l in listeners {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
         let sh = shared.clone();
         let bz = busy.clone();
         let task = tokio::spawn(async move {
@@ -126,7 +151,7 @@ fn serve_listeners(
                 }
             }
         });
-        slot.push(task);
+        slot.push(Acceptor { task, fd });
     }
 }
 
@@ -145,7 +170,7 @@ async fn accept_tls(
     // A connection in its handshake holds a client slot, as in Redis
     // (which creates the client at accept): handshakes that never finish
     // cannot pile up past maxclients.
-    let acceptor = {
+    let ssl = {
         let mut e = lock(&shared);
         let maxclients = e.cfg().int(P::maxclients) as usize;
         if e.clients().connected() + HANDSHAKES.load(Ordering::Relaxed) >= maxclients {
@@ -153,7 +178,7 @@ async fn accept_tls(
             return;
         }
         let auth = crate::tls::AuthClients::from_config(e.cfg());
-        e.tls().and_then(|t| t.acceptor(auth))
+        e.tls().map(|t| t.accept_ssl(auth))
     };
     HANDSHAKES.fetch_add(1, Ordering::Relaxed);
     struct Done;
@@ -163,32 +188,23 @@ async fn accept_tls(
         }
     }
     let done = Done;
-    // A client that does not speak TLS (its first byte is no handshake
-    // record) is dropped unanswered, as OpenSSL's "wrong version number":
-    // what it sent is left unread, so it sees the connection reset.
-    let mut first = [0u8; 1];
-    match sock.peek(&mut first).await {
-        Ok(1) if first[0] == 0x16 => {}
-        Ok(1) => {
-            tracing::warn!(
-                "Error accepting a client connection: wrong version number (not a TLS handshake)"
-            );
+    let ssl = match ssl {
+        Some(Ok(ssl)) => ssl,
+        Some(Err(why)) => {
+            tracing::warn!("Error accepting a client connection: {why}");
             return;
         }
-        _ => return,
-    }
-    let Some(acceptor) = acceptor else {
-        tracing::warn!(
-            "Error accepting a client connection: no CA certificate to verify clients with"
-        );
-        return;
+        // A TLS listener exists only once TLS is configured.
+        None => return,
     };
-    match acceptor.accept(sock).await {
+    // A client that does not speak TLS fails the handshake as in Redis
+    // (OpenSSL's "wrong version number"), and is dropped.
+    match crate::tls::accept(ssl, sock).await {
         Ok(tls) => {
             drop(done);
             serve(shared, tls, peer, busy).await
         }
-        Err(e) => tracing::warn!("Error accepting a client connection: {e}"),
+        Err(why) => tracing::warn!("Error accepting a client connection: {why}"),
     }
 }
 

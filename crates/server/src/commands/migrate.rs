@@ -156,7 +156,7 @@ fn attempt(
     let mut moved: Vec<Bytes> = Vec::new();
     // With tls-cluster, MIGRATE talks TLS (Redis's migrateGetSocket).
     let tls = if c.eng.cfg().bool(crate::config::P::tls_cluster) {
-        match c.eng.tls().and_then(|t| t.client_config()) {
+        match c.eng.tls().map(|t| t.client_context()) {
             Some(t) => Some(t),
             None => return Err("IOERR error or timeout connecting to the client".into()),
         }

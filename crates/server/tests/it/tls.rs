@@ -2,8 +2,10 @@
 //! certificate, `tls-auth-clients` no/optional/yes side by side with a real
 //! redis-server, a plain port beside the TLS one and `port 0` with TLS
 //! only, CONFIG SET reloading the certificates, the start-up errors for
-//! bad certificates, an encrypted key, and replication over TLS both ways
-//! with a real redis-server.
+//! bad certificates (the same log lines as redis-server), an encrypted
+//! key, tls-protocols/-ciphers/-ciphersuites/-prefer-server-ciphers
+//! negotiating as redis-server's (`openssl s_client`), and replication over
+//! TLS both ways with a real redis-server.
 //!
 //! The certificates are made at test time with the `openssl` command, as
 //! Redis's own suite makes them (`utils/gen-test-certs.sh`): the same tool
@@ -333,10 +335,16 @@ fn config_set_reloads_certificates_and_keeps_them_on_failure() {
     assert_eq!(certs.cli_ok(tls, false, &["PING"]), "PONG");
 
     // The CA from a directory (tls-ca-cert-dir) verifies client
-    // certificates as the file did.
+    // certificates as the file did: OpenSSL finds them by their subject
+    // hash (the names `openssl rehash` makes).
     let cadir = d.join("cadir");
     std::fs::create_dir(&cadir).expect("mkdir");
-    std::fs::copy(d.join("ca.crt"), cadir.join("ca.pem")).expect("copy");
+    let hash = Command::new("openssl")
+        .args(["x509", "-hash", "-noout", "-in", &certs.path("ca.crt")])
+        .output()
+        .expect("openssl");
+    let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+    std::fs::copy(d.join("ca.crt"), cadir.join(format!("{hash}.0"))).expect("copy");
     std::fs::write(cadir.join("README"), "not a certificate").expect("write");
     assert_eq!(
         plain.call(&[
@@ -362,20 +370,24 @@ fn config_set_reloads_certificates_and_keeps_them_on_failure() {
     );
     assert_eq!(certs.cli_ok(other, true, &["PING"]), "PONG");
     assert_eq!(plain.call(&["CONFIG", "SET", "tls-port", "0"]), "+OK\r\n");
+    // Closed by the time CONFIG SET answers, as in Redis (unit/networking
+    // connects right after its CONFIG SET bind and expects a refusal).
+    assert!(std::net::TcpStream::connect(("127.0.0.1", other)).is_err());
     assert_ne!(certs.cli_ok(other, true, &["PING"]), "PONG");
 }
 
-/// Run relica until it exits (a start-up that must fail); its log.
-fn failed_start(args: &[&str]) -> String {
+/// Run `bin` until it exits (a start-up that must fail); its log lines at
+/// warning level (`# ...`), without the pid and time.
+fn failed_start_of(bin: &std::ffi::OsStr, args: &[&str]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relica-server"))
+    let mut child = Command::new(bin)
         .args(["--port", "0", "--save", ""])
         .args(args)
         .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn relica-server");
+        .expect("spawn the server");
     let start = Instant::now();
     loop {
         if let Ok(Some(st)) = child.try_wait() {
@@ -385,7 +397,7 @@ fn failed_start(args: &[&str]) -> String {
         if start.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("relica started with {args:?}");
+            panic!("{bin:?} started with {args:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -394,84 +406,178 @@ fn failed_start(args: &[&str]) -> String {
     if let Some(mut o) = child.stdout.take() {
         let _ = o.read_to_string(&mut out);
     }
-    out
+    out.lines()
+        .filter_map(|l| l.split_once(" # ").map(|(_, t)| t.to_string()))
+        .filter(|t| !t.starts_with("Warning") && !t.starts_with("WARNING"))
+        .collect()
 }
 
+fn redis_server_bin() -> std::ffi::OsString {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("redis-server"))
+                .find(|b| b.is_file())
+        })
+        .expect("redis-server not found in PATH (scripts/test installs it)")
+        .into_os_string()
+}
+
+/// Start-up with bad TLS settings fails with the lines redis-server logs,
+/// OpenSSL's error strings included (same library, same calls).
 #[test]
 fn bad_certificates_stop_start_up_with_redis_log_lines() {
     let certs = Certs::new();
+    let d = certs.dir.path();
+    openssl(
+        d,
+        &[
+            "rsa",
+            "-in",
+            "server.key",
+            "-out",
+            "server.key.enc",
+            "-aes256",
+            "-passout",
+            "pass:1234",
+        ],
+    );
+    std::fs::write(d.join("bad.dh"), "not DH parameters\n").expect("write");
     let port = free_port().to_string();
+    let (crt, key, ca) = (
+        certs.path("server.crt"),
+        certs.path("server.key"),
+        certs.path("ca.crt"),
+    );
+    let enc = certs.path("server.key.enc");
     let missing = certs.path("nope.crt");
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &missing,
-        "--tls-key-file",
-        &certs.path("server.key"),
-        "--tls-ca-cert-file",
-        &certs.path("ca.crt"),
-    ]);
-    assert!(
-        log.contains(&format!(
-            "# Failed to load certificate: {missing}: No such file or directory"
-        )),
-        "{log}"
-    );
-    assert!(log.contains("# Failed to configure TLS. Check logs for more info."));
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-    ]);
-    assert!(log.contains("# No tls-key-file configured!"), "{log}");
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-        "--tls-key-file",
-        &certs.path("server.key"),
-    ]);
-    assert!(
-        log.contains("# Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!"),
-        "{log}"
-    );
-    // A key that is not one.
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-        "--tls-key-file",
-        &certs.path("server.crt"),
-        "--tls-ca-cert-file",
-        &certs.path("ca.crt"),
-    ]);
-    assert!(
-        log.contains(&format!(
-            "# Failed to load private key: {}: ",
-            certs.path("server.crt")
-        )),
-        "{log}"
-    );
-    let log = failed_start(&[
-        "--tls-port",
-        &port,
-        "--tls-cert-file",
-        &certs.path("server.crt"),
-        "--tls-key-file",
-        &certs.path("server.key"),
-        "--tls-ca-cert-file",
-        &certs.path("ca.crt"),
-        "--tls-protocols",
-        "TLSv1.2 SSLv3",
-    ]);
-    assert!(
-        log.contains("# Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'."),
-        "{log}"
-    );
+    let bad_dh = certs.path("bad.dh");
+    let full = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--tls-port",
+            &port,
+            "--tls-cert-file",
+            &crt,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let owned = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            owned(&[
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &missing,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca,
+            ]),
+            format!(
+                "Failed to load certificate: {missing}: error:80000002:system library::No such file or directory"
+            ),
+        ),
+        (
+            owned(&["--tls-port", &port, "--tls-cert-file", &crt]),
+            "No tls-key-file configured!".into(),
+        ),
+        (
+            owned(&["--tls-port", &port, "--tls-cert-file", &crt, "--tls-key-file", &key]),
+            "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!".into(),
+        ),
+        // A key that is not one.
+        (
+            owned(&[
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &crt,
+                "--tls-key-file",
+                &crt,
+                "--tls-ca-cert-file",
+                &ca,
+            ]),
+            format!("Failed to load private key: {crt}: "),
+        ),
+        // An encrypted key without its password.
+        (
+            owned(&[
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &crt,
+                "--tls-key-file",
+                &enc,
+                "--tls-ca-cert-file",
+                &ca,
+            ]),
+            format!("Failed to load private key: {enc}: "),
+        ),
+        (
+            full(&["--tls-protocols", "TLSv1.2 SSLv3"]),
+            "Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.".into(),
+        ),
+        (
+            full(&["--tls-ciphers", "NOSUCHCIPHER"]),
+            "Failed to configure ciphers: NOSUCHCIPHER".into(),
+        ),
+        (
+            full(&["--tls-ciphersuites", "AES128-SHA256"]),
+            "Failed to configure ciphersuites: AES128-SHA256".into(),
+        ),
+        (
+            {
+                let mut v = full(&[]);
+                v.extend(["--tls-dh-params-file".to_string(), missing.clone()]);
+                v
+            },
+            format!("Failed to load {missing}: No such file or directory"),
+        ),
+        (
+            {
+                let mut v = full(&[]);
+                v.extend(["--tls-dh-params-file".to_string(), bad_dh.clone()]);
+                v
+            },
+            format!("{bad_dh}: failed to read DH params."),
+        ),
+    ];
+    let relica = std::ffi::OsString::from(env!("CARGO_BIN_EXE_relica-server"));
+    let redis = redis_server_bin();
+    for (args, want) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ours = failed_start_of(&relica, &a);
+        let theirs = failed_start_of(&redis, &a);
+        assert!(
+            ours.iter().any(|l| l.starts_with(&want)),
+            "{want}: {ours:?}"
+        );
+        assert!(
+            ours.contains(&"Failed to configure TLS. Check logs for more info.".to_string()),
+            "{ours:?}"
+        );
+        // The same lines as redis-server, OpenSSL's words included.
+        let pick = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .filter(|l| {
+                    !l.starts_with("Configuration loaded")
+                        && !l.contains("oO0OoO0OoO0Oo")
+                        && !l.contains("just started")
+                })
+                .cloned()
+                .collect()
+        };
+        assert_eq!(pick(&ours), pick(&theirs), "{a:?}");
+    }
 }
 
 fn fill(r: &mut Raw, from: usize, n: usize) {
@@ -652,4 +758,146 @@ fn stalled_handshakes_count_against_maxclients() {
         Duration::from_secs(20),
         || certs.cli_ok(tls, true, &["PING"]) == "PONG",
     );
+}
+
+/// What `openssl s_client` (with the client certificate) negotiates with
+/// the server on `port`: protocol and cipher, or None when the handshake
+/// fails.
+fn negotiate(certs: &Certs, port: u16, args: &[&str]) -> Option<(String, String)> {
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-brief",
+        ])
+        .args(["-CAfile", &certs.path("ca.crt")])
+        .args(["-cert", &certs.path("client.crt")])
+        .args(["-key", &certs.path("client.key")])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl s_client");
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    Some((field("Protocol version:")?, field("Ciphersuite:")?))
+}
+
+/// tls-protocols, tls-ciphers, tls-ciphersuites and
+/// tls-prefer-server-ciphers against redis-server: the same CONFIG SETs,
+/// then the same clients, negotiate the same protocol and cipher, or fail
+/// alike (the static-RSA CBC suites of Redis's unit/tls included).
+#[test]
+fn ciphers_and_protocols_negotiate_as_redis_server() {
+    let certs = Certs::new();
+    let mut seen = Vec::new();
+    for redis in [false, true] {
+        let (s, tls) = start(&certs, &[], redis);
+        let mut plain = s.raw();
+        let mut set = |pairs: &[&str]| -> String {
+            let mut cmd = vec!["CONFIG", "SET"];
+            cmd.extend_from_slice(pairs);
+            plain.call(&cmd)
+        };
+        let mut out: Vec<String> = Vec::new();
+        let neg = |label: &str, args: &[&str]| -> String {
+            format!("{label}: {:?}", negotiate(&certs, tls, args))
+        };
+        out.push(neg("default", &[]));
+        out.push(neg("default, TLSv1.2 client", &["-tls1_2"]));
+        assert_eq!(set(&["tls-protocols", "TLSv1.2"]), "+OK\r\n");
+        out.push(neg("TLSv1.2 only, TLSv1.3 client", &["-tls1_3"]));
+        out.push(neg("TLSv1.2 only, TLSv1.2 client", &["-tls1_2"]));
+        assert_eq!(set(&["tls-ciphers", "DEFAULT:-AES128-SHA256"]), "+OK\r\n");
+        out.push(neg(
+            "without AES128-SHA256",
+            &["-cipher", "-ALL:AES128-SHA256"],
+        ));
+        out.push(neg(
+            "without AES128-SHA256, AES256",
+            &["-cipher", "-ALL:AES256-SHA256"],
+        ));
+        assert_eq!(set(&["tls-ciphers", "DEFAULT"]), "+OK\r\n");
+        out.push(neg(
+            "DEFAULT, AES128-SHA256",
+            &["-cipher", "-ALL:AES128-SHA256"],
+        ));
+        assert_eq!(
+            set(&["tls-ciphers", "AES128-SHA256:AES256-SHA256"]),
+            "+OK\r\n"
+        );
+        out.push(neg(
+            "client order",
+            &["-cipher", "AES256-SHA256:AES128-SHA256"],
+        ));
+        assert_eq!(set(&["tls-prefer-server-ciphers", "yes"]), "+OK\r\n");
+        out.push(neg(
+            "server order",
+            &["-cipher", "AES256-SHA256:AES128-SHA256"],
+        ));
+        // DHE with OpenSSL's automatic parameters (no tls-dh-params-file).
+        assert_eq!(
+            set(&["tls-ciphers", "DHE-RSA-AES128-GCM-SHA256"]),
+            "+OK\r\n"
+        );
+        out.push(neg("DHE", &["-cipher", "DHE-RSA-AES128-GCM-SHA256"]));
+        out.push(neg(
+            "DHE only, ECDHE client",
+            &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+        ));
+        // TLSv1.3 suites.
+        assert_eq!(
+            set(&[
+                "tls-protocols",
+                "TLSv1.3",
+                "tls-ciphersuites",
+                "TLS_CHACHA20_POLY1305_SHA256"
+            ]),
+            "+OK\r\n"
+        );
+        out.push(neg("TLSv1.3 ChaCha20", &[]));
+        out.push(neg(
+            "TLSv1.3, AES-128 client",
+            &["-ciphersuites", "TLS_AES_128_GCM_SHA256"],
+        ));
+        // Bad values are refused alike, and the contexts kept.
+        out.push(set(&["tls-ciphers", "NOSUCHCIPHER"]));
+        out.push(set(&["tls-ciphersuites", "AES128-SHA256"]));
+        out.push(set(&["tls-protocols", "TLSv1.2 SSLv3"]));
+        out.push(neg("after refused settings", &[]));
+        // Back to the defaults.
+        assert_eq!(
+            set(&[
+                "tls-protocols",
+                "",
+                "tls-ciphersuites",
+                "",
+                "tls-ciphers",
+                "",
+                "tls-prefer-server-ciphers",
+                "no"
+            ]),
+            "+OK\r\n"
+        );
+        out.push(neg("defaults again, TLSv1.2 client", &["-tls1_2"]));
+        seen.push(out);
+    }
+    let (ours, theirs) = (&seen[0], &seen[1]);
+    for (a, b) in ours.iter().zip(theirs) {
+        assert_eq!(a, b);
+    }
+    // What Redis's unit/tls looks for.
+    assert!(ours.contains(&"without AES128-SHA256: None".to_string()));
+    assert!(ours.contains(&r#"client order: Some(("TLSv1.2", "AES256-SHA256"))"#.to_string()));
+    assert!(ours.contains(&r#"server order: Some(("TLSv1.2", "AES128-SHA256"))"#.to_string()));
+    assert!(ours.contains(
+        &r#"TLSv1.3 ChaCha20: Some(("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"))"#.to_string()
+    ));
 }
