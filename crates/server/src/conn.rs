@@ -206,8 +206,10 @@ where
         if pending.is_empty() && proto_err.is_none() {
             // What others handed the client (pub/sub messages, a
             // replica's stream) goes out once what it has is written.
-            if out.is_empty() && !outbox.is_empty() {
-                send_pushed(sock, &mut out, outbox)?;
+            // Chunk after chunk while the socket takes them whole (a
+            // replica's stream is handed out 64 KB at a time, and nothing
+            // wakes the task for the rest while its socket is writable).
+            while out.is_empty() && !outbox.is_empty() && send_pushed(sock, &mut out, outbox)? {
                 note_output(shared, outbox, &out, client_evict);
             }
             if outbox.closing() && outbox.is_empty() && out.is_empty() {
@@ -270,8 +272,7 @@ where
                     // replicas once per event loop turn, instead of one
                     // write per command.
                     tokio::task::yield_now().await;
-                    if out.is_empty() {
-                        send_pushed(sock, &mut out, outbox)?;
+                    while out.is_empty() && send_pushed(sock, &mut out, outbox)? {
                         note_output(shared, outbox, &out, client_evict);
                     }
                     if is_replica && out.is_empty() {
@@ -621,18 +622,21 @@ where
 /// take now, so that the reply buffer keeps its allocation and a burst of
 /// pushed messages leaves no memory behind (else invalidations sent by an
 /// eviction would read as memory to evict for).
+///
+/// False when there was nothing to take (a replica's reader may hold
+/// bytes it does not stream yet).
 fn send_pushed<S>(
     sock: &mut S,
     out: &mut Out,
     outbox: &crate::client::Outbox,
-) -> std::io::Result<()>
+) -> std::io::Result<bool>
 where
     S: AsyncWrite + Unpin,
 {
     let pushed = outbox.take();
     if pushed.is_empty() {
         outbox.written();
-        return Ok(());
+        return Ok(false);
     }
     let replies = std::mem::replace(&mut out.buf, pushed);
     out.sent = 0;
@@ -641,7 +645,7 @@ where
     if out.is_empty() {
         out.buf = replies;
     }
-    r
+    r.map(|()| true)
 }
 
 /// Write all the output and flush, waiting as long as it takes (before the
