@@ -412,25 +412,9 @@ pub fn repr(v: &Value, out: &mut Vec<u8>, depth: usize) {
     }
 }
 
-/// sdscatrepr: a quoted string with escapes.
-pub fn quoted(s: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' | b'"' => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            c if c.is_ascii_graphic() || c == b' ' => out.push(c),
-            c => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
+/// sdscatrepr: a quoted string with escapes (`util::repr`).
+fn quoted(s: &[u8], out: &mut Vec<u8>) {
+    crate::util::repr(out, s);
 }
 
 /// A command's RESP reply as the debugger logs it (ldbRedisProtocolToHuman).
