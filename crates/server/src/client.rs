@@ -107,6 +107,9 @@ pub struct Outbox {
     /// Redis's buf_usable_size): what it keeps for the next replies,
     /// including the stalled ones.
     reply_buf: AtomicUsize,
+    /// What the cron decided about the connection's buffers, applied by
+    /// the connection at its next turn.
+    resize: Resize,
     /// The client-eviction bucket the client was last seen in and when it
     /// entered it (`bucket << 56 | seq`): Redis's client_mem_usage_buckets
     /// list order.
@@ -326,6 +329,104 @@ impl Outbox {
         self.qbuf_free.store(q.free, Ordering::Relaxed);
         self.argv.store(q.argv, Ordering::Relaxed);
         self.qmem.store(q.mem, Ordering::Relaxed);
+        self.note_query_peak(q.len + q.argv);
+    }
+
+    /// The query buffer holds `n` bytes (read and not run): its peak.
+    fn note_query_peak(&self, n: usize) {
+        self.resize.query_peak.fetch_max(n, Ordering::Relaxed);
+    }
+
+    /// A batch left `n` bytes of replies in the reply buffer: its peak
+    /// (the buffer's size at most, as Redis's buf_peak).
+    pub fn note_reply_peak(&self, n: usize) {
+        let n = n.min(self.reply_size());
+        self.resize.reply_peak.fetch_max(n, Ordering::Relaxed);
+    }
+
+    /// The size the connection keeps its reply buffer at.
+    pub fn reply_size(&self) -> usize {
+        match self.resize.reply_size.load(Ordering::Relaxed) {
+            0 => REPLY_CHUNK,
+            n => n,
+        }
+    }
+
+    /// The reply buffer's peak (CLIENT LIST rbp).
+    pub fn reply_peak(&self) -> usize {
+        self.resize.reply_peak.load(Ordering::Relaxed)
+    }
+
+    /// The query buffer size the cron asked for, once: `Some(0)` frees it.
+    pub fn take_query_resize(&self) -> Option<usize> {
+        match self.resize.query_to.swap(0, Ordering::Relaxed) {
+            0 => None,
+            n => Some(n - 1),
+        }
+    }
+
+    /// The reply buffer size the cron set, once, when it changed.
+    pub fn take_reply_resize(&self) -> Option<usize> {
+        self.resize
+            .reply_due
+            .swap(false, Ordering::Relaxed)
+            .then(|| self.reply_size())
+    }
+
+    /// Redis's clientsCronResizeQueryBuffer for a client idle for
+    /// `idle_s` seconds: a buffer wasting more than 4 KB is freed when the
+    /// client is idle, else cut down to its recent peak when it is over
+    /// [`QUERY_RESIZE_THRESHOLD`] and twice that peak. The peak restarts
+    /// from what the buffer holds now.
+    pub fn cron_query_buffer(&self, idle_s: i64) {
+        let (len, free) = (self.qbuf(), self.qbuf_free());
+        let size = len + free;
+        let peak = self.resize.query_peak.load(Ordering::Relaxed);
+        if free > 4 * 1024 {
+            if idle_s > 2 {
+                self.resize.query_to.store(1, Ordering::Relaxed);
+                self.notify.notify_one();
+            } else if size > QUERY_RESIZE_THRESHOLD && size / 2 > peak {
+                let to = len.max(peak).max(self.argv());
+                self.resize.query_to.store(to + 1, Ordering::Relaxed);
+                self.notify.notify_one();
+            }
+        }
+        self.resize.query_peak.store(len, Ordering::Relaxed);
+    }
+
+    /// Redis's clientsCronResizeOutputBuffer: the reply buffer shrinks to
+    /// its peak when it used under half of itself, and doubles (up to
+    /// [`REPLY_CHUNK`]) when it filled up; the peak restarts every
+    /// `peak_reset_ms` (negative: never). -1, 0 or 1: shrunk, unchanged,
+    /// grown.
+    pub fn cron_reply_buffer(&self, now: i64, resizing: bool, peak_reset_ms: i64) -> i8 {
+        if !resizing {
+            return 0;
+        }
+        let size = self.reply_size();
+        let peak = self.resize.reply_peak.load(Ordering::Relaxed);
+        let mut change = 0;
+        let mut to = 0;
+        if size / 2 >= REPLY_MIN && peak < size / 2 {
+            to = REPLY_MIN.max(peak + 1);
+            change = -1;
+        } else if size * 2 < REPLY_CHUNK * 2 && peak >= size {
+            to = REPLY_CHUNK.min(size * 2);
+            change = 1;
+        }
+        let last = self.resize.reply_peak_reset.load(Ordering::Relaxed);
+        if peak_reset_ms >= 0 && now - last >= peak_reset_ms {
+            let held = self.stalled().min(size);
+            self.resize.reply_peak.store(held, Ordering::Relaxed);
+            self.resize.reply_peak_reset.store(now, Ordering::Relaxed);
+        }
+        if change != 0 {
+            self.resize.reply_size.store(to, Ordering::Relaxed);
+            self.resize.reply_due.store(true, Ordering::Relaxed);
+            self.notify.notify_one();
+        }
+        change
     }
 
     /// The client-eviction bucket of a client using `mem` bytes (Redis's
@@ -411,6 +512,40 @@ impl Outbox {
     pub fn wake(&self) {
         self.notify.notify_one();
     }
+}
+
+/// The reply buffer a connection starts with and grows back to (Redis's
+/// PROTO_REPLY_CHUNK_BYTES).
+pub const REPLY_CHUNK: usize = 16 * 1024;
+/// The smallest reply buffer the cron shrinks to (PROTO_REPLY_MIN_BYTES).
+pub const REPLY_MIN: usize = 1024;
+/// What a connection reads at a time (PROTO_IOBUF_LEN): room it makes in
+/// its query buffer before reading.
+pub const IOBUF_LEN: usize = 16 * 1024;
+/// A query buffer over this size is shrunk to its recent peak by the cron
+/// (PROTO_RESIZE_THRESHOLD).
+pub const QUERY_RESIZE_THRESHOLD: usize = 32 * 1024;
+
+/// The buffers' peaks, and the sizes the cron wants them at (Redis's
+/// clientsCronResizeQueryBuffer and clientsCronResizeOutputBuffer decide,
+/// the connection reallocates).
+#[derive(Default)]
+struct Resize {
+    /// The most the query buffer held since the cron last looked
+    /// (querybuf_peak).
+    query_peak: AtomicUsize,
+    /// 0: nothing asked; n + 1: make the query buffer n bytes (0: free it,
+    /// the client is idle).
+    query_to: AtomicUsize,
+    /// The most the reply buffer held since the peak was last reset
+    /// (buf_peak), at most its size.
+    reply_peak: AtomicUsize,
+    /// When the reply peak was last reset (ms).
+    reply_peak_reset: std::sync::atomic::AtomicI64,
+    /// The reply buffer's size (0: [`REPLY_CHUNK`]).
+    reply_size: AtomicUsize,
+    /// `reply_size` changed and the connection has not applied it.
+    reply_due: AtomicBool,
 }
 
 /// Where the client-eviction bucket entries are in their lists.
@@ -679,7 +814,7 @@ impl Client {
         let cl = self;
         let qbuf = cl.outbox.qbuf();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             cl.id,
             cl.addr,
             cl.laddr,
@@ -698,6 +833,7 @@ impl Client {
             cl.outbox.argv() + running,
             cl.multi_mem(),
             cl.outbox.reply_buf(),
+            cl.outbox.reply_peak(),
             cl.outbox.held(),
             cl.memory(extra) + running,
             cl.last_cmd,

@@ -38,7 +38,14 @@ pub struct Clients {
     pause: Pause,
     /// Woken when a pause ends early.
     pause_changed: Arc<tokio::sync::Notify>,
+    /// DEBUG REPLYBUFFER RESIZING: the cron resizes reply buffers.
+    reply_resizing: bool,
+    /// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; negative: never).
+    reply_peak_reset_ms: i64,
 }
+
+/// Redis's default reply_buffer_peak_reset_time (ms).
+pub const REPLY_PEAK_RESET_MS: i64 = 5000;
 
 impl Default for Clients {
     fn default() -> Self {
@@ -50,6 +57,8 @@ impl Default for Clients {
             connected: 0,
             pause: Pause::default(),
             pause_changed: Arc::new(tokio::sync::Notify::new()),
+            reply_resizing: true,
+            reply_peak_reset_ms: REPLY_PEAK_RESET_MS,
         }
     }
 }
@@ -76,6 +85,36 @@ impl Clients {
     /// A connection counted by [`Clients::connection_opened`] closed.
     pub fn connection_closed(&mut self) {
         self.connected -= 1;
+    }
+
+    /// DEBUG REPLYBUFFER RESIZING <0|1>.
+    pub fn set_reply_resizing(&mut self, on: bool) {
+        self.reply_resizing = on;
+    }
+
+    /// DEBUG REPLYBUFFER PEAK-RESET-TIME: `ms`, negative for never.
+    pub fn set_reply_peak_reset(&mut self, ms: i64) {
+        self.reply_peak_reset_ms = ms;
+    }
+
+    /// Redis's clientsCron buffer resizing, every client at each cron
+    /// tick: query buffers of idle clients freed and oversized ones cut to
+    /// their peak, reply buffers fitted to their peak. Returns how many
+    /// reply buffers shrank and grew (reply_buffer_shrinks/expands).
+    pub fn cron_resize_buffers(&self, now: i64) -> (u64, u64) {
+        for c in self.table.values() {
+            c.outbox
+                .cron_query_buffer((now - c.last_interaction).max(0) / 1000);
+        }
+        let (mut shrinks, mut expands) = (0, 0);
+        for ob in self.outboxes.values() {
+            match ob.cron_reply_buffer(now, self.reply_resizing, self.reply_peak_reset_ms) {
+                -1 => shrinks += 1,
+                1 => expands += 1,
+                _ => {}
+            }
+        }
+        (shrinks, expands)
     }
 
     /// Add a client (not running a batch) and its outbox.

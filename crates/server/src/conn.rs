@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use resp::{Limits, RequestDecoder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::client::{flag, Client};
+use crate::client::{flag, Client, IOBUF_LEN};
 use crate::config::P;
 use crate::engine::Shared;
 
@@ -173,7 +173,7 @@ where
         mut proto_err,
     } = early;
     let mut out = Out {
-        buf: Vec::with_capacity(16 * 1024),
+        buf: Vec::with_capacity(crate::client::REPLY_CHUNK),
         ..Out::default()
     };
     outbox.set_stalled(0, out.buf.capacity());
@@ -198,7 +198,10 @@ where
     // its query buffer only after running what it parsed, so CLIENT LIST
     // counts them in `qbuf` while they run.
     let mut batch_bytes = 0usize;
+    // The last big argument read (Redis keeps room for another as big).
+    let mut last_big = 0usize;
     'conn: loop {
+        apply_resize(&mut rbuf, &dec, &mut out, outbox, batch_bytes);
         // Read what is there unless commands are still waiting to run.
         if pending.is_empty() && proto_err.is_none() && !rbuf.is_empty() {
             batch_bytes += decode_all(&mut dec, &mut rbuf, &limits, &mut pending, &mut proto_err);
@@ -305,6 +308,7 @@ where
             {
                 let want = (n + 2).saturating_sub(rbuf.len()).min(8 << 20);
                 rbuf.reserve(want);
+                last_big = n;
             }
             if rbuf.len() + dec.pending_arg_bytes() > qbuf_limit {
                 tracing::warn!(
@@ -313,7 +317,7 @@ where
                 );
                 return Ok(());
             }
-            outbox.set_query(query(&rbuf, &dec, batch_bytes, true));
+            outbox.set_query(query(&rbuf, &dec, batch_bytes));
             if client_evict {
                 // What it read may put the clients over maxmemory-clients
                 // (Redis checks after each read, in beforeSleep).
@@ -381,10 +385,11 @@ where
                     return Ok(());
                 };
                 cl.qbuf = batch_bytes + rbuf.len() + dec.pending_arg_bytes();
-                // The commands about to run are the client's query buffer
-                // for CLIENT LIST, not memory to evict it for (Redis
-                // counts the client's memory as of before it read them).
-                outbox.set_query(query(&rbuf, &dec, batch_bytes, false));
+                // The commands about to run are still the client's query
+                // buffer (CLIENT LIST qbuf), and their bytes part of its
+                // allocation until it is reclaimed after the batch: the
+                // client's memory stays what it was when they were read.
+                outbox.set_query(query(&rbuf, &dec, batch_bytes));
                 batch_bytes = 0;
                 // What others handed the client before this batch (pub/sub
                 // messages, invalidations) goes out before its replies.
@@ -395,6 +400,7 @@ where
                 eng.stats_mut().add(crate::stats::Counter::Reads, 1);
                 let before = out.buf.len();
                 crate::commands::dispatch::run_batch(&mut eng, &mut cl, &mut pending, &mut out.buf);
+                cl.outbox.note_reply_peak(out.pending());
                 blocked = cl.block.is_some();
                 close = cl.flags & flag::CLOSE_AFTER_REPLY != 0;
                 let now_replica = cl.flags & flag::REPLICA != 0;
@@ -402,7 +408,7 @@ where
                 is_replica = now_replica;
                 if cl.flags & (flag::REPLICA | flag::MASTER) == 0
                     && !out.is_empty()
-                    && over_output_limit(&eng, &cl, out.pending())
+                    && crate::commands::over_output_limit(&eng, &cl, out.pending())
                 {
                     // Redis's closeClientOnOutputBufferLimitReached: the
                     // client goes, its replies with it.
@@ -422,7 +428,20 @@ where
                 eng.stats_mut().add(crate::stats::Counter::Writes, 1);
             }
             nagle = became_replica && eng.cfg().bool(P::repl_disable_tcp_nodelay);
-            outbox.set_query(query(&rbuf, &dec, 0, true));
+            // What ran leaves room for the next read (Redis trims what it
+            // ran and keeps the allocation; reclaimed in place once the
+            // arguments are gone), or for another argument as big as the
+            // last one, as Redis makes its next query buffer.
+            if rbuf.is_empty() {
+                let want = match std::mem::take(&mut last_big) {
+                    0 => IOBUF_LEN,
+                    n => (n + 2).clamp(IOBUF_LEN, 8 << 20),
+                };
+                if rbuf.capacity() < want {
+                    rbuf.reserve(want);
+                }
+            }
+            outbox.set_query(query(&rbuf, &dec, 0));
             if client_evict {
                 eng.evict_clients(None);
             }
@@ -508,6 +527,10 @@ struct Out {
     sent: usize,
     /// A flush is still due (a TLS session holds bytes).
     flush: bool,
+    /// The size the reply buffer is kept at (the cron's choice, see
+    /// [`crate::client::Outbox::cron_reply_buffer`]); 0 until it first
+    /// decides: [`crate::client::REPLY_CHUNK`].
+    size: usize,
 }
 
 impl Out {
@@ -532,14 +555,23 @@ impl Out {
         if self.sent >= self.buf.len() {
             self.buf.clear();
             self.sent = 0;
-            // Big replies leave no big buffer behind (Redis frees its
-            // reply blocks once written and keeps a 16 KB buffer).
-            if self.buf.capacity() > 64 * 1024 {
-                self.buf.shrink_to(16 * 1024);
-            }
+            self.fit();
         } else if self.sent >= 1 << 20 && self.sent * 2 >= self.buf.len() {
             self.buf.drain(..self.sent);
             self.sent = 0;
+        }
+    }
+
+    /// Once all is written: big replies leave no big buffer behind
+    /// (Redis keeps its fixed reply buffer and frees the reply blocks
+    /// that took the rest once they are written).
+    fn fit(&mut self) {
+        let size = match self.size {
+            0 => crate::client::REPLY_CHUNK,
+            n => n,
+        };
+        if self.buf.capacity() > 2 * size {
+            self.buf.shrink_to(size);
         }
     }
 
@@ -584,8 +616,61 @@ where
             return Poll::Ready(r.map(|()| Io::Flushed));
         }
     }
+    if rbuf.capacity() == 0 {
+        // The cron freed the buffer of an idle client: read onto the stack
+        // first, so that waiting holds no buffer.
+        let mut tmp = [std::mem::MaybeUninit::<u8>::uninit(); IOBUF_LEN];
+        let mut rb = tokio::io::ReadBuf::uninit(&mut tmp);
+        return match std::pin::Pin::new(&mut *sock).poll_read(cx, &mut rb) {
+            Poll::Ready(Ok(())) => {
+                rbuf.reserve(IOBUF_LEN);
+                rbuf.extend_from_slice(rb.filled());
+                Poll::Ready(Ok(Io::Read(rb.filled().len())))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        };
+    }
     let fut = std::pin::pin!(sock.read_buf(rbuf));
     std::future::Future::poll(fut, cx).map(|r| r.map(Io::Read))
+}
+
+/// Apply what the cron decided about the connection's buffers (see
+/// [`crate::client::Outbox::cron_query_buffer`]): an idle client's empty
+/// query buffer is freed (the next read makes room again), an oversized
+/// one cut down to what it holds and is reading, with room for a read;
+/// the reply buffer takes its new size once what it holds is written.
+fn apply_resize(
+    rbuf: &mut BytesMut,
+    dec: &RequestDecoder,
+    out: &mut Out,
+    outbox: &crate::client::Outbox,
+    batch: usize,
+) {
+    if let Some(to) = outbox.take_query_resize() {
+        if to == 0 {
+            if rbuf.is_empty() {
+                *rbuf = BytesMut::new();
+            }
+        } else {
+            let bulk = dec.pending_bulk_len().map_or(0, |n| n + 2);
+            let need = to.max(rbuf.len()).max(bulk).max(IOBUF_LEN);
+            if rbuf.capacity() > need {
+                let mut b = BytesMut::with_capacity(need);
+                b.extend_from_slice(rbuf);
+                *rbuf = b;
+            }
+        }
+        outbox.set_query(query(rbuf, dec, batch));
+    }
+    if let Some(size) = outbox.take_reply_resize() {
+        out.size = size;
+        if out.is_empty() {
+            out.buf = Vec::with_capacity(size);
+            out.sent = 0;
+        }
+        outbox.set_stalled(out.held(), out.buf.capacity());
+    }
 }
 
 /// Write what the socket takes now, without waiting, and flush when all
@@ -666,9 +751,7 @@ where
     out.buf.clear();
     out.sent = 0;
     out.flush = false;
-    if out.buf.capacity() > 64 * 1024 {
-        out.buf.shrink_to(16 * 1024);
-    }
+    out.fit();
     outbox.set_stalled(0, out.buf.capacity());
     Ok(())
 }
@@ -689,32 +772,15 @@ fn note_output(shared: &Shared, outbox: &crate::client::Outbox, out: &Out, clien
     eng.evict_clients(None);
 }
 
-/// Whether a client whose socket has not taken `pending` bytes of replies
-/// is over its class's client-output-buffer-limit (normal, or pub/sub for a
-/// subscriber), as Redis checks each reply it adds.
-fn over_output_limit(eng: &crate::engine::Engine, cl: &Client, pending: usize) -> bool {
-    let class = if cl.subscriptions() > 0 { 2 } else { 0 };
-    let limit = eng.buf_limit(class);
-    if limit.hard == 0 && limit.soft == 0 {
-        return false;
-    }
-    let held = cl.outbox.held().saturating_sub(cl.outbox.stalled()) + pending;
-    cl.outbox.breaks_limit(held, limit, eng.now())
-}
-
 /// The query buffer as it stands: `batch` bytes of commands read and not
-/// yet run (in memory unless they are about to run).
-fn query(
-    rbuf: &BytesMut,
-    dec: &RequestDecoder,
-    batch: usize,
-    batch_in_mem: bool,
-) -> crate::client::Query {
+/// yet run, split off the front of the buffer's allocation (they stay in
+/// it until it is reclaimed after they ran), and what is still to parse.
+fn query(rbuf: &BytesMut, dec: &RequestDecoder, batch: usize) -> crate::client::Query {
     crate::client::Query {
         len: batch + rbuf.len(),
         free: rbuf.capacity() - rbuf.len(),
         argv: dec.pending_arg_bytes(),
-        mem: rbuf.capacity() + if batch_in_mem { batch } else { 0 },
+        mem: rbuf.capacity() + batch,
     }
 }
 
@@ -744,7 +810,7 @@ struct Early {
 impl Default for Early {
     fn default() -> Self {
         Early {
-            rbuf: BytesMut::with_capacity(16 * 1024),
+            rbuf: BytesMut::with_capacity(IOBUF_LEN),
             dec: RequestDecoder::new(),
             pending: VecDeque::new(),
             proto_err: None,

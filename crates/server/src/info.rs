@@ -432,8 +432,8 @@ fn section(eng: &Engine, me: &Client, name: &str, s: &mut String) {
             f!("total_writes_processed:{}", st.writes);
             f!("io_threaded_reads_processed:0");
             f!("io_threaded_writes_processed:0");
-            f!("reply_buffer_shrinks:0");
-            f!("reply_buffer_expands:0");
+            f!("reply_buffer_shrinks:{}", st.reply_shrinks);
+            f!("reply_buffer_expands:{}", st.reply_expands);
         }
         "replication" => {
             s.push_str("# Replication\r\n");

@@ -560,6 +560,11 @@ async fn cron(shared: Shared) {
             e.tracking_limit();
             e.tracking_broadcast();
             e.evict_clients(None);
+            let (shrinks, expands) = e.clients().cron_resize_buffers(now);
+            e.stats_mut()
+                .add(crate::stats::Counter::ReplyShrinks, shrinks);
+            e.stats_mut()
+                .add(crate::stats::Counter::ReplyExpands, expands);
             crate::repl::master::trim_backlog(&e);
             if now / 1000 != last_repl_cron {
                 last_repl_cron = now / 1000;

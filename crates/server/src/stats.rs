@@ -46,6 +46,10 @@ pub struct Counters {
     pub reads: u64,
     /// total_writes_processed
     pub writes: u64,
+    /// reply_buffer_shrinks
+    pub reply_shrinks: u64,
+    /// reply_buffer_expands
+    pub reply_expands: u64,
 }
 
 /// One counter of [`Counters`], for [`Stats::add`].
@@ -83,6 +87,10 @@ pub enum Counter {
     Writes,
     /// unexpected_error_replies
     UnexpectedErrors,
+    /// reply_buffer_shrinks
+    ReplyShrinks,
+    /// reply_buffer_expands
+    ReplyExpands,
 }
 
 /// Per-command counters (INFO commandstats) and latency histogram.
@@ -244,6 +252,8 @@ impl Stats {
             Counter::Reads => &mut f.reads,
             Counter::Writes => &mut f.writes,
             Counter::UnexpectedErrors => &mut f.unexpected_errors,
+            Counter::ReplyShrinks => &mut f.reply_shrinks,
+            Counter::ReplyExpands => &mut f.reply_expands,
         };
         *slot += n;
     }

@@ -510,12 +510,13 @@ fn hrandfield(c: &mut Ctx) -> CmdResult {
         enc::array_len(c.out, 0);
         return Ok(());
     }
+    let stop_at = c.reply_stop_at().map(|n| n + c.out.len());
     let (dbs, rng) = c.eng.dbs_and_rng();
     let Some(h) = hash_in(dbs, db, &key) else {
         enc::array_len(c.out, 0);
         return Ok(());
     };
-    random_fields(c.out, h, rng, l, withvalues, proto)
+    random_fields(c.out, h, rng, l, withvalues, proto, stop_at)
 }
 
 /// The hash at `key` in `dbs[db]`, after a lookup that did expiry and stats.
@@ -528,7 +529,8 @@ fn hash_in<'d>(dbs: &'d [crate::keyspace::Db], db: usize, key: &[u8]) -> Option<
 
 /// HRANDFIELD with a non-zero count: distinct fields for a positive count
 /// (all of them, in encoding order, when it covers the hash), independent
-/// picks for a negative one. RESP3 nests each WITHVALUES pair in an array.
+/// picks for a negative one, which stop once the reply reaches `stop_at`
+/// ([`Ctx::reply_stop_at`]). RESP3 nests each WITHVALUES pair in an array.
 fn random_fields(
     out: &mut Vec<u8>,
     h: &Hash,
@@ -536,6 +538,7 @@ fn random_fields(
     l: i64,
     withvalues: bool,
     proto: Proto,
+    stop_at: Option<usize>,
 ) -> CmdResult {
     let count = usize::try_from(l.unsigned_abs()).unwrap_or(usize::MAX);
     let n = h.len();
@@ -578,11 +581,16 @@ fn random_fields(
         .map(|(f, v)| f.len() + if withvalues { v.len() + 16 } else { 0 })
         .sum::<usize>()
         / sample.max(1);
-    check_reply_budget(count, avg)?;
+    if stop_at.is_none() {
+        check_reply_budget(count, avg)?;
+    }
     enc::array_len(out, count * per);
     for _ in 0..count {
         if let Some(p) = at(rng.gen_range(0..n)) {
             write_pair(out, p);
+        }
+        if stop_at.is_some_and(|s| out.len() > s) {
+            break;
         }
     }
     Ok(())

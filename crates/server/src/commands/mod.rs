@@ -453,6 +453,32 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The length the reply buffer may reach before the client is over
+    /// its output-buffer limit (hard, or soft with no grace time): a long
+    /// reply stops there (Redis's CLIENT_CLOSE_ASAP, which it checks as
+    /// it adds each element of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with
+    /// repetitions), and the connection closes the client once the batch
+    /// ends. None when no such limit applies (a script's client and our
+    /// master's have none).
+    pub fn reply_stop_at(&self) -> Option<usize> {
+        if self.cl.flags & (crate::client::flag::SCRIPT | crate::client::flag::MASTER) != 0 {
+            return None;
+        }
+        let l = self.eng.buf_limit(output_class(self.cl));
+        let soft = (l.soft > 0 && l.soft_secs == 0).then_some(l.soft);
+        let hard = (l.hard > 0).then_some(l.hard);
+        let limit = match (hard, soft) {
+            (Some(h), Some(s)) => h.min(s),
+            (h, s) => h.or(s)?,
+        };
+        let held = self
+            .cl
+            .outbox
+            .held()
+            .saturating_sub(self.cl.outbox.stalled());
+        Some((limit as usize).saturating_sub(held))
+    }
+
     /// Hide argument `i` from the slow log (Redis's
     /// redactClientCommandArgument).
     pub fn redact(&mut self, i: usize) {
@@ -861,4 +887,26 @@ pub fn parse_float(b: &[u8]) -> CmdResult<f64> {
 #[inline]
 pub fn eq(a: &[u8], b: &str) -> bool {
     a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+/// The output-buffer limit class of a client: pub/sub (2) while it is
+/// subscribed, else normal (0).
+fn output_class(cl: &Client) -> usize {
+    if cl.subscriptions() > 0 {
+        2
+    } else {
+        0
+    }
+}
+
+/// Whether a client whose socket has not taken `pending` bytes of replies
+/// is over its class's client-output-buffer-limit (normal, or pub/sub for a
+/// subscriber), as Redis checks each reply it adds.
+pub fn over_output_limit(eng: &Engine, cl: &Client, pending: usize) -> bool {
+    let limit = eng.buf_limit(output_class(cl));
+    if limit.hard == 0 && limit.soft == 0 {
+        return false;
+    }
+    let held = cl.outbox.held().saturating_sub(cl.outbox.stalled()) + pending;
+    cl.outbox.breaks_limit(held, limit, eng.now())
 }

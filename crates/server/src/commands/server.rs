@@ -1462,17 +1462,23 @@ fn debug_pause_cron(c: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>,
-/// parsed as Redis parses them. relica's per-client reply buffer has one
-/// fixed size (CLIENT LIST rbs) and is never resized by the cron, which is
-/// what Redis does with RESIZING 0: both settings are accepted and change
-/// nothing observable.
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME <NEVER|RESET|ms> | RESIZING <0|1>:
+/// how often the cron restarts each reply buffer's peak (RESET: Redis's
+/// default, 5 s), and whether it resizes reply buffers at all.
 fn debug_replybuffer(c: &mut Ctx) -> CmdResult {
     if eq(&c.args[2], "peak-reset-time") {
-        if !eq(&c.args[3], "never") && !eq(&c.args[3], "reset") {
-            super::parse_int(&c.args[3])?;
-        }
-    } else if !eq(&c.args[2], "resizing") {
+        let ms = if eq(&c.args[3], "never") {
+            -1
+        } else if eq(&c.args[3], "reset") {
+            crate::clients::REPLY_PEAK_RESET_MS
+        } else {
+            super::parse_int(&c.args[3])?
+        };
+        c.eng.clients_mut().set_reply_peak_reset(ms);
+    } else if eq(&c.args[2], "resizing") {
+        let on = atoi(&c.args[3]) != 0;
+        c.eng.clients_mut().set_reply_resizing(on);
+    } else {
         return Err(CmdError::unknown_subcommand("debug", &c.args[1]));
     }
     c.ok();

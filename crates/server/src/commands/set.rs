@@ -579,6 +579,7 @@ fn srandmember(c: &mut Ctx) -> CmdResult {
                 c.array(0);
                 return Ok(());
             }
+            let stop_at = c.reply_stop_at().map(|n| n + c.out.len());
             let (dbs, rng) = c.eng.dbs_and_rng();
             let Some(s) = set_in(dbs, db, &key) else {
                 enc::array_len(c.out, 0);
@@ -594,12 +595,18 @@ fn srandmember(c: &mut Ctx) -> CmdResult {
                 }
                 return Ok(());
             }
-            check_reply_budget(count, avg_member_len(s, rng))?;
+            if stop_at.is_none() {
+                check_reply_budget(count, avg_member_len(s, rng))?;
+            }
             let n = s.len();
             enc::array_len(c.out, count);
             for _ in 0..count {
                 if let Some(m) = s.get_index(rng.gen_range(0..n)) {
                     enc::bulk(c.out, &m);
+                }
+                // Over the client's output limit: it is closed.
+                if stop_at.is_some_and(|s| c.out.len() > s) {
+                    break;
                 }
             }
             Ok(())

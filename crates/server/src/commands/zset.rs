@@ -1257,6 +1257,7 @@ fn zrandmember_count(c: &mut Ctx, key: &[u8], l: i64, withscores: bool) -> CmdRe
         return Ok(());
     }
     let (db, proto) = (c.cl.db, c.cl.proto);
+    let stop_at = c.reply_stop_at().map(|n| n + c.out.len());
     let (dbs, rng) = c.eng.dbs_and_rng();
     let out = &mut *c.out;
     let Some(Value::ZSet(z)) = dbs[db].get(key).map(|e| &e.value) else {
@@ -1273,7 +1274,7 @@ fn zrandmember_count(c: &mut Ctx, key: &[u8], l: i64, withscores: bool) -> CmdRe
         return Ok(());
     }
     if !uniq || count == 1 {
-        if count > 1 << 16 {
+        if count > 1 << 16 && stop_at.is_none() {
             let members: u64 = z.iter().map(|(m, _)| m.len() as u64).sum();
             let avg = members / z.len().max(1) as u64;
             let per = avg + 16 + if withscores { 32 } else { 0 };
@@ -1302,6 +1303,10 @@ fn zrandmember_count(c: &mut Ctx, key: &[u8], l: i64, withscores: bool) -> CmdRe
                 if withscores {
                     put_double(out, proto, s);
                 }
+            }
+            // Over the client's output limit: it is closed.
+            if stop_at.is_some_and(|s| out.len() > s) {
+                break;
             }
         }
         return Ok(());

@@ -506,3 +506,84 @@ fn module_command_and_enable_module_command_as_redis() {
         }
     }
 }
+
+/// A field of the CLIENT LIST line of the client named `name`.
+fn client_field(r: &mut Raw, name: &str, field: &str) -> usize {
+    let list = r.call(&["CLIENT", "LIST"]);
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!(" name={name} ")))
+        .unwrap_or_else(|| panic!("no client {name} in {list}"));
+    let key = format!(" {field}=");
+    let at = line.find(&key).unwrap_or_else(|| panic!("{line}")) + key.len();
+    line[at..].split(' ').next().unwrap().parse().unwrap()
+}
+
+/// Query and reply buffers as Redis's clientsCron resizes them, side by
+/// side with redis-server: a connection reads 16 KB at a time, an idle
+/// client's query buffer is freed after 2 s, a big argument leaves room
+/// for another as big until the cron cuts it back, and the reply buffer
+/// shrinks to its peak (1 KB for an idle client) and doubles back to
+/// 16 KB under big replies (DEBUG REPLYBUFFER, INFO reply_buffer_*).
+#[test]
+fn client_buffers_are_resized_as_in_redis() {
+    let (ours, theirs) = (Server::start(&[]), Server::redis(&[]));
+    for port in [ours.port, theirs.port] {
+        let mut r = Raw::connect(port);
+        let mut c = Raw::connect(port);
+        c.call(&["CLIENT", "SETNAME", "test_client"]);
+        let qb = |r: &mut Raw| {
+            client_field(r, "test_client", "qbuf") + client_field(r, "test_client", "qbuf-free")
+        };
+        let q = qb(&mut r);
+        assert!((16384..32768).contains(&q), "port {port}: query buffer {q}");
+        wait_for("idle query buffer freed", Duration::from_secs(10), || {
+            qb(&mut r) == 0
+        });
+        // The next command is read as ever.
+        assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+        let big = "A".repeat(400_000);
+        assert_eq!(c.call(&["SET", "x", &big]), "+OK\r\n");
+        let after_big = qb(&mut r);
+        assert!(after_big > 32768, "port {port}: {after_big}");
+        wait_for("query buffer cut back", Duration::from_secs(10), || {
+            assert_eq!(c.call(&["SET", "x", "small"]), "+OK\r\n");
+            let q = qb(&mut r);
+            q > 0 && q < after_big
+        });
+
+        assert_eq!(
+            r.call(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]),
+            "+OK\r\n"
+        );
+        let rbs = |r: &mut Raw| client_field(r, "test_client", "rbs");
+        wait_for("idle reply buffer shrunk", Duration::from_secs(10), || {
+            (1024..2048).contains(&rbs(&mut r))
+        });
+        assert_eq!(r.call(&["SET", "bigval", &"x".repeat(32768)]), "+OK\r\n");
+        assert_eq!(
+            r.call(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"]),
+            "+OK\r\n"
+        );
+        wait_for("busy reply buffer grown", Duration::from_secs(10), || {
+            assert_eq!(c.call(&["GET", "bigval"]).len(), 32768 + 10);
+            (16384..32768).contains(&rbs(&mut r))
+        });
+        assert!(client_field(&mut r, "test_client", "rbp") > 0);
+        assert!(int_field(&mut r, "reply_buffer_shrinks") > 0);
+        assert!(int_field(&mut r, "reply_buffer_expands") > 0);
+        // RESIZING 0 leaves every reply buffer as it is.
+        assert_eq!(
+            r.call(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            r.call(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            r.call(&["DEBUG", "REPLYBUFFER", "RESIZING", "1"]),
+            "+OK\r\n"
+        );
+    }
+}
