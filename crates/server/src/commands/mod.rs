@@ -20,6 +20,7 @@ pub mod keys;
 pub mod keyspec;
 pub mod ldb;
 pub mod list;
+pub mod lolwut;
 pub mod meta;
 pub mod migrate;
 pub mod multi;

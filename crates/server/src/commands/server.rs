@@ -1,5 +1,5 @@
 //! Server commands: INFO, CONFIG, COMMAND, DEBUG, FLUSHDB/FLUSHALL, DBSIZE,
-//! SWAPDB, TIME, LASTSAVE, SHUTDOWN, MONITOR, MEMORY and ROLE.
+//! SWAPDB, TIME, LOLWUT, LASTSAVE, SHUTDOWN, MONITOR, MEMORY and ROLE.
 
 use bytes::Bytes;
 
@@ -102,6 +102,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         "2.6.0",
         "Return the current server time",
         time,
+    ),
+    cmd(
+        "lolwut",
+        -1,
+        READONLY | FAST,
+        NOKEYS,
+        "server",
+        "5.0.0",
+        "Display some computer art and the Redis version",
+        super::lolwut::lolwut,
     ),
     cmd(
         "lastsave",
