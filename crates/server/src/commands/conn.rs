@@ -81,6 +81,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         select,
     ),
     cmd(
+        "asking",
+        1,
+        FAST,
+        NOKEYS,
+        "cluster",
+        "3.0.0",
+        "Sent by cluster clients after an -ASK redirect",
+        cluster_disabled,
+    ),
+    cmd(
         "readonly",
         1,
         FAST | LOADING | STALE,
