@@ -173,6 +173,19 @@ fn keys_by_specs(specs: &[KeySpec], args: &[Bytes], arity: i32) -> Option<Vec<(u
     Some(out)
 }
 
+/// Key positions from the command's key specs, when Redis would take
+/// them from there (it has specs naming keys, none with variable flags,
+/// and they all resolve); None when it turns to the command's own finder.
+pub fn spec_positions(full_name: &str, spec: &CommandSpec, args: &[Bytes]) -> Option<Vec<usize>> {
+    let specs = specs(full_name);
+    let has_spec = specs.iter().any(|s| s.flags & ks::NOT_KEY == 0);
+    let varflags = specs.iter().any(|s| s.flags & ks::VARIABLE_FLAGS != 0);
+    if !has_spec || varflags {
+        return None;
+    }
+    keys_by_specs(specs, args, spec.arity).map(|v| v.into_iter().map(|(i, _)| i).collect())
+}
+
 /// The keys a command names, with their key-spec flags (Redis's
 /// getKeysFromCommandWithSpecs).
 pub fn keys_with_flags(full_name: &str, spec: &CommandSpec, args: &[Bytes]) -> Vec<(usize, u32)> {
@@ -239,9 +252,11 @@ pub fn keys_with_flags(full_name: &str, spec: &CommandSpec, args: &[Bytes]) -> V
         }
         _ => {
             // The command's own finder gives positions only: each key takes
-            // the flags of every spec together (or, without specs, a read
-            // for a read-only command and a write otherwise).
-            let fl = specs.iter().fold(0, |a, s| a | s.flags);
+            // the flags of every spec together, less the INCOMPLETE that
+            // sent us here (MIGRATE's keys: RW access delete, as its
+            // migrateGetKeys says), or, without specs, a read for a
+            // read-only command and a write otherwise.
+            let fl = specs.iter().fold(0, |a, s| a | s.flags) & !ks::INCOMPLETE;
             let fl = if fl != 0 {
                 fl
             } else if spec.flags & f::WRITE != 0 {

@@ -1176,7 +1176,9 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
     let Some(mut spec) = super::lookup(&args[0]) else {
         return Err("ERR Invalid command specified".into());
     };
+    let mut parent = None;
     if spec.flags & CONTAINER != 0 {
+        parent = Some(spec);
         spec = args
             .get(1)
             .and_then(|a| super::lookup_sub(spec, a))
@@ -1185,16 +1187,25 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
     let argc = args.len() as i32;
     // Shard channels are NOT_KEY key specs: COMMAND INFO shows them,
     // COMMAND GETKEYS does not.
-    if (spec.first_key == 0 && spec.numkeys == 0) || spec.flags & super::f::PUBSUB != 0 {
+    if (spec.first_key == 0 && spec.numkeys == 0 && spec.key_finder.is_none())
+        || spec.flags & super::f::PUBSUB != 0
+    {
         return Err("ERR The command has no key arguments".into());
     }
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
         return Err("ERR Invalid number of arguments specified for command".into());
     }
     if let Some(finder) = spec.key_finder {
-        // Redis turns to the command's own finder when a key spec is
-        // "unknown", and then takes all the keys from it.
-        return Ok(finder(args).into_iter().map(|i| args[i].clone()).collect());
+        // Redis reads the key specs when they are complete (XREAD's
+        // STREAMS keyword and half of what follows it), and turns to the
+        // command's own finder when one is "unknown", taking all the keys
+        // from it.
+        let name = full_name(parent, spec);
+        let pos = super::keyspec::spec_positions(&name, spec, args).unwrap_or_else(|| finder(args));
+        if pos.is_empty() {
+            return Err("ERR Invalid arguments specified for command".into());
+        }
+        return Ok(pos.into_iter().map(|i| args[i].clone()).collect());
     }
     let last = if spec.last_key < 0 {
         argc + spec.last_key
@@ -1304,15 +1315,14 @@ fn command_getkeysandflags(c: &mut Ctx) -> CmdResult {
     };
     let name = full_name(parent, spec);
     let found = super::keyspec::keys_with_flags(&name, spec, &args);
-    let union = super::keyspec::specs(&name)
-        .iter()
-        .fold(0, |a, s| a | s.flags);
     c.array(keys.len());
     for (i, k) in keys.iter().enumerate() {
+        // Keys found only by the numkeys commands' fallback (numkeys read
+        // with atoi()) carry no flags, as Redis's genericGetKeys leaves them.
         let flags = if found.len() == keys.len() {
             found[i].1
         } else {
-            union
+            0
         };
         c.array(2);
         c.bulk(k);

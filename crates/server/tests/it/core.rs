@@ -228,8 +228,9 @@ fn protected_mode_and_maxclients() {
     assert_eq!(c.reply_str(), "-ERR max number of clients reached\r\n");
 }
 
-/// COMMAND GETKEYS finds the keys of the numkeys ("movablekeys") commands
-/// as redis-server does, down to its fallbacks for a bad numkeys (parsed
+/// COMMAND GETKEYS (and GETKEYSANDFLAGS) finds the keys of the numkeys
+/// ("movablekeys") commands and of those with their own key finder as
+/// redis-server does, down to its fallbacks for a bad numkeys (parsed
 /// with atoi(), destination key last) and its errors; COMMAND INFO shows
 /// them as movablekeys with Redis's legacy key positions.
 #[test]
@@ -265,11 +266,65 @@ fn command_getkeys_of_numkeys_commands_matches_redis() {
         &["GET"],
         &["PING"],
         &["NOSUCH", "a"],
+        // Commands with their own key finder: Redis reads their key specs
+        // when complete (XREAD's STREAMS and half of what follows).
+        &["XREAD", "STREAMS", "a", "b", "0", "0"],
+        &["XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"],
+        &["XREAD", "STREAMS", "a", "b", "c"],
+        &["XREAD", "STREAMS", "a"],
+        &["XREAD", "COUNT", "2"],
+        &["XREAD", "BLOCK", "0", "STREAMS", "a", "0"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "a", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "COUNT",
+            "1",
+            "STREAMS",
+            "a",
+            "b",
+            "0",
+            "0",
+        ],
+        &["SORT", "a", "BY", "b", "STORE", "c"],
+        &["SORT_RO", "a"],
+        &["MIGRATE", "h", "6379", "", "0", "5000", "KEYS", "k1", "k2"],
+        &["MIGRATE", "h", "6379", "k", "0", "5000"],
+        &[
+            "GEORADIUS",
+            "s",
+            "15",
+            "37",
+            "200",
+            "km",
+            "WITHCOORD",
+            "STORE",
+            "out",
+        ],
+        &[
+            "GEORADIUSBYMEMBER",
+            "a",
+            "b",
+            "1",
+            "km",
+            "STORE",
+            "c",
+            "STOREDIST",
+            "d",
+        ],
+        &["EVAL", "x", "2", "a", "b"],
+        &["EVAL", "x", "0"],
+        &["BITFIELD", "a", "GET", "u8", "0"],
+        &["SET", "a", "b", "GET"],
     ];
     for case in cases {
-        let mut args = vec!["COMMAND", "GETKEYS"];
-        args.extend_from_slice(case);
-        d.same_str(&args);
+        for sub in ["GETKEYS", "GETKEYSANDFLAGS"] {
+            let mut args = vec!["COMMAND", sub];
+            args.extend_from_slice(case);
+            d.same_str(&args);
+        }
     }
     for name in [
         "lmpop",
