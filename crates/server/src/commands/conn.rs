@@ -33,7 +33,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "quit",
         -1,
-        ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
+        NOSCRIPT | ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
         NOKEYS,
         "connection",
         "1.0.0",
@@ -79,6 +79,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         "1.0.0",
         "Change the selected database for the current connection",
         select,
+    ),
+    cmd(
+        "asking",
+        1,
+        FAST,
+        NOKEYS,
+        "cluster",
+        "3.0.0",
+        "Sent by cluster clients after an -ASK redirect",
+        cluster_disabled,
     ),
     cmd(
         "readonly",
