@@ -33,7 +33,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "quit",
         -1,
-        ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
+        NOSCRIPT | ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST,
         NOKEYS,
         "connection",
         "1.0.0",

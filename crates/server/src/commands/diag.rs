@@ -289,9 +289,10 @@ fn latency_reset(c: &mut Ctx) -> CmdResult {
 /// skipped), or all.
 fn histogram_targets(c: &Ctx) -> Vec<(Option<&'static CommandSpec>, &'static CommandSpec)> {
     let named: Vec<(Option<&'static CommandSpec>, &'static CommandSpec)> = if c.args.len() == 2 {
-        let mut all: Vec<&'static CommandSpec> = super::TABLE.values().copied().collect();
-        all.sort_by_key(|s| s.name);
-        all.into_iter().map(|s| (None, s)).collect()
+        super::current_commands()
+            .into_iter()
+            .map(|s| (None, s))
+            .collect()
     } else {
         c.args[2..]
             .iter()

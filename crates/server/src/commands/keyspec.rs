@@ -14,24 +14,61 @@ use super::{eq, f, CommandSpec};
 use crate::acl::{self, cat, KeyRef};
 
 pub use super::meta::{ks, Begin, Find, KeySpec};
+use super::meta::{Docs, Meta};
 
-/// Explicit ACL categories and key specs by full name.
-static META: LazyLock<HashMap<&'static str, (u64, &'static [KeySpec])>> = LazyLock::new(|| {
-    super::meta::META
-        .iter()
-        .map(|(n, c, s)| (*n, (*c, *s)))
-        .collect()
-});
+/// Redis 7.0's definitions by full name.
+static META: LazyLock<HashMap<&'static str, &'static Meta>> =
+    LazyLock::new(|| super::meta::META.iter().map(|m| (m.name, m)).collect());
 
 /// A command's key specs as Redis 7.0 defines them; None for a command
 /// Redis 7.0 does not have.
 pub fn redis_specs(full_name: &str) -> Option<&'static [KeySpec]> {
-    META.get(full_name).map(|m| m.1)
+    META.get(full_name).map(|m| m.key_specs)
+}
+
+/// The (first key, last key, step) COMMAND INFO shows for a command with
+/// these key specs, as Redis's populateCommandLegacyRangeSpec finds them:
+/// one range spec from an index as it is, else the consecutive plain
+/// ranges joined (shard channels included: a NOT_KEY spec counts).
+pub fn legacy_range(specs: &[KeySpec]) -> (i32, i32, i32) {
+    let absolute = |pos: i32, last: i32| if last >= 0 { last + pos } else { last };
+    if let [KeySpec {
+        begin: Begin::Index(pos),
+        find: Find::Range(last, step, _),
+        ..
+    }] = specs
+    {
+        return (*pos, absolute(*pos, *last), *step);
+    }
+    let (mut first, mut last_key, mut prev_last) = (i32::MAX, 0i32, 0i32);
+    for s in specs {
+        let (Begin::Index(pos), Find::Range(last, 1, _)) = (s.begin, s.find) else {
+            continue;
+        };
+        if prev_last != 0 && prev_last != pos - 1 {
+            continue;
+        }
+        first = first.min(pos);
+        // Redis compares as unsigned, so a negative (from the end) wins.
+        last_key = (last_key as u32).max(absolute(pos, last) as u32) as i32;
+        prev_last = last_key;
+    }
+    if first == i32::MAX {
+        (0, 0, 0)
+    } else {
+        (first, last_key, 1)
+    }
+}
+
+/// A command's documentation and tips as Redis 7.0 defines them; None
+/// for a command Redis 7.0 does not have.
+pub fn redis_docs(full_name: &str) -> Option<&'static Docs> {
+    META.get(full_name).map(|m| &m.docs)
 }
 
 /// A command's key specs (none for a command Redis 7.0 lacks).
 pub fn specs(full_name: &str) -> &'static [KeySpec] {
-    META.get(full_name).map(|m| m.1).unwrap_or(&[])
+    META.get(full_name).map(|m| m.key_specs).unwrap_or(&[])
 }
 
 /// A command's ACL categories: those its Redis definition names, and
@@ -43,7 +80,7 @@ pub fn categories(full_name: &str, spec: &CommandSpec) -> u64 {
 /// [`categories`] for a command with these flags.
 pub fn categories_for_flags(full_name: &str, flags: u32) -> u64 {
     let spec = Flags { flags };
-    let mut c = META.get(full_name).map(|m| m.0).unwrap_or(0);
+    let mut c = META.get(full_name).map(|m| m.acl).unwrap_or(0);
     if spec.flags & f::WRITE != 0 {
         c |= cat::WRITE;
     }

@@ -103,6 +103,9 @@ pub mod f {
     /// Redis's CMD_ASKING: accepted on a cluster node for a slot being
     /// imported; shown in COMMAND INFO only (standalone has no slots).
     pub const ASKING: u32 = 1 << 21;
+    /// Redis's CMD_NO_MANDATORY_KEYS: the keys may be none (scripts and
+    /// functions called with numkeys 0).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 22;
 
     /// Names for COMMAND INFO, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -121,6 +124,7 @@ pub mod f {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         // MAY_REPLICATE is hidden from COMMAND INFO, as in Redis 7.0.
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
@@ -352,6 +356,23 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     }
 }
 
+/// The commands the server has now, sorted by name: the table less those
+/// `rename-command` removed (a renamed command keeps its own name here,
+/// as Redis keeps its `fullname` in COMMAND, COMMAND INFO, DOCS and LIST).
+pub fn current_commands() -> Vec<&'static CommandSpec> {
+    let mut v: Vec<&'static CommandSpec> = match RENAMES.get() {
+        Some(r) if !r.is_empty() => TABLE
+            .values()
+            .copied()
+            .filter(|c| !r.contains_key(c.name))
+            .chain(r.values().flatten().copied())
+            .collect(),
+        _ => TABLE.values().copied().collect(),
+    };
+    v.sort_by_key(|c| c.name);
+    v
+}
+
 /// `rename-command`: names that now stand for another command, or for
 /// none (a renamed or removed command's own name).
 static RENAMES: std::sync::OnceLock<HashMap<String, Option<&'static CommandSpec>>> =
@@ -403,8 +424,15 @@ pub fn lookup_full_name(
     match name.iter().position(|&b| b == b'|') {
         None => lookup(name).map(|c| (None, c)),
         Some(i) => {
+            // Only a container's subcommands have names of their own
+            // (Redis's strict lookup: `debug|sleep` and `a|b|c` name none).
             let parent = lookup(&name[..i])?;
-            lookup_sub(parent, &name[i + 1..]).map(|s| (Some(parent), s))
+            let sub = &name[i + 1..];
+            parent
+                .visible_subs()
+                .iter()
+                .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
+                .map(|s| (Some(parent), s))
         }
     }
 }

@@ -22,7 +22,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "eval",
         -3,
-        NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
+        NO_MANDATORY_KEYS | NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
         NOKEYS,
         "scripting",
         "2.6.0",
@@ -33,7 +33,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "evalsha",
         -3,
-        NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
+        NO_MANDATORY_KEYS | NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
         NOKEYS,
         "scripting",
         "2.6.0",
@@ -44,7 +44,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "eval_ro",
         -3,
-        NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
+        NO_MANDATORY_KEYS | NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
         NOKEYS,
         "scripting",
         "7.0.0",
@@ -55,7 +55,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "evalsha_ro",
         -3,
-        NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
+        NO_MANDATORY_KEYS | NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
         NOKEYS,
         "scripting",
         "7.0.0",
@@ -73,7 +73,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "fcall",
         -3,
-        NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
+        NO_MANDATORY_KEYS | NOSCRIPT | SKIP_MONITOR | MAY_REPLICATE | STALE,
         NOKEYS,
         "scripting",
         "7.0.0",
@@ -84,7 +84,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd(
         "fcall_ro",
         -3,
-        NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
+        NO_MANDATORY_KEYS | NOSCRIPT | SKIP_MONITOR | STALE | READONLY,
         NOKEYS,
         "scripting",
         "7.0.0",

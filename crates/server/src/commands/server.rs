@@ -5,9 +5,7 @@ use bytes::Bytes;
 
 use super::f::*;
 use super::keyspec::ks;
-use super::{
-    cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, KeywordKey, NOKEYS, TABLE,
-};
+use super::{cmd, container, eq, full_name, parse_int, CommandSpec, Ctx, KeywordKey, NOKEYS};
 use crate::client::{flag, Client};
 use crate::config::{self, P};
 use crate::engine::{Engine, Listeners, ShutdownFlags, ShutdownReq, ShutdownWait};
@@ -625,7 +623,7 @@ static MEMORY: &[CommandSpec] = &[
     cmd(
         "stats",
         2,
-        LOADING | STALE,
+        0,
         NOKEYS,
         "server",
         "4.0.0",
@@ -635,7 +633,7 @@ static MEMORY: &[CommandSpec] = &[
     cmd(
         "doctor",
         2,
-        LOADING | STALE,
+        0,
         NOKEYS,
         "server",
         "4.0.0",
@@ -645,7 +643,7 @@ static MEMORY: &[CommandSpec] = &[
     cmd(
         "malloc-stats",
         2,
-        LOADING | STALE,
+        0,
         NOKEYS,
         "server",
         "4.0.0",
@@ -655,7 +653,7 @@ static MEMORY: &[CommandSpec] = &[
     cmd(
         "purge",
         2,
-        LOADING | STALE,
+        0,
         NOKEYS,
         "server",
         "4.0.0",
@@ -906,9 +904,7 @@ fn config_help(c: &mut Ctx) -> CmdResult {
 // ---- COMMAND --------------------------------------------------------------
 
 fn all_commands() -> Vec<&'static CommandSpec> {
-    let mut v: Vec<&'static CommandSpec> = TABLE.values().copied().collect();
-    v.sort_by_key(|c| c.name);
-    v
+    super::current_commands()
 }
 
 fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec) {
@@ -924,9 +920,15 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     for n in flags {
         c.simple(n);
     }
-    c.int(s.first_key as i64);
-    c.int(s.last_key as i64);
-    c.int(s.step as i64);
+    let name = full_name(parent, s);
+    let redis_specs = super::keyspec::redis_specs(&name);
+    let (first, last, step) = match redis_specs {
+        Some(specs) => super::keyspec::legacy_range(specs),
+        None => (s.first_key, s.last_key, s.step),
+    };
+    c.int(first as i64);
+    c.int(last as i64);
+    c.int(step as i64);
     // ACL categories.
     let bits = super::acl::categories_of(s);
     let cats: Vec<String> = crate::acl::CATEGORIES
@@ -938,18 +940,33 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
     for cat in cats {
         c.simple(&cat);
     }
-    // Tips, key specs: Redis's own (with their flags and notes), or for a
-    // command Redis lacks, as the table's key positions describe them.
-    c.array(0);
-    if let Some(specs) = super::keyspec::redis_specs(&full_name(parent, s)) {
+    // Tips and key specs: Redis's own (with their flags and notes), or for
+    // a command Redis lacks, none and what the table's key positions
+    // describe.
+    let tips = super::keyspec::redis_docs(&name).map_or(&[][..], |d| d.tips);
+    c.set_header(tips.len());
+    for t in tips {
+        c.bulk(t.as_bytes());
+    }
+    if let Some(specs) = redis_specs {
         write_redis_key_specs(c, specs);
-        c.array(s.subs.len());
-        for sub in s.subs {
+    } else {
+        write_table_key_specs(c, s);
+    }
+    // Redis answers an empty set for a command with no subcommands.
+    if s.visible_subs().is_empty() {
+        c.set_header(0);
+    } else {
+        c.array(s.visible_subs().len());
+        for sub in s.visible_subs() {
             write_command_info(c, Some(s), sub);
         }
-        return;
     }
-    c.array(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0) + s.keyword_keys.len());
+}
+
+/// Key specs of a command Redis lacks, from the table's key positions.
+fn write_table_key_specs(c: &mut Ctx, s: &CommandSpec) {
+    c.set_header(usize::from(s.first_key > 0) + usize::from(s.numkeys > 0) + s.keyword_keys.len());
     if s.first_key > 0 {
         let lastkey = if s.last_key < 0 {
             s.last_key
@@ -979,16 +996,12 @@ fn write_command_info(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec
             [("lastkey", 0), ("keystep", 1), ("limit", 0)],
         );
     }
-    c.array(s.visible_subs().len());
-    for sub in s.visible_subs() {
-        write_command_info(c, Some(s), sub);
-    }
 }
 
 /// Key specs as Redis's addReplyCommandKeySpecs writes them.
 fn write_redis_key_specs(c: &mut Ctx, specs: &[super::keyspec::KeySpec]) {
     use super::keyspec::{Begin, Find};
-    c.array(specs.len());
+    c.set_header(specs.len());
     for k in specs {
         c.map(3 + usize::from(!k.notes.is_empty()));
         if !k.notes.is_empty() {
@@ -1108,7 +1121,7 @@ fn write_key_spec(c: &mut Ctx, begin: BeginSearch, find: &str, params: [(&str, i
 }
 
 fn command_count(c: &mut Ctx) -> CmdResult {
-    c.int(TABLE.len() as i64);
+    c.int(all_commands().len() as i64);
     Ok(())
 }
 
@@ -1126,28 +1139,145 @@ fn command_info(c: &mut Ctx) -> CmdResult {
     for n in names {
         match super::lookup_full_name(&n) {
             Some((p, s)) => write_command_info(c, p, s),
-            None => c.null_array(),
+            // Redis's addReplyNull: $-1 in RESP2, _ in RESP3.
+            None => c.null(),
         }
     }
     Ok(())
 }
 
-/// `get` or `config|get`.
+/// One command's entry in COMMAND DOCS (Redis's addReplyCommandDocs):
+/// its full name, then a map of the fields Redis defines for it, those
+/// it leaves NULL left out.
 fn write_docs(c: &mut Ctx, parent: Option<&CommandSpec>, s: &CommandSpec) {
-    c.bulk(full_name(parent, s).as_bytes());
-    let n = if s.visible_subs().is_empty() { 3 } else { 4 };
-    c.map(n);
-    c.bulk(b"summary");
-    c.bulk(s.summary.as_bytes());
-    c.bulk(b"since");
-    c.bulk(s.since.as_bytes());
-    c.bulk(b"group");
-    c.bulk(s.group.as_bytes());
-    if !s.visible_subs().is_empty() {
-        c.bulk(b"subcommands");
-        c.map(s.visible_subs().len());
-        for sub in s.visible_subs() {
-            write_docs(c, Some(s), sub);
+    let name = full_name(parent, s);
+    c.bulk(name.as_bytes());
+    let subs = s.visible_subs();
+    let Some(d) = super::keyspec::redis_docs(&name) else {
+        // A command Redis lacks: what the table knows.
+        c.map(3 + usize::from(!subs.is_empty()));
+        c.bulk(b"summary");
+        c.bulk(s.summary.as_bytes());
+        c.bulk(b"since");
+        c.bulk(s.since.as_bytes());
+        c.bulk(b"group");
+        c.bulk(s.group.as_bytes());
+        write_docs_subcommands(c, s);
+        return;
+    };
+    let fields = [
+        d.summary.is_some(),
+        d.since.is_some(),
+        true,
+        d.complexity.is_some(),
+        d.doc_flags != 0,
+        d.deprecated_since.is_some(),
+        d.replaced_by.is_some(),
+        !d.history.is_empty(),
+        !d.args.is_empty(),
+        !subs.is_empty(),
+    ];
+    c.map(fields.iter().filter(|&&f| f).count());
+    let text = |c: &mut Ctx, key: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            c.bulk(key.as_bytes());
+            c.bulk(v.as_bytes());
+        }
+    };
+    text(c, "summary", d.summary);
+    text(c, "since", d.since);
+    text(c, "group", Some(d.group));
+    text(c, "complexity", d.complexity);
+    if d.doc_flags != 0 {
+        c.bulk(b"doc_flags");
+        write_flag_names(c, d.doc_flags, super::meta::doc::NAMES);
+    }
+    text(c, "deprecated_since", d.deprecated_since);
+    text(c, "replaced_by", d.replaced_by);
+    if !d.history.is_empty() {
+        c.bulk(b"history");
+        c.set_header(d.history.len());
+        for (version, change) in d.history {
+            c.array(2);
+            c.bulk(version.as_bytes());
+            c.bulk(change.as_bytes());
+        }
+    }
+    if !d.args.is_empty() {
+        c.bulk(b"arguments");
+        write_doc_args(c, d.args);
+    }
+    write_docs_subcommands(c, s);
+}
+
+/// The `subcommands` field of a container's COMMAND DOCS entry.
+fn write_docs_subcommands(c: &mut Ctx, s: &CommandSpec) {
+    let subs = s.visible_subs();
+    if subs.is_empty() {
+        return;
+    }
+    c.bulk(b"subcommands");
+    c.map(subs.len());
+    for sub in subs {
+        write_docs(c, Some(s), sub);
+    }
+}
+
+/// A set of the names of the flags set in `flags`, as status replies.
+fn write_flag_names(c: &mut Ctx, flags: u8, names: &[(u8, &str)]) {
+    let set: Vec<&str> = names
+        .iter()
+        .filter(|(f, _)| flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    c.set_header(set.len());
+    for n in set {
+        c.simple(n);
+    }
+}
+
+/// A command's arguments as Redis's addReplyCommandArgList writes them.
+fn write_doc_args(c: &mut Ctx, args: &[super::meta::Arg]) {
+    use super::meta::ArgType;
+    c.array(args.len());
+    for a in args {
+        let nested = matches!(a.kind, ArgType::Oneof | ArgType::Block);
+        let fields = [
+            a.key_spec_index != -1,
+            a.token.is_some(),
+            a.summary.is_some(),
+            a.since.is_some(),
+            a.deprecated_since.is_some(),
+            a.flags != 0,
+            nested,
+        ];
+        c.map(2 + fields.iter().filter(|&&f| f).count());
+        c.bulk(b"name");
+        c.bulk(a.name.as_bytes());
+        c.bulk(b"type");
+        c.bulk(a.kind.name().as_bytes());
+        if a.key_spec_index != -1 {
+            c.bulk(b"key_spec_index");
+            c.int(i64::from(a.key_spec_index));
+        }
+        for (key, v) in [
+            ("token", a.token),
+            ("summary", a.summary),
+            ("since", a.since),
+            ("deprecated_since", a.deprecated_since),
+        ] {
+            if let Some(v) = v {
+                c.bulk(key.as_bytes());
+                c.bulk(v.as_bytes());
+            }
+        }
+        if a.flags != 0 {
+            c.bulk(b"flags");
+            write_flag_names(c, a.flags, super::meta::argf::NAMES);
+        }
+        if nested {
+            c.bulk(b"arguments");
+            write_doc_args(c, a.args);
         }
     }
 }
@@ -1228,10 +1358,7 @@ pub fn command_keys(args: &[Bytes]) -> Result<Vec<Bytes>, CmdError> {
         // destination key last.
         // Redis's NO_MANDATORY_KEYS commands (scripts, functions) may
         // name no key at all.
-        let no_mandatory = matches!(
-            spec.name,
-            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
-        );
+        let no_mandatory = spec.flags & super::f::NO_MANDATORY_KEYS != 0;
         match crate::util::num::parse_i64(&args[pos]) {
             Some(0) if no_mandatory => {}
             Some(n) if n >= 1 && n as usize <= after => keys.extend(sources(n as usize)),

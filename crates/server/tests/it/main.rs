@@ -6,6 +6,7 @@ mod util;
 mod acl;
 mod aof;
 mod bits_hll;
+mod command_docs;
 mod core;
 mod corrupt;
 mod diag;
