@@ -588,63 +588,6 @@ fn client_buffers_are_resized_as_in_redis() {
     }
 }
 
-/// LOLWUT as Redis 7.0 draws it: the version line, VERSION 5's Schotter
-/// in braille (its first two rows of squares are not rotated, so equal),
-/// VERSION 6's skyline in four grays, the same sizes and errors.
-#[test]
-fn lolwut_as_redis() {
-    let mut d = Diff::start(&[]);
-    for args in [
-        &["LOLWUT"][..],
-        &["LOLWUT", "VERSION", "7"],
-        &["LOLWUT", "whatever"],
-        &["LOLWUT", "VERSION", "-1"],
-        &["LOLWUT", "VERSION", "x"],
-        &["LOLWUT", "VERSION", "5", "abc"],
-        &["LOLWUT", "VERSION", "6", "1", "x"],
-    ] {
-        d.same_str(args);
-    }
-    for args in [
-        &["LOLWUT", "VERSION", "5"][..],
-        &["LOLWUT", "VERSION", "5", "30", "4", "6"],
-        &["LOLWUT", "VERSION", "5", "0", "0", "0"],
-        &["LOLWUT", "VERSION", "6"],
-        &["LOLWUT", "VERSION", "6", "17", "5"],
-        &["LOLWUT", "VERSION", "6", "-5", "5000"],
-    ] {
-        let ours = d.ours.call(args);
-        let theirs = d.theirs.call(args);
-        // The bulk's text, line by line; a line's width in characters
-        // (VERSION 6: in pixels, each one colour escape and a space).
-        let lines = |s: &str| -> Vec<String> {
-            let body = s.split_once("\r\n").unwrap().1;
-            body.trim_end_matches("\r\n")
-                .lines()
-                .map(str::to_string)
-                .collect()
-        };
-        let width = |l: &str| {
-            if args[2] == "6" {
-                l.matches(" \x1b[0m").count()
-            } else {
-                l.chars().count()
-            }
-        };
-        let (a, b) = (lines(&ours), lines(&theirs));
-        assert_eq!(a.len(), b.len(), "{args:?}");
-        for (x, y) in a.iter().zip(&b) {
-            assert_eq!(width(x), width(y), "{args:?}");
-        }
-        // The trailer (text, version) is the same.
-        assert_eq!(a[a.len() - 2..], b[b.len() - 2..], "{args:?}");
-        if args[2] == "5" && args.len() == 3 {
-            // Rows 0 and 1 of squares are upright: the first 4 text lines.
-            assert_eq!(a[..4], b[..4]);
-        }
-    }
-}
-
 /// The cluster commands answer as a standalone Redis.
 #[test]
 fn cluster_commands_answer_as_standalone() {
