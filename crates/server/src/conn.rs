@@ -461,7 +461,12 @@ where
         // The writes' AOF bytes reach the file (and, with appendfsync
         // always, the disk) before their replies leave, outside the lock;
         // connections that wrote together share the write and the fsync.
+        // The other connections ready now run their batches first, so that
+        // one write (and fsync) carries them all, as Redis writes its AOF
+        // once per event-loop turn: whoever comes back first writes
+        // everything appended, the others find nothing left to write.
         if let Some(w) = aof_flush.take() {
+            tokio::task::yield_now().await;
             if w.flush_for_reply() == Err(crate::persist::aof::writer::FlushError::Fatal) {
                 std::process::exit(1);
             }
