@@ -578,7 +578,7 @@ impl Engine {
     pub fn latency_sample(&mut self, event: &str, ms: u64) {
         let threshold = self.cfg.int(P::latency_monitor_threshold);
         self.latency
-            .add_if_needed(event, ms, threshold, crate::clock::now_ms() / 1000);
+            .add_if_needed(event, ms, threshold, || crate::clock::now_ms() / 1000);
     }
 
     /// Pub/sub.

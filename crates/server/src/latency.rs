@@ -61,9 +61,15 @@ pub struct LatencyMonitor {
 impl LatencyMonitor {
     /// Record `ms` for `event` if the monitor is on (`threshold` > 0) and
     /// `ms` reaches it (Redis's latencyAddSampleIfNeeded).
-    pub fn add_if_needed(&mut self, event: &str, ms: u64, threshold: i64, now_s: i64) {
+    pub fn add_if_needed(
+        &mut self,
+        event: &str,
+        ms: u64,
+        threshold: i64,
+        now_s: impl FnOnce() -> i64,
+    ) {
         if threshold > 0 && ms >= threshold as u64 {
-            self.add(event, ms, now_s);
+            self.add(event, ms, now_s());
         }
     }
 
@@ -429,14 +435,14 @@ mod tests {
     #[test]
     fn one_sample_per_second_the_worst() {
         let mut m = LatencyMonitor::default();
-        m.add_if_needed("command", 50, 0, 100);
+        m.add_if_needed("command", 50, 0, || 100);
         assert!(m.events().next().is_none(), "threshold 0 = off");
-        m.add_if_needed("command", 5, 10, 100);
+        m.add_if_needed("command", 5, 10, || 100);
         assert!(m.events().next().is_none(), "below the threshold");
-        m.add_if_needed("command", 50, 10, 100);
-        m.add_if_needed("command", 70, 10, 100);
-        m.add_if_needed("command", 60, 10, 100);
-        m.add_if_needed("command", 20, 10, 101);
+        m.add_if_needed("command", 50, 10, || 100);
+        m.add_if_needed("command", 70, 10, || 100);
+        m.add_if_needed("command", 60, 10, || 100);
+        m.add_if_needed("command", 20, 10, || 101);
         let (_, ts) = m.series(b"command").unwrap();
         let s: Vec<Sample> = ts.samples().collect();
         assert_eq!(

@@ -60,14 +60,20 @@ pub struct Run<'a> {
 impl SlowLog {
     /// Log `run` if it took at least `slower_than` microseconds (a negative
     /// threshold disables the log), then keep at most `max_len` entries.
-    pub fn push_if_needed(&mut self, run: Run<'_>, slower_than: i64, max_len: usize, now_s: i64) {
+    pub fn push_if_needed(
+        &mut self,
+        run: Run<'_>,
+        slower_than: i64,
+        max_len: usize,
+        now_s: impl FnOnce() -> i64,
+    ) {
         if slower_than < 0 {
             return;
         }
         if run.duration >= slower_than as u64 {
             let entry = Entry {
                 id: self.next_id,
-                time: now_s,
+                time: now_s(),
                 duration: run.duration,
                 args: trim_args(run.args, run.redacted),
                 peer: run.peer.to_string(),
@@ -142,21 +148,21 @@ mod tests {
     fn threshold_and_length() {
         let mut log = SlowLog::default();
         let args = vec![Bytes::from_static(b"ping")];
-        log.push_if_needed(run(&args, 5), 10, 128, 1);
+        log.push_if_needed(run(&args, 5), 10, 128, || 1);
         assert_eq!(log.len(), 0);
-        log.push_if_needed(run(&args, 10), 10, 128, 1);
+        log.push_if_needed(run(&args, 10), 10, 128, || 1);
         assert_eq!(log.len(), 1);
-        log.push_if_needed(run(&args, 10), -1, 128, 1);
+        log.push_if_needed(run(&args, 10), -1, 128, || 1);
         assert_eq!(log.len(), 1, "disabled");
         for _ in 0..20 {
-            log.push_if_needed(run(&args, 0), 0, 10, 1);
+            log.push_if_needed(run(&args, 0), 0, 10, || 1);
         }
         assert_eq!(log.len(), 10);
         let ids: Vec<u64> = log.newest(Some(3)).map(|e| e.id).collect();
         assert_eq!(ids, vec![20, 19, 18], "newest first, ids keep growing");
         log.reset();
         assert!(log.is_empty());
-        log.push_if_needed(run(&args, 0), 0, 10, 1);
+        log.push_if_needed(run(&args, 0), 0, 10, || 1);
         assert_eq!(log.newest(None).next().map(|e| e.id), Some(21));
     }
 
