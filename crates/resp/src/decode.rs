@@ -222,6 +222,26 @@ impl RequestDecoder {
         self.multibulk.as_ref().map_or(0, |m| m.arg_bytes)
     }
 
+    /// Give the arguments held for the command in progress their own
+    /// memory, except big ones (32 KB and more, Redis's
+    /// PROTO_MBULK_BIG_ARG, whose buffer they fill anyway).
+    ///
+    /// A held argument is a slice of the read buffer's chunk and keeps it
+    /// alive. Call this before the buffer must grow for the rest of the
+    /// command: with nothing else holding the chunk, `BytesMut` moves the
+    /// unread bytes to its front instead of allocating a second chunk
+    /// while the first lives on until the command has run. (Redis copies
+    /// such arguments into their own objects as it parses them.)
+    pub fn own_pending_args(&mut self) {
+        if let Some(m) = self.multibulk.as_mut() {
+            for a in &mut m.args {
+                if a.len() < PROTO_MBULK_BIG_ARG {
+                    *a = Bytes::copy_from_slice(a);
+                }
+            }
+        }
+    }
+
     /// The length of the bulk argument whose payload is awaited, if any
     /// (Redis's `bulklen`). A reader may use it to size its next read.
     pub fn pending_bulk_len(&self) -> Option<usize> {
@@ -411,6 +431,29 @@ mod tests {
 
     fn limits() -> Limits {
         Limits::default()
+    }
+
+    // A command cut by the end of a full buffer: once the parsed arguments
+    // have their own memory, growing the buffer for the rest reuses its
+    // chunk instead of allocating a second one beside it.
+    #[test]
+    fn owned_pending_args_let_the_buffer_reuse_its_chunk() {
+        let head = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n01234";
+        let mut buf = BytesMut::with_capacity(1024);
+        let start = buf.as_ptr();
+        buf.extend_from_slice(&[b'\n'; 1024 - 31]);
+        buf.extend_from_slice(&head[..31]);
+        assert_eq!(buf.len(), buf.capacity());
+        let mut d = RequestDecoder::new();
+        assert_eq!(d.decode(&mut buf, &limits()).unwrap(), None);
+        assert_eq!(d.pending_arg_bytes(), 6);
+        d.own_pending_args();
+        buf.reserve(64);
+        assert_eq!(buf.as_ptr(), start, "the chunk was reallocated");
+        buf.extend_from_slice(&head[31..]);
+        buf.extend_from_slice(b"56789\r\n");
+        let args = d.decode(&mut buf, &limits()).unwrap().unwrap();
+        assert_eq!(args, vec![&b"SET"[..], b"key", b"0123456789"]);
     }
 
     /// Decodes every command in `input` fed at once.

@@ -228,6 +228,14 @@ where
                     None => std::future::pending::<()>().await,
                 }
             };
+            // A full read buffer grows for the rest of a command: the
+            // arguments already parsed must not pin its chunk, else a
+            // second chunk lives beside it until the command has run
+            // (used_memory 16 KB over for that command: a SET refused
+            // with -OOM just under maxmemory).
+            if rbuf.capacity() == rbuf.len() {
+                dec.own_pending_args();
+            }
             // While replies wait for the socket (a client that does not
             // read), the connection goes on reading and running commands,
             // as Redis does: their replies queue up behind, counted as the

@@ -342,17 +342,18 @@ impl Engine {
 
     /// The LFU counter after decay (Redis's LFUDecrAndReturn).
     pub fn lfu_counter(&self, field: u32) -> u32 {
-        let ldt = field >> 8;
-        let counter = field & 255;
-        let now = self.lfu_minutes();
-        let elapsed = if now >= ldt {
-            now - ldt
-        } else {
-            65535 - ldt + now
-        };
-        let decay = self.cfg.int(P::lfu_decay_time).max(0) as u32;
-        let periods = elapsed.checked_div(decay).unwrap_or(0);
-        counter.saturating_sub(periods)
+        lfu_decayed(field, self.lfu_minutes(), self.lfu_decay_time())
+    }
+
+    /// The LFU clock (minutes, 16 bits) and lfu-decay-time, for code that
+    /// decays many counters with [`lfu_decayed`] while it borrows the
+    /// keyspace (eviction's sampling).
+    pub fn lfu_clock_and_decay(&self) -> (u32, u32) {
+        (self.lfu_minutes(), self.lfu_decay_time())
+    }
+
+    fn lfu_decay_time(&self) -> u32 {
+        self.cfg.int(P::lfu_decay_time).max(0) as u32
     }
 
     /// Update a key's access field on a read or write (LRU or LFU).
@@ -869,6 +870,12 @@ impl Engine {
         (self.keyspace.dbs_mut(), &mut self.rng)
     }
 
+    /// The keyspace, the random source and eviction's state together:
+    /// eviction samples keys into its pool while it borrows the keyspace.
+    pub fn evict_sampling(&mut self) -> (&Keyspace, &mut SmallRng, &mut crate::keyspace::Eviction) {
+        (&self.keyspace, &mut self.rng, &mut self.evict)
+    }
+
     /// Replication.
     pub fn repl(&self) -> &crate::repl::Replication {
         &self.repl
@@ -1015,4 +1022,19 @@ impl Engine {
             self.publish(&ch, key);
         }
     }
+}
+
+/// An LFU access field's counter decayed by the minutes elapsed since its
+/// last decrement (`now` the 16-bit minute clock), one per `decay`
+/// minutes (Redis's LFUDecrAndReturn).
+pub fn lfu_decayed(field: u32, now: u32, decay: u32) -> u32 {
+    let ldt = field >> 8;
+    let counter = field & 255;
+    let elapsed = if now >= ldt {
+        now - ldt
+    } else {
+        65535 - ldt + now
+    };
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
+    counter.saturating_sub(periods)
 }

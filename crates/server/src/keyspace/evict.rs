@@ -81,54 +81,73 @@ fn time_limit(tenacity: i64) -> Option<std::time::Duration> {
 }
 
 /// How good an eviction pick a key is under the policy: larger is better.
-fn score(eng: &Engine, policy: Policy, e: &super::Entry) -> u64 {
-    if policy.ttl() {
-        u64::MAX - e.expire().max(0) as u64
-    } else if policy.lfu() {
-        255 - eng.lfu_counter(e.access_field()) as u64
-    } else {
-        let now = eng.lru_seconds();
-        let lru = e.access_field();
-        let idle = if now >= lru {
-            now - lru
+/// The clocks are read once per sampling round, not per key.
+#[derive(Clone, Copy)]
+struct Scorer {
+    policy: Policy,
+    /// The LRU clock (seconds, 24 bits).
+    lru_now: u32,
+    /// The LFU clock (minutes, 16 bits) and lfu-decay-time.
+    lfu_now: u32,
+    lfu_decay: u32,
+}
+
+impl Scorer {
+    fn new(eng: &Engine, policy: Policy) -> Scorer {
+        let (lfu_now, lfu_decay) = eng.lfu_clock_and_decay();
+        Scorer {
+            policy,
+            lru_now: eng.lru_seconds(),
+            lfu_now,
+            lfu_decay,
+        }
+    }
+
+    #[inline]
+    fn score(&self, e: &super::Entry) -> u64 {
+        if self.policy.ttl() {
+            u64::MAX - e.expire().max(0) as u64
+        } else if self.policy.lfu() {
+            255 - crate::engine::lfu_decayed(e.access_field(), self.lfu_now, self.lfu_decay) as u64
         } else {
-            now + ((1 << 24) - 1 - lru)
-        };
-        idle as u64 * 1000
+            let now = self.lru_now;
+            let lru = e.access_field();
+            let idle = if now >= lru {
+                now - lru
+            } else {
+                now + ((1 << 24) - 1 - lru)
+            };
+            idle as u64 * 1000
+        }
     }
 }
 
 /// Fill the pool from every database, then take the best candidate that
-/// still exists (and, for volatile policies, still has a TTL).
+/// still exists (and, for volatile policies, still has a TTL). A sampled
+/// key's name is copied only when the pool keeps it.
 fn pick_from_pool(eng: &mut Engine, policy: Policy) -> Option<(usize, super::Key)> {
     let samples = eng.cfg().int(P::maxmemory_samples).max(1) as usize;
     let volatile = !policy.allkeys();
+    let scorer = Scorer::new(eng, policy);
     loop {
+        let (ks, rng, pool) = eng.evict_sampling();
         let mut total = 0;
-        for db in 0..eng.keyspace().num_dbs() {
-            let mut rng = std::mem::replace(eng.rng(), rand::SeedableRng::seed_from_u64(0));
-            let d = eng.keyspace().db(db);
+        for db in 0..ks.num_dbs() {
+            let d = ks.db(db);
             let n = if volatile { d.volatile_len() } else { d.len() };
             if n == 0 {
-                *eng.rng() = rng;
                 continue;
             }
             total += n;
-            let mut picked = Vec::with_capacity(samples);
-            d.sample(&mut rng, samples, volatile, |e| {
-                picked.push((score(eng, policy, e), e.key.clone()));
+            d.sample(rng, samples, volatile, |e| {
+                pool.offer(scorer.score(e), &e.key, db);
             });
-            *eng.rng() = rng;
-            for (idle, key) in picked {
-                eng.evict_state_mut().offer(idle, &key, db);
-            }
         }
         if total == 0 {
             return None;
         }
-        while let Some(c) = eng.evict_state_mut().take_best() {
-            let alive = eng
-                .keyspace()
+        while let Some(c) = pool.take_best() {
+            let alive = ks
                 .db(c.db)
                 .get(&c.key)
                 .is_some_and(|e| !volatile || e.expire() >= 0);
@@ -143,21 +162,26 @@ fn pick_from_pool(eng: &mut Engine, policy: Policy) -> Option<(usize, super::Key
 /// that has one.
 fn pick_random(eng: &mut Engine, policy: Policy) -> Option<(usize, super::Key)> {
     let dbs = eng.keyspace().num_dbs();
+    let (ks, rng, state) = eng.evict_sampling();
     for _ in 0..dbs {
-        let db = eng.evict_state_mut().next_db(dbs);
-        let mut rng = std::mem::replace(eng.rng(), rand::SeedableRng::seed_from_u64(0));
-        let d = eng.keyspace().db(db);
+        let db = state.next_db(dbs);
+        let d = ks.db(db);
         let key = if policy.allkeys() {
-            d.random_key(&mut rng).map(|e| e.key.clone())
+            d.random_key(rng).map(|e| e.key.clone())
         } else {
-            d.random_volatile_key(&mut rng)
+            d.random_volatile_key(rng)
         };
-        *eng.rng() = rng;
         if let Some(k) = key {
             return Some((db, k));
         }
     }
     None
+}
+
+/// Whether the latency monitor records events (latency-monitor-threshold
+/// above 0).
+fn latency_monitor(eng: &Engine) -> bool {
+    eng.cfg().int(P::latency_monitor_threshold) > 0
 }
 
 /// Delete an evicted key and tell everyone; returns the bytes freed by
@@ -169,13 +193,17 @@ fn pick_random(eng: &mut Engine, policy: Policy) -> Option<(usize, super::Key)> 
 fn evict_key(eng: &mut Engine, db: usize, key: &[u8]) -> u64 {
     let lazy = eng.cfg().bool(P::lazyfree_lazy_eviction);
     let before = crate::alloc::thread_net() as i64;
-    let start = std::time::Instant::now();
+    // Timed only for the latency monitor (latencyStartMonitor reads no
+    // clock while latency-monitor-threshold is 0).
+    let start = latency_monitor(eng).then(std::time::Instant::now);
     if let Some(e) = eng.keyspace_mut().db_mut(db).remove(key) {
         if lazy {
             super::lazyfree::free_value(e.value);
         }
     }
-    eng.latency_sample("eviction-del", start.elapsed().as_millis() as u64);
+    if let Some(start) = start {
+        eng.latency_sample("eviction-del", start.elapsed().as_millis() as u64);
+    }
     let freed = (before - crate::alloc::thread_net() as i64).max(0) as u64;
     eng.stats_mut().add(crate::stats::Counter::EvictedKeys, 1);
     eng.keyspace_mut().touch_watched(db, key);
@@ -254,7 +282,9 @@ pub fn perform_evictions(eng: &mut Engine) -> EvictResult {
             std::thread::sleep(wait.min(std::time::Duration::from_millis(1)));
         }
     }
-    eng.latency_sample("eviction-cycle", start.elapsed().as_millis() as u64);
+    if latency_monitor(eng) {
+        eng.latency_sample("eviction-cycle", start.elapsed().as_millis() as u64);
+    }
     eng.evict_state_mut()
         .note_exceeded(result != EvictResult::Ok);
     result
