@@ -48,6 +48,11 @@ impl ChunkBuf {
         self.len == 0
     }
 
+    /// Bytes allocated for what is queued (the chunks' capacities).
+    pub fn allocated(&self) -> usize {
+        self.full.iter().map(Vec::capacity).sum::<usize>() + self.tail.capacity()
+    }
+
     /// Append a copy of `bytes`.
     pub fn push(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
