@@ -220,11 +220,10 @@ fn sync(c: &mut Ctx) -> CmdResult {
     let hs = c.cl.replica.as_deref().cloned().unwrap_or_default();
     // The peer's address without its port, and an IPv6 one without the
     // brackets of `[::1]:port`, as Redis's connPeerToString gives it.
-    let ip = c
-        .cl
-        .addr
-        .rsplit_once(':')
-        .map_or(c.cl.addr.as_str(), |(ip, _)| ip);
+    let ip =
+        c.cl.addr
+            .rsplit_once(':')
+            .map_or(c.cl.addr.as_str(), |(ip, _)| ip);
     let ip = ip
         .strip_prefix('[')
         .and_then(|i| i.strip_suffix(']'))
