@@ -44,7 +44,9 @@ fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListe
                 let s = if a.is_ipv4() {
                     tokio::net::TcpSocket::new_v4()?
                 } else {
-                    tokio::net::TcpSocket::new_v6()?
+                    let s = tokio::net::TcpSocket::new_v6()?;
+                    v6_only(&s)?;
+                    s
                 };
                 s.set_reuseaddr(true)?;
                 s.bind(a)?;
@@ -60,6 +62,35 @@ fn bind_tcp(bind: &str, port: u16, backlog: u32) -> std::io::Result<Vec<TcpListe
         }
     }
     Ok(out)
+}
+
+/// An IPv6 listener takes IPv6 connections only (IPV6_V6ONLY), as
+/// Redis's anetV6Only: without it the `::` of the default `bind * -::*`
+/// would also claim the IPv4 port that `*` has just bound, fail with
+/// EADDRINUSE and, being optional, be skipped silently, leaving the server
+/// deaf on `::1`, where `localhost` resolves first on most systems (and
+/// where Sentinel, resolving `localhost`, connects).
+fn v6_only(s: &tokio::net::TcpSocket) -> std::io::Result<()> {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(s);
+    let yes: libc::c_int = 1;
+    // SAFETY: `fd` is the open socket `s` owns for the whole call, and the
+    // option value is a c_int that lives on the stack across it, with its
+    // size passed alongside.
+    #[allow(unsafe_code)]
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_V6ONLY,
+            std::ptr::addr_of!(yes).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// A task accepting on a listener, with the listener's descriptor.

@@ -218,10 +218,17 @@ fn sync(c: &mut Ctx) -> CmdResult {
         return Err("ERR SYNC and PSYNC are invalid with pending output".into());
     }
     let hs = c.cl.replica.as_deref().cloned().unwrap_or_default();
+    // The peer's address without its port, and an IPv6 one without the
+    // brackets of `[::1]:port`, as Redis's connPeerToString gives it.
     let ip =
         c.cl.addr
             .rsplit_once(':')
-            .map_or(c.cl.addr.clone(), |(ip, _)| ip.to_string());
+            .map_or(c.cl.addr.as_str(), |(ip, _)| ip);
+    let ip = ip
+        .strip_prefix('[')
+        .and_then(|i| i.strip_suffix(']'))
+        .unwrap_or(ip)
+        .to_string();
     let psync_args;
     let psync = if eq(&c.args[0], "psync") {
         psync_args = (

@@ -412,3 +412,50 @@ fn oom_score_adj_as_redis() {
     assert_eq!(ours[3].1, 10);
     assert_eq!(ours[4].1, 20);
 }
+
+/// The default `bind * -::*` listens on IPv4 and, where the machine has
+/// IPv6, on IPv6 too, as redis-server does: relica's `::` listener once
+/// tried to take the IPv4 port as well (no IPV6_V6ONLY), failed and, being
+/// optional, was skipped, so where `localhost` resolves to ::1 first
+/// redis-sentinel could not reach relica (issue 20). A replica that
+/// connects over IPv6 without announcing an address is listed as `::1`.
+#[test]
+fn default_bind_listens_on_ipv6_as_redis() {
+    use std::net::{SocketAddr, TcpStream};
+    let args = ["--bind", "* -::*"];
+    let relica = Server::start(&args);
+    let redis = Server::redis(&args);
+    let over = |ip: &str, port: u16| -> Option<crate::util::Raw> {
+        let addr: SocketAddr = format!("{ip}:{port}").parse().unwrap();
+        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Some(crate::util::Raw::from_stream(s))
+    };
+    for s in [&relica, &redis] {
+        assert_eq!(
+            over("127.0.0.1", s.port).unwrap().call(&["PING"]),
+            "+PONG\r\n"
+        );
+    }
+    let v6 = |s: &Server| over("[::1]", s.port).map(|mut c| c.call(&["PING"]));
+    let with_redis = v6(&redis);
+    assert_eq!(v6(&relica), with_redis, "::1 as redis-server");
+    if with_redis.is_none() {
+        eprintln!("no IPv6 loopback on this machine: only IPv4 compared");
+        return;
+    }
+    for s in [&relica, &redis] {
+        let list = over("[::1]", s.port).unwrap().call(&["CLIENT", "LIST"]);
+        assert!(
+            list.contains("addr=[::1]:") && list.contains(&format!("laddr=[::1]:{} ", s.port)),
+            "{list}"
+        );
+        let replica = Server::start(&["--replicaof", "::1", &s.port.to_string()]);
+        let mut m = s.raw();
+        let line = format!("slave0:ip=::1,port={},", replica.port);
+        wait_for("replica listed", Duration::from_secs(30), || {
+            m.call(&["INFO", "replication"]).contains(&line)
+        });
+        assert_eq!(replica.raw().info_field("master_host"), "::1");
+    }
+}

@@ -2,9 +2,11 @@
 //! replicas; the master is killed, Sentinel promotes a replica, the other
 //! follows it with a partial resync, and no write acknowledged by WAIT is
 //! lost. The sentinels' hello messages, published to every instance every
-//! two seconds, must not move the replicas' offsets (issue 12).
+//! two seconds, must not move the replicas' offsets (issue 12). The same
+//! with hostnames (`resolve-hostnames`, `announce-hostnames`, every
+//! instance announcing `localhost`; issue 20).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::util::{free_port, wait_for, Raw, Server};
 
@@ -13,7 +15,7 @@ const T: Duration = Duration::from_secs(90);
 struct Sentinel {
     child: std::process::Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Sentinel {
@@ -30,17 +32,24 @@ impl Sentinel {
 
     /// A sentinel with extra configuration lines.
     fn start_with(master_port: u16, quorum: u32, extra: &str) -> Sentinel {
+        Sentinel::start_at("127.0.0.1", "127.0.0.1", master_port, quorum, extra)
+    }
+
+    /// A sentinel listening on `bind`, monitoring `host`:`master_port`,
+    /// with extra configuration lines before the monitor line (Sentinel
+    /// resolves the host as it reads `sentinel monitor`).
+    fn start_at(bind: &str, host: &str, master_port: u16, quorum: u32, extra: &str) -> Sentinel {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = dir.path().join("sentinel.conf");
         std::fs::write(
             &conf,
             format!(
-                "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
-                 sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n\
+                "port {port}\nbind {bind}\ndir {}\nlogfile {}\n{extra}\
+                 sentinel monitor mymaster {host} {master_port} {quorum}\n\
                  sentinel down-after-milliseconds mymaster 1000\n\
                  sentinel failover-timeout mymaster 20000\n\
-                 sentinel parallel-syncs mymaster 1\n{extra}",
+                 sentinel parallel-syncs mymaster 1\n",
                 dir.path().display(),
                 dir.path().join("sentinel.log").display()
             ),
@@ -52,15 +61,16 @@ impl Sentinel {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("redis-sentinel (scripts/test installs it)");
-        let s = Sentinel {
-            child,
-            port,
-            _dir: dir,
-        };
+        let s = Sentinel { child, port, dir };
         wait_for("sentinel up", T, || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
         s
+    }
+
+    /// Its log so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sentinel.log")).unwrap_or_default()
     }
 
     fn raw(&self) -> Raw {
@@ -72,10 +82,15 @@ impl Sentinel {
 
 /// A relica with a config file, as Sentinel's CONFIG REWRITE expects.
 fn relica_with_conf(extra: &str) -> (Server, tempfile::TempDir) {
+    relica_with_conf_args(extra, &[])
+}
+
+/// The same, with extra command-line arguments.
+fn relica_with_conf_args(extra: &str, args: &[&str]) -> (Server, tempfile::TempDir) {
     let d = tempfile::tempdir().unwrap();
     let conf = d.path().join("relica.conf");
     std::fs::write(&conf, format!("appendonly no\n{extra}")).unwrap();
-    (Server::start_conf(Some(&conf), &[]), d)
+    (Server::start_conf(Some(&conf), args), d)
 }
 
 #[test]
@@ -246,4 +261,164 @@ fn sentinel_with_acl_users_fails_over_relica() {
     });
     assert_eq!(promoted.raw().call(&["GET", "k"]), "$1\r\nv\r\n");
     assert_eq!(promoted.raw().call(&["ACL", "LOG"]), "*0\r\n");
+}
+
+/// A field of `SENTINEL MASTER mymaster` (a flat list of names and values).
+fn master_field(s: &mut Raw, name: &str) -> String {
+    let reply = s.call(&["SENTINEL", "MASTER", "mymaster"]);
+    let lines: Vec<&str> = reply.lines().collect();
+    lines
+        .iter()
+        .position(|l| *l == name)
+        .and_then(|i| lines.get(i + 2))
+        .map_or(String::new(), |v| v.to_string())
+}
+
+/// Issue 20: three redis-sentinels with `resolve-hostnames yes` and
+/// `announce-hostnames yes` monitor `localhost`; every relica announces
+/// `replica-announce-ip localhost` and the replicas attach with REPLICAOF
+/// localhost. Every instance listens on 127.0.0.1 and, where the machine
+/// has it, ::1: where `localhost` resolves to ::1 first (Debian's
+/// /etc/hosts), Sentinel connects there, as it does to redis-server's
+/// default `bind * -::*`, which relica once failed to take. The sentinels
+/// see both replicas at once, under their hostname, and a failover
+/// reconfigures the other replica with REPLICAOF localhost, which
+/// continues partially.
+#[test]
+fn sentinel_with_hostnames_sees_every_replica_and_fails_over() {
+    const BIND: &str = "127.0.0.1 -::1";
+    let args = ["--bind", BIND];
+    let announce = "replica-announce-ip localhost\n";
+    let (mut m, _md) = relica_with_conf_args(announce, &args);
+    let mp = m.port.to_string();
+    let (r1, _d1) = relica_with_conf_args(announce, &args);
+    let (r2, _d2) = relica_with_conf_args(announce, &args);
+    for r in [&r1, &r2] {
+        assert_eq!(r.raw().call(&["REPLICAOF", "localhost", &mp]), "+OK\r\n");
+    }
+    let mut rm = m.raw();
+    wait_for("both replicas online", T, || {
+        let info = rm.call(&["INFO", "replication"]);
+        info.matches(",state=online,").count() == 2
+    });
+    // What Sentinel reads: the master lists its replicas by the name they
+    // announce, a replica names its master as it was given (not resolved).
+    let info = rm.call(&["INFO", "replication"]);
+    for r in [&r1, &r2] {
+        assert!(
+            info.contains(&format!("ip=localhost,port={},state=online", r.port)),
+            "{info}"
+        );
+        let mut c = r.raw();
+        assert_eq!(c.info_field("master_host"), "localhost");
+        assert_eq!(c.info_field("master_port"), mp);
+        let role = c.call(&["ROLE"]);
+        assert!(
+            role.starts_with(&format!(
+                "*5\r\n$5\r\nslave\r\n$9\r\nlocalhost\r\n:{mp}\r\n"
+            )),
+            "{role}"
+        );
+    }
+    let role = rm.call(&["ROLE"]);
+    assert_eq!(role.matches("$9\r\nlocalhost\r\n").count(), 2, "{role}");
+
+    let hostnames = "sentinel resolve-hostnames yes\nsentinel announce-hostnames yes\n";
+    let started = Instant::now();
+    let sentinels: Vec<Sentinel> = (0..3)
+        .map(|_| Sentinel::start_at(BIND, "localhost", m.port, 2, hostnames))
+        .collect();
+    // redis-server's replicas are seen on the first INFO after MONITOR;
+    // the issue saw num-slaves stay short for 50 s.
+    for sentinel in &sentinels {
+        let mut c = sentinel.raw();
+        wait_for(
+            "sentinel sees both replicas",
+            Duration::from_secs(20),
+            || master_field(&mut c, "num-slaves") == "2",
+        );
+    }
+    let seen_after = started.elapsed();
+    for sentinel in &sentinels {
+        let mut c = sentinel.raw();
+        wait_for("sentinel sees the other sentinels", T, || {
+            master_field(&mut c, "num-other-sentinels") == "2"
+        });
+        assert_eq!(master_field(&mut c, "ip"), "localhost");
+        assert_eq!(master_field(&mut c, "flags"), "master");
+        let replicas = c.call(&["SENTINEL", "REPLICAS", "mymaster"]);
+        for r in [&r1, &r2] {
+            let name = format!("localhost:{}", r.port);
+            assert!(
+                replicas.contains(&format!("$4\r\nname\r\n${}\r\n{name}\r\n", name.len())),
+                "{replicas}"
+            );
+        }
+    }
+    eprintln!("sentinels saw both replicas after {seen_after:?}");
+
+    for i in 0..100 {
+        rm.call(&["SET", &format!("host:{i}"), &i.to_string()]);
+    }
+    assert_eq!(rm.call(&["WAIT", "2", "5000"]), ":2\r\n");
+    wait_for("replicas at the master's offset", T, || {
+        let off = rm.info_field("master_repl_offset");
+        r1.raw().info_field("master_repl_offset") == off
+            && r2.raw().info_field("master_repl_offset") == off
+    });
+    let killed = Instant::now();
+    m.kill9();
+    drop(rm);
+    let mut s = sentinels[0].raw();
+    let mut new_port = String::new();
+    wait_for("sentinel promotes a replica", T, || {
+        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        let mut it = addr.lines().skip(2).step_by(2);
+        let (host, port) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+        if host == "localhost" && !port.is_empty() && port != mp {
+            new_port = port.to_string();
+            true
+        } else {
+            false
+        }
+    });
+    let (promoted, other) = if new_port == r1.port.to_string() {
+        (&r1, &r2)
+    } else {
+        (&r2, &r1)
+    };
+    // Sentinel's failover kills normal clients: fresh connections below.
+    let field = |srv: &Server, f: &str| srv.raw().info_field(f);
+    wait_for("promoted", T, || field(promoted, "role") == "master");
+    wait_for("other follows through REPLICAOF localhost", T, || {
+        field(other, "master_host") == "localhost"
+            && field(other, "master_port") == new_port
+            && field(other, "master_link_status") == "up"
+    });
+    let mut c = s;
+    wait_for("failover ends", T, || {
+        sentinels[0]
+            .log()
+            .contains("+switch-master mymaster localhost")
+            && master_field(&mut c, "num-slaves") == "2"
+    });
+    eprintln!("failover done {:?} after the kill", killed.elapsed());
+    assert_eq!(field(promoted, "sync_full"), "0");
+    assert!(field(promoted, "sync_partial_ok").parse::<i64>().unwrap() >= 1);
+    let mut p = promoted.raw();
+    let info = p.call(&["INFO", "replication"]);
+    assert!(
+        info.contains(&format!("ip=localhost,port={},state=online", other.port)),
+        "{info}"
+    );
+    for i in 0..100 {
+        assert_eq!(
+            p.call(&["GET", &format!("host:{i}")]),
+            format!("${}\r\n{i}\r\n", i.to_string().len())
+        );
+    }
+    p.call(&["SET", "after-failover", "x"]);
+    wait_for("replicated", T, || {
+        other.raw().call(&["GET", "after-failover"]) == "$1\r\nx\r\n"
+    });
 }
