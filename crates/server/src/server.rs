@@ -384,6 +384,11 @@ pub async fn run(shared: Shared) -> i32 {
             tracing::warn!("Failed to write PID file: {e}");
         }
     }
+    // used_memory_startup: the server ready, before any data is loaded
+    // (Redis measures it at the end of initServer, before
+    // loadDataFromDisk), so INFO's overhead and dataset fields and MEMORY
+    // STATS leave the loaded keys in the dataset.
+    crate::alloc::mark_startup();
     crate::persist::aof::crash::init();
     if aof_on {
         let sh = shared.clone();
@@ -410,7 +415,6 @@ pub async fn run(shared: Shared) -> i32 {
             _ => return 1,
         }
     }
-    crate::alloc::mark_startup();
     crate::repl::replica::start_from_config(&shared);
     tracing::info!("Ready to accept connections");
     {

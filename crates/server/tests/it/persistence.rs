@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::util::{wait_for, Server};
+use crate::util::{int_field, wait_for, Server};
 
 fn bgsave_done(r: &mut crate::util::Raw) -> bool {
     r.info_field("rdb_bgsave_in_progress") == "0"
@@ -36,6 +36,37 @@ fn save_and_reload_on_start() {
     assert!(s
         .log_text()
         .contains("Done loading RDB, keys loaded: 3, keys expired: 0."));
+}
+
+/// used_memory_startup is measured before the data is loaded, as Redis
+/// measures it, so the loaded keys count as dataset (INFO memory's
+/// overhead and dataset, MEMORY STATS), side by side with redis-server.
+#[test]
+fn startup_memory_leaves_out_the_loaded_data() {
+    for redis in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let start = |args: &[&str]| {
+            if redis {
+                Server::redis(args)
+            } else {
+                Server::start(args)
+            }
+        };
+        {
+            let s = start(&["--dir", d]);
+            let mut r = s.raw();
+            r.call(&["DEBUG", "POPULATE", "20000", "k", "500"]);
+            assert_eq!(r.call(&["SAVE"]), "+OK\r\n");
+        }
+        let s = start(&["--dir", d]);
+        let mut r = s.raw();
+        assert_eq!(r.call(&["DBSIZE"]), ":20000\r\n");
+        let startup = int_field(&mut r, "used_memory_startup");
+        let dataset = int_field(&mut r, "used_memory_dataset");
+        assert!(startup < 4 << 20, "redis {redis}: startup {startup}");
+        assert!(dataset > 10 << 20, "redis {redis}: dataset {dataset}");
+    }
 }
 
 #[test]
