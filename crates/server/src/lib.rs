@@ -33,6 +33,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod conn;
+pub mod crash;
 pub mod engine;
 pub mod error;
 pub mod info;

@@ -86,6 +86,7 @@ fn main() -> anyhow::Result<()> {
     }
     let logfile = cfg.str(config::P::logfile).to_string();
     log::init(&logfile, cfg.log_level())?;
+    relica_server::crash::install(&logfile);
     tracing::info!("oO0OoO0OoO0Oo relica is starting oO0OoO0OoO0Oo");
     tracing::info!(
         "relica version={}, Redis compatibility={}, bits=64, pid={}, just started",

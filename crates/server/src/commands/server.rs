@@ -468,6 +468,16 @@ static DEBUG: &[CommandSpec] = &[
         debug_aof_flush_sleep,
     ),
     cmd(
+        "segfault",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        "1.0.0",
+        "Crash the server with sigsegv",
+        debug_segfault,
+    ),
+    cmd(
         "sleep",
         3,
         ADMIN | NOSCRIPT | LOADING | STALE,
@@ -1606,6 +1616,18 @@ fn debug_pause_cron(c: &mut Ctx) -> CmdResult {
     let on = atoi(&c.args[2]) != 0;
     c.eng.set_cron_paused(on);
     c.ok();
+    Ok(())
+}
+
+/// DEBUG SEGFAULT: the server crashes with SIGSEGV, logging Redis's crash
+/// report (`crate::crash`).
+#[allow(unsafe_code)]
+fn debug_segfault(_c: &mut Ctx) -> CmdResult {
+    // SAFETY: raising a signal in our own process; its handler logs the
+    // report and ends the process.
+    unsafe {
+        libc::raise(libc::SIGSEGV);
+    }
     Ok(())
 }
 

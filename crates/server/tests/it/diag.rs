@@ -597,3 +597,46 @@ fn cluster_commands_answer_as_standalone() {
         d.same_str(&[c, "extra"]);
     }
 }
+
+/// Redis's crash report: DEBUG SEGFAULT and a SIGABRT from outside end the
+/// server by their signal, after the log got the bug report with the
+/// signal and a stack trace, as redis-server's does.
+#[test]
+fn crash_report_on_fatal_signals() {
+    use std::os::unix::process::ExitStatusExt;
+    for redis in [false, true] {
+        for abort in [false, true] {
+            let args = [
+                "--enable-debug-command",
+                "yes",
+                "--crash-memcheck-enabled",
+                "no",
+            ];
+            let mut s = if redis {
+                Server::redis(&args)
+            } else {
+                Server::start(&args)
+            };
+            let mut r = s.raw();
+            if abort {
+                let st = std::process::Command::new("kill")
+                    .args(["-ABRT", &s.pid().to_string()])
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+            } else {
+                r.cmd(&[b"DEBUG", b"SEGFAULT"]);
+            }
+            let st = s.wait_exit(Duration::from_secs(30));
+            let sig = if abort { 6 } else { 11 };
+            assert_eq!(st.signal(), Some(sig), "redis {redis}: {st:?}");
+            let log = s.log_text();
+            assert!(
+                log.contains("=== REDIS BUG REPORT START")
+                    && log.contains(&format!("crashed by signal: {sig}"))
+                    && log.contains("------ STACK TRACE ------"),
+                "redis {redis}: {log}"
+            );
+        }
+    }
+}
