@@ -148,24 +148,9 @@ fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
     // Kill the master by its PID.
     m.kill9();
     drop(rm);
-    let mut new_port = String::new();
-    wait_for("sentinel promotes a replica", T, || {
-        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
-        let port = addr.lines().nth(4).unwrap_or("").to_string();
-        if !port.is_empty() && port != mp {
-            new_port = port;
-            true
-        } else {
-            false
-        }
-    });
+    let (new_port, promoted, other) = wait_promotion(&mut s, &mp, None, &r1, &r2);
     // Sentinel's failover kills normal clients (CLIENT KILL TYPE normal):
     // every check below uses a fresh connection.
-    let (promoted, other) = if new_port == r1.port.to_string() {
-        (&r1, &r2)
-    } else {
-        (&r2, &r1)
-    };
     let field = |srv: &Server, f: &str| srv.raw().info_field(f);
     wait_for("promoted", T, || field(promoted, "role") == "master");
     wait_for("other follows", T, || {
@@ -238,22 +223,7 @@ fn sentinel_with_acl_users_fails_over_relica() {
     m.kill9();
     drop(rm);
     let mut s = sentinels[0].raw();
-    let mut new_port = String::new();
-    wait_for("sentinel promotes a replica", T, || {
-        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
-        let port = addr.lines().nth(4).unwrap_or("").to_string();
-        if !port.is_empty() && port != mp {
-            new_port = port;
-            true
-        } else {
-            false
-        }
-    });
-    let (promoted, other) = if new_port == r1.port.to_string() {
-        (&r1, &r2)
-    } else {
-        (&r2, &r1)
-    };
+    let (new_port, promoted, other) = wait_promotion(&mut s, &mp, None, &r1, &r2);
     let field = |srv: &Server, f: &str| srv.raw().info_field(f);
     wait_for("promoted", T, || field(promoted, "role") == "master");
     wait_for("other follows", T, || {
@@ -261,6 +231,34 @@ fn sentinel_with_acl_users_fails_over_relica() {
     });
     assert_eq!(promoted.raw().call(&["GET", "k"]), "$1\r\nv\r\n");
     assert_eq!(promoted.raw().call(&["ACL", "LOG"]), "*0\r\n");
+}
+
+/// Wait until the sentinel names another master than `old_port` (at
+/// `host`, when given): its port, then the promoted replica and the other.
+fn wait_promotion<'a>(
+    s: &mut Raw,
+    old_port: &str,
+    host: Option<&str>,
+    r1: &'a Server,
+    r2: &'a Server,
+) -> (String, &'a Server, &'a Server) {
+    let mut new_port = String::new();
+    wait_for("sentinel promotes a replica", T, || {
+        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        let mut it = addr.lines().skip(2).step_by(2);
+        let (h, port) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+        if host.is_none_or(|want| h == want) && !port.is_empty() && port != old_port {
+            new_port = port.to_string();
+            true
+        } else {
+            false
+        }
+    });
+    if new_port == r1.port.to_string() {
+        (new_port, r1, r2)
+    } else {
+        (new_port, r2, r1)
+    }
 }
 
 /// A field of `SENTINEL MASTER mymaster` (a flat list of names and values).
@@ -370,23 +368,7 @@ fn sentinel_with_hostnames_sees_every_replica_and_fails_over() {
     m.kill9();
     drop(rm);
     let mut s = sentinels[0].raw();
-    let mut new_port = String::new();
-    wait_for("sentinel promotes a replica", T, || {
-        let addr = s.call(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
-        let mut it = addr.lines().skip(2).step_by(2);
-        let (host, port) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
-        if host == "localhost" && !port.is_empty() && port != mp {
-            new_port = port.to_string();
-            true
-        } else {
-            false
-        }
-    });
-    let (promoted, other) = if new_port == r1.port.to_string() {
-        (&r1, &r2)
-    } else {
-        (&r2, &r1)
-    };
+    let (new_port, promoted, other) = wait_promotion(&mut s, &mp, Some("localhost"), &r1, &r2);
     // Sentinel's failover kills normal clients: fresh connections below.
     let field = |srv: &Server, f: &str| srv.raw().info_field(f);
     wait_for("promoted", T, || field(promoted, "role") == "master");
