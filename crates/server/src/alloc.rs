@@ -123,6 +123,16 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// The bytes an allocation of `size` takes, as `used_memory` counts it
+/// (mimalloc's size class; 0 for nothing).
+pub fn usable_size(size: usize) -> usize {
+    if size == 0 {
+        0
+    } else {
+        usable(size) as usize
+    }
+}
+
 /// What the calling thread allocated less what it freed, since it began:
 /// the difference of two readings is what the code between them allocated
 /// (or, negative, freed) on this thread, whatever other threads do

@@ -88,6 +88,8 @@ pub struct Outbox {
     queued_mem: AtomicUsize,
     /// Bytes taken by the connection and not yet written out.
     inflight: AtomicUsize,
+    /// The allocation of the chunk taken (what used_memory counts of it).
+    inflight_mem: AtomicUsize,
     /// The connection's query buffer (read, not yet run), kept by the
     /// connection as it reads (CLIENT LIST qbuf).
     qbuf: AtomicUsize,
@@ -246,6 +248,8 @@ impl Outbox {
                 c = buf.read(id, STREAM_CHUNK);
             }
         }
+        self.inflight_mem
+            .store(crate::alloc::usable_size(c.capacity()), Ordering::Relaxed);
         self.inflight.store(c.len(), Ordering::Relaxed);
         c
     }
@@ -253,6 +257,7 @@ impl Outbox {
     /// What `take` gave is written out.
     pub fn written(&self) {
         self.inflight.store(0, Ordering::Relaxed);
+        self.inflight_mem.store(0, Ordering::Relaxed);
     }
 
     /// Output held for the client: queued, plus taken and still being
@@ -293,10 +298,12 @@ impl Outbox {
     /// counts, except for a replica: what its connection copied out of the
     /// shared replication buffer and the socket has not taken is more of
     /// the replication stream, which maxmemory does not count. The queue
-    /// counts as allocated (its chunks hold room beyond what they hold),
-    /// which is what used_memory sees: counting the bytes alone, a burst of tracking
-    /// invalidations to ten clients read as hundreds of kB to evict for,
-    /// and evicted everything (Redis's eviction feedback-loop test).
+    /// and the chunk being written count as the allocator counts them in
+    /// used_memory (whole size classes, room beyond the bytes included):
+    /// counting the bytes, or the capacities alone, a burst of tracking
+    /// invalidations to ten clients read as tens or hundreds of kB to
+    /// evict for while the connections had not written them yet, and
+    /// evicted most keys (Redis's eviction feedback-loop test).
     pub fn transient(&self) -> usize {
         let stream = if self.has_stream.load(Ordering::Relaxed) {
             self.stalled.load(Ordering::Relaxed)
@@ -309,7 +316,7 @@ impl Outbox {
                 // for the peer: it is the client's output buffer.
                 0 if self.stalled.load(Ordering::Relaxed) > 0 => 0,
                 0 => self.queued_mem.load(Ordering::Relaxed),
-                n => n,
+                _ => self.inflight_mem.load(Ordering::Relaxed),
             }
     }
 

@@ -26,6 +26,8 @@ pub struct ChunkBuf {
     tail: Vec<u8>,
     /// Bytes in `full` and `tail`.
     len: usize,
+    /// The allocation of the chunks in `full`, as `used_memory` counts it.
+    full_mem: usize,
 }
 
 impl ChunkBuf {
@@ -35,6 +37,7 @@ impl ChunkBuf {
             full: VecDeque::new(),
             tail: Vec::new(),
             len: 0,
+            full_mem: 0,
         }
     }
 
@@ -48,9 +51,18 @@ impl ChunkBuf {
         self.len == 0
     }
 
-    /// Bytes allocated for what is queued (the chunks' capacities).
+    /// Bytes allocated for what is queued, as the allocator counts them in
+    /// `used_memory` (the chunks' capacities rounded up to their size
+    /// classes: eviction subtracts this from used_memory, and counting the
+    /// capacities alone left a fifth of a queue of invalidations to evict
+    /// for).
     pub fn allocated(&self) -> usize {
-        self.full.iter().map(Vec::capacity).sum::<usize>() + self.tail.capacity()
+        self.full_mem + crate::alloc::usable_size(self.tail.capacity())
+    }
+
+    fn push_full(&mut self, c: Vec<u8>) {
+        self.full_mem += crate::alloc::usable_size(c.capacity());
+        self.full.push_back(c);
     }
 
     /// Append a copy of `bytes`.
@@ -59,8 +71,16 @@ impl ChunkBuf {
             return;
         }
         let room = self.tail.capacity() - self.tail.len();
-        if bytes.len() > room && self.tail.len() >= CHUNK {
-            self.close_tail(bytes.len());
+        if bytes.len() > room {
+            if self.tail.len() >= CHUNK {
+                self.close_tail(bytes.len());
+            } else {
+                // Grow as Vec would (doubling), to the whole size class
+                // the allocator gives that request anyway.
+                let want = (self.tail.capacity() * 2).max(self.tail.len() + bytes.len());
+                let want = crate::alloc::usable_size(want);
+                self.tail.reserve_exact(want - self.tail.len());
+            }
         }
         self.tail.extend_from_slice(bytes);
         self.len += bytes.len();
@@ -78,14 +98,14 @@ impl ChunkBuf {
         {
             self.tail.extend_from_slice(&bytes);
         } else {
-            self.full
-                .push_back(std::mem::replace(&mut self.tail, bytes));
+            let tail = std::mem::replace(&mut self.tail, bytes);
+            self.push_full(tail);
         }
     }
 
     /// Append every chunk of `other`, without copying them.
     pub fn append(&mut self, other: ChunkBuf) {
-        let ChunkBuf { full, tail, len: _ } = other;
+        let ChunkBuf { full, tail, .. } = other;
         for c in full {
             self.push_vec(c);
         }
@@ -95,7 +115,10 @@ impl ChunkBuf {
     /// Take the oldest chunk (empty when nothing is queued).
     pub fn pop_front(&mut self) -> Vec<u8> {
         let c = match self.full.pop_front() {
-            Some(c) => c,
+            Some(c) => {
+                self.full_mem -= crate::alloc::usable_size(c.capacity());
+                c
+            }
             None => std::mem::take(&mut self.tail),
         };
         self.len -= c.len();
@@ -105,8 +128,8 @@ impl ChunkBuf {
     /// Move the tail into `full` and start a new one with room for `next`.
     fn close_tail(&mut self, next: usize) {
         let fresh = Vec::with_capacity(next.max(CHUNK));
-        self.full
-            .push_back(std::mem::replace(&mut self.tail, fresh));
+        let tail = std::mem::replace(&mut self.tail, fresh);
+        self.push_full(tail);
     }
 }
 
@@ -138,6 +161,32 @@ mod tests {
         for c in &q.full {
             assert!(c.len() >= CHUNK && c.len() < 2 * CHUNK + 512);
         }
+    }
+
+    /// What `allocated` says is what the allocator counts of the chunks,
+    /// and growing the tail asks for whole size classes (no room the
+    /// allocator gives but the queue does not use or count).
+    #[test]
+    fn allocated_counts_size_classes() {
+        let mut q = ChunkBuf::new();
+        let msg = vec![b'x'; 1036];
+        for _ in 0..36 {
+            q.push(&msg);
+            assert_eq!(
+                q.tail.capacity(),
+                crate::alloc::usable_size(q.tail.capacity())
+            );
+        }
+        let counted: usize = q
+            .full
+            .iter()
+            .chain(std::iter::once(&q.tail))
+            .map(|c| crate::alloc::usable_size(c.capacity()))
+            .sum();
+        assert_eq!(q.allocated(), counted);
+        assert!(q.allocated() >= q.len());
+        while !q.pop_front().is_empty() {}
+        assert_eq!(q.allocated(), 0);
     }
 
     proptest! {
