@@ -485,7 +485,7 @@ fn keys(c: &mut Ctx) -> CmdResult {
         .filter(|e| {
             !e.is_expired(now) && (all || crate::util::glob::glob_match(&pat, &e.key, false))
         })
-        .map(|e| e.key.clone())
+        .map(|e| e.key.to_boxed())
         .collect();
     c.array(found.len());
     for k in found {

@@ -167,7 +167,7 @@ fn pick_random(eng: &mut Engine, policy: Policy) -> Option<(usize, super::Key)> 
         let db = state.next_db(dbs);
         let d = ks.db(db);
         let key = if policy.allkeys() {
-            d.random_key(rng).map(|e| e.key.clone())
+            d.random_key(rng).map(|e| e.key.to_boxed())
         } else {
             d.random_volatile_key(rng)
         };

@@ -15,6 +15,7 @@
 //! Expiry times live in the entry (`-1` = none); each segment counts its
 //! volatile keys so the active expiry cycle skips segments without any.
 
+mod entry_key;
 pub mod evict;
 pub mod evict_pool;
 pub mod expire;
@@ -23,6 +24,7 @@ mod replica_expire;
 mod space;
 mod value;
 
+pub use entry_key::EntryKey;
 pub use evict_pool::{Eviction, Policy};
 pub use space::Keyspace;
 pub use value::{Value, ValueType};
@@ -82,10 +84,34 @@ fn pos_of(h: u64) -> u64 {
     ((h >> (SEG_SHIFT + SEG_BITS)) << SEG_SHIFT) | low
 }
 
+/// A key to insert: borrowed (copied if it is new) or already owned.
+trait PutKey {
+    fn bytes(&self) -> &[u8];
+    fn into_key(self) -> EntryKey;
+}
+
+impl PutKey for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn into_key(self) -> EntryKey {
+        EntryKey::new(self)
+    }
+}
+
+impl PutKey for EntryKey {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn into_key(self) -> EntryKey {
+        self
+    }
+}
+
 /// One key with its value and metadata.
 pub struct Entry {
     /// The key.
-    pub key: Key,
+    pub key: EntryKey,
     /// The value.
     pub value: Value,
     expire: i64,
@@ -306,18 +332,29 @@ impl Db {
     }
 
     /// Insert or overwrite a key. `expire` is absolute ms or -1. Returns the
-    /// previous entry.
+    /// previous entry (its key is left in the table: the entry returned
+    /// has an empty one). The key is copied only when it is new.
     pub fn insert(&mut self, key: &[u8], value: Value, expire: i64, lru: u32) -> Option<Entry> {
-        self.insert_owned(key.into(), value, expire, lru)
+        self.put(key, value, expire, lru)
     }
 
-    /// `insert` with a key already allocated (a loader's): the table keeps
-    /// it as it is.
-    pub fn insert_owned(&mut self, key: Key, value: Value, expire: i64, lru: u32) -> Option<Entry> {
-        let h = hash_key(&key);
+    /// `insert` with a key already allocated (a loader's): the table
+    /// keeps it as it is.
+    pub fn insert_owned(
+        &mut self,
+        key: EntryKey,
+        value: Value,
+        expire: i64,
+        lru: u32,
+    ) -> Option<Entry> {
+        self.put(key, value, expire, lru)
+    }
+
+    fn put(&mut self, key: impl PutKey, value: Value, expire: i64, lru: u32) -> Option<Entry> {
+        let h = hash_key(key.bytes());
         let seg = self.seg_mut(seg_of(h));
         let new_vol = (expire >= 0) as u32;
-        match seg.table.find_mut(h, |e| e.key == key) {
+        match seg.table.find_mut(h, |e| *e.key == *key.bytes()) {
             Some(e) => {
                 let old_vol = (e.expire >= 0) as u32;
                 let old_value = std::mem::replace(&mut e.value, value);
@@ -326,7 +363,7 @@ impl Db {
                 seg.volatile = seg.volatile + new_vol - old_vol;
                 self.volatile = self.volatile + new_vol as usize - old_vol as usize;
                 Some(Entry {
-                    key,
+                    key: EntryKey::new(b""),
                     value: old_value,
                     expire: old_expire,
                     lru,
@@ -336,7 +373,7 @@ impl Db {
                 seg.table.insert_unique(
                     h,
                     Box::new(Entry {
-                        key,
+                        key: key.into_key(),
                         value,
                         expire,
                         lru,
@@ -479,12 +516,12 @@ impl Db {
                     n += 1;
                 }
                 if n < cand.len() {
-                    out.extend(cand[..n].iter().map(|(_, e)| e.key.clone()));
+                    out.extend(cand[..n].iter().map(|(_, e)| e.key.to_boxed()));
                     return ((seg as u64) << POS_BITS) | (last + 1);
                 }
             }
             found += cand.len();
-            out.extend(cand.iter().map(|(_, e)| e.key.clone()));
+            out.extend(cand.iter().map(|(_, e)| e.key.to_boxed()));
             seg += 1;
             pos = 0;
             if found >= count {
@@ -585,7 +622,7 @@ impl Db {
     /// when none has.
     pub fn random_volatile_key(&self, rng: &mut impl rand::Rng) -> Option<Key> {
         let mut pick = None;
-        self.sample(rng, 1, true, |e| pick = Some(e.key.clone()));
+        self.sample(rng, 1, true, |e| pick = Some(e.key.to_boxed()));
         pick
     }
 
@@ -602,7 +639,7 @@ impl Db {
                     s.table
                         .iter()
                         .filter(|e| e.is_expired(now))
-                        .map(|e| e.key.clone()),
+                        .map(|e| e.key.to_boxed()),
                 );
             }
         }

@@ -234,7 +234,7 @@ pub fn load_startup(shared: &Shared, load: StartupLoad) -> Result<(), LoadFailed
 }
 
 /// A loaded key: (db, key, value, expire or -1).
-pub type Item = (usize, crate::keyspace::Key, Value, i64);
+pub type Item = (usize, crate::keyspace::EntryKey, Value, i64);
 
 /// How to load.
 #[derive(Clone, Copy)]
@@ -324,7 +324,7 @@ pub fn load_records<R: Read>(
                     empty_skipped += 1;
                     continue;
                 };
-                batch.push((db, k.key.into_boxed_slice(), v, k.expire_ms.unwrap_or(-1)));
+                batch.push((db, (&k.key[..]).into(), v, k.expire_ms.unwrap_or(-1)));
                 loaded += 1;
                 if o.delay > 0 {
                     std::thread::sleep(Duration::from_micros(o.delay as u64));
