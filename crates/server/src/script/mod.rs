@@ -584,6 +584,58 @@ fn gc_step_kbytes(lua: &Lua, kbytes: i32) {
     }
 }
 
+/// Push a sequence of strings (a run's KEYS or ARGV) as a new table.
+///
+/// # Safety
+/// `state` is in a protected call with room for two more values.
+#[allow(unsafe_code)]
+unsafe fn push_strings(state: *mut mlua::ffi::lua_State, v: &[Bytes]) {
+    use mlua::ffi;
+    ffi::lua_createtable(state, v.len().min(i32::MAX as usize) as i32, 0);
+    for (i, k) in v.iter().enumerate() {
+        ffi::lua_pushlstring(state, k.as_ptr().cast(), k.len());
+        ffi::lua_rawseti(state, -2, (i + 1) as i64);
+    }
+}
+
+/// Set EVAL's KEYS and ARGV globals in `globals` (the real globals
+/// table), in one protected call on Lua's C API, as Redis's
+/// luaCreateArray does: through mlua's handles it took two protected
+/// calls per element.
+#[allow(unsafe_code)]
+fn set_eval_args(lua: &Lua, globals: &Table, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> {
+    use mlua::ffi;
+    // SAFETY: exec_raw runs the closure in a protected call with
+    // `globals` at the top of the stack; the closure makes room for
+    // what it pushes and leaves the stack as it found it; it owns
+    // nothing that needs dropping if Lua raises (out of memory).
+    unsafe {
+        lua.exec_raw::<()>(globals, |state| {
+            let g = ffi::lua_gettop(state);
+            ffi::luaL_checkstack(state, 4, c"KEYS/ARGV".as_ptr());
+            for (name, v) in [(c"KEYS", keys), (c"ARGV", args)] {
+                ffi::lua_pushstring(state, name.as_ptr());
+                push_strings(state, v);
+                ffi::lua_rawset(state, g);
+            }
+        })
+    }
+}
+
+/// A function's keys and args tables (its callback's two arguments).
+#[allow(unsafe_code)]
+fn arg_tables(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<(Table, Table)> {
+    // SAFETY: as in set_eval_args; the two tables are left on the stack
+    // as the call's results.
+    unsafe {
+        lua.exec_raw::<(Table, Table)>((), |state| {
+            mlua::ffi::luaL_checkstack(state, 4, c"keys/args".as_ptr());
+            push_strings(state, keys);
+            push_strings(state, args);
+        })
+    }
+}
+
 /// "7.0.15" → 0x00070f.
 fn version_num(v: &str) -> i64 {
     let mut n = 0i64;
@@ -877,22 +929,14 @@ impl Vm {
         if debug {
             install_debug_hook(lua, busy, &self.ctx)?;
         }
-        let seq = |v: &[Bytes]| -> mlua::Result<Table> {
-            let t = lua.create_table_with_capacity(v.len(), 0)?;
-            for (i, k) in v.iter().enumerate() {
-                t.raw_set(i + 1, lua.create_string(k)?)?;
-            }
-            Ok(t)
-        };
         // EVAL: KEYS and ARGV are globals; a function gets them as its
         // two arguments.
         let (func, fargs) = match target {
             Target::Eval(f) => {
-                self.globals.raw_set("KEYS", seq(keys)?)?;
-                self.globals.raw_set("ARGV", seq(args)?)?;
+                set_eval_args(lua, &self.globals, keys, args)?;
                 (f.clone(), None)
             }
-            Target::Function(f) => (f.clone(), Some((seq(keys)?, seq(args)?))),
+            Target::Function(f) => (f.clone(), Some(arg_tables(lua, keys, args)?)),
         };
         let res = {
             let _slot = BridgeSlot::set(bridge);
