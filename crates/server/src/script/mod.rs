@@ -103,9 +103,6 @@ pub struct Vm {
     ctx: Table,
     /// The message handler of a run ([`error_handler`]).
     handler: Function,
-    /// `function(f, ...) return xpcall(f, handler) end` (with the
-    /// callback's arguments for functions).
-    runner: Function,
     /// Points global reads at a table (a library's load API) or, with
     /// nil, back at the real globals.
     set_source: Function,
@@ -507,14 +504,6 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     let b = busy.clone();
     let c = ctx.clone();
     let handler = lua.create_function(move |lua, err: Value| error_handler(lua, &b, &c, err))?;
-    let runner: Function = lua
-        .load(
-            "local xpcall, h = ... return function(f, k, a) \
-             if k == nil then return xpcall(f, h) end \
-             return xpcall(function() return f(k, a) end, h) end",
-        )
-        .set_name(INTERNAL_CHUNK)
-        .call((lua.globals().get::<Function>("xpcall")?, handler.clone()))?;
     let loader: Function = lua
         .load("local pcall = ... return function(f) return pcall(f) end")
         .set_name(INTERNAL_CHUNK)
@@ -560,7 +549,6 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         load_api,
         loader,
         handler,
-        runner,
         runs: Default::default(),
     })
 }
@@ -598,42 +586,66 @@ unsafe fn push_strings(state: *mut mlua::ffi::lua_State, v: &[Bytes]) {
     }
 }
 
-/// Set EVAL's KEYS and ARGV globals in `globals` (the real globals
-/// table), in one protected call on Lua's C API, as Redis's
-/// luaCreateArray does: through mlua's handles it took two protected
-/// calls per element.
+/// Run a script or a function with `handler` as its message handler:
+/// whether it returned, and its value or the handler's error table.
+/// EVAL's KEYS and ARGV are set in `globals` (the real globals table); a
+/// function gets them as its two arguments. All of it is one protected
+/// call on Lua's C API, as Redis's luaCallFunction makes it (lua_pcall
+/// with the handler): through mlua's handles, a run cost two protected
+/// calls per KEYS/ARGV element, a Lua wrapper around xpcall, and for a
+/// function a closure per call.
 #[allow(unsafe_code)]
-fn set_eval_args(lua: &Lua, globals: &Table, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<()> {
+fn call_script(
+    lua: &Lua,
+    handler: &Function,
+    globals: &Table,
+    target: Target,
+    keys: &[Bytes],
+    args: &[Bytes],
+) -> mlua::Result<(bool, Value)> {
     use mlua::ffi;
-    // SAFETY: exec_raw runs the closure in a protected call with
-    // `globals` at the top of the stack; the closure makes room for
-    // what it pushes and leaves the stack as it found it; it owns
-    // nothing that needs dropping if Lua raises (out of memory).
+    // SAFETY: exec_raw runs the closure in a protected call whose frame
+    // holds the arguments given (at 1, 2, ...). The closure makes room
+    // for what it pushes and leaves exactly its two results on the
+    // frame. It owns nothing that needs dropping if Lua raises (out of
+    // memory while building the tables); the script's own errors are
+    // caught by its lua_pcall.
     unsafe {
-        lua.exec_raw::<()>(globals, |state| {
-            let g = ffi::lua_gettop(state);
-            ffi::luaL_checkstack(state, 4, c"KEYS/ARGV".as_ptr());
-            for (name, v) in [(c"KEYS", keys), (c"ARGV", args)] {
-                ffi::lua_pushstring(state, name.as_ptr());
-                push_strings(state, v);
-                ffi::lua_rawset(state, g);
-            }
-        })
+        match target {
+            Target::Eval(f) => lua.exec_raw::<(bool, Value)>((handler, globals, f), |state| {
+                // 1 handler, 2 globals, 3 script
+                ffi::luaL_checkstack(state, 4, c"KEYS/ARGV".as_ptr());
+                for (name, v) in [(c"KEYS", keys), (c"ARGV", args)] {
+                    ffi::lua_pushstring(state, name.as_ptr());
+                    push_strings(state, v);
+                    ffi::lua_rawset(state, 2);
+                }
+                ffi::lua_remove(state, 2);
+                finish_call(state, 0);
+            }),
+            Target::Function(f) => lua.exec_raw::<(bool, Value)>((handler, f), |state| {
+                // 1 handler, 2 callback
+                ffi::luaL_checkstack(state, 4, c"keys/args".as_ptr());
+                push_strings(state, keys);
+                push_strings(state, args);
+                finish_call(state, 2);
+            }),
+        }
     }
 }
 
-/// A function's keys and args tables (its callback's two arguments).
+/// With the handler at 1 and the function and its `nargs` arguments
+/// above it: call it, and leave (ok, value) as the frame.
+///
+/// # Safety
+/// As [`call_script`]'s closure.
 #[allow(unsafe_code)]
-fn arg_tables(lua: &Lua, keys: &[Bytes], args: &[Bytes]) -> mlua::Result<(Table, Table)> {
-    // SAFETY: as in set_eval_args; the two tables are left on the stack
-    // as the call's results.
-    unsafe {
-        lua.exec_raw::<(Table, Table)>((), |state| {
-            mlua::ffi::luaL_checkstack(state, 4, c"keys/args".as_ptr());
-            push_strings(state, keys);
-            push_strings(state, args);
-        })
-    }
+unsafe fn finish_call(state: *mut mlua::ffi::lua_State, nargs: i32) {
+    use mlua::ffi;
+    let status = ffi::lua_pcall(state, nargs, 1, 1);
+    ffi::lua_pushboolean(state, (status == 0) as i32);
+    ffi::lua_insert(state, -2);
+    ffi::lua_remove(state, 1);
 }
 
 /// "7.0.15" → 0x00070f.
@@ -929,30 +941,20 @@ impl Vm {
         if debug {
             install_debug_hook(lua, busy, &self.ctx)?;
         }
-        // EVAL: KEYS and ARGV are globals; a function gets them as its
-        // two arguments.
-        let (func, fargs) = match target {
-            Target::Eval(f) => {
-                set_eval_args(lua, &self.globals, keys, args)?;
-                (f.clone(), None)
-            }
-            Target::Function(f) => (f.clone(), Some(arg_tables(lua, keys, args)?)),
-        };
         let res = {
             let _slot = BridgeSlot::set(bridge);
-            match &fargs {
-                None => self.runner.call::<mlua::MultiValue>(func),
-                Some((k, a)) => self.runner.call::<mlua::MultiValue>((func, k, a)),
-            }
+            call_script(lua, &self.handler, &self.globals, target, keys, args)
         };
-        self.ctx.raw_set("err", Value::Nil)?;
+        // A raised error table may be left over (a pcall caught it);
+        // setting the field is a protected call, reading it is not.
+        if !self.ctx.raw_get::<Value>("err")?.is_nil() {
+            self.ctx.raw_set("err", Value::Nil)?;
+        }
         if busy.kill_requested() || debug {
             // The kill switched the hook to every line: back to normal.
             install_hook(lua, busy, &self.ctx)?;
         }
-        let mut vals = res?.into_iter();
-        let ok = matches!(vals.next(), Some(Value::Boolean(true)));
-        let v = vals.next().unwrap_or(Value::Nil);
+        let (ok, v) = res?;
         // Redis steps the collector every 50 runs (LUA_GC_CYCLE_PERIOD).
         let n = self.runs.get() + 1;
         self.runs.set(n % 50);
