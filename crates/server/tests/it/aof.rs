@@ -414,6 +414,70 @@ fn master_restarted_from_aof_keeps_its_replication_history() {
     }
 }
 
+/// A relica replica with `appendonly yes` restarted cleanly continues its
+/// master's history from its AOF's closing mark: a real redis-server
+/// master accepts its PSYNC as a partial resync, and the stream goes on in
+/// the database it had selected (the master sends no SELECT again).
+#[test]
+fn replica_restarted_from_aof_continues_partially() {
+    const T: Duration = Duration::from_secs(60);
+    let master = Server::redis(&["--repl-diskless-sync", "no"]);
+    let mut m = master.raw();
+    let mp = master.port.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let port = crate::util::free_port();
+    let p = port.to_string();
+    let opts = ["--port", &p, "--replicaof", "127.0.0.1", &mp];
+    let mut replica = start_in(&d, &opts);
+    let mut r = connect(port);
+    crate::util::wait_up(&mut r);
+    write_mix(&mut m, "a");
+    // The stream ends with database 3 selected.
+    m.call(&["SELECT", "3"]);
+    m.call(&["SET", "in3", "x"]);
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), ":1\r\n");
+    crate::util::wait_same_digest(&mut m, &mut r);
+    let id = m.info_field("master_replid");
+    let off: i64 = r.info_field("master_repl_offset").parse().unwrap();
+    r.cmd(&[b"SHUTDOWN", b"NOSAVE"]);
+    assert!(r.closed());
+    replica.wait_exit(T);
+    // The log ends with the mark: the master's id, the offset applied (a
+    // PING of the master's may have come after the reading above) and
+    // the database selected.
+    let incr = std::fs::read_to_string(dir.path().join("appendonlydir/appendonly.aof.1.incr.aof"))
+        .unwrap();
+    let last = incr.trim_end().rsplit("\r\n").next().unwrap_or_default();
+    let mark: Vec<&str> = last
+        .strip_prefix("#relica-repl:")
+        .unwrap_or_else(|| panic!("no mark at the end: {last:?}"))
+        .split(' ')
+        .collect();
+    assert_eq!(mark.len(), 3, "{last:?}");
+    assert_eq!(mark[0], id);
+    assert!(
+        mark[1].parse::<i64>().unwrap() >= off,
+        "{last:?} before {off}"
+    );
+    assert_eq!(mark[2], "3");
+    let _ = std::fs::remove_file(dir.path().join("dump.rdb"));
+    let _replica = start_in(&d, &opts);
+    let mut r = connect(port);
+    wait_for("partial resync of the restarted replica", T, || {
+        m.info_field("sync_partial_ok") == "1"
+    });
+    assert_eq!(m.info_field("sync_full"), "1");
+    crate::util::wait_up(&mut r);
+    // No SELECT in the stream: the replica must still be in database 3.
+    m.call(&["SET", "in3", "y"]);
+    m.call(&["SELECT", "0"]);
+    m.call(&["SET", "in0", "z"]);
+    crate::util::wait_same_digest(&mut m, &mut r);
+    r.call(&["SELECT", "3"]);
+    assert_eq!(r.call(&["GET", "in3"]), "$1\r\ny\r\n");
+}
+
 /// `redis.set_repl` sends a script's writes to the AOF only (REPL_AOF), to
 /// the replicas only (REPL_REPLICA), or nowhere (REPL_NONE), as Redis's
 /// propagation targets.

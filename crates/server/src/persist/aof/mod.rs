@@ -547,6 +547,13 @@ pub fn resume_replication(eng: &mut Engine) {
     if m.db >= 0 {
         eng.persist_mut().loaded_stream_db = Some(m.db as usize);
     }
+    if eng.is_replica() {
+        // The link `replicaof` starts next takes it as its cached master,
+        // as it takes an RDB's aux fields, and asks to continue from it.
+        let p = eng.persist_mut();
+        p.loaded_replid = Some(m.replid.clone());
+        p.loaded_repl_offset = Some(m.offset);
+    }
     crate::repl::feed::resume_from_file(eng, m.replid, m.offset, Vec::new());
 }
 
