@@ -18,7 +18,7 @@ pub const CHUNK: usize = 1 << 20;
 pub const CHUNK: usize = 4096;
 
 /// A FIFO byte queue in chunks.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct ChunkBuf {
     /// Closed chunks, oldest first.
     full: VecDeque<Vec<u8>>,
