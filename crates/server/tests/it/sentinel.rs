@@ -157,19 +157,7 @@ fn sentinel_fails_over_relica_without_losing_acknowledged_writes() {
         field(other, "master_port") == new_port && field(other, "master_link_status") == "up"
     });
     // The other replica continued partially; nothing acknowledged is lost.
-    assert_eq!(field(promoted, "sync_full"), "0");
-    assert!(field(promoted, "sync_partial_ok").parse::<i64>().unwrap() >= 1);
-    let mut p = promoted.raw();
-    for i in 0..200 {
-        assert_eq!(
-            p.call(&["GET", &format!("acked:{i}")]),
-            format!("${}\r\n{i}\r\n", i.to_string().len())
-        );
-    }
-    p.call(&["SET", "after-failover", "x"]);
-    wait_for("replicated", T, || {
-        other.raw().call(&["GET", "after-failover"]) == "$1\r\nx\r\n"
-    });
+    kept_and_replicating(promoted, other, "acked", 200);
     drop((a, b));
 }
 
@@ -259,6 +247,25 @@ fn wait_promotion<'a>(
     } else {
         (new_port, r2, r1)
     }
+}
+
+/// After a failover: the other replica continued partially with the
+/// promoted one, which holds `<prefix>:i` = i for the `n` acknowledged
+/// writes and replicates a new one.
+fn kept_and_replicating(promoted: &Server, other: &Server, prefix: &str, n: usize) {
+    let mut p = promoted.raw();
+    assert_eq!(p.info_field("sync_full"), "0");
+    assert!(p.info_field("sync_partial_ok").parse::<i64>().unwrap() >= 1);
+    for i in 0..n {
+        assert_eq!(
+            p.call(&["GET", &format!("{prefix}:{i}")]),
+            format!("${}\r\n{i}\r\n", i.to_string().len())
+        );
+    }
+    p.call(&["SET", "after-failover", "x"]);
+    wait_for("replicated", T, || {
+        other.raw().call(&["GET", "after-failover"]) == "$1\r\nx\r\n"
+    });
 }
 
 /// A field of `SENTINEL MASTER mymaster` (a flat list of names and values).
@@ -385,22 +392,10 @@ fn sentinel_with_hostnames_sees_every_replica_and_fails_over() {
             && master_field(&mut c, "num-slaves") == "2"
     });
     eprintln!("failover done {:?} after the kill", killed.elapsed());
-    assert_eq!(field(promoted, "sync_full"), "0");
-    assert!(field(promoted, "sync_partial_ok").parse::<i64>().unwrap() >= 1);
-    let mut p = promoted.raw();
-    let info = p.call(&["INFO", "replication"]);
+    let info = promoted.raw().call(&["INFO", "replication"]);
     assert!(
         info.contains(&format!("ip=localhost,port={},state=online", other.port)),
         "{info}"
     );
-    for i in 0..100 {
-        assert_eq!(
-            p.call(&["GET", &format!("host:{i}")]),
-            format!("${}\r\n{i}\r\n", i.to_string().len())
-        );
-    }
-    p.call(&["SET", "after-failover", "x"]);
-    wait_for("replicated", T, || {
-        other.raw().call(&["GET", "after-failover"]) == "$1\r\nx\r\n"
-    });
+    kept_and_replicating(promoted, other, "host", 100);
 }
