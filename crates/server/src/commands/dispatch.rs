@@ -568,9 +568,10 @@ pub fn call(
         from_master,
         redacted: Vec::new(),
         failed: false,
+        started: std::time::Instant::now(),
     };
     let had_block = ctx.cl.block.is_some();
-    let start = std::time::Instant::now();
+    let start = ctx.started;
     let res = (spec.handler)(&mut ctx);
     let ns = start.elapsed().as_nanos() as u64;
     let Ctx {

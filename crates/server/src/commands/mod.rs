@@ -328,12 +328,12 @@ fn families() -> [&'static [CommandSpec]; 22] {
 }
 
 /// Every command, by lower-case name.
-pub static TABLE: LazyLock<HashMap<&'static str, &'static CommandSpec, ahash::RandomState>> =
+pub static TABLE: LazyLock<HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState>> =
     LazyLock::new(|| {
         let mut m = HashMap::with_hasher(ahash::RandomState::new());
         for fam in families() {
             for c in fam {
-                m.insert(c.name, c);
+                m.insert(c.name.as_bytes(), c);
             }
         }
         m
@@ -349,10 +349,15 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    let s = std::str::from_utf8(lower).ok()?;
+    let lower: &[u8] = lower;
     match RENAMES.get() {
-        Some(r) if !r.is_empty() => r.get(s).copied().unwrap_or_else(|| TABLE.get(s).copied()),
-        _ => TABLE.get(s).copied(),
+        Some(r) if !r.is_empty() => {
+            let s = std::str::from_utf8(lower).ok()?;
+            r.get(s)
+                .copied()
+                .unwrap_or_else(|| TABLE.get(lower).copied())
+        }
+        _ => TABLE.get(lower).copied(),
     }
 }
 
@@ -386,7 +391,7 @@ pub fn set_renames(renames: &[(String, String)]) -> Result<(), String> {
         let current = map
             .get(old)
             .copied()
-            .unwrap_or_else(|| TABLE.get(old.as_str()).copied());
+            .unwrap_or_else(|| TABLE.get(old.as_bytes()).copied());
         let Some(spec) = current else {
             return Err(format!("No such command in rename-command: {old}"));
         };
@@ -394,7 +399,7 @@ pub fn set_renames(renames: &[(String, String)]) -> Result<(), String> {
             let taken = map
                 .get(new)
                 .copied()
-                .unwrap_or_else(|| TABLE.get(new.as_str()).copied());
+                .unwrap_or_else(|| TABLE.get(new.as_bytes()).copied());
             if taken.is_some() {
                 return Err(format!("Target command name already exists: {new}"));
             }
@@ -479,6 +484,9 @@ pub struct Ctx<'a> {
     /// The handler wrote an error reply itself (a script's error): the
     /// command counts in failed_calls, as Redis's afterErrorReply makes it.
     pub failed: bool,
+    /// When the handler started (the command's duration is measured from
+    /// it; a script's run starts its busy clock there).
+    pub started: std::time::Instant,
 }
 
 impl<'a> Ctx<'a> {

@@ -7,14 +7,13 @@
 use bytes::Bytes;
 use mlua::{Lua, MultiValue, Table, Value};
 use resp::encode::{self as enc, Proto};
-use resp::Frame;
 
 use crate::client::Client;
 use crate::commands::{self, f};
 use crate::config::P;
 use crate::engine::Engine;
-use crate::script::error_table;
 use crate::script::Busy;
+use crate::script::{error_table, CallReply, RunError, ScriptValue, TableValue};
 
 /// A run's side of the bridge: the engine, the script client and what
 /// the run decided (Redis's scriptRunCtx).
@@ -45,57 +44,41 @@ pub struct Run<'a> {
     pub oom_at_start: bool,
     /// A Lua debugger session (SCRIPT DEBUG), if the run is debugged.
     pub ldb: Option<super::ldb::Ldb>,
-    /// While the debugger logs a call: the command's raw reply.
-    pub debug_reply: Option<Vec<u8>>,
 }
 
 impl Run<'_> {
     /// A call the debugger logs (stepping, or its `redis` command): the
     /// command, then its reply or error, as Redis's debugger logs them.
-    fn logged_call(
-        &mut self,
-        lua: &Lua,
-        args: Vec<Value>,
-    ) -> mlua::Result<((Value, bool), Vec<Vec<u8>>)> {
+    fn logged_call(&mut self, argv: Vec<Bytes>) -> (CallReply, Vec<Vec<u8>>) {
         let mut logs = Vec::new();
         let mut line = b"<redis>".to_vec();
-        for a in &args {
+        for a in &argv {
             line.push(b' ');
-            match a {
-                Value::String(s) => line.extend_from_slice(&s.as_bytes()),
-                Value::Integer(n) => line.extend_from_slice(n.to_string().as_bytes()),
-                Value::Number(n) => {
-                    line.extend_from_slice(crate::util::num::fmt_g17(*n).as_bytes())
-                }
-                other => line.extend_from_slice(other.type_name().as_bytes()),
-            }
+            line.extend_from_slice(a);
         }
         logs.push(line);
-        self.debug_reply = Some(Vec::new());
-        let r = call(lua, self, args)?;
-        let raw = self.debug_reply.take().unwrap_or_default();
-        if r.1 && raw.is_empty() {
-            // Refused before it ran (luaPushErrorBuff logs it).
-            let mut l = b"<error> ".to_vec();
-            if let Value::Table(t) = &r.0 {
-                if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
-                    let s = s.as_bytes();
-                    l.extend_from_slice(s.strip_prefix(b"ERR ").unwrap_or(&s));
-                }
-            }
-            logs.push(l);
-        } else {
-            if r.1 {
-                // An error reply is logged as raised, then as the reply.
+        let r = call(self, argv);
+        match &r {
+            CallReply::Refused(msg) => {
+                // Refused before it ran (luaPushErrorBuff logs it).
                 let mut l = b"<error> ".to_vec();
-                l.extend_from_slice(raw.strip_suffix(b"\r\n").unwrap_or(&raw));
+                let e = crate::script::error_text(msg);
+                l.extend_from_slice(e.strip_prefix(b"ERR ").unwrap_or(&e));
                 logs.push(l);
             }
-            let mut l = b"<reply> ".to_vec();
-            super::ldb::reply_human(&raw, &mut l);
-            logs.push(l);
+            CallReply::Ran(raw) => {
+                if raw.first() == Some(&b'-') {
+                    // An error reply is logged as raised, then as the reply.
+                    let mut l = b"<error> ".to_vec();
+                    l.extend_from_slice(raw.strip_suffix(b"\r\n").unwrap_or(raw));
+                    logs.push(l);
+                }
+                let mut l = b"<reply> ".to_vec();
+                super::ldb::reply_human(raw, &mut l);
+                logs.push(l);
+            }
         }
-        Ok((r, logs))
+        (r, logs)
     }
 }
 
@@ -104,17 +87,17 @@ impl crate::script::Bridge for Run<'_> {
         op(lua, self, args)
     }
 
-    fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+    fn call(&mut self, argv: Vec<Bytes>) -> CallReply {
         if self.ldb.as_ref().is_some_and(|l| l.step) {
-            let (r, logs) = self.logged_call(lua, args)?;
+            let (r, logs) = self.logged_call(argv);
             if let Some(l) = self.ldb.as_mut() {
                 for x in logs {
                     l.log(x);
                 }
             }
-            return Ok(r);
+            return r;
         }
-        call(lua, self, args)
+        call(self, argv)
     }
 
     fn serve_busy(&mut self) {
@@ -161,15 +144,13 @@ impl crate::script::Bridge for Run<'_> {
         let Some(mut ldb) = self.ldb.take() else {
             return Ok(());
         };
-        let mut run_cmd = |lua: &Lua, argv: Vec<Bytes>| -> Vec<Vec<u8>> {
-            let args: Vec<Value> = argv
-                .iter()
-                .filter_map(|a| lua.create_string(a).ok().map(Value::String))
-                .collect();
-            match self.logged_call(lua, args) {
-                Ok((_, logs)) => logs,
-                Err(e) => vec![format!("<error> {e}").into_bytes()],
+        let mut run_cmd = |_: &Lua, argv: Vec<Bytes>| -> Vec<Vec<u8>> {
+            if argv.is_empty() {
+                // luaArgsToRedisArgv's refusal, before any command.
+                let msg = b"Please specify at least one argument for this redis lib call";
+                return vec![[&b"<error> "[..], msg].concat()];
             }
+            self.logged_call(argv).1
         };
         let resume = ldb.line(lua, line, &mut run_cmd);
         self.ldb = Some(ldb);
@@ -180,7 +161,8 @@ impl crate::script::Bridge for Run<'_> {
     }
 }
 
-/// Deepest table a reply may nest (Redis stops at its Lua stack limit).
+/// Deepest table a script's value may nest (Redis stops at its Lua stack
+/// limit).
 const MAX_DEPTH: usize = 1000;
 
 /// The per-run operation behind `redis.setresp` (3), `redis.set_repl` (4) and `redis.acl_check_cmd` (5).
@@ -256,7 +238,7 @@ fn argv(lua: &Lua, args: Vec<Value>) -> mlua::Result<Result<Vec<Bytes>, Table>> 
     for a in args {
         match a {
             Value::Number(n) => out.push(Bytes::from(crate::util::num::fmt_g17(n))),
-            Value::Integer(n) => out.push(Bytes::from(n.to_string())),
+            Value::Integer(n) => out.push(Bytes::from(crate::util::num::fmt_g17(n as f64))),
             Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
             _ => {
                 return Ok(Err(error_table(
@@ -288,22 +270,18 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
     (arity > 0 && arity == argc) || (arity < 0 && argc >= -arity)
 }
 
-/// Run a command for the script (Redis's scriptCall): the reply as a Lua
-/// value, and whether it is an error reply.
-pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, bool)> {
+/// Run a command for the script (Redis's scriptCall): its reply, or why it
+/// was refused.
+pub fn call(run: &mut Run, argv: Vec<Bytes>) -> CallReply {
     if run.busy.has_requests() {
         crate::script::Bridge::serve_busy(run);
     }
-    let argv = match argv(lua, args)? {
-        Ok(a) => a,
-        Err(t) => return Ok((Value::Table(t), true)),
-    };
     let (spec, parent) = match lookup(&argv) {
         Some(s) => s,
-        None => return refuse(lua, run, "Unknown Redis command called from script", None),
+        None => return refuse(run, "Unknown Redis command called from script", None),
     };
     if let Err(msg) = verify(run, spec, parent, &argv) {
-        return refuse(lua, run, &msg, Some((spec, parent)));
+        return refuse(run, &msg, Some((spec, parent)));
     }
     let is_write = spec.flags & f::WRITE != 0;
     if is_write {
@@ -328,19 +306,7 @@ pub fn call(lua: &Lua, run: &mut Run, args: Vec<Value>) -> mlua::Result<(Value, 
         crate::repl::feed::PROPAGATE_ALL => {}
         t => run.eng.repl_mut().retarget_unit(before, t),
     }
-    let limits = resp::Limits {
-        max_bulk_len: u64::MAX,
-        ..Default::default()
-    };
-    if let Some(r) = run.debug_reply.as_mut() {
-        r.clone_from(&out);
-    }
-    let is_err = out.first() == Some(&b'-');
-    let v = match resp::decode_frame(&out, &limits) {
-        Ok(Some((frame, _))) => frame_to_lua(lua, frame, 0)?,
-        _ => Value::Nil,
-    };
-    Ok((v, is_err))
+    CallReply::Ran(out)
 }
 
 /// Redis's scriptCall checks between the lookup and the call: the
@@ -406,105 +372,23 @@ fn verify(
 
 /// A command refused before it ran: counted as Redis's afterErrorReply
 /// does (and in the command's rejected_calls once it was found, as
-/// scriptCall's incrCommandStatsOnError), and returned as an error table.
+/// scriptCall's incrCommandStatsOnError).
 fn refuse(
-    lua: &Lua,
     run: &mut Run,
     msg: &str,
     cmd: Option<(
         &'static commands::CommandSpec,
         Option<&'static commands::CommandSpec>,
     )>,
-) -> mlua::Result<(Value, bool)> {
+) -> CallReply {
     if let Some((spec, parent)) = cmd {
         commands::dispatch::count_rejected(run.eng, spec, parent);
     }
-    let t = error_table(lua, msg.as_bytes())?;
-    if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
-        let s = s.as_bytes();
-        let code = s.split(|&b| b == b' ').next().unwrap_or(b"ERR");
-        let code = String::from_utf8_lossy(code).into_owned();
-        run.eng.stats_mut().error_replied(&code);
-    }
-    t.raw_set("ignore_error_stats_update", true)?;
-    Ok((Value::Table(t), true))
-}
-
-/// A command's reply as Lua sees it (redisProtocolToLuaType).
-fn frame_to_lua(lua: &Lua, f: Frame, depth: usize) -> mlua::Result<Value> {
-    if depth > MAX_DEPTH {
-        return Ok(Value::Nil);
-    }
-    Ok(match f {
-        Frame::Simple(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("ok", lua.create_string(&s)?)?;
-            Value::Table(t)
-        }
-        Frame::Error(s) | Frame::BulkError(s) => {
-            let mut e = b"-".to_vec();
-            e.extend_from_slice(&s);
-            let t = error_table(lua, &e)?;
-            t.raw_set("ignore_error_stats_update", true)?;
-            Value::Table(t)
-        }
-        Frame::Integer(n) => Value::Number(n as f64),
-        Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
-        Frame::NullBulk | Frame::NullArray => Value::Boolean(false),
-        Frame::Null => Value::Nil,
-        Frame::Array(v) | Frame::Push(v) => {
-            let t = lua.create_table_with_capacity(v.len(), 0)?;
-            for (i, x) in v.into_iter().enumerate() {
-                t.raw_set(i + 1, frame_to_lua(lua, x, depth + 1)?)?;
-            }
-            Value::Table(t)
-        }
-        Frame::Map(pairs) => {
-            let inner = lua.create_table()?;
-            for (k, v) in pairs {
-                let k = frame_to_lua(lua, k, depth + 1)?;
-                let v = frame_to_lua(lua, v, depth + 1)?;
-                if !k.is_nil() {
-                    inner.raw_set(k, v)?;
-                }
-            }
-            let t = lua.create_table()?;
-            t.raw_set("map", inner)?;
-            Value::Table(t)
-        }
-        Frame::Set(v) => {
-            let inner = lua.create_table()?;
-            for x in v {
-                let k = frame_to_lua(lua, x, depth + 1)?;
-                if !k.is_nil() {
-                    inner.raw_set(k, true)?;
-                }
-            }
-            let t = lua.create_table()?;
-            t.raw_set("set", inner)?;
-            Value::Table(t)
-        }
-        Frame::Attribute { value, .. } => frame_to_lua(lua, *value, depth)?,
-        Frame::Double(d) => {
-            let t = lua.create_table()?;
-            t.raw_set("double", d)?;
-            Value::Table(t)
-        }
-        Frame::Boolean(b) => Value::Boolean(b),
-        Frame::BigNumber(s) => {
-            let t = lua.create_table()?;
-            t.raw_set("big_number", lua.create_string(&s)?)?;
-            Value::Table(t)
-        }
-        Frame::Verbatim { format, text } => {
-            let inner = lua.create_table()?;
-            inner.raw_set("string", lua.create_string(&text)?)?;
-            inner.raw_set("format", lua.create_string(format)?)?;
-            let t = lua.create_table()?;
-            t.raw_set("verbatim_string", inner)?;
-            Value::Table(t)
-        }
-    })
+    let e = crate::script::error_text(msg.as_bytes());
+    let code = e.split(|&b| b == b' ').next().unwrap_or(b"ERR");
+    let code = String::from_utf8_lossy(code).into_owned();
+    run.eng.stats_mut().error_replied(&code);
+    CallReply::Refused(msg.as_bytes().to_vec())
 }
 
 /// C's `(long long)` of a double on x86-64: out of range and NaN give
@@ -517,20 +401,10 @@ fn trunc(d: f64) -> i64 {
     }
 }
 
-fn bytes_of(v: &Value) -> Option<Vec<u8>> {
-    match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        _ => None,
-    }
-}
-
-fn map_crlf(mut b: Vec<u8>) -> Vec<u8> {
-    for c in b.iter_mut() {
-        if *c == b'\r' || *c == b'\n' {
-            *c = b' ';
-        }
-    }
-    b
+fn map_crlf(b: &[u8]) -> Vec<u8> {
+    b.iter()
+        .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c })
+        .collect()
 }
 
 /// A script's return value as a reply (luaReplyToRedisReply). `proto` is
@@ -542,10 +416,10 @@ pub fn reply(
     out: &mut Vec<u8>,
     proto: Proto,
     script_proto: Proto,
-    v: &Value,
+    v: &ScriptValue,
     depth: usize,
 ) -> bool {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || matches!(v, ScriptValue::TooDeep) {
         commands::write_error(
             eng,
             out,
@@ -554,16 +428,15 @@ pub fn reply(
         return true;
     }
     match v {
-        Value::String(s) => enc::bulk(out, &s.as_bytes()),
-        Value::Boolean(b) => match (script_proto, b) {
+        ScriptValue::Str(s) => enc::bulk(out, s),
+        ScriptValue::Bool(b) => match (script_proto, b) {
             (Proto::Resp2, true) => enc::integer(out, 1),
             (Proto::Resp2, false) => enc::null(out, proto),
             (Proto::Resp3, b) => enc::boolean(out, proto, *b),
         },
-        Value::Number(n) => enc::integer(out, trunc(*n)),
-        Value::Integer(n) => enc::integer(out, *n),
-        Value::Table(t) => return table_reply(eng, out, proto, script_proto, t, depth),
-        _ => enc::null(out, proto),
+        ScriptValue::Number(n) => enc::integer(out, trunc(*n)),
+        ScriptValue::Table(t) => return table_reply(eng, out, proto, script_proto, t, depth),
+        ScriptValue::Nil | ScriptValue::TooDeep => enc::null(out, proto),
     }
     false
 }
@@ -573,81 +446,45 @@ fn table_reply(
     out: &mut Vec<u8>,
     proto: Proto,
     script_proto: Proto,
-    t: &Table,
+    t: &TableValue,
     depth: usize,
 ) -> bool {
-    let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
-    if let Some(e) = bytes_of(&get("err")) {
-        let ignore = matches!(get("ignore_error_stats_update"), Value::Boolean(true));
-        write_err(eng, out, &e, ignore);
-        return true;
-    }
-    if let Some(s) = bytes_of(&get("ok")) {
-        enc::simple(out, &map_crlf(s));
-        return false;
-    }
-    if let Value::Number(d) = get("double") {
-        enc::double(out, proto, crate::util::num::fmt_g17(d).as_bytes());
-        return false;
-    }
-    if let Value::Integer(d) = get("double") {
-        enc::double(out, proto, crate::util::num::fmt_g17(d as f64).as_bytes());
-        return false;
-    }
-    if let Some(s) = bytes_of(&get("big_number")) {
-        enc::big_number(out, proto, &map_crlf(s));
-        return false;
-    }
-    if let Value::Table(v) = get("verbatim_string") {
-        let fmt = bytes_of(&v.raw_get::<Value>("format").unwrap_or(Value::Nil));
-        let text = bytes_of(&v.raw_get::<Value>("string").unwrap_or(Value::Nil));
-        if let (Some(fmt), Some(text)) = (fmt, text) {
-            let mut f3 = [0u8; 3];
-            for (d, s) in f3.iter_mut().zip(fmt.iter()) {
-                *d = *s;
+    match t {
+        TableValue::Err(e, counted) => {
+            write_err(eng, out, e, *counted);
+            return true;
+        }
+        TableValue::Ok(s) => enc::simple(out, &map_crlf(s)),
+        TableValue::Double(d) => enc::double(out, proto, crate::util::num::fmt_g17(*d).as_bytes()),
+        TableValue::BigNumber(s) => enc::big_number(out, proto, &map_crlf(s)),
+        TableValue::Verbatim(f3, text) => enc::verbatim(out, proto, f3, text),
+        TableValue::Map(pairs) => {
+            enc::map_len(out, proto, pairs.len());
+            let mut failed = false;
+            for (k, v) in pairs {
+                failed |= reply(eng, out, proto, script_proto, k, depth + 1);
+                failed |= reply(eng, out, proto, script_proto, v, depth + 1);
             }
-            enc::verbatim(out, proto, &f3, &text);
-            return false;
+            return failed;
+        }
+        TableValue::Set(keys) => {
+            enc::set_len(out, proto, keys.len());
+            let mut failed = false;
+            for k in keys {
+                failed |= reply(eng, out, proto, script_proto, k, depth + 1);
+            }
+            return failed;
+        }
+        TableValue::Array(items) => {
+            enc::array_len(out, items.len());
+            let mut failed = false;
+            for v in items {
+                failed |= reply(eng, out, proto, script_proto, v, depth + 1);
+            }
+            return failed;
         }
     }
-    if let Value::Table(m) = get("map") {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        enc::map_len(out, proto, pairs.len());
-        let mut failed = false;
-        for (k, v) in &pairs {
-            failed |= reply(eng, out, proto, script_proto, k, depth + 1);
-            failed |= reply(eng, out, proto, script_proto, v, depth + 1);
-        }
-        return failed;
-    }
-    if let Value::Table(s) = get("set") {
-        let keys: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .filter_map(Result::ok)
-            .map(|(k, _)| k)
-            .collect();
-        enc::set_len(out, proto, keys.len());
-        let mut failed = false;
-        for k in &keys {
-            failed |= reply(eng, out, proto, script_proto, k, depth + 1);
-        }
-        return failed;
-    }
-    let mut items = Vec::new();
-    let mut j = 1usize;
-    loop {
-        match t.raw_get::<Value>(j) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-        j += 1;
-    }
-    enc::array_len(out, items.len());
-    let mut failed = false;
-    for v in &items {
-        failed |= reply(eng, out, proto, script_proto, v, depth + 1);
-    }
-    failed
+    false
 }
 
 /// An error reply built from an error table's message: counted unless the
@@ -663,42 +500,23 @@ fn write_err(eng: &mut Engine, out: &mut Vec<u8>, msg: &[u8], ignore_stats: bool
 
 /// The reply for a script that raised an error (luaCallFunction's error
 /// path): the message, then where it was raised.
-pub fn error_reply(eng: &mut Engine, out: &mut Vec<u8>, sha: &str, v: &Value) {
-    let Value::Table(t) = v else {
+pub fn error_reply(eng: &mut Engine, out: &mut Vec<u8>, sha: &str, e: Option<&RunError>) {
+    let Some(e) = e else {
         let msg = format!("ERR Error running script {sha}, execution failure");
         commands::write_error(eng, out, &crate::error::CmdError::msg(msg));
         return;
     };
-    let text = |k: &str| match t.raw_get::<Value>(k) {
-        Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
-        Ok(Value::Number(n)) => Some(format_num(n).into_bytes()),
-        Ok(Value::Integer(n)) => Some(n.to_string().into_bytes()),
-        _ => None,
-    };
-    let mut msg = text("err").unwrap_or_else(|| b"ERR (null)".to_vec());
-    if let (Some(src), Some(line)) = (text("source"), text("line")) {
+    let mut msg = e.err.clone().unwrap_or_else(|| b"ERR (null)".to_vec());
+    if let (Some(src), Some(line)) = (&e.source, &e.line) {
         msg.extend_from_slice(b" script: ");
         msg.extend_from_slice(sha.as_bytes());
         msg.extend_from_slice(b", on ");
-        msg.extend_from_slice(&src);
+        msg.extend_from_slice(src);
         msg.push(b':');
-        msg.extend_from_slice(&line);
+        msg.extend_from_slice(line);
         msg.push(b'.');
     }
-    let ignore = matches!(
-        t.raw_get::<Value>("ignore_error_stats_update"),
-        Ok(Value::Boolean(true))
-    );
-    write_err(eng, out, &msg, ignore);
-}
-
-/// Lua 5.1's number to string ("%.14g").
-fn format_num(n: f64) -> String {
-    if n == n.trunc() && n.abs() < 1e14 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    write_err(eng, out, &msg, e.counted);
 }
 
 /// A connection closed: forget its client everywhere (blocked keys,

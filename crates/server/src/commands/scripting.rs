@@ -313,6 +313,7 @@ fn eval_generic(c: &mut Ctx, by_sha: bool, ro: bool) -> CmdResult {
         from_master: c.from_master,
         debug: (c.cl.lua_debug && !c.from_master)
             .then(|| (c.cl.outbox.socket_fd().unwrap_or(-1), c.args[1].clone())),
+        started: c.started,
     };
     let debugged = call.debug.is_some();
     c.failed = run(c.eng, c.cl, call, c.out);
@@ -438,29 +439,42 @@ fn fcall_generic(c: &mut Ctx, ro: bool) -> CmdResult {
     }
     let split = 3 + numkeys as usize;
     let args = c.args.clone();
-    c.failed = run_function(c.eng, c.cl, &name, &args, split, ro, c.from_master, c.out);
+    let call = FunctionCall {
+        name: &name,
+        argv: &args,
+        split,
+        ro,
+        from_master: c.from_master,
+        started: c.started,
+    };
+    c.failed = run_function(c.eng, c.cl, call, c.out);
     Ok(())
 }
 
-/// Run function `name` for `caller` (`argv` its FCALL, keys up to `split`).
-/// Returns whether its reply is (or holds) an error.
-#[allow(clippy::too_many_arguments)]
-fn run_function(
-    eng: &mut Engine,
-    caller: &Client,
-    name: &str,
-    argv: &[Bytes],
+/// What FCALL asks for.
+struct FunctionCall<'a> {
+    name: &'a str,
+    /// The FCALL command.
+    argv: &'a [Bytes],
+    /// Where its keys end.
     split: usize,
     ro: bool,
     from_master: bool,
-    out: &mut Vec<u8>,
-) -> bool {
-    let Some((callback, flags)) = eng
-        .scripting()
-        .functions()
-        .function(name)
-        .map(|(f, fl)| (f.clone(), fl))
-    else {
+    started: std::time::Instant,
+}
+
+/// Run a function for `caller`. Returns whether its reply is (or holds)
+/// an error.
+fn run_function(eng: &mut Engine, caller: &Client, call: FunctionCall, out: &mut Vec<u8>) -> bool {
+    let FunctionCall {
+        name,
+        argv,
+        split,
+        ro,
+        from_master,
+        started,
+    } = call;
+    let Some((target, flags)) = eng.scripting().functions().function(name) else {
         super::write_error(eng, out, &CmdError::fixed("ERR Function not found"));
         return true;
     };
@@ -482,7 +496,7 @@ fn run_function(
         functions: f.function_count(),
     });
     let req = RunReq {
-        target: script::Target::Function(&callback),
+        target,
         name,
         keys: &argv[3..split],
         args: &argv[split..],
@@ -491,6 +505,7 @@ fn run_function(
         function,
         allow_oom: flags & sflag::ALLOW_OOM != 0,
         debug: None,
+        started,
     };
     let failed = execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().functions_mut().put_vm(vm);
@@ -820,6 +835,8 @@ pub struct Call<'a> {
     /// SCRIPT DEBUG is on for the caller: its socket and the script's
     /// body, for a debugger session.
     pub debug: Option<(i32, Bytes)>,
+    /// When EVAL started.
+    pub started: std::time::Instant,
 }
 
 /// Check whether the script may run at all (Redis's scriptPrepareForRun).
@@ -873,7 +890,7 @@ fn prepare(eng: &Engine, flags: u32, ro: bool, from_master: bool) -> Result<(), 
 /// Run a cached script for `caller`, writing its reply to `out`. Returns
 /// whether the reply is (or holds) an error.
 pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) -> bool {
-    let Some((flags, func)) = eng.scripting().script(call.sha) else {
+    let Some((flags, target)) = eng.scripting().script(call.sha) else {
         super::write_error(eng, out, &CmdError::fixed(NOSCRIPT_ERR));
         return true;
     };
@@ -886,7 +903,7 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) -> 
         return true;
     };
     let req = RunReq {
-        target: script::Target::Eval(&func),
+        target,
         name: call.sha,
         keys: call.keys,
         args: call.args,
@@ -895,6 +912,7 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) -> 
         debug: call.debug,
         function: None,
         allow_oom: flags & sflag::EVAL_COMPAT == 0 && flags & sflag::ALLOW_OOM != 0,
+        started: call.started,
     };
     let failed = execute(eng, caller, &vm, &mut cl, req, out);
     eng.scripting_mut().put_runner(vm, cl);
@@ -903,7 +921,7 @@ pub fn run(eng: &mut Engine, caller: &Client, call: Call, out: &mut Vec<u8>) -> 
 
 /// A run, apart from its interpreter and script client.
 struct RunReq<'a> {
-    target: script::Target<'a>,
+    target: script::Target,
     /// The script's SHA or the function's name, for error replies.
     name: &'a str,
     keys: &'a [Bytes],
@@ -917,6 +935,8 @@ struct RunReq<'a> {
     allow_oom: bool,
     /// A debugger session's socket and script body (SCRIPT DEBUG).
     debug: Option<(i32, Bytes)>,
+    /// When the command started: the script's busy clock starts there.
+    started: std::time::Instant,
 }
 
 /// Run `req` on `vm` as the script client `cl` for `caller` (Redis's
@@ -939,7 +959,7 @@ fn execute(
     let busy = eng.scripting().busy();
     let threshold = eng.cfg().int(P::lua_time_limit);
     let auth = !eng.acl().new_clients_authenticated();
-    busy.start(threshold, req.from_master, auth);
+    busy.start(req.started, threshold, req.from_master, auth);
     busy.set_loading(eng.persist().loading());
     if let Some(f) = req.function {
         busy.set_function(f);
@@ -969,7 +989,6 @@ fn execute(
                 .debug
                 .as_ref()
                 .map(|(fd, body)| super::ldb::Ldb::start(*fd, body)),
-            debug_reply: None,
         };
         let debug = bridge.ldb.is_some();
         let r = vm.run(req.target, req.keys, req.args, &busy, &mut bridge, debug);
@@ -985,9 +1004,9 @@ fn execute(
     }
     busy.end();
     let failed = match result {
-        Ok((true, v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
-        Ok((false, v)) => {
-            super::script_call::error_reply(eng, out, req.name, &v);
+        Ok(Ok(v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
+        Ok(Err(e)) => {
+            super::script_call::error_reply(eng, out, req.name, e.as_ref());
             true
         }
         Err(e) => {

@@ -159,7 +159,7 @@ pub struct Busy {
     requests: std::sync::Mutex<Vec<BusyRequest>>,
     has_requests: AtomicBool,
     running: AtomicBool,
-    /// Start of the run (ms, `clock::now_ms`).
+    /// Start of the run (ms since [`epoch`]).
     start: AtomicI64,
     /// busy-reply-threshold for this run (ms; 0 = never times out).
     threshold: AtomicI64,
@@ -177,16 +177,38 @@ pub struct Busy {
     /// The run is a function's (FCALL): its name and the caller's command,
     /// for FUNCTION STATS; None for EVAL.
     function: std::sync::Mutex<Option<FunctionRun>>,
+    /// `function` holds a run (so that an EVAL's start need not lock it).
+    has_function: AtomicBool,
     done: Notify,
 }
 
+/// The monotonic clock's origin for run times.
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::LazyLock<std::time::Instant> =
+        std::sync::LazyLock::new(std::time::Instant::now);
+    *EPOCH
+}
+
+/// Milliseconds from [`epoch`] to `t`.
+fn ms_since_epoch(t: std::time::Instant) -> i64 {
+    t.saturating_duration_since(epoch()).as_millis() as i64
+}
+
 impl Busy {
-    /// A run starts.
-    pub fn start(&self, threshold_ms: i64, from_master: bool, auth_required: bool) {
+    /// A run starts; `started` is when its command did.
+    pub fn start(
+        &self,
+        started: std::time::Instant,
+        threshold_ms: i64,
+        from_master: bool,
+        auth_required: bool,
+    ) {
         self.auth_required.store(auth_required, Relaxed);
         self.loading.store(false, Relaxed);
-        *self.function_slot() = None;
-        self.start.store(crate::clock::now_ms(), Relaxed);
+        if self.has_function.swap(false, Relaxed) {
+            *self.function_slot() = None;
+        }
+        self.start.store(ms_since_epoch(started), Relaxed);
         self.threshold.store(threshold_ms, Relaxed);
         self.timedout.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
@@ -223,6 +245,7 @@ impl Busy {
     /// The run that just started is a function's.
     pub fn set_function(&self, run: FunctionRun) {
         *self.function_slot() = Some(run);
+        self.has_function.store(true, Relaxed);
     }
 
     /// What FUNCTION STATS shows of the running function, if a function
@@ -266,7 +289,7 @@ impl Busy {
 
     /// Milliseconds the current run has lasted.
     pub fn elapsed_ms(&self) -> i64 {
-        crate::clock::now_ms() - self.start.load(Relaxed)
+        ms_since_epoch(std::time::Instant::now()) - self.start.load(Relaxed)
     }
 
     /// From the Lua hook: mark the run timed out when its time has come.

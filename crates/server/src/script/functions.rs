@@ -39,7 +39,9 @@ pub struct FuncInfo {
     pub desc: Option<Bytes>,
     /// Script flags (`script::sflag`).
     pub flags: u32,
-    callback: Function,
+    /// The callback, in the interpreter's registry (a run pushes it from
+    /// its slot).
+    callback: mlua::RegistryKey,
 }
 
 /// One library.
@@ -131,7 +133,7 @@ fn new_functions_vm(
     let vm = new_vm(busy, rand)?;
     let reg = registering.clone();
     let collect = vm.lua().create_function(
-        move |_,
+        move |lua,
               (name, cb, desc, flags): (
             Option<mlua::LuaString>,
             Option<Function>,
@@ -179,7 +181,7 @@ fn new_functions_vm(
                     name,
                     desc: desc.map(|d| Bytes::copy_from_slice(&d.as_bytes())),
                     flags: fl,
-                    callback: cb,
+                    callback: lua.create_registry_value(cb)?,
                 },
             );
             Ok(None::<String>)
@@ -229,7 +231,7 @@ impl Functions {
 
     /// used_memory_vm_functions.
     pub fn vm_memory(&self) -> usize {
-        self.vm.as_ref().map_or(0, |v| v.lua().used_memory())
+        self.vm.as_ref().map_or(0, Vm::used_memory)
     }
 
     /// used_memory_functions: the libraries' code and names, and the
@@ -252,11 +254,11 @@ impl Functions {
     }
 
     /// A function's callback and flags.
-    pub fn function(&self, name: &str) -> Option<(&Function, u32)> {
+    pub fn function(&self, name: &str) -> Option<(super::Target, u32)> {
         let key = name.to_ascii_lowercase();
         let lib = self.libs.get(self.index.get(&key)?)?;
         let f = lib.functions.get(&key)?;
-        Some((&f.callback, f.flags))
+        Some((super::Target::Function(f.callback.id()), f.flags))
     }
 
     /// The interpreter, for an FCALL's run; None while a run has it.

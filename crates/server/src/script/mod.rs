@@ -26,6 +26,7 @@
 //! (then on every line, so that `pcall` cannot swallow the kill).
 
 pub mod busy;
+mod call;
 pub mod functions;
 mod lib;
 mod rand48;
@@ -42,6 +43,7 @@ use crate::client::{flag, Client};
 use crate::error::CmdError;
 
 pub use busy::Busy;
+pub use call::{CallReply, RunError, ScriptValue, TableValue, Target};
 
 /// Shebang flags (Redis's SCRIPT_FLAG_*).
 pub mod sflag {
@@ -83,6 +85,14 @@ pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 const CHUNK_NAME: &str = "@user_script";
 /// The name of our own Lua code, which error locations skip.
 const INTERNAL_CHUNK: &str = "=[relica]";
+/// Bytes a run may leave for the collector before the next step. Redis
+/// steps it (50 kB of work) every 50 runs; with a small heap such a step
+/// is a whole cycle, marking everything the interpreter keeps, for the
+/// few kB of KEYS and ARGV tables that 50 short runs leave. Stepping once
+/// as much garbage has built up collects the same at a fraction of the
+/// cost; the heap stays within this of its live size between steps (Redis's
+/// suite checks that 10,000 runs leave it under 100 kB).
+const GC_SLACK: usize = 16 * 1024;
 /// Instructions between two looks at the clock and the kill flag.
 const HOOK_EVERY: u32 = 100_000;
 
@@ -112,8 +122,11 @@ pub struct Vm {
     /// `function(f) return pcall(f) end` with Lua's own pcall: runs a
     /// library's top-level code and returns its raw error value.
     loader: Function,
-    /// Runs since the last collector step.
-    runs: std::cell::Cell<u32>,
+    /// The Lua heap's size after the last collector step (or below it,
+    /// once the collector ran on its own): see [`GC_SLACK`].
+    gc_floor: std::cell::Cell<usize>,
+    /// The same interpreter on Lua's C API, for runs.
+    raw: call::RawVm,
 }
 
 /// The scripting subsystem: interpreter, script cache, busy state.
@@ -214,15 +227,9 @@ impl Scripting {
     }
 
     /// A cached script's flags and function, `sha` in lower-case hex.
-    pub fn script(&self, sha: &str) -> Option<(u32, Function)> {
+    pub fn script(&self, sha: &str) -> Option<(u32, Target)> {
         let s = self.scripts.get(sha)?;
-        let f = self
-            .vm
-            .as_ref()?
-            .lua
-            .registry_value::<Function>(&s.func)
-            .ok()?;
-        Some((s.flags, f))
+        Some((s.flags, Target::Eval(s.func.id())))
     }
 
     /// Number of cached scripts.
@@ -237,7 +244,7 @@ impl Scripting {
 
     /// used_memory_lua / used_memory_vm_eval.
     pub fn vm_memory(&self) -> usize {
-        self.vm.as_ref().map_or(0, |v| v.lua.used_memory())
+        self.vm.as_ref().map_or(0, Vm::used_memory)
     }
 
     /// used_memory_scripts_eval: bodies, SHAs and the table's overhead.
@@ -513,24 +520,10 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         .set_name(INTERNAL_CHUNK)
         .call((globals.clone(), raw, ctx.clone()))?;
     // redis.call, redis.pcall and the per-run operations are made once:
-    // they reach the run through the bridge slot ([`BridgeSlot`]). Rust
-    // functions, so that an error points at the caller's line even in a
-    // tail call, as Redis's C functions do.
-    let c = ctx.clone();
-    let call = lua.create_function(move |lua, args: mlua::MultiValue| {
-        let (v, err) = with_bridge(lua, &c, |b| b.call(lua, args.into_vec()))?;
-        if err {
-            // Raised as an error table, which mlua cannot raise from
-            // Rust: the handler (or pcall) picks it up from ctx.err.
-            c.raw_set("err", v)?;
-            return Err(mlua::Error::runtime("redis.call failed"));
-        }
-        Ok(v)
-    })?;
-    let c = ctx.clone();
-    let pcall = lua.create_function(move |lua, args: mlua::MultiValue| {
-        Ok(with_bridge(lua, &c, |b| b.call(lua, args.into_vec()))?.0)
-    })?;
+    // they reach the run through the bridge slot ([`BridgeSlot`]). C
+    // functions, as Redis's are, so that an error points at the caller's
+    // line even in a tail call ([`call`]).
+    let (call, pcall) = call::make(&lua)?;
     let c = ctx.clone();
     let op = lua.create_function(move |lua, args: mlua::MultiValue| {
         with_bridge(lua, &c, |b| b.op(lua, args))
@@ -539,9 +532,11 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
     api.raw_set("pcall", pcall)?;
     ctx.raw_set("op", op)?;
     install_hook(&lua, busy, &ctx)?;
+    let raw = call::RawVm::new(&lua, &handler, &globals, &ctx)?;
     // Start from what the interpreter keeps, not what building it left.
     lua.gc_collect()?;
     Ok(Vm {
+        raw,
         lua,
         globals,
         ctx,
@@ -549,13 +544,13 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         load_api,
         loader,
         handler,
-        runs: Default::default(),
+        gc_floor: Default::default(),
     })
 }
 
-/// Redis's `lua_gc(lua, LUA_GCSTEP, 50)` every 50 runs: one call that
-/// steps the collector through 50 kB of debt (about 50 basic steps),
-/// stopping at the end of a cycle. (mlua's `gc_step` passes 0, one basic
+/// Redis's `lua_gc(lua, LUA_GCSTEP, 50)`: one call that steps the
+/// collector through 50 kB of debt (about 50 basic steps), stopping at
+/// the end of a cycle. (mlua's `gc_step` passes 0, one basic
 /// step per protected call: fifty calls did the same work at 9% of a
 /// pipelined EVALSHA's time.)
 #[allow(unsafe_code)]
@@ -570,82 +565,6 @@ fn gc_step_kbytes(lua: &Lua, kbytes: i32) {
     if let Err(e) = r {
         tracing::debug!("Lua collector step: {e}");
     }
-}
-
-/// Push a sequence of strings (a run's KEYS or ARGV) as a new table.
-///
-/// # Safety
-/// `state` is in a protected call with room for two more values.
-#[allow(unsafe_code)]
-unsafe fn push_strings(state: *mut mlua::ffi::lua_State, v: &[Bytes]) {
-    use mlua::ffi;
-    ffi::lua_createtable(state, v.len().min(i32::MAX as usize) as i32, 0);
-    for (i, k) in v.iter().enumerate() {
-        ffi::lua_pushlstring(state, k.as_ptr().cast(), k.len());
-        ffi::lua_rawseti(state, -2, (i + 1) as i64);
-    }
-}
-
-/// Run a script or a function with `handler` as its message handler:
-/// whether it returned, and its value or the handler's error table.
-/// EVAL's KEYS and ARGV are set in `globals` (the real globals table); a
-/// function gets them as its two arguments. All of it is one protected
-/// call on Lua's C API, as Redis's luaCallFunction makes it (lua_pcall
-/// with the handler): through mlua's handles, a run cost two protected
-/// calls per KEYS/ARGV element, a Lua wrapper around xpcall, and for a
-/// function a closure per call.
-#[allow(unsafe_code)]
-fn call_script(
-    lua: &Lua,
-    handler: &Function,
-    globals: &Table,
-    target: Target,
-    keys: &[Bytes],
-    args: &[Bytes],
-) -> mlua::Result<(bool, Value)> {
-    use mlua::ffi;
-    // SAFETY: exec_raw runs the closure in a protected call whose frame
-    // holds the arguments given (at 1, 2, ...). The closure makes room
-    // for what it pushes and leaves exactly its two results on the
-    // frame. It owns nothing that needs dropping if Lua raises (out of
-    // memory while building the tables); the script's own errors are
-    // caught by its lua_pcall.
-    unsafe {
-        match target {
-            Target::Eval(f) => lua.exec_raw::<(bool, Value)>((handler, globals, f), |state| {
-                // 1 handler, 2 globals, 3 script
-                ffi::luaL_checkstack(state, 4, c"KEYS/ARGV".as_ptr());
-                for (name, v) in [(c"KEYS", keys), (c"ARGV", args)] {
-                    ffi::lua_pushstring(state, name.as_ptr());
-                    push_strings(state, v);
-                    ffi::lua_rawset(state, 2);
-                }
-                ffi::lua_remove(state, 2);
-                finish_call(state, 0);
-            }),
-            Target::Function(f) => lua.exec_raw::<(bool, Value)>((handler, f), |state| {
-                // 1 handler, 2 callback
-                ffi::luaL_checkstack(state, 4, c"keys/args".as_ptr());
-                push_strings(state, keys);
-                push_strings(state, args);
-                finish_call(state, 2);
-            }),
-        }
-    }
-}
-
-/// With the handler at 1 and the function and its `nargs` arguments
-/// above it: call it, and leave (ok, value) as the frame.
-///
-/// # Safety
-/// As [`call_script`]'s closure.
-#[allow(unsafe_code)]
-unsafe fn finish_call(state: *mut mlua::ffi::lua_State, nargs: i32) {
-    use mlua::ffi;
-    let status = ffi::lua_pcall(state, nargs, 1, 1);
-    ffi::lua_pushboolean(state, (status == 0) as i32);
-    ffi::lua_insert(state, -2);
-    ffi::lua_remove(state, 1);
 }
 
 /// "7.0.15" → 0x00070f.
@@ -808,6 +727,14 @@ fn install_debug_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<
 
 /// Redis's luaPushErrorBuff: `-CODE msg` or `msg` to `{err = "CODE msg"}`.
 pub fn error_table(lua: &Lua, s: &[u8]) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set("err", lua.create_string(error_text(s))?)?;
+    Ok(t)
+}
+
+/// An error table's `err` (luaPushErrorBuff): `-CODE msg` to `CODE msg`,
+/// `msg` to `ERR msg`, without line breaks around the message.
+pub fn error_text(s: &[u8]) -> Vec<u8> {
     let (code, msg): (&[u8], &[u8]) = match s.strip_prefix(b"-") {
         Some(rest) => match memchr::memchr(b' ', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),
@@ -818,12 +745,11 @@ pub fn error_table(lua: &Lua, s: &[u8]) -> mlua::Result<Table> {
     let trim = |b: &u8| *b == b'\r' || *b == b'\n';
     let start = msg.iter().position(|b| !trim(b)).unwrap_or(msg.len());
     let end = msg.iter().rposition(|b| !trim(b)).map_or(start, |i| i + 1);
-    let mut full = code.to_vec();
+    let mut full = Vec::with_capacity(code.len() + 1 + end.max(start) - start);
+    full.extend_from_slice(code);
     full.push(b' ');
     full.extend_from_slice(&msg[start..end.max(start)]);
-    let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(&full)?)?;
-    Ok(t)
+    full
 }
 
 // ---- the bridge slot ------------------------------------------------------
@@ -870,31 +796,31 @@ fn with_bridge<R>(
     ctx: &Table,
     f: impl FnOnce(&mut dyn Bridge) -> mlua::Result<R>,
 ) -> mlua::Result<R> {
-    let Some(mut p) = BRIDGE.with(|b| b.take()) else {
-        ctx.raw_set(
-            "err",
-            error_table(
-                lua,
-                b"redis.call/pcall can only be called inside a script invocation",
-            )?,
-        )?;
-        return Err(mlua::Error::runtime("no script invocation"));
-    };
+    match with_bridge_raw(f) {
+        Some(r) => r,
+        None => {
+            ctx.raw_set(
+                "err",
+                error_table(
+                    lua,
+                    b"redis.call/pcall can only be called inside a script invocation",
+                )?,
+            )?;
+            Err(mlua::Error::runtime("no script invocation"))
+        }
+    }
+}
+
+/// Run `f` with the current run's bridge; `None` when no run is on.
+fn with_bridge_raw<R>(f: impl FnOnce(&mut dyn Bridge) -> R) -> Option<R> {
+    let mut p = BRIDGE.with(|b| b.take())?;
     // SAFETY: see `BridgeSlot::set`: the run that put it there is still
     // on, and the pointer was taken out of the slot, so this is the only
     // reference to the bridge until it is put back.
     #[allow(unsafe_code)]
     let r = f(unsafe { p.as_mut() });
     BRIDGE.with(|b| b.set(Some(p)));
-    r
-}
-
-/// What a run runs.
-pub enum Target<'a> {
-    /// A cached EVAL script's function ([`Scripting::script`]).
-    Eval(&'a Function),
-    /// A function's callback (FCALL).
-    Function(&'a Function),
+    Some(r)
 }
 
 /// The side of a run that reaches the server (the dispatch layer's):
@@ -902,8 +828,9 @@ pub enum Target<'a> {
 pub trait Bridge {
     /// `redis.setresp` (3), `redis.set_repl` (4), `redis.acl_check_cmd` (5).
     fn op(&mut self, lua: &Lua, args: mlua::MultiValue) -> mlua::Result<mlua::MultiValue>;
-    /// Run a command: its reply as a Lua value, and whether it is an error.
-    fn call(&mut self, lua: &Lua, args: Vec<Value>) -> mlua::Result<(Value, bool)>;
+    /// Run a command for `redis.call` or `redis.pcall` (Redis's
+    /// scriptCall); `argv` is not empty.
+    fn call(&mut self, argv: Vec<Bytes>) -> CallReply;
     /// The script reached `line` of its code, in a Lua debugger session
     /// (the hook calls it on every line then).
     fn debug_line(&mut self, _lua: &Lua, _line: i64) -> mlua::Result<()> {
@@ -920,14 +847,20 @@ impl Vm {
         &self.lua
     }
 
+    /// Bytes the interpreter holds (Lua's own count, read without mlua's
+    /// lock: INFO and the allocator's count read it after every run).
+    pub fn used_memory(&self) -> usize {
+        self.raw.used_bytes()
+    }
+
     /// The per-run context table (the hook raises error tables through it).
     pub(crate) fn ctx(&self) -> &Table {
         &self.ctx
     }
 
-    /// Run the cached script `sha` with KEYS and ARGV, `bridge` serving
-    /// its calls into the server; the hook watches `busy`. Returns whether it succeeded and its value (or error
-    /// table).
+    /// Run `target` with KEYS and ARGV, `bridge` serving its calls into
+    /// the server; the hook watches `busy`. Returns the script's value, or
+    /// the error table it raised (`None` if what it raised is not one).
     pub fn run(
         &self,
         target: Target,
@@ -936,31 +869,32 @@ impl Vm {
         busy: &Arc<Busy>,
         bridge: &mut dyn Bridge,
         debug: bool,
-    ) -> mlua::Result<(bool, Value)> {
+    ) -> mlua::Result<Result<ScriptValue, Option<RunError>>> {
         let lua = &self.lua;
         if debug {
             install_debug_hook(lua, busy, &self.ctx)?;
         }
         let res = {
             let _slot = BridgeSlot::set(bridge);
-            call_script(lua, &self.handler, &self.globals, target, keys, args)
+            self.raw.run(target, keys, args)
         };
-        // A raised error table may be left over (a pcall caught it);
-        // setting the field is a protected call, reading it is not.
-        if !self.ctx.raw_get::<Value>("err")?.is_nil() {
-            self.ctx.raw_set("err", Value::Nil)?;
+        if let Some(panic) = call::take_panic() {
+            std::panic::resume_unwind(panic);
         }
         if busy.kill_requested() || debug {
             // The kill switched the hook to every line: back to normal.
             install_hook(lua, busy, &self.ctx)?;
         }
-        let (ok, v) = res?;
-        // Redis steps the collector every 50 runs (LUA_GC_CYCLE_PERIOD).
-        let n = self.runs.get() + 1;
-        self.runs.set(n % 50);
-        if n == 50 {
+        // Redis's collector step (LUA_GC_CYCLE_PERIOD), paced by the
+        // garbage runs left (GC_SLACK).
+        let used = self.raw.used_bytes();
+        let floor = self.gc_floor.get().min(used);
+        if used - floor >= GC_SLACK {
             gc_step_kbytes(lua, 50);
+            self.gc_floor.set(self.raw.used_bytes());
+        } else {
+            self.gc_floor.set(floor);
         }
-        Ok((ok, v))
+        Ok(res)
     }
 }

@@ -325,20 +325,21 @@ R._G = G
 
 -- Where global reads go: R, or while a function library loads, the
 -- library-load API (set_source below), as Redis's function engine swaps
--- its globals' __index between GLOBALS_API and LIBRARY_API.
-local source = R
-local function set_source(t) source = t or R end
+-- its globals' __index between GLOBALS_API and LIBRARY_API. The globals'
+-- __index is that table itself, so that reading a global is a table
+-- lookup (as in Redis, whose globals are a real table), not a call; the
+-- table's own __index raises for a name it does not have.
+local function missing(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local missing_mt = {__index = missing}
+raw_setmetatable(R, missing_mt)
 
-local gmt = {
-  __index = function(_, k)
-    local v = source[k]
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
-  __newindex = ro_newindex,
-}
+local gmt = {__index = R, __newindex = ro_newindex}
+local function set_source(t)
+  if t ~= nil then raw_setmetatable(t, missing_mt) end
+  gmt.__index = t or R
+end
 local gmt_view = raw_setmetatable({}, {__index = gmt, __newindex = ro_newindex, __metatable = false})
 protected[gmt_view] = true
 gmt.__metatable = gmt_view

@@ -367,6 +367,82 @@ fn info_counts_cached_scripts() {
     assert_eq!(c.info_field("used_memory_scripts_eval"), "0");
 }
 
+/// Each run gets KEYS and ARGV as new tables would be (relica reuses
+/// them: what a script added, removed or set as their metatable is gone at
+/// the next run), redis.call's arguments and errors come out as Redis's,
+/// and the interpreter's heap stays bounded over many runs (Redis's suite
+/// asks for under 100 kB after 10,000).
+#[test]
+fn runs_see_fresh_keys_and_argv_and_calls_match_redis() {
+    let mut d = Diff::start(&[]);
+    eval(
+        &mut d,
+        "KEYS[5] = 'x'; ARGV.extra = 1; KEYS[1] = nil; \
+         setmetatable(KEYS, {__index = function() return 'meta' end}); return #ARGV",
+        &["a", "b"],
+        &["c"],
+    );
+    eval(
+        &mut d,
+        "return {#KEYS, KEYS[1], KEYS[5] or 'nil', KEYS[9] or 'nil', \
+         ARGV.extra or 'nil', #ARGV, getmetatable(KEYS) == nil}",
+        &["k"],
+        &["a1", "a2"],
+    );
+    eval(
+        &mut d,
+        "for i = 1, 200 do ARGV[i] = i end return #ARGV",
+        &[],
+        &["x"],
+    );
+    eval(
+        &mut d,
+        "return {#ARGV, ARGV[1], ARGV[2] or 'nil'}",
+        &[],
+        &["y"],
+    );
+    let many: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    eval(&mut d, "return #ARGV", &[], &many);
+    eval(&mut d, "return {#ARGV, ARGV[1]}", &[], &["z"]);
+    eval(&mut d, "return {#KEYS, #ARGV}", &[], &[]);
+    for s in [
+        "redis.call('set', 'n', 1e17) return redis.call('get', 'n')",
+        "redis.call('set', 'n', 0.1) return redis.call('get', 'n')",
+        "redis.call('set', 'n', 1/3) return redis.call('get', 'n')",
+        "redis.call('set', 'n', -0.0) return redis.call('get', 'n')",
+        "redis.call('set', 'n', 12345678901234567) return redis.call('get', 'n')",
+        "return pcall(redis.call, 'incr', 'a', 'b')",
+        "local ok, e = pcall(redis.call) return e",
+        "local ok, e = pcall(redis.call, {}) return e",
+        "local ok, e = pcall(redis.call, 'nosuch') return e",
+        "return redis.pcall('incr', 'a', 'b')",
+        "return redis.call('nosuch')",
+        "return redis.call('get')",
+        "return redis.call('ping')",
+        "return redis.call('ping', 'a b')",
+        "return redis.call('echo', '')",
+        "redis.call('rpush', 'l', 'a') return redis.call('get', 'l')",
+        "return {redis.pcall('get', 'l')}",
+        "return type(redis.call('get', 'nokey'))",
+        "return nosuchglobal",
+        "return rawget(_G, 'nosuchglobal')",
+    ] {
+        eval(&mut d, s, &[], &[]);
+    }
+    let s = Server::start(&[]);
+    let mut c: Raw = s.raw();
+    for _ in 0..10_000 {
+        c.cmd(&[b"EVAL", b"return redis.call('incr', KEYS[1])", b"1", b"x"]);
+    }
+    for _ in 0..10_000 {
+        c.reply();
+    }
+    assert_eq!(line(&mut c, &["GET", "x"]), "$5\r\n10000");
+    let lua: i64 = c.info_field("used_memory_lua").parse().unwrap_or(0);
+    assert!(lua > 0 && lua < 100 * 1024, "used_memory_lua {lua}");
+}
+
 /// FUNCTION LOAD/LIST/DELETE/FLUSH and FCALL against redis-server: replies
 /// and error texts, in RESP2 and RESP3.
 #[test]
