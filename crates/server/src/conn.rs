@@ -505,6 +505,18 @@ where
         {
             drain(sock, &mut out, outbox).await?;
         } else {
+            // The other connections ready now run their batches first, so
+            // that the replies go out together, as Redis writes its clients
+            // once per event-loop turn (beforeSleep): the peer reading them
+            // is woken once for all, not once per connection's batch.
+            // Meanwhile the replies count as the client's output buffer.
+            note_output(shared, outbox, &out, client_evict);
+            tokio::task::yield_now().await;
+            if outbox.is_killed() {
+                // Killed meanwhile (CLIENT KILL, client eviction): Redis
+                // frees such a client with its replies unsent.
+                return Ok(());
+            }
             write_now(sock, &mut out)?;
             note_output(shared, outbox, &out, client_evict);
         }
