@@ -16,6 +16,12 @@ pub use super::{PROPAGATE_ALL, PROPAGATE_AOF, PROPAGATE_REPL};
 
 /// Propagate one command.
 pub fn feed(eng: &mut Engine, db: usize, argv: &[&[u8]]) {
+    // Neither replicas nor the AOF take it: nothing to keep (Redis's
+    // shouldPropagate). Whether they do cannot change before the unit's
+    // end, which runs under the same hold of the engine.
+    if !eng.repl().wanted() && !eng.aof().feeding() {
+        return;
+    }
     if let Some(unit) = eng.repl_mut().prop_unit.as_mut() {
         unit.push((db, argv.iter().map(|a| a.to_vec()).collect()));
         return;

@@ -81,6 +81,8 @@ pub struct Replication {
     /// The running command propagates even if the dirty counter did not
     /// move (Redis's forceCommandPropagation: FLUSHALL saves and zeroes it).
     force_propagation: bool,
+    /// A caller collects what is propagated ([`Replication::capture`]).
+    capturing: bool,
 }
 
 impl Replication {
@@ -105,6 +107,7 @@ impl Replication {
             prop_unit: None,
             prop_targets: Vec::new(),
             force_propagation: false,
+            capturing: false,
         }
     }
 
@@ -232,6 +235,12 @@ impl Replication {
         Some((cmds, std::mem::take(&mut self.prop_targets)))
     }
 
+    /// Whether a write has anywhere to go: the stream (a backlog, on a
+    /// master) or a caller capturing it. The AOF is asked apart.
+    pub fn wanted(&self) -> bool {
+        self.stream_active() || self.capturing
+    }
+
     /// Whether writes are being collected into a unit (EXEC).
     pub fn in_unit(&self) -> bool {
         self.prop_unit.is_some()
@@ -252,6 +261,7 @@ impl Replication {
     /// return what was collected so far (tests look at a command's
     /// propagated form this way).
     pub fn capture(&mut self) -> Vec<(usize, Vec<Vec<u8>>)> {
+        self.capturing = true;
         self.prop_targets.clear();
         self.prop_unit.replace(Vec::new()).unwrap_or_default()
     }
@@ -259,6 +269,7 @@ impl Replication {
     /// Stop collecting (see [`Replication::capture`]); returns what was
     /// collected.
     pub fn end_capture(&mut self) -> Vec<(usize, Vec<Vec<u8>>)> {
+        self.capturing = false;
         self.prop_targets.clear();
         self.prop_unit.take().unwrap_or_default()
     }
