@@ -8,6 +8,18 @@ use relica_server::{alloc, config, engine, info, log, server};
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
 
+/// Runs before `main` and before anything is allocated: mimalloc's first
+/// arena is in 4 KiB pages (`alloc::reserve_small_pages_arena`).
+#[allow(unsafe_code)]
+#[used]
+#[link_section = ".init_array"]
+static FIRST_ARENA: extern "C" fn() = {
+    extern "C" fn reserve() {
+        alloc::reserve_small_pages_arena();
+    }
+    reserve
+};
+
 use std::sync::Arc;
 
 fn usage() {
@@ -45,7 +57,6 @@ fn main() -> anyhow::Result<()> {
     // As redis-server: SORT ... ALPHA and Lua compare strings with the
     // environment's collation. Before any thread starts.
     relica_server::util::collate::init_from_env();
-    alloc::use_large_pages();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(a) = args.first() {
         match a.as_str() {
