@@ -289,7 +289,9 @@ pub fn call(run: &mut Run, argv: Vec<Bytes>) -> CallReply {
         run.busy.set_wrote();
     }
     let before = run.eng.repl().unit_len();
-    let mut out = Vec::new();
+    // Room for a short reply (most are), so that writing it does not
+    // grow the buffer.
+    let mut out = Vec::with_capacity(64);
     commands::dispatch::call(
         run.eng,
         run.cl,
