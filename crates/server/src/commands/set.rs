@@ -867,7 +867,8 @@ pub(crate) mod tests {
 
     /// Run a command inside a propagation unit; return what it propagated.
     pub(crate) fn propagated(eng: &mut Engine, cl: &mut Client, args: &[&str]) -> Vec<Vec<String>> {
-        assert!(!crate::repl::feed::begin_unit(eng));
+        assert!(!eng.repl().in_unit());
+        eng.repl_mut().capture();
         run(eng, cl, args);
         eng.repl_mut()
             .end_capture()
