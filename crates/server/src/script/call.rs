@@ -47,6 +47,17 @@ thread_local! {
     static PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
 }
 
+thread_local! {
+    /// A Rust function set `ctx.err` ([`super::set_pending_err`]) since
+    /// the last run ended: the run clears what is left of it.
+    static ERR_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// `ctx.err` was set.
+pub(super) fn note_pending_err() {
+    ERR_PENDING.with(|p| p.set(true));
+}
+
 /// The panic a command raised during the run, if one did.
 pub(super) fn take_panic() -> Option<Box<dyn Any + Send>> {
     PANIC.with(Cell::take)
@@ -553,13 +564,11 @@ impl RawVm {
             };
             // A raised error table may be left over in ctx.err (a pcall or
             // xpcall of the script caught it).
-            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, self.ctx.into());
-            ffi::lua_pushstring(state, c"err".as_ptr());
-            ffi::lua_rawget(state, -2);
-            if ffi::lua_type(state, -1) != ffi::LUA_TNIL {
+            if ERR_PENDING.with(|p| p.replace(false)) {
+                ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, self.ctx.into());
                 ffi::lua_pushstring(state, c"err".as_ptr());
                 ffi::lua_pushnil(state);
-                ffi::lua_rawset(state, -4);
+                ffi::lua_rawset(state, -3);
             }
             ffi::lua_settop(state, top);
             r

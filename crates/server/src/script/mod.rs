@@ -467,7 +467,7 @@ fn new_vm(busy: &Arc<Busy>, rand: &Arc<AtomicU64>) -> mlua::Result<Vm> {
         "sha1hex",
         lua.create_function(move |lua, args: mlua::MultiValue| {
             if args.len() != 1 {
-                c.raw_set("err", error_table(lua, b"wrong number of arguments")?)?;
+                set_pending_err(&c, error_table(lua, b"wrong number of arguments")?)?;
                 return Err(mlua::Error::runtime("wrong number of arguments"));
             }
             let s = match args.into_iter().next() {
@@ -709,7 +709,7 @@ fn install_debug_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<
                 if let Err(e) = with_bridge(lua, &c, |br| br.debug_line(lua, line)) {
                     // Raised as Redis's error table (luaPushError).
                     if let mlua::Error::RuntimeError(m) = &e {
-                        c.raw_set("err", error_table(lua, m.as_bytes())?)?;
+                        set_pending_err(&c, error_table(lua, m.as_bytes())?)?;
                     }
                     return Err(e);
                 }
@@ -723,6 +723,14 @@ fn install_debug_hook(lua: &Lua, busy: &Arc<Busy>, ctx: &Table) -> mlua::Result<
         }
         Ok(VmState::Continue)
     })
+}
+
+/// Raise error table `t` from a Rust function, which mlua cannot do: it
+/// waits in `ctx.err` for the message handler or the script's pcall, and
+/// the run clears it if neither took it.
+fn set_pending_err(ctx: &Table, t: Table) -> mlua::Result<()> {
+    call::note_pending_err();
+    ctx.raw_set("err", t)
 }
 
 /// Redis's luaPushErrorBuff: `-CODE msg` or `msg` to `{err = "CODE msg"}`.
@@ -799,8 +807,8 @@ fn with_bridge<R>(
     match with_bridge_raw(f) {
         Some(r) => r,
         None => {
-            ctx.raw_set(
-                "err",
+            set_pending_err(
+                ctx,
                 error_table(
                     lua,
                     b"redis.call/pcall can only be called inside a script invocation",
