@@ -511,7 +511,7 @@ where
             // is woken once for all, not once per connection's batch.
             // Meanwhile the replies count as the client's output buffer.
             note_output(shared, outbox, &out, client_evict);
-            tokio::task::yield_now().await;
+            let_queued_run().await;
             if outbox.is_killed() {
                 // Killed meanwhile (CLIENT KILL, client eviction): Redis
                 // frees such a client with its replies unsent.
@@ -784,6 +784,24 @@ where
 /// The output the socket has not taken is the client's output buffer: when
 /// it changed, the clients may be over maxmemory-clients (Redis updates the
 /// client's memory after each write and evicts before it sleeps).
+/// Let the tasks already queued on this worker run before this one goes
+/// on. Unlike `tokio::task::yield_now`, which waits for the next poll of
+/// the I/O driver, the task is queued again at once: the connections
+/// whose requests were read in the same turn run theirs first, and no
+/// connection that becomes ready meanwhile overtakes it.
+async fn let_queued_run() {
+    let mut queued = false;
+    std::future::poll_fn(|cx| {
+        if queued {
+            return std::task::Poll::Ready(());
+        }
+        queued = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
+}
+
 fn note_output(shared: &Shared, outbox: &crate::client::Outbox, out: &Out, client_evict: bool) {
     let (held, cap) = (out.held(), out.buf.capacity());
     if held == 0 || !client_evict {
