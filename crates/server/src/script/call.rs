@@ -672,6 +672,34 @@ unsafe fn field(state: *mut ffi::lua_State, key: &CStr) {
     }
 }
 
+/// `t[key]` (raw) of the table on top, if it is a string.
+///
+/// # Safety
+/// As [`field`].
+unsafe fn string_field(state: *mut ffi::lua_State, key: &CStr) -> Option<Vec<u8>> {
+    // SAFETY: as this function's; the value pushed is popped.
+    unsafe {
+        field(state, key);
+        let v = string_at(state, -1);
+        ffi::lua_pop(state, 1);
+        v
+    }
+}
+
+/// Whether `t[key]` (raw) of the table on top is `true`.
+///
+/// # Safety
+/// As [`field`].
+unsafe fn true_field(state: *mut ffi::lua_State, key: &CStr) -> bool {
+    // SAFETY: as this function's; the value pushed is popped.
+    unsafe {
+        field(state, key);
+        let v = ffi::lua_type(state, -1) == ffi::LUA_TBOOLEAN && ffi::lua_toboolean(state, -1) != 0;
+        ffi::lua_pop(state, 1);
+        v
+    }
+}
+
 /// The value on top (luaReplyToRedisReply's reading of it); leaves the
 /// stack as it was.
 ///
@@ -704,20 +732,11 @@ unsafe fn read_value(state: *mut ffi::lua_State, depth: usize) -> ScriptValue {
 unsafe fn read_table(state: *mut ffi::lua_State, depth: usize) -> TableValue {
     // SAFETY: as this function's; every push is popped before returning.
     unsafe {
-        field(state, c"err");
-        let err = string_at(state, -1);
-        ffi::lua_pop(state, 1);
-        if let Some(e) = err {
-            field(state, c"ignore_error_stats_update");
-            let counted =
-                ffi::lua_type(state, -1) == ffi::LUA_TBOOLEAN && ffi::lua_toboolean(state, -1) != 0;
-            ffi::lua_pop(state, 1);
+        if let Some(e) = string_field(state, c"err") {
+            let counted = true_field(state, c"ignore_error_stats_update");
             return TableValue::Err(e, counted);
         }
-        field(state, c"ok");
-        let ok = string_at(state, -1);
-        ffi::lua_pop(state, 1);
-        if let Some(s) = ok {
+        if let Some(s) = string_field(state, c"ok") {
             return TableValue::Ok(s);
         }
         field(state, c"double");
@@ -727,20 +746,13 @@ unsafe fn read_table(state: *mut ffi::lua_State, depth: usize) -> TableValue {
         if let Some(d) = d {
             return TableValue::Double(d);
         }
-        field(state, c"big_number");
-        let big = string_at(state, -1);
-        ffi::lua_pop(state, 1);
-        if let Some(s) = big {
+        if let Some(s) = string_field(state, c"big_number") {
             return TableValue::BigNumber(s);
         }
         field(state, c"verbatim_string");
         if ffi::lua_type(state, -1) == ffi::LUA_TTABLE {
-            field(state, c"format");
-            let format = string_at(state, -1);
-            ffi::lua_pop(state, 1);
-            field(state, c"string");
-            let text = string_at(state, -1);
-            ffi::lua_pop(state, 1);
+            let format = string_field(state, c"format");
+            let text = string_field(state, c"string");
             if let (Some(format), Some(text)) = (format, text) {
                 ffi::lua_pop(state, 1);
                 let mut f3 = [0u8; 3];
@@ -829,17 +841,12 @@ unsafe fn read_error(state: *mut ffi::lua_State) -> Option<RunError> {
             ffi::lua_pop(state, 1);
             v
         };
-        let mut e = RunError {
+        Some(RunError {
             err: text(c"err"),
             source: text(c"source"),
             line: text(c"line"),
-            counted: false,
-        };
-        field(state, c"ignore_error_stats_update");
-        e.counted =
-            ffi::lua_type(state, -1) == ffi::LUA_TBOOLEAN && ffi::lua_toboolean(state, -1) != 0;
-        ffi::lua_pop(state, 1);
-        Some(e)
+            counted: true_field(state, c"ignore_error_stats_update"),
+        })
     }
 }
 
