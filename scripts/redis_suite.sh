@@ -54,7 +54,7 @@ done
 command -v tclsh >/dev/null || { echo "tclsh is needed (apt-get install tcl)" >&2; exit 1; }
 if [ $tls -eq 1 ]; then
   command -v openssl >/dev/null || { echo "openssl is needed for --tls (apt-get install openssl)" >&2; exit 1; }
-  echo 'package require tls' | tclsh >/dev/null 2>&1 || { echo "Tcl's TLS package is needed for --tls (apt-get install tcl-tls)" >&2; exit 1; }
+  echo 'exit [catch {package require tls}]' | tclsh >/dev/null 2>&1 || { echo "Tcl's TLS package is needed for --tls (apt-get install tcl-tls)" >&2; exit 1; }
 fi
 cargo build --release -q -p relica-server
 target_dir=${CARGO_TARGET_DIR:-target}
