@@ -208,13 +208,12 @@ const SMALL_PAGES_ARENA: usize = 64 << 20;
 pub fn reserve_small_pages_arena() {
     let mut arena: libmimalloc_sys::mi_arena_id_t = std::ptr::null_mut();
     // SAFETY: mimalloc's own call to reserve an arena (it initializes
-    // itself first if it has not yet); `arena` outlives it.
-    let r = unsafe {
+    // itself first if it has not yet); `arena` outlives it. Its result is
+    // not reported (no logging before main): without this arena, mimalloc
+    // maps its own, with huge pages, as it would anyway.
+    let _ = unsafe {
         libmimalloc_sys::mi_reserve_os_memory_ex(SMALL_PAGES_ARENA, true, false, false, &mut arena)
     };
-    // Nothing to report to yet (no logging before main): without this
-    // arena, mimalloc maps its own, with huge pages, as it would anyway.
-    let _ = r;
 }
 
 /// mimalloc's statistics report (MEMORY MALLOC-STATS, where Redis prints

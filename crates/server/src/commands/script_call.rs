@@ -161,10 +161,6 @@ impl crate::script::Bridge for Run<'_> {
     }
 }
 
-/// Deepest table a script's value may nest (Redis stops at its Lua stack
-/// limit).
-const MAX_DEPTH: usize = 1000;
-
 /// The per-run operation behind `redis.setresp` (3), `redis.set_repl` (4) and `redis.acl_check_cmd` (5).
 pub fn op(lua: &Lua, run: &mut Run, args: MultiValue) -> mlua::Result<MultiValue> {
     let mut it = args.into_iter();
@@ -419,17 +415,13 @@ pub fn reply(
     proto: Proto,
     script_proto: Proto,
     v: &ScriptValue,
-    depth: usize,
 ) -> bool {
-    if depth > MAX_DEPTH || matches!(v, ScriptValue::TooDeep) {
-        commands::write_error(
-            eng,
-            out,
-            &crate::error::CmdError::fixed("ERR reached lua stack limit"),
-        );
-        return true;
-    }
     match v {
+        ScriptValue::TooDeep => {
+            let e = crate::error::CmdError::fixed("ERR reached lua stack limit");
+            commands::write_error(eng, out, &e);
+            return true;
+        }
         ScriptValue::Str(s) => enc::bulk(out, s),
         ScriptValue::Bool(b) => match (script_proto, b) {
             (Proto::Resp2, true) => enc::integer(out, 1),
@@ -437,8 +429,8 @@ pub fn reply(
             (Proto::Resp3, b) => enc::boolean(out, proto, *b),
         },
         ScriptValue::Number(n) => enc::integer(out, trunc(*n)),
-        ScriptValue::Table(t) => return table_reply(eng, out, proto, script_proto, t, depth),
-        ScriptValue::Nil | ScriptValue::TooDeep => enc::null(out, proto),
+        ScriptValue::Table(t) => return table_reply(eng, out, proto, script_proto, t),
+        ScriptValue::Nil => enc::null(out, proto),
     }
     false
 }
@@ -449,7 +441,6 @@ fn table_reply(
     proto: Proto,
     script_proto: Proto,
     t: &TableValue,
-    depth: usize,
 ) -> bool {
     match t {
         TableValue::Err(e, counted) => {
@@ -464,8 +455,8 @@ fn table_reply(
             enc::map_len(out, proto, pairs.len());
             let mut failed = false;
             for (k, v) in pairs {
-                failed |= reply(eng, out, proto, script_proto, k, depth + 1);
-                failed |= reply(eng, out, proto, script_proto, v, depth + 1);
+                failed |= reply(eng, out, proto, script_proto, k);
+                failed |= reply(eng, out, proto, script_proto, v);
             }
             return failed;
         }
@@ -473,7 +464,7 @@ fn table_reply(
             enc::set_len(out, proto, keys.len());
             let mut failed = false;
             for k in keys {
-                failed |= reply(eng, out, proto, script_proto, k, depth + 1);
+                failed |= reply(eng, out, proto, script_proto, k);
             }
             return failed;
         }
@@ -481,7 +472,7 @@ fn table_reply(
             enc::array_len(out, items.len());
             let mut failed = false;
             for v in items {
-                failed |= reply(eng, out, proto, script_proto, v, depth + 1);
+                failed |= reply(eng, out, proto, script_proto, v);
             }
             return failed;
         }

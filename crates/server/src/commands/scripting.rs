@@ -1004,7 +1004,7 @@ fn execute(
     }
     busy.end();
     let failed = match result {
-        Ok(Ok(v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v, 0),
+        Ok(Ok(v)) => super::script_call::reply(eng, out, caller.proto, cl.proto, &v),
         Ok(Err(e)) => {
             super::script_call::error_reply(eng, out, req.name, e.as_ref());
             true

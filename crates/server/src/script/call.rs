@@ -88,8 +88,8 @@ unsafe extern "C-unwind" fn redis_pcall(state: *mut ffi::lua_State) -> c_int {
     unsafe { generic(state, false) }
 }
 
-/// Why a call did not reach the command: an error table's message and
-/// whether it was counted already.
+/// What a call gave: the bridge's reply, or an error table's message for
+/// a call that did not reach it (not counted as a command's error).
 enum Outcome {
     Reply(CallReply),
     Error(&'static [u8]),
@@ -106,7 +106,7 @@ unsafe fn generic(state: *mut ffi::lua_State, raise: bool) -> c_int {
             Some(Ok(reply)) => Outcome::Reply(reply),
             Some(Err(panic)) => {
                 PANIC.with(|p| p.set(Some(panic)));
-                Outcome::Error(b"ERR the command panicked")
+                Outcome::Error(b"the command panicked")
             }
             None => {
                 Outcome::Error(b"redis.call/pcall can only be called inside a script invocation")
@@ -421,7 +421,8 @@ pub enum ScriptValue {
     Str(Vec<u8>),
     /// A table, by the first of Redis's special fields it has.
     Table(Box<TableValue>),
-    /// Nested deeper than Redis's Lua stack allows.
+    /// Nested deeper than Redis's Lua stack allows (its reply is an
+    /// error).
     TooDeep,
 }
 
@@ -704,10 +705,13 @@ unsafe fn true_field(state: *mut ffi::lua_State, key: &CStr) -> bool {
 /// stack as it was.
 ///
 /// # Safety
-/// `state` holds at least one value; only reads (raw gets), which
-/// allocate nothing (lua_pushstring of a field name interns a string:
-/// they are all interned already, as constants of our own code).
+/// `state` holds at least one value; only reads (raw gets). Pushing a
+/// field's name may allocate its string, which raises only when Lua
+/// cannot allocate.
 unsafe fn read_value(state: *mut ffi::lua_State, depth: usize) -> ScriptValue {
+    if depth > MAX_DEPTH {
+        return ScriptValue::TooDeep;
+    }
     // SAFETY: as this function's.
     unsafe {
         match ffi::lua_type(state, -1) {
@@ -715,7 +719,7 @@ unsafe fn read_value(state: *mut ffi::lua_State, depth: usize) -> ScriptValue {
             ffi::LUA_TBOOLEAN => ScriptValue::Bool(ffi::lua_toboolean(state, -1) != 0),
             ffi::LUA_TNUMBER => ScriptValue::Number(ffi::lua_tonumber(state, -1)),
             ffi::LUA_TTABLE => {
-                if depth > MAX_DEPTH || ffi::lua_checkstack(state, 4) == 0 {
+                if ffi::lua_checkstack(state, 4) == 0 {
                     return ScriptValue::TooDeep;
                 }
                 ScriptValue::Table(Box::new(read_table(state, depth)))

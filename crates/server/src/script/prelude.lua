@@ -409,14 +409,8 @@ local function load_api(collect)
     LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
     LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
     REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM}
-  local mt = {__index = function(_, k)
-    local v = r[k]
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end, __newindex = ro_newindex, __metatable = false}
-  local p = raw_setmetatable({}, mt)
+  raw_setmetatable(r, missing_mt)
+  local p = raw_setmetatable({}, {__index = r, __newindex = ro_newindex, __metatable = false})
   protected[p] = true
   return {redis = p}
 end
